@@ -1,0 +1,36 @@
+//! `sessionscope`: the command-line face of sessionscope-core.
+//!
+//! Each subcommand is a few lines that call the core and print its answer, as a table
+//! for people or as JSON (`--json`) for scripts. No logic lives here.
+
+mod ps;
+
+use clap::{Parser, Subcommand};
+
+#[derive(Parser)]
+#[command(
+    name = "sessionscope",
+    version,
+    about = "See every AI coding-agent session on this machine"
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// List agent sessions with their live status (the same rows the app shows).
+    Ps(ps::PsArgs),
+}
+
+fn main() {
+    let cli = Cli::parse();
+    let result = match cli.command {
+        Command::Ps(args) => ps::run(args),
+    };
+    if let Err(e) = result {
+        eprintln!("sessionscope: {e:#}");
+        std::process::exit(1);
+    }
+}

@@ -1,0 +1,59 @@
+//! TypeScript bindings of the IPC types, generated from the Rust definitions with
+//! `ts-rs` into `ui/src/lib/bindings.ts`.
+//!
+//! The test below regenerates the file's text and fails when the committed file
+//! differs, so a type changed in Rust cannot silently drift from the front end.
+//! Run `UPDATE_BINDINGS=1 cargo test -p sessionscope-core bindings` to rewrite it.
+
+use ts_rs::TS;
+
+use crate::model::*;
+
+/// The whole generated file.
+pub fn typescript() -> String {
+    let cfg = ts_rs::Config::default();
+    let decls = [
+        Harness::decl(&cfg),
+        Status::decl(&cfg),
+        Usage::decl(&cfg),
+        Session::decl(&cfg),
+        SessionCounts::decl(&cfg),
+        SessionChange::decl(&cfg),
+        RunStatus::decl(&cfg),
+        RunInfo::decl(&cfg),
+        RunOutput::decl(&cfg),
+        RunRequest::decl(&cfg),
+        ActivitySummary::decl(&cfg),
+    ];
+    let mut out = String::from(
+        "// Generated from crates/core/src/model.rs by ts-rs. Do not edit by hand:\n\
+         // UPDATE_BINDINGS=1 cargo test -p sessionscope-core bindings\n\n",
+    );
+    for d in decls {
+        out.push_str("export ");
+        out.push_str(&d);
+        out.push_str("\n\n");
+    }
+    out.truncate(out.trim_end().len());
+    out.push('\n');
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use std::path::PathBuf;
+
+    #[test]
+    fn bindings_are_up_to_date() {
+        let path = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../ui/src/lib/bindings.ts");
+        let fresh = super::typescript();
+        if std::env::var_os("UPDATE_BINDINGS").is_some() {
+            std::fs::write(&path, &fresh).unwrap();
+        }
+        let committed = std::fs::read_to_string(&path).unwrap_or_default();
+        assert!(
+            committed == fresh,
+            "ui/src/lib/bindings.ts is stale; run UPDATE_BINDINGS=1 cargo test -p sessionscope-core bindings"
+        );
+    }
+}

@@ -1,0 +1,462 @@
+//! Claude Code transcripts: `<root>/<project-slug>/<session-uuid>.jsonl`, one record per
+//! line, and sub-agent transcripts in `<root>/<slug>/<session-uuid>/subagents/*.jsonl`.
+//!
+//! Roots: every entry of `$CLAUDE_CONFIG_DIR` (a comma-separated list) joined with
+//! `projects`, else both `~/.config/claude/projects` and `~/.claude/projects`.
+//!
+//! Records we read (everything else is ignored): `type` (`user`, `assistant`, `system`,
+//! `summary`, ...), `timestamp`, `cwd`, `gitBranch`, `requestId`, `isApiErrorMessage`,
+//! `summary`, and `message` {`role`, `content` (a string or blocks: `text`,
+//! `tool_use`, `tool_result` with `is_error`), `model`, `id`, `stop_reason`, `usage`}.
+//!
+//! Counting rules (the same as ccusage, so totals agree):
+//! - Streaming writes one assistant message as several lines sharing `message.id` and
+//!   `requestId`; usage is counted once per `message.id:requestId`. A line lacking
+//!   either id is counted on its own.
+//! - An assistant *message* is counted once per `message.id`.
+//! - A user line is a prompt when it carries text; a line of only `tool_result` blocks
+//!   is the answer to a tool call, not a user message.
+//! - The model `<synthetic>` (written for local errors) is not a model.
+
+use std::borrow::Cow;
+use std::collections::HashSet;
+use std::path::{Path, PathBuf};
+
+use serde::Deserialize;
+
+use super::{decode_line, file_stem, parse_ts, title_from, TranscriptFacts, TranscriptParser};
+use crate::status::TurnState;
+
+/// Longest title kept, in characters.
+const TITLE_MAX: usize = 120;
+
+/// The Claude Code transcript roots for this environment.
+pub fn default_roots(claude_config_dir: Option<&str>, home: Option<&Path>) -> Vec<PathBuf> {
+    if let Some(list) = claude_config_dir.filter(|v| !v.trim().is_empty()) {
+        return list
+            .split(',')
+            .map(str::trim)
+            .filter(|s| !s.is_empty())
+            .map(|dir| Path::new(dir).join("projects"))
+            .collect();
+    }
+    let mut roots = Vec::new();
+    if let Some(config) = directories::BaseDirs::new().map(|b| b.config_dir().to_path_buf()) {
+        roots.push(config.join("claude").join("projects"));
+    }
+    if let Some(home) = home {
+        let dot = home.join(".claude").join("projects");
+        if !roots.contains(&dot) {
+            roots.push(dot);
+        }
+    }
+    roots
+}
+
+/// Transcripts sit one level below the root (`<slug>/<uuid>.jsonl`) or, for sub-agents,
+/// three levels below (`<slug>/<uuid>/subagents/<agent>.jsonl`).
+pub fn is_transcript(root: &Path, path: &Path) -> bool {
+    if path.extension().is_none_or(|e| e != "jsonl") {
+        return false;
+    }
+    let Ok(rel) = path.strip_prefix(root) else {
+        return false;
+    };
+    let parts: Vec<_> = rel.components().collect();
+    match parts.len() {
+        2 => true,
+        4 => parts[2].as_os_str() == "subagents",
+        _ => false,
+    }
+}
+
+/// The session id is the file name; a sub-agent's parent is the directory above
+/// `subagents/`.
+pub fn ids_from_path(path: &Path) -> (String, Option<String>) {
+    let id = file_stem(path);
+    let parent = path
+        .parent()
+        .filter(|p| p.file_name().is_some_and(|n| n == "subagents"))
+        .and_then(Path::parent)
+        .and_then(Path::file_name)
+        .map(|n| n.to_string_lossy().into_owned());
+    (id, parent)
+}
+
+#[derive(Deserialize)]
+struct Record<'a> {
+    #[serde(rename = "type", borrow)]
+    kind: Option<Cow<'a, str>>,
+    #[serde(borrow)]
+    timestamp: Option<Cow<'a, str>>,
+    #[serde(rename = "sessionId", borrow)]
+    session_id: Option<Cow<'a, str>>,
+    #[serde(borrow)]
+    cwd: Option<Cow<'a, str>>,
+    #[serde(rename = "gitBranch", borrow)]
+    git_branch: Option<Cow<'a, str>>,
+    #[serde(rename = "requestId", borrow)]
+    request_id: Option<Cow<'a, str>>,
+    #[serde(rename = "isApiErrorMessage")]
+    is_api_error: Option<bool>,
+    #[serde(rename = "isMeta")]
+    is_meta: Option<bool>,
+    #[serde(borrow)]
+    summary: Option<Cow<'a, str>>,
+    #[serde(borrow)]
+    message: Option<Message<'a>>,
+}
+
+#[derive(Deserialize)]
+struct Message<'a> {
+    #[serde(borrow)]
+    content: Option<Content<'a>>,
+    #[serde(borrow)]
+    model: Option<Cow<'a, str>>,
+    #[serde(borrow)]
+    id: Option<Cow<'a, str>>,
+    #[serde(borrow)]
+    stop_reason: Option<Cow<'a, str>>,
+    usage: Option<RawUsage>,
+}
+
+#[derive(Deserialize)]
+#[serde(untagged)]
+enum Content<'a> {
+    #[serde(borrow)]
+    Text(Cow<'a, str>),
+    #[serde(borrow)]
+    Blocks(Vec<Block<'a>>),
+    Other(serde::de::IgnoredAny),
+}
+
+#[derive(Deserialize)]
+struct Block<'a> {
+    #[serde(rename = "type", borrow)]
+    kind: Option<Cow<'a, str>>,
+    #[serde(borrow)]
+    text: Option<Cow<'a, str>>,
+    #[serde(borrow)]
+    id: Option<Cow<'a, str>>,
+    #[serde(borrow)]
+    tool_use_id: Option<Cow<'a, str>>,
+    is_error: Option<bool>,
+}
+
+#[derive(Deserialize, Default)]
+struct RawUsage {
+    #[serde(default)]
+    input_tokens: u64,
+    #[serde(default)]
+    output_tokens: u64,
+    #[serde(default)]
+    cache_creation_input_tokens: u64,
+    #[serde(default)]
+    cache_read_input_tokens: u64,
+}
+
+/// Folds a Claude Code transcript line by line.
+#[derive(Debug)]
+pub struct ClaudeTranscript {
+    facts: TranscriptFacts,
+    has_summary: bool,
+    usage_seen: HashSet<String>,
+    messages_seen: HashSet<String>,
+    pending_tools: HashSet<String>,
+}
+
+impl ClaudeTranscript {
+    pub fn new(_path: &Path) -> Self {
+        ClaudeTranscript {
+            facts: TranscriptFacts::default(),
+            has_summary: false,
+            usage_seen: HashSet::new(),
+            messages_seen: HashSet::new(),
+            pending_tools: HashSet::new(),
+        }
+    }
+
+    fn apply(&mut self, rec: Record<'_>) {
+        let f = &mut self.facts;
+        if let Some(ts) = parse_ts(rec.timestamp.as_deref()) {
+            f.note_time(ts);
+        }
+        if f.id.is_none() {
+            f.id = rec.session_id.map(Cow::into_owned);
+        }
+        if let Some(cwd) = rec.cwd.filter(|c| !c.is_empty()) {
+            if f.project.as_deref() != Some(&*cwd) {
+                f.project = Some(cwd.into_owned());
+            }
+        }
+        if let Some(branch) = rec.git_branch.filter(|b| !b.is_empty()) {
+            if f.git_branch.as_deref() != Some(&*branch) {
+                f.git_branch = Some(branch.into_owned());
+            }
+        }
+        match rec.kind.as_deref() {
+            Some("summary") => {
+                if !self.has_summary {
+                    if let Some(t) = rec
+                        .summary
+                        .as_deref()
+                        .and_then(|s| title_from(s, TITLE_MAX))
+                    {
+                        f.title = Some(t);
+                        self.has_summary = true;
+                    }
+                }
+            }
+            Some("user") => {
+                let Some(msg) = rec.message else { return };
+                let mut prompt: Option<Cow<str>> = None;
+                let mut tool_results = 0;
+                match msg.content {
+                    Some(Content::Text(t)) => prompt = Some(t),
+                    Some(Content::Blocks(blocks)) => {
+                        for b in blocks {
+                            match b.kind.as_deref() {
+                                Some("tool_result") => {
+                                    tool_results += 1;
+                                    if b.is_error == Some(true) {
+                                        f.tool_errors += 1;
+                                    }
+                                    if let Some(id) = b.tool_use_id {
+                                        self.pending_tools.remove(&*id);
+                                    }
+                                }
+                                Some("text") if prompt.is_none() => prompt = b.text,
+                                _ => {}
+                            }
+                        }
+                    }
+                    _ => {}
+                }
+                if let Some(text) = prompt {
+                    f.user_messages += 1;
+                    let is_command_noise = rec.is_meta == Some(true)
+                        || text.starts_with("<command-")
+                        || text.starts_with("<local-command")
+                        || text.starts_with("Caveat:");
+                    if f.title.is_none() && !is_command_noise {
+                        f.title = title_from(&text, TITLE_MAX);
+                    }
+                    f.turn = TurnState::AwaitingModel;
+                } else if tool_results > 0 {
+                    f.turn = if self.pending_tools.is_empty() {
+                        TurnState::AwaitingModel
+                    } else {
+                        TurnState::ToolPending
+                    };
+                }
+            }
+            Some("assistant") => {
+                let Some(msg) = rec.message else { return };
+                if let Some(model) = msg.model.as_deref() {
+                    f.note_model(model);
+                }
+                let counted_before = match msg.id.as_deref() {
+                    Some(id) => !self.messages_seen.insert(id.to_string()),
+                    None => false,
+                };
+                if !counted_before {
+                    f.assistant_messages += 1;
+                }
+                if let Some(u) = msg.usage {
+                    let fresh = match (msg.id.as_deref(), rec.request_id.as_deref()) {
+                        (Some(m), Some(r)) => self.usage_seen.insert(format!("{m}:{r}")),
+                        _ => true,
+                    };
+                    if fresh {
+                        f.usage.input_tokens += u.input_tokens;
+                        f.usage.output_tokens += u.output_tokens;
+                        f.usage.cache_creation_tokens += u.cache_creation_input_tokens;
+                        f.usage.cache_read_tokens += u.cache_read_input_tokens;
+                    }
+                }
+                if let Some(Content::Blocks(blocks)) = msg.content {
+                    for b in blocks {
+                        if b.kind.as_deref() == Some("tool_use") {
+                            f.tool_calls += 1;
+                            if let Some(id) = b.id {
+                                self.pending_tools.insert(id.into_owned());
+                            }
+                        }
+                    }
+                }
+                f.turn = if rec.is_api_error == Some(true) {
+                    TurnState::Errored
+                } else if !self.pending_tools.is_empty() {
+                    TurnState::ToolPending
+                } else {
+                    match msg.stop_reason.as_deref() {
+                        Some("tool_use") => TurnState::ToolPending,
+                        Some(_) => TurnState::TurnEnded,
+                        None => TurnState::Streaming,
+                    }
+                };
+            }
+            Some("system") if rec.is_api_error == Some(true) => f.turn = TurnState::Errored,
+            _ => {}
+        }
+    }
+}
+
+impl TranscriptParser for ClaudeTranscript {
+    fn apply_line(&mut self, line: &[u8]) {
+        if line.iter().all(u8::is_ascii_whitespace) {
+            return;
+        }
+        let mut lossy = None;
+        match decode_line::<Record>(line, &mut lossy) {
+            Some(rec) => self.apply(rec),
+            None => self.facts.parse_errors += 1,
+        }
+    }
+
+    fn facts(&self) -> &TranscriptFacts {
+        &self.facts
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn fold(lines: &[&str]) -> TranscriptFacts {
+        let mut t = ClaudeTranscript::new(Path::new("x.jsonl"));
+        for l in lines {
+            t.apply_line(l.as_bytes());
+        }
+        t.facts().clone()
+    }
+
+    const USER: &str = r#"{"type":"user","sessionId":"s1","timestamp":"2026-11-20T10:00:00.000Z","cwd":"/home/u/proj","gitBranch":"main","message":{"role":"user","content":"Fix the   failing test\nplease"}}"#;
+    const ASSIST_TOOL: &str = r#"{"type":"assistant","sessionId":"s1","timestamp":"2026-11-20T10:00:05.000Z","requestId":"r1","message":{"id":"m1","role":"assistant","model":"claude-sonnet-4-5","stop_reason":"tool_use","content":[{"type":"tool_use","id":"t1","name":"Bash","input":{"command":"ls"}}],"usage":{"input_tokens":10,"output_tokens":5,"cache_creation_input_tokens":100,"cache_read_input_tokens":1000}}}"#;
+    const TOOL_RESULT: &str = r#"{"type":"user","sessionId":"s1","timestamp":"2026-11-20T10:00:06.000Z","message":{"role":"user","content":[{"type":"tool_result","tool_use_id":"t1","content":"boom","is_error":true}]}}"#;
+    const ASSIST_END: &str = r#"{"type":"assistant","sessionId":"s1","timestamp":"2026-11-20T10:00:09.000Z","requestId":"r2","message":{"id":"m2","role":"assistant","model":"claude-opus-4-6","stop_reason":"end_turn","content":[{"type":"text","text":"Done."}],"usage":{"input_tokens":20,"output_tokens":7}}}"#;
+
+    #[test]
+    fn a_full_turn_is_counted() {
+        let f = fold(&[USER, ASSIST_TOOL, TOOL_RESULT, ASSIST_END]);
+        assert_eq!(f.id.as_deref(), Some("s1"));
+        assert_eq!(f.title.as_deref(), Some("Fix the failing test please"));
+        assert_eq!(f.project.as_deref(), Some("/home/u/proj"));
+        assert_eq!(f.git_branch.as_deref(), Some("main"));
+        assert_eq!(f.user_messages, 1);
+        assert_eq!(f.assistant_messages, 2);
+        assert_eq!(f.tool_calls, 1);
+        assert_eq!(f.tool_errors, 1);
+        assert_eq!(f.model.as_deref(), Some("claude-opus-4-6"));
+        assert_eq!(f.models, vec!["claude-sonnet-4-5", "claude-opus-4-6"]);
+        assert_eq!(f.usage.input_tokens, 30);
+        assert_eq!(f.usage.output_tokens, 12);
+        assert_eq!(f.usage.cache_creation_tokens, 100);
+        assert_eq!(f.usage.cache_read_tokens, 1000);
+        assert_eq!(f.turn, TurnState::TurnEnded);
+        assert_eq!(f.parse_errors, 0);
+    }
+
+    #[test]
+    fn turn_state_follows_the_last_record() {
+        assert_eq!(fold(&[USER]).turn, TurnState::AwaitingModel);
+        assert_eq!(fold(&[USER, ASSIST_TOOL]).turn, TurnState::ToolPending);
+        assert_eq!(
+            fold(&[USER, ASSIST_TOOL, TOOL_RESULT]).turn,
+            TurnState::AwaitingModel
+        );
+    }
+
+    #[test]
+    fn streamed_duplicates_count_usage_and_message_once() {
+        let f = fold(&[ASSIST_TOOL, ASSIST_TOOL, ASSIST_TOOL]);
+        assert_eq!(f.usage.input_tokens, 10);
+        assert_eq!(f.assistant_messages, 1);
+        // Tool calls are per content block line; the duplicate lines repeat the block.
+        assert_eq!(f.tool_calls, 3);
+    }
+
+    #[test]
+    fn usage_without_both_ids_counts_every_line() {
+        let line = r#"{"type":"assistant","message":{"model":"m","usage":{"input_tokens":3,"output_tokens":1}}}"#;
+        let f = fold(&[line, line]);
+        assert_eq!(f.usage.input_tokens, 6);
+        assert_eq!(f.assistant_messages, 2);
+    }
+
+    #[test]
+    fn summary_wins_over_first_prompt_and_synthetic_is_not_a_model() {
+        let summary = r#"{"type":"summary","summary":"Refactor the parser","leafUuid":"x"}"#;
+        let synthetic = r#"{"type":"assistant","message":{"model":"<synthetic>","content":"x"}}"#;
+        let f = fold(&[USER, summary, synthetic]);
+        assert_eq!(f.title.as_deref(), Some("Refactor the parser"));
+        assert!(f.models.is_empty());
+    }
+
+    #[test]
+    fn bad_lines_are_counted_and_do_not_stop_parsing() {
+        let f = fold(&[
+            "{not json",
+            r#"{"type":"user","message":{"content":"tru"#,
+            "[1,2,3]",
+            "",
+            USER,
+            r#"{"type":"brand-new-type","whatever":{"deep":[1]}}"#,
+            r#"{"type":"assistant","message":{"content":42}}"#,
+        ]);
+        assert_eq!(f.parse_errors, 3);
+        assert_eq!(f.user_messages, 1);
+        assert_eq!(f.assistant_messages, 1);
+    }
+
+    #[test]
+    fn invalid_utf8_inside_a_string_is_replaced_not_fatal() {
+        let mut t = ClaudeTranscript::new(Path::new("x.jsonl"));
+        let mut line = br#"{"type":"user","message":{"content":"caf"#.to_vec();
+        line.extend_from_slice(b"\xe9 ok\"}}");
+        t.apply_line(&line);
+        assert_eq!(t.facts().user_messages, 1);
+        assert_eq!(t.facts().title.as_deref(), Some("caf\u{fffd} ok"));
+        assert_eq!(t.facts().parse_errors, 0);
+    }
+
+    #[test]
+    fn transcript_paths_and_ids() {
+        let root = Path::new("/r/projects");
+        assert!(is_transcript(
+            root,
+            Path::new("/r/projects/-home-u/abc.jsonl")
+        ));
+        assert!(is_transcript(
+            root,
+            Path::new("/r/projects/-home-u/abc/subagents/agent-1.jsonl")
+        ));
+        assert!(!is_transcript(root, Path::new("/r/projects/abc.jsonl")));
+        assert!(!is_transcript(
+            root,
+            Path::new("/r/projects/-home-u/abc.json")
+        ));
+        assert_eq!(
+            ids_from_path(Path::new("/r/p/-h/abc/subagents/agent-1.jsonl")),
+            ("agent-1".into(), Some("abc".into()))
+        );
+        assert_eq!(
+            ids_from_path(Path::new("/r/p/-h/abc.jsonl")),
+            ("abc".into(), None)
+        );
+    }
+
+    #[test]
+    fn roots_come_from_the_env_list_or_both_defaults() {
+        let r = default_roots(Some("/a, /b"), Some(Path::new("/home/u")));
+        assert_eq!(
+            r,
+            vec![PathBuf::from("/a/projects"), PathBuf::from("/b/projects")]
+        );
+        let r = default_roots(None, Some(Path::new("/home/u")));
+        assert!(r.contains(&PathBuf::from("/home/u/.claude/projects")));
+        assert!(r
+            .iter()
+            .any(|p| p.ends_with("claude/projects") && !p.ends_with(".claude/projects")));
+    }
+}

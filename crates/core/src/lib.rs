@@ -1,0 +1,19 @@
+//! sessionscope-core: everything Sessionscope knows, with no user interface.
+//!
+//! The CLI (`crates/cli`) and the desktop shell (`src-tauri`) are thin layers over this
+//! crate; neither holds logic of its own. Data flows one way: filesystem → [`watch`] →
+//! [`tail`] → [`harness`] parsers → [`index`] → [`status`] → change sets ([`live`]).
+//! Commands the user starts are run by [`supervisor`]; agent processes are found and
+//! signalled by [`procs`].
+
+pub mod bindings;
+pub mod harness;
+pub mod index;
+pub mod live;
+pub mod model;
+pub mod paths;
+pub mod procs;
+pub mod status;
+pub mod supervisor;
+pub mod tail;
+pub mod watch;

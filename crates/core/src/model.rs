@@ -1,0 +1,256 @@
+//! The plain data types every other part of Sessionscope speaks: sessions, their status
+//! and usage, the change sets pushed to the UI, and supervised runs.
+//!
+//! These types are serialised to JSON for the CLI (`--json`) and for Tauri IPC, and they
+//! are exported to TypeScript with `ts-rs` (see `bindings.rs`), so the front end never
+//! declares a type of its own. This module holds no logic beyond small accessors; it
+//! must never depend on I/O.
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use ts_rs::TS;
+
+/// Which coding agent wrote a session.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize, TS)]
+#[serde(rename_all = "kebab-case")]
+pub enum Harness {
+    ClaudeCode,
+    Codex,
+    Gptme,
+    Gemini,
+    Opencode,
+    Copilot,
+}
+
+impl Harness {
+    /// The name used on the command line and in the record store (`claude-code`, ...).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Harness::ClaudeCode => "claude-code",
+            Harness::Codex => "codex",
+            Harness::Gptme => "gptme",
+            Harness::Gemini => "gemini",
+            Harness::Opencode => "opencode",
+            Harness::Copilot => "copilot",
+        }
+    }
+}
+
+/// What a session is doing right now, as inferred by `status`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, TS)]
+#[serde(rename_all = "kebab-case")]
+pub enum Status {
+    /// The model is producing a response (a prompt or tool result awaits its answer).
+    Generating,
+    /// The model asked for a tool call whose result has not been written yet.
+    RunningTool,
+    /// The agent finished its turn; its process is alive and waits for the user.
+    WaitingForInput,
+    /// Alive or recently alive, but nothing has happened for a long time.
+    Idle,
+    /// The agent's process is gone and the session ended normally.
+    Ended,
+    /// The agent's process is gone and the last record was an error.
+    Failed,
+}
+
+impl Status {
+    /// Active sessions are the ones a user may need to look at now.
+    pub fn is_active(self) -> bool {
+        matches!(
+            self,
+            Status::Generating | Status::RunningTool | Status::WaitingForInput
+        )
+    }
+}
+
+/// Token counts of one session or one message. Cached tokens are counted separately
+/// from `input_tokens`, as Anthropic reports them.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, TS)]
+pub struct Usage {
+    #[ts(type = "number")]
+    pub input_tokens: u64,
+    #[ts(type = "number")]
+    pub output_tokens: u64,
+    #[ts(type = "number")]
+    pub cache_creation_tokens: u64,
+    #[ts(type = "number")]
+    pub cache_read_tokens: u64,
+}
+
+impl Usage {
+    pub fn add(&mut self, other: &Usage) {
+        self.input_tokens += other.input_tokens;
+        self.output_tokens += other.output_tokens;
+        self.cache_creation_tokens += other.cache_creation_tokens;
+        self.cache_read_tokens += other.cache_read_tokens;
+    }
+
+    pub fn total(&self) -> u64 {
+        self.input_tokens + self.output_tokens + self.cache_creation_tokens + self.cache_read_tokens
+    }
+}
+
+/// One agent session as the table shows it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
+pub struct Session {
+    /// Stable key: harness plus the agent's own session id.
+    pub key: String,
+    /// The agent's own session id (a uuid for Claude Code).
+    pub id: String,
+    pub harness: Harness,
+    /// The first `summary` record, else the first user prompt (trimmed).
+    pub title: Option<String>,
+    /// Working directory of the agent, taken from the records.
+    pub project: Option<String>,
+    pub git_branch: Option<String>,
+    /// The model of the most recent assistant message.
+    pub model: Option<String>,
+    /// Every model seen in the session, in order of first use.
+    pub models: Vec<String>,
+    pub started_at: Option<DateTime<Utc>>,
+    pub last_activity: Option<DateTime<Utc>>,
+    /// Since when the session has been in its current status (drives the ticking clock).
+    pub status_since: Option<DateTime<Utc>>,
+    pub user_messages: u32,
+    pub assistant_messages: u32,
+    pub tool_calls: u32,
+    pub tool_errors: u32,
+    pub usage: Usage,
+    /// Lines that could not be parsed; the session stays visible regardless.
+    pub parse_errors: u32,
+    pub status: Status,
+    /// PID of the agent process matched to this session, if any.
+    pub pid: Option<u32>,
+    /// The transcript file.
+    pub path: String,
+    /// The file was deleted after it was seen.
+    pub gone: bool,
+    /// For sub-agent transcripts: the session that spawned them.
+    pub parent_id: Option<String>,
+}
+
+impl Session {
+    /// User plus assistant messages, the "messages" column.
+    pub fn message_count(&self) -> u32 {
+        self.user_messages + self.assistant_messages
+    }
+}
+
+/// Counts for the header of the table.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, TS)]
+pub struct SessionCounts {
+    pub total: u32,
+    pub active: u32,
+    pub idle: u32,
+    pub generating: u32,
+    pub running_tool: u32,
+    pub waiting: u32,
+    pub ended: u32,
+}
+
+impl SessionCounts {
+    pub fn of<'a>(sessions: impl IntoIterator<Item = &'a Session>) -> Self {
+        let mut c = SessionCounts::default();
+        for s in sessions {
+            c.total += 1;
+            match s.status {
+                Status::Generating => c.generating += 1,
+                Status::RunningTool => c.running_tool += 1,
+                Status::WaitingForInput => c.waiting += 1,
+                Status::Idle => c.idle += 1,
+                Status::Ended | Status::Failed => c.ended += 1,
+            }
+            if s.status.is_active() {
+                c.active += 1;
+            }
+        }
+        c
+    }
+}
+
+/// What changed in the session table since the last push: rows to insert or replace,
+/// and keys of rows to drop.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, TS)]
+pub struct SessionChange {
+    pub upserted: Vec<Session>,
+    pub removed: Vec<String>,
+}
+
+impl SessionChange {
+    pub fn is_empty(&self) -> bool {
+        self.upserted.is_empty() && self.removed.is_empty()
+    }
+
+    /// Fold a later change into this one, keeping only the newest version of each row.
+    pub fn merge(&mut self, later: SessionChange) {
+        for s in later.upserted {
+            self.removed.retain(|k| k != &s.key);
+            match self.upserted.iter_mut().find(|o| o.key == s.key) {
+                Some(old) => *old = s,
+                None => self.upserted.push(s),
+            }
+        }
+        for k in later.removed {
+            self.upserted.retain(|s| s.key != k);
+            if !self.removed.contains(&k) {
+                self.removed.push(k);
+            }
+        }
+    }
+}
+
+/// Lifecycle of a command started by the user.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[serde(rename_all = "kebab-case")]
+pub enum RunStatus {
+    Running,
+    /// Exited with code 0.
+    Completed,
+    /// Exited non-zero or died of a signal the user did not send.
+    Failed,
+    /// Stopped by the user through Kill.
+    Killed,
+}
+
+/// A command started from Sessionscope in a pseudo-terminal.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
+pub struct RunInfo {
+    pub id: String,
+    pub name: String,
+    pub command: String,
+    pub cwd: Option<String>,
+    pub pid: Option<u32>,
+    pub started_at: DateTime<Utc>,
+    pub ended_at: Option<DateTime<Utc>>,
+    pub status: RunStatus,
+    pub exit_code: Option<i32>,
+    /// Human-readable reason for a failure or kill ("signal SIGTERM", "exit 3").
+    pub reason: Option<String>,
+    /// Where the full output is kept.
+    pub log_path: Option<String>,
+}
+
+/// A batch of terminal output of one run, as pushed to the terminal panel.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
+pub struct RunOutput {
+    pub run_id: String,
+    /// Output decoded as UTF-8; a multibyte character split across reads is held back
+    /// until it is complete.
+    pub data: String,
+}
+
+/// What the user asked to start.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
+pub struct RunRequest {
+    pub name: String,
+    pub command: String,
+    pub cwd: Option<String>,
+}
+
+/// What the tray and the header summarise.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, TS)]
+pub struct ActivitySummary {
+    pub sessions: SessionCounts,
+    pub runs_running: u32,
+}

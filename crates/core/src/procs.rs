@@ -1,0 +1,305 @@
+//! Agent processes: which coding agents are running, where (their cwd), since when, and
+//! how to signal one without hitting a different process that reused its PID.
+//!
+//! A process is recognised by its executable name (`claude`, `codex`, `gptme`, ...) or,
+//! for agents that run on Node or Python, by a script path in its arguments. Matching a
+//! process to a session is by working directory: the session's `cwd` equals the
+//! process's cwd. When several sessions share a directory, the most recently active one
+//! gets the process (an agent writes one transcript at a time).
+//!
+//! Signals go through [`ProcessIdentity`]: PID *and* start time. If the PID now belongs
+//! to a process started at another time, nothing is sent.
+
+use std::path::PathBuf;
+
+use sysinfo::{ProcessRefreshKind, ProcessesToUpdate, RefreshKind, System, UpdateKind};
+
+use crate::model::Harness;
+
+/// A PID together with the time the process started, which a reused PID cannot fake.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ProcessIdentity {
+    pub pid: u32,
+    /// Seconds since the epoch, as the OS reports it.
+    pub start_time: u64,
+}
+
+/// One running agent process.
+#[derive(Debug, Clone, PartialEq)]
+pub struct AgentProcess {
+    pub identity: ProcessIdentity,
+    pub harness: Harness,
+    pub cwd: Option<PathBuf>,
+}
+
+/// Which agent a process is, from its name and arguments.
+pub fn recognise(name: &str, args: &[String]) -> Option<Harness> {
+    let name = name.trim_end_matches(".exe");
+    let by_name = match name {
+        "claude" => Some(Harness::ClaudeCode),
+        "codex" => Some(Harness::Codex),
+        "gptme" | "gptme-server" => Some(Harness::Gptme),
+        "gemini" => Some(Harness::Gemini),
+        "opencode" => Some(Harness::Opencode),
+        "copilot" => Some(Harness::Copilot),
+        _ => None,
+    };
+    if by_name.is_some() {
+        return by_name;
+    }
+    // Node and Python launchers: look for the agent's script in the first arguments.
+    if !matches!(name, "node" | "bun" | "deno" | "python" | "python3") {
+        return None;
+    }
+    args.iter().skip(1).take(3).find_map(|a| {
+        let a = a.to_ascii_lowercase();
+        if a.contains("claude-code") || a.ends_with("/claude") {
+            Some(Harness::ClaudeCode)
+        } else if a.contains("@openai/codex") || a.ends_with("/codex") {
+            Some(Harness::Codex)
+        } else if a.contains("gemini-cli") || a.ends_with("/gemini") {
+            Some(Harness::Gemini)
+        } else if a.contains("opencode") {
+            Some(Harness::Opencode)
+        } else if a.contains("@github/copilot") {
+            Some(Harness::Copilot)
+        } else if a.ends_with("/gptme") || a == "gptme" {
+            Some(Harness::Gptme)
+        } else {
+            None
+        }
+    })
+}
+
+/// A reusable process scanner (keeping `System` avoids re-reading static data).
+pub struct ProcessScanner {
+    system: System,
+}
+
+impl Default for ProcessScanner {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl ProcessScanner {
+    pub fn new() -> Self {
+        ProcessScanner {
+            system: System::new_with_specifics(RefreshKind::nothing()),
+        }
+    }
+
+    /// Every agent process currently running.
+    pub fn scan(&mut self) -> Vec<AgentProcess> {
+        let kind = ProcessRefreshKind::nothing()
+            .with_cmd(UpdateKind::OnlyIfNotSet)
+            .with_cwd(UpdateKind::OnlyIfNotSet);
+        self.system
+            .refresh_processes_specifics(ProcessesToUpdate::All, true, kind);
+        let mut found = Vec::new();
+        for (pid, p) in self.system.processes() {
+            // Threads appear as processes on Linux; they share the parent's identity.
+            if p.thread_kind().is_some() {
+                continue;
+            }
+            let name = p.name().to_string_lossy();
+            let args: Vec<String> = p
+                .cmd()
+                .iter()
+                .map(|a| a.to_string_lossy().into_owned())
+                .collect();
+            if let Some(harness) = recognise(&name, &args) {
+                found.push(AgentProcess {
+                    identity: ProcessIdentity {
+                        pid: pid.as_u32(),
+                        start_time: p.start_time(),
+                    },
+                    harness,
+                    cwd: p.cwd().map(PathBuf::from),
+                });
+            }
+        }
+        found
+    }
+}
+
+/// The identity of a live process, or `None` when no process has that PID.
+pub fn identity_of(pid: u32) -> Option<ProcessIdentity> {
+    let mut sys = System::new();
+    let spid = sysinfo::Pid::from_u32(pid);
+    sys.refresh_processes_specifics(
+        ProcessesToUpdate::Some(&[spid]),
+        true,
+        ProcessRefreshKind::nothing(),
+    );
+    sys.process(spid).map(|p| ProcessIdentity {
+        pid,
+        start_time: p.start_time(),
+    })
+}
+
+/// Why a signal was not delivered.
+#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+pub enum SignalError {
+    #[error("process {0} no longer exists")]
+    NoSuchProcess(u32),
+    #[error(
+        "PID {0} now belongs to a different process (started at another time); nothing was sent"
+    )]
+    PidReused(u32),
+    #[error("could not signal process {pid}: {reason}")]
+    Failed { pid: u32, reason: String },
+}
+
+/// The signals Sessionscope sends, in the order of a graceful stop.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum StopSignal {
+    /// "Stop generating" for agents that treat Ctrl-C that way.
+    Interrupt,
+    Terminate,
+    Kill,
+}
+
+/// Send `signal` to the process `who` names, only if it is still that process.
+pub fn signal_process(who: ProcessIdentity, signal: StopSignal) -> Result<(), SignalError> {
+    match identity_of(who.pid) {
+        None => Err(SignalError::NoSuchProcess(who.pid)),
+        Some(now) if now.start_time != who.start_time => Err(SignalError::PidReused(who.pid)),
+        Some(_) => platform::send(who.pid, signal, false),
+    }
+}
+
+/// Send `signal` to the whole process group led by `leader` (a supervised run).
+pub fn signal_group(leader: u32, signal: StopSignal) -> Result<(), SignalError> {
+    platform::send(leader, signal, true)
+}
+
+/// Is a process with this PID running (and not a zombie)?
+pub fn is_alive(pid: u32) -> bool {
+    let mut sys = System::new();
+    let spid = sysinfo::Pid::from_u32(pid);
+    sys.refresh_processes_specifics(
+        ProcessesToUpdate::Some(&[spid]),
+        true,
+        ProcessRefreshKind::nothing(),
+    );
+    sys.process(spid).is_some_and(|p| {
+        !matches!(
+            p.status(),
+            sysinfo::ProcessStatus::Zombie | sysinfo::ProcessStatus::Dead
+        )
+    })
+}
+
+#[cfg(unix)]
+mod platform {
+    use super::{SignalError, StopSignal};
+    use nix::errno::Errno;
+    use nix::sys::signal::{kill, killpg, Signal};
+    use nix::unistd::Pid;
+
+    pub fn send(pid: u32, signal: StopSignal, group: bool) -> Result<(), SignalError> {
+        let sig = match signal {
+            StopSignal::Interrupt => Signal::SIGINT,
+            StopSignal::Terminate => Signal::SIGTERM,
+            StopSignal::Kill => Signal::SIGKILL,
+        };
+        let target = Pid::from_raw(pid as i32);
+        let result = if group {
+            killpg(target, sig)
+        } else {
+            kill(target, sig)
+        };
+        match result {
+            Ok(()) => Ok(()),
+            Err(Errno::ESRCH) => Err(SignalError::NoSuchProcess(pid)),
+            Err(e) => Err(SignalError::Failed {
+                pid,
+                reason: e.desc().to_string(),
+            }),
+        }
+    }
+}
+
+#[cfg(windows)]
+mod platform {
+    use super::{SignalError, StopSignal};
+
+    /// Windows has no signals: every stop is a forced termination of the process (the
+    /// supervisor's job object takes the tree down with it).
+    pub fn send(pid: u32, _signal: StopSignal, _group: bool) -> Result<(), SignalError> {
+        let mut sys = sysinfo::System::new();
+        let spid = sysinfo::Pid::from_u32(pid);
+        sys.refresh_processes(sysinfo::ProcessesToUpdate::Some(&[spid]), true);
+        match sys.process(spid) {
+            Some(p) if p.kill() => Ok(()),
+            Some(_) => Err(SignalError::Failed {
+                pid,
+                reason: "TerminateProcess failed".into(),
+            }),
+            None => Err(SignalError::NoSuchProcess(pid)),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn s(v: &[&str]) -> Vec<String> {
+        v.iter().map(|x| x.to_string()).collect()
+    }
+
+    #[test]
+    fn agents_are_recognised_by_name_or_script() {
+        assert_eq!(recognise("claude", &[]), Some(Harness::ClaudeCode));
+        assert_eq!(recognise("codex.exe", &[]), Some(Harness::Codex));
+        assert_eq!(
+            recognise(
+                "node",
+                &s(&[
+                    "node",
+                    "/usr/lib/node_modules/@anthropic-ai/claude-code/cli.js"
+                ])
+            ),
+            Some(Harness::ClaudeCode)
+        );
+        assert_eq!(
+            recognise("python3", &s(&["python3", "/usr/bin/gptme"])),
+            Some(Harness::Gptme)
+        );
+        assert_eq!(recognise("node", &s(&["node", "server.js"])), None);
+        assert_eq!(recognise("bash", &s(&["bash", "claude"])), None);
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn a_stale_start_time_sends_nothing() {
+        let mut child = std::process::Command::new("sleep")
+            .arg("30")
+            .spawn()
+            .unwrap();
+        let pid = child.id();
+        let real = identity_of(pid).expect("child is running");
+        let stale = ProcessIdentity {
+            pid,
+            start_time: real.start_time.saturating_sub(1000),
+        };
+        assert_eq!(
+            signal_process(stale, StopSignal::Kill),
+            Err(SignalError::PidReused(pid))
+        );
+        assert!(
+            child.try_wait().unwrap().is_none(),
+            "the process must still run"
+        );
+        signal_process(real, StopSignal::Kill).unwrap();
+        let status = child.wait().unwrap();
+        use std::os::unix::process::ExitStatusExt;
+        assert_eq!(status.signal(), Some(9));
+        assert_eq!(
+            signal_process(real, StopSignal::Kill),
+            Err(SignalError::NoSuchProcess(pid))
+        );
+    }
+}

@@ -1,0 +1,164 @@
+//! Status inference: what a session is doing, from its last records, how recently its
+//! file was written, and whether its agent process is alive.
+//!
+//! The rules, in order:
+//! 1. **Ended / Failed.** No agent process was found for the session and its file has
+//!    been quiet for [`StatusRules::ended_after`] → `Ended`, or `Failed` when the last
+//!    record was an error. (The grace period covers agents whose process we cannot see,
+//!    e.g. another user's, and the moment between a write and the next process scan.)
+//! 2. Otherwise the last records decide:
+//!    - a prompt or tool result awaits the model's answer → `Generating`;
+//!    - the model asked for a tool and its result is not written yet → `RunningTool`;
+//!    - the model is streaming a message (no stop reason yet) → `Generating`, turning
+//!      into `WaitingForInput` once the file is quiet for [`StatusRules::stream_settle`];
+//!    - the turn ended (or ended in an error) → `WaitingForInput`.
+//! 3. **Idle.** `WaitingForInput` that has lasted more than [`StatusRules::idle_after`]
+//!    becomes `Idle`: the agent is alive, but nobody has touched it for a long time.
+//!
+//! Generating and RunningTool never decay into Idle: a stuck tool should look stuck,
+//! with its elapsed time ticking, not quietly turn grey.
+//! This module is pure: no I/O, no clock. Callers pass `now`.
+
+use chrono::{DateTime, Duration, Utc};
+
+use crate::model::Status;
+
+/// Where the conversation stands after the last record, as a parser sees it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum TurnState {
+    /// No turn-defining record yet.
+    #[default]
+    Unknown,
+    /// A prompt or tool result was written; the model has not answered yet.
+    AwaitingModel,
+    /// The model is mid-message (no stop reason yet).
+    Streaming,
+    /// A tool call was requested and its result is not written yet.
+    ToolPending,
+    /// The model finished its turn.
+    TurnEnded,
+    /// The last record was an API or agent error.
+    Errored,
+}
+
+/// Whether the agent process behind a session was seen in the last process scan.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Liveness {
+    Alive,
+    NotFound,
+}
+
+/// The time thresholds of the rules above.
+#[derive(Debug, Clone, Copy)]
+pub struct StatusRules {
+    pub ended_after: Duration,
+    pub stream_settle: Duration,
+    pub idle_after: Duration,
+}
+
+impl Default for StatusRules {
+    fn default() -> Self {
+        StatusRules {
+            ended_after: Duration::seconds(120),
+            stream_settle: Duration::seconds(10),
+            idle_after: Duration::minutes(10),
+        }
+    }
+}
+
+/// Everything the rules look at.
+#[derive(Debug, Clone, Copy)]
+pub struct StatusInputs {
+    pub turn: TurnState,
+    /// The later of the last record's timestamp and the file's modification time.
+    pub last_write: Option<DateTime<Utc>>,
+    pub liveness: Liveness,
+    pub now: DateTime<Utc>,
+}
+
+impl StatusRules {
+    pub fn infer(&self, i: StatusInputs) -> Status {
+        let quiet = i
+            .last_write
+            .map(|w| i.now.signed_duration_since(w))
+            .unwrap_or(Duration::MAX);
+        if i.liveness == Liveness::NotFound && quiet >= self.ended_after {
+            return if i.turn == TurnState::Errored {
+                Status::Failed
+            } else {
+                Status::Ended
+            };
+        }
+        let status = match i.turn {
+            TurnState::AwaitingModel => Status::Generating,
+            TurnState::ToolPending => Status::RunningTool,
+            TurnState::Streaming if quiet < self.stream_settle => Status::Generating,
+            TurnState::Streaming
+            | TurnState::TurnEnded
+            | TurnState::Errored
+            | TurnState::Unknown => Status::WaitingForInput,
+        };
+        if status == Status::WaitingForInput && quiet >= self.idle_after {
+            Status::Idle
+        } else {
+            status
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn at(secs_ago: i64, turn: TurnState, liveness: Liveness) -> Status {
+        let now = DateTime::parse_from_rfc3339("2026-11-25T12:00:00Z")
+            .unwrap()
+            .with_timezone(&Utc);
+        StatusRules::default().infer(StatusInputs {
+            turn,
+            last_write: Some(now - Duration::seconds(secs_ago)),
+            liveness,
+            now,
+        })
+    }
+
+    use Liveness::*;
+    use TurnState::*;
+
+    #[test]
+    fn live_sessions_follow_their_last_record() {
+        assert_eq!(at(1, AwaitingModel, Alive), Status::Generating);
+        assert_eq!(at(1, ToolPending, Alive), Status::RunningTool);
+        assert_eq!(at(1, TurnEnded, Alive), Status::WaitingForInput);
+        assert_eq!(at(1, Streaming, Alive), Status::Generating);
+        assert_eq!(at(30, Streaming, Alive), Status::WaitingForInput);
+    }
+
+    #[test]
+    fn waiting_decays_to_idle_but_work_in_progress_does_not() {
+        assert_eq!(at(3600, TurnEnded, Alive), Status::Idle);
+        assert_eq!(at(3600, ToolPending, Alive), Status::RunningTool);
+        assert_eq!(at(3600, AwaitingModel, Alive), Status::Generating);
+    }
+
+    #[test]
+    fn without_a_process_a_quiet_session_has_ended_or_failed() {
+        assert_eq!(at(5, AwaitingModel, NotFound), Status::Generating);
+        assert_eq!(at(300, AwaitingModel, NotFound), Status::Ended);
+        assert_eq!(at(300, TurnEnded, NotFound), Status::Ended);
+        assert_eq!(at(300, Errored, NotFound), Status::Failed);
+        assert_eq!(at(5, Errored, Alive), Status::WaitingForInput);
+    }
+
+    #[test]
+    fn no_timestamp_at_all_counts_as_long_quiet() {
+        let now = Utc::now();
+        let s = StatusRules::default().infer(StatusInputs {
+            turn: Unknown,
+            last_write: None,
+            liveness: NotFound,
+            now,
+        });
+        assert_eq!(s, Status::Ended);
+    }
+}

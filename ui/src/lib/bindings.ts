@@ -1,0 +1,85 @@
+// Generated from crates/core/src/model.rs by ts-rs. Do not edit by hand:
+// UPDATE_BINDINGS=1 cargo test -p sessionscope-core bindings
+
+export type Harness = "claude-code" | "codex" | "gptme" | "gemini" | "opencode" | "copilot";
+
+export type Status = "generating" | "running-tool" | "waiting-for-input" | "idle" | "ended" | "failed";
+
+export type Usage = { input_tokens: number, output_tokens: number, cache_creation_tokens: number, cache_read_tokens: number, };
+
+export type Session = { 
+/**
+ * Stable key: harness plus the agent's own session id.
+ */
+key: string, 
+/**
+ * The agent's own session id (a uuid for Claude Code).
+ */
+id: string, harness: Harness, 
+/**
+ * The first `summary` record, else the first user prompt (trimmed).
+ */
+title: string | null, 
+/**
+ * Working directory of the agent, taken from the records.
+ */
+project: string | null, git_branch: string | null, 
+/**
+ * The model of the most recent assistant message.
+ */
+model: string | null, 
+/**
+ * Every model seen in the session, in order of first use.
+ */
+models: Array<string>, started_at: string | null, last_activity: string | null, 
+/**
+ * Since when the session has been in its current status (drives the ticking clock).
+ */
+status_since: string | null, user_messages: number, assistant_messages: number, tool_calls: number, tool_errors: number, usage: Usage, 
+/**
+ * Lines that could not be parsed; the session stays visible regardless.
+ */
+parse_errors: number, status: Status, 
+/**
+ * PID of the agent process matched to this session, if any.
+ */
+pid: number | null, 
+/**
+ * The transcript file.
+ */
+path: string, 
+/**
+ * The file was deleted after it was seen.
+ */
+gone: boolean, 
+/**
+ * For sub-agent transcripts: the session that spawned them.
+ */
+parent_id: string | null, };
+
+export type SessionCounts = { total: number, active: number, idle: number, generating: number, running_tool: number, waiting: number, ended: number, };
+
+export type SessionChange = { upserted: Array<Session>, removed: Array<string>, };
+
+export type RunStatus = "running" | "completed" | "failed" | "killed";
+
+export type RunInfo = { id: string, name: string, command: string, cwd: string | null, pid: number | null, started_at: string, ended_at: string | null, status: RunStatus, exit_code: number | null, 
+/**
+ * Human-readable reason for a failure or kill ("signal SIGTERM", "exit 3").
+ */
+reason: string | null, 
+/**
+ * Where the full output is kept.
+ */
+log_path: string | null, };
+
+export type RunOutput = { run_id: string, 
+/**
+ * Output decoded as UTF-8; a multibyte character split across reads is held back
+ * until it is complete.
+ */
+data: string, };
+
+export type RunRequest = { name: string, command: string, cwd: string | null, };
+
+export type ActivitySummary = { sessions: SessionCounts, runs_running: number, };
