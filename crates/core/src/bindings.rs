@@ -19,6 +19,8 @@ pub fn typescript() -> String {
         Session::decl(&cfg),
         SessionCounts::decl(&cfg),
         SessionChange::decl(&cfg),
+        SessionSnapshot::decl(&cfg),
+        SessionsChanged::decl(&cfg),
         RunStatus::decl(&cfg),
         RunInfo::decl(&cfg),
         RunOutput::decl(&cfg),

@@ -19,7 +19,7 @@ use chrono::Utc;
 
 use crate::harness::HarnessRoot;
 use crate::index::SessionIndex;
-use crate::model::{Session, SessionChange, SessionCounts};
+use crate::model::{Session, SessionChange, SessionCounts, SessionSnapshot};
 use crate::procs::ProcessScanner;
 use crate::watch::RootWatcher;
 
@@ -33,10 +33,11 @@ pub struct LiveSessions {
 }
 
 impl LiveSessions {
-    /// Scan `roots`, then watch them and call `listener` with every change.
+    /// Scan `roots`, then watch them and call `listener` with every change and the
+    /// header counts after it.
     pub fn start(
         roots: Vec<HarnessRoot>,
-        listener: impl Fn(SessionChange) + Send + 'static,
+        listener: impl Fn(SessionChange, SessionCounts) + Send + 'static,
     ) -> LiveSessions {
         let paths: Vec<PathBuf> = roots.iter().map(|r| r.path.clone()).collect();
         let mut scanner = ProcessScanner::new();
@@ -54,7 +55,7 @@ impl LiveSessions {
                 let mut next_tick = Instant::now() + STATUS_TICK;
                 loop {
                     let wait = next_tick.saturating_duration_since(Instant::now());
-                    let change = match rx.recv_timeout(wait) {
+                    let (change, counts) = match rx.recv_timeout(wait) {
                         Ok(mut batch) => {
                             // Drain whatever else is queued: one change set for all of it.
                             while let Ok(more) = rx.try_recv() {
@@ -62,17 +63,19 @@ impl LiveSessions {
                             }
                             batch.sort();
                             batch.dedup();
-                            lock(&shared).paths_changed(&batch, Utc::now())
+                            let mut index = lock(&shared);
+                            (index.paths_changed(&batch, Utc::now()), index.counts())
                         }
                         Err(RecvTimeoutError::Timeout) => {
                             next_tick = Instant::now() + STATUS_TICK;
                             let procs = scanner.scan();
-                            lock(&shared).refresh_status(procs, Utc::now())
+                            let mut index = lock(&shared);
+                            (index.refresh_status(procs, Utc::now()), index.counts())
                         }
                         Err(RecvTimeoutError::Disconnected) => return,
                     };
                     if !change.is_empty() {
-                        listener(change);
+                        listener(change, counts);
                     }
                 }
             })
@@ -89,6 +92,24 @@ impl LiveSessions {
 
     pub fn counts(&self) -> SessionCounts {
         lock(&self.index).counts()
+    }
+
+    pub fn roots(&self) -> Vec<HarnessRoot> {
+        lock(&self.index).roots().to_vec()
+    }
+
+    /// The whole table, its counts and the roots searched, taken under one lock.
+    pub fn snapshot(&self) -> SessionSnapshot {
+        let index = lock(&self.index);
+        SessionSnapshot {
+            sessions: index.sessions(),
+            counts: index.counts(),
+            roots: index
+                .roots()
+                .iter()
+                .map(|r| r.path.display().to_string())
+                .collect(),
+        }
     }
 }
 
@@ -117,7 +138,7 @@ mod tests {
                 harness: Harness::ClaudeCode,
                 path: root,
             }],
-            move |c| {
+            move |c, _counts| {
                 let _ = tx.send(c);
             },
         );

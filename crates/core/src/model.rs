@@ -200,6 +200,23 @@ impl SessionChange {
     }
 }
 
+/// The whole table with its header counts and the roots searched: the answer to the
+/// one snapshot request the UI makes at start.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, TS)]
+pub struct SessionSnapshot {
+    pub sessions: Vec<Session>,
+    pub counts: SessionCounts,
+    /// Directories searched, shown when no session is found.
+    pub roots: Vec<String>,
+}
+
+/// The `sessions-changed` event: the rows that changed and the new header counts.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, TS)]
+pub struct SessionsChanged {
+    pub change: SessionChange,
+    pub counts: SessionCounts,
+}
+
 /// Lifecycle of a command started by the user.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, TS)]
 #[serde(rename_all = "kebab-case")]

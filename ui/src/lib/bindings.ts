@@ -61,6 +61,14 @@ export type SessionCounts = { total: number, active: number, idle: number, gener
 
 export type SessionChange = { upserted: Array<Session>, removed: Array<string>, };
 
+export type SessionSnapshot = { sessions: Array<Session>, counts: SessionCounts, 
+/**
+ * Directories searched, shown when no session is found.
+ */
+roots: Array<string>, };
+
+export type SessionsChanged = { change: SessionChange, counts: SessionCounts, };
+
 export type RunStatus = "running" | "completed" | "failed" | "killed";
 
 export type RunInfo = { id: string, name: string, command: string, cwd: string | null, pid: number | null, started_at: string, ended_at: string | null, status: RunStatus, exit_code: number | null, 

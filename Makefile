@@ -1,0 +1,63 @@
+# Sessionscope: `make run` builds and starts the app, `make test` runs every test.
+# Both install what is missing first (scripts/install-deps.sh), so a fresh Debian 12
+# machine needs nothing else.
+
+SHELL := /bin/bash
+export CARGO_TARGET_DIR ?= $(HOME)/.cache/sessionscope/target
+export CARGO_TERM_COLOR ?= never
+APP := $(CARGO_TARGET_DIR)/debug/sessionscope-app
+CLI := $(CARGO_TARGET_DIR)/debug/sessionscope
+
+.PHONY: all deps ui build run test lint test-rust test-ui e2e bench package icons bindings clean
+
+all: build
+
+deps:
+	@bash scripts/install-deps.sh
+
+ui: deps
+	cd ui && npm run --silent build
+
+build: ui
+	cargo build -p sessionscope-app -p sessionscope-cli
+
+# Opens the window on your display; on a machine without one, under a virtual one.
+run: build
+	@if [ -n "$$DISPLAY" ] || [ -n "$$WAYLAND_DISPLAY" ]; then \
+	  "$(APP)"; \
+	else \
+	  echo "No display: starting Sessionscope under xvfb-run (screenshots: import -window root)"; \
+	  xvfb-run -a -s "-screen 0 1400x900x24" "$(APP)"; \
+	fi
+
+test: build lint test-rust test-ui e2e
+
+lint: deps
+	cargo fmt --all -- --check
+	cargo clippy --workspace --all-targets -- -D warnings
+	cd ui && npx prettier --check . && npx svelte-check --tsconfig ./tsconfig.json --fail-on-warnings
+
+test-rust: deps
+	cargo test --workspace
+
+test-ui: deps
+	cd ui && npx vitest run
+
+e2e: build
+	SESSIONSCOPE_APP="$(APP)" node --test --test-concurrency=1 tests/e2e/
+
+bench: build
+	@bash tests/bench/run.sh
+
+package: ui
+	ui/node_modules/.bin/tauri build --bundles deb
+
+# Regenerate every icon size from the one source SVG.
+icons: deps
+	cd ui && npx tauri icon ../icons/icon.svg -o ../icons && rm -rf ../icons/android ../icons/ios
+
+bindings:
+	UPDATE_BINDINGS=1 cargo test -p sessionscope-core bindings
+
+clean:
+	rm -rf ui/dist tests/e2e/artifacts

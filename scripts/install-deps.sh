@@ -1,0 +1,57 @@
+#!/usr/bin/env bash
+# Installs whatever is missing to build, run and test Sessionscope on Debian 12, and
+# nothing that is already there: apt packages (after one apt-get update), the UI's npm
+# packages (npm ci when the lockfile changed), and tauri-driver. Safe to run every time.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+APT_PACKAGES=(
+  # Tauri's build dependencies.
+  libwebkit2gtk-4.1-dev build-essential libssl-dev libxdo-dev
+  libayatana-appindicator3-dev librsvg2-dev pkg-config file
+  # Running the app and its end-to-end tests headless.
+  xvfb webkit2gtk-driver xdotool dbus-x11 imagemagick
+)
+
+say() { printf '\033[1m[deps]\033[0m %s\n' "$*"; }
+
+as_root() {
+  if [ "$(id -u)" = 0 ]; then "$@"; else sudo "$@"; fi
+}
+
+missing=()
+for pkg in "${APT_PACKAGES[@]}"; do
+  dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || missing+=("$pkg")
+done
+if ! command -v node >/dev/null || ! command -v npm >/dev/null; then
+  missing+=(nodejs npm)
+fi
+if [ ${#missing[@]} -gt 0 ]; then
+  say "installing apt packages: ${missing[*]}"
+  as_root apt-get update -qq
+  as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}"
+fi
+
+if ! command -v cargo >/dev/null; then
+  echo "cargo is missing: install Rust with rustup (https://rustup.rs) and run again" >&2
+  exit 1
+fi
+for component in rustfmt clippy; do
+  if ! cargo "${component/rustfmt/fmt}" --version >/dev/null 2>&1; then
+    say "adding rustup component $component"
+    rustup component add "$component"
+  fi
+done
+
+if ! command -v tauri-driver >/dev/null; then
+  say "installing tauri-driver"
+  cargo install tauri-driver --version '^2' --locked
+fi
+
+# npm ci only when node_modules does not match the lockfile.
+stamp=ui/node_modules/.sessionscope-lock
+if [ ! -f "$stamp" ] || ! cmp -s ui/package-lock.json "$stamp"; then
+  say "installing UI packages (npm ci)"
+  (cd ui && npm ci --no-audit --no-fund)
+  cp ui/package-lock.json "$stamp"
+fi

@@ -1,0 +1,17 @@
+//! Declares the app's own commands so each one gets a permission, and the capability
+//! file can grant the UI exactly the ones it uses (least privilege).
+
+fn main() {
+    let manifest = tauri_build::AppManifest::new().commands(&[
+        "list_sessions",
+        "list_runs",
+        "start_run",
+        "attach_run",
+        "write_run_input",
+        "resize_run",
+        "kill_run",
+        "clear_finished_runs",
+    ]);
+    tauri_build::try_build(tauri_build::Attributes::new().app_manifest(manifest))
+        .expect("tauri-build failed");
+}

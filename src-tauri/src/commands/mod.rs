@@ -1,0 +1,4 @@
+//! Tauri commands, one file per area. Each is a few lines calling core.
+
+pub mod runs;
+pub mod sessions;

@@ -1,0 +1,131 @@
+//! Commands about runs: start, stream, type into, resize, kill (after a native
+//! confirmation shown here, on the Rust side), and clear.
+
+use std::sync::mpsc::RecvTimeoutError;
+use std::time::{Duration, Instant};
+
+use sessionscope_core::model::{RunInfo, RunOutput, RunRequest, RunStatus};
+use sessionscope_core::supervisor::Utf8Stream;
+use tauri::ipc::Channel;
+use tauri::{AppHandle, Manager, State};
+use tauri_plugin_dialog::{DialogExt, MessageDialogButtons, MessageDialogKind};
+
+use crate::state::{AppState, KILL_GRACE};
+
+/// Output is gathered this long before one message goes to the terminal panel, so a
+/// command printing thousands of lines a second costs a few IPC messages, not thousands.
+const OUTPUT_BATCH: Duration = Duration::from_millis(16);
+const OUTPUT_BATCH_MAX: usize = 512 * 1024;
+
+#[tauri::command]
+pub fn list_runs(state: State<'_, AppState>) -> Vec<RunInfo> {
+    state.supervisor.runs()
+}
+
+#[tauri::command]
+pub fn start_run(state: State<'_, AppState>, request: RunRequest) -> Result<RunInfo, String> {
+    state.supervisor.start(request).map_err(|e| e.to_string())
+}
+
+/// Replay the run's recent output, then stream the rest until the run ends.
+#[tauri::command]
+pub fn attach_run(
+    state: State<'_, AppState>,
+    id: String,
+    on_output: Channel<RunOutput>,
+) -> Result<(), String> {
+    let (backlog, rx) = state.supervisor.attach(&id).map_err(|e| e.to_string())?;
+    std::thread::spawn(move || {
+        let mut text = Utf8Stream::default();
+        let send = |data: String| {
+            on_output
+                .send(RunOutput {
+                    run_id: id.clone(),
+                    data,
+                })
+                .is_ok()
+        };
+        if !backlog.is_empty() && !send(text.decode(&backlog)) {
+            return;
+        }
+        while let Ok(mut batch) = rx.recv() {
+            let deadline = Instant::now() + OUTPUT_BATCH;
+            while batch.len() < OUTPUT_BATCH_MAX {
+                match rx.recv_timeout(deadline.saturating_duration_since(Instant::now())) {
+                    Ok(more) => batch.extend(more),
+                    Err(RecvTimeoutError::Timeout) | Err(RecvTimeoutError::Disconnected) => break,
+                }
+            }
+            if !send(text.decode(&batch)) {
+                return;
+            }
+        }
+    });
+    Ok(())
+}
+
+#[tauri::command]
+pub fn write_run_input(state: State<'_, AppState>, id: String, data: String) -> Result<(), String> {
+    state
+        .supervisor
+        .write_input(&id, data.as_bytes())
+        .map_err(|e| e.to_string())
+}
+
+#[tauri::command]
+pub fn resize_run(
+    state: State<'_, AppState>,
+    id: String,
+    rows: u16,
+    cols: u16,
+) -> Result<(), String> {
+    state
+        .supervisor
+        .resize(&id, rows, cols)
+        .map_err(|e| e.to_string())
+}
+
+/// Ask the user in a native dialog; kill only on their yes. Returns whether the kill
+/// was sent. The web view has no other way to kill.
+#[tauri::command]
+pub async fn kill_run(app: AppHandle, id: String) -> Result<bool, String> {
+    let state = app.state::<AppState>();
+    let run = state
+        .supervisor
+        .run(&id)
+        .ok_or_else(|| format!("no run with id {id}"))?;
+    if run.status != RunStatus::Running {
+        return Err(format!("“{}” is not running", run.name));
+    }
+    let pid = run.pid.map(|p| p.to_string()).unwrap_or_else(|| "?".into());
+    let mut dialog = app
+        .dialog()
+        .message(format!(
+            "Stop “{}” (PID {pid}) and every process it started?\n\n{}\n\nIt gets SIGTERM, then SIGKILL after {} s.",
+            run.name,
+            run.command,
+            KILL_GRACE.as_secs()
+        ))
+        .title("Kill run?")
+        .kind(MessageDialogKind::Warning)
+        .buttons(MessageDialogButtons::OkCancelCustom("Kill".into(), "Cancel".into()));
+    if let Some(window) = app.get_webview_window("main") {
+        dialog = dialog.parent(&window);
+    }
+    let confirmed = tauri::async_runtime::spawn_blocking(move || dialog.blocking_show())
+        .await
+        .map_err(|e| e.to_string())?;
+    if !confirmed {
+        return Ok(false);
+    }
+    state
+        .supervisor
+        .kill(&id, KILL_GRACE)
+        .map_err(|e| e.to_string())?;
+    Ok(true)
+}
+
+#[tauri::command]
+pub fn clear_finished_runs(state: State<'_, AppState>) -> Vec<String> {
+    state.supervisor.clear_finished()
+}

@@ -1,0 +1,269 @@
+// End-to-end tests of the real Sessionscope binary under Xvfb, driven through
+// tauri-driver + WebKitWebDriver. Native dialogs are answered with real key presses
+// (xdotool). Screenshots of each step land in tests/e2e/artifacts/.
+//
+// Run: node --test tests/e2e/  (make e2e builds the app first and sets SESSIONSCOPE_APP)
+import { after, before, describe, it } from "node:test";
+import assert from "node:assert/strict";
+import fs from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import { fileURLToPath } from "node:url";
+import { WebDriver } from "./lib/webdriver.mjs";
+import {
+  pressKeys,
+  screenshotScreen,
+  sleep,
+  startTauriDriver,
+  startXvfb,
+  waitForWindow,
+  windowExists,
+} from "./lib/desktop.mjs";
+
+const here = path.dirname(fileURLToPath(import.meta.url));
+const artifacts = path.join(here, "artifacts");
+const app =
+  process.env.SESSIONSCOPE_APP ??
+  path.join(
+    process.env.CARGO_TARGET_DIR ?? path.join(os.homedir(), ".cache/sessionscope/target"),
+    "debug/sessionscope-app",
+  );
+
+const work = fs.mkdtempSync(path.join(os.tmpdir(), "sessionscope-e2e-"));
+const claudeDir = path.join(work, "claude");
+const projectDir = path.join(claudeDir, "projects", "-work-demo");
+const sessionId = "5f0c7a8e-1111-4222-8333-944445555666";
+const sessionFile = path.join(projectDir, `${sessionId}.jsonl`);
+
+let xvfb;
+let driver;
+let wd;
+
+/** A Claude Code record, compact as the agent writes it. */
+function record(kind, n, extra = {}) {
+  const ts = new Date().toISOString();
+  const base = { type: kind, sessionId, timestamp: ts, cwd: "/work/demo", gitBranch: "main", uuid: `u${n}` };
+  const message =
+    kind === "user"
+      ? { role: "user", content: `Prompt number ${n}` }
+      : {
+          id: `msg_${n}`,
+          role: "assistant",
+          model: "claude-sonnet-4-5",
+          stop_reason: "end_turn",
+          content: [{ type: "text", text: `Answer ${n}` }],
+          usage: { input_tokens: 10, output_tokens: 5 },
+        };
+  return JSON.stringify({ ...base, requestId: `req_${n}`, message, ...extra }) + "\n";
+}
+
+async function shot(name) {
+  fs.mkdirSync(artifacts, { recursive: true });
+  screenshotScreen(xvfb.display, path.join(artifacts, `${name}.png`));
+}
+
+const rowScript = (id) => `
+  const row = document.querySelector('[data-testid=session-row][data-session-id="${id}"]');
+  if (!row) return null;
+  return {
+    count: Number(row.querySelector('[data-testid=message-count]').textContent),
+    status: row.dataset.status,
+    gone: row.classList.contains('gone'),
+    text: row.textContent,
+  };`;
+
+before(async () => {
+  assert.ok(fs.existsSync(app), `app binary not found at ${app}; build it first (make e2e)`);
+  fs.mkdirSync(projectDir, { recursive: true });
+  // One session exists before the app starts.
+  fs.writeFileSync(sessionFile, record("user", 1) + record("assistant", 2));
+  xvfb = await startXvfb();
+  const env = {
+    ...process.env,
+    DISPLAY: xvfb.display,
+    CLAUDE_CONFIG_DIR: claudeDir,
+    SESSIONSCOPE_DATA_DIR: path.join(work, "data"),
+    WEBKIT_DISABLE_COMPOSITING_MODE: "1",
+    NO_AT_BRIDGE: "1",
+  };
+  fs.mkdirSync(artifacts, { recursive: true });
+  driver = await startTauriDriver(env, path.join(artifacts, "tauri-driver.log"));
+  wd = new WebDriver(driver.port);
+  await wd.start(app);
+  await wd.waitFor("return document.querySelector('[data-testid=stats]') !== null", {
+    what: "the window to render",
+  });
+});
+
+after(async () => {
+  await wd?.quit();
+  driver?.stop();
+  xvfb?.stop();
+  fs.rmSync(work, { recursive: true, force: true, maxRetries: 3 });
+});
+
+describe("live Claude Code sessions", () => {
+  it("lists the existing session with its project, model and message count", async () => {
+    const row = await wd.waitFor(`return (() => { ${rowScript(sessionId)} })()`, {
+      what: "the existing session row",
+    });
+    assert.equal(row.count, 2);
+    assert.match(row.text, /5f0c7a8e/);
+    assert.match(row.text, /claude-sonnet-4-5/);
+    assert.match(row.text, /\/work\/demo/);
+    const total = await wd.execute(
+      "return document.querySelector('[data-testid=count-total]').textContent",
+    );
+    assert.equal(total, "1");
+    await shot("01-sessions");
+  });
+
+  it("shows an appended record within 2 s, without polling", async () => {
+    const latencies = [];
+    for (let i = 0; i < 5; i++) {
+      const before = (await wd.execute(`return (() => { ${rowScript(sessionId)} })()`)).count;
+      const t0 = Date.now();
+      fs.appendFileSync(sessionFile, record(i % 2 ? "assistant" : "user", 10 + i));
+      await wd.waitFor(
+        `return (() => { ${rowScript(sessionId)} })()?.count === ${before + 1}`,
+        { timeout: 2000, interval: 5, what: `message count ${before + 1}` },
+      );
+      latencies.push(Date.now() - t0);
+    }
+    console.log(`append → row updated in the UI: ${latencies.join(", ")} ms`);
+    const row = await wd.execute(`return (() => { ${rowScript(sessionId)} })()`);
+    assert.equal(row.count, 7);
+  });
+
+  it("adds a row for a new session file and marks a deleted one gone", async () => {
+    const otherId = "9a9a9a9a-2222-4333-8444-955556666777";
+    const otherDir = path.join(claudeDir, "projects", "-work-other");
+    fs.mkdirSync(otherDir, { recursive: true });
+    const otherFile = path.join(otherDir, `${otherId}.jsonl`);
+    const t0 = Date.now();
+    fs.writeFileSync(otherFile, record("user", 1).replaceAll(sessionId, otherId));
+    await wd.waitFor(`return (() => { ${rowScript(otherId)} })() !== null`, {
+      timeout: 2000,
+      what: "the new session's row",
+    });
+    console.log(`new session file → new row: ${Date.now() - t0} ms`);
+    await shot("02-new-session");
+    fs.rmSync(otherFile);
+    await wd.waitFor(`return (() => { ${rowScript(otherId)} })()?.gone === true`, {
+      timeout: 2000,
+      what: "the deleted session marked gone",
+    });
+    await shot("03-gone");
+  });
+});
+
+describe("runs in a pseudo-terminal", () => {
+  async function startRun(name, command) {
+    await wd.click(await wd.find("[data-testid=tab-runs]"));
+    const nameInput = await wd.find("[data-testid=run-name]");
+    await wd.clear(nameInput);
+    await wd.type(nameInput, name);
+    const cmd = await wd.find("[data-testid=run-command]");
+    await wd.clear(cmd);
+    await wd.type(cmd, command);
+    await wd.click(await wd.find("[data-testid=run-start]"));
+    return wd.waitFor(
+      `const rows = [...document.querySelectorAll('[data-testid=run-row]')]
+         .filter(r => r.querySelector('.run-name').textContent === ${JSON.stringify(name)});
+       return rows.length ? { id: rows[0].dataset.runId, pid: Number(rows[0].dataset.pid) } : null;`,
+      { what: `run ${name} listed` },
+    );
+  }
+
+  const runStatus = (id) =>
+    wd.execute(
+      `return document.querySelector('[data-testid=run-row][data-run-id="${id}"]')?.dataset.runStatus ?? null`,
+    );
+
+  const runLabel = (id) =>
+    wd.execute(
+      `return document.querySelector('[data-testid=run-row][data-run-id="${id}"] [data-testid=run-status]')?.textContent ?? null`,
+    );
+
+  it("streams 200 lines into the terminal and ends Completed", async () => {
+    const run = await startRun(
+      "count",
+      "for i in $(seq 1 200); do echo line $i; sleep 0.01; done",
+    );
+    await wd.waitFor(
+      `return document.querySelector('[data-testid=run-row][data-run-id="${run.id}"]')?.dataset.runStatus === 'completed'`,
+      { timeout: 30000, what: "status completed" },
+    );
+    const text = await wd.waitFor(
+      `const t = document.querySelector('[data-testid=terminal] .xterm-rows')?.textContent ?? '';
+       return t.includes('line 200') ? t : null;`,
+      { timeout: 5000, what: "line 200 in the terminal" },
+    );
+    assert.match(text, /line 199/);
+    assert.equal(await runLabel(run.id), "Completed");
+    await shot("04-run-completed");
+  });
+
+  it("shows Failed with the exit code of `exit 3`", async () => {
+    const run = await startRun("fails", "exit 3");
+    await wd.waitFor(
+      `return document.querySelector('[data-testid=run-row][data-run-id="${run.id}"]')?.dataset.runStatus === 'failed'`,
+      { timeout: 10000, what: "status failed" },
+    );
+    assert.equal(await runLabel(run.id), "Failed (exit 3)");
+    await shot("05-run-failed");
+  });
+
+  const pidAlive = (pid) => {
+    try {
+      process.kill(pid, 0);
+    } catch {
+      return false;
+    }
+    const stat = fs.readFileSync(`/proc/${pid}/stat`, "utf8");
+    return stat.split(") ")[1]?.[0] !== "Z";
+  };
+
+  async function clickKill(id) {
+    await wd.click(await wd.find(`[data-testid=run-row][data-run-id="${id}"] [data-testid=run-kill]`));
+    return waitForWindow(xvfb.display, "^Kill run");
+  }
+
+  it("asks before killing: No leaves the command running", async () => {
+    const run = await startRun("sleeper-no", "sleep 1000");
+    assert.ok(run.pid > 0 && pidAlive(run.pid), "sleep is running");
+    const dialog = await clickKill(run.id);
+    await sleep(300);
+    await shot("06-kill-dialog");
+    pressKeys(xvfb.display, dialog, "Escape");
+    const deadline = Date.now() + 5000;
+    while (windowExists(xvfb.display, dialog) && Date.now() < deadline) await sleep(50);
+    assert.ok(!windowExists(xvfb.display, dialog), "dialog closed");
+    await sleep(1000);
+    assert.equal(await runStatus(run.id), "running");
+    assert.ok(pidAlive(run.pid), "the process still runs after No");
+    // Clean up through the same dialog.
+    pressKeys(xvfb.display, await clickKill(run.id), "Return");
+    await wd.waitFor(
+      `return document.querySelector('[data-testid=run-row][data-run-id="${run.id}"]')?.dataset.runStatus === 'killed'`,
+      { timeout: 10000, what: "cleanup kill" },
+    );
+  });
+
+  it("kills after Yes in the native dialog, and the PID is gone", async () => {
+    const run = await startRun("sleeper-yes", "sleep 1000");
+    assert.ok(pidAlive(run.pid), "sleep is running");
+    const dialog = await clickKill(run.id);
+    await sleep(300);
+    pressKeys(xvfb.display, dialog, "Return");
+    await wd.waitFor(
+      `return document.querySelector('[data-testid=run-row][data-run-id="${run.id}"]')?.dataset.runStatus === 'killed'`,
+      { timeout: 10000, what: "status killed" },
+    );
+    const deadline = Date.now() + 5000;
+    while (pidAlive(run.pid) && Date.now() < deadline) await sleep(50);
+    assert.ok(!pidAlive(run.pid), `PID ${run.pid} is gone`);
+    assert.equal(await runLabel(run.id), "Killed");
+    await shot("07-run-killed");
+  });
+});

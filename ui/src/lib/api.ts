@@ -1,0 +1,35 @@
+// Every call to the backend, typed with the bindings generated from Rust. Components
+// import from here and never call `invoke` or `listen` themselves.
+import { Channel, invoke } from "@tauri-apps/api/core";
+import { listen, type UnlistenFn } from "@tauri-apps/api/event";
+import type { RunInfo, RunOutput, RunRequest, SessionSnapshot, SessionsChanged } from "./bindings";
+
+export const listSessions = () => invoke<SessionSnapshot>("list_sessions");
+
+export const onSessionsChanged = (handler: (event: SessionsChanged) => void): Promise<UnlistenFn> =>
+  listen<SessionsChanged>("sessions-changed", (e) => handler(e.payload));
+
+export const listRuns = () => invoke<RunInfo[]>("list_runs");
+
+export const startRun = (request: RunRequest) => invoke<RunInfo>("start_run", { request });
+
+export const onRunChanged = (handler: (run: RunInfo) => void): Promise<UnlistenFn> =>
+  listen<RunInfo>("run-changed", (e) => handler(e.payload));
+
+/** Replays the run's recent output, then streams the rest to `onOutput`. */
+export function attachRun(id: string, onOutput: (data: string) => void): Promise<void> {
+  const channel = new Channel<RunOutput>();
+  channel.onmessage = (msg) => onOutput(msg.data);
+  return invoke<void>("attach_run", { id, onOutput: channel });
+}
+
+export const writeRunInput = (id: string, data: string) =>
+  invoke<void>("write_run_input", { id, data });
+
+export const resizeRun = (id: string, rows: number, cols: number) =>
+  invoke<void>("resize_run", { id, rows, cols });
+
+/** Asks the user in a native dialog (shown by the backend); true when the kill was sent. */
+export const killRun = (id: string) => invoke<boolean>("kill_run", { id });
+
+export const clearFinishedRuns = () => invoke<string[]>("clear_finished_runs");

@@ -1,0 +1,75 @@
+import { describe, expect, it } from "vitest";
+import {
+  formatAgo,
+  formatCount,
+  formatDuration,
+  runDuration,
+  runStatusLabel,
+  tailPath,
+  truncate,
+} from "./format";
+import type { RunInfo } from "./bindings";
+
+describe("formatDuration", () => {
+  it("stays compact across magnitudes", () => {
+    expect(formatDuration(0)).toBe("0s");
+    expect(formatDuration(59_999)).toBe("59s");
+    expect(formatDuration(187_000)).toBe("3m 07s");
+    expect(formatDuration(2 * 3600_000 + 5 * 60_000)).toBe("2h 05m");
+    expect(formatDuration(3 * 86400_000 + 4 * 3600_000)).toBe("3d 04h");
+    expect(formatDuration(-5)).toBe("0s");
+  });
+});
+
+describe("formatAgo", () => {
+  it("handles missing and invalid times", () => {
+    const now = Date.parse("2026-11-25T10:00:10Z");
+    expect(formatAgo("2026-11-25T10:00:00Z", now)).toBe("10s ago");
+    expect(formatAgo(null, now)).toBe("—");
+    expect(formatAgo("not a date", now)).toBe("—");
+  });
+});
+
+describe("numbers and text", () => {
+  it("abbreviates counts", () => {
+    expect(formatCount(999)).toBe("999");
+    expect(formatCount(1234)).toBe("1.2k");
+    expect(formatCount(56_789)).toBe("57k");
+    expect(formatCount(2_500_000)).toBe("2.5M");
+  });
+  it("keeps the end of long paths and the start of long text", () => {
+    expect(tailPath("/home/user/projects/sessionscope", 14)).toBe("…/sessionscope");
+    expect(tailPath(null)).toBe("—");
+    expect(truncate("abcdef", 4)).toBe("abc…");
+    expect(truncate("abc", 4)).toBe("abc");
+  });
+});
+
+describe("runs", () => {
+  const base: RunInfo = {
+    id: "r",
+    name: "r",
+    command: "x",
+    cwd: null,
+    pid: 1,
+    started_at: "2026-11-25T10:00:00Z",
+    ended_at: null,
+    status: "running",
+    exit_code: null,
+    reason: null,
+    log_path: null,
+  };
+  it("labels each status, with the exit code of a failure", () => {
+    expect(runStatusLabel(base)).toBe("Running");
+    expect(runStatusLabel({ ...base, status: "failed", exit_code: 3 })).toBe("Failed (exit 3)");
+    expect(runStatusLabel({ ...base, status: "failed", reason: "signal: Hangup" })).toBe(
+      "Failed (signal: Hangup)",
+    );
+    expect(runStatusLabel({ ...base, status: "killed" })).toBe("Killed");
+  });
+  it("measures running runs until now and finished ones until their end", () => {
+    const now = Date.parse("2026-11-25T10:00:30Z");
+    expect(runDuration(base, now)).toBe(30_000);
+    expect(runDuration({ ...base, ended_at: "2026-11-25T10:00:05Z" }, now)).toBe(5_000);
+  });
+});

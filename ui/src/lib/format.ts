@@ -1,0 +1,78 @@
+// Formatting helpers for the tables: durations, relative times, short ids, numbers.
+import type { RunInfo, Status } from "./bindings";
+
+/** "4s", "3m 07s", "2h 05m", "3d 04h" — compact and stable in width. */
+export function formatDuration(ms: number): string {
+  const s = Math.max(0, Math.floor(ms / 1000));
+  if (s < 60) return `${s}s`;
+  if (s < 3600) return `${Math.floor(s / 60)}m ${String(s % 60).padStart(2, "0")}s`;
+  if (s < 86400)
+    return `${Math.floor(s / 3600)}h ${String(Math.floor((s % 3600) / 60)).padStart(2, "0")}m`;
+  return `${Math.floor(s / 86400)}d ${String(Math.floor((s % 86400) / 3600)).padStart(2, "0")}h`;
+}
+
+/** Time since `iso` as "12s ago"; "—" when unknown. */
+export function formatAgo(iso: string | null, now: number): string {
+  if (!iso) return "—";
+  const t = Date.parse(iso);
+  if (Number.isNaN(t)) return "—";
+  return `${formatDuration(now - t)} ago`;
+}
+
+/** Milliseconds elapsed since `iso`, or null. */
+export function elapsedSince(iso: string | null, now: number): number | null {
+  if (!iso) return null;
+  const t = Date.parse(iso);
+  return Number.isNaN(t) ? null : Math.max(0, now - t);
+}
+
+export const shortId = (id: string) => id.slice(0, 8);
+
+/** 1234 → "1.2k", 2500000 → "2.5M". */
+export function formatCount(n: number): string {
+  if (n < 1000) return String(n);
+  if (n < 1_000_000) return `${(n / 1000).toFixed(n < 10_000 ? 1 : 0)}k`;
+  return `${(n / 1_000_000).toFixed(1)}M`;
+}
+
+/** Keep the end of a path, where the project name is. */
+export function tailPath(path: string | null, max = 32): string {
+  if (!path) return "—";
+  return path.length <= max ? path : `…${path.slice(path.length - max + 1)}`;
+}
+
+export function truncate(text: string, max: number): string {
+  return text.length <= max ? text : `${text.slice(0, max - 1)}…`;
+}
+
+export const STATUS_LABELS: Record<Status, string> = {
+  generating: "Generating",
+  "running-tool": "Running tool",
+  "waiting-for-input": "Waiting for input",
+  idle: "Idle",
+  ended: "Ended",
+  failed: "Failed",
+};
+
+/** "Running", "Completed", "Failed (exit 3)", "Killed". */
+export function runStatusLabel(run: RunInfo): string {
+  switch (run.status) {
+    case "running":
+      return "Running";
+    case "completed":
+      return "Completed";
+    case "killed":
+      return "Killed";
+    case "failed":
+      return run.exit_code !== null
+        ? `Failed (exit ${run.exit_code})`
+        : `Failed (${run.reason ?? "unknown"})`;
+  }
+}
+
+/** How long a run has taken: until now while it runs, until its end otherwise. */
+export function runDuration(run: RunInfo, now: number): number {
+  const start = Date.parse(run.started_at);
+  const end = run.ended_at ? Date.parse(run.ended_at) : now;
+  return Math.max(0, end - start);
+}
