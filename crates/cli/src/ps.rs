@@ -60,8 +60,8 @@ fn print_table(sessions: &[Session], c: SessionCounts, now: DateTime<Utc>, index
         return;
     }
     println!(
-        "{:<10} {:<12} {:<18} {:<20} {:>5} {:<18} {:>8}  {}",
-        "ID", "HARNESS", "STATUS", "MODEL", "MSGS", "PROJECT", "ELAPSED", "TITLE"
+        "{:<10} {:<12} {:<18} {:<20} {:>5} {:<18} {:>8}  TITLE",
+        "ID", "HARNESS", "STATUS", "MODEL", "MSGS", "PROJECT", "ELAPSED"
     );
     for s in sessions {
         let elapsed = s

@@ -195,16 +195,14 @@ impl ClaudeTranscript {
             }
         }
         match rec.kind.as_deref() {
-            Some("summary") => {
-                if !self.has_summary {
-                    if let Some(t) = rec
-                        .summary
-                        .as_deref()
-                        .and_then(|s| title_from(s, TITLE_MAX))
-                    {
-                        f.title = Some(t);
-                        self.has_summary = true;
-                    }
+            Some("summary") if !self.has_summary => {
+                if let Some(t) = rec
+                    .summary
+                    .as_deref()
+                    .and_then(|s| title_from(s, TITLE_MAX))
+                {
+                    f.title = Some(t);
+                    self.has_summary = true;
                 }
             }
             Some("user") => {
