@@ -18,7 +18,8 @@
 //!
 //! Turn state: a user message → the model is due; an assistant message with tool calls
 //! → tools run until the `system` results arrive; an assistant message without tool
-//! calls → the turn ended. ccusage does not read gptme, so its token totals have no
+//! calls → the turn ended; a visible `system` message starting with `Error` while no
+//! tool runs → the agent hit an error. ccusage does not read gptme, so its token totals have no
 //! cross-check; they are the sum of per-message `usage`.
 
 use std::path::{Path, PathBuf};
@@ -200,6 +201,10 @@ impl GptmeTranscript {
                     f.tool_errors += 1;
                 }
                 f.turn = TurnState::AwaitingModel;
+            }
+            Some("system") if !m.hide && text.trim_start().starts_with("Error") => {
+                // An error outside any tool run: gptme reports a failed model call.
+                f.turn = TurnState::Errored;
             }
             _ => {}
         }
