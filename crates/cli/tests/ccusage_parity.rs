@@ -56,14 +56,14 @@ fn copy_dir(from: &Path, to: &Path) {
 
 type Totals = [u64; 4];
 
-/// ccusage's per-session totals: input, output, cache creation, cache read.
+/// ccusage's per-session totals (input, output, cache creation, cache read) and cost.
 fn ccusage_totals(
     bin: &Path,
     agent: &str,
     var: &str,
     root: &Path,
     home: &Path,
-) -> BTreeMap<String, Totals> {
+) -> BTreeMap<String, (Totals, f64)> {
     let out = Command::new(bin)
         .args([agent, "session", "--json", "--offline"])
         .env("HOME", home)
@@ -82,15 +82,18 @@ fn ccusage_totals(
         .unwrap()
         .iter()
         .map(|s| {
-            (
-                s["sessionId"].as_str().unwrap().to_string(),
-                [
-                    n(s, "inputTokens"),
-                    n(s, "outputTokens"),
-                    n(s, "cacheCreationTokens"),
-                    n(s, "cacheReadTokens"),
-                ],
-            )
+            let tokens = [
+                n(s, "inputTokens"),
+                n(s, "outputTokens"),
+                n(s, "cacheCreationTokens"),
+                n(s, "cacheReadTokens"),
+            ];
+            // Codex reports `costUSD`, the other agents `totalCost`.
+            let cost = s["totalCost"]
+                .as_f64()
+                .or(s["costUSD"].as_f64())
+                .unwrap_or(0.0);
+            (s["sessionId"].as_str().unwrap().to_string(), (tokens, cost))
         })
         .collect()
 }
@@ -183,7 +186,7 @@ fn token_totals_equal_ccusage_on_every_fixture_root() {
         assert!(!theirs.is_empty(), "ccusage found no {agent} sessions");
         let ours = our_sessions(&[(var, root.clone())], &home, harness);
         // Group ours the way ccusage keys sessions.
-        let mut grouped: BTreeMap<String, Totals> = BTreeMap::new();
+        let mut grouped: BTreeMap<String, (Totals, f64)> = BTreeMap::new();
         for s in &ours {
             let id = s["id"].as_str().unwrap();
             let key = match agent {
@@ -197,20 +200,26 @@ fn token_totals_equal_ccusage_on_every_fixture_root() {
                     .unwrap_or_else(|| id.to_string()),
                 _ => id.to_string(),
             };
-            add(grouped.entry(key).or_default(), usage(s));
+            let entry = grouped.entry(key).or_default();
+            add(&mut entry.0, usage(s));
+            entry.1 += s["cost_usd"].as_f64().unwrap_or(0.0);
         }
-        for (id, t) in &theirs {
+        for (id, (tokens, cost)) in &theirs {
+            let (our_tokens, our_cost) = grouped.get(id).copied().unwrap_or_default();
             assert_eq!(
-                grouped.get(id),
-                Some(t),
-                "{agent} session {id}: ours vs ccusage"
+                &our_tokens, tokens,
+                "{agent} session {id}: tokens, ours vs ccusage"
             );
-            eprintln!("{agent} {id}: input/output/cache-create/cache-read {t:?} — equal");
+            assert!(
+                (our_cost - cost).abs() <= 1e-12 + cost.abs() * 1e-9,
+                "{agent} session {id}: cost {our_cost} vs ccusage {cost}"
+            );
+            eprintln!("{agent} {id}: tokens {tokens:?}, cost ${cost} — equal");
         }
-        for (id, t) in &grouped {
+        for (id, (tokens, _)) in &grouped {
             if !theirs.contains_key(id) {
                 assert_eq!(
-                    *t, [0; 4],
+                    *tokens, [0; 4],
                     "{agent} session {id} has usage ccusage does not see"
                 );
             }

@@ -477,6 +477,7 @@ impl SessionIndex {
             tool_calls: facts.tool_calls,
             tool_errors: facts.tool_errors,
             usage: facts.usage,
+            cost_usd: facts.cost_usd,
             parse_errors: facts.parse_errors + file.oversized_lines(),
             status,
             pid,

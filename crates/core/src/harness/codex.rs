@@ -39,6 +39,7 @@ use serde_json::Value;
 
 use super::{decode_line, file_stem, parse_ts, title_from, TranscriptFacts, TranscriptParser};
 use crate::model::Usage;
+use crate::pricing;
 use crate::status::TurnState;
 
 const TITLE_MAX: usize = 120;
@@ -345,12 +346,14 @@ impl CodexTranscript {
             self.facts.note_model(&model);
         }
         let cached = raw.cached_input_tokens.min(raw.input_tokens);
-        self.facts.usage.add(&Usage {
+        let usage = Usage {
             input_tokens: raw.input_tokens - cached,
             output_tokens: raw.output_tokens,
             cache_creation_tokens: 0,
             cache_read_tokens: cached,
-        });
+        };
+        self.facts.usage.add(&usage);
+        self.facts.add_cost(pricing::codex_cost(&model, &usage));
     }
 }
 
@@ -570,6 +573,8 @@ mod tests {
         assert_eq!(full.project.as_deref(), Some("/home/dev/api"));
         assert_eq!(full.git_branch.as_deref(), Some("main"));
         assert_eq!(full.models, vec!["gpt-5-codex"]);
+        // 1700 × $1.25/M + 2000 cached × $0.125/M + 230 × $10/M.
+        assert!((full.cost_usd.unwrap() - 0.004675).abs() < 1e-12);
         assert_eq!((full.user_messages, full.assistant_messages), (1, 1));
         assert_eq!(
             (full.tool_calls, full.tool_errors, full.parse_errors),

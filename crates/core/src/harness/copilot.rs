@@ -33,6 +33,7 @@ use serde_json::Value;
 
 use super::{decode_line, file_stem, parse_ts, title_from, TranscriptFacts, TranscriptParser};
 use crate::model::Usage;
+use crate::pricing;
 use crate::status::TurnState;
 
 const TITLE_MAX: usize = 120;
@@ -199,12 +200,14 @@ impl CopilotTranscript {
                         let Some(u) = m.get("usage") else { continue };
                         let input = u64_at(u, "inputTokens");
                         let cache_read = u64_at(u, "cacheReadTokens");
-                        f.usage.add(&Usage {
+                        let usage = Usage {
                             input_tokens: input - input.min(cache_read),
                             output_tokens: u64_at(u, "outputTokens"),
                             cache_creation_tokens: u64_at(u, "cacheWriteTokens"),
                             cache_read_tokens: cache_read,
-                        });
+                        };
+                        f.usage.add(&usage);
+                        f.add_cost(pricing::message_cost(model, &usage, 0));
                         f.note_model(model);
                     }
                 }

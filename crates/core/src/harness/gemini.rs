@@ -34,6 +34,7 @@ use serde_json::Value;
 
 use super::{decode_line, file_stem, parse_ts, title_from, TranscriptFacts, TranscriptParser};
 use crate::model::Usage;
+use crate::pricing;
 use crate::status::TurnState;
 
 const TITLE_MAX: usize = 120;
@@ -89,6 +90,7 @@ struct MessageSummary {
     user: bool,
     gemini: bool,
     usage: Option<Usage>,
+    cost: Option<f64>,
     tool_calls: u32,
     tool_errors: u32,
     tools_running: bool,
@@ -207,8 +209,14 @@ impl GeminiTranscript {
             ..Default::default()
         };
         if s.gemini {
-            if let (Some(_), Some(tokens)) = (model.as_deref(), m.get("tokens")) {
-                s.usage = usage_of(tokens);
+            if let (Some(model), Some(tokens)) = (model.as_deref(), m.get("tokens")) {
+                if let Some((usage, reasoning)) = usage_of(tokens) {
+                    // ccusage bills thoughts (and any unseen part of `total`) as output.
+                    let mut billed = usage;
+                    billed.output_tokens += reasoning;
+                    s.cost = pricing::message_cost(model, &billed, 0);
+                    s.usage = Some(usage);
+                }
             }
             if let Some(model) = model.as_deref() {
                 self.facts.note_model(model);
@@ -231,10 +239,18 @@ impl GeminiTranscript {
                 self.seen_user_title = true;
             }
         }
+        let id_key = id.clone();
         let old = self.messages.insert(id, s.clone()).unwrap_or_default();
         // A rewrite without usable tokens keeps the tokens already counted (ccusage
         // keeps the earlier event in that case).
-        let new_usage = s.usage.or(old.usage);
+        let (new_usage, new_cost) = match s.usage {
+            Some(u) => (Some(u), s.cost),
+            None => (old.usage, old.cost),
+        };
+        if let Some(entry) = self.messages.get_mut(&id_key) {
+            entry.usage = new_usage;
+            entry.cost = new_cost;
+        }
         let f = &mut self.facts;
         f.user_messages = f.user_messages + s.user as u32 - old.user as u32;
         f.assistant_messages = f.assistant_messages + s.gemini as u32 - old.gemini as u32;
@@ -246,6 +262,10 @@ impl GeminiTranscript {
         if let Some(u) = new_usage {
             f.usage.add(&u);
         }
+        if let Some(c) = old.cost {
+            *f.cost_usd.get_or_insert(0.0) -= c;
+        }
+        f.add_cost(new_cost);
         match kind {
             "user" => f.turn = TurnState::AwaitingModel,
             "gemini" => {
@@ -295,8 +315,9 @@ fn num(v: &Value, keys: &[&str]) -> u64 {
         .unwrap_or(0)
 }
 
-/// One message's usage under ccusage's Gemini rules (see the module docs).
-fn usage_of(tokens: &Value) -> Option<Usage> {
+/// One message's usage under ccusage's Gemini rules (see the module docs), and its
+/// reasoning tokens (thoughts plus any unseen part of `total`), billed as output.
+fn usage_of(tokens: &Value) -> Option<(Usage, u64)> {
     if !tokens.is_object() {
         return None;
     }
@@ -346,12 +367,15 @@ fn usage_of(tokens: &Value) -> Option<Usage> {
     if input_tokens == 0 && output == 0 && cached == 0 && extra == 0 {
         return None;
     }
-    Some(Usage {
-        input_tokens,
-        output_tokens: output,
-        cache_creation_tokens: 0,
-        cache_read_tokens: cached,
-    })
+    Some((
+        Usage {
+            input_tokens,
+            output_tokens: output,
+            cache_creation_tokens: 0,
+            cache_read_tokens: cached,
+        },
+        extra,
+    ))
 }
 
 impl TranscriptParser for GeminiTranscript {
@@ -410,7 +434,7 @@ mod tests {
     use super::*;
 
     fn u(json: &str) -> Option<Usage> {
-        usage_of(&serde_json::from_str(json).unwrap())
+        usage_of(&serde_json::from_str(json).unwrap()).map(|(u, _)| u)
     }
 
     #[test]
@@ -512,6 +536,10 @@ mod tests {
         assert_eq!((json.user_messages, json.assistant_messages), (1, 3));
         assert_eq!((json.tool_calls, json.tool_errors), (1, 1));
         assert_eq!(json.title.as_deref(), Some("Summarise the open issues"));
+        // Priced as gemini-2.5-pro, thoughts billed as output ($/M: 1.25 in, 0.125
+        // cached, 10 out): (400·1.25 + 600·0.125 + 250·10) + (2030·1.25 + 500·0.125 +
+        // 100·10) = 3075 + 3600 per million; the model-less message costs nothing.
+        assert!((json.cost_usd.unwrap() - 0.006675).abs() < 1e-12);
         let main = &s["bbbb2222-0000-4000-8000-00000000b002"];
         assert_eq!(
             main.usage,

@@ -30,6 +30,7 @@ use serde_json::Value;
 
 use super::{decode_line, title_from, TranscriptFacts, TranscriptParser};
 use crate::model::Usage;
+use crate::pricing;
 use crate::status::TurnState;
 
 const TITLE_MAX: usize = 120;
@@ -177,15 +178,20 @@ impl GptmeTranscript {
                     .get("usage")
                     .filter(|u| u.is_object())
                     .unwrap_or(&m.metadata);
-                f.usage.add(&Usage {
+                let usage = Usage {
                     input_tokens: u64_at(usage_obj, "input_tokens"),
                     output_tokens: u64_at(usage_obj, "output_tokens"),
                     cache_creation_tokens: u64_at(usage_obj, "cache_creation_tokens"),
                     cache_read_tokens: u64_at(usage_obj, "cache_read_tokens"),
-                });
-                if let Some(cost) = m.metadata.get("cost").and_then(Value::as_f64) {
-                    *f.recorded_cost_usd.get_or_insert(0.0) += cost;
-                }
+                };
+                f.usage.add(&usage);
+                let recorded = m.metadata.get("cost").and_then(Value::as_f64);
+                let priced = f
+                    .model
+                    .as_deref()
+                    .filter(|_| usage.total() > 0)
+                    .and_then(|model| pricing::message_cost(model, &usage, 0));
+                f.add_cost(recorded.or(priced));
                 let calls = count_tool_calls(text);
                 f.tool_calls += calls;
                 self.tools_pending = calls > 0;
@@ -323,7 +329,9 @@ mod tests {
         assert_eq!(f.usage.output_tokens, 23);
         assert_eq!(f.usage.cache_read_tokens, 50);
         assert_eq!(f.usage.cache_creation_tokens, 5);
-        assert_eq!(f.recorded_cost_usd, Some(0.01));
+        // 0.01 recorded, plus the second message priced as gpt-5 (its own model):
+        // 7 × $1.25/M + 3 × $10/M.
+        assert!((f.cost_usd.unwrap() - (0.01 + 0.00003875)).abs() < 1e-12);
         assert_eq!(f.title.as_deref(), Some("list files"));
     }
 

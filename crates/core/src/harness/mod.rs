@@ -62,9 +62,10 @@ pub struct TranscriptFacts {
     /// Gemini CLI names a project only by the SHA-256 of its root path; kept so a
     /// process can be matched by hashing its cwd.
     pub project_hash: Option<String>,
-    /// Money spent, in US dollars, when the agent records it per message (gptme,
-    /// opencode); otherwise `index` prices the usage with [`crate::pricing`].
-    pub recorded_cost_usd: Option<f64>,
+    /// Money spent, in US dollars: per message, the cost the agent recorded (gptme,
+    /// opencode, old Claude Code `costUSD`) or else its usage priced by
+    /// [`crate::pricing`]. `None` until some message could be priced.
+    pub cost_usd: Option<f64>,
 }
 
 impl TranscriptFacts {
@@ -77,6 +78,13 @@ impl TranscriptFacts {
         }
         if !self.models.iter().any(|m| m == model) {
             self.models.push(model.to_string());
+        }
+    }
+
+    /// Add one message's cost; an unpriceable message (`None`) adds nothing.
+    pub(crate) fn add_cost(&mut self, cost: Option<f64>) {
+        if let Some(c) = cost {
+            *self.cost_usd.get_or_insert(0.0) += c;
         }
     }
 

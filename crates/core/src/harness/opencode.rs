@@ -34,6 +34,7 @@ use serde_json::Value;
 
 use super::{title_from, ts_from_millis, SessionStore, StoredSession, TranscriptFacts};
 use crate::model::Usage;
+use crate::pricing;
 use crate::status::TurnState;
 
 const TITLE_MAX: usize = 120;
@@ -510,15 +511,21 @@ fn session_facts(sid: &str, info: &SessionInfo, mut msgs: Vec<MessageRow>) -> Tr
                 if let Some(cwd) = d.pointer("/path/cwd").and_then(Value::as_str) {
                     f.project = Some(cwd.to_string());
                 }
-                if let (Some(_), Some(_), Some(tokens)) =
+                if let (Some(model), Some(_), Some(tokens)) =
                     (model, str_at(d, "providerID"), d.get("tokens"))
                 {
-                    if let Some(u) = usage_of(tokens) {
+                    if let Some((u, extra)) = usage_of(tokens) {
                         f.usage.add(&u);
+                        // ccusage: a recorded positive cost wins; else price the usage
+                        // with the unseen part of `total` counted as output.
+                        let recorded = d.get("cost").and_then(Value::as_f64).filter(|c| *c > 0.0);
+                        let priced = || {
+                            let mut billed = u;
+                            billed.output_tokens += extra;
+                            pricing::message_cost(model, &billed, 0)
+                        };
+                        f.add_cost(recorded.or_else(priced));
                     }
-                }
-                if let Some(cost) = d.get("cost").and_then(Value::as_f64).filter(|c| *c > 0.0) {
-                    *f.recorded_cost_usd.get_or_insert(0.0) += cost;
                 }
                 let mut running = false;
                 for p in m.parts.iter().filter(|p| str_at(p, "type") == Some("tool")) {
@@ -552,7 +559,8 @@ fn session_facts(sid: &str, info: &SessionInfo, mut msgs: Vec<MessageRow>) -> Tr
     f
 }
 
-fn usage_of(tokens: &Value) -> Option<Usage> {
+/// The usage of one message and the tokens of `total` not accounted for by its parts.
+fn usage_of(tokens: &Value) -> Option<(Usage, u64)> {
     let n = |p: &str| {
         tokens
             .pointer(p)
@@ -576,7 +584,7 @@ fn usage_of(tokens: &Value) -> Option<Usage> {
             extra = missing;
         }
     }
-    (u.total() + extra > 0).then_some(u)
+    (u.total() + extra > 0).then_some((u, extra))
 }
 
 fn str_at<'a>(v: &'a Value, key: &str) -> Option<&'a str> {
@@ -655,7 +663,7 @@ mod tests {
                 cache_read_tokens: 100
             }
         );
-        assert_eq!(a.recorded_cost_usd, Some(0.5));
+        assert_eq!(a.cost_usd, Some(0.5), "the recorded cost, not a priced one");
         assert_eq!(a.turn, TurnState::TurnEnded);
         assert_eq!(s[1].parent_id.as_deref(), Some("ses_a"));
         assert!(s[0]
