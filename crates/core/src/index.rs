@@ -110,11 +110,18 @@ impl SessionIndex {
 
     /// Every row, most recent activity first.
     pub fn sessions(&self) -> Vec<Session> {
-        let mut rows: Vec<Session> = self
-            .files
-            .values()
-            .filter_map(|f| f.published.clone())
-            .collect();
+        let mut by_key: HashMap<&str, &Session> = HashMap::new();
+        for row in self.files.values().filter_map(|f| f.published.as_ref()) {
+            // One session may have two files (Codex moves a rollout to
+            // `archived_sessions/`): the live copy wins over the vanished one.
+            match by_key.get(row.key.as_str()) {
+                Some(kept) if kept.gone <= row.gone => {}
+                _ => {
+                    by_key.insert(&row.key, row);
+                }
+            }
+        }
+        let mut rows: Vec<Session> = by_key.into_values().cloned().collect();
         rows.sort_by(|a, b| {
             b.last_activity
                 .cmp(&a.last_activity)
@@ -124,7 +131,7 @@ impl SessionIndex {
     }
 
     pub fn counts(&self) -> SessionCounts {
-        SessionCounts::of(self.files.values().filter_map(|f| f.published.as_ref()))
+        SessionCounts::of(&self.sessions())
     }
 
     /// Walk every root and read every transcript found (new bytes only for known ones).
@@ -494,6 +501,15 @@ impl SessionIndex {
             return None;
         }
         file.published = Some(row.clone());
+        let key = row.key.clone();
+        if row.gone
+            && self.files.iter().any(|(p, f)| {
+                p != path && !f.gone && f.published.as_ref().is_some_and(|o| o.key == key)
+            })
+        {
+            // The session lives on in another file; do not push its vanished copy.
+            return None;
+        }
         Some(row)
     }
 }
@@ -598,6 +614,72 @@ mod tests {
         let c = idx.paths_changed(std::slice::from_ref(&file), Utc::now());
         assert_eq!(c.upserted[0].message_count(), 1);
         assert_eq!(c.upserted[0].usage.input_tokens, 0);
+    }
+
+    #[test]
+    fn an_archived_rollout_replaces_its_vanished_copy() {
+        let dir = tempfile::tempdir().unwrap();
+        let sessions = dir.path().join("sessions");
+        let archived = dir.path().join("archived_sessions");
+        let day = sessions.join("2026/11/20");
+        std::fs::create_dir_all(&day).unwrap();
+        std::fs::create_dir_all(&archived).unwrap();
+        let name = "rollout-2026-11-20T09-00-00-019a0c11-1111-7000-8000-000000000001.jsonl";
+        let line = r#"{"timestamp":"2026-11-20T09:00:01Z","type":"event_msg","payload":{"type":"user_message","message":"hi"}}"#;
+        append(&day.join(name), line);
+        let mut idx = SessionIndex::new(vec![
+            HarnessRoot {
+                harness: Harness::Codex,
+                path: sessions,
+            },
+            HarnessRoot {
+                harness: Harness::Codex,
+                path: archived.clone(),
+            },
+        ]);
+        idx.scan_all(Utc::now());
+        std::fs::rename(day.join(name), archived.join(name)).unwrap();
+        let c = idx.paths_changed(&[day.join(name), archived.join(name)], Utc::now());
+        assert!(
+            c.upserted.iter().all(|s| !s.gone),
+            "the gone copy is not pushed"
+        );
+        let rows = idx.sessions();
+        assert_eq!(rows.len(), 1);
+        assert!(!rows[0].gone);
+        assert!(rows[0].path.contains("archived_sessions"));
+        assert_eq!(idx.counts().total, 1);
+    }
+
+    #[test]
+    fn an_opencode_database_write_updates_only_that_session() {
+        let dir = tempfile::tempdir().unwrap();
+        let db = dir.path().join("opencode.db");
+        let conn = rusqlite::Connection::open(&db).unwrap();
+        conn.execute_batch(
+            "CREATE TABLE session (id TEXT, parent_id TEXT, directory TEXT, title TEXT, time_created INTEGER, time_updated INTEGER);
+             CREATE TABLE message (id TEXT, session_id TEXT, time_created INTEGER, time_updated INTEGER, data TEXT);
+             CREATE TABLE part (id TEXT, message_id TEXT, session_id TEXT, time_created INTEGER, time_updated INTEGER, data TEXT);
+             INSERT INTO session VALUES ('s1', NULL, '/w', 't', 1000, 1000);
+             INSERT INTO session VALUES ('s2', NULL, '/w', 'u', 1000, 1000);
+             INSERT INTO message VALUES ('m1', 's1', 1000, 1000, '{\"role\":\"user\",\"time\":{\"created\":1000}}');",
+        )
+        .unwrap();
+        let mut idx = SessionIndex::new(vec![HarnessRoot {
+            harness: Harness::Opencode,
+            path: dir.path().to_path_buf(),
+        }]);
+        assert_eq!(idx.scan_all(Utc::now()).upserted.len(), 2);
+        conn.execute_batch(
+            "INSERT INTO message VALUES ('m2', 's1', 2000, 2000, '{\"role\":\"assistant\",\"modelID\":\"gpt-5\",\"providerID\":\"openai\",\"time\":{\"created\":2000,\"completed\":2500},\"tokens\":{\"input\":5,\"output\":1}}');",
+        )
+        .unwrap();
+        let wal = dir.path().join("opencode.db-wal");
+        let c = idx.paths_changed(&[db, wal], Utc::now());
+        assert_eq!(c.upserted.len(), 1, "only s1 changed");
+        assert_eq!(c.upserted[0].id, "s1");
+        assert_eq!(c.upserted[0].assistant_messages, 1);
+        assert_eq!(c.upserted[0].usage.input_tokens, 5);
     }
 
     #[test]
