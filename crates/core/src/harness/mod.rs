@@ -317,3 +317,55 @@ pub(crate) mod fixture_support {
             .collect()
     }
 }
+
+#[cfg(test)]
+mod tests_no_panic {
+    use super::fixture_support::fixture;
+    use super::*;
+
+    fn files_under(dir: &Path, out: &mut Vec<PathBuf>) {
+        for e in std::fs::read_dir(dir).into_iter().flatten().flatten() {
+            let p = e.path();
+            if p.is_dir() {
+                files_under(&p, out);
+            } else if p.extension().is_some_and(|x| x == "jsonl" || x == "json") {
+                out.push(p);
+            }
+        }
+    }
+
+    /// Every prefix of every fixture line (a line torn anywhere, even inside a UTF-8
+    /// sequence), fed to every line parser, and every prefix of the whole-file JSON:
+    /// nothing panics, and a torn line is at worst one counted parse error.
+    #[test]
+    fn torn_lines_never_panic_any_parser() {
+        let mut files = Vec::new();
+        files_under(&fixture(""), &mut files);
+        assert!(files.len() > 10);
+        let harnesses = [
+            Harness::ClaudeCode,
+            Harness::Codex,
+            Harness::Gptme,
+            Harness::Gemini,
+            Harness::Copilot,
+        ];
+        for file in &files {
+            let bytes = std::fs::read(file).unwrap();
+            for line in bytes.split(|b| *b == b'\n') {
+                for h in harnesses {
+                    let mut p = parser_for(h, Path::new("/nonexistent/x/conversation.jsonl"));
+                    for cut in (0..line.len()).step_by(3) {
+                        p.apply_line(&line[..cut]);
+                    }
+                    p.apply_line(&[0xff, 0xfe, b'{']);
+                    assert!(p.facts().parse_errors <= line.len() as u32 + 1);
+                }
+            }
+            if file.extension().is_some_and(|x| x == "json") {
+                for cut in (0..bytes.len()).step_by(11) {
+                    let _ = parse_whole_file(Harness::Gemini, file, &bytes[..cut]);
+                }
+            }
+        }
+    }
+}
