@@ -1,13 +1,14 @@
 //! gptme conversations: `$GPTME_LOGS_DIR/<YYYY-MM-DD>-<name>/conversation.jsonl`
 //! (default `~/.local/share/gptme/logs`), beside a `config.toml`.
 //!
-//! `conversation.jsonl` holds one message per line, as gptme's `Message.to_dict` writes
-//! it: {`role` (`system` | `user` | `assistant`), `content` (a string), `timestamp`
+//! `conversation.jsonl` holds one message per line, as gptme's `Message` (read from
+//! `gptme/message.py`) is written: {`role` (`system` | `user` | `assistant`), `content` (a string), `timestamp`
 //! (ISO 8601; gptme writes *local* time without an offset, newer versions may add one),
 //! `files`, `pinned`, `hide`, `call_id`, `metadata`}. `metadata` may hold `model`,
 //! `usage` {`input_tokens`, `output_tokens`, `cache_read_tokens`,
-//! `cache_creation_tokens`} and `cost` (USD); older files put the token keys directly in
-//! `metadata`.
+//! `cache_creation_tokens`, `reasoning_tokens`} and `cost` (USD); older files put the
+//! token keys directly in `metadata` (gptme migrates them on read, and so do we). A
+//! `system` message whose `metadata.tool` names a tool is that tool's result.
 //!
 //! Tool calls are not records of their own: the assistant writes them inside its text,
 //! as fenced blocks whose info string names a tool (```` ```shell ````,
@@ -201,7 +202,7 @@ impl GptmeTranscript {
                     TurnState::TurnEnded
                 };
             }
-            Some("system") if self.tools_pending => {
+            Some("system") if self.tools_pending || m.metadata.get("tool").is_some() => {
                 // A tool result; several may follow one assistant message.
                 if text.trim_start().starts_with("Error") {
                     f.tool_errors += 1;
