@@ -176,37 +176,60 @@ impl OpencodeStore {
                     }
                 }
             }
-            let mut st = conn.prepare("SELECT id, session_id, data FROM message")?;
-            let rows = st.query_map([], |r| {
-                Ok((
-                    r.get::<_, String>(0)?,
-                    r.get::<_, String>(1)?,
-                    r.get::<_, String>(2)?,
-                ))
-            })?;
+            // With a set of sessions, ask for their rows only (opencode indexes
+            // `session_id` in both tables); otherwise read everything once.
+            let filter: Vec<Option<&str>> = match only {
+                Some(set) => set.iter().map(|s| Some(s.as_str())).collect(),
+                None => vec![None],
+            };
             let mut by_id: HashMap<String, (String, usize)> = HashMap::new();
-            for (id, sid, data) in rows.flatten() {
-                if !wanted(&sid) {
-                    continue;
+            for sid_filter in &filter {
+                let (msg_sql, part_sql) = match sid_filter {
+                    Some(_) => (
+                        "SELECT id, session_id, data FROM message WHERE session_id = ?1",
+                        "SELECT message_id, data FROM part WHERE session_id = ?1 ORDER BY id",
+                    ),
+                    None => (
+                        "SELECT id, session_id, data FROM message",
+                        "SELECT message_id, data FROM part ORDER BY id",
+                    ),
+                };
+                let params: Vec<&dyn rusqlite::ToSql> = match sid_filter {
+                    Some(sid) => vec![sid],
+                    None => vec![],
+                };
+                let mut st = conn.prepare(msg_sql)?;
+                let rows = st.query_map(params.as_slice(), |r| {
+                    Ok((
+                        r.get::<_, String>(0)?,
+                        r.get::<_, String>(1)?,
+                        r.get::<_, String>(2)?,
+                    ))
+                })?;
+                for (id, sid, data) in rows.flatten() {
+                    if !wanted(&sid) {
+                        continue;
+                    }
+                    let data = serde_json::from_str(&data).unwrap_or(Value::Null);
+                    let list = messages.entry(sid.clone()).or_default();
+                    by_id.insert(id.clone(), (sid, list.len()));
+                    list.push(MessageRow {
+                        id,
+                        data,
+                        parts: Vec::new(),
+                    });
                 }
-                let data = serde_json::from_str(&data).unwrap_or(Value::Null);
-                let list = messages.entry(sid.clone()).or_default();
-                by_id.insert(id.clone(), (sid, list.len()));
-                list.push(MessageRow {
-                    id,
-                    data,
-                    parts: Vec::new(),
-                });
-            }
-            if let Ok(mut st) = conn.prepare("SELECT message_id, data FROM part ORDER BY id") {
-                let rows =
-                    st.query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?)))?;
-                for (mid, data) in rows.flatten() {
-                    if let Some((sid, i)) = by_id.get(&mid) {
-                        if let (Some(list), Ok(v)) =
-                            (messages.get_mut(sid), serde_json::from_str(&data))
-                        {
-                            list[*i].parts.push(v);
+                if let Ok(mut st) = conn.prepare(part_sql) {
+                    let rows = st.query_map(params.as_slice(), |r| {
+                        Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?))
+                    })?;
+                    for (mid, data) in rows.flatten() {
+                        if let Some((sid, i)) = by_id.get(&mid) {
+                            if let (Some(list), Ok(v)) =
+                                (messages.get_mut(sid), serde_json::from_str(&data))
+                            {
+                                list[*i].parts.push(v);
+                            }
                         }
                     }
                 }
