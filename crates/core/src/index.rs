@@ -5,7 +5,9 @@
 //! holding only the rows that really changed:
 //! - [`SessionIndex::scan_all`]: walk every root (start-up, or a root that appeared);
 //! - [`SessionIndex::paths_changed`]: the watcher saw these paths change; only the new
-//!   bytes of each file are read;
+//!   bytes of each append-only file are read, a whole-file session (Gemini `.json`) is
+//!   re-read when its size or mtime changed, and paths under a store root (opencode)
+//!   go to that root's [`SessionStore`], which rebuilds only the sessions they affect;
 //! - [`SessionIndex::refresh_status`]: time passed or processes came and went, so
 //!   statuses are re-inferred without reading any file.
 //!
@@ -14,29 +16,71 @@
 
 use std::collections::{BTreeMap, HashMap};
 use std::path::{Path, PathBuf};
+use std::time::SystemTime;
 
 use chrono::{DateTime, Utc};
 
-use crate::harness::{self, HarnessRoot, TranscriptParser};
+use crate::harness::{
+    self, FileMode, HarnessRoot, SessionStore, SourceKind, StoredSession, TranscriptFacts,
+    TranscriptParser,
+};
 use crate::model::{Session, SessionChange, SessionCounts};
 use crate::procs::AgentProcess;
 use crate::status::{Liveness, StatusInputs, StatusRules};
 use crate::tail::{TailCursor, TailEvent};
 
+/// How the facts of one row are kept up to date.
+enum Reader {
+    /// Append-only JSONL: new bytes only, line by line.
+    Lines {
+        cursor: TailCursor,
+        parser: Box<dyn TranscriptParser>,
+    },
+    /// A file rewritten whole: re-read when its size or mtime changes.
+    Whole {
+        facts: TranscriptFacts,
+        stamp: Option<(u64, SystemTime)>,
+    },
+    /// A session of a [`SessionStore`]: the store hands over rebuilt facts.
+    Stored { facts: TranscriptFacts },
+}
+
 struct TrackedFile {
     root: HarnessRoot,
-    cursor: TailCursor,
-    parser: Box<dyn TranscriptParser>,
+    id: String,
+    parent_id: Option<String>,
+    reader: Reader,
     mtime: Option<DateTime<Utc>>,
     gone: bool,
     /// The row as last published, to publish only real changes.
     published: Option<Session>,
+    /// Where a store session lives (shown as its path); `None` for plain files.
+    published_location: Option<PathBuf>,
+}
+
+impl TrackedFile {
+    fn facts(&self) -> &TranscriptFacts {
+        match &self.reader {
+            Reader::Lines { parser, .. } => parser.facts(),
+            Reader::Whole { facts, .. } | Reader::Stored { facts } => facts,
+        }
+    }
+
+    fn oversized_lines(&self) -> u32 {
+        match &self.reader {
+            Reader::Lines { cursor, .. } => cursor.oversized_lines() as u32,
+            _ => 0,
+        }
+    }
 }
 
 /// See the module documentation.
 pub struct SessionIndex {
     roots: Vec<HarnessRoot>,
+    /// Rows keyed by their file, or by `<store location>` for store sessions.
     files: BTreeMap<PathBuf, TrackedFile>,
+    /// One store per [`SourceKind::Store`] root, created on first scan.
+    stores: HashMap<PathBuf, Box<dyn SessionStore>>,
     rules: StatusRules,
     processes: Vec<AgentProcess>,
     /// Read errors other than "not found" (unreadable files or directories).
@@ -48,6 +92,7 @@ impl SessionIndex {
         SessionIndex {
             roots,
             files: BTreeMap::new(),
+            stores: HashMap::new(),
             rules: StatusRules::default(),
             processes: Vec::new(),
             read_errors: Vec::new(),
@@ -65,11 +110,18 @@ impl SessionIndex {
 
     /// Every row, most recent activity first.
     pub fn sessions(&self) -> Vec<Session> {
-        let mut rows: Vec<Session> = self
-            .files
-            .values()
-            .filter_map(|f| f.published.clone())
-            .collect();
+        let mut by_key: HashMap<&str, &Session> = HashMap::new();
+        for row in self.files.values().filter_map(|f| f.published.as_ref()) {
+            // One session may have two files (Codex moves a rollout to
+            // `archived_sessions/`): the live copy wins over the vanished one.
+            match by_key.get(row.key.as_str()) {
+                Some(kept) if kept.gone <= row.gone => {}
+                _ => {
+                    by_key.insert(&row.key, row);
+                }
+            }
+        }
+        let mut rows: Vec<Session> = by_key.into_values().cloned().collect();
         rows.sort_by(|a, b| {
             b.last_activity
                 .cmp(&a.last_activity)
@@ -79,7 +131,7 @@ impl SessionIndex {
     }
 
     pub fn counts(&self) -> SessionCounts {
-        SessionCounts::of(self.files.values().filter_map(|f| f.published.as_ref()))
+        SessionCounts::of(&self.sessions())
     }
 
     /// Walk every root and read every transcript found (new bytes only for known ones).
@@ -87,7 +139,13 @@ impl SessionIndex {
         let roots = self.roots.clone();
         let mut change = SessionChange::default();
         for root in &roots {
-            change.merge(self.scan_dir(root, &root.path, now));
+            match harness::source_kind(root.harness) {
+                SourceKind::Files => change.merge(self.scan_dir(root, &root.path, now)),
+                SourceKind::Store => {
+                    let found = self.store_of(root).scan();
+                    change.merge(self.apply_stored(root, found, now));
+                }
+            }
         }
         change
     }
@@ -95,7 +153,18 @@ impl SessionIndex {
     /// The watcher reports these paths (files or directories) as changed.
     pub fn paths_changed(&mut self, paths: &[PathBuf], now: DateTime<Utc>) -> SessionChange {
         let mut change = SessionChange::default();
+        let mut store_paths: Vec<(HarnessRoot, Vec<PathBuf>)> = Vec::new();
         for path in paths {
+            if let Some(root) = self
+                .root_of(path)
+                .filter(|r| harness::source_kind(r.harness) == SourceKind::Store)
+            {
+                match store_paths.iter_mut().find(|(r, _)| *r == root) {
+                    Some((_, list)) => list.push(path.clone()),
+                    None => store_paths.push((root, vec![path.clone()])),
+                }
+                continue;
+            }
             if path.is_dir() {
                 if let Some(root) = self.root_of(path) {
                     change.merge(self.scan_dir(&root, path, now));
@@ -123,6 +192,10 @@ impl SessionIndex {
             for p in under {
                 change.merge(self.read_file(&p, now));
             }
+        }
+        for (root, list) in store_paths {
+            let found = self.store_of(&root).changed(&list);
+            change.merge(self.apply_stored(&root, found, now));
         }
         change
     }
@@ -152,17 +225,86 @@ impl SessionIndex {
             .cloned()
     }
 
+    fn store_of(&mut self, root: &HarnessRoot) -> &mut Box<dyn SessionStore> {
+        self.stores.entry(root.path.clone()).or_insert_with(|| {
+            harness::store_for(root.harness, &root.path)
+                .expect("source_kind says this harness has a store")
+        })
+    }
+
+    /// Take the sessions a store rebuilt into the table.
+    fn apply_stored(
+        &mut self,
+        root: &HarnessRoot,
+        found: Vec<StoredSession>,
+        now: DateTime<Utc>,
+    ) -> SessionChange {
+        if let Some(store) = self.stores.get_mut(&root.path) {
+            self.read_errors.extend(store.take_errors());
+        }
+        let mut keys = Vec::new();
+        for s in found {
+            // A store session is keyed by its id under the root, whatever its location.
+            let key = root.path.join(format!("#{}", s.id));
+            let entry = self
+                .files
+                .entry(key.clone())
+                .or_insert_with(|| TrackedFile {
+                    root: root.clone(),
+                    id: s.id.clone(),
+                    parent_id: None,
+                    reader: Reader::Stored {
+                        facts: TranscriptFacts::default(),
+                    },
+                    mtime: None,
+                    gone: false,
+                    published: None,
+                    published_location: None,
+                });
+            entry.gone = s.gone;
+            if !s.gone {
+                entry.parent_id = s.parent_id;
+                entry.reader = Reader::Stored { facts: s.facts };
+                // A database's mtime is shared by all its sessions and says nothing
+                // about one of them: store sessions go by their own timestamps.
+                entry.mtime = None;
+                entry.published_location = Some(s.location);
+            }
+            keys.push(key);
+        }
+        let owners = self.process_owners();
+        let mut change = SessionChange::default();
+        for key in keys {
+            if let Some(row) = self.publish(&key, &owners, now) {
+                change.upserted.push(row);
+            }
+        }
+        change
+    }
+
     fn track(&mut self, root: HarnessRoot, path: PathBuf) {
-        let parser = harness::parser_for(root.harness, &path);
+        let (id, parent_id) = harness::ids_from_path(root.harness, &path);
+        let reader = match harness::file_mode(root.harness, &path) {
+            FileMode::Lines => Reader::Lines {
+                cursor: TailCursor::new(path.clone()),
+                parser: harness::parser_for(root.harness, &path),
+            },
+            FileMode::WholeFile => Reader::Whole {
+                facts: TranscriptFacts::default(),
+                stamp: None,
+            },
+        };
         self.files.insert(
-            path.clone(),
+            path,
             TrackedFile {
                 root,
-                cursor: TailCursor::new(path),
-                parser,
+                id,
+                parent_id,
+                reader,
                 mtime: None,
                 gone: false,
                 published: None,
+                published_location: None,
             },
         );
     }
@@ -204,31 +346,53 @@ impl SessionIndex {
         }
     }
 
-    /// Read the new bytes of one tracked file and publish its row if it changed.
+    /// Read the new bytes of one tracked file (or the whole file, for whole-file
+    /// sessions) and publish its row if it changed.
     fn read_file(&mut self, path: &Path, now: DateTime<Utc>) -> SessionChange {
         let Some(file) = self.files.get_mut(path) else {
             return SessionChange::default();
         };
-        let mut lines_applied = 0usize;
-        let parser = &mut file.parser;
         let harness = file.root.harness;
-        let result = file.cursor.read_new(|line| {
-            parser.apply_line(line);
-            lines_applied += 1;
-        });
-        match result {
-            Ok(TailEvent::Gone) => file.gone = true,
-            Ok(TailEvent::Reset) => {
-                // Start over: rebuild the facts from the lines just read again.
-                file.gone = false;
-                let mut fresh = harness::parser_for(harness, path);
-                let mut cursor = TailCursor::new(path);
-                let _ = cursor.read_new(|line| fresh.apply_line(line));
-                file.parser = fresh;
-                file.cursor = cursor;
+        let mut error = None;
+        match &mut file.reader {
+            Reader::Lines { cursor, parser } => {
+                match cursor.read_new(|line| parser.apply_line(line)) {
+                    Ok(TailEvent::Gone) => file.gone = true,
+                    Ok(TailEvent::Reset) => {
+                        // Start over: rebuild the facts from the lines just read again.
+                        file.gone = false;
+                        let mut fresh = harness::parser_for(harness, path);
+                        let mut again = TailCursor::new(path);
+                        let _ = again.read_new(|line| fresh.apply_line(line));
+                        *parser = fresh;
+                        *cursor = again;
+                    }
+                    Ok(TailEvent::Appended) => file.gone = false,
+                    Err(e) => error = Some(e),
+                }
             }
-            Ok(TailEvent::Appended) => file.gone = false,
-            Err(e) => self.read_errors.push(format!("{}: {e}", path.display())),
+            Reader::Whole { facts, stamp } => match std::fs::metadata(path) {
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => file.gone = true,
+                Err(e) => error = Some(e),
+                Ok(meta) => {
+                    file.gone = false;
+                    let now_stamp = meta.modified().ok().map(|m| (meta.len(), m));
+                    if now_stamp.is_none() || *stamp != now_stamp {
+                        match std::fs::read(path) {
+                            Ok(bytes) => {
+                                *facts = harness::parse_whole_file(harness, path, &bytes);
+                                *stamp = now_stamp;
+                            }
+                            Err(e) if e.kind() == std::io::ErrorKind::NotFound => file.gone = true,
+                            Err(e) => error = Some(e),
+                        }
+                    }
+                }
+            },
+            Reader::Stored { .. } => {}
+        }
+        if let Some(e) = error {
+            self.read_errors.push(format!("{}: {e}", path.display()));
         }
         if let Some(file) = self.files.get_mut(path) {
             if !file.gone {
@@ -254,11 +418,16 @@ impl SessionIndex {
             let Some(cwd) = proc.cwd.as_deref() else {
                 continue;
             };
+            let cwd_hash = gemini_project_hash(cwd);
             let best = self
                 .files
                 .iter()
                 .filter(|(_, f)| !f.gone && f.root.harness == proc.harness)
-                .filter(|(_, f)| f.parser.facts().project.as_deref().map(Path::new) == Some(cwd))
+                .filter(|(_, f)| {
+                    let facts = f.facts();
+                    facts.project.as_deref().map(Path::new) == Some(cwd)
+                        || facts.project_hash.as_deref() == Some(cwd_hash.as_str())
+                })
                 .max_by_key(|(_, f)| last_write(f));
             if let Some((path, _)) = best {
                 owners.insert(path.clone(), proc.identity.pid);
@@ -275,7 +444,7 @@ impl SessionIndex {
         now: DateTime<Utc>,
     ) -> Option<Session> {
         let file = self.files.get_mut(path)?;
-        let facts = file.parser.facts();
+        let facts = file.facts();
         let pid = owners.get(path).copied();
         let status = self.rules.infer(StatusInputs {
             turn: facts.turn,
@@ -287,8 +456,13 @@ impl SessionIndex {
             },
             now,
         });
-        let (file_id, parent_id) = harness::ids_from_path(file.root.harness, path);
-        let id = file_id;
+        // Gemini links sub-agents by the parent's *session id*, which only the records
+        // carry (the file name holds 8 of its characters).
+        let id = match (file.root.harness, facts.id.as_deref()) {
+            (crate::model::Harness::Gemini, Some(record_id)) => record_id.to_string(),
+            _ => file.id.clone(),
+        };
+        let parent_id = file.parent_id.clone().or_else(|| facts.parent_id.clone());
         let status_since = match &file.published {
             Some(old) if old.status == status => old.status_since,
             _ => last_write(file).or(Some(now)),
@@ -310,10 +484,16 @@ impl SessionIndex {
             tool_calls: facts.tool_calls,
             tool_errors: facts.tool_errors,
             usage: facts.usage,
-            parse_errors: facts.parse_errors + file.cursor.oversized_lines() as u32,
+            cost_usd: facts.cost_usd,
+            parse_errors: facts.parse_errors + file.oversized_lines(),
             status,
             pid,
-            path: path.to_string_lossy().into_owned(),
+            path: file
+                .published_location
+                .as_deref()
+                .unwrap_or(path)
+                .to_string_lossy()
+                .into_owned(),
             gone: file.gone,
             parent_id,
         };
@@ -321,12 +501,28 @@ impl SessionIndex {
             return None;
         }
         file.published = Some(row.clone());
+        let key = row.key.clone();
+        if row.gone
+            && self.files.iter().any(|(p, f)| {
+                p != path && !f.gone && f.published.as_ref().is_some_and(|o| o.key == key)
+            })
+        {
+            // The session lives on in another file; do not push its vanished copy.
+            return None;
+        }
         Some(row)
     }
 }
 
+/// Gemini CLI names a project folder by the SHA-256 (hex) of its root path.
+fn gemini_project_hash(cwd: &Path) -> String {
+    use sha2::{Digest, Sha256};
+    let digest = Sha256::digest(cwd.to_string_lossy().as_bytes());
+    digest.iter().map(|b| format!("{b:02x}")).collect()
+}
+
 fn last_write(file: &TrackedFile) -> Option<DateTime<Utc>> {
-    let facts = file.parser.facts();
+    let facts = file.facts();
     match (facts.last_activity, file.mtime) {
         (Some(a), Some(b)) => Some(a.max(b)),
         (a, b) => a.or(b),
@@ -418,6 +614,72 @@ mod tests {
         let c = idx.paths_changed(std::slice::from_ref(&file), Utc::now());
         assert_eq!(c.upserted[0].message_count(), 1);
         assert_eq!(c.upserted[0].usage.input_tokens, 0);
+    }
+
+    #[test]
+    fn an_archived_rollout_replaces_its_vanished_copy() {
+        let dir = tempfile::tempdir().unwrap();
+        let sessions = dir.path().join("sessions");
+        let archived = dir.path().join("archived_sessions");
+        let day = sessions.join("2026/11/20");
+        std::fs::create_dir_all(&day).unwrap();
+        std::fs::create_dir_all(&archived).unwrap();
+        let name = "rollout-2026-11-20T09-00-00-019a0c11-1111-7000-8000-000000000001.jsonl";
+        let line = r#"{"timestamp":"2026-11-20T09:00:01Z","type":"event_msg","payload":{"type":"user_message","message":"hi"}}"#;
+        append(&day.join(name), line);
+        let mut idx = SessionIndex::new(vec![
+            HarnessRoot {
+                harness: Harness::Codex,
+                path: sessions,
+            },
+            HarnessRoot {
+                harness: Harness::Codex,
+                path: archived.clone(),
+            },
+        ]);
+        idx.scan_all(Utc::now());
+        std::fs::rename(day.join(name), archived.join(name)).unwrap();
+        let c = idx.paths_changed(&[day.join(name), archived.join(name)], Utc::now());
+        assert!(
+            c.upserted.iter().all(|s| !s.gone),
+            "the gone copy is not pushed"
+        );
+        let rows = idx.sessions();
+        assert_eq!(rows.len(), 1);
+        assert!(!rows[0].gone);
+        assert!(rows[0].path.contains("archived_sessions"));
+        assert_eq!(idx.counts().total, 1);
+    }
+
+    #[test]
+    fn an_opencode_database_write_updates_only_that_session() {
+        let dir = tempfile::tempdir().unwrap();
+        let db = dir.path().join("opencode.db");
+        let conn = rusqlite::Connection::open(&db).unwrap();
+        conn.execute_batch(
+            "CREATE TABLE session (id TEXT, parent_id TEXT, directory TEXT, title TEXT, time_created INTEGER, time_updated INTEGER);
+             CREATE TABLE message (id TEXT, session_id TEXT, time_created INTEGER, time_updated INTEGER, data TEXT);
+             CREATE TABLE part (id TEXT, message_id TEXT, session_id TEXT, time_created INTEGER, time_updated INTEGER, data TEXT);
+             INSERT INTO session VALUES ('s1', NULL, '/w', 't', 1000, 1000);
+             INSERT INTO session VALUES ('s2', NULL, '/w', 'u', 1000, 1000);
+             INSERT INTO message VALUES ('m1', 's1', 1000, 1000, '{\"role\":\"user\",\"time\":{\"created\":1000}}');",
+        )
+        .unwrap();
+        let mut idx = SessionIndex::new(vec![HarnessRoot {
+            harness: Harness::Opencode,
+            path: dir.path().to_path_buf(),
+        }]);
+        assert_eq!(idx.scan_all(Utc::now()).upserted.len(), 2);
+        conn.execute_batch(
+            "INSERT INTO message VALUES ('m2', 's1', 2000, 2000, '{\"role\":\"assistant\",\"modelID\":\"gpt-5\",\"providerID\":\"openai\",\"time\":{\"created\":2000,\"completed\":2500},\"tokens\":{\"input\":5,\"output\":1}}');",
+        )
+        .unwrap();
+        let wal = dir.path().join("opencode.db-wal");
+        let c = idx.paths_changed(&[db, wal], Utc::now());
+        assert_eq!(c.upserted.len(), 1, "only s1 changed");
+        assert_eq!(c.upserted[0].id, "s1");
+        assert_eq!(c.upserted[0].assistant_messages, 1);
+        assert_eq!(c.upserted[0].usage.input_tokens, 5);
     }
 
     #[test]

@@ -12,6 +12,7 @@ pub mod index;
 pub mod live;
 pub mod model;
 pub mod paths;
+pub mod pricing;
 pub mod procs;
 pub mod status;
 pub mod supervisor;

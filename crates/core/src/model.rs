@@ -117,6 +117,10 @@ pub struct Session {
     pub tool_calls: u32,
     pub tool_errors: u32,
     pub usage: Usage,
+    /// Money spent in US dollars, as ccusage computes it: per message, the cost the
+    /// agent recorded, else the usage priced with the embedded table
+    /// ([`crate::pricing`]). `None` when no message could be priced (unknown model).
+    pub cost_usd: Option<f64>,
     /// Lines that could not be parsed; the session stays visible regardless.
     pub parse_errors: u32,
     pub status: Status,

@@ -7,20 +7,45 @@
 
 use std::path::PathBuf;
 
-use crate::harness::{claude, HarnessRoot};
+use crate::harness::{claude, codex, copilot, gemini, gptme, opencode, HarnessRoot};
 use crate::model::Harness;
 
-/// Every transcript root Sessionscope watches in this environment.
+/// Every transcript root Sessionscope watches in this environment, from each agent's
+/// own variable (`CLAUDE_CONFIG_DIR`, `CODEX_HOME`, `GPTME_LOGS_DIR`, `GEMINI_DATA_DIR`,
+/// `OPENCODE_DATA_DIR`, `COPILOT_STATE_DIR`), else its documented default.
 pub fn harness_roots() -> Vec<HarnessRoot> {
     let home = directories::BaseDirs::new().map(|b| b.home_dir().to_path_buf());
-    let claude_env = std::env::var("CLAUDE_CONFIG_DIR").ok();
-    claude::default_roots(claude_env.as_deref(), home.as_deref())
-        .into_iter()
-        .map(|path| HarnessRoot {
-            harness: Harness::ClaudeCode,
-            path,
-        })
-        .collect()
+    let home = home.as_deref();
+    let env = |name: &str| std::env::var(name).ok();
+    let mut roots = Vec::new();
+    let mut add = |harness: Harness, paths: Vec<PathBuf>| {
+        roots.extend(paths.into_iter().map(|path| HarnessRoot { harness, path }));
+    };
+    add(
+        Harness::ClaudeCode,
+        claude::default_roots(env("CLAUDE_CONFIG_DIR").as_deref(), home),
+    );
+    add(
+        Harness::Codex,
+        codex::default_roots(env("CODEX_HOME").as_deref(), home),
+    );
+    add(
+        Harness::Gptme,
+        gptme::default_roots(env("GPTME_LOGS_DIR").as_deref()),
+    );
+    add(
+        Harness::Gemini,
+        gemini::default_roots(env("GEMINI_DATA_DIR").as_deref(), home),
+    );
+    add(
+        Harness::Opencode,
+        opencode::default_roots(env("OPENCODE_DATA_DIR").as_deref()),
+    );
+    add(
+        Harness::Copilot,
+        copilot::default_roots(env("COPILOT_STATE_DIR").as_deref(), home),
+    );
+    roots
 }
 
 /// Sessionscope's own data directory: `$SESSIONSCOPE_DATA_DIR`, else the platform's

@@ -42,6 +42,11 @@ pub fn recognise(name: &str, args: &[String]) -> Option<Harness> {
         "gemini" => Some(Harness::Gemini),
         "opencode" => Some(Harness::Opencode),
         "copilot" => Some(Harness::Copilot),
+        // The npm package of Codex runs a native binary named after its target triple
+        // (`codex-x86_64-unknown-linux-musl`; the kernel keeps 15 characters of it).
+        n if n.starts_with("codex-x86_64") || n.starts_with("codex-aarch64") => {
+            Some(Harness::Codex)
+        }
         _ => None,
     };
     if by_name.is_some() {
@@ -254,6 +259,7 @@ mod tests {
     fn agents_are_recognised_by_name_or_script() {
         assert_eq!(recognise("claude", &[]), Some(Harness::ClaudeCode));
         assert_eq!(recognise("codex.exe", &[]), Some(Harness::Codex));
+        assert_eq!(recognise("codex-x86_64-un", &[]), Some(Harness::Codex));
         assert_eq!(
             recognise(
                 "node",

@@ -146,6 +146,12 @@ impl TailCursor {
                 self.skipping_long_line = false;
                 continue;
             }
+            if self.partial.len() + piece.len() > MAX_LINE_BYTES {
+                // The line's end arrived in this chunk, but the whole line is too long.
+                self.partial.clear();
+                self.oversized_lines += 1;
+                continue;
+            }
             if self.partial.is_empty() {
                 on_line(trim_cr(piece));
             } else {
@@ -296,6 +302,20 @@ mod tests {
         let mut c = TailCursor::new(&p);
         let (_, lines) = lines_of(&mut c);
         assert_eq!(lines, vec!["before", "after"]);
+        assert_eq!(c.oversized_lines(), 1);
+    }
+
+    #[test]
+    fn a_line_crossing_the_limit_in_the_chunk_of_its_newline_is_skipped() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("s.jsonl");
+        // Exactly the limit is buffered; one more byte arrives with the newline.
+        let mut data = vec![b'z'; MAX_LINE_BYTES];
+        data.extend_from_slice(b"z\nnext\n");
+        std::fs::write(&p, &data).unwrap();
+        let mut c = TailCursor::new(&p);
+        let (_, lines) = lines_of(&mut c);
+        assert_eq!(lines, vec!["next"]);
         assert_eq!(c.oversized_lines(), 1);
     }
 

@@ -37,6 +37,12 @@ models: Array<string>, started_at: string | null, last_activity: string | null,
  */
 status_since: string | null, user_messages: number, assistant_messages: number, tool_calls: number, tool_errors: number, usage: Usage, 
 /**
+ * Money spent in US dollars, as ccusage computes it: per message, the cost the
+ * agent recorded, else the usage priced with the embedded table
+ * ([`crate::pricing`]). `None` when no message could be priced (unknown model).
+ */
+cost_usd: number | null, 
+/**
  * Lines that could not be parsed; the session stays visible regardless.
  */
 parse_errors: number, status: Status, 

@@ -25,6 +25,8 @@ use std::path::{Path, PathBuf};
 use serde::Deserialize;
 
 use super::{decode_line, file_stem, parse_ts, title_from, TranscriptFacts, TranscriptParser};
+use crate::model::Usage;
+use crate::pricing;
 use crate::status::TurnState;
 
 /// Longest title kept, in characters.
@@ -103,6 +105,9 @@ struct Record<'a> {
     is_meta: Option<bool>,
     #[serde(borrow)]
     summary: Option<Cow<'a, str>>,
+    /// Written by old Claude Code versions; ccusage uses it instead of pricing.
+    #[serde(rename = "costUSD")]
+    cost_usd: Option<f64>,
     #[serde(borrow)]
     message: Option<Message<'a>>,
 }
@@ -153,6 +158,14 @@ struct RawUsage {
     cache_creation_input_tokens: u64,
     #[serde(default)]
     cache_read_input_tokens: u64,
+    cache_creation: Option<CacheCreation>,
+}
+
+/// How cache writes split between the 5-minute and the 1-hour cache.
+#[derive(Deserialize, Default)]
+struct CacheCreation {
+    #[serde(default)]
+    ephemeral_1h_input_tokens: u64,
 }
 
 /// Folds a Claude Code transcript line by line.
@@ -266,10 +279,23 @@ impl ClaudeTranscript {
                         _ => true,
                     };
                     if fresh {
-                        f.usage.input_tokens += u.input_tokens;
-                        f.usage.output_tokens += u.output_tokens;
-                        f.usage.cache_creation_tokens += u.cache_creation_input_tokens;
-                        f.usage.cache_read_tokens += u.cache_read_input_tokens;
+                        let usage = Usage {
+                            input_tokens: u.input_tokens,
+                            output_tokens: u.output_tokens,
+                            cache_creation_tokens: u.cache_creation_input_tokens,
+                            cache_read_tokens: u.cache_read_input_tokens,
+                        };
+                        f.usage.add(&usage);
+                        let one_hour = u
+                            .cache_creation
+                            .map(|c| c.ephemeral_1h_input_tokens)
+                            .unwrap_or(0);
+                        let priced = || {
+                            msg.model
+                                .as_deref()
+                                .and_then(|m| pricing::message_cost(m, &usage, one_hour))
+                        };
+                        f.add_cost(rec.cost_usd.or_else(priced));
                     }
                 }
                 if let Some(Content::Blocks(blocks)) = msg.content {

@@ -4,8 +4,24 @@
 //! One submodule per agent. Each parser is lenient: a line it cannot read is counted in
 //! `parse_errors` and skipped; unknown record types and fields are ignored; nothing
 //! panics on input. Parsers see lines as bytes (possibly invalid UTF-8) from `tail`.
+//!
+//! Agents store sessions in three shapes, and [`source_kind`] tells `index` which one a
+//! root holds:
+//! - **append-only lines** (Claude Code, Codex, gptme, Gemini `.jsonl`, Copilot): one
+//!   file per session, tailed by byte offset and fed line by line to a
+//!   [`TranscriptParser`];
+//! - **whole files** (Gemini's older `.json`): one file per session, rewritten on every
+//!   change, so the facts are rebuilt from the whole file ([`parse_whole_file`]);
+//! - **stores** (opencode): many sessions behind one database or a tree of small JSON
+//!   files; a [`SessionStore`] maps a changed path to the sessions it affects and
+//!   rebuilds only those.
 
 pub mod claude;
+pub mod codex;
+pub mod copilot;
+pub mod gemini;
+pub mod gptme;
+pub mod opencode;
 
 use std::path::{Path, PathBuf};
 
@@ -41,6 +57,15 @@ pub struct TranscriptFacts {
     pub usage: Usage,
     pub parse_errors: u32,
     pub turn: TurnState,
+    /// The session that spawned this one, when the records say so (Codex sub-agents).
+    pub parent_id: Option<String>,
+    /// Gemini CLI names a project only by the SHA-256 of its root path; kept so a
+    /// process can be matched by hashing its cwd.
+    pub project_hash: Option<String>,
+    /// Money spent, in US dollars: per message, the cost the agent recorded (gptme,
+    /// opencode, old Claude Code `costUSD`) or else its usage priced by
+    /// [`crate::pricing`]. `None` until some message could be priced.
+    pub cost_usd: Option<f64>,
 }
 
 impl TranscriptFacts {
@@ -53,6 +78,13 @@ impl TranscriptFacts {
         }
         if !self.models.iter().any(|m| m == model) {
             self.models.push(model.to_string());
+        }
+    }
+
+    /// Add one message's cost; an unpriceable message (`None`) adds nothing.
+    pub(crate) fn add_cost(&mut self, cost: Option<f64>) {
+        if let Some(c) = cost {
+            *self.cost_usd.get_or_insert(0.0) += c;
         }
     }
 
@@ -74,12 +106,64 @@ pub trait TranscriptParser: Send {
     fn facts(&self) -> &TranscriptFacts;
 }
 
-/// Make the parser for a transcript file of `harness`.
+/// How `index` reads the sessions of a root.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SourceKind {
+    /// One file per session; see [`FileMode`] for how each file is read.
+    Files,
+    /// Many sessions behind one store; see [`SessionStore`].
+    Store,
+}
+
+/// How one session file is read.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FileMode {
+    /// Append-only JSONL: tail new bytes, feed complete lines to a [`TranscriptParser`].
+    Lines,
+    /// Rewritten whole on change: re-read it and rebuild the facts with
+    /// [`parse_whole_file`].
+    WholeFile,
+}
+
+pub fn source_kind(harness: Harness) -> SourceKind {
+    match harness {
+        Harness::Opencode => SourceKind::Store,
+        _ => SourceKind::Files,
+    }
+}
+
+pub fn file_mode(harness: Harness, path: &Path) -> FileMode {
+    match harness {
+        Harness::Gemini if path.extension().is_some_and(|e| e == "json") => FileMode::WholeFile,
+        _ => FileMode::Lines,
+    }
+}
+
+/// Make the parser for a transcript file of `harness` (line mode).
 pub fn parser_for(harness: Harness, path: &Path) -> Box<dyn TranscriptParser> {
     match harness {
         Harness::ClaudeCode => Box::new(claude::ClaudeTranscript::new(path)),
-        // Other agents are added by their own modules; until then they fold nothing.
-        _ => Box::new(claude::ClaudeTranscript::new(path)),
+        Harness::Codex => Box::new(codex::CodexTranscript::new(path)),
+        Harness::Gptme => Box::new(gptme::GptmeTranscript::new(path)),
+        Harness::Gemini => Box::new(gemini::GeminiTranscript::new(path)),
+        Harness::Copilot => Box::new(copilot::CopilotTranscript::new(path)),
+        // opencode is a store, never tailed; an empty Claude parser folds nothing useful
+        // and keeps this function total.
+        Harness::Opencode => Box::new(claude::ClaudeTranscript::new(path)),
+    }
+}
+
+/// Rebuild the facts of a whole-file session from its complete content.
+pub fn parse_whole_file(harness: Harness, path: &Path, content: &[u8]) -> TranscriptFacts {
+    match harness {
+        Harness::Gemini => gemini::parse_json_file(path, content),
+        _ => {
+            let mut parser = parser_for(harness, path);
+            for line in content.split(|b| *b == b'\n') {
+                parser.apply_line(line);
+            }
+            parser.facts().clone()
+        }
     }
 }
 
@@ -87,7 +171,11 @@ pub fn parser_for(harness: Harness, path: &Path) -> Box<dyn TranscriptParser> {
 pub fn is_transcript(harness: Harness, root: &Path, path: &Path) -> bool {
     match harness {
         Harness::ClaudeCode => claude::is_transcript(root, path),
-        _ => false,
+        Harness::Codex => codex::is_transcript(root, path),
+        Harness::Gptme => gptme::is_transcript(root, path),
+        Harness::Gemini => gemini::is_transcript(root, path),
+        Harness::Copilot => copilot::is_transcript(root, path),
+        Harness::Opencode => false,
     }
 }
 
@@ -95,7 +183,46 @@ pub fn is_transcript(harness: Harness, root: &Path, path: &Path) -> bool {
 pub fn ids_from_path(harness: Harness, path: &Path) -> (String, Option<String>) {
     match harness {
         Harness::ClaudeCode => claude::ids_from_path(path),
-        _ => (file_stem(path), None),
+        Harness::Codex => codex::ids_from_path(path),
+        Harness::Gptme => gptme::ids_from_path(path),
+        Harness::Gemini => gemini::ids_from_path(path),
+        Harness::Copilot => copilot::ids_from_path(path),
+        Harness::Opencode => (file_stem(path), None),
+    }
+}
+
+/// One session read from a [`SessionStore`].
+#[derive(Debug, Clone, PartialEq)]
+pub struct StoredSession {
+    pub id: String,
+    pub parent_id: Option<String>,
+    /// Where the session lives, for display (`…/opencode.db#<id>` or its JSON file).
+    pub location: PathBuf,
+    pub facts: TranscriptFacts,
+    /// The session was deleted from the store.
+    pub gone: bool,
+}
+
+/// A harness whose sessions are not one append-only file each (opencode).
+///
+/// The index owns one store per root. `scan` reads every session (start-up); `changed`
+/// is told which paths under the root changed and answers with the sessions those
+/// changes affect, rebuilt from scratch. A store never writes anything and treats a
+/// busy or locked database as "nothing new yet".
+pub trait SessionStore: Send {
+    fn scan(&mut self) -> Vec<StoredSession>;
+    fn changed(&mut self, paths: &[PathBuf]) -> Vec<StoredSession>;
+    /// Problems worth showing the user (unreadable database, ...), drained on read.
+    fn take_errors(&mut self) -> Vec<String> {
+        Vec::new()
+    }
+}
+
+/// Make the store of a [`SourceKind::Store`] root.
+pub fn store_for(harness: Harness, root: &Path) -> Option<Box<dyn SessionStore>> {
+    match harness {
+        Harness::Opencode => Some(Box::new(opencode::OpencodeStore::new(root))),
+        _ => None,
     }
 }
 
@@ -125,6 +252,12 @@ pub(crate) fn parse_ts(s: Option<&str>) -> Option<DateTime<Utc>> {
         .map(|t| t.with_timezone(&Utc))
 }
 
+/// A millisecond Unix timestamp (opencode, Copilot shutdown records).
+pub(crate) fn ts_from_millis(ms: Option<i64>) -> Option<DateTime<Utc>> {
+    ms.filter(|m| *m > 0)
+        .and_then(DateTime::<Utc>::from_timestamp_millis)
+}
+
 /// Decode a JSON line; invalid UTF-8 inside strings is replaced rather than fatal.
 pub(crate) fn decode_line<'a, T: serde::Deserialize<'a>>(
     line: &'a [u8],
@@ -152,5 +285,87 @@ mod tests {
         assert_eq!(title_from("   ", 80), None);
         assert_eq!(title_from("abcdef", 4).as_deref(), Some("abc…"));
         assert_eq!(title_from("ééééé", 3).as_deref(), Some("éé…"));
+    }
+}
+
+/// Shared by the harness modules' fixture tests: index a root under `tests/fixtures/`.
+#[cfg(test)]
+pub(crate) mod fixture_support {
+    use std::path::PathBuf;
+
+    use crate::harness::HarnessRoot;
+    use crate::index::SessionIndex;
+    use crate::model::{Harness, Session};
+
+    pub fn fixture(rel: &str) -> PathBuf {
+        PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+            .join("../../tests/fixtures")
+            .join(rel)
+    }
+
+    /// Every session of one fixture root, keyed by session id.
+    pub fn sessions(harness: Harness, rel: &str) -> std::collections::BTreeMap<String, Session> {
+        let mut idx = SessionIndex::new(vec![HarnessRoot {
+            harness,
+            path: fixture(rel),
+        }]);
+        idx.scan_all(chrono::Utc::now());
+        assert!(idx.read_errors.is_empty(), "{:?}", idx.read_errors);
+        idx.sessions()
+            .into_iter()
+            .map(|s| (s.id.clone(), s))
+            .collect()
+    }
+}
+
+#[cfg(test)]
+mod tests_no_panic {
+    use super::fixture_support::fixture;
+    use super::*;
+
+    fn files_under(dir: &Path, out: &mut Vec<PathBuf>) {
+        for e in std::fs::read_dir(dir).into_iter().flatten().flatten() {
+            let p = e.path();
+            if p.is_dir() {
+                files_under(&p, out);
+            } else if p.extension().is_some_and(|x| x == "jsonl" || x == "json") {
+                out.push(p);
+            }
+        }
+    }
+
+    /// Every prefix of every fixture line (a line torn anywhere, even inside a UTF-8
+    /// sequence), fed to every line parser, and every prefix of the whole-file JSON:
+    /// nothing panics, and a torn line is at worst one counted parse error.
+    #[test]
+    fn torn_lines_never_panic_any_parser() {
+        let mut files = Vec::new();
+        files_under(&fixture(""), &mut files);
+        assert!(files.len() > 10);
+        let harnesses = [
+            Harness::ClaudeCode,
+            Harness::Codex,
+            Harness::Gptme,
+            Harness::Gemini,
+            Harness::Copilot,
+        ];
+        for file in &files {
+            let bytes = std::fs::read(file).unwrap();
+            for line in bytes.split(|b| *b == b'\n') {
+                for h in harnesses {
+                    let mut p = parser_for(h, Path::new("/nonexistent/x/conversation.jsonl"));
+                    for cut in (0..line.len()).step_by(3) {
+                        p.apply_line(&line[..cut]);
+                    }
+                    p.apply_line(&[0xff, 0xfe, b'{']);
+                    assert!(p.facts().parse_errors <= line.len() as u32 + 1);
+                }
+            }
+            if file.extension().is_some_and(|x| x == "json") {
+                for cut in (0..bytes.len()).step_by(11) {
+                    let _ = parse_whole_file(Harness::Gemini, file, &bytes[..cut]);
+                }
+            }
+        }
     }
 }

@@ -1,0 +1,648 @@
+//! Codex CLI "rollout" transcripts:
+//! `$CODEX_HOME/sessions/YYYY/MM/DD/rollout-<YYYY-MM-DDThh-mm-ss>-<uuid>.jsonl`
+//! (default `~/.codex`), and `$CODEX_HOME/archived_sessions/` for archived ones.
+//!
+//! Every line is `{timestamp, type, payload}`. Read from openai/codex's rollout files and
+//! ccusage's Codex adapter (ccusage 20, `adapter/codex/parser.rs`):
+//! - `session_meta` — `payload.id`, `cwd`, `git` {`branch`, ...}, and for sub-agents
+//!   `source.subagent.thread_spawn.parent_thread_id`. A sub-agent file replays its
+//!   parent's `session_meta` too: only the first one describes this session.
+//! - `turn_context` — `payload.model` (and `cwd`): the model of the events that follow.
+//! - `response_item` — `payload.type` `function_call` / `custom_tool_call` /
+//!   `local_shell_call` (a tool call, `call_id`) and `function_call_output` /
+//!   `custom_tool_call_output` (its result; an `Exit code: N` or
+//!   `metadata.exit_code` other than 0 is a tool error).
+//! - `event_msg` — `payload.type` `user_message` (`message`: a prompt), `agent_message`
+//!   (an assistant message), `task_started`, `task_complete`, `turn_aborted`, `error`,
+//!   and `token_count` {`info`: {`last_token_usage`, `total_token_usage`}}.
+//!
+//! Token rules (ccusage's, so totals agree exactly):
+//! - a `token_count` uses `last_token_usage`, else the difference of
+//!   `total_token_usage` from the previous total (saturating); all-zero deltas are
+//!   skipped; `cached_input_tokens` is clamped to `input_tokens`;
+//! - `cached_input_tokens` is *part of* `input_tokens`: we store
+//!   `input_tokens - cached` as input and `cached` as cache-read, which is exactly how
+//!   `ccusage codex session --json` reports `inputTokens` / `cacheReadTokens`;
+//!   Codex has no cache-creation tokens; reasoning tokens are already inside output;
+//! - identical events (same timestamp, model and numbers) count once;
+//! - the model is the latest `turn_context` model, else `gpt-5` (ccusage's fallback);
+//! - a sub-agent file (`thread_spawn`) whose first two token counts share one second
+//!   starts with a replay of the parent's history: token counts of that second are
+//!   skipped. While only one token count has been seen, it is held back until the next
+//!   one decides.
+
+use std::collections::HashSet;
+use std::path::Path;
+
+use serde::Deserialize;
+use serde_json::Value;
+
+use super::{decode_line, file_stem, parse_ts, title_from, TranscriptFacts, TranscriptParser};
+use crate::model::Usage;
+use crate::pricing;
+use crate::status::TurnState;
+
+const TITLE_MAX: usize = 120;
+/// ccusage prices Codex events without a model as `gpt-5`.
+const FALLBACK_MODEL: &str = "gpt-5";
+
+/// `$CODEX_HOME/sessions` and `$CODEX_HOME/archived_sessions`, default `~/.codex`.
+pub fn default_roots(codex_home: Option<&str>, home: Option<&Path>) -> Vec<std::path::PathBuf> {
+    let base = match codex_home.map(str::trim).filter(|v| !v.is_empty()) {
+        Some(dir) => std::path::PathBuf::from(dir),
+        None => match home {
+            Some(h) => h.join(".codex"),
+            None => return Vec::new(),
+        },
+    };
+    vec![base.join("sessions"), base.join("archived_sessions")]
+}
+
+/// Any `rollout-*.jsonl` below the root (dated folders, or flat in `archived_sessions`).
+pub fn is_transcript(root: &Path, path: &Path) -> bool {
+    path.starts_with(root)
+        && path.extension().is_some_and(|e| e == "jsonl")
+        && path
+            .file_name()
+            .is_some_and(|n| n.to_string_lossy().starts_with("rollout-"))
+}
+
+/// The id is the uuid at the end of `rollout-<date>-<uuid>`, else the file stem.
+pub fn ids_from_path(path: &Path) -> (String, Option<String>) {
+    let stem = file_stem(path);
+    let id = stem
+        .len()
+        .checked_sub(36)
+        .and_then(|i| stem.get(i..))
+        .filter(|tail| uuid::Uuid::parse_str(tail).is_ok())
+        .map(str::to_string)
+        .unwrap_or(stem);
+    (id, None)
+}
+
+#[derive(Deserialize)]
+struct Line {
+    timestamp: Option<String>,
+    #[serde(rename = "type")]
+    kind: Option<String>,
+    #[serde(default)]
+    payload: Value,
+}
+
+#[derive(Deserialize, Clone, Copy, Default, PartialEq, Eq, Hash)]
+struct RawUsage {
+    #[serde(default)]
+    input_tokens: u64,
+    #[serde(default)]
+    cached_input_tokens: u64,
+    #[serde(default)]
+    output_tokens: u64,
+    #[serde(default)]
+    reasoning_output_tokens: u64,
+    #[serde(default)]
+    total_tokens: u64,
+}
+
+impl RawUsage {
+    fn minus(&self, prev: Option<&RawUsage>) -> RawUsage {
+        let p = prev.copied().unwrap_or_default();
+        RawUsage {
+            input_tokens: self.input_tokens.saturating_sub(p.input_tokens),
+            cached_input_tokens: self
+                .cached_input_tokens
+                .saturating_sub(p.cached_input_tokens),
+            output_tokens: self.output_tokens.saturating_sub(p.output_tokens),
+            reasoning_output_tokens: self
+                .reasoning_output_tokens
+                .saturating_sub(p.reasoning_output_tokens),
+            total_tokens: self.total_tokens.saturating_sub(p.total_tokens),
+        }
+    }
+
+    fn is_zero(&self) -> bool {
+        self.input_tokens == 0
+            && self.cached_input_tokens == 0
+            && self.output_tokens == 0
+            && self.reasoning_output_tokens == 0
+    }
+}
+
+/// A token count waiting for the sub-agent replay decision.
+struct HeldCount {
+    second: String,
+    key: String,
+    usage: RawUsage,
+    total: Option<RawUsage>,
+}
+
+/// Folds a Codex rollout line by line.
+pub struct CodexTranscript {
+    facts: TranscriptFacts,
+    meta_seen: bool,
+    is_subagent: bool,
+    current_model: Option<String>,
+    previous_total: Option<RawUsage>,
+    counted_events: HashSet<(String, String, RawUsage)>,
+    pending_tools: HashSet<String>,
+    /// Sub-agent replay detection: the first count, held back; then the replay second.
+    held: Option<HeldCount>,
+    replay_second: Option<String>,
+    counts_seen: u32,
+}
+
+impl CodexTranscript {
+    pub fn new(_path: &Path) -> Self {
+        CodexTranscript {
+            facts: TranscriptFacts::default(),
+            meta_seen: false,
+            is_subagent: false,
+            current_model: None,
+            previous_total: None,
+            counted_events: HashSet::new(),
+            pending_tools: HashSet::new(),
+            held: None,
+            replay_second: None,
+            counts_seen: 0,
+        }
+    }
+
+    fn apply(&mut self, line: Line) {
+        let ts = parse_ts(line.timestamp.as_deref());
+        if let Some(ts) = ts {
+            self.facts.note_time(ts);
+        }
+        let p = &line.payload;
+        match line.kind.as_deref() {
+            Some("session_meta") => self.session_meta(p),
+            Some("turn_context") => {
+                if let Some(model) = str_at(p, "model") {
+                    self.current_model = Some(model.to_string());
+                    self.facts.note_model(model);
+                }
+                if let Some(cwd) = str_at(p, "cwd") {
+                    self.facts.project = Some(cwd.to_string());
+                }
+            }
+            Some("response_item") => self.response_item(p),
+            Some("event_msg") => self.event(p, line.timestamp.as_deref().unwrap_or("")),
+            _ => {}
+        }
+    }
+
+    fn session_meta(&mut self, p: &Value) {
+        if self.meta_seen {
+            return; // a sub-agent replays its parent's meta; the first one is ours
+        }
+        self.meta_seen = true;
+        self.facts.id = str_at(p, "id").map(str::to_string);
+        if let Some(cwd) = str_at(p, "cwd") {
+            self.facts.project = Some(cwd.to_string());
+        }
+        if let Some(branch) = p.pointer("/git/branch").and_then(Value::as_str) {
+            self.facts.git_branch = Some(branch.to_string());
+        }
+        if let Some(spawn) = p.pointer("/source/subagent/thread_spawn") {
+            self.is_subagent = true;
+            self.facts.parent_id = str_at(spawn, "parent_thread_id").map(str::to_string);
+        }
+    }
+
+    fn response_item(&mut self, p: &Value) {
+        match str_at(p, "type") {
+            Some("function_call" | "custom_tool_call" | "local_shell_call") => {
+                self.facts.tool_calls += 1;
+                if let Some(id) = str_at(p, "call_id") {
+                    self.pending_tools.insert(id.to_string());
+                }
+                self.facts.turn = TurnState::ToolPending;
+            }
+            Some("function_call_output" | "custom_tool_call_output") => {
+                if let Some(id) = str_at(p, "call_id") {
+                    self.pending_tools.remove(id);
+                }
+                if tool_output_failed(p.get("output")) {
+                    self.facts.tool_errors += 1;
+                }
+                self.facts.turn = if self.pending_tools.is_empty() {
+                    TurnState::AwaitingModel
+                } else {
+                    TurnState::ToolPending
+                };
+            }
+            _ => {}
+        }
+    }
+
+    fn event(&mut self, p: &Value, timestamp: &str) {
+        match str_at(p, "type") {
+            Some("user_message") => {
+                self.facts.user_messages += 1;
+                if self.facts.title.is_none() {
+                    self.facts.title = str_at(p, "message").and_then(|m| title_from(m, TITLE_MAX));
+                }
+                self.facts.turn = TurnState::AwaitingModel;
+            }
+            Some("agent_message") => {
+                self.facts.assistant_messages += 1;
+                if self.pending_tools.is_empty() {
+                    self.facts.turn = TurnState::Streaming;
+                }
+            }
+            Some("task_started") => self.facts.turn = TurnState::AwaitingModel,
+            Some("task_complete" | "turn_aborted") => {
+                self.pending_tools.clear();
+                self.facts.turn = TurnState::TurnEnded;
+            }
+            Some("error" | "stream_error") => self.facts.turn = TurnState::Errored,
+            Some("token_count") => self.token_count(p, timestamp),
+            _ => {}
+        }
+    }
+
+    fn token_count(&mut self, p: &Value, timestamp: &str) {
+        let info = p.get("info");
+        let last: Option<RawUsage> = info
+            .and_then(|i| i.get("last_token_usage"))
+            .and_then(|v| RawUsage::deserialize(v).ok());
+        let total: Option<RawUsage> = info
+            .and_then(|i| i.get("total_token_usage"))
+            .and_then(|v| RawUsage::deserialize(v).ok());
+        if last.is_none() && total.is_none() {
+            return;
+        }
+        let named = str_at(p, "model").or_else(|| info.and_then(|i| str_at(i, "model")));
+        if let Some(model) = named {
+            self.current_model = Some(model.to_string());
+            self.facts.note_model(model);
+        }
+        self.counts_seen += 1;
+        let second = timestamp.get(..19).unwrap_or(timestamp).to_string();
+        if self.is_subagent {
+            if let Some(replay) = &self.replay_second {
+                if *replay == second {
+                    if total.is_some() {
+                        self.previous_total = total;
+                    }
+                    return;
+                }
+                self.replay_second = None;
+                self.is_subagent = false; // replay over: count normally from here on
+            } else if self.counts_seen == 1 {
+                self.held = Some(HeldCount {
+                    second,
+                    key: timestamp.to_string(),
+                    usage: last.unwrap_or_default(),
+                    total,
+                });
+                if last.is_none() {
+                    // Delta from totals needs the previous total, which is none yet.
+                    if let Some(h) = &mut self.held {
+                        h.usage = total.unwrap_or_default().minus(None);
+                    }
+                }
+                return;
+            } else if let Some(held) = self.held.take() {
+                if held.second == second {
+                    // Both replayed: skip them and everything else of this second.
+                    self.replay_second = Some(second);
+                    if total.is_some() {
+                        self.previous_total = total;
+                    } else if held.total.is_some() {
+                        self.previous_total = held.total;
+                    }
+                    return;
+                }
+                self.is_subagent = false;
+                if held.total.is_some() {
+                    self.previous_total = held.total;
+                }
+                self.count(held.usage, &held.key);
+            }
+        }
+        let delta = last.or_else(|| total.map(|t| t.minus(self.previous_total.as_ref())));
+        if total.is_some() {
+            self.previous_total = total;
+        }
+        if let Some(delta) = delta {
+            self.count(delta, timestamp);
+        }
+    }
+
+    fn count(&mut self, raw: RawUsage, timestamp: &str) {
+        if raw.is_zero() {
+            return;
+        }
+        let model = self
+            .current_model
+            .clone()
+            .unwrap_or_else(|| FALLBACK_MODEL.to_string());
+        if !self
+            .counted_events
+            .insert((timestamp.to_string(), model.clone(), raw))
+        {
+            return;
+        }
+        if self.current_model.is_none() {
+            self.facts.note_model(&model);
+        }
+        let cached = raw.cached_input_tokens.min(raw.input_tokens);
+        let usage = Usage {
+            input_tokens: raw.input_tokens - cached,
+            output_tokens: raw.output_tokens,
+            cache_creation_tokens: 0,
+            cache_read_tokens: cached,
+        };
+        self.facts.usage.add(&usage);
+        self.facts.add_cost(pricing::codex_cost(&model, &usage));
+    }
+}
+
+fn str_at<'a>(v: &'a Value, key: &str) -> Option<&'a str> {
+    v.get(key)
+        .and_then(Value::as_str)
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+}
+
+/// Codex writes a tool's output as a string, either JSON with `metadata.exit_code`
+/// (older) or text starting `Exit code: N` (newer).
+fn tool_output_failed(output: Option<&Value>) -> bool {
+    let Some(output) = output else { return false };
+    let text = match output {
+        Value::String(s) => s.as_str(),
+        Value::Object(_) => {
+            return output
+                .pointer("/metadata/exit_code")
+                .and_then(Value::as_i64)
+                .is_some_and(|c| c != 0)
+        }
+        _ => return false,
+    };
+    if let Some(rest) = text.strip_prefix("Exit code: ") {
+        return rest
+            .split(|c: char| !c.is_ascii_digit() && c != '-')
+            .next()
+            .and_then(|n| n.parse::<i64>().ok())
+            .is_some_and(|c| c != 0);
+    }
+    serde_json::from_str::<Value>(text)
+        .ok()
+        .and_then(|v| v.pointer("/metadata/exit_code").and_then(Value::as_i64))
+        .is_some_and(|c| c != 0)
+}
+
+impl TranscriptParser for CodexTranscript {
+    fn apply_line(&mut self, line: &[u8]) {
+        if line.iter().all(u8::is_ascii_whitespace) {
+            return;
+        }
+        let mut lossy = None;
+        match decode_line::<Line>(line, &mut lossy) {
+            Some(l) => self.apply(l),
+            None => self.facts.parse_errors += 1,
+        }
+    }
+
+    fn facts(&self) -> &TranscriptFacts {
+        &self.facts
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn fold(lines: &[&str]) -> TranscriptFacts {
+        let mut t = CodexTranscript::new(Path::new("x.jsonl"));
+        for l in lines {
+            t.apply_line(l.as_bytes());
+        }
+        t.facts().clone()
+    }
+
+    fn tc(ts: &str, last: Option<(u64, u64, u64)>, total: Option<(u64, u64, u64)>) -> String {
+        let u = |t: Option<(u64, u64, u64)>| match t {
+            Some((i, c, o)) => format!(
+                r#"{{"input_tokens":{i},"cached_input_tokens":{c},"output_tokens":{o},"reasoning_output_tokens":0,"total_tokens":{}}}"#,
+                i + o
+            ),
+            None => "null".into(),
+        };
+        format!(
+            r#"{{"timestamp":"{ts}","type":"event_msg","payload":{{"type":"token_count","info":{{"last_token_usage":{},"total_token_usage":{}}}}}}}"#,
+            u(last),
+            u(total)
+        )
+    }
+
+    #[test]
+    fn last_usage_is_summed_and_cached_is_split_out_of_input() {
+        let f = fold(&[
+            r#"{"timestamp":"2026-01-01T00:00:00.000Z","type":"turn_context","payload":{"model":"gpt-5-codex","cwd":"/w"}}"#,
+            &tc(
+                "2026-01-01T00:00:01.000Z",
+                Some((100, 40, 10)),
+                Some((100, 40, 10)),
+            ),
+            &tc(
+                "2026-01-01T00:00:02.000Z",
+                Some((50, 0, 5)),
+                Some((150, 40, 15)),
+            ),
+        ]);
+        assert_eq!(f.usage.input_tokens, 60 + 50);
+        assert_eq!(f.usage.cache_read_tokens, 40);
+        assert_eq!(f.usage.output_tokens, 15);
+        assert_eq!(f.models, vec!["gpt-5-codex"]);
+    }
+
+    #[test]
+    fn totals_only_are_differenced_and_repeats_count_once() {
+        let a = tc("2026-01-01T00:00:01.000Z", None, Some((100, 0, 10)));
+        let b = tc("2026-01-01T00:00:02.000Z", None, Some((130, 20, 12)));
+        let f = fold(&[&a, &a, &b]);
+        // First: 100/10; duplicate line: delta 0 → skipped; then 30 (20 cached) / 2.
+        assert_eq!(f.usage.input_tokens, 100 + 10);
+        assert_eq!(f.usage.cache_read_tokens, 20);
+        assert_eq!(f.usage.output_tokens, 12);
+        assert_eq!(
+            f.models,
+            vec!["gpt-5"],
+            "no turn_context: ccusage's fallback"
+        );
+    }
+
+    #[test]
+    fn subagent_replay_of_parent_history_is_skipped() {
+        let meta = r#"{"timestamp":"2026-01-01T00:03:00.000Z","type":"session_meta","payload":{"id":"child","source":{"subagent":{"thread_spawn":{"parent_thread_id":"parent-1"}}}}}"#;
+        let parent_meta = r#"{"timestamp":"2026-01-01T00:03:00.000Z","type":"session_meta","payload":{"id":"parent-1"}}"#;
+        let f = fold(&[
+            meta,
+            parent_meta,
+            &tc(
+                "2026-01-01T00:03:00.100Z",
+                Some((1000, 0, 200)),
+                Some((1000, 0, 200)),
+            ),
+            &tc(
+                "2026-01-01T00:03:00.200Z",
+                Some((500, 0, 100)),
+                Some((1500, 0, 300)),
+            ),
+            &tc(
+                "2026-01-01T00:03:05.000Z",
+                Some((70, 0, 7)),
+                Some((1570, 0, 307)),
+            ),
+        ]);
+        assert_eq!(f.id.as_deref(), Some("child"));
+        assert_eq!(f.parent_id.as_deref(), Some("parent-1"));
+        assert_eq!(f.usage.input_tokens, 70);
+        assert_eq!(f.usage.output_tokens, 7);
+    }
+
+    #[test]
+    fn turn_states_and_tool_errors() {
+        let user = r#"{"timestamp":"2026-01-01T00:00:00Z","type":"event_msg","payload":{"type":"user_message","message":"  add a test  "}}"#;
+        let call = r#"{"timestamp":"2026-01-01T00:00:01Z","type":"response_item","payload":{"type":"function_call","name":"shell","arguments":"{}","call_id":"c1"}}"#;
+        let out = r#"{"timestamp":"2026-01-01T00:00:02Z","type":"response_item","payload":{"type":"function_call_output","call_id":"c1","output":"{\"output\":\"no\",\"metadata\":{\"exit_code\":2}}"}}"#;
+        let done = r#"{"timestamp":"2026-01-01T00:00:03Z","type":"event_msg","payload":{"type":"task_complete"}}"#;
+        assert_eq!(fold(&[user]).turn, TurnState::AwaitingModel);
+        assert_eq!(fold(&[user, call]).turn, TurnState::ToolPending);
+        let f = fold(&[user, call, out]);
+        assert_eq!(f.turn, TurnState::AwaitingModel);
+        assert_eq!(f.tool_errors, 1);
+        let f = fold(&[user, call, out, done]);
+        assert_eq!(f.turn, TurnState::TurnEnded);
+        assert_eq!(f.title.as_deref(), Some("add a test"));
+        assert_eq!(f.tool_calls, 1);
+    }
+
+    #[test]
+    fn exit_code_text_outputs() {
+        assert!(tool_output_failed(Some(&Value::String(
+            "Exit code: 1\nWall time: 0.1s".into()
+        ))));
+        assert!(!tool_output_failed(Some(&Value::String(
+            "Exit code: 0\nOutput:".into()
+        ))));
+        assert!(!tool_output_failed(Some(&Value::String("plain".into()))));
+    }
+
+    #[test]
+    fn paths_and_roots() {
+        let p = Path::new(
+            "/h/.codex/sessions/2026/01/02/rollout-2026-01-02T10-00-00-0199a1b2-c3d4-7e5f-8a9b-0c1d2e3f4a5b.jsonl",
+        );
+        assert!(is_transcript(Path::new("/h/.codex/sessions"), p));
+        assert_eq!(ids_from_path(p).0, "0199a1b2-c3d4-7e5f-8a9b-0c1d2e3f4a5b");
+        assert!(!is_transcript(
+            Path::new("/h/.codex/sessions"),
+            Path::new("/h/.codex/sessions/history.jsonl")
+        ));
+        assert_eq!(
+            default_roots(Some("/c"), None),
+            vec![
+                std::path::PathBuf::from("/c/sessions"),
+                std::path::PathBuf::from("/c/archived_sessions")
+            ]
+        );
+    }
+
+    /// Totals written by hand from the rules above; see tests/fixtures/codex/README.md.
+    #[test]
+    fn fixture_totals() {
+        use crate::harness::fixture_support::sessions;
+        use crate::model::Harness;
+        let s = sessions(Harness::Codex, "codex/sessions");
+        assert_eq!(s.len(), 4, "the empty file is a session too");
+        let full = &s["019a0c11-1111-7000-8000-000000000001"];
+        assert_eq!(
+            full.usage,
+            Usage {
+                input_tokens: 1700,
+                output_tokens: 230,
+                cache_creation_tokens: 0,
+                cache_read_tokens: 2000
+            }
+        );
+        assert_eq!(
+            full.title.as_deref(),
+            Some("Run the test suite and fix whatever fails")
+        );
+        assert_eq!(full.project.as_deref(), Some("/home/dev/api"));
+        assert_eq!(full.git_branch.as_deref(), Some("main"));
+        assert_eq!(full.models, vec!["gpt-5-codex"]);
+        // 1700 × $1.25/M + 2000 cached × $0.125/M + 230 × $10/M.
+        assert!((full.cost_usd.unwrap() - 0.004675).abs() < 1e-12);
+        assert_eq!((full.user_messages, full.assistant_messages), (1, 1));
+        assert_eq!(
+            (full.tool_calls, full.tool_errors, full.parse_errors),
+            (1, 1, 1)
+        );
+        let legacy = &s["019a0c11-2222-7000-8000-000000000002"];
+        assert_eq!(
+            legacy.usage,
+            Usage {
+                input_tokens: 600,
+                output_tokens: 70,
+                cache_creation_tokens: 0,
+                cache_read_tokens: 300
+            }
+        );
+        assert_eq!(legacy.model.as_deref(), Some("gpt-5"));
+        assert_eq!(
+            legacy.parse_errors, 0,
+            "a torn last line is not an error yet"
+        );
+        let child = &s["019a0c11-3333-7000-8000-000000000003"];
+        assert_eq!(
+            child.parent_id.as_deref(),
+            Some("019a0c11-1111-7000-8000-000000000001")
+        );
+        assert_eq!(
+            child.usage,
+            Usage {
+                input_tokens: 200,
+                output_tokens: 20,
+                cache_creation_tokens: 0,
+                cache_read_tokens: 100
+            }
+        );
+        let empty = &s["019a0c11-4444-7000-8000-000000000004"];
+        assert_eq!((empty.usage.total(), empty.message_count()), (0, 0));
+    }
+
+    #[test]
+    fn a_huge_line_is_skipped_by_the_tail_and_parsing_goes_on() {
+        let dir = tempfile::tempdir().unwrap();
+        let day = dir.path().join("2026/11/22");
+        std::fs::create_dir_all(&day).unwrap();
+        let file =
+            day.join("rollout-2026-11-22T00-00-00-019a0c11-5555-7000-8000-000000000005.jsonl");
+        let mut text = String::new();
+        text.push_str(r#"{"timestamp":"2026-11-22T00:00:00Z","type":"event_msg","payload":{"type":"user_message","message":"big"}}"#);
+        text.push('\n');
+        // A tool output far beyond any sane line (a read chunk or more past the limit, so
+        // the tail sees it overflow before its newline), then a normal token count.
+        text.push_str(r#"{"timestamp":"2026-11-22T00:00:01Z","type":"response_item","payload":{"type":"function_call_output","call_id":"c","output":""#);
+        text.push_str(&"x".repeat(crate::tail::MAX_LINE_BYTES + 1024 * 1024));
+        text.push_str("\"}}\n");
+        text.push_str(&tc(
+            "2026-11-22T00:00:02Z",
+            Some((10, 0, 1)),
+            Some((10, 0, 1)),
+        ));
+        text.push('\n');
+        std::fs::write(&file, text).unwrap();
+        let mut idx = crate::index::SessionIndex::new(vec![crate::harness::HarnessRoot {
+            harness: crate::model::Harness::Codex,
+            path: dir.path().to_path_buf(),
+        }]);
+        idx.scan_all(chrono::Utc::now());
+        let s = &idx.sessions()[0];
+        assert_eq!(s.parse_errors, 1, "the oversized line is counted");
+        assert_eq!(s.user_messages, 1);
+        assert_eq!(s.usage.input_tokens, 10);
+    }
+}
