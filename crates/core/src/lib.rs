@@ -7,6 +7,7 @@
 //! signalled by [`procs`].
 
 pub mod bindings;
+pub mod export;
 pub mod harness;
 pub mod index;
 pub mod live;

@@ -9,6 +9,10 @@ export const listSessions = () => invoke<SessionSnapshot>("list_sessions");
 export const onSessionsChanged = (handler: (event: SessionsChanged) => void): Promise<UnlistenFn> =>
   listen<SessionsChanged>("sessions-changed", (e) => handler(e.payload));
 
+/** Opens a native save dialog and writes the sessions there; the path, or null if cancelled. */
+export const exportSessions = (keys: string[], format: "csv" | "json") =>
+  invoke<string | null>("export_sessions", { keys, format });
+
 export const listRuns = () => invoke<RunInfo[]>("list_runs");
 
 export const startRun = (request: RunRequest) => invoke<RunInfo>("start_run", { request });

@@ -41,6 +41,14 @@ export function tailPath(path: string | null, max = 32): string {
   return path.length <= max ? path : `…${path.slice(path.length - max + 1)}`;
 }
 
+/** "$0.0123", "$4.56", "$1,234" — or "—" when the price is unknown. */
+export function formatCost(usd: number | null): string {
+  if (usd === null || usd === undefined) return "—";
+  if (usd < 0.01) return usd === 0 ? "$0" : `$${usd.toFixed(4)}`;
+  if (usd < 100) return `$${usd.toFixed(2)}`;
+  return `$${Math.round(usd).toLocaleString("en-US")}`;
+}
+
 export function truncate(text: string, max: number): string {
   return text.length <= max ? text : `${text.slice(0, max - 1)}…`;
 }

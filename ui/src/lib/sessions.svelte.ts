@@ -1,7 +1,16 @@
 // The session table store: filled once from a snapshot, then kept current by applying
-// the pushed change sets. Rows are keyed by `Session.key`; the visible order is derived.
-import { SvelteMap } from "svelte/reactivity";
-import type { Session, SessionChange, SessionCounts, SessionSnapshot } from "./bindings";
+// the pushed change sets. Rows are keyed by `Session.key`. What the table shows —
+// filtered by chips and the search box, sorted by a column — is derived here, so the
+// view only renders.
+import { SvelteMap, SvelteSet } from "svelte/reactivity";
+import type {
+  Harness,
+  Session,
+  SessionChange,
+  SessionCounts,
+  SessionSnapshot,
+  Status,
+} from "./bindings";
 
 export const EMPTY_COUNTS: SessionCounts = {
   total: 0,
@@ -13,19 +22,123 @@ export const EMPTY_COUNTS: SessionCounts = {
   ended: 0,
 };
 
+export type SortKey =
+  | "id"
+  | "harness"
+  | "title"
+  | "project"
+  | "model"
+  | "messages"
+  | "tokens"
+  | "cost"
+  | "status"
+  | "last_activity";
+
+/** Statuses in the order a user scans them: what needs attention first. */
+const STATUS_ORDER: Record<Status, number> = {
+  "waiting-for-input": 0,
+  "running-tool": 1,
+  generating: 2,
+  idle: 3,
+  failed: 4,
+  ended: 5,
+};
+
+/** Status groups the header counters stand for. */
+export const STATUS_GROUPS: Record<string, Status[]> = {
+  active: ["generating", "running-tool", "waiting-for-input"],
+  generating: ["generating"],
+  running_tool: ["running-tool"],
+  waiting: ["waiting-for-input"],
+  idle: ["idle"],
+  ended: ["ended", "failed"],
+};
+
+export const totalTokens = (s: Session) =>
+  s.usage.input_tokens +
+  s.usage.output_tokens +
+  s.usage.cache_creation_tokens +
+  s.usage.cache_read_tokens;
+
+function sortValue(s: Session, key: SortKey): string | number {
+  switch (key) {
+    case "id":
+      return s.id;
+    case "harness":
+      return s.harness;
+    case "title":
+      return (s.title ?? "").toLowerCase();
+    case "project":
+      return s.project ?? "";
+    case "model":
+      return s.model ?? "";
+    case "messages":
+      return s.user_messages + s.assistant_messages;
+    case "tokens":
+      return totalTokens(s);
+    case "cost":
+      return s.cost_usd ?? -1;
+    case "status":
+      return STATUS_ORDER[s.status];
+    case "last_activity":
+      return s.last_activity ?? "";
+  }
+}
+
+export function compareSessions(a: Session, b: Session, key: SortKey, descending: boolean) {
+  const va = sortValue(a, key);
+  const vb = sortValue(b, key);
+  const order = va < vb ? -1 : va > vb ? 1 : 0;
+  if (order !== 0) return descending ? -order : order;
+  // Ties: most recent first, then a stable key so rows never jump between updates.
+  return (b.last_activity ?? "").localeCompare(a.last_activity ?? "") || a.key.localeCompare(b.key);
+}
+
+/** What the search box matches: title, project, model, id, branch. */
+export function matchesQuery(s: Session, query: string): boolean {
+  const q = query.trim().toLowerCase();
+  if (!q) return true;
+  return [s.title, s.project, s.model, s.id, s.git_branch, s.harness].some((f) =>
+    f?.toLowerCase().includes(q),
+  );
+}
+
 export class SessionTable {
   rows = new SvelteMap<string, Session>();
   counts = $state<SessionCounts>(EMPTY_COUNTS);
   roots = $state<string[]>([]);
   loaded = $state(false);
 
-  /** Most recent activity first, like the backend's snapshot. */
-  sorted = $derived(
-    [...this.rows.values()].sort(
-      (a, b) =>
-        (b.last_activity ?? "").localeCompare(a.last_activity ?? "") || a.key.localeCompare(b.key),
-    ),
-  );
+  sortKey = $state<SortKey>("last_activity");
+  descending = $state(true);
+  query = $state("");
+  harnesses = new SvelteSet<Harness>();
+  statuses = new SvelteSet<Status>();
+  /** Show sub-agent sessions as rows of their own. */
+  showSubagents = $state(true);
+
+  selected = new SvelteSet<string>();
+  /** The row the keyboard cursor is on (and the detail pane shows). */
+  focused = $state<string | null>(null);
+
+  visible = $derived.by(() => {
+    const out: Session[] = [];
+    for (const s of this.rows.values()) {
+      if (this.harnesses.size && !this.harnesses.has(s.harness)) continue;
+      if (this.statuses.size && !this.statuses.has(s.status)) continue;
+      if (!this.showSubagents && s.parent_id) continue;
+      if (!matchesQuery(s, this.query)) continue;
+      out.push(s);
+    }
+    const key = this.sortKey;
+    const desc = this.descending;
+    return out.sort((a, b) => compareSessions(a, b, key, desc));
+  });
+
+  /** Harnesses present in the table, for the filter chips. */
+  presentHarnesses = $derived([...new Set([...this.rows.values()].map((s) => s.harness))].sort());
+
+  focusedSession = $derived(this.focused ? (this.rows.get(this.focused) ?? null) : null);
 
   load(snapshot: SessionSnapshot) {
     this.rows.clear();
@@ -37,7 +150,68 @@ export class SessionTable {
 
   apply(change: SessionChange, counts: SessionCounts) {
     for (const s of change.upserted) this.rows.set(s.key, s);
-    for (const key of change.removed) this.rows.delete(key);
+    for (const key of change.removed) {
+      this.rows.delete(key);
+      this.selected.delete(key);
+    }
     this.counts = counts;
+  }
+
+  sortBy(key: SortKey) {
+    if (this.sortKey === key) {
+      this.descending = !this.descending;
+    } else {
+      this.sortKey = key;
+      // Numbers and times read best largest/newest first; text A→Z.
+      this.descending = ["messages", "tokens", "cost", "last_activity"].includes(key);
+    }
+  }
+
+  toggleHarness(h: Harness) {
+    if (this.harnesses.has(h)) this.harnesses.delete(h);
+    else this.harnesses.add(h);
+  }
+
+  /** Filter by a header counter's group; clicking the same group again clears it. */
+  filterStatusGroup(group: string | null) {
+    const wanted = group ? (STATUS_GROUPS[group] ?? []) : [];
+    const same = wanted.length === this.statuses.size && wanted.every((s) => this.statuses.has(s));
+    this.statuses.clear();
+    if (!same) for (const s of wanted) this.statuses.add(s);
+  }
+
+  clearFilters() {
+    this.harnesses.clear();
+    this.statuses.clear();
+    this.query = "";
+  }
+
+  toggleSelected(key: string) {
+    if (this.selected.has(key)) this.selected.delete(key);
+    else this.selected.add(key);
+  }
+
+  /** Select every visible row, or clear when all visible rows are selected already. */
+  toggleSelectAll() {
+    const all = this.visible.length > 0 && this.visible.every((s) => this.selected.has(s.key));
+    this.selected.clear();
+    if (!all) for (const s of this.visible) this.selected.add(s.key);
+  }
+
+  /** Move the keyboard cursor by `delta` rows within the visible order. */
+  moveFocus(delta: number) {
+    const rows = this.visible;
+    if (rows.length === 0) return;
+    const at = rows.findIndex((s) => s.key === this.focused);
+    const next = at < 0 ? (delta > 0 ? 0 : rows.length - 1) : at + delta;
+    this.focused = rows[Math.max(0, Math.min(rows.length - 1, next))].key;
+  }
+
+  /** The selected sessions, or the focused one when nothing is selected. */
+  targets(): Session[] {
+    if (this.selected.size) {
+      return this.visible.filter((s) => this.selected.has(s.key));
+    }
+    return this.focusedSession ? [this.focusedSession] : [];
   }
 }

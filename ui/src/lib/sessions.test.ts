@@ -26,6 +26,7 @@ function session(key: string, last: string | null, extra: Partial<Session> = {})
     path: `/x/${key}.jsonl`,
     gone: false,
     parent_id: null,
+    cost_usd: null,
     ...extra,
   };
 }
@@ -52,7 +53,7 @@ describe("SessionTable", () => {
       counts: counts(3),
       roots: ["/r"],
     });
-    expect(t.sorted.map((s) => s.id)).toEqual(["b", "a", "c"]);
+    expect(t.visible.map((s) => s.id)).toEqual(["b", "a", "c"]);
     expect(t.loaded).toBe(true);
     expect(t.roots).toEqual(["/r"]);
   });
@@ -74,10 +75,112 @@ describe("SessionTable", () => {
       },
       counts(2),
     );
-    expect(t.sorted.map((s) => s.id)).toEqual(["a", "n"]);
+    expect(t.visible.map((s) => s.id)).toEqual(["a", "n"]);
     expect(t.rows.get("claude-code:a")?.user_messages).toBe(4);
     expect(t.counts.total).toBe(2);
     t.apply({ upserted: [], removed: ["claude-code:a"] }, counts(1));
-    expect(t.sorted.map((s) => s.id)).toEqual(["n"]);
+    expect(t.visible.map((s) => s.id)).toEqual(["n"]);
+  });
+
+  function sample() {
+    const t = new SessionTable();
+    t.load({
+      sessions: [
+        session("claude-code:a", "2026-11-01T10:00:00Z", {
+          title: "Fix login",
+          status: "generating",
+          user_messages: 5,
+          usage: {
+            input_tokens: 100,
+            output_tokens: 0,
+            cache_creation_tokens: 0,
+            cache_read_tokens: 0,
+          },
+          cost_usd: 0.5,
+        }),
+        session("codex:b", "2026-11-03T10:00:00Z", {
+          harness: "codex",
+          title: "Write docs",
+          status: "ended",
+          user_messages: 1,
+          usage: {
+            input_tokens: 900,
+            output_tokens: 0,
+            cache_creation_tokens: 0,
+            cache_read_tokens: 0,
+          },
+        }),
+        session("gptme:c", "2026-11-02T10:00:00Z", {
+          harness: "gptme",
+          title: "Refactor login form",
+          status: "waiting-for-input",
+          project: "/srv/web",
+          parent_id: "x",
+        }),
+      ],
+      counts: counts(3),
+      roots: [],
+    });
+    return t;
+  }
+
+  it("sorts by any column, toggling direction on the second click", () => {
+    const t = sample();
+    t.sortBy("tokens");
+    expect(t.visible.map((s) => s.id)).toEqual(["b", "a", "c"]);
+    t.sortBy("tokens");
+    expect(t.visible.map((s) => s.id)).toEqual(["c", "a", "b"]);
+    t.sortBy("title");
+    expect(t.visible.map((s) => s.id)).toEqual(["a", "c", "b"]);
+    t.sortBy("status");
+    // Waiting first: it needs the user.
+    expect(t.visible.map((s) => s.id)).toEqual(["c", "a", "b"]);
+    t.sortBy("cost");
+    expect(t.visible[0].id).toBe("a");
+  });
+
+  it("filters by harness chips, status groups, search text and sub-agents", () => {
+    const t = sample();
+    t.toggleHarness("codex");
+    t.toggleHarness("gptme");
+    expect(t.visible.map((s) => s.id).sort()).toEqual(["b", "c"]);
+    t.toggleHarness("codex");
+    expect(t.visible.map((s) => s.id)).toEqual(["c"]);
+    t.clearFilters();
+    t.filterStatusGroup("active");
+    expect(t.visible.map((s) => s.id).sort()).toEqual(["a", "c"]);
+    t.filterStatusGroup("active");
+    expect(t.visible).toHaveLength(3);
+    t.query = "LOGIN";
+    expect(t.visible.map((s) => s.id).sort()).toEqual(["a", "c"]);
+    t.query = "/srv";
+    expect(t.visible.map((s) => s.id)).toEqual(["c"]);
+    t.query = "";
+    t.showSubagents = false;
+    expect(t.visible.map((s) => s.id).sort()).toEqual(["a", "b"]);
+  });
+
+  it("selects visible rows, moves the keyboard cursor, and names the targets", () => {
+    const t = sample();
+    expect(t.targets()).toEqual([]);
+    t.moveFocus(1);
+    expect(t.focused).toBe("codex:b");
+    t.moveFocus(5);
+    expect(t.focused).toBe("claude-code:a");
+    t.moveFocus(-1);
+    expect(t.focused).toBe("gptme:c");
+    expect(t.targets().map((s) => s.id)).toEqual(["c"]);
+    t.toggleHarness("claude-code");
+    t.toggleSelectAll();
+    expect([...t.selected]).toEqual(["claude-code:a"]);
+    t.clearFilters();
+    t.toggleSelected("codex:b");
+    expect(t.targets().map((s) => s.id)).toEqual(["b", "a"]);
+    t.toggleSelectAll();
+    expect(t.selected.size).toBe(3);
+    t.toggleSelectAll();
+    expect(t.selected.size).toBe(0);
+    t.apply({ upserted: [], removed: ["codex:b"] }, counts(2));
+    expect(t.rows.has("codex:b")).toBe(false);
   });
 });
