@@ -55,6 +55,7 @@ package: ui
 # Regenerate every icon size from the one source SVG.
 icons: deps
 	cd ui && npx tauri icon ../icons/icon.svg -o ../icons && rm -rf ../icons/android ../icons/ios
+	/usr/bin/convert -background none -resize 64x64 icons/tray-waiting.svg -depth 8 PNG32:icons/tray-waiting.png
 
 bindings:
 	UPDATE_BINDINGS=1 cargo test -p sessionscope-core bindings

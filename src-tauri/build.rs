@@ -12,6 +12,8 @@ fn main() {
         "resize_run",
         "kill_run",
         "clear_finished_runs",
+        "get_settings",
+        "save_settings",
     ]);
     tauri_build::try_build(tauri_build::Attributes::new().app_manifest(manifest))
         .expect("tauri-build failed");

@@ -1,20 +1,35 @@
 //! Sessionscope desktop app: thin glue between sessionscope-core and the web view.
 //!
-//! Start-up builds the [`state::AppState`] (the live session table and the run
-//! supervisor, both from core), forwards their changes as events (`sessions-changed`,
-//! `run-changed`), keeps the tray up to date, and registers the commands of
-//! [`commands`]. Nothing here decides anything about sessions or runs.
+//! Start-up builds the [`state::AppState`] (settings, the live session table and the
+//! run supervisor, all from core), forwards their changes as events
+//! (`sessions-changed`, `run-changed`), keeps the tray up to date, shows
+//! notifications, and registers the commands of [`commands`]. Nothing here decides
+//! anything about sessions or runs.
 
 #![cfg_attr(not(debug_assertions), windows_subsystem = "windows")]
 
 mod commands;
 mod events;
+mod menu;
+mod notify;
 mod state;
 mod tray;
 
 fn main() {
     tauri::Builder::default()
+        // First: a second launch only brings the running window forward.
+        .plugin(tauri_plugin_single_instance::init(|app, _args, _cwd| {
+            tray::show_main_window(app);
+        }))
+        .plugin(tauri_plugin_window_state::Builder::default().build())
         .plugin(tauri_plugin_dialog::init())
+        .plugin(tauri_plugin_notification::init())
+        .plugin(tauri_plugin_autostart::init(
+            tauri_plugin_autostart::MacosLauncher::LaunchAgent,
+            None,
+        ))
+        .menu(menu::build)
+        .on_menu_event(|app, event| menu::on_event(app, event.id().as_ref()))
         .setup(|app| {
             let handle = app.handle().clone();
             let state = state::AppState::start(&handle);
@@ -33,6 +48,8 @@ fn main() {
             commands::runs::resize_run,
             commands::runs::kill_run,
             commands::runs::clear_finished_runs,
+            commands::settings::get_settings,
+            commands::settings::save_settings,
         ])
         .run(tauri::generate_context!())
         .expect("error while running Sessionscope");

@@ -1,35 +1,93 @@
-//! What the app holds while it runs: core's live session table and run supervisor,
-//! each wired to push its changes to the web view and the tray.
+//! What the app holds while it runs: the user's settings, core's live session table
+//! and run supervisor, each wired to push its changes to the web view, the tray and
+//! (for status transitions) desktop notifications.
 
-use std::time::Duration;
+use std::sync::{Mutex, MutexGuard, RwLock, RwLockReadGuard};
 
+use sessionscope_core::alerts::{AlertTracker, RateLimit};
 use sessionscope_core::live::LiveSessions;
-use sessionscope_core::paths;
+use sessionscope_core::settings::{self, Settings};
 use sessionscope_core::supervisor::Supervisor;
+use sessionscope_core::{harness::HarnessRoot, paths};
 use tauri::AppHandle;
 
-use crate::{events, tray};
-
-/// Time a killed run gets between SIGTERM and SIGKILL.
-pub const KILL_GRACE: Duration = Duration::from_secs(3);
+use crate::{events, notify, tray};
 
 pub struct AppState {
-    pub live: LiveSessions,
+    live: RwLock<LiveSessions>,
     pub supervisor: Supervisor,
+    settings: Mutex<Settings>,
+    /// Why the settings file could not be used, shown once in Settings.
+    pub settings_problem: Option<String>,
+    pub alerts: Mutex<(AlertTracker, RateLimit)>,
+}
+
+fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+/// Default roots of every harness, then the ones the user added.
+fn roots_for(settings: &Settings) -> Vec<HarnessRoot> {
+    let mut roots = paths::harness_roots();
+    for extra in settings.roots() {
+        if !roots.contains(&extra) {
+            roots.push(extra);
+        }
+    }
+    roots
+}
+
+fn start_live(app: &AppHandle, settings: &Settings) -> LiveSessions {
+    let on_change = app.clone();
+    LiveSessions::start(roots_for(settings), move |change, counts| {
+        notify::session_changes(&on_change, &change.upserted);
+        events::sessions_changed(&on_change, change, counts);
+        tray::refresh(&on_change);
+    })
 }
 
 impl AppState {
     pub fn start(app: &AppHandle) -> AppState {
-        let on_sessions = app.clone();
-        let live = LiveSessions::start(paths::harness_roots(), move |change, counts| {
-            events::sessions_changed(&on_sessions, change, counts);
-            tray::refresh(&on_sessions);
-        });
+        let (settings, settings_problem) =
+            settings::load(&settings::settings_path(&paths::data_dir()));
+        let live = start_live(app, &settings);
+        let mut tracker = AlertTracker::default();
+        tracker.prime(&live.sessions());
         let on_runs = app.clone();
         let supervisor = Supervisor::new(paths::run_log_dir(), move |run| {
             events::run_changed(&on_runs, run);
             tray::refresh(&on_runs);
         });
-        AppState { live, supervisor }
+        AppState {
+            live: RwLock::new(live),
+            supervisor,
+            settings: Mutex::new(settings),
+            settings_problem,
+            alerts: Mutex::new((
+                tracker,
+                RateLimit::new(4, std::time::Duration::from_secs(60)),
+            )),
+        }
+    }
+
+    pub fn live(&self) -> RwLockReadGuard<'_, LiveSessions> {
+        self.live.read().unwrap_or_else(|e| e.into_inner())
+    }
+
+    pub fn settings(&self) -> Settings {
+        lock(&self.settings).clone()
+    }
+
+    /// Save new settings and apply them: a change of roots restarts the watcher.
+    pub fn update_settings(&self, app: &AppHandle, new: Settings) -> std::io::Result<()> {
+        settings::save(&settings::settings_path(&paths::data_dir()), &new)?;
+        let roots_changed = lock(&self.settings).extra_roots != new.extra_roots;
+        *lock(&self.settings) = new.clone();
+        if roots_changed {
+            let fresh = start_live(app, &new);
+            lock(&self.alerts).0.prime(&fresh.sessions());
+            *self.live.write().unwrap_or_else(|e| e.into_inner()) = fresh;
+        }
+        Ok(())
     }
 }

@@ -1,66 +1,156 @@
-//! The system tray: an icon whose tooltip and menu show how many sessions are active
-//! and how many runs are running, with "Show window" and "Quit".
+//! The system tray: its tooltip counts generating and waiting sessions and running
+//! commands; its menu lists the sessions waiting for input (click one to open it),
+//! then Show window and Quit. The icon changes while any session waits for input.
 
+use std::sync::Mutex;
+
+use sessionscope_core::model::{RunStatus, Status};
+use tauri::image::Image;
 use tauri::menu::{Menu, MenuItem, PredefinedMenuItem};
 use tauri::tray::TrayIconBuilder;
-use tauri::{AppHandle, Manager, Wry};
+use tauri::{AppHandle, Emitter, Manager, Wry};
 
 use crate::state::AppState;
 
 const TRAY_ID: &str = "main";
+/// Menu ids of waiting sessions start with this, followed by the session key.
+const FOCUS_PREFIX: &str = "focus:";
+const MAX_LISTED: usize = 10;
+const WAITING_ICON: &[u8] = include_bytes!("../../icons/tray-waiting.png");
 
-/// The summary line's menu item, kept to update its text.
-struct SummaryItem(MenuItem<Wry>);
+/// What the tray shows now, to rebuild the menu only when it changes.
+#[derive(Default, PartialEq, Clone)]
+struct TrayView {
+    summary: String,
+    waiting: Vec<(String, String)>,
+}
+
+struct TrayState(Mutex<TrayView>);
 
 pub fn create(app: &AppHandle) -> tauri::Result<()> {
-    let summary = MenuItem::with_id(app, "summary", "Starting…", false, None::<&str>)?;
-    let show = MenuItem::with_id(app, "show", "Show window", true, None::<&str>)?;
-    let quit = MenuItem::with_id(app, "quit", "Quit", true, None::<&str>)?;
-    let menu = Menu::with_items(
-        app,
-        &[&summary, &PredefinedMenuItem::separator(app)?, &show, &quit],
-    )?;
     let mut tray = TrayIconBuilder::with_id(TRAY_ID)
         .tooltip("Sessionscope")
-        .menu(&menu)
+        .menu(&build_menu(app, &TrayView::default())?)
         .on_menu_event(|app, event| match event.id().as_ref() {
             "show" => show_main_window(app),
             "quit" => app.exit(0),
-            _ => {}
+            id => {
+                if let Some(key) = id.strip_prefix(FOCUS_PREFIX) {
+                    show_main_window(app);
+                    let _ = app.emit("focus-session", key.to_string());
+                }
+            }
         });
     if let Some(icon) = app.default_window_icon() {
         tray = tray.icon(icon.clone());
     }
     tray.build(app)?;
-    app.manage(SummaryItem(summary));
+    app.manage(TrayState(Mutex::new(TrayView::default())));
     Ok(())
 }
 
-/// Recompute the summary from the current state and show it.
+fn build_menu(app: &AppHandle, view: &TrayView) -> tauri::Result<Menu<Wry>> {
+    let menu = Menu::new(app)?;
+    let summary = if view.summary.is_empty() {
+        "Starting…"
+    } else {
+        &view.summary
+    };
+    menu.append(&MenuItem::with_id(
+        app,
+        "summary",
+        summary,
+        false,
+        None::<&str>,
+    )?)?;
+    if !view.waiting.is_empty() {
+        menu.append(&PredefinedMenuItem::separator(app)?)?;
+        menu.append(&MenuItem::with_id(
+            app,
+            "waiting-head",
+            "Waiting for input:",
+            false,
+            None::<&str>,
+        )?)?;
+        for (key, label) in &view.waiting {
+            menu.append(&MenuItem::with_id(
+                app,
+                format!("{FOCUS_PREFIX}{key}"),
+                label,
+                true,
+                None::<&str>,
+            )?)?;
+        }
+    }
+    menu.append(&PredefinedMenuItem::separator(app)?)?;
+    menu.append(&MenuItem::with_id(
+        app,
+        "show",
+        "Show window",
+        true,
+        None::<&str>,
+    )?)?;
+    menu.append(&MenuItem::with_id(app, "quit", "Quit", true, None::<&str>)?)?;
+    Ok(menu)
+}
+
+/// Recompute what the tray shows; touch the tray only when that changed.
 pub fn refresh(app: &AppHandle) {
     let Some(state) = app.try_state::<AppState>() else {
         return;
     };
-    let counts = state.live.counts();
+    let Some(tray_state) = app.try_state::<TrayState>() else {
+        return;
+    };
+    let sessions = state.live().sessions();
+    let counts = state.live().counts();
     let running = state
         .supervisor
         .runs()
         .iter()
-        .filter(|r| r.status == sessionscope_core::model::RunStatus::Running)
+        .filter(|r| r.status == RunStatus::Running)
         .count();
-    let text = format!(
-        "{} active sessions ({} waiting for input), {} running commands",
-        counts.active, counts.waiting, running
-    );
-    if let Some(tray) = app.tray_by_id(TRAY_ID) {
-        let _ = tray.set_tooltip(Some(format!("Sessionscope — {text}")));
+    let waiting: Vec<(String, String)> = sessions
+        .iter()
+        .filter(|s| s.status == Status::WaitingForInput)
+        .take(MAX_LISTED)
+        .map(|s| {
+            let name = s
+                .title
+                .clone()
+                .unwrap_or_else(|| s.id.chars().take(8).collect());
+            let name: String = name.chars().take(48).collect();
+            (s.key.clone(), format!("{name} ({})", s.harness.as_str()))
+        })
+        .collect();
+    let view = TrayView {
+        summary: format!(
+            "{} generating, {} running tool, {} waiting · {} running commands",
+            counts.generating, counts.running_tool, counts.waiting, running
+        ),
+        waiting,
+    };
+    let mut last = tray_state.0.lock().unwrap_or_else(|e| e.into_inner());
+    if *last == view {
+        return;
     }
-    if let Some(item) = app.try_state::<SummaryItem>() {
-        let _ = item.0.set_text(&text);
+    let Some(tray) = app.tray_by_id(TRAY_ID) else {
+        return;
+    };
+    let _ = tray.set_tooltip(Some(format!("Sessionscope — {}", view.summary)));
+    if let Ok(menu) = build_menu(app, &view) {
+        let _ = tray.set_menu(Some(menu));
     }
+    let icon = if view.waiting.is_empty() {
+        app.default_window_icon().cloned()
+    } else {
+        Image::from_bytes(WAITING_ICON).ok()
+    };
+    let _ = tray.set_icon(icon);
+    *last = view;
 }
 
-fn show_main_window(app: &AppHandle) {
+pub fn show_main_window(app: &AppHandle) {
     if let Some(window) = app.get_webview_window("main") {
         let _ = window.show();
         let _ = window.unminimize();

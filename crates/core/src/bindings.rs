@@ -8,6 +8,7 @@
 use ts_rs::TS;
 
 use crate::model::*;
+use crate::settings::{ExtraRoot, Settings, SettingsSnapshot, Theme};
 
 /// The whole generated file.
 pub fn typescript() -> String {
@@ -26,6 +27,10 @@ pub fn typescript() -> String {
         RunOutput::decl(&cfg),
         RunRequest::decl(&cfg),
         ActivitySummary::decl(&cfg),
+        Theme::decl(&cfg),
+        ExtraRoot::decl(&cfg),
+        Settings::decl(&cfg),
+        SettingsSnapshot::decl(&cfg),
     ];
     let mut out = String::from(
         "// Generated from crates/core/src/model.rs by ts-rs. Do not edit by hand:\n\

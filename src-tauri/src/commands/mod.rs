@@ -2,3 +2,4 @@
 
 pub mod runs;
 pub mod sessions;
+pub mod settings;

@@ -10,7 +10,7 @@ use tauri::ipc::Channel;
 use tauri::{AppHandle, Manager, State};
 use tauri_plugin_dialog::{DialogExt, MessageDialogButtons, MessageDialogKind};
 
-use crate::state::{AppState, KILL_GRACE};
+use crate::state::AppState;
 
 /// Output is gathered this long before one message goes to the terminal panel, so a
 /// command printing thousands of lines a second costs a few IPC messages, not thousands.
@@ -98,13 +98,14 @@ pub async fn kill_run(app: AppHandle, id: String) -> Result<bool, String> {
         return Err(format!("“{}” is not running", run.name));
     }
     let pid = run.pid.map(|p| p.to_string()).unwrap_or_else(|| "?".into());
+    let grace = state.settings().kill_grace();
     let mut dialog = app
         .dialog()
         .message(format!(
             "Stop “{}” (PID {pid}) and every process it started?\n\n{}\n\nIt gets SIGTERM, then SIGKILL after {} s.",
             run.name,
             run.command,
-            KILL_GRACE.as_secs()
+            grace.as_secs()
         ))
         .title("Kill run?")
         .kind(MessageDialogKind::Warning)
@@ -120,7 +121,7 @@ pub async fn kill_run(app: AppHandle, id: String) -> Result<bool, String> {
     }
     state
         .supervisor
-        .kill(&id, KILL_GRACE)
+        .kill(&id, grace)
         .map_err(|e| e.to_string())?;
     Ok(true)
 }

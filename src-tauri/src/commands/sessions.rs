@@ -9,7 +9,7 @@ use crate::state::AppState;
 /// The full table, sent once; later changes arrive as `sessions-changed` events.
 #[tauri::command]
 pub fn list_sessions(state: State<'_, AppState>) -> SessionSnapshot {
-    state.live.snapshot()
+    state.live().snapshot()
 }
 
 /// Ask where to save (native dialog), then write the sessions with `keys` as CSV or
@@ -27,7 +27,7 @@ pub async fn export_sessions(
     let wanted: HashSet<String> = keys.into_iter().collect();
     let sessions: Vec<_> = app
         .state::<AppState>()
-        .live
+        .live()
         .sessions()
         .into_iter()
         .filter(|s| wanted.contains(&s.key))

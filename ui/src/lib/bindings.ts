@@ -97,3 +97,31 @@ data: string, };
 export type RunRequest = { name: string, command: string, cwd: string | null, };
 
 export type ActivitySummary = { sessions: SessionCounts, runs_running: number, };
+
+export type Theme = "system" | "light" | "dark";
+
+export type ExtraRoot = { harness: Harness, path: string, };
+
+export type Settings = { 
+/**
+ * Directories watched in addition to each harness's default location.
+ */
+extra_roots: Array<ExtraRoot>, 
+/**
+ * The gptme-sessions record store directory (None: its own default rules).
+ */
+record_store_dir: string | null, 
+/**
+ * Logs of finished runs older than this are deleted (0 keeps them forever).
+ */
+run_log_retention_days: number, 
+/**
+ * Seconds between the polite stop signal and SIGKILL.
+ */
+kill_grace_seconds: number, notify_waiting: boolean, notify_finished: boolean, notify_failed: boolean, theme: Theme, launch_at_login: boolean, 
+/**
+ * Stop the runs still alive when the app quits (otherwise they keep running).
+ */
+stop_runs_on_quit: boolean, };
+
+export type SettingsSnapshot = { settings: Settings, problem: string | null, data_dir: string, };

@@ -13,11 +13,13 @@ export class RunList {
     this.runs = runs;
   }
 
-  /** Insert a new run or replace the known one; newest runs go first. */
+  /** Insert a new run or replace the known one; newest runs go first. A run that has
+   *  ended never goes back to running: a fast command's end event can arrive before
+   *  the answer to the request that started it. */
   upsert(run: RunInfo) {
     const i = this.runs.findIndex((r) => r.id === run.id);
-    if (i >= 0) this.runs[i] = run;
-    else this.runs = [run, ...this.runs];
+    if (i < 0) this.runs = [run, ...this.runs];
+    else if (!(run.status === "running" && this.runs[i].status !== "running")) this.runs[i] = run;
   }
 
   remove(ids: string[]) {

@@ -31,6 +31,13 @@ describe("RunList", () => {
     expect(l.running).toBe(1);
   });
 
+  it("never lets a stale running state overwrite an ended run", () => {
+    const l = new RunList();
+    l.upsert(run("fast", "failed"));
+    l.upsert(run("fast", "running"));
+    expect(l.runs.map((r) => r.status)).toEqual(["failed"]);
+  });
+
   it("forgets removed runs and the selection pointing at one", () => {
     const l = new RunList();
     l.load([run("a", "completed"), run("b")]);

@@ -1,0 +1,201 @@
+//! The user's settings: extra transcript roots, the record store, retention, kill
+//! grace period, notifications, theme, start at login, what happens to runs on quit.
+//!
+//! Stored as `settings.json` in Sessionscope's data dir. A missing file means defaults;
+//! an unreadable one is set aside as `settings.json.bad` (never silently lost) and
+//! defaults are used, with the reason reported. Saving writes a temp file and renames
+//! it over the old one, so a crash mid-save cannot leave half a file. Unknown keys
+//! from a newer version are kept.
+
+use std::path::{Path, PathBuf};
+
+use serde::{Deserialize, Serialize};
+use ts_rs::TS;
+
+use crate::harness::HarnessRoot;
+use crate::model::Harness;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize, TS)]
+#[serde(rename_all = "kebab-case")]
+pub enum Theme {
+    #[default]
+    System,
+    Light,
+    Dark,
+}
+
+/// A transcript directory the user added for one harness.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+pub struct ExtraRoot {
+    pub harness: Harness,
+    pub path: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
+#[serde(default)]
+pub struct Settings {
+    /// Directories watched in addition to each harness's default location.
+    pub extra_roots: Vec<ExtraRoot>,
+    /// The gptme-sessions record store directory (None: its own default rules).
+    pub record_store_dir: Option<String>,
+    /// Logs of finished runs older than this are deleted (0 keeps them forever).
+    pub run_log_retention_days: u32,
+    /// Seconds between the polite stop signal and SIGKILL.
+    pub kill_grace_seconds: u32,
+    pub notify_waiting: bool,
+    pub notify_finished: bool,
+    pub notify_failed: bool,
+    pub theme: Theme,
+    pub launch_at_login: bool,
+    /// Stop the runs still alive when the app quits (otherwise they keep running).
+    pub stop_runs_on_quit: bool,
+    /// Keys written by a newer version, kept on save.
+    #[serde(flatten)]
+    #[ts(skip)]
+    pub unknown: serde_json::Map<String, serde_json::Value>,
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        Settings {
+            extra_roots: Vec::new(),
+            record_store_dir: None,
+            run_log_retention_days: 30,
+            kill_grace_seconds: 3,
+            notify_waiting: true,
+            notify_finished: true,
+            notify_failed: true,
+            theme: Theme::System,
+            launch_at_login: false,
+            stop_runs_on_quit: false,
+            unknown: serde_json::Map::new(),
+        }
+    }
+}
+
+impl Settings {
+    /// The extra roots as watchable harness roots.
+    pub fn roots(&self) -> Vec<HarnessRoot> {
+        self.extra_roots
+            .iter()
+            .filter(|r| !r.path.trim().is_empty())
+            .map(|r| HarnessRoot {
+                harness: r.harness,
+                path: PathBuf::from(r.path.trim()),
+            })
+            .collect()
+    }
+
+    pub fn kill_grace(&self) -> std::time::Duration {
+        std::time::Duration::from_secs(self.kill_grace_seconds.clamp(0, 600) as u64)
+    }
+}
+
+/// What the Settings view shows: the settings, and why defaults are in use if the
+/// file was unreadable.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
+pub struct SettingsSnapshot {
+    pub settings: Settings,
+    pub problem: Option<String>,
+    pub data_dir: String,
+}
+
+/// Where the settings file lives.
+pub fn settings_path(data_dir: &Path) -> PathBuf {
+    data_dir.join("settings.json")
+}
+
+/// Load settings; the `String` says why defaults were used when the file was bad.
+pub fn load(path: &Path) -> (Settings, Option<String>) {
+    let text = match std::fs::read_to_string(path) {
+        Ok(t) => t,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return (Settings::default(), None),
+        Err(e) => {
+            return (
+                Settings::default(),
+                Some(format!("could not read {}: {e}", path.display())),
+            )
+        }
+    };
+    match serde_json::from_str(&text) {
+        Ok(s) => (s, None),
+        Err(e) => {
+            let bad = path.with_extension("json.bad");
+            let _ = std::fs::rename(path, &bad);
+            (
+                Settings::default(),
+                Some(format!(
+                    "{} was not valid ({e}); it was kept as {} and defaults are used",
+                    path.display(),
+                    bad.display()
+                )),
+            )
+        }
+    }
+}
+
+/// Save atomically: a unique temp file in the same directory, then a rename.
+pub fn save(path: &Path, settings: &Settings) -> std::io::Result<()> {
+    if let Some(dir) = path.parent() {
+        std::fs::create_dir_all(dir)?;
+    }
+    let tmp = path.with_extension(format!("json.{}.tmp", uuid::Uuid::new_v4().simple()));
+    let body = serde_json::to_vec_pretty(settings).map_err(std::io::Error::other)?;
+    std::fs::write(&tmp, body)?;
+    std::fs::rename(&tmp, path).inspect_err(|_| {
+        let _ = std::fs::remove_file(&tmp);
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn missing_file_gives_defaults_and_a_save_round_trips() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = settings_path(dir.path());
+        let (s, err) = load(&path);
+        assert_eq!(s, Settings::default());
+        assert!(err.is_none());
+        let mut s = s;
+        s.kill_grace_seconds = 7;
+        s.theme = Theme::Dark;
+        s.extra_roots.push(ExtraRoot {
+            harness: Harness::Codex,
+            path: "/mnt/codex".into(),
+        });
+        save(&path, &s).unwrap();
+        assert_eq!(load(&path).0, s);
+        assert_eq!(s.roots()[0].path, PathBuf::from("/mnt/codex"));
+        assert_eq!(s.kill_grace().as_secs(), 7);
+    }
+
+    #[test]
+    fn a_corrupt_file_is_set_aside_not_lost() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = settings_path(dir.path());
+        std::fs::write(&path, b"{ not json").unwrap();
+        let (s, err) = load(&path);
+        assert_eq!(s, Settings::default());
+        assert!(err.unwrap().contains("settings.json.bad"));
+        assert_eq!(
+            std::fs::read(dir.path().join("settings.json.bad")).unwrap(),
+            b"{ not json"
+        );
+    }
+
+    #[test]
+    fn unknown_keys_and_missing_keys_survive() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = settings_path(dir.path());
+        std::fs::write(&path, br#"{"theme":"light","from_the_future":{"x":1}}"#).unwrap();
+        let (s, _) = load(&path);
+        assert_eq!(s.theme, Theme::Light);
+        assert_eq!(s.kill_grace_seconds, 3, "missing keys take defaults");
+        save(&path, &s).unwrap();
+        let raw: serde_json::Value =
+            serde_json::from_slice(&std::fs::read(&path).unwrap()).unwrap();
+        assert_eq!(raw["from_the_future"]["x"], 1);
+    }
+}
