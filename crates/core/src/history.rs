@@ -36,6 +36,11 @@ enum HistoryLine {
     Cleared {
         ids: Vec<String>,
     },
+    /// A process that does not own the run is killing it: the owner reports the
+    /// coming signal death as Killed, not Failed.
+    KillRequested {
+        id: String,
+    },
 }
 
 /// The folded state of one run.
@@ -52,6 +57,8 @@ pub struct HistorySnapshot {
     pub entries: Vec<HistoryEntry>,
     /// Ids hidden by "Clear Completed" (their logs may still exist).
     pub cleared: Vec<String>,
+    /// Runs another process asked to kill (see [`RunHistory::request_kill`]).
+    pub kill_requested: Vec<String>,
     /// Lines that could not be read.
     pub bad_lines: usize,
     /// Lines in the file; compaction is worth it when far above `entries`.
@@ -111,6 +118,11 @@ impl RunHistory {
             return Ok(());
         }
         self.append(&HistoryLine::Cleared { ids: ids.to_vec() })
+    }
+
+    /// Note that this process is killing a run another process owns.
+    pub fn request_kill(&self, id: &str) -> io::Result<()> {
+        self.append(&HistoryLine::KillRequested { id: id.to_string() })
     }
 
     fn append(&self, line: &HistoryLine) -> io::Result<()> {
@@ -183,6 +195,11 @@ impl RunHistory {
                         }
                     }
                 }
+                Ok(HistoryLine::KillRequested { id }) => {
+                    if !snapshot.kill_requested.contains(&id) {
+                        snapshot.kill_requested.push(id);
+                    }
+                }
                 Err(_) => snapshot.bad_lines += 1,
             }
         }
@@ -198,7 +215,19 @@ impl RunHistory {
     pub fn compact(&self) -> io::Result<bool> {
         self.locked(true, || {
             let snap = self.read_unlocked()?;
-            let needed = snap.entries.len() + usize::from(!snap.cleared.is_empty());
+            let running: Vec<&str> = snap
+                .entries
+                .iter()
+                .filter(|e| e.run.status == crate::model::RunStatus::Running)
+                .map(|e| e.run.id.as_str())
+                .collect();
+            let kills: Vec<String> = snap
+                .kill_requested
+                .iter()
+                .filter(|id| running.contains(&id.as_str()))
+                .cloned()
+                .collect();
+            let needed = snap.entries.len() + usize::from(!snap.cleared.is_empty()) + kills.len();
             if snap.lines <= needed * 2 + 64 {
                 return Ok(false);
             }
@@ -211,6 +240,11 @@ impl RunHistory {
                         owner: e.owner,
                     };
                     serde_json::to_writer(&mut out, &line).map_err(io::Error::other)?;
+                    out.write_all(b"\n")?;
+                }
+                for id in kills {
+                    serde_json::to_writer(&mut out, &HistoryLine::KillRequested { id })
+                        .map_err(io::Error::other)?;
                     out.write_all(b"\n")?;
                 }
                 if !snap.cleared.is_empty() {

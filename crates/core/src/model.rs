@@ -274,6 +274,19 @@ pub struct RunInfo {
     pub detached: bool,
 }
 
+impl RunInfo {
+    /// The exit status a shell would report for the run: its exit code, 128 + the
+    /// signal number when a signal ended it, 1 when neither is known (lost runs).
+    pub fn shell_exit_code(&self) -> i32 {
+        match (self.exit_code, self.exit_signal, self.status) {
+            (Some(code), _, _) => code,
+            (None, Some(signal), _) => 128 + signal,
+            (None, None, RunStatus::Completed) => 0,
+            (None, None, _) => 1,
+        }
+    }
+}
+
 /// A batch of terminal output of one run, as pushed to the terminal panel.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
 pub struct RunOutput {

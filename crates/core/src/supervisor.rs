@@ -465,6 +465,14 @@ impl Supervisor {
             let Some(slot) = slots.get_mut(id) else {
                 return;
             };
+            // Killed from another Sessionscope process (`sessionscope kill`)?
+            if !slot.kill_requested && status.as_ref().is_ok_and(|s| s.signal().is_some()) {
+                slot.kill_requested = self
+                    .inner
+                    .history
+                    .load()
+                    .is_ok_and(|h| h.kill_requested.iter().any(|k| k == id));
+            }
             let info = &mut slot.info;
             let now = Utc::now();
             info.ended_at = Some(now);
@@ -481,8 +489,8 @@ impl Supervisor {
                         .unwrap_or_default();
                     if slot.kill_requested {
                         info.status = RunStatus::Killed;
-                        info.reason = Some(if signal.is_some() {
-                            format!("killed by the user ({signal_text})")
+                        info.reason = Some(if let Some((n, d)) = &signal {
+                            format!("killed by the user ({})", signal_name(*n, d))
                         } else {
                             "killed by the user".into()
                         });
@@ -504,13 +512,17 @@ impl Supervisor {
                     info.reason = Some(format!("lost track of the process: {e}"));
                 }
             }
+            // Saved before anyone can see the run as ended (the lock is held): a
+            // `sessionscope run` exits as soon as it sees the end, and must not leave
+            // the history saying "running".
+            let info = info.clone();
+            self.record(&info, None);
             // Dropping the subscribers ends their streams; the PTY is no longer needed.
             slot.subscribers.clear();
             slot.input = None;
             slot.master = None;
-            info.clone()
+            info
         };
-        self.record(&info, None);
         self.notify(&info);
     }
 
@@ -529,10 +541,11 @@ impl Supervisor {
             info.ended_at = Some(now);
             info.duration_ms = Some(duration_ms(info.started_at, now));
             info.detached = false;
+            let info = info.clone();
+            self.record(&info, None);
             slot.subscribers.clear();
-            info.clone()
+            info
         };
-        self.record(&info, None);
         self.notify(&info);
         Some(info)
     }
@@ -829,6 +842,11 @@ impl Supervisor {
                 slot.owned,
             )
         };
+        if !owned && who.is_some() {
+            if let Err(e) = self.inner.history.request_kill(id) {
+                self.warn(format!("could not note the kill of run {id}: {e}"));
+            }
+        }
         let (result, message) = match who {
             Some(who) => crate::kill::escalate(who, true, &signals, opts, report),
             None => {
@@ -845,7 +863,18 @@ impl Supervisor {
                 });
             }
             (KillResult::Stopped, false) => {
-                self.mark_ended(id, RunStatus::Killed, "killed by the user");
+                // A live owner records the exit with its signal (it reads our kill
+                // request); only without one do we record it ourselves.
+                let owner = self.slots().get(id).and_then(|s| s.owner);
+                crate::kill::wait_until(Duration::from_secs(3), || {
+                    // Checked before reading: an owner records the end before it exits.
+                    let owner_gone = !owner.is_some_and(procs::is_running);
+                    self.sync_with_history(true);
+                    owner_gone || self.run(id).is_none_or(|r| r.status != RunStatus::Running)
+                });
+                if self.run(id).is_some_and(|r| r.status == RunStatus::Running) {
+                    self.mark_ended(id, RunStatus::Killed, "killed by the user");
+                }
             }
             // Nothing was sent: the run ends (or ended) on its own.
             (KillResult::AlreadyGone | KillResult::Refused, true) => {
@@ -1109,6 +1138,16 @@ fn signal_number(description: &str) -> Option<i32> {
         let _ = description;
         None
     }
+}
+
+/// "SIGTERM", or the description when the number is unknown.
+fn signal_name(number: Option<i32>, description: &str) -> String {
+    #[cfg(unix)]
+    if let Some(sig) = number.and_then(|n| nix::sys::signal::Signal::try_from(n).ok()) {
+        return sig.as_str().to_string();
+    }
+    let _ = number;
+    description.to_string()
 }
 
 /// "SIGTERM (Terminated)", or the description alone when the number is unknown.
@@ -1511,6 +1550,24 @@ mod tests {
         let done = wait_done(&watcher, &run.id);
         assert_eq!((done.status, done.exit_code), (RunStatus::Failed, Some(2)));
         assert!(!done.detached);
+    }
+
+    #[test]
+    fn a_kill_from_another_process_is_recorded_as_killed_by_the_owner() {
+        let dir = tempfile::tempdir().unwrap();
+        let owner = Supervisor::new(dir.path(), |_| {});
+        let run = owner.start(req("sleep 30")).unwrap();
+        let other = Supervisor::new(dir.path(), |_| {});
+        let (result, _) = other
+            .stop_run(
+                &run.id,
+                &KillOptions::with_grace(Duration::from_secs(2)),
+                &mut |_, _| {},
+            )
+            .unwrap();
+        assert_eq!(result, KillResult::Stopped);
+        assert_eq!(wait_done(&owner, &run.id).status, RunStatus::Killed);
+        assert_eq!(wait_done(&other, &run.id).status, RunStatus::Killed);
     }
 
     #[test]

@@ -1,0 +1,156 @@
+//! `sessionscope run`, `runs` and `kill` as a user calls them: the real binary, a
+//! temporary data directory (SESSIONSCOPE_DATA_DIR) and an empty agent config dir, so
+//! nothing outside the test is read or touched.
+
+use std::path::Path;
+use std::process::{Child, Command, Output, Stdio};
+use std::time::{Duration, Instant};
+
+use serde_json::Value;
+
+fn sessionscope(data: &Path) -> Command {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_sessionscope"));
+    cmd.env("SESSIONSCOPE_DATA_DIR", data.join("data"))
+        .env("CLAUDE_CONFIG_DIR", data.join("no-agents"))
+        .env_remove("LINES")
+        .env_remove("COLUMNS")
+        .stdin(Stdio::null());
+    cmd
+}
+
+fn output(cmd: &mut Command) -> Output {
+    cmd.output().expect("the binary runs")
+}
+
+fn runs_json(data: &Path) -> Vec<Value> {
+    let out = output(sessionscope(data).args(["runs", "--json"]));
+    assert!(out.status.success(), "{out:?}");
+    let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+    v["runs"].as_array().unwrap().clone()
+}
+
+/// Start `sessionscope run -- sleep 30` in the background and return it with its run id
+/// once the history shows it running.
+fn background_sleeper(data: &Path) -> (Child, String) {
+    let child = sessionscope(data)
+        .args(["run", "--name", "sleeper", "--", "sleep", "30"])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        let runs = runs_json(data);
+        if let Some(r) = runs.iter().find(|r| r["status"] == "running") {
+            return (child, r["id"].as_str().unwrap().to_string());
+        }
+        assert!(
+            Instant::now() < deadline,
+            "the run never showed up: {runs:?}"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+#[test]
+fn run_streams_output_and_exits_with_the_commands_code() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = output(sessionscope(dir.path()).args([
+        "run",
+        "--name",
+        "greeter",
+        "--env",
+        "GREETING=hi there",
+        "--",
+        "sh",
+        "-c",
+        "echo \"$GREETING\"; exit 7",
+    ]));
+    assert_eq!(out.status.code(), Some(7));
+    assert!(
+        String::from_utf8_lossy(&out.stdout).contains("hi there"),
+        "{out:?}"
+    );
+    let runs = runs_json(dir.path());
+    assert_eq!(runs.len(), 1);
+    let r = &runs[0];
+    assert_eq!(r["name"], "greeter");
+    assert_eq!(r["status"], "failed");
+    assert_eq!(r["exit_code"], 7);
+    assert_eq!(r["env_names"], serde_json::json!(["GREETING"]));
+    assert_eq!(r["command"], "sh -c 'echo \"$GREETING\"; exit 7'");
+}
+
+#[test]
+fn a_signal_death_exits_128_plus_the_signal_and_success_exits_0() {
+    let dir = tempfile::tempdir().unwrap();
+    let killed = output(sessionscope(dir.path()).args(["run", "--", "kill -TERM $$"]));
+    assert_eq!(killed.status.code(), Some(128 + 15));
+    let ok = output(sessionscope(dir.path()).args(["run", "--cwd", "/", "--", "pwd"]));
+    assert_eq!(ok.status.code(), Some(0));
+    assert_eq!(String::from_utf8_lossy(&ok.stdout).trim(), "/");
+    let statuses: Vec<Value> = runs_json(dir.path())
+        .iter()
+        .map(|r| r["status"].clone())
+        .collect();
+    assert_eq!(statuses, vec!["failed", "completed"]);
+}
+
+#[test]
+fn runs_lists_the_shared_history_as_a_table() {
+    let dir = tempfile::tempdir().unwrap();
+    let empty = output(sessionscope(dir.path()).arg("runs"));
+    assert!(String::from_utf8_lossy(&empty.stdout).starts_with("No runs."));
+    output(sessionscope(dir.path()).args(["run", "-n", "first", "--", "true"]));
+    let table = output(sessionscope(dir.path()).arg("runs"));
+    let text = String::from_utf8_lossy(&table.stdout);
+    let lines: Vec<&str> = text.lines().collect();
+    assert_eq!(lines.len(), 2, "{text}");
+    assert!(lines[0].starts_with("ID"));
+    assert!(lines[1].contains("first") && lines[1].contains("completed"));
+}
+
+#[test]
+fn kill_refuses_without_yes_when_stdin_is_not_a_terminal() {
+    let dir = tempfile::tempdir().unwrap();
+    let (mut run, id) = background_sleeper(dir.path());
+    let refused = output(sessionscope(dir.path()).args(["kill", &id]));
+    assert_eq!(refused.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&refused.stderr).contains("--yes"));
+    assert!(
+        String::from_utf8_lossy(&refused.stdout).contains("sleeper"),
+        "says what it would stop"
+    );
+    std::thread::sleep(Duration::from_millis(200));
+    assert!(run.try_wait().unwrap().is_none(), "nothing was stopped");
+    assert_eq!(runs_json(dir.path())[0]["status"], "running");
+
+    // A unique prefix is enough; the steps are printed as they happen.
+    let killed = output(sessionscope(dir.path()).args(["kill", &id[..6], "--yes", "--grace", "1"]));
+    let text = String::from_utf8_lossy(&killed.stdout);
+    assert_eq!(killed.status.code(), Some(0), "{killed:?}");
+    assert!(text.contains("sent SIGTERM to process group"), "{text}");
+    assert!(text.contains("stopped:"), "{text}");
+    let status = run.wait().unwrap();
+    assert_eq!(
+        status.code(),
+        Some(128 + 15),
+        "the run exits as a SIGTERM death"
+    );
+    let r = &runs_json(dir.path())[0];
+    assert_eq!(r["status"], "killed");
+    assert_eq!(r["exit_signal"], 15);
+}
+
+#[test]
+fn kill_of_an_unknown_or_finished_id_stops_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let unknown = output(sessionscope(dir.path()).args(["kill", "nosuchid", "--yes"]));
+    assert_eq!(unknown.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&unknown.stderr).contains("no run or live agent session"));
+    output(sessionscope(dir.path()).args(["run", "--", "true"]));
+    let id = runs_json(dir.path())[0]["id"].as_str().unwrap().to_string();
+    let finished = output(sessionscope(dir.path()).args(["kill", &id, "--yes"]));
+    assert_eq!(finished.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&finished.stderr).contains("not running"));
+}
