@@ -32,7 +32,7 @@ fn runs_json(data: &Path) -> Vec<Value> {
 /// Start `sessionscope run -- sleep 30` in the background and return it with its run id
 /// once the history shows it running.
 fn background_sleeper(data: &Path) -> (Child, String) {
-    let child = sessionscope(data)
+    let mut child = sessionscope(data)
         .args(["run", "--name", "sleeper", "--", "sleep", "30"])
         .stdout(Stdio::null())
         .stderr(Stdio::null())
