@@ -29,15 +29,27 @@ fn runs_json(data: &Path) -> Vec<Value> {
     v["runs"].as_array().unwrap().clone()
 }
 
+/// A background `sessionscope run`, killed and reaped if a test fails before it ends.
+struct BackgroundRun(Child);
+
+impl Drop for BackgroundRun {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
 /// Start `sessionscope run -- sleep 30` in the background and return it with its run id
 /// once the history shows it running.
-fn background_sleeper(data: &Path) -> (Child, String) {
-    let mut child = sessionscope(data)
-        .args(["run", "--name", "sleeper", "--", "sleep", "30"])
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
+fn background_sleeper(data: &Path) -> (BackgroundRun, String) {
+    let child = BackgroundRun(
+        sessionscope(data)
+            .args(["run", "--name", "sleeper", "--", "sleep", "30"])
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap(),
+    );
     let deadline = Instant::now() + Duration::from_secs(10);
     loop {
         let runs = runs_json(data);
@@ -122,7 +134,7 @@ fn kill_refuses_without_yes_when_stdin_is_not_a_terminal() {
         "says what it would stop"
     );
     std::thread::sleep(Duration::from_millis(200));
-    assert!(run.try_wait().unwrap().is_none(), "nothing was stopped");
+    assert!(run.0.try_wait().unwrap().is_none(), "nothing was stopped");
     assert_eq!(runs_json(dir.path())[0]["status"], "running");
 
     // A unique prefix is enough; the steps are printed as they happen.
@@ -131,7 +143,7 @@ fn kill_refuses_without_yes_when_stdin_is_not_a_terminal() {
     assert_eq!(killed.status.code(), Some(0), "{killed:?}");
     assert!(text.contains("sent SIGTERM to process group"), "{text}");
     assert!(text.contains("stopped:"), "{text}");
-    let status = run.wait().unwrap();
+    let status = run.0.wait().unwrap();
     assert_eq!(
         status.code(),
         Some(128 + 15),
