@@ -215,19 +215,20 @@ fn parse_time(s: &str) -> Option<DateTime<Utc>> {
         })
 }
 
+/// A tiny gptme-server stand-in for tests (also used by `kill`'s tests).
 #[cfg(test)]
-mod tests {
-    use super::*;
+pub(crate) mod test_server {
+    use serde_json::Value;
     use std::io::{BufRead, BufReader, Read, Write};
     use std::net::TcpListener;
     use std::sync::{Arc, Mutex};
 
     /// What the test server saw: method, path and Authorization header of each request.
-    type Seen = Arc<Mutex<Vec<(String, String, Option<String>)>>>;
+    pub(crate) type Seen = Arc<Mutex<Vec<(String, String, Option<String>)>>>;
 
     /// A tiny gptme-server stand-in on 127.0.0.1 with the two endpoints, holding
     /// `sessions` in memory; `token` turns auth on.
-    fn serve(sessions: Vec<Value>, token: Option<&str>) -> (String, Seen) {
+    pub(crate) fn serve(sessions: Vec<Value>, token: Option<&str>) -> (String, Seen) {
         let listener = TcpListener::bind("127.0.0.1:0").unwrap();
         let url = format!("http://{}", listener.local_addr().unwrap());
         let seen: Seen = Arc::default();
@@ -303,6 +304,13 @@ mod tests {
         });
         (url, seen)
     }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::test_server::serve;
+    use super::*;
+    use std::net::TcpListener;
 
     fn real_shaped() -> Vec<Value> {
         // As gptme's api_sessions_list builds it.

@@ -717,6 +717,71 @@ mod tests {
     }
 
     #[test]
+    fn a_mixed_plan_stops_a_run_and_a_server_session_and_skips_a_finished_run() {
+        use crate::model::RunRequest;
+        let dir = tempfile::tempdir().unwrap();
+        let sup = Supervisor::new(dir.path(), |_| {});
+        let req = |c: &str| RunRequest {
+            name: c.into(),
+            command: c.into(),
+            ..Default::default()
+        };
+        let live = sup.start(req("sleep 30")).unwrap();
+        let done = sup.start(req("true")).unwrap();
+        let done = sup.wait(&done.id).unwrap();
+        let (url, seen) = crate::gptme_server::test_server::serve(
+            vec![serde_json::json!({"id": "srv-1", "conversation_id": "conv", "generating": true})],
+            None,
+        );
+        let client = GptmeServerClient::new(&url, None);
+        let server_sessions = client.sessions().unwrap();
+        let scope = KillScope {
+            supervisor: Some(&sup),
+            server_sessions: &server_sessions,
+            server: Some(&client),
+            ..Default::default()
+        };
+        let targets = [
+            KillTarget::Run {
+                run_id: live.id.clone(),
+            },
+            KillTarget::Run {
+                run_id: done.id.clone(),
+            },
+            KillTarget::GptmeServer {
+                session_id: "srv-1".into(),
+            },
+        ];
+        let plan = scope.plan(&targets, Duration::from_secs(2));
+        let listed: Vec<&KillTarget> = plan.items.iter().map(|i| &i.target).collect();
+        assert_eq!(listed, vec![&targets[0], &targets[2]]);
+        assert_eq!(
+            plan.skipped,
+            vec![format!("run {} (true): not running", done.id)]
+        );
+        assert_eq!(plan.items[0].label, "sleep 30");
+        assert_eq!(
+            plan.items[0].signals,
+            vec![StopSignal::Terminate, StopSignal::Kill],
+            "a plain command gets no SIGINT"
+        );
+        assert!(plan.items[1].signals.is_empty());
+
+        let outcomes = scope.execute(&plan, &fast(), &|_| {});
+        let results: Vec<KillResult> = outcomes.iter().map(|o| o.result).collect();
+        assert_eq!(results, vec![KillResult::Stopped, KillResult::Stopped]);
+        assert_eq!(outcomes[1].steps[0].step, KillStep::ServerDeleted);
+        assert_eq!(sup.run(&live.id).unwrap().status, RunStatus::Killed);
+        let requests = seen.lock().unwrap().clone();
+        assert_eq!(requests.last().unwrap().0, "DELETE");
+        assert_eq!(requests.last().unwrap().1, "/api/v2/sessions/srv-1");
+        // Found by unique prefix too; the finished run is still found, by exact id.
+        assert_eq!(scope.find("srv"), Ok(targets[2].clone()));
+        assert_eq!(scope.find(&done.id), Ok(targets[1].clone()));
+        assert!(scope.find("zzz").is_err());
+    }
+
+    #[test]
     fn agent_commands_are_recognised_from_the_first_word() {
         assert_eq!(command_is_agent("claude -p hi"), Some(Harness::ClaudeCode));
         assert_eq!(

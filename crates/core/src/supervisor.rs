@@ -25,7 +25,6 @@ use std::collections::{HashMap, VecDeque};
 use std::fs::{File, OpenOptions};
 use std::io::{Read, Seek, SeekFrom, Write};
 use std::path::{Path, PathBuf};
-use std::process::Stdio;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::mpsc::{self, Receiver, Sender};
 use std::sync::{Arc, Mutex, MutexGuard, Weak};
@@ -1007,6 +1006,7 @@ impl Supervisor {
     fn hand_off(&self, id: &str) -> Result<String, SupervisorError> {
         use std::os::fd::BorrowedFd;
         use std::os::unix::process::CommandExt;
+        use std::process::Stdio;
 
         let (master_copy, info) = {
             let slots = self.slots();
