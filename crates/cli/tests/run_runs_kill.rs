@@ -166,3 +166,72 @@ fn kill_of_an_unknown_or_finished_id_stops_nothing() {
     assert_eq!(finished.status.code(), Some(1));
     assert!(String::from_utf8_lossy(&finished.stderr).contains("not running"));
 }
+
+#[test]
+fn kill_finds_a_live_agent_session_and_interrupts_it_first() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path().canonicalize().unwrap();
+    let work = root.join("project");
+    std::fs::create_dir(&work).unwrap();
+    // A Claude Code transcript whose cwd is the agent process's cwd.
+    let session_id = "5d0c9a2e-1f3b-4c6d-8e7f-0a1b2c3d4e5f";
+    let transcripts = root.join("no-agents/projects/-project");
+    std::fs::create_dir_all(&transcripts).unwrap();
+    let line = serde_json::json!({
+        "type": "user",
+        "sessionId": session_id,
+        "timestamp": chrono_now(),
+        "cwd": work,
+        "message": {"role": "user", "content": "run the tests"}
+    });
+    std::fs::write(
+        transcripts.join(format!("{session_id}.jsonl")),
+        format!("{line}\n"),
+    )
+    .unwrap();
+    // An "agent": `sleep` started under the name `claude`, in that directory.
+    let bin = root.join("bin");
+    std::fs::create_dir(&bin).unwrap();
+    std::os::unix::fs::symlink(which("sleep"), bin.join("claude")).unwrap();
+    let mut agent = BackgroundRun(
+        Command::new(bin.join("claude"))
+            .arg("30")
+            .current_dir(&work)
+            .spawn()
+            .unwrap(),
+    );
+    std::thread::sleep(Duration::from_millis(200));
+
+    let out = output(sessionscope(&root).args(["kill", &session_id[..8], "--yes", "--grace", "1"]));
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(0), "{out:?}");
+    assert!(text.contains("claude-code"), "{text}");
+    assert!(text.contains("SIGINT → SIGTERM → SIGKILL"), "{text}");
+    assert!(
+        text.contains(&format!("sent SIGINT to process {}", agent.0.id())),
+        "{text}"
+    );
+    assert!(text.contains("exited after SIGINT"), "{text}");
+    use std::os::unix::process::ExitStatusExt;
+    assert_eq!(agent.0.wait().unwrap().signal(), Some(2));
+}
+
+fn chrono_now() -> String {
+    // Recent activity, so the session counts as live rather than ended.
+    let secs = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs() as i64;
+    chrono::DateTime::from_timestamp(secs, 0)
+        .unwrap()
+        .to_rfc3339_opts(chrono::SecondsFormat::Millis, true)
+}
+
+fn which(program: &str) -> std::path::PathBuf {
+    std::env::var_os("PATH")
+        .into_iter()
+        .flat_map(|p| std::env::split_paths(&p).collect::<Vec<_>>())
+        .map(|d| d.join(program))
+        .find(|p| p.is_file())
+        .unwrap_or_else(|| panic!("{program} not on PATH"))
+}
