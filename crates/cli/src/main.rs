@@ -7,6 +7,7 @@ mod kill;
 mod ps;
 mod run;
 mod runs;
+mod terminal;
 
 use clap::{Parser, Subcommand};
 

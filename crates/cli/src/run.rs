@@ -2,17 +2,21 @@
 //! uses, stream its output to stdout, record it in the shared run history, and exit
 //! with the command's exit status (128 + N when signal N ended it).
 //!
-//! Ctrl-C (or SIGTERM) stops the run gracefully instead of abandoning it. Standard
-//! input is forwarded to the run; when stdin is not a terminal, its end is passed on
-//! as an end-of-file (Ctrl-D) so commands reading it finish.
+//! On a terminal, ours is put in raw mode while the run lasts: keys (Ctrl-C included)
+//! reach the run as typed and its terminal follows our size. Otherwise stdin is
+//! forwarded as it comes and its end is passed on as an end-of-file (Ctrl-D) so
+//! commands reading it finish, and SIGINT/SIGTERM to `sessionscope` stop the run
+//! gracefully instead of abandoning it.
 
 use std::io::{IsTerminal, Read, Write};
 use std::path::PathBuf;
 use std::time::Duration;
 
 use clap::Args;
-use sessionscope_core::model::{EnvVar, RunRequest};
+use sessionscope_core::model::{EnvVar, RunRequest, RunStatus};
 use sessionscope_core::supervisor::Supervisor;
+
+use crate::terminal;
 
 #[derive(Args)]
 pub struct RunArgs {
@@ -45,21 +49,27 @@ pub fn run(args: RunArgs) -> anyhow::Result<()> {
         words => shell_words::join(words),
     };
     let sup = Supervisor::open_default(|_| {});
-    let info = sup.start(RunRequest {
-        name: args.name.unwrap_or_default(),
-        command,
-        cwd: args.cwd.map(|c| c.to_string_lossy().into_owned()),
-        env: args.env,
-    })?;
+    let (rows, cols) = terminal_size().unwrap_or((30, 120));
+    let info = sup.start_sized(
+        RunRequest {
+            name: args.name.unwrap_or_default(),
+            command,
+            cwd: args.cwd.map(|c| c.to_string_lossy().into_owned()),
+            env: args.env,
+        },
+        rows,
+        cols,
+    )?;
     let id = info.id.clone();
-    if let (Some(rows), Some(cols)) = (env_number("LINES"), env_number("COLUMNS")) {
-        let _ = sup.resize(&id, rows, cols);
-    }
     eprintln!(
         "sessionscope: run {id} ({}) started; log: {}",
         info.name,
         info.log_path.as_deref().unwrap_or("-")
     );
+    // On a terminal: keys go to the run as typed (Ctrl-C included) and its terminal
+    // follows the size of ours.
+    let raw_mode = terminal::RawMode::enter();
+    follow_size(sup.clone(), id.clone());
 
     let grace = Duration::from_secs_f64(args.grace.max(0.0));
     {
@@ -87,6 +97,7 @@ pub fn run(args: RunArgs) -> anyhow::Result<()> {
         }
     }
     drop(stdout);
+    drop(raw_mode);
     let done = sup
         .wait(&id)
         .ok_or_else(|| anyhow::anyhow!("run {id} vanished from the history"))?;
@@ -101,6 +112,34 @@ pub fn run(args: RunArgs) -> anyhow::Result<()> {
             .unwrap_or_default()
     );
     std::process::exit(done.shell_exit_code());
+}
+
+/// Keep the run's terminal the size of ours (or of LINES x COLUMNS when stdout is
+/// not a terminal) while it runs. Polled: no signal handler is needed.
+fn follow_size(sup: Supervisor, id: String) {
+    std::thread::spawn(move || {
+        let mut last = None;
+        loop {
+            let size =
+                terminal::size().or_else(|| Some((env_number("LINES")?, env_number("COLUMNS")?)));
+            if size.is_some() && size != last {
+                let (rows, cols) = size.unwrap_or_default();
+                if sup.resize(&id, rows, cols).is_err() {
+                    return;
+                }
+                last = size;
+            }
+            if sup.run(&id).is_none_or(|r| r.status != RunStatus::Running) {
+                return;
+            }
+            std::thread::sleep(Duration::from_millis(250));
+        }
+    });
+}
+
+/// Our terminal's size, else LINES x COLUMNS when both are set.
+fn terminal_size() -> Option<(u16, u16)> {
+    terminal::size().or_else(|| Some((env_number("LINES")?, env_number("COLUMNS")?)))
 }
 
 fn env_number(name: &str) -> Option<u16> {

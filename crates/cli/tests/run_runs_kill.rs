@@ -235,3 +235,54 @@ fn which(program: &str) -> std::path::PathBuf {
         .find(|p| p.is_file())
         .unwrap_or_else(|| panic!("{program} not on PATH"))
 }
+
+#[test]
+fn on_a_terminal_keys_reach_the_run_and_its_size_follows_ours() {
+    // `script` (util-linux) gives `sessionscope run` a terminal of a known size.
+    let Some(script) = std::env::var_os("PATH").and_then(|p| {
+        std::env::split_paths(&p)
+            .map(|d| d.join("script"))
+            .find(|p| p.is_file())
+    }) else {
+        eprintln!("skipped: no `script` on PATH");
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let bin = env!("CARGO_BIN_EXE_sessionscope");
+    let inner =
+        format!("stty cols 77 rows 11; {bin} run -- 'stty size; read answer; echo got=$answer'");
+    let mut child = Command::new(script)
+        .args(["-qfc", &inner, "/dev/null"])
+        .env("SESSIONSCOPE_DATA_DIR", dir.path().join("data"))
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut stdin = child.stdin.take().unwrap();
+    let mut stdout = child.stdout.take().unwrap();
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let mut buf = [0u8; 4096];
+        while let Ok(n) = std::io::Read::read(&mut stdout, &mut buf) {
+            if n == 0 || tx.send(buf[..n].to_vec()).is_err() {
+                return;
+            }
+        }
+    });
+    let mut text = String::new();
+    let wait_for = |needle: &str, text: &mut String| {
+        let deadline = Instant::now() + Duration::from_secs(20);
+        while !text.contains(needle) && Instant::now() < deadline {
+            if let Ok(chunk) = rx.recv_timeout(Duration::from_millis(100)) {
+                text.push_str(&String::from_utf8_lossy(&chunk));
+            }
+        }
+        text.contains(needle)
+    };
+    assert!(wait_for("11 77", &mut text), "{text:?}");
+    // Enter as a terminal sends it: a carriage return, which raw mode passes on.
+    std::io::Write::write_all(&mut stdin, b"yes\r").unwrap();
+    assert!(wait_for("got=yes", &mut text), "{text:?}");
+    drop(stdin);
+    child.wait().unwrap();
+}

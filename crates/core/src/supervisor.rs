@@ -238,7 +238,7 @@ impl Supervisor {
             sup.warn(format!("could not compact the run history: {e}"));
         }
         sup.sync_with_history(false);
-        sup.check_detached(false);
+        sup.check_detached();
         sup.spawn_monitor();
         sup
     }
@@ -315,8 +315,19 @@ impl Supervisor {
         }
     }
 
-    /// Start `req.command` through the user's shell in a new PTY.
+    /// Start `req.command` through the user's shell in a new 30x120 PTY.
     pub fn start(&self, req: RunRequest) -> Result<RunInfo, SupervisorError> {
+        self.start_sized(req, 30, 120)
+    }
+
+    /// Start `req.command` in a PTY of `rows` x `cols` from the first instant (the
+    /// panel's or the user's terminal size), so its first output is laid out right.
+    pub fn start_sized(
+        &self,
+        req: RunRequest,
+        rows: u16,
+        cols: u16,
+    ) -> Result<RunInfo, SupervisorError> {
         let command = req.command.trim();
         if command.is_empty() {
             return Err(SupervisorError::EmptyCommand);
@@ -344,8 +355,8 @@ impl Supervisor {
         let pty = native_pty_system();
         let pair = pty
             .openpty(PtySize {
-                rows: 30,
-                cols: 120,
+                rows: rows.max(1),
+                cols: cols.max(1),
                 pixel_width: 0,
                 pixel_height: 0,
             })
@@ -613,7 +624,7 @@ impl Supervisor {
     }
 
     /// End the detached runs whose process is gone and whose owner cannot record it.
-    fn check_detached(&self, notify: bool) {
+    fn check_detached(&self) {
         let candidates: Vec<(
             String,
             Option<ProcessIdentity>,
@@ -638,12 +649,7 @@ impl Supervisor {
             } else {
                 (RunStatus::Failed, LOST_REASON)
             };
-            if let Some(info) = self.mark_ended(&id, status, reason) {
-                if !notify {
-                    // Loading: the listener is not expected to hear the restored list.
-                    let _ = info;
-                }
-            }
+            self.mark_ended(&id, status, reason);
         }
     }
 
@@ -658,7 +664,7 @@ impl Supervisor {
                 if sup.inner.history.stamp() != *lock(&sup.inner.seen_stamp) {
                     sup.sync_with_history(true);
                 }
-                sup.check_detached(true);
+                sup.check_detached();
             });
     }
 
