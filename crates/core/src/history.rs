@@ -210,8 +210,8 @@ impl RunHistory {
         Ok(snapshot)
     }
 
-    /// Rewrite the file with one line per run (plus one `cleared` line) when it holds
-    /// many superseded lines. Returns whether it was rewritten.
+    /// Rewrite the file with one line per run (plus one `cleared` line and the kill
+    /// requests of running runs) when it holds many superseded lines. Returns whether it was rewritten.
     pub fn compact(&self) -> io::Result<bool> {
         self.locked(true, || {
             let snap = self.read_unlocked()?;
@@ -228,7 +228,9 @@ impl RunHistory {
                 .cloned()
                 .collect();
             let needed = snap.entries.len() + usize::from(!snap.cleared.is_empty()) + kills.len();
-            if snap.lines <= needed * 2 + 64 {
+            // A run takes two lines (start, end): rewrite once half the file is
+            // superseded or hidden, not on every start.
+            if snap.lines <= needed * 3 + 64 {
                 return Ok(false);
             }
             let tmp = self.file.with_extension("jsonl.tmp");

@@ -199,8 +199,14 @@ struct Inner {
 /// How often the history file and detached runs are looked at.
 const MONITOR_PERIOD: Duration = Duration::from_millis(500);
 
-/// The reason given to a run whose process vanished while no Sessionscope watched it.
+/// The reason given to a run whose process vanished while the Sessionscope that owned
+/// it was gone (it crashed, or quit without handing the run over).
 pub const LOST_REASON: &str = "lost: Sessionscope exited while it ran (exit code unknown)";
+
+/// The reason given to a run left running at quit that ended while no Sessionscope
+/// watched it: nobody could wait for its exit status.
+pub const UNWATCHED_REASON: &str =
+    "ended after Sessionscope quit (left running); exit code unknown";
 
 /// See the module documentation. Cheap to clone; clones share the same runs.
 #[derive(Clone)]
@@ -644,10 +650,10 @@ impl Supervisor {
             if owner.is_some_and(procs::is_running) {
                 continue;
             }
-            let (status, reason) = if killed {
-                (RunStatus::Killed, "killed by the user")
-            } else {
-                (RunStatus::Failed, LOST_REASON)
+            let (status, reason) = match (killed, owner) {
+                (true, _) => (RunStatus::Killed, "killed by the user"),
+                (false, Some(_)) => (RunStatus::Failed, LOST_REASON),
+                (false, None) => (RunStatus::Failed, UNWATCHED_REASON),
             };
             self.mark_ended(&id, status, reason);
         }
@@ -1520,7 +1526,10 @@ mod tests {
         RunHistory::new(dir.path())
             .record(
                 &fake_running("reused", who.pid, who.start_time - 100, &log),
-                None,
+                Some(ProcessIdentity {
+                    pid: 1,
+                    start_time: 5,
+                }),
             )
             .unwrap();
         let sup = Supervisor::new(dir.path(), |_| {});
@@ -1615,6 +1624,62 @@ mod tests {
         for i in 1..=10 {
             assert_eq!(log.matches(&format!("tick-{i}\r\n")).count(), 1, "{log:?}");
         }
+    }
+
+    const HELPER_DIR: &str = "SESSIONSCOPE_TEST_HELPER_DIR";
+
+    /// Not a test on its own: `a_run_left_running_outlives_the_sessionscope_that_quit`
+    /// runs it in a child process (this test binary again), which quits like the app
+    /// does: shutdown, then exit without any cleanup.
+    #[test]
+    #[ignore]
+    fn helper_quit_leaving_a_run_behind() {
+        let Some(dir) = std::env::var_os(HELPER_DIR) else {
+            return;
+        };
+        let sup = Supervisor::new(PathBuf::from(dir), |_| {});
+        let run = sup
+            .start(req("echo before-quit; sleep 1; echo after-quit; sleep 0.3"))
+            .unwrap();
+        let (_, rx) = sup.attach(&run.id).unwrap();
+        let _ = rx.recv_timeout(Duration::from_secs(5));
+        let reports = sup.shutdown(QuitPolicy::LeaveRunning, Duration::from_secs(1));
+        assert_eq!(reports[0].action, QuitAction::LeftRunning);
+        println!("run-id={}", run.id);
+        std::process::exit(0);
+    }
+
+    #[test]
+    fn a_run_left_running_outlives_the_sessionscope_that_quit() {
+        let dir = tempfile::tempdir().unwrap();
+        let out = std::process::Command::new(std::env::current_exe().unwrap())
+            .args([
+                "--exact",
+                "supervisor::tests::helper_quit_leaving_a_run_behind",
+                "--ignored",
+                "--nocapture",
+            ])
+            .env(HELPER_DIR, dir.path())
+            .output()
+            .unwrap();
+        let stdout = String::from_utf8_lossy(&out.stdout);
+        let id = stdout
+            .lines()
+            .find_map(|l| l.strip_prefix("run-id="))
+            .unwrap_or_else(|| panic!("helper said: {stdout} {out:?}"))
+            .to_string();
+        // The Sessionscope that started it is gone; the run is not.
+        let sup = Supervisor::new(dir.path(), |_| {});
+        let run = sup.run(&id).unwrap();
+        assert_eq!((run.status, run.detached), (RunStatus::Running, true));
+        let done = wait_done(&sup, &id);
+        assert_eq!(done.status, RunStatus::Failed);
+        assert_eq!(done.reason.as_deref(), Some(UNWATCHED_REASON));
+        let log = String::from_utf8_lossy(&sup.log_tail(&id, 1 << 20).unwrap()).into_owned();
+        assert!(
+            log.contains("before-quit") && log.contains("after-quit"),
+            "output written after the quit reached the log: {log:?}"
+        );
     }
 
     #[test]
