@@ -286,3 +286,15 @@ fn on_a_terminal_keys_reach_the_run_and_its_size_follows_ours() {
     drop(stdin);
     child.wait().unwrap();
 }
+
+#[test]
+fn listing_runs_creates_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = output(sessionscope(dir.path()).args(["runs", "--json"]));
+    assert!(out.status.success());
+    assert_eq!(
+        String::from_utf8_lossy(&out.stdout).trim(),
+        "{\n  \"runs\": []\n}"
+    );
+    assert!(!dir.path().join("data").exists(), "no data dir was created");
+}

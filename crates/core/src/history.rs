@@ -153,6 +153,11 @@ impl RunHistory {
 
     /// Read and fold the whole history. A missing file is an empty history.
     pub fn load(&self) -> io::Result<HistorySnapshot> {
+        // Reading must not create the data directory (`sessionscope runs` on a
+        // machine that never ran anything).
+        if !self.file.exists() {
+            return Ok(HistorySnapshot::default());
+        }
         self.locked(false, || self.read_unlocked())
     }
 
@@ -213,6 +218,9 @@ impl RunHistory {
     /// Rewrite the file with one line per run (plus one `cleared` line and the kill
     /// requests of running runs) when it holds many superseded lines. Returns whether it was rewritten.
     pub fn compact(&self) -> io::Result<bool> {
+        if !self.file.exists() {
+            return Ok(false);
+        }
         self.locked(true, || {
             let snap = self.read_unlocked()?;
             let running: Vec<&str> = snap
