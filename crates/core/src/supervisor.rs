@@ -25,8 +25,8 @@ use std::collections::{HashMap, VecDeque};
 use std::fs::{File, OpenOptions};
 use std::io::{Read, Seek, SeekFrom, Write};
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::mpsc::{self, Receiver, Sender};
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use std::sync::mpsc::{self, Receiver, SyncSender};
 use std::sync::{Arc, Mutex, MutexGuard, Weak};
 use std::thread;
 use std::time::{Duration, SystemTime};
@@ -44,6 +44,12 @@ use crate::procs::{self, ProcessIdentity};
 
 /// Default size of the replay buffer of one run.
 pub const DEFAULT_RING_BYTES: usize = 1024 * 1024;
+
+/// Output chunks (each at most 64 KiB, usually ~4 KiB) queued for one attached
+/// stream. A stream that falls further behind holds the run's output back, as a slow
+/// terminal does, so memory stays bounded however fast the command prints; a dropped
+/// stream never holds anything back.
+pub const SUBSCRIBER_QUEUE: usize = 256;
 
 /// Errors a caller can show to the user as they are.
 #[derive(Debug, thiserror::Error)]
@@ -141,7 +147,8 @@ impl Utf8Stream {
 struct RunSlot {
     info: RunInfo,
     ring: RingBuffer,
-    subscribers: Vec<Sender<Vec<u8>>>,
+    /// Attached streams, by id. Bounded: see [`SUBSCRIBER_QUEUE`].
+    subscribers: Vec<(u64, SyncSender<Vec<u8>>)>,
     /// Set when the user asked to kill, so the exit is reported as Killed.
     kill_requested: bool,
     master: Option<Box<dyn MasterPty + Send>>,
@@ -194,6 +201,7 @@ struct Inner {
     /// Size and mtime of the history file when last read.
     seen_stamp: Mutex<Option<(u64, SystemTime)>>,
     warnings: Mutex<Vec<String>>,
+    next_subscriber: AtomicU64,
 }
 
 /// How often the history file and detached runs are looked at.
@@ -238,6 +246,7 @@ impl Supervisor {
                 me: procs::identity_of(std::process::id()),
                 seen_stamp: Mutex::default(),
                 warnings: Mutex::default(),
+                next_subscriber: AtomicU64::new(0),
             }),
         };
         if let Err(e) = sup.inner.history.compact() {
@@ -467,10 +476,26 @@ impl Supervisor {
             };
             let chunk = &buf[..n];
             let _ = log.write_all(chunk);
-            let mut slots = self.slots();
-            let Some(slot) = slots.get_mut(id) else { break };
-            slot.ring.push(chunk);
-            slot.subscribers.retain(|s| s.send(chunk.to_vec()).is_ok());
+            // The ring and the list of streams change together, under the lock, so a
+            // stream attaching now gets this chunk either in its backlog or sent, never
+            // both; the sends happen outside the lock because they may wait.
+            let streams = {
+                let mut slots = self.slots();
+                let Some(slot) = slots.get_mut(id) else { break };
+                slot.ring.push(chunk);
+                slot.subscribers.clone()
+            };
+            let gone: Vec<u64> = streams
+                .iter()
+                .filter(|(_, tx)| tx.send(chunk.to_vec()).is_err())
+                .map(|(sid, _)| *sid)
+                .collect();
+            drop(streams);
+            if !gone.is_empty() {
+                if let Some(slot) = self.slots().get_mut(id) {
+                    slot.subscribers.retain(|(sid, _)| !gone.contains(sid));
+                }
+            }
         }
         let _ = log.flush();
     }
@@ -682,10 +707,11 @@ impl Supervisor {
         let slot = slots
             .get_mut(id)
             .ok_or_else(|| SupervisorError::UnknownRun(id.into()))?;
-        let (tx, rx) = mpsc::channel();
+        let (tx, rx) = mpsc::sync_channel(SUBSCRIBER_QUEUE);
         if slot.owned {
             if slot.info.status == RunStatus::Running {
-                slot.subscribers.push(tx);
+                let sid = self.inner.next_subscriber.fetch_add(1, Ordering::Relaxed);
+                slot.subscribers.push((sid, tx));
             }
             return Ok((slot.ring.contents(), rx));
         }
@@ -702,7 +728,7 @@ impl Supervisor {
     }
 
     /// Send what is appended to a detached run's log until the run ends.
-    fn follow_log(&self, id: String, path: PathBuf, mut offset: u64, tx: Sender<Vec<u8>>) {
+    fn follow_log(&self, id: String, path: PathBuf, mut offset: u64, tx: SyncSender<Vec<u8>>) {
         let weak = Arc::downgrade(&self.inner);
         let _ = thread::Builder::new()
             .name(format!("run-{id}-follow"))
@@ -1251,6 +1277,43 @@ mod tests {
         wait_done(&sup, &run.id);
         let (backlog, _) = sup.attach(&run.id).unwrap();
         assert!(String::from_utf8_lossy(&backlog).contains("line 1"));
+    }
+
+    #[test]
+    fn a_dropped_stream_does_not_hold_the_run_back() {
+        let (_d, sup) = supervisor();
+        // Far more chunks than a stream's queue holds.
+        let run = sup.start(req("seq 1 300000; echo end")).unwrap();
+        let (_, rx) = sup.attach(&run.id).unwrap();
+        drop(rx);
+        let done = wait_done(&sup, &run.id);
+        assert_eq!(done.status, RunStatus::Completed);
+        let log = sup.log_tail(&run.id, 8).unwrap();
+        assert!(String::from_utf8_lossy(&log).contains("end"));
+    }
+
+    #[test]
+    fn a_slow_stream_gets_every_byte_in_order() {
+        let (_d, sup) = supervisor();
+        // A ring larger than the output: backlog + stream must be the whole log.
+        let sup = sup.with_ring_bytes(8 << 20);
+        let run = sup.start(req("seq 1 300000")).unwrap();
+        let (backlog, rx) = sup.attach(&run.id).unwrap();
+        let mut got = backlog;
+        let mut chunks = 0;
+        while let Ok(chunk) = rx.recv_timeout(Duration::from_secs(10)) {
+            chunks += 1;
+            if chunks < 20 {
+                // Fall behind: the run must wait for us rather than drop output.
+                thread::sleep(Duration::from_millis(20));
+            }
+            got.extend(chunk);
+        }
+        wait_done(&sup, &run.id);
+        let log = std::fs::read(sup.run(&run.id).unwrap().log_path.unwrap()).unwrap();
+        assert_eq!(got.len(), log.len());
+        assert!(got == log, "the stream is the log, byte for byte");
+        assert!(String::from_utf8_lossy(&log).ends_with("300000\r\n"));
     }
 
     #[test]
