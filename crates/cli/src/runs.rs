@@ -1,4 +1,5 @@
-//! `sessionscope runs`: the shared history of runs, as the app's list shows it.
+//! `sessionscope runs`: the shared history of runs, as the app's list shows it, and
+//! `--log ID` to reopen one run's output.
 
 use chrono::Utc;
 use clap::Args;
@@ -12,10 +13,22 @@ pub struct RunsArgs {
     /// Print JSON: {"runs": [...]}, oldest first.
     #[arg(long)]
     json: bool,
+    /// Print the end of this run's log instead (id or unique prefix).
+    #[arg(long, value_name = "ID")]
+    log: Option<String>,
+    /// With --log: how many bytes from the end.
+    #[arg(long, default_value_t = 64 * 1024, value_name = "N")]
+    bytes: usize,
 }
 
 pub fn run(args: RunsArgs) -> anyhow::Result<()> {
     let sup = Supervisor::open_default(|_| {});
+    if let Some(query) = &args.log {
+        let run = sup.find_run(query)?;
+        let tail = sup.log_tail(&run.id, args.bytes)?;
+        std::io::Write::write_all(&mut std::io::stdout().lock(), &tail)?;
+        return Ok(());
+    }
     let runs = sup.runs();
     for w in sup.warnings() {
         eprintln!("sessionscope: warning: {w}");

@@ -298,3 +298,19 @@ fn listing_runs_creates_nothing() {
     );
     assert!(!dir.path().join("data").exists(), "no data dir was created");
 }
+
+#[test]
+fn a_finished_runs_log_can_be_reopened_by_id_prefix() {
+    let dir = tempfile::tempdir().unwrap();
+    output(sessionscope(dir.path()).args(["run", "--", "echo first-line; echo last-line"]));
+    let id = runs_json(dir.path())[0]["id"].as_str().unwrap().to_string();
+    let whole = output(sessionscope(dir.path()).args(["runs", "--log", &id[..4]]));
+    assert_eq!(
+        String::from_utf8_lossy(&whole.stdout),
+        "first-line\r\nlast-line\r\n"
+    );
+    let tail = output(sessionscope(dir.path()).args(["runs", "--log", &id, "--bytes", "11"]));
+    assert_eq!(String::from_utf8_lossy(&tail.stdout), "last-line\r\n");
+    let unknown = output(sessionscope(dir.path()).args(["runs", "--log", "zz"]));
+    assert_eq!(unknown.status.code(), Some(1));
+}

@@ -64,6 +64,8 @@ pub enum SupervisorError {
     Detached(String),
     #[error("run {0} has no log (it was deleted, or never written)")]
     NoLog(String),
+    #[error("{0:?} matches several runs: {1}")]
+    Ambiguous(String, String),
     #[error("could not start the command: {0}")]
     Spawn(String),
     #[error(transparent)]
@@ -317,6 +319,31 @@ impl Supervisor {
 
     pub fn run(&self, id: &str) -> Option<RunInfo> {
         self.slots().get(id).map(|s| s.info.clone())
+    }
+
+    /// The run `query` names: its id, or a prefix of exactly one id.
+    pub fn find_run(&self, query: &str) -> Result<RunInfo, SupervisorError> {
+        let query = query.trim();
+        let runs = self.runs();
+        if let Some(exact) = runs.iter().find(|r| r.id == query) {
+            return Ok(exact.clone());
+        }
+        let mut matches: Vec<RunInfo> = runs
+            .into_iter()
+            .filter(|r| !query.is_empty() && r.id.starts_with(query))
+            .collect();
+        match matches.len() {
+            0 => Err(SupervisorError::UnknownRun(query.into())),
+            1 => Ok(matches.remove(0)),
+            _ => Err(SupervisorError::Ambiguous(
+                query.into(),
+                matches
+                    .iter()
+                    .map(|r| format!("{} ({})", r.id, r.name))
+                    .collect::<Vec<_>>()
+                    .join(", "),
+            )),
+        }
     }
 
     /// Block until the run has ended; `None` for an unknown id.
