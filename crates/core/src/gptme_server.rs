@@ -8,9 +8,12 @@
 //! generating, elapsed_seconds (a float, null unless generating), created_at,
 //! last_activity}`, the times being Python `isoformat()` strings (`+00:00` offset, may
 //! lack one in old versions: read as UTC). `DELETE /api/v2/sessions/<id>` answers
-//! `{"status": "ok", ...}`, or 404 `{"error": "Session not found: <id>"}`. The token,
-//! when auth is on, goes in `Authorization: Bearer <token>`; gptme reads it from
-//! `GPTME_SERVER_TOKEN`, which is also our default variable.
+//! `{"status": "ok", ...}`, or 404 `{"error": "Session not found: <id>"}`. Auth is on
+//! unless the server sets `GPTME_DISABLE_AUTH`; the token goes in
+//! `Authorization: Bearer <token>` (401 otherwise). gptme reads it from
+//! `GPTME_SERVER_TOKEN` and generates a random one when that is unset, so the user must
+//! export the same variable for Sessionscope (our default `token_env`). A 403 comes
+//! from gptme's Host-header check, not from the token.
 //!
 //! Fields that are missing or of the wrong type become `None`/0 rather than errors: a
 //! newer server must not make the list disappear. This module never retries.
@@ -107,7 +110,9 @@ impl GptmeServerClient {
             .limit(32 * 1024 * 1024)
             .read_to_string()
             .unwrap_or_default();
-        if status == 401 || status == 403 {
+        // 403 is gptme's Host-header check (DNS-rebinding guard), not the token: its
+        // body says what to allow, so it is passed on as it is.
+        if status == 401 {
             return Err(ServerError::Unauthorized {
                 status,
                 token_env: self.token_env.clone(),
