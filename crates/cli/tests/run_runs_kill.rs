@@ -314,3 +314,44 @@ fn a_finished_runs_log_can_be_reopened_by_id_prefix() {
     let unknown = output(sessionscope(dir.path()).args(["runs", "--log", "zz"]));
     assert_eq!(unknown.status.code(), Some(1));
 }
+
+#[test]
+fn parallel_runs_from_separate_processes_all_land_in_the_history() {
+    let dir = tempfile::tempdir().unwrap();
+    let children: Vec<BackgroundRun> = (0..6)
+        .map(|i| {
+            BackgroundRun(
+                sessionscope(dir.path())
+                    .args([
+                        "run",
+                        "--name",
+                        &format!("job{i}"),
+                        "--",
+                        &format!("exit {i}"),
+                    ])
+                    .stdout(Stdio::null())
+                    .stderr(Stdio::null())
+                    .spawn()
+                    .unwrap(),
+            )
+        })
+        .collect();
+    let mut codes: Vec<i32> = children
+        .into_iter()
+        .map(|mut c| c.0.wait().unwrap().code().unwrap())
+        .collect();
+    codes.sort();
+    assert_eq!(codes, vec![0, 1, 2, 3, 4, 5]);
+    let mut seen: Vec<(String, i64)> = runs_json(dir.path())
+        .iter()
+        .map(|r| {
+            (
+                r["name"].as_str().unwrap().to_string(),
+                r["exit_code"].as_i64().unwrap(),
+            )
+        })
+        .collect();
+    seen.sort();
+    let expected: Vec<(String, i64)> = (0..6).map(|i| (format!("job{i}"), i)).collect();
+    assert_eq!(seen, expected);
+}
