@@ -1348,8 +1348,9 @@ mod tests {
         let (_d, sup) = supervisor();
         // The shell starts a grandchild that ignores nothing special; both must die.
         let run = sup.start(req("sleep 1000 & echo child=$!; wait")).unwrap();
-        let (_, rx) = sup.attach(&run.id).unwrap();
-        let mut text = String::new();
+        // The line may already be in the backlog when we attach.
+        let (backlog, rx) = sup.attach(&run.id).unwrap();
+        let mut text = String::from_utf8_lossy(&backlog).into_owned();
         let deadline = Instant::now() + Duration::from_secs(5);
         while !text.contains('\n') && Instant::now() < deadline {
             if let Ok(c) = rx.recv_timeout(Duration::from_millis(100)) {
