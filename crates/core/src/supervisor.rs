@@ -702,6 +702,12 @@ impl Supervisor {
             if owner.is_some_and(procs::is_running) {
                 continue;
             }
+            // An owner records the end before it exits: read again before judging, or
+            // a stale "running" would overwrite the real status.
+            self.sync_with_history(true);
+            if self.run(&id).is_none_or(|r| r.status != RunStatus::Running) {
+                continue;
+            }
             let (status, reason) = match (killed, owner) {
                 (true, _) => (RunStatus::Killed, "killed by the user"),
                 (false, Some(_)) => (RunStatus::Failed, LOST_REASON),
