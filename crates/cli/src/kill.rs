@@ -1,4 +1,4 @@
-//! `sessionscope kill ID`: stop a run or a live agent session (found by the same scan
+//! `sessionscope kill ID...`: stop runs or live agent sessions (found by the same scan
 //! `ps` does), after saying exactly what will be stopped and how. On a terminal it asks
 //! y/N; when stdin is not a terminal it refuses unless `--yes` is given, so a script
 //! never kills by accident.
@@ -18,8 +18,10 @@ use sessionscope_core::supervisor::Supervisor;
 
 #[derive(Args)]
 pub struct KillArgs {
-    /// A run id, or the id of a live agent session (a unique prefix is enough).
-    id: String,
+    /// Run ids, or ids of live agent sessions (a unique prefix is enough). Several
+    /// are listed together and confirmed once.
+    #[arg(required = true, value_name = "ID")]
+    ids: Vec<String>,
     /// Do not ask; required when stdin is not a terminal.
     #[arg(long, short)]
     yes: bool,
@@ -39,8 +41,10 @@ pub fn run(args: KillArgs) -> anyhow::Result<()> {
         supervisor: Some(&sup),
         ..Default::default()
     };
-    if let Ok(target) = runs_only.find(&args.id) {
-        return confirm_and_stop(&runs_only, target, grace, args.yes);
+    let found: Option<Vec<KillTarget>> =
+        args.ids.iter().map(|id| runs_only.find(id).ok()).collect();
+    if let Some(targets) = found {
+        return confirm_and_stop(&runs_only, &targets, grace, args.yes);
     }
     let server = args.gptme_server.and_then(|url| {
         GptmeServerClient::from_settings(&GptmeServerSettings {
@@ -65,17 +69,28 @@ pub fn run(args: KillArgs) -> anyhow::Result<()> {
         server_sessions: &server_sessions,
         server: server.as_ref(),
     };
-    let target = scope.find(&args.id).map_err(anyhow::Error::msg)?;
-    confirm_and_stop(&scope, target, grace, args.yes)
+    let mut targets = Vec::new();
+    let mut unknown = Vec::new();
+    for id in &args.ids {
+        match scope.find(id) {
+            Ok(t) => targets.push(t),
+            Err(why) => unknown.push(why),
+        }
+    }
+    if !unknown.is_empty() {
+        // Stop nothing rather than part of what was asked.
+        anyhow::bail!("{}", unknown.join("; "));
+    }
+    confirm_and_stop(&scope, &targets, grace, args.yes)
 }
 
 fn confirm_and_stop(
     scope: &KillScope,
-    target: KillTarget,
+    targets: &[KillTarget],
     grace: Duration,
     yes: bool,
 ) -> anyhow::Result<()> {
-    let plan = scope.plan(&[target], grace);
+    let plan = scope.plan(targets, grace);
     for why in &plan.skipped {
         eprintln!("sessionscope: cannot stop {why}");
     }
@@ -107,7 +122,12 @@ fn confirm_and_stop(
             );
             std::process::exit(2);
         }
-        eprint!("Stop it? [y/N] ");
+        let question = if plan.items.len() == 1 {
+            "Stop it?".to_string()
+        } else {
+            format!("Stop these {}?", plan.items.len())
+        };
+        eprint!("{question} [y/N] ");
         std::io::stderr().flush()?;
         let mut answer = String::new();
         std::io::stdin().lock().read_line(&mut answer)?;
@@ -116,8 +136,14 @@ fn confirm_and_stop(
             std::process::exit(1);
         }
     }
+    let label = |target: &KillTarget| {
+        plan.items
+            .iter()
+            .find(|i| &i.target == target)
+            .map_or("", |i| i.label.as_str())
+    };
     let outcomes = scope.execute(&plan, &KillOptions::with_grace(grace), &|event| {
-        println!("  {}", event.message);
+        println!("  {}: {}", label(&event.target), event.message);
     });
     let mut all_stopped = true;
     for o in &outcomes {
@@ -128,7 +154,7 @@ fn confirm_and_stop(
             KillResult::Failed => "FAILED",
         };
         all_stopped &= o.result == KillResult::Stopped;
-        println!("{word}: {}", o.message);
+        println!("{word}: {}: {}", label(&o.target), o.message);
     }
     if !all_stopped {
         std::process::exit(1);

@@ -39,12 +39,12 @@ impl Drop for BackgroundRun {
     }
 }
 
-/// Start `sessionscope run -- sleep 30` in the background and return it with its run id
-/// once the history shows it running.
-fn background_sleeper(data: &Path) -> (BackgroundRun, String) {
+/// Start `sessionscope run --name NAME -- sleep 30` in the background and return it
+/// with its run id once the history shows it running.
+fn background_sleeper(data: &Path, name: &str) -> (BackgroundRun, String) {
     let child = BackgroundRun(
         sessionscope(data)
-            .args(["run", "--name", "sleeper", "--", "sleep", "30"])
+            .args(["run", "--name", name, "--", "sleep", "30"])
             .stdout(Stdio::null())
             .stderr(Stdio::null())
             .spawn()
@@ -53,7 +53,10 @@ fn background_sleeper(data: &Path) -> (BackgroundRun, String) {
     let deadline = Instant::now() + Duration::from_secs(10);
     loop {
         let runs = runs_json(data);
-        if let Some(r) = runs.iter().find(|r| r["status"] == "running") {
+        if let Some(r) = runs
+            .iter()
+            .find(|r| r["name"] == name && r["status"] == "running")
+        {
             return (child, r["id"].as_str().unwrap().to_string());
         }
         assert!(
@@ -125,7 +128,7 @@ fn runs_lists_the_shared_history_as_a_table() {
 #[test]
 fn kill_refuses_without_yes_when_stdin_is_not_a_terminal() {
     let dir = tempfile::tempdir().unwrap();
-    let (mut run, id) = background_sleeper(dir.path());
+    let (mut run, id) = background_sleeper(dir.path(), "sleeper");
     let refused = output(sessionscope(dir.path()).args(["kill", &id]));
     assert_eq!(refused.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&refused.stderr).contains("--yes"));
@@ -354,4 +357,34 @@ fn parallel_runs_from_separate_processes_all_land_in_the_history() {
     seen.sort();
     let expected: Vec<(String, i64)> = (0..6).map(|i| (format!("job{i}"), i)).collect();
     assert_eq!(seen, expected);
+}
+
+#[test]
+fn several_ids_are_listed_together_and_stopped_at_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let (mut first, a) = background_sleeper(dir.path(), "sleeper");
+    let (mut second, b) = background_sleeper(dir.path(), "second");
+    // One unknown id: nothing at all is stopped.
+    let partial = output(sessionscope(dir.path()).args(["kill", &a, "nosuch", "--yes"]));
+    assert_eq!(partial.status.code(), Some(1));
+    assert!(first.0.try_wait().unwrap().is_none());
+
+    let out = output(sessionscope(dir.path()).args(["kill", &a, &b, "--yes", "--grace", "1"]));
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(0), "{out:?}");
+    let listed = text
+        .lines()
+        .take_while(|l| !l.contains("sent "))
+        .collect::<Vec<_>>()
+        .join("\n");
+    assert!(
+        listed.contains("sleeper") && listed.contains("second"),
+        "{text}"
+    );
+    assert!(
+        text.contains("stopped: sleeper:") && text.contains("stopped: second:"),
+        "{text}"
+    );
+    assert_eq!(first.0.wait().unwrap().code(), Some(143));
+    assert_eq!(second.0.wait().unwrap().code(), Some(143));
 }
