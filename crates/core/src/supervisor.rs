@@ -502,6 +502,8 @@ impl Supervisor {
                 Ok(n) => n,
             };
             let chunk = &buf[..n];
+            // Written before anyone is shown the chunk: the log always holds at least
+            // what a panel has displayed, even if Sessionscope exits right after.
             let _ = log.write_all(chunk);
             // The ring and the list of streams change together, under the lock, so a
             // stream attaching now gets this chunk either in its backlog or sent, never
