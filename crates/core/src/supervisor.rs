@@ -1738,10 +1738,17 @@ mod tests {
         };
         let sup = Supervisor::new(PathBuf::from(dir), |_| {});
         let run = sup
-            .start(req("echo before-quit; sleep 1; echo after-quit; sleep 0.3"))
+            .start(req("echo before-quit; sleep 1; echo after-quit; sleep 1"))
             .unwrap();
-        let (_, rx) = sup.attach(&run.id).unwrap();
-        let _ = rx.recv_timeout(Duration::from_secs(5));
+        // Quit once the first line is out (it may already be in the backlog).
+        let (backlog, rx) = sup.attach(&run.id).unwrap();
+        let mut seen = String::from_utf8_lossy(&backlog).into_owned();
+        while !seen.contains("before-quit") {
+            match rx.recv_timeout(Duration::from_secs(10)) {
+                Ok(chunk) => seen.push_str(&String::from_utf8_lossy(&chunk)),
+                Err(_) => break,
+            }
+        }
         let reports = sup.shutdown(QuitPolicy::LeaveRunning, Duration::from_secs(1));
         assert_eq!(reports[0].action, QuitAction::LeftRunning);
         println!("run-id={}", run.id);
