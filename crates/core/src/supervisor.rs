@@ -1650,7 +1650,7 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let owner = Supervisor::new(dir.path(), |_| {});
         let run = owner
-            .start(req("echo one; sleep 0.5; echo two; exit 2"))
+            .start(req("echo one; sleep 1.5; echo two; exit 2"))
             .unwrap();
         let watcher = Supervisor::new(dir.path(), |_| {});
         let seen = watcher.run(&run.id).unwrap();
