@@ -542,11 +542,16 @@ mod tests {
         let (mut child, mut out) = stubborn_process();
         let who = procs::identity_of(child.id()).unwrap();
         let mut steps = Vec::new();
+        // Long enough for the traps to run (and print) even on a loaded machine.
+        let patient = KillOptions {
+            grace: Duration::from_secs(1),
+            interrupt_wait: Duration::from_secs(1),
+        };
         let (result, _) = escalate(
             who,
             false,
             &signal_sequence(true),
-            &fast(),
+            &patient,
             &mut |step, _| steps.push(step),
         );
         let status = child.wait().unwrap();
