@@ -23,7 +23,7 @@ pub struct RunArgs {
     /// Name shown in the run list (default: the command's first word).
     #[arg(long, short)]
     name: Option<String>,
-    /// Working directory of the command.
+    /// Working directory of the command (default: the current directory).
     #[arg(long)]
     cwd: Option<PathBuf>,
     /// Set an environment variable for the command (NAME=value; repeatable). Only the
@@ -54,7 +54,10 @@ pub fn run(args: RunArgs) -> anyhow::Result<()> {
         RunRequest {
             name: args.name.unwrap_or_default(),
             command,
-            cwd: args.cwd.map(|c| c.to_string_lossy().into_owned()),
+            cwd: args
+                .cwd
+                .or_else(|| std::env::current_dir().ok())
+                .map(|c| c.to_string_lossy().into_owned()),
             env: args.env,
         },
         rows,

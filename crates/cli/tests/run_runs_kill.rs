@@ -10,8 +10,17 @@ use serde_json::Value;
 
 fn sessionscope(data: &Path) -> Command {
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_sessionscope"));
+    // Every agent root points into the temp dir: nothing of this machine's agents is read.
     cmd.env("SESSIONSCOPE_DATA_DIR", data.join("data"))
+        .env("HOME", data.join("home"))
+        .env("XDG_DATA_HOME", data.join("home/data"))
+        .env("XDG_CONFIG_HOME", data.join("home/config"))
         .env("CLAUDE_CONFIG_DIR", data.join("no-agents"))
+        .env("CODEX_HOME", data.join("no-agents/codex"))
+        .env("GPTME_LOGS_DIR", data.join("no-agents/gptme"))
+        .env("GEMINI_DATA_DIR", data.join("no-agents/gemini"))
+        .env("OPENCODE_DATA_DIR", data.join("no-agents/opencode"))
+        .env("COPILOT_STATE_DIR", data.join("no-agents/copilot"))
         .env_remove("LINES")
         .env_remove("COLUMNS")
         .stdin(Stdio::null());
@@ -104,11 +113,22 @@ fn a_signal_death_exits_128_plus_the_signal_and_success_exits_0() {
     let ok = output(sessionscope(dir.path()).args(["run", "--cwd", "/", "--", "pwd"]));
     assert_eq!(ok.status.code(), Some(0));
     assert_eq!(String::from_utf8_lossy(&ok.stdout).trim(), "/");
+    // Without --cwd: where `sessionscope run` was started, as any command would.
+    let here = dir.path().canonicalize().unwrap();
+    let local = output(
+        sessionscope(dir.path())
+            .current_dir(&here)
+            .args(["run", "--", "pwd"]),
+    );
+    assert_eq!(
+        String::from_utf8_lossy(&local.stdout).trim(),
+        here.to_str().unwrap()
+    );
     let statuses: Vec<Value> = runs_json(dir.path())
         .iter()
         .map(|r| r["status"].clone())
         .collect();
-    assert_eq!(statuses, vec!["failed", "completed"]);
+    assert_eq!(statuses, vec!["failed", "completed", "completed"]);
 }
 
 #[test]
@@ -257,6 +277,7 @@ fn on_a_terminal_keys_reach_the_run_and_its_size_follows_ours() {
     let mut child = Command::new(script)
         .args(["-qfc", &inner, "/dev/null"])
         .env("SESSIONSCOPE_DATA_DIR", dir.path().join("data"))
+        .env("HOME", dir.path())
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
         .spawn()

@@ -404,11 +404,13 @@ impl Supervisor {
             })
             .map_err(|e| SupervisorError::Spawn(e.to_string()))?;
         let mut cmd = shell_command(command);
-        if let Some(cwd) = req.cwd.as_deref().filter(|c| !c.trim().is_empty()) {
-            if !Path::new(cwd).is_dir() {
+        match req.cwd.as_deref().filter(|c| !c.trim().is_empty()) {
+            Some(cwd) if !Path::new(cwd).is_dir() => {
                 return Err(SupervisorError::Spawn(format!("no such directory: {cwd}")));
             }
-            cmd.cwd(cwd);
+            Some(cwd) => cmd.cwd(cwd),
+            // portable-pty would pick $HOME even when it does not exist (and fail).
+            None => cmd.cwd(default_cwd()),
         }
         cmd.env("TERM", "xterm-256color");
         for var in &req.env {
@@ -1231,6 +1233,16 @@ fn signal_label(number: Option<i32>, description: &str) -> String {
     }
     let _ = number;
     description.to_string()
+}
+
+/// Where a run without a working directory starts: the home directory, else the
+/// directory Sessionscope runs in, else the root.
+fn default_cwd() -> PathBuf {
+    directories::BaseDirs::new()
+        .map(|b| b.home_dir().to_path_buf())
+        .filter(|h| h.is_dir())
+        .or_else(|| std::env::current_dir().ok())
+        .unwrap_or_else(|| PathBuf::from("/"))
 }
 
 #[cfg(unix)]
