@@ -302,8 +302,10 @@ pub struct RunRequest {
     pub name: String,
     pub command: String,
     pub cwd: Option<String>,
-    /// Environment variables set for the run on top of Sessionscope's own.
+    /// Environment variables set for the run on top of Sessionscope's own (may be
+    /// left out: none).
     #[serde(default)]
+    #[ts(as = "Option<Vec<EnvVar>>", optional)]
     pub env: Vec<EnvVar>,
 }
 
@@ -538,4 +540,56 @@ pub struct ServerSession {
 pub struct ActivitySummary {
     pub sessions: SessionCounts,
     pub runs_running: u32,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_run_request_without_env_is_accepted_as_the_ui_sends_it() {
+        let req: RunRequest =
+            serde_json::from_str(r#"{"name":"n","command":"make","cwd":null}"#).unwrap();
+        assert!(req.env.is_empty());
+        let with: RunRequest = serde_json::from_str(
+            r#"{"name":"n","command":"make","cwd":"/tmp","env":[{"name":"A","value":"b=c"}]}"#,
+        )
+        .unwrap();
+        assert_eq!(with.env, vec![EnvVar::parse("A=b=c").unwrap()]);
+    }
+
+    #[test]
+    fn env_pairs_need_a_valid_name() {
+        assert_eq!(
+            EnvVar::parse("PATH_2=/x:/y"),
+            Some(EnvVar {
+                name: "PATH_2".into(),
+                value: "/x:/y".into()
+            })
+        );
+        assert_eq!(
+            EnvVar::parse("EMPTY=").map(|v| v.value),
+            Some(String::new())
+        );
+        for bad in ["=x", "NOEQUALS", "2X=1", "A B=1", "Ä=1"] {
+            assert_eq!(EnvVar::parse(bad), None, "{bad}");
+        }
+    }
+
+    #[test]
+    fn shell_exit_codes_follow_the_shell_convention() {
+        let mut run: RunInfo = serde_json::from_value(serde_json::json!({
+            "id": "x", "name": "x", "command": "x", "cwd": null, "pid": null,
+            "started_at": "2026-01-01T00:00:00Z", "ended_at": null, "status": "failed",
+            "exit_code": 3, "reason": null, "log_path": null
+        }))
+        .unwrap();
+        assert_eq!(run.shell_exit_code(), 3);
+        (run.exit_code, run.exit_signal) = (None, Some(15));
+        assert_eq!(run.shell_exit_code(), 143);
+        run.exit_signal = None;
+        assert_eq!(run.shell_exit_code(), 1, "lost: unknown");
+        run.status = RunStatus::Completed;
+        assert_eq!(run.shell_exit_code(), 0);
+    }
 }

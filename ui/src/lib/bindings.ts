@@ -121,9 +121,10 @@ data: string, };
 
 export type RunRequest = { name: string, command: string, cwd: string | null, 
 /**
- * Environment variables set for the run on top of Sessionscope's own.
+ * Environment variables set for the run on top of Sessionscope's own (may be
+ * left out: none).
  */
-env: Array<EnvVar>, };
+env?: Array<EnvVar>, };
 
 export type EnvVar = { name: string, value: string, };
 
