@@ -3,7 +3,11 @@
 //! Each subcommand is a few lines that call the core and print its answer, as a table
 //! for people or as JSON (`--json`) for scripts. No logic lives here.
 
+mod kill;
 mod ps;
+mod run;
+mod runs;
+mod terminal;
 
 use clap::{Parser, Subcommand};
 
@@ -22,12 +26,21 @@ struct Cli {
 enum Command {
     /// List agent sessions with their live status (the same rows the app shows).
     Ps(ps::PsArgs),
+    /// Run a command in a terminal, recorded in the run history; exits with its status.
+    Run(run::RunArgs),
+    /// List runs (started by the app or by `sessionscope run`), oldest first.
+    Runs(runs::RunsArgs),
+    /// Stop a run or a live agent session gracefully (asks first).
+    Kill(kill::KillArgs),
 }
 
 fn main() {
     let cli = Cli::parse();
     let result = match cli.command {
         Command::Ps(args) => ps::run(args),
+        Command::Run(args) => run::run(args),
+        Command::Runs(args) => runs::run(args),
+        Command::Kill(args) => kill::run(args),
     };
     if let Err(e) = result {
         eprintln!("sessionscope: {e:#}");

@@ -82,7 +82,7 @@ fn print_table(sessions: &[Session], c: SessionCounts, now: DateTime<Utc>, index
     }
 }
 
-fn clip(s: &str, n: usize) -> String {
+pub(crate) fn clip(s: &str, n: usize) -> String {
     if s.chars().count() <= n {
         return s.to_string();
     }
@@ -97,7 +97,7 @@ fn clip(s: &str, n: usize) -> String {
     format!("…{tail}")
 }
 
-fn human_duration(d: chrono::Duration) -> String {
+pub(crate) fn human_duration(d: chrono::Duration) -> String {
     let s = d.num_seconds().max(0);
     match s {
         0..=59 => format!("{s}s"),

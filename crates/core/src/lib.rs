@@ -3,14 +3,18 @@
 //! The CLI (`crates/cli`) and the desktop shell (`src-tauri`) are thin layers over this
 //! crate; neither holds logic of its own. Data flows one way: filesystem → [`watch`] →
 //! [`tail`] → [`harness`] parsers → [`index`] → [`status`] → change sets ([`live`]).
-//! Commands the user starts are run by [`supervisor`]; agent processes are found and
-//! signalled by [`procs`].
+//! Commands the user starts are run by [`supervisor`] and remembered by [`history`];
+//! agent processes are found and signalled by [`procs`]; [`kill`] plans and carries out
+//! graceful, PID-reuse-safe stops; [`gptme_server`] is a client of a gptme-server.
 
 pub mod alerts;
 pub mod bindings;
 pub mod export;
+pub mod gptme_server;
 pub mod harness;
+pub mod history;
 pub mod index;
+pub mod kill;
 pub mod live;
 pub mod model;
 pub mod paths;

@@ -250,6 +250,41 @@ pub struct RunInfo {
     pub reason: Option<String>,
     /// Where the full output is kept.
     pub log_path: Option<String>,
+    /// Names (never values: they may be secrets) of the environment variables the run
+    /// was started with on top of Sessionscope's own environment.
+    #[serde(default)]
+    pub env_names: Vec<String>,
+    /// Milliseconds from start to end; `None` while running.
+    #[serde(default)]
+    #[ts(type = "number | null")]
+    pub duration_ms: Option<u64>,
+    /// The number of the signal the process died of, when it died of one.
+    #[serde(default)]
+    pub exit_signal: Option<i32>,
+    /// Start time of the run's process (seconds since the epoch, as the OS reports
+    /// it): with `pid` it names the process, so a later Sessionscope never signals a
+    /// process that reused the PID.
+    #[serde(default)]
+    #[ts(type = "number | null")]
+    pub pid_start_time: Option<u64>,
+    /// Running, but this Sessionscope has no terminal for it: it was started by
+    /// another Sessionscope process (the CLI, or an app closed with "leave running").
+    /// It takes no input; its output is read back from the log file.
+    #[serde(default)]
+    pub detached: bool,
+}
+
+impl RunInfo {
+    /// The exit status a shell would report for the run: its exit code, 128 + the
+    /// signal number when a signal ended it, 1 when neither is known (lost runs).
+    pub fn shell_exit_code(&self) -> i32 {
+        match (self.exit_code, self.exit_signal, self.status) {
+            (Some(code), _, _) => code,
+            (None, Some(signal), _) => 128 + signal,
+            (None, None, RunStatus::Completed) => 0,
+            (None, None, _) => 1,
+        }
+    }
 }
 
 /// A batch of terminal output of one run, as pushed to the terminal panel.
@@ -261,12 +296,243 @@ pub struct RunOutput {
     pub data: String,
 }
 
-/// What the user asked to start.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
+/// What the user asked to start: any shell command, an agent CLI included.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, TS)]
 pub struct RunRequest {
     pub name: String,
     pub command: String,
     pub cwd: Option<String>,
+    /// Environment variables set for the run on top of Sessionscope's own (may be
+    /// left out: none).
+    #[serde(default)]
+    #[ts(as = "Option<Vec<EnvVar>>", optional)]
+    pub env: Vec<EnvVar>,
+}
+
+/// One `NAME=value` pair of a [`RunRequest`].
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+pub struct EnvVar {
+    pub name: String,
+    pub value: String,
+}
+
+impl EnvVar {
+    /// Parse `NAME=value` (the value may be empty or contain `=`).
+    pub fn parse(pair: &str) -> Option<EnvVar> {
+        let (name, value) = pair.split_once('=')?;
+        let valid = !name.is_empty()
+            && !name.starts_with(|c: char| c.is_ascii_digit())
+            && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_');
+        valid.then(|| EnvVar {
+            name: name.to_string(),
+            value: value.to_string(),
+        })
+    }
+}
+
+/// What happens to runs still alive when Sessionscope quits (a user setting).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[serde(rename_all = "kebab-case")]
+pub enum QuitPolicy {
+    /// Keep them running; their output keeps going to the log and the next start of
+    /// Sessionscope shows them as running (detached).
+    #[default]
+    LeaveRunning,
+    /// Stop them gracefully (SIGTERM, then SIGKILL after the grace period).
+    Stop,
+}
+
+/// The user's settings for runs.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+pub struct RunSettings {
+    pub quit_policy: QuitPolicy,
+    /// Logs of finished runs older than this many days are deleted; `None` keeps them.
+    pub log_retention_days: Option<u32>,
+    /// How long a kill waits after SIGTERM before it sends SIGKILL.
+    #[ts(type = "number")]
+    pub kill_grace_ms: u64,
+}
+
+impl Default for RunSettings {
+    fn default() -> Self {
+        RunSettings {
+            quit_policy: QuitPolicy::LeaveRunning,
+            log_retention_days: Some(30),
+            kill_grace_ms: 5000,
+        }
+    }
+}
+
+/// What quitting did to one run, so the app can tell the user.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+pub struct QuitReport {
+    pub run_id: String,
+    pub name: String,
+    pub action: QuitAction,
+    /// A sentence for the user ("left running, output still goes to …").
+    pub detail: String,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[serde(rename_all = "kebab-case")]
+pub enum QuitAction {
+    LeftRunning,
+    Stopped,
+    /// Asked to stop, but it was still alive when the grace period ran out (SIGKILL sent).
+    StopFailed,
+}
+
+/// The signals of a graceful stop, in order.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, TS)]
+#[serde(rename_all = "kebab-case")]
+pub enum StopSignal {
+    /// SIGINT: "stop generating" for agents that treat Ctrl-C that way.
+    Interrupt,
+    /// SIGTERM.
+    Terminate,
+    /// SIGKILL (forced; cannot be caught).
+    Kill,
+}
+
+impl StopSignal {
+    pub fn name(self) -> &'static str {
+        match self {
+            StopSignal::Interrupt => "SIGINT",
+            StopSignal::Terminate => "SIGTERM",
+            StopSignal::Kill => "SIGKILL",
+        }
+    }
+}
+
+/// One thing a kill can be aimed at.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize, TS)]
+#[serde(tag = "kind", rename_all = "kebab-case")]
+pub enum KillTarget {
+    /// A run from Sessionscope's history (its process group is signalled).
+    Run { run_id: String },
+    /// An agent process Sessionscope did not start, named by PID *and* start time so a
+    /// reused PID is never signalled.
+    Agent {
+        pid: u32,
+        #[ts(type = "number")]
+        start_time: u64,
+        session_key: String,
+    },
+    /// A session inside a configured gptme-server (`DELETE /api/v2/sessions/{id}`).
+    GptmeServer { session_id: String },
+}
+
+/// One line of the confirmation dialog: what will be stopped and how.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+pub struct KillPlanItem {
+    pub target: KillTarget,
+    /// What the user recognises: run name, or harness and session title.
+    pub label: String,
+    /// PID, directory, command: what makes it unambiguous.
+    pub detail: String,
+    /// The signals that will be sent, in order, until it exits (empty for a server
+    /// session, which is stopped over HTTP).
+    pub signals: Vec<StopSignal>,
+}
+
+/// Everything one confirmation dialog lists; executing it stops exactly these items.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+pub struct KillPlan {
+    pub items: Vec<KillPlanItem>,
+    /// Selected things that cannot be killed (not running, unknown id), with the reason.
+    pub skipped: Vec<String>,
+    /// Wait after SIGTERM before SIGKILL.
+    #[ts(type = "number")]
+    pub grace_ms: u64,
+}
+
+/// One step of a kill, reported as it happens so the UI can show it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[serde(tag = "step", rename_all = "kebab-case")]
+pub enum KillStep {
+    /// A signal was sent, to the whole process group or to the process alone.
+    Signalled {
+        signal: StopSignal,
+        group: bool,
+    },
+    /// The target is gone; `after` is the last signal sent.
+    Exited {
+        after: Option<StopSignal>,
+    },
+    /// Nothing was sent: the PID now names a different process.
+    PidReused,
+    /// Nothing was sent: the process had already exited.
+    AlreadyGone,
+    /// The gptme-server confirmed the session was deleted.
+    ServerDeleted,
+    Failed {
+        reason: String,
+    },
+}
+
+/// A [`KillStep`] of one target, with when it happened and a sentence for the user.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+pub struct KillEvent {
+    pub target: KillTarget,
+    pub at: DateTime<Utc>,
+    pub step: KillStep,
+    pub message: String,
+}
+
+/// How the kill of one target ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[serde(rename_all = "kebab-case")]
+pub enum KillResult {
+    /// It exited after our signals (or the server deleted it).
+    Stopped,
+    /// It had exited before anything was sent.
+    AlreadyGone,
+    /// Nothing was sent because the PID belongs to another process now.
+    Refused,
+    /// Signals were sent but it is still alive, or sending failed.
+    Failed,
+}
+
+/// The result of one target of a plan, with every step taken.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+pub struct KillOutcome {
+    pub target: KillTarget,
+    pub result: KillResult,
+    pub message: String,
+    pub steps: Vec<KillEvent>,
+}
+
+/// Where a local gptme-server listens (a user setting; Sessionscope is only its client).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+pub struct GptmeServerSettings {
+    /// e.g. `http://127.0.0.1:5700`; `None` when no server is configured.
+    pub base_url: Option<String>,
+    /// Name of the environment variable holding the bearer token (the token itself is
+    /// never stored in settings).
+    pub token_env: String,
+}
+
+impl Default for GptmeServerSettings {
+    fn default() -> Self {
+        GptmeServerSettings {
+            base_url: None,
+            token_env: "GPTME_SERVER_TOKEN".into(),
+        }
+    }
+}
+
+/// A live session of a gptme-server, as `GET /api/v2/sessions` reports it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
+pub struct ServerSession {
+    pub id: String,
+    pub conversation_id: Option<String>,
+    pub model: Option<String>,
+    pub message_count: u32,
+    pub generating: bool,
+    /// Seconds the current generation has run; `None` when not generating.
+    pub elapsed_seconds: Option<f64>,
+    pub created_at: Option<DateTime<Utc>>,
+    pub last_activity: Option<DateTime<Utc>>,
 }
 
 /// What the tray and the header summarise.
@@ -274,4 +540,56 @@ pub struct RunRequest {
 pub struct ActivitySummary {
     pub sessions: SessionCounts,
     pub runs_running: u32,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_run_request_without_env_is_accepted_as_the_ui_sends_it() {
+        let req: RunRequest =
+            serde_json::from_str(r#"{"name":"n","command":"make","cwd":null}"#).unwrap();
+        assert!(req.env.is_empty());
+        let with: RunRequest = serde_json::from_str(
+            r#"{"name":"n","command":"make","cwd":"/tmp","env":[{"name":"A","value":"b=c"}]}"#,
+        )
+        .unwrap();
+        assert_eq!(with.env, vec![EnvVar::parse("A=b=c").unwrap()]);
+    }
+
+    #[test]
+    fn env_pairs_need_a_valid_name() {
+        assert_eq!(
+            EnvVar::parse("PATH_2=/x:/y"),
+            Some(EnvVar {
+                name: "PATH_2".into(),
+                value: "/x:/y".into()
+            })
+        );
+        assert_eq!(
+            EnvVar::parse("EMPTY=").map(|v| v.value),
+            Some(String::new())
+        );
+        for bad in ["=x", "NOEQUALS", "2X=1", "A B=1", "Ä=1"] {
+            assert_eq!(EnvVar::parse(bad), None, "{bad}");
+        }
+    }
+
+    #[test]
+    fn shell_exit_codes_follow_the_shell_convention() {
+        let mut run: RunInfo = serde_json::from_value(serde_json::json!({
+            "id": "x", "name": "x", "command": "x", "cwd": null, "pid": null,
+            "started_at": "2026-01-01T00:00:00Z", "ended_at": null, "status": "failed",
+            "exit_code": 3, "reason": null, "log_path": null
+        }))
+        .unwrap();
+        assert_eq!(run.shell_exit_code(), 3);
+        (run.exit_code, run.exit_signal) = (None, Some(15));
+        assert_eq!(run.shell_exit_code(), 143);
+        run.exit_signal = None;
+        assert_eq!(run.shell_exit_code(), 1, "lost: unknown");
+        run.status = RunStatus::Completed;
+        assert_eq!(run.shell_exit_code(), 0);
+    }
 }

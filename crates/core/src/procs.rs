@@ -17,7 +17,7 @@ use sysinfo::{ProcessRefreshKind, ProcessesToUpdate, RefreshKind, System, Update
 use crate::model::Harness;
 
 /// A PID together with the time the process started, which a reused PID cannot fake.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct ProcessIdentity {
     pub pid: u32,
     /// Seconds since the epoch, as the OS reports it.
@@ -156,14 +156,9 @@ pub enum SignalError {
     Failed { pid: u32, reason: String },
 }
 
-/// The signals Sessionscope sends, in the order of a graceful stop.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum StopSignal {
-    /// "Stop generating" for agents that treat Ctrl-C that way.
-    Interrupt,
-    Terminate,
-    Kill,
-}
+/// The signals Sessionscope sends, in the order of a graceful stop (defined in
+/// `model` because the UI shows them).
+pub use crate::model::StopSignal;
 
 /// Send `signal` to the process `who` names, only if it is still that process.
 pub fn signal_process(who: ProcessIdentity, signal: StopSignal) -> Result<(), SignalError> {
@@ -177,6 +172,48 @@ pub fn signal_process(who: ProcessIdentity, signal: StopSignal) -> Result<(), Si
 /// Send `signal` to the whole process group led by `leader` (a supervised run).
 pub fn signal_group(leader: u32, signal: StopSignal) -> Result<(), SignalError> {
     platform::send(leader, signal, true)
+}
+
+/// Send `signal` to the process group led by `leader`, only if the group is still the
+/// one `leader` names. While the leader lives, its start time must match. Once the
+/// leader has exited, its group (other members still running) keeps the PID from being
+/// handed out again, so the group can only be ours.
+pub fn signal_group_checked(
+    leader: ProcessIdentity,
+    signal: StopSignal,
+) -> Result<(), SignalError> {
+    match identity_of(leader.pid) {
+        Some(now) if now.start_time != leader.start_time => Err(SignalError::PidReused(leader.pid)),
+        Some(_) => platform::send(leader.pid, signal, true),
+        None if platform::group_exists(leader.pid) => platform::send(leader.pid, signal, true),
+        None => Err(SignalError::NoSuchProcess(leader.pid)),
+    }
+}
+
+/// Is the process `who` names still running (same PID, same start time, not a zombie)?
+pub fn is_running(who: ProcessIdentity) -> bool {
+    identity_of(who.pid).is_some_and(|now| now.start_time == who.start_time) && is_alive(who.pid)
+}
+
+/// Is anything of the group led by `leader` still running? Counts the leader itself
+/// only when it is `leader` (not a process that reused the PID).
+pub fn group_is_running(leader: ProcessIdentity) -> bool {
+    match identity_of(leader.pid) {
+        Some(now) if now.start_time == leader.start_time && is_alive(leader.pid) => true,
+        // A zombie leader or no leader: members may still run.
+        Some(now) if now.start_time == leader.start_time => {
+            platform::group_has_live_members(leader.pid)
+        }
+        Some(_) => false,
+        None => platform::group_has_live_members(leader.pid),
+    }
+}
+
+/// Does the process lead its own process group (as a job started from an interactive
+/// shell does)? Then signalling its group also reaches the tools it spawned, exactly
+/// like Ctrl-C in its terminal would.
+pub fn leads_its_group(pid: u32) -> bool {
+    platform::leads_group(pid)
 }
 
 /// Is a process with this PID running (and not a zombie)?
@@ -202,6 +239,37 @@ mod platform {
     use nix::errno::Errno;
     use nix::sys::signal::{kill, killpg, Signal};
     use nix::unistd::Pid;
+
+    pub fn group_exists(pgid: u32) -> bool {
+        killpg(Pid::from_raw(pgid as i32), None).is_ok()
+    }
+
+    /// `killpg(0)` also succeeds for a group of zombies; look for a member that runs.
+    pub fn group_has_live_members(pgid: u32) -> bool {
+        if !group_exists(pgid) {
+            return false;
+        }
+        let mut sys = sysinfo::System::new();
+        sys.refresh_processes_specifics(
+            sysinfo::ProcessesToUpdate::All,
+            true,
+            sysinfo::ProcessRefreshKind::nothing(),
+        );
+        sys.processes().iter().any(|(pid, p)| {
+            p.thread_kind().is_none()
+                && !matches!(
+                    p.status(),
+                    sysinfo::ProcessStatus::Zombie | sysinfo::ProcessStatus::Dead
+                )
+                && nix::unistd::getpgid(Some(Pid::from_raw(pid.as_u32() as i32)))
+                    .is_ok_and(|g| g.as_raw() == pgid as i32)
+        })
+    }
+
+    pub fn leads_group(pid: u32) -> bool {
+        nix::unistd::getpgid(Some(Pid::from_raw(pid as i32)))
+            .is_ok_and(|g| g.as_raw() == pid as i32)
+    }
 
     pub fn send(pid: u32, signal: StopSignal, group: bool) -> Result<(), SignalError> {
         let sig = match signal {
@@ -229,6 +297,18 @@ mod platform {
 #[cfg(windows)]
 mod platform {
     use super::{SignalError, StopSignal};
+
+    pub fn group_exists(pid: u32) -> bool {
+        super::is_alive(pid)
+    }
+
+    pub fn group_has_live_members(pid: u32) -> bool {
+        super::is_alive(pid)
+    }
+
+    pub fn leads_group(_pid: u32) -> bool {
+        false
+    }
 
     /// Windows has no signals: every stop is a forced termination of the process (the
     /// supervisor's job object takes the tree down with it).

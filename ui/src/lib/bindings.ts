@@ -85,7 +85,32 @@ reason: string | null,
 /**
  * Where the full output is kept.
  */
-log_path: string | null, };
+log_path: string | null, 
+/**
+ * Names (never values: they may be secrets) of the environment variables the run
+ * was started with on top of Sessionscope's own environment.
+ */
+env_names: Array<string>, 
+/**
+ * Milliseconds from start to end; `None` while running.
+ */
+duration_ms: number | null, 
+/**
+ * The number of the signal the process died of, when it died of one.
+ */
+exit_signal: number | null, 
+/**
+ * Start time of the run's process (seconds since the epoch, as the OS reports
+ * it): with `pid` it names the process, so a later Sessionscope never signals a
+ * process that reused the PID.
+ */
+pid_start_time: number | null, 
+/**
+ * Running, but this Sessionscope has no terminal for it: it was started by
+ * another Sessionscope process (the CLI, or an app closed with "leave running").
+ * It takes no input; its output is read back from the log file.
+ */
+detached: boolean, };
 
 export type RunOutput = { run_id: string, 
 /**
@@ -94,7 +119,88 @@ export type RunOutput = { run_id: string,
  */
 data: string, };
 
-export type RunRequest = { name: string, command: string, cwd: string | null, };
+export type RunRequest = { name: string, command: string, cwd: string | null, 
+/**
+ * Environment variables set for the run on top of Sessionscope's own (may be
+ * left out: none).
+ */
+env?: Array<EnvVar>, };
+
+export type EnvVar = { name: string, value: string, };
+
+export type QuitPolicy = "leave-running" | "stop";
+
+export type RunSettings = { quit_policy: QuitPolicy, 
+/**
+ * Logs of finished runs older than this many days are deleted; `None` keeps them.
+ */
+log_retention_days: number | null, 
+/**
+ * How long a kill waits after SIGTERM before it sends SIGKILL.
+ */
+kill_grace_ms: number, };
+
+export type QuitReport = { run_id: string, name: string, action: QuitAction, 
+/**
+ * A sentence for the user ("left running, output still goes to …").
+ */
+detail: string, };
+
+export type QuitAction = "left-running" | "stopped" | "stop-failed";
+
+export type StopSignal = "interrupt" | "terminate" | "kill";
+
+export type KillTarget = { "kind": "run", run_id: string, } | { "kind": "agent", pid: number, start_time: number, session_key: string, } | { "kind": "gptme-server", session_id: string, };
+
+export type KillPlanItem = { target: KillTarget, 
+/**
+ * What the user recognises: run name, or harness and session title.
+ */
+label: string, 
+/**
+ * PID, directory, command: what makes it unambiguous.
+ */
+detail: string, 
+/**
+ * The signals that will be sent, in order, until it exits (empty for a server
+ * session, which is stopped over HTTP).
+ */
+signals: Array<StopSignal>, };
+
+export type KillPlan = { items: Array<KillPlanItem>, 
+/**
+ * Selected things that cannot be killed (not running, unknown id), with the reason.
+ */
+skipped: Array<string>, 
+/**
+ * Wait after SIGTERM before SIGKILL.
+ */
+grace_ms: number, };
+
+export type KillStep = { "step": "signalled", signal: StopSignal, group: boolean, } | { "step": "exited", after: StopSignal | null, } | { "step": "pid-reused" } | { "step": "already-gone" } | { "step": "server-deleted" } | { "step": "failed", reason: string, };
+
+export type KillEvent = { target: KillTarget, at: string, step: KillStep, message: string, };
+
+export type KillResult = "stopped" | "already-gone" | "refused" | "failed";
+
+export type KillOutcome = { target: KillTarget, result: KillResult, message: string, steps: Array<KillEvent>, };
+
+export type ServerSession = { id: string, conversation_id: string | null, model: string | null, message_count: number, generating: boolean, 
+/**
+ * Seconds the current generation has run; `None` when not generating.
+ */
+elapsed_seconds: number | null, created_at: string | null, last_activity: string | null, };
+
+export type GptmeServerSettings = { 
+/**
+ * e.g. `http://127.0.0.1:5700`; `None` when no server is configured.
+ */
+base_url: string | null, 
+/**
+ * Name of the environment variable holding the bearer token (the token itself is
+ * never stored in settings).
+ */
+token_env: string, };
 
 export type ActivitySummary = { sessions: SessionCounts, runs_running: number, };
 

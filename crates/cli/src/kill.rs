@@ -1,0 +1,163 @@
+//! `sessionscope kill ID...`: stop runs or live agent sessions (found by the same scan
+//! `ps` does), after saying exactly what will be stopped and how. On a terminal it asks
+//! y/N; when stdin is not a terminal it refuses unless `--yes` is given, so a script
+//! never kills by accident.
+
+use std::io::{BufRead, IsTerminal, Write};
+use std::time::Duration;
+
+use chrono::Utc;
+use clap::Args;
+use sessionscope_core::gptme_server::GptmeServerClient;
+use sessionscope_core::index::SessionIndex;
+use sessionscope_core::kill::{KillOptions, KillScope};
+use sessionscope_core::model::{GptmeServerSettings, KillResult, KillTarget};
+use sessionscope_core::paths;
+use sessionscope_core::procs::ProcessScanner;
+use sessionscope_core::supervisor::Supervisor;
+
+#[derive(Args)]
+pub struct KillArgs {
+    /// Run ids, or ids of live agent sessions (a unique prefix is enough). Several
+    /// are listed together and confirmed once.
+    #[arg(required = true, value_name = "ID")]
+    ids: Vec<String>,
+    /// Do not ask; required when stdin is not a terminal.
+    #[arg(long, short)]
+    yes: bool,
+    /// Seconds between SIGTERM and SIGKILL.
+    #[arg(long, default_value_t = 5.0, value_name = "SECS")]
+    grace: f64,
+    /// A gptme-server whose sessions may be killed too (token from $GPTME_SERVER_TOKEN).
+    #[arg(long, value_name = "URL")]
+    gptme_server: Option<String>,
+}
+
+pub fn run(args: KillArgs) -> anyhow::Result<()> {
+    let grace = Duration::from_secs_f64(args.grace.max(0.0));
+    let sup = Supervisor::open_default(|_| {});
+    // Runs first: finding them needs no scan of every agent's files.
+    let runs_only = KillScope {
+        supervisor: Some(&sup),
+        ..Default::default()
+    };
+    let found: Option<Vec<KillTarget>> =
+        args.ids.iter().map(|id| runs_only.find(id).ok()).collect();
+    if let Some(targets) = found {
+        return confirm_and_stop(&runs_only, &targets, grace, args.yes);
+    }
+    let server = args.gptme_server.and_then(|url| {
+        GptmeServerClient::from_settings(&GptmeServerSettings {
+            base_url: Some(url),
+            ..Default::default()
+        })
+    });
+    let server_sessions = match &server {
+        Some(client) => client.sessions()?,
+        None => Vec::new(),
+    };
+    let now = Utc::now();
+    let mut index = SessionIndex::new(paths::harness_roots());
+    index.scan_all(now);
+    let processes = ProcessScanner::new().scan();
+    index.refresh_status(processes.clone(), now);
+    let sessions = index.sessions();
+    let scope = KillScope {
+        supervisor: Some(&sup),
+        sessions: &sessions,
+        processes: &processes,
+        server_sessions: &server_sessions,
+        server: server.as_ref(),
+    };
+    let mut targets = Vec::new();
+    let mut unknown = Vec::new();
+    for id in &args.ids {
+        match scope.find(id) {
+            Ok(t) => targets.push(t),
+            Err(why) => unknown.push(why),
+        }
+    }
+    if !unknown.is_empty() {
+        // Stop nothing rather than part of what was asked.
+        anyhow::bail!("{}", unknown.join("; "));
+    }
+    confirm_and_stop(&scope, &targets, grace, args.yes)
+}
+
+fn confirm_and_stop(
+    scope: &KillScope,
+    targets: &[KillTarget],
+    grace: Duration,
+    yes: bool,
+) -> anyhow::Result<()> {
+    let plan = scope.plan(targets, grace);
+    for why in &plan.skipped {
+        eprintln!("sessionscope: cannot stop {why}");
+    }
+    if plan.items.is_empty() {
+        anyhow::bail!("nothing to stop");
+    }
+    println!("Will stop:");
+    for item in &plan.items {
+        let how = if item.signals.is_empty() {
+            "DELETE on the gptme-server".to_string()
+        } else {
+            item.signals
+                .iter()
+                .map(|s| s.name())
+                .collect::<Vec<_>>()
+                .join(" → ")
+        };
+        println!(
+            "  {}\n    {}\n    {how} (grace {:.1}s)",
+            item.label,
+            item.detail,
+            grace.as_secs_f64()
+        );
+    }
+    if !yes {
+        if !std::io::stdin().is_terminal() {
+            eprintln!(
+                "sessionscope: refusing to kill without --yes: stdin is not a terminal to ask on"
+            );
+            std::process::exit(2);
+        }
+        let question = if plan.items.len() == 1 {
+            "Stop it?".to_string()
+        } else {
+            format!("Stop these {}?", plan.items.len())
+        };
+        eprint!("{question} [y/N] ");
+        std::io::stderr().flush()?;
+        let mut answer = String::new();
+        std::io::stdin().lock().read_line(&mut answer)?;
+        if !matches!(answer.trim().to_ascii_lowercase().as_str(), "y" | "yes") {
+            println!("Nothing was stopped.");
+            std::process::exit(1);
+        }
+    }
+    let label = |target: &KillTarget| {
+        plan.items
+            .iter()
+            .find(|i| &i.target == target)
+            .map_or("", |i| i.label.as_str())
+    };
+    let outcomes = scope.execute(&plan, &KillOptions::with_grace(grace), &|event| {
+        println!("  {}: {}", label(&event.target), event.message);
+    });
+    let mut all_stopped = true;
+    for o in &outcomes {
+        let word = match o.result {
+            KillResult::Stopped => "stopped",
+            KillResult::AlreadyGone => "already gone",
+            KillResult::Refused => "NOT stopped (PID reused)",
+            KillResult::Failed => "FAILED",
+        };
+        all_stopped &= o.result == KillResult::Stopped;
+        println!("{word}: {}: {}", label(&o.target), o.message);
+    }
+    if !all_stopped {
+        std::process::exit(1);
+    }
+    Ok(())
+}
