@@ -18,4 +18,5 @@ pub mod procs;
 pub mod status;
 pub mod supervisor;
 pub mod tail;
+pub mod transcript;
 pub mod watch;
