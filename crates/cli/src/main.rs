@@ -4,6 +4,7 @@
 //! for people or as JSON (`--json`) for scripts. No logic lives here.
 
 mod ps;
+mod transcript;
 
 use clap::{Parser, Subcommand};
 
@@ -22,12 +23,15 @@ struct Cli {
 enum Command {
     /// List agent sessions with their live status (the same rows the app shows).
     Ps(ps::PsArgs),
+    /// Print one session's transcript: prompts, answers, tool calls and their results.
+    Transcript(transcript::TranscriptArgs),
 }
 
 fn main() {
     let cli = Cli::parse();
     let result = match cli.command {
         Command::Ps(args) => ps::run(args),
+        Command::Transcript(args) => transcript::run(args),
     };
     if let Err(e) = result {
         eprintln!("sessionscope: {e:#}");

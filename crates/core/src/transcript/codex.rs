@@ -105,13 +105,7 @@ impl CodexLines {
                 if usage.total() == 0 {
                     return;
                 }
-                let mut d = Draft::new(
-                    EntryKind::System,
-                    format!(
-                        "Tokens: {} input ({} cached), {} output",
-                        input, cached, usage.output_tokens
-                    ),
-                );
+                let mut d = Draft::new(EntryKind::System, "Token usage of the model call");
                 d.usage = Some(usage);
                 d.model = self.model.clone();
                 out.push(d);
@@ -237,7 +231,7 @@ mod tests {
                 ),
                 (
                     EntryKind::System,
-                    "Tokens: 1200 input (200 cached), 80 output".to_string()
+                    "Token usage of the model call".to_string()
                 ),
                 (
                     EntryKind::Assistant,
@@ -245,7 +239,7 @@ mod tests {
                 ),
                 (
                     EntryKind::System,
-                    "Tokens: 2500 input (1800 cached), 150 output".to_string()
+                    "Token usage of the model call".to_string()
                 ),
             ]
         );

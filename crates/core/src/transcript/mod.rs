@@ -281,6 +281,40 @@ pub fn read_transcript(
     }
 }
 
+/// The whole transcript in one page: pages of [`DEFAULT_PAGE_ENTRIES`] read and
+/// applied as the module documentation says (for the CLI and a first load).
+pub fn read_all_entries(
+    harness: Harness,
+    path: &Path,
+    max_text_bytes: usize,
+) -> Result<TranscriptPage, TranscriptError> {
+    let mut all = TranscriptPage::default();
+    let mut cursor = TranscriptCursor::default();
+    // A whole-file format reports every bad record on every page; a line format only
+    // those of the lines it read.
+    let rereads_whole = line_format(harness, None).is_none();
+    loop {
+        let page = read_transcript(harness, path, &cursor, DEFAULT_PAGE_ENTRIES, max_text_bytes)?;
+        if page.reset {
+            all.entries.clear();
+        }
+        all.entries.retain(|e| e.index < cursor.index);
+        all.entries.extend(page.entries);
+        if rereads_whole {
+            all.parse_errors = page.parse_errors;
+        } else {
+            all.parse_errors += page.parse_errors;
+        }
+        all.total_bytes = page.total_bytes;
+        all.next = page.next.clone();
+        if page.at_end {
+            all.at_end = true;
+            return Ok(all);
+        }
+        cursor = page.next;
+    }
+}
+
 /// One entry in full (no cut), read again from the cursor it carries (`entry.at`).
 pub fn read_entry_full(
     harness: Harness,
@@ -447,6 +481,18 @@ pub(crate) mod test_support {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn read_all_entries_counts_each_bad_record_once() {
+        let gemini =
+            test_support::fixture("gemini/tmp/web/chats/session-2026-11-21T08-30-bbbb2222.jsonl");
+        let all = read_all_entries(Harness::Gemini, &gemini, 100).unwrap();
+        assert_eq!((all.entries.len(), all.parse_errors), (3, 1));
+        let gptme = test_support::fixture("gptme/2026-11-21-broken-log/conversation.jsonl");
+        let all = read_all_entries(Harness::Gptme, &gptme, 100).unwrap();
+        assert_eq!((all.entries.len(), all.parse_errors), (3, 1));
+        assert!(all.at_end);
+    }
 
     #[test]
     fn pretty_input_parses_json_strings_and_keeps_plain_ones() {
