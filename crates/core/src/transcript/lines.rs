@@ -11,7 +11,7 @@ use std::fs::File;
 use std::io::{BufRead, BufReader, Seek, SeekFrom};
 use std::path::Path;
 
-use super::{Draft, LineFormat, TranscriptCursor, TranscriptError, TranscriptPage};
+use super::{Draft, LineFormat, TranscriptCursor, TranscriptError, TranscriptPage, Window};
 use crate::tail::MAX_LINE_BYTES;
 
 const READ_BUFFER: usize = 256 * 1024;
@@ -19,7 +19,7 @@ const READ_BUFFER: usize = 256 * 1024;
 pub(crate) fn read_page(
     path: &Path,
     from: &TranscriptCursor,
-    limit: usize,
+    window: Window,
     max_text_bytes: usize,
     make_format: impl Fn(Option<String>) -> Box<dyn LineFormat>,
 ) -> Result<TranscriptPage, TranscriptError> {
@@ -96,9 +96,19 @@ pub(crate) fn read_page(
         too_long = false;
         line_start = end_offset;
         cursor.offset = end_offset;
-        if page.entries.len() >= limit {
-            break;
+        match window {
+            Window::Head(limit) if page.entries.len() >= limit => break,
+            // Keep memory bounded: only the last entries survive a tail read.
+            Window::Tail(last) if page.entries.len() >= last.saturating_mul(2).max(64) => {
+                let excess = page.entries.len() - last;
+                page.entries.drain(..excess);
+            }
+            _ => {}
         }
+    }
+    if let Window::Tail(last) = window {
+        let excess = page.entries.len().saturating_sub(last);
+        page.entries.drain(..excess);
     }
     if !page.at_end {
         // Stopped at the limit: at the end anyway when nothing complete follows.

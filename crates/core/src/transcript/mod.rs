@@ -23,6 +23,10 @@
 //! points at the first entry of the last message, so that message, which may still be
 //! growing, is sent again on the next request and replaces its earlier copy.
 //!
+//! A long session can be opened at its end with [`read_transcript_tail`] (the last
+//! entries with their true indices, and a `next` cursor to tail from); earlier entries
+//! are then read forward from the start with [`read_transcript`].
+//!
 //! Large texts are cut to `max_text_bytes` (`truncated`, `full_len`);
 //! [`read_entry_full`] reads one entry again without the cut, from the cursor stored in
 //! the entry (`at`).
@@ -266,19 +270,72 @@ pub fn read_transcript(
     limit: usize,
     max_text_bytes: usize,
 ) -> Result<TranscriptPage, TranscriptError> {
-    let limit = limit.max(1);
-    match line_format(harness, from.carry.clone()) {
-        Some(_) => lines::read_page(path, from, limit, max_text_bytes, |carry| {
-            line_format(harness, carry).expect("line harness")
-        }),
-        None => {
-            let whole = match harness {
-                Harness::Gemini => gemini::read_whole(path)?,
-                _ => opencode::read_whole(path)?,
-            };
-            Ok(page_of_whole(whole, from, limit, max_text_bytes))
-        }
+    read_window(
+        harness,
+        path,
+        from,
+        Window::Head(limit.max(1)),
+        max_text_bytes,
+    )
+}
+
+/// The last `last` entries of a transcript, for opening a long session at its end.
+///
+/// The whole file is read (only the kept entries are held in memory), so the entries
+/// carry their true `index`, and `next` continues live tailing from the end. Earlier
+/// entries are read forward from the start with [`read_transcript`] as the user
+/// scrolls back; indices tell where they meet.
+pub fn read_transcript_tail(
+    harness: Harness,
+    path: &Path,
+    last: usize,
+    max_text_bytes: usize,
+) -> Result<TranscriptPage, TranscriptError> {
+    let from = TranscriptCursor::default();
+    read_window(
+        harness,
+        path,
+        &from,
+        Window::Tail(last.max(1)),
+        max_text_bytes,
+    )
+}
+
+/// Which entries a read keeps.
+#[derive(Debug, Clone, Copy)]
+pub(crate) enum Window {
+    /// The first `n` from the cursor on (a record is never split).
+    Head(usize),
+    /// The last `n` of the whole transcript.
+    Tail(usize),
+}
+
+fn read_window(
+    harness: Harness,
+    path: &Path,
+    from: &TranscriptCursor,
+    window: Window,
+    max_text_bytes: usize,
+) -> Result<TranscriptPage, TranscriptError> {
+    if line_format(harness, None).is_some() {
+        return lines::read_page(path, from, window, max_text_bytes, |carry| {
+            line_format(harness, carry).unwrap_or_else(|| Box::new(claude::ClaudeLines::new(None)))
+        });
     }
+    let whole = match harness {
+        Harness::Gemini => gemini::read_whole(path)?,
+        _ => opencode::read_whole(path)?,
+    };
+    Ok(match window {
+        Window::Head(limit) => page_of_whole(whole, from, limit, max_text_bytes),
+        Window::Tail(last) => {
+            let start = TranscriptCursor {
+                index: whole.drafts.len().saturating_sub(last) as u32,
+                ..TranscriptCursor::default()
+            };
+            page_of_whole(whole, &start, usize::MAX, max_text_bytes)
+        }
+    })
 }
 
 /// The whole transcript in one page: pages of [`DEFAULT_PAGE_ENTRIES`] read and
@@ -344,7 +401,7 @@ fn page_of_whole(
     if reset {
         start = 0;
     }
-    let end = (start + limit).min(total);
+    let end = start.saturating_add(limit).min(total);
     let at_end = end == total;
     let at = TranscriptCursor {
         offset: 0,
@@ -481,6 +538,40 @@ pub(crate) mod test_support {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn tail_reads_give_the_last_entries_with_their_true_indexes() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("conversation.jsonl");
+        let mut text = String::new();
+        for i in 0..300 {
+            text.push_str(&format!("{{\"role\":\"user\",\"content\":\"m{i}\"}}\n"));
+        }
+        std::fs::write(&p, &text).unwrap();
+        let tail = read_transcript_tail(Harness::Gptme, &p, 5, 100).unwrap();
+        let got: Vec<(u32, String)> = tail
+            .entries
+            .iter()
+            .map(|e| (e.index, e.text.clone()))
+            .collect();
+        let want: Vec<(u32, String)> = (295..300).map(|i| (i, format!("m{i}"))).collect();
+        assert_eq!(got, want);
+        assert!(tail.at_end);
+        assert_eq!(tail.next.offset, text.len() as u64);
+        assert_eq!(tail.next.index, 300);
+        // The same entries a forward read gives.
+        let all = read_all_entries(Harness::Gptme, &p, 100).unwrap();
+        assert_eq!(all.entries[295..], tail.entries[..]);
+
+        let gemini =
+            test_support::fixture("gemini/tmp/web/chats/session-2026-11-21T08-30-bbbb2222.jsonl");
+        let tail = read_transcript_tail(Harness::Gemini, &gemini, 2, 100).unwrap();
+        assert_eq!(
+            tail.entries.iter().map(|e| e.index).collect::<Vec<_>>(),
+            vec![1, 2]
+        );
+        assert_eq!(tail.next.index, 2, "the last message is sent again");
+    }
 
     #[test]
     fn read_all_entries_counts_each_bad_record_once() {
