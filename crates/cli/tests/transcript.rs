@@ -94,6 +94,10 @@ fn every_harness_has_its_transcript() {
     assert_eq!(
         entries_of("019a0c11-1111"),
         pairs(&[
+            (
+                "system",
+                "<environment_context>\n  <cwd>/home/dev/api</cwd>\n</environment_context>"
+            ),
             ("user", "Run the test suite and fix\nwhatever fails"),
             ("tool-call", ""),
             ("tool-result", "test result: FAILED. 11 passed; 1 failed"),
