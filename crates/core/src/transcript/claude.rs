@@ -81,12 +81,10 @@ impl LineFormat for ClaudeLines {
                     EntryKind::User
                 };
                 let prompt = |text: String| {
-                    let kind = if text.starts_with("<local-command") {
-                        EntryKind::System
-                    } else {
-                        prompt_kind
-                    };
-                    Draft::new(kind, text)
+                    if text.starts_with("<local-command") {
+                        return Draft::new(EntryKind::System, text);
+                    }
+                    Draft::new(prompt_kind, slash_command(&text).unwrap_or(text))
                 };
                 match content {
                     Value::String(s) => out.push(prompt(s.clone())),
@@ -194,6 +192,28 @@ impl ClaudeLines {
     }
 }
 
+/// A slash command is recorded as `<command-name>/x</command-name>` tags (with
+/// `<command-message>` and `<command-args>`); shown as the user typed it: `/x args`.
+fn slash_command(text: &str) -> Option<String> {
+    if !text.trim_start().starts_with("<command-") {
+        return None; // a prompt that only mentions the tags
+    }
+    let inner = |tag: &str| {
+        let open = format!("<{tag}>");
+        let close = format!("</{tag}>");
+        let from = text.find(&open)? + open.len();
+        let len = text[from..].find(&close)?;
+        Some(text[from..from + len].trim().to_string())
+    };
+    let name = inner("command-name")?;
+    let args = inner("command-args").unwrap_or_default();
+    Some(if args.is_empty() {
+        name
+    } else {
+        format!("{name} {args}")
+    })
+}
+
 fn usage_of(u: &Value) -> Usage {
     let n = |k: &str| u.get(k).and_then(Value::as_u64).unwrap_or(0);
     Usage {
@@ -280,6 +300,7 @@ mod tests {
                 r#"{"type":"system","content":"Request timed out","level":"error"}"#, "\n",
                 r#"{"type":"assistant","isApiErrorMessage":true,"message":{"model":"<synthetic>","content":[{"type":"text","text":"API Error: 529 overloaded"}]}}"#, "\n",
                 r#"{"type":"user","isCompactSummary":true,"message":{"role":"user","content":"Summary of earlier work"}}"#, "\n",
+                r#"{"type":"user","message":{"role":"user","content":"<command-name>/review</command-name>\n<command-message>review</command-message>\n<command-args>PR 12</command-args>"}}"#, "\n",
             ),
         )
         .unwrap();
@@ -297,6 +318,7 @@ mod tests {
                 (EntryKind::Error, "Request timed out".to_string()),
                 (EntryKind::Error, "API Error: 529 overloaded".to_string()),
                 (EntryKind::Summary, "Summary of earlier work".to_string()),
+                (EntryKind::User, "/review PR 12".to_string()),
             ]
         );
         assert!(entries[4].is_error);

@@ -127,6 +127,7 @@ mod tests {
     use super::super::test_support::kinds_and_texts;
     use super::super::*;
     use crate::model::Harness;
+    use crate::tail::MAX_LINE_BYTES;
 
     const USER: &str = r#"{"type":"user","timestamp":"2026-11-20T10:00:00.000Z","message":{"role":"user","content":"hello"}}"#;
     const ANSWER: &str = r#"{"type":"assistant","requestId":"r1","message":{"id":"m1","model":"claude-opus-4-6","content":[{"type":"text","text":"\u001b[32mgreen\u001b[0m hi"}],"usage":{"input_tokens":5,"output_tokens":2}}}"#;
@@ -275,6 +276,32 @@ mod tests {
         assert_eq!(full.tool_use_id.as_deref(), Some("t9"));
         let missing = read_entry_full(Harness::ClaudeCode, &p, &cut.at, cut.index + 5);
         assert!(matches!(missing, Err(TranscriptError::NoSuchEntry { .. })));
+    }
+
+    #[test]
+    fn a_line_over_the_size_limit_is_skipped_and_counted() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("s.jsonl");
+        let mut f = std::fs::File::create(&p).unwrap();
+        writeln!(f, "{USER}").unwrap();
+        let block = vec![b'x'; 1024 * 1024];
+        for _ in 0..(MAX_LINE_BYTES / block.len() + 1) {
+            f.write_all(&block).unwrap();
+        }
+        writeln!(f).unwrap();
+        writeln!(f, "{ANSWER}").unwrap();
+        drop(f);
+        let page = read(&p, &TranscriptCursor::default());
+        assert_eq!(
+            kinds_and_texts(&page.entries),
+            vec![
+                (EntryKind::User, "hello".to_string()),
+                (EntryKind::Assistant, "green hi".to_string())
+            ]
+        );
+        assert_eq!(page.parse_errors, 1);
+        assert_eq!(page.entries[1].index, 1);
+        assert!(page.at_end);
     }
 
     #[test]
