@@ -13,7 +13,8 @@ use sessionscope_core::index::SessionIndex;
 use sessionscope_core::model::{Session, Usage};
 use sessionscope_core::paths;
 use sessionscope_core::transcript::{
-    read_all_entries, text, EntryKind, TranscriptEntry, DEFAULT_MAX_TEXT_BYTES,
+    read_all_entries, read_transcript_tail, text, EntryKind, TranscriptEntry,
+    DEFAULT_MAX_TEXT_BYTES,
 };
 
 #[derive(Args)]
@@ -26,6 +27,9 @@ pub struct TranscriptArgs {
     /// Print long texts in full instead of cutting them at 16 KB.
     #[arg(long)]
     full: bool,
+    /// Print only the last N entries.
+    #[arg(long, value_name = "N")]
+    last: Option<usize>,
 }
 
 pub fn run(args: TranscriptArgs) -> anyhow::Result<()> {
@@ -37,8 +41,12 @@ pub fn run(args: TranscriptArgs) -> anyhow::Result<()> {
     } else {
         DEFAULT_MAX_TEXT_BYTES
     };
-    let page = read_all_entries(session.harness, session.path.as_ref(), max)
-        .with_context(|| format!("session {}", session.id))?;
+    let path: &std::path::Path = session.path.as_ref();
+    let page = match args.last {
+        Some(n) => read_transcript_tail(session.harness, path, n, max),
+        None => read_all_entries(session.harness, path, max),
+    }
+    .with_context(|| format!("session {}", session.id))?;
     let mut out = io::BufWriter::new(io::stdout().lock());
     let written = if args.json {
         let v = serde_json::json!({

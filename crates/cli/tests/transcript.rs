@@ -185,6 +185,21 @@ fn long_texts_are_cut_unless_full_and_ansi_is_stripped() {
 }
 
 #[test]
+fn last_prints_only_the_final_entries_with_their_numbers() {
+    let out = stdout_ok(&run(&["ses_a", "--last", "2"], None));
+    assert!(!out.contains("#3 "), "{out}");
+    assert!(
+        out.contains("#4 2026-11-22 07:00:09 tool result bash [toolu_2] FAILED\nexit 1"),
+        "{out}"
+    );
+    assert!(
+        out.contains("#5 2026-11-22 07:00:21 assistant · claude-sonnet-4-5"),
+        "{out}"
+    );
+    assert!(out.contains("Split into three functions."));
+}
+
+#[test]
 fn unknown_and_ambiguous_ids_are_clear_errors() {
     let out = run(&["zzz-no-such"], None);
     assert!(!out.status.success());
