@@ -11,7 +11,9 @@ use std::fs::File;
 use std::io::{BufRead, BufReader, Seek, SeekFrom};
 use std::path::Path;
 
-use super::{Draft, LineFormat, TranscriptCursor, TranscriptError, TranscriptPage, Window};
+use super::{
+    Draft, LineFormat, ShrunkDraft, TranscriptCursor, TranscriptError, TranscriptPage, Window,
+};
 use crate::tail::MAX_LINE_BYTES;
 
 const READ_BUFFER: usize = 256 * 1024;
@@ -45,6 +47,8 @@ pub(crate) fn read_page(
     let mut too_long = false;
     // Bytes of the current line consumed so far, newline included.
     let mut line_bytes: u64 = 0;
+    // Tail reads keep entries uncleaned until they are known to survive.
+    let mut tail: Vec<(u32, TranscriptCursor, ShrunkDraft)> = Vec::new();
     loop {
         let buf = reader.fill_buf().map_err(io_err)?;
         if buf.is_empty() {
@@ -85,8 +89,15 @@ pub(crate) fn read_page(
                     carry: carry_before,
                 };
                 for d in drafts.drain(..) {
-                    page.entries
-                        .push(d.finish(cursor.index, at.clone(), max_text_bytes));
+                    match window {
+                        Window::Head(_) => {
+                            page.entries
+                                .push(d.finish(cursor.index, at.clone(), max_text_bytes))
+                        }
+                        Window::Tail(_) => {
+                            tail.push((cursor.index, at.clone(), d.shrink(max_text_bytes)))
+                        }
+                    }
                     cursor.index += 1;
                 }
             }
@@ -99,16 +110,20 @@ pub(crate) fn read_page(
         match window {
             Window::Head(limit) if page.entries.len() >= limit => break,
             // Keep memory bounded: only the last entries survive a tail read.
-            Window::Tail(last) if page.entries.len() >= last.saturating_mul(2).max(64) => {
-                let excess = page.entries.len() - last;
-                page.entries.drain(..excess);
+            Window::Tail(last) if tail.len() >= last.saturating_mul(2).max(64) => {
+                let excess = tail.len() - last;
+                tail.drain(..excess);
             }
             _ => {}
         }
     }
     if let Window::Tail(last) = window {
-        let excess = page.entries.len().saturating_sub(last);
-        page.entries.drain(..excess);
+        let excess = tail.len().saturating_sub(last);
+        page.entries = tail
+            .into_iter()
+            .skip(excess)
+            .map(|(index, at, d)| d.finish(index, at, max_text_bytes))
+            .collect();
     }
     if !page.at_end {
         // Stopped at the limit: at the end anyway when nothing complete follows.

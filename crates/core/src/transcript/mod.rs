@@ -195,9 +195,49 @@ impl Draft {
     }
 
     fn finish(self, index: u32, at: TranscriptCursor, max_text_bytes: usize) -> TranscriptEntry {
+        self.shrink(max_text_bytes)
+            .finish(index, at, max_text_bytes)
+    }
+
+    /// Drop the raw bytes a cut to `max_text_bytes` can never need (cheap: no
+    /// cleaning), remembering the full size.
+    fn shrink(mut self, max_text_bytes: usize) -> ShrunkDraft {
         let full_len = self.text.len() + self.tool_input.as_ref().map_or(0, String::len);
-        let (text, cut_text) = text::clean_and_cut(&self.text, max_text_bytes);
-        let (tool_input, cut_input) = match self.tool_input {
+        let budget = text::raw_budget(max_text_bytes);
+        let mut raw_cut = false;
+        for t in std::iter::once(&mut self.text).chain(self.tool_input.as_mut()) {
+            if t.len() > budget {
+                t.truncate(text::floor_char_boundary(t, budget));
+                raw_cut = true;
+            }
+        }
+        ShrunkDraft {
+            draft: self,
+            full_len,
+            raw_cut,
+        }
+    }
+}
+
+/// A draft whose texts hold at most what its cut needs, waiting to be cleaned and
+/// numbered (tail reads keep many of these and finish only the survivors).
+#[derive(Debug)]
+pub(crate) struct ShrunkDraft {
+    draft: Draft,
+    full_len: usize,
+    raw_cut: bool,
+}
+
+impl ShrunkDraft {
+    pub(crate) fn finish(
+        self,
+        index: u32,
+        at: TranscriptCursor,
+        max_text_bytes: usize,
+    ) -> TranscriptEntry {
+        let d = self.draft;
+        let (text, cut_text) = text::clean_and_cut(&d.text, max_text_bytes);
+        let (tool_input, cut_input) = match d.tool_input {
             Some(input) => {
                 let (t, cut) = text::clean_and_cut(&input, max_text_bytes);
                 (Some(t), cut)
@@ -206,17 +246,17 @@ impl Draft {
         };
         TranscriptEntry {
             index,
-            timestamp: self.timestamp,
-            kind: self.kind,
+            timestamp: d.timestamp,
+            kind: d.kind,
             text,
-            tool_name: self.tool_name.map(|n| text::clean_and_cut(&n, 256).0),
-            tool_use_id: self.tool_use_id,
+            tool_name: d.tool_name.map(|n| text::clean_and_cut(&n, 256).0),
+            tool_use_id: d.tool_use_id,
             tool_input,
-            is_error: self.is_error,
-            model: self.model,
-            usage: self.usage,
-            truncated: cut_text || cut_input,
-            full_len: full_len as u64,
+            is_error: d.is_error,
+            model: d.model,
+            usage: d.usage,
+            truncated: self.raw_cut || cut_text || cut_input,
+            full_len: self.full_len as u64,
             at,
         }
     }

@@ -17,7 +17,7 @@ const CLEAN_SLACK: usize = 4096;
 /// Only a prefix of a huge text is cleaned (the cut never needs more), so a 50 MB tool
 /// output costs a few kilobytes of work.
 pub fn clean_and_cut(raw: &str, max_bytes: usize) -> (String, bool) {
-    let budget = max_bytes.saturating_mul(2).saturating_add(CLEAN_SLACK);
+    let budget = raw_budget(max_bytes);
     let (head, cut_raw) = if raw.len() > budget {
         (&raw[..floor_char_boundary(raw, budget)], true)
     } else {
@@ -31,6 +31,11 @@ pub fn clean_and_cut(raw: &str, max_bytes: usize) -> (String, bool) {
     (clean, cut_raw || cut_clean)
 }
 
+/// How many raw bytes a cut to `max_bytes` may need to look at.
+pub fn raw_budget(max_bytes: usize) -> usize {
+    max_bytes.saturating_mul(2).saturating_add(CLEAN_SLACK)
+}
+
 /// Remove ANSI escape sequences and control characters other than `\n` and `\t`.
 pub fn strip_controls(s: &str) -> String {
     let needs_work = s
@@ -40,7 +45,13 @@ pub fn strip_controls(s: &str) -> String {
     if !needs_work {
         return s.to_string();
     }
-    let lines = s.replace("\r\n", "\n").replace('\r', "\n");
+    let owned;
+    let lines = if s.contains('\r') {
+        owned = s.replace("\r\n", "\n").replace('\r', "\n");
+        owned.as_str()
+    } else {
+        s
+    };
     // The stripper drops tabs (it keeps only what a terminal prints and `\n`), so the
     // text is cleaned between them.
     let mut out = String::with_capacity(lines.len());
