@@ -270,13 +270,22 @@ pub(crate) trait LineFormat {
     fn carry(&self) -> Option<String>;
 }
 
-fn line_format(harness: Harness, carry: Option<String>) -> Option<Box<dyn LineFormat>> {
+/// How a harness's transcript is read.
+enum Layout {
+    /// Append-only lines, turned into drafts by a format made from the cursor's carry.
+    Lines(fn(Option<String>) -> Box<dyn LineFormat>),
+    /// Records rewritten in place: the whole transcript is read on every request.
+    Whole(fn(&Path) -> Result<WholeTranscript, TranscriptError>),
+}
+
+fn layout(harness: Harness) -> Layout {
     match harness {
-        Harness::ClaudeCode => Some(Box::new(claude::ClaudeLines::new(carry))),
-        Harness::Codex => Some(Box::new(codex::CodexLines::new(carry))),
-        Harness::Gptme => Some(Box::new(gptme::GptmeLines::new(carry))),
-        Harness::Copilot => Some(Box::new(copilot::CopilotLines::new(carry))),
-        Harness::Gemini | Harness::Opencode => None,
+        Harness::ClaudeCode => Layout::Lines(|c| Box::new(claude::ClaudeLines::new(c))),
+        Harness::Codex => Layout::Lines(|c| Box::new(codex::CodexLines::new(c))),
+        Harness::Gptme => Layout::Lines(|c| Box::new(gptme::GptmeLines::new(c))),
+        Harness::Copilot => Layout::Lines(|c| Box::new(copilot::CopilotLines::new(c))),
+        Harness::Gemini => Layout::Whole(gemini::read_whole),
+        Harness::Opencode => Layout::Whole(opencode::read_whole),
     }
 }
 
@@ -357,14 +366,11 @@ fn read_window(
     window: Window,
     max_text_bytes: usize,
 ) -> Result<TranscriptPage, TranscriptError> {
-    if line_format(harness, None).is_some() {
-        return lines::read_page(path, from, window, max_text_bytes, |carry| {
-            line_format(harness, carry).unwrap_or_else(|| Box::new(claude::ClaudeLines::new(None)))
-        });
-    }
-    let whole = match harness {
-        Harness::Gemini => gemini::read_whole(path)?,
-        _ => opencode::read_whole(path)?,
+    let whole = match layout(harness) {
+        Layout::Lines(make_format) => {
+            return lines::read_page(path, from, window, max_text_bytes, make_format)
+        }
+        Layout::Whole(read_whole) => read_whole(path)?,
     };
     Ok(match window {
         Window::Head(limit) => page_of_whole(whole, from, limit, max_text_bytes),
@@ -389,7 +395,7 @@ pub fn read_all_entries(
     let mut cursor = TranscriptCursor::default();
     // A whole-file format reports every bad record on every page; a line format only
     // those of the lines it read.
-    let rereads_whole = line_format(harness, None).is_none();
+    let rereads_whole = matches!(layout(harness), Layout::Whole(_));
     loop {
         let page = read_transcript(harness, path, &cursor, DEFAULT_PAGE_ENTRIES, max_text_bytes)?;
         if page.reset {
