@@ -3,7 +3,10 @@
 //! Both shapes are read whole: the older `.json` is rewritten on every change, and in
 //! the `.jsonl` a message is updated by appending it again with the same `id` (the
 //! later copy replaces the earlier one in place) and `{"$rewindTo": id}` removes that
-//! message and everything after it from the conversation. Each message becomes:
+//! message and everything after it (everything when the id is unknown), as gemini-cli's
+//! `loadConversationRecord` does. A `$set` of `messages` (the model's context after a
+//! compression) is not followed: the transcript keeps every message that was shown.
+//! Each message becomes:
 //! - `user` → a prompt; `info` / `warning` → notices; `error` → an error;
 //! - `gemini` → one thinking entry per `thoughts` item (`subject: description`), its
 //!   text, then per `toolCalls` item a call (`name`, `id`, `args`) followed by its
@@ -40,12 +43,12 @@ pub(crate) fn read_whole(path: &Path) -> Result<WholeTranscript, TranscriptError
                 continue;
             };
             if let Some(target) = obj.get("$rewindTo").and_then(Value::as_str) {
-                if let Some(pos) = messages.iter().position(|(id, _)| id == target) {
-                    messages.truncate(pos);
-                }
+                // As gemini-cli's loader: an unknown id rewinds everything.
+                let pos = messages.iter().position(|(id, _)| id == target);
+                messages.truncate(pos.unwrap_or(0));
                 continue;
             }
-            if !(obj.contains_key("type") && obj.contains_key("id")) {
+            if !obj.get("id").is_some_and(Value::is_string) {
                 continue; // the header, `$set` metadata, unknown records
             }
             upsert(&mut messages, v);
@@ -310,9 +313,15 @@ mod tests {
             ]
         );
         assert_eq!(page2.entries[0].index, 1);
-        std::fs::write(&p, format!("{updated}{{\"$rewindTo\":\"u1\"}}\n")).unwrap();
+        std::fs::write(&p, format!("{updated}{{\"$rewindTo\":\"g1\"}}\n")).unwrap();
         let page3 = read_transcript(Harness::Gemini, &p, &page2.next, 100, 100).unwrap();
-        assert!(page3.reset);
+        // Nothing from index 1 on any more: applying the page drops g1's entries.
+        assert!(!page3.reset);
         assert!(page3.entries.is_empty());
+        assert_eq!(page3.next.index, 1);
+        std::fs::write(&p, format!("{updated}{{\"$rewindTo\":\"nope\"}}\n")).unwrap();
+        let page4 =
+            read_transcript(Harness::Gemini, &p, &TranscriptCursor::default(), 100, 100).unwrap();
+        assert!(page4.entries.is_empty(), "an unknown id rewinds everything");
     }
 }
