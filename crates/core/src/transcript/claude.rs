@@ -143,10 +143,13 @@ impl ClaudeLines {
                             EntryKind::Assistant,
                             b.get("text").and_then(Value::as_str).unwrap_or(""),
                         )),
-                        Some("thinking") => out.push(Draft::new(
-                            EntryKind::Thinking,
-                            b.get("thinking").and_then(Value::as_str).unwrap_or(""),
-                        )),
+                        Some("thinking") => {
+                            // Newer models may record only a signature: nothing to show.
+                            let t = b.get("thinking").and_then(Value::as_str).unwrap_or("");
+                            if !t.trim().is_empty() {
+                                out.push(Draft::new(EntryKind::Thinking, t));
+                            }
+                        }
                         Some("redacted_thinking") => {
                             out.push(Draft::new(EntryKind::Thinking, "[redacted thinking]"))
                         }
@@ -179,12 +182,13 @@ impl ClaudeLines {
             _ => None,
         };
         let repeated = key.is_some() && key == self.last_message;
-        if key.is_some() {
-            self.last_message = key;
-        }
-        let usage = msg.get("usage").filter(|_| !repeated).map(usage_of);
+        // A line that shows nothing (an empty thinking block) leaves the usage to the
+        // next line of its message.
         if let Some(first) = out.get_mut(start) {
-            first.usage = usage;
+            first.usage = msg.get("usage").filter(|_| !repeated).map(usage_of);
+            if key.is_some() {
+                self.last_message = key;
+            }
         }
         for d in &mut out[start..] {
             d.model = model.clone();
@@ -285,6 +289,31 @@ mod tests {
         );
         let indexes: Vec<u32> = entries.iter().map(|e| e.index).collect();
         assert_eq!(indexes, vec![0, 1, 2, 3, 4]);
+    }
+
+    #[test]
+    fn usage_of_a_message_whose_first_line_shows_nothing_moves_to_the_next() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("s.jsonl");
+        let line = |block: &str| {
+            format!(
+                r#"{{"type":"assistant","requestId":"r1","message":{{"id":"m1","content":[{block}],"usage":{{"input_tokens":7,"output_tokens":3}}}}}}"#
+            )
+        };
+        std::fs::write(
+            &p,
+            format!(
+                "{}\n{}\n{}\n",
+                line(r#"{"type":"thinking","thinking":"","signature":"abc"}"#),
+                line(r#"{"type":"text","text":"one"}"#),
+                line(r#"{"type":"text","text":"two"}"#)
+            ),
+        )
+        .unwrap();
+        let (entries, _) = read_all(Harness::ClaudeCode, &p);
+        assert_eq!(entries.len(), 2);
+        assert_eq!(entries[0].usage.map(|u| u.input_tokens), Some(7));
+        assert_eq!(entries[1].usage, None);
     }
 
     #[test]

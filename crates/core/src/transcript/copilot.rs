@@ -4,7 +4,8 @@
 //! - `user.message` → a prompt (`data.content`);
 //! - `assistant.message` → its text, then one tool call per `data.toolRequests` entry
 //!   (`toolCallId`, `name`, `arguments`);
-//! - `assistant.reasoning` → thinking (`data.content`);
+//! - `assistant.reasoning` → thinking (`data.content`; empty when the reasoning is
+//!   encrypted, then nothing is shown);
 //! - `tool.execution_complete` → the result (`data.result.content`, else
 //!   `data.error.message`), an error when `data.success` is false;
 //! - `session.error` → an error; `session.info` / `session.warning` / `abort` /
@@ -60,7 +61,11 @@ impl LineFormat for CopilotLines {
             }
             Some("user.message") => out.push(Draft::new(EntryKind::User, text("content"))),
             Some("assistant.reasoning") => {
-                out.push(Draft::new(EntryKind::Thinking, text("content")))
+                // Encrypted reasoning is recorded with an empty `content`: nothing to show.
+                let body = text("content");
+                if !body.trim().is_empty() {
+                    out.push(Draft::new(EntryKind::Thinking, body));
+                }
             }
             Some("assistant.message") => {
                 let body = text("content");
@@ -163,6 +168,33 @@ mod tests {
         assert_eq!(entries[6].tool_use_id.as_deref(), Some("tool-2"));
         assert!(!entries[5].is_error);
         assert!(entries[6].is_error);
+    }
+
+    #[test]
+    fn reasoning_errors_and_aborts() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("events.jsonl");
+        std::fs::write(
+            &p,
+            concat!(
+                r#"{"type":"assistant.reasoning","data":{"reasoningId":"r1","content":""}}"#, "\n",
+                r#"{"type":"assistant.reasoning","data":{"reasoningId":"r2","content":"Check the CSS first."}}"#, "\n",
+                r#"{"type":"session.error","data":{"errorType":"model","message":"rate limited"}}"#, "\n",
+                r#"{"type":"abort","data":{"reason":"user initiated"}}"#, "\n",
+            ),
+        )
+        .unwrap();
+        let (entries, errors) = read_all(Harness::Copilot, &p);
+        assert_eq!(errors, 0);
+        assert_eq!(
+            kinds_and_texts(&entries),
+            vec![
+                (EntryKind::Thinking, "Check the CSS first.".to_string()),
+                (EntryKind::Error, "rate limited".to_string()),
+                (EntryKind::System, "Aborted: user initiated".to_string()),
+            ]
+        );
+        assert!(entries[1].is_error);
     }
 
     #[test]
