@@ -139,10 +139,12 @@ impl ClaudeLines {
             Some(Value::Array(blocks)) => {
                 for b in blocks {
                     match b.get("type").and_then(Value::as_str) {
-                        Some("text") => out.push(Draft::new(
-                            EntryKind::Assistant,
-                            b.get("text").and_then(Value::as_str).unwrap_or(""),
-                        )),
+                        Some("text") => {
+                            let t = b.get("text").and_then(Value::as_str).unwrap_or("");
+                            if !t.trim().is_empty() {
+                                out.push(Draft::new(EntryKind::Assistant, t));
+                            }
+                        }
                         Some("thinking") => {
                             // Newer models may record only a signature: nothing to show.
                             let t = b.get("thinking").and_then(Value::as_str).unwrap_or("");

@@ -71,6 +71,9 @@ impl CodexLines {
 
     /// Push a message unless it is the other source's copy of an unpaired text.
     fn message(&mut self, kind: EntryKind, text: String, event: bool, out: &mut Vec<Draft>) {
+        if text.trim().is_empty() {
+            return;
+        }
         let tag = match kind {
             EntryKind::User => 'u',
             EntryKind::Assistant => 'a',
