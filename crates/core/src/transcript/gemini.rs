@@ -264,6 +264,23 @@ mod tests {
     }
 
     #[test]
+    fn every_prefix_of_a_json_chat_reads_without_panic() {
+        let src = std::fs::read(fixture(
+            "gemini/tmp/5d41402abc4b2a76b9719d911017c5925d41402abc4b2a76b9719d911017c592/chats/session-2026-11-20T10-00-aaaa1111.json",
+        ))
+        .unwrap();
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("session-x.json");
+        for cut in (0..src.len()).step_by(5) {
+            std::fs::write(&p, &src[..cut]).unwrap();
+            let page = read_transcript(Harness::Gemini, &p, &TranscriptCursor::default(), 100, 100)
+                .unwrap();
+            let blank = src[..cut].iter().all(u8::is_ascii_whitespace);
+            assert_eq!(page.parse_errors, u32::from(!blank), "cut at {cut}");
+        }
+    }
+
+    #[test]
     fn jsonl_rewrites_replace_in_place_and_bad_lines_are_counted() {
         let p = fixture("gemini/tmp/web/chats/session-2026-11-21T08-30-bbbb2222.jsonl");
         let (entries, errors) = read_all(Harness::Gemini, &p);

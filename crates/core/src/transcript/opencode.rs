@@ -415,6 +415,24 @@ mod tests {
     }
 
     #[test]
+    fn a_file_that_is_not_a_database_is_an_error_not_a_panic() {
+        let dir = tempfile::tempdir().unwrap();
+        let db = dir.path().join("opencode.db");
+        std::fs::write(&db, b"this is not sqlite\n\xff\xfe").unwrap();
+        let mut p = db.into_os_string();
+        p.push("#ses_a");
+        let err = read_transcript(
+            Harness::Opencode,
+            Path::new(&p),
+            &TranscriptCursor::default(),
+            10,
+            100,
+        )
+        .unwrap_err();
+        assert!(matches!(err, TranscriptError::Store { .. }), "{err}");
+    }
+
+    #[test]
     fn a_missing_database_is_a_clear_error() {
         let dir = tempfile::tempdir().unwrap();
         let mut p = dir.path().join("opencode.db").into_os_string();
