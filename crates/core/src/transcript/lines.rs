@@ -6,6 +6,11 @@
 //! lines are read: a last line without its newline is left for the next read. Lines
 //! longer than `tail::MAX_LINE_BYTES` are skipped and counted, never buffered whole.
 //! This module knows no agent format; a [`LineFormat`] turns each line into drafts.
+//!
+//! A file shorter than the cursor's offset was truncated or replaced: the page starts
+//! over (`reset`). A file replaced by a *longer* one cannot be told apart from an
+//! append by an offset alone; agents only append, and the index's `TailCursor`, which
+//! compares inodes, reports such a replacement, upon which the caller starts over.
 
 use std::fs::File;
 use std::io::{BufRead, BufReader, Seek, SeekFrom};
