@@ -8,6 +8,7 @@ mod ps;
 mod run;
 mod runs;
 mod terminal;
+mod transcript;
 
 use clap::{Parser, Subcommand};
 
@@ -32,6 +33,8 @@ enum Command {
     Runs(runs::RunsArgs),
     /// Stop a run or a live agent session gracefully (asks first).
     Kill(kill::KillArgs),
+    /// Print one session's transcript: prompts, answers, tool calls and their results.
+    Transcript(transcript::TranscriptArgs),
 }
 
 fn main() {
@@ -41,6 +44,7 @@ fn main() {
         Command::Run(args) => run::run(args),
         Command::Runs(args) => runs::run(args),
         Command::Kill(args) => kill::run(args),
+        Command::Transcript(args) => transcript::run(args),
     };
     if let Err(e) = result {
         eprintln!("sessionscope: {e:#}");

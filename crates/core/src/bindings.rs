@@ -9,6 +9,7 @@ use ts_rs::TS;
 
 use crate::model::*;
 use crate::settings::{ExtraRoot, Settings, SettingsSnapshot, Theme};
+use crate::transcript::{EntryKind, TranscriptCursor, TranscriptEntry, TranscriptPage};
 
 /// The whole generated file.
 pub fn typescript() -> String {
@@ -46,9 +47,13 @@ pub fn typescript() -> String {
         ExtraRoot::decl(&cfg),
         Settings::decl(&cfg),
         SettingsSnapshot::decl(&cfg),
+        EntryKind::decl(&cfg),
+        TranscriptCursor::decl(&cfg),
+        TranscriptEntry::decl(&cfg),
+        TranscriptPage::decl(&cfg),
     ];
     let mut out = String::from(
-        "// Generated from crates/core/src/model.rs by ts-rs. Do not edit by hand:\n\
+        "// Generated from crates/core/src/model.rs and transcript/mod.rs by ts-rs. Do not edit by hand:\n\
          // UPDATE_BINDINGS=1 cargo test -p sessionscope-core bindings\n\n",
     );
     for d in decls {

@@ -24,4 +24,5 @@ pub mod settings;
 pub mod status;
 pub mod supervisor;
 pub mod tail;
+pub mod transcript;
 pub mod watch;

@@ -1,4 +1,4 @@
-// Generated from crates/core/src/model.rs by ts-rs. Do not edit by hand:
+// Generated from crates/core/src/model.rs and transcript/mod.rs by ts-rs. Do not edit by hand:
 // UPDATE_BINDINGS=1 cargo test -p sessionscope-core bindings
 
 export type Harness = "claude-code" | "codex" | "gptme" | "gemini" | "opencode" | "copilot";
@@ -231,3 +231,73 @@ kill_grace_seconds: number, notify_waiting: boolean, notify_finished: boolean, n
 stop_runs_on_quit: boolean, };
 
 export type SettingsSnapshot = { settings: Settings, problem: string | null, data_dir: string, };
+
+export type EntryKind = "user" | "assistant" | "thinking" | "tool-call" | "tool-result" | "system" | "error" | "summary";
+
+export type TranscriptCursor = { 
+/**
+ * Byte offset of the next unread line (0 and unused for whole-file formats).
+ */
+offset: number, 
+/**
+ * Index the next entry gets.
+ */
+index: number, carry: string | null, };
+
+export type TranscriptEntry = { 
+/**
+ * Position in the transcript, from 0, stable across reads.
+ */
+index: number, timestamp: string | null, kind: EntryKind, 
+/**
+ * Plain text without ANSI escapes; cut to the page's `max_text_bytes`.
+ */
+text: string, tool_name: string | null, 
+/**
+ * Links a tool call and its result (Claude `tool_use_id`, Codex `call_id`, ...).
+ */
+tool_use_id: string | null, 
+/**
+ * The tool's arguments as pretty-printed JSON (or the raw text the agent wrote).
+ */
+tool_input: string | null, is_error: boolean, model: string | null, 
+/**
+ * Token usage of the model call that produced this entry, on the first entry of
+ * that call only, so summing entries never counts a call twice.
+ */
+usage: Usage | null, 
+/**
+ * `text` or `tool_input` was cut; [`read_entry_full`] returns all of it.
+ */
+truncated: boolean, 
+/**
+ * Bytes of `text` plus `tool_input` as the agent wrote them (before cutting and
+ * before escape sequences were removed).
+ */
+full_len: number, 
+/**
+ * Where to read this entry again ([`read_entry_full`]).
+ */
+at: TranscriptCursor, };
+
+export type TranscriptPage = { entries: Array<TranscriptEntry>, 
+/**
+ * Where the next read starts.
+ */
+next: TranscriptCursor, 
+/**
+ * The transcript shrank or was replaced: drop everything and apply this page.
+ */
+reset: boolean, 
+/**
+ * Everything written so far was read; ask again when the file changes.
+ */
+at_end: boolean, 
+/**
+ * Size of the transcript file (the database for opencode).
+ */
+total_bytes: number, 
+/**
+ * Records of this read that could not be parsed and were skipped.
+ */
+parse_errors: number, };
