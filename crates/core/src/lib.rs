@@ -6,6 +6,7 @@
 //! Commands the user starts are run by [`supervisor`]; agent processes are found and
 //! signalled by [`procs`].
 
+pub mod analytics;
 pub mod bindings;
 pub mod export;
 pub mod harness;
@@ -15,6 +16,7 @@ pub mod model;
 pub mod paths;
 pub mod pricing;
 pub mod procs;
+pub mod records;
 pub mod status;
 pub mod supervisor;
 pub mod tail;
