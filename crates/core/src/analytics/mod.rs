@@ -15,3 +15,39 @@ pub mod stats;
 pub use runs::{run_analytics, RunAnalytics};
 pub use scan::scan_store_bytes;
 pub use stats::{stats, Bucket, DurationStats, Stats};
+
+use chrono::{DateTime, Utc};
+
+use crate::records::{RecordFilter, Store, StoreError};
+
+/// `stats` over the records of `store` that pass `filter`.
+pub fn store_stats(
+    store: &Store,
+    filter: &RecordFilter,
+    now: DateTime<Utc>,
+) -> Result<Stats, StoreError> {
+    let bytes = store.read_bytes()?;
+    let mut b = stats::StatsBuilder::default();
+    scan_store_bytes(&bytes, |f| {
+        if filter.matches(f, now) {
+            b.add(f);
+        }
+    });
+    Ok(b.finish())
+}
+
+/// `runs` over the records of `store` within `since_days` (all when `None`).
+pub fn store_runs(
+    store: &Store,
+    since_days: Option<f64>,
+    now: DateTime<Utc>,
+) -> Result<RunAnalytics, StoreError> {
+    let filter = RecordFilter {
+        since_days,
+        ..RecordFilter::default()
+    };
+    let records = crate::records::query(store, &filter, now)?;
+    Ok(run_analytics(
+        records.iter().map(crate::records::filter::RecordFields::of),
+    ))
+}

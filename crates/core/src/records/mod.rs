@@ -28,3 +28,17 @@ pub use lookup::{find_by_prefix, LookupError};
 pub use model_name::normalize_model;
 pub use record::Record;
 pub use store::{sessions_dir, Loaded, Store, StoreError};
+
+/// The records that pass `filter`, in file order.
+pub fn query(
+    store: &Store,
+    filter: &RecordFilter,
+    now: chrono::DateTime<chrono::Utc>,
+) -> Result<Vec<Record>, StoreError> {
+    let loaded = store.load()?;
+    Ok(loaded
+        .records
+        .into_iter()
+        .filter(|r| filter.matches(&filter::RecordFields::of(r), now))
+        .collect())
+}
