@@ -4,6 +4,7 @@
 //! for people or as JSON (`--json`) for scripts. No logic lives here.
 
 mod ps;
+mod records;
 
 use clap::{Parser, Subcommand};
 
@@ -22,12 +23,15 @@ struct Cli {
 enum Command {
     /// List agent sessions with their live status (the same rows the app shows).
     Ps(ps::PsArgs),
+    /// The gptme-sessions record store: stats, query, show, runs, sync, annotate, ...
+    Records(records::RecordsArgs),
 }
 
 fn main() {
     let cli = Cli::parse();
     let result = match cli.command {
         Command::Ps(args) => ps::run(args),
+        Command::Records(args) => records::run(args),
     };
     if let Err(e) = result {
         eprintln!("sessionscope: {e:#}");

@@ -258,6 +258,83 @@ pub fn record_for(found: &Found, facts: Option<&TranscriptFacts>, with_signals: 
     r
 }
 
+/// One line of `discover`: a transcript, whether the store has it, and with signals
+/// what it says (the same keys as gptme-sessions' `discover --json`, plus `signals`).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct DiscoveredSession {
+    pub harness: &'static str,
+    pub path: String,
+    /// `YYYY-MM-DD` of the first event, else of the file's last change.
+    pub session_date: Option<String>,
+    pub synced: bool,
+    /// gptme-sessions computes a grade; Sessionscope does not (always `null`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub grade: Option<Option<f64>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub productive: Option<bool>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub tool_calls: Option<u32>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub git_commits: Option<usize>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub error_count: Option<u32>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub signals: Option<Signals>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub signals_error: Option<String>,
+}
+
+/// Describe `found` transcripts against the store's `records`; `only_unsynced`
+/// drops the ones already imported before any transcript is read.
+pub fn describe(
+    found: &[Found],
+    records: &[Record],
+    with_signals: bool,
+    only_unsynced: bool,
+) -> Vec<DiscoveredSession> {
+    let synced = synced_paths(records);
+    let mut out = Vec::new();
+    for f in found {
+        let path = f.path.to_string_lossy().into_owned();
+        let is_synced = synced.contains(&path);
+        if only_unsynced && is_synced {
+            continue;
+        }
+        let mut e = DiscoveredSession {
+            harness: record_harness_name(f.harness),
+            session_date: f.modified.map(|m| m.format("%Y-%m-%d").to_string()),
+            path,
+            synced: is_synced,
+            grade: None,
+            productive: None,
+            tool_calls: None,
+            git_commits: None,
+            error_count: None,
+            signals: None,
+            signals_error: None,
+        };
+        if with_signals {
+            match read_facts(f.harness, &f.path) {
+                Ok(fx) => {
+                    let s = Signals::from_facts(&fx);
+                    if let Some(t) = fx.started_at {
+                        e.session_date = Some(t.format("%Y-%m-%d").to_string());
+                    }
+                    e.grade = Some(None);
+                    e.productive = Some(s.productive);
+                    e.tool_calls = Some(s.tool_calls);
+                    e.git_commits = Some(s.git_commits);
+                    e.error_count = Some(s.error_count);
+                    e.signals = Some(s);
+                }
+                Err(err) => e.signals_error = Some(err.to_string()),
+            }
+        }
+        out.push(e);
+    }
+    out
+}
+
 /// What `sync` did (or, dry, would do).
 #[derive(Debug, Clone, Default, PartialEq, Serialize)]
 pub struct SyncReport {
