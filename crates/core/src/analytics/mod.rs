@@ -26,14 +26,18 @@ pub fn store_stats(
     filter: &RecordFilter,
     now: DateTime<Utc>,
 ) -> Result<Stats, StoreError> {
-    let bytes = store.read_bytes()?;
-    let mut b = stats::StatsBuilder::default();
-    scan_store_bytes(&bytes, |f| {
+    let path = store.path();
+    let parts = scan::scan_file_parallel(&path, stats::StatsBuilder::default, |b, f| {
         if filter.matches(f, now) {
             b.add(f);
         }
-    });
-    Ok(b.finish())
+    })
+    .map_err(|source| StoreError::Io { path, source })?;
+    let mut all = stats::StatsBuilder::default();
+    for part in parts {
+        all.merge(part);
+    }
+    Ok(all.finish())
 }
 
 /// `runs` over the records of `store` within `since_days` (all when `None`).

@@ -52,37 +52,236 @@ fn or_unknown<'a>(p: &'a Presence<'_>) -> Option<&'a str> {
 /// number of malformed lines skipped.
 pub fn scan_store_bytes(bytes: &[u8], mut each: impl FnMut(&RecordFields<'_>)) -> usize {
     let now = now_iso();
-    let mut malformed = 0;
-    for line in bytes.split(|b| *b == b'\n') {
-        let line = line.trim_ascii();
-        if line.is_empty() {
-            continue;
-        }
-        if let Ok(fast) = serde_json::from_slice::<FastLine<'_>>(line) {
-            let ts = fast.timestamp.as_ref().and_then(|t| t.as_deref());
-            // Hour-24 timestamps are rare; the full parser knows how to repair them.
-            if !ts.is_some_and(|t| t.contains("T24:")) {
-                let run_type =
-                    or_unknown(&fast.run_type).map(|rt| normalize_run_type(rt).unwrap_or(rt));
-                each(&RecordFields {
-                    timestamp: ts.filter(|t| !t.is_empty()).unwrap_or(&now),
-                    harness: or_unknown(&fast.harness),
-                    model: or_unknown(&fast.model),
-                    run_type,
-                    category: fast.category.as_ref().and_then(|c| c.as_deref()),
-                    outcome: or_unknown(&fast.outcome),
-                    project: fast.project.as_ref().and_then(|c| c.as_deref()),
-                    duration_seconds: fast.duration_seconds.unwrap_or(0),
-                });
-                continue;
-            }
-        }
-        match Record::from_line(line) {
-            Some(rec) => each(&RecordFields::of(&rec)),
-            None => malformed += 1,
+    bytes
+        .split(|b| *b == b'\n')
+        .filter(|line| !scan_line(line, &now, &mut each))
+        .count()
+}
+
+/// Hand one line's fields to `each`; `false` when the line is not a record (blank
+/// lines count as records so they are not reported as malformed).
+fn scan_line(line: &[u8], now: &str, each: &mut impl FnMut(&RecordFields<'_>)) -> bool {
+    let line = line.trim_ascii();
+    if line.is_empty() {
+        return true;
+    }
+    if let Ok(fast) = serde_json::from_slice::<FastLine<'_>>(line) {
+        let ts = fast.timestamp.as_ref().and_then(|t| t.as_deref());
+        // Hour-24 timestamps are rare; the full parser knows how to repair them.
+        if !ts.is_some_and(|t| t.contains("T24:")) {
+            let run_type =
+                or_unknown(&fast.run_type).map(|rt| normalize_run_type(rt).unwrap_or(rt));
+            each(&RecordFields {
+                timestamp: ts.filter(|t| !t.is_empty()).unwrap_or(now),
+                harness: or_unknown(&fast.harness),
+                model: or_unknown(&fast.model),
+                run_type,
+                category: fast.category.as_ref().and_then(|c| c.as_deref()),
+                outcome: or_unknown(&fast.outcome),
+                project: fast.project.as_ref().and_then(|c| c.as_deref()),
+                duration_seconds: fast.duration_seconds.unwrap_or(0),
+            });
+            return true;
         }
     }
-    malformed
+    match Record::from_line(line) {
+        Some(rec) => {
+            each(&RecordFields::of(&rec));
+            true
+        }
+        None => false,
+    }
+}
+
+/// [`scan_store_bytes`] on every core: the bytes are cut at line boundaries into one
+/// chunk per thread, each chunk folds into its own accumulator (`init`), and the
+/// accumulators are returned for the caller to merge. Statistics are sums, so the
+/// result does not depend on how the file was cut.
+pub fn scan_store_bytes_parallel<A: Send>(
+    bytes: &[u8],
+    init: impl Fn() -> A + Sync,
+    each: impl Fn(&mut A, &RecordFields<'_>) + Sync,
+) -> Vec<A> {
+    const MIN_CHUNK: usize = 4 << 20;
+    let threads = std::thread::available_parallelism()
+        .map(|n| n.get())
+        .unwrap_or(1)
+        .min(bytes.len() / MIN_CHUNK + 1)
+        .max(1);
+    let mut chunks = Vec::with_capacity(threads);
+    let mut start = 0;
+    for i in 1..=threads {
+        let mut end = if i == threads {
+            bytes.len()
+        } else {
+            (bytes.len() * i / threads).max(start)
+        };
+        if end < bytes.len() {
+            end = memchr::memchr(b'\n', &bytes[end..]).map_or(bytes.len(), |p| end + p + 1);
+        }
+        chunks.push(&bytes[start..end]);
+        start = end;
+    }
+    std::thread::scope(|scope| {
+        let handles: Vec<_> = chunks
+            .into_iter()
+            .map(|chunk| {
+                let (init, each) = (&init, &each);
+                scope.spawn(move || {
+                    let mut acc = init();
+                    scan_store_bytes(chunk, |f| each(&mut acc, f));
+                    acc
+                })
+            })
+            .collect();
+        handles
+            .into_iter()
+            .map(|h| h.join().expect("scan thread panicked"))
+            .collect()
+    })
+}
+
+/// [`scan_store_bytes_parallel`] straight from a file: each thread reads its own byte
+/// range with positioned reads into one reused buffer, so a 100 MB store is never held
+/// in memory at once and the copying is shared between cores too. A thread owns the
+/// lines that *start* in its range. The file's length is taken once at the start, so
+/// a concurrent append is simply not seen; a missing file is an empty store.
+pub fn scan_file_parallel<A: Send>(
+    path: &std::path::Path,
+    init: impl Fn() -> A + Sync,
+    each: impl Fn(&mut A, &RecordFields<'_>) + Sync,
+) -> std::io::Result<Vec<A>> {
+    let file = match std::fs::File::open(path) {
+        Ok(f) => f,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(vec![init()]),
+        Err(e) => return Err(e),
+    };
+    let len = file.metadata()?.len();
+    const MIN_RANGE: u64 = 4 << 20;
+    let threads = std::thread::available_parallelism()
+        .map(|n| n.get() as u64)
+        .unwrap_or(1)
+        .min(len / MIN_RANGE + 1)
+        .max(1);
+    std::thread::scope(|scope| {
+        let handles: Vec<_> = (0..threads)
+            .map(|i| {
+                let (init, each, file) = (&init, &each, &file);
+                let start = len * i / threads;
+                let end = len * (i + 1) / threads;
+                scope.spawn(move || -> std::io::Result<A> {
+                    let mut acc = init();
+                    scan_range(file, start, end, len, |f| each(&mut acc, f))?;
+                    Ok(acc)
+                })
+            })
+            .collect();
+        handles
+            .into_iter()
+            .map(|h| h.join().expect("scan thread panicked"))
+            .collect()
+    })
+}
+
+/// Read at `offset` until `buf` is full or the file (as of `len`) ends.
+fn read_at(file: &std::fs::File, buf: &mut [u8], offset: u64) -> std::io::Result<usize> {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::FileExt;
+        let mut done = 0;
+        while done < buf.len() {
+            match file.read_at(&mut buf[done..], offset + done as u64)? {
+                0 => break,
+                n => done += n,
+            }
+        }
+        Ok(done)
+    }
+    #[cfg(windows)]
+    {
+        use std::os::windows::fs::FileExt;
+        let mut done = 0;
+        while done < buf.len() {
+            match file.seek_read(&mut buf[done..], offset + done as u64)? {
+                0 => break,
+                n => done += n,
+            }
+        }
+        Ok(done)
+    }
+}
+
+/// Scan the lines that start in `[start, end)` (a line starts at 0 or after `\n`).
+fn scan_range(
+    file: &std::fs::File,
+    start: u64,
+    end: u64,
+    len: u64,
+    mut each: impl FnMut(&RecordFields<'_>),
+) -> std::io::Result<()> {
+    const BLOCK: usize = 4 << 20;
+    let now = now_iso();
+    let mut buf: Vec<u8> = vec![0; BLOCK];
+    let mut filled = 0usize; // bytes of `buf` holding data
+    let mut buf_pos = start; // file offset of buf[0]
+    let mut next = start; // file offset where the next unread byte goes
+                          // Find the first line start at or after `start`.
+    let mut line_start = if start == 0 {
+        Some(0usize)
+    } else {
+        buf_pos = start - 1;
+        next = start - 1;
+        None
+    };
+    loop {
+        if filled == buf.len() {
+            buf.resize(buf.len() * 2, 0); // one line longer than the buffer
+        }
+        let want = (buf.len() - filled).min((len - next.min(len)) as usize);
+        let n = if want == 0 {
+            0
+        } else {
+            read_at(file, &mut buf[filled..filled + want], next)?
+        };
+        filled += n;
+        next += n as u64;
+        let at_eof = n == 0 || next >= len;
+        let mut consumed = 0usize;
+        if line_start.is_none() {
+            match memchr::memchr(b'\n', &buf[..filled]) {
+                Some(p) => line_start = Some(p + 1),
+                None if at_eof => return Ok(()),
+                None => {
+                    // Still inside the previous range's last line: drop what we read.
+                    buf_pos += filled as u64;
+                    filled = 0;
+                    continue;
+                }
+            }
+        }
+        let mut ls = line_start.unwrap_or(0);
+        loop {
+            if buf_pos + ls as u64 >= end {
+                return Ok(());
+            }
+            match memchr::memchr(b'\n', &buf[ls..filled]) {
+                Some(p) => {
+                    scan_line(&buf[ls..ls + p], &now, &mut each);
+                    ls += p + 1;
+                }
+                None if at_eof => {
+                    scan_line(&buf[ls..filled], &now, &mut each);
+                    return Ok(());
+                }
+                None => break,
+            }
+        }
+        consumed = consumed.max(ls);
+        buf.copy_within(consumed..filled, 0);
+        filled -= consumed;
+        buf_pos += consumed as u64;
+        line_start = Some(0);
+    }
 }
 
 #[cfg(test)]
@@ -128,6 +327,69 @@ mod tests {
             );
             assert_eq!(got, Some(want), "{line}");
         }
+    }
+
+    #[test]
+    fn parallel_scan_sees_every_line_once() {
+        let mut bytes = Vec::new();
+        for i in 0..200_000 {
+            bytes.extend_from_slice(
+                format!("{{\"session_id\":\"{i}\",\"duration_seconds\":{i}}}\n").as_bytes(),
+            );
+        }
+        let parts = scan_store_bytes_parallel(
+            &bytes,
+            || (0u64, 0i64),
+            |acc, f| {
+                acc.0 += 1;
+                acc.1 += f.duration_seconds;
+            },
+        );
+        let total: (u64, i64) = parts.iter().fold((0, 0), |a, b| (a.0 + b.0, a.1 + b.1));
+        assert_eq!(total, (200_000, 199_999 * 200_000 / 2));
+    }
+
+    #[test]
+    fn file_scan_sees_every_line_once_at_any_split() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("s.jsonl");
+        let mut bytes = Vec::new();
+        for i in 0..300_000 {
+            bytes.extend_from_slice(
+                format!(
+                    "{{\"session_id\":\"{i}\",\"duration_seconds\":{i},\"pad\":\"{}\"}}\n",
+                    "x".repeat(i % 50)
+                )
+                .as_bytes(),
+            );
+        }
+        bytes.extend_from_slice(b"{\"session_id\":\"last\",\"duration_seconds\":1}");
+        std::fs::write(&path, &bytes).unwrap();
+        let parts = scan_file_parallel(
+            &path,
+            || (0u64, 0i64),
+            |acc, f| {
+                acc.0 += 1;
+                acc.1 += f.duration_seconds;
+            },
+        )
+        .unwrap();
+        let total = parts.iter().fold((0, 0), |a, b| (a.0 + b.0, a.1 + b.1));
+        assert_eq!(total, (300_001, 299_999 * 300_000 / 2 + 1));
+        for n in [0usize, 1, 5] {
+            let small = dir.path().join(format!("small{n}.jsonl"));
+            std::fs::write(&small, "{\"session_id\":\"a\"}\n".repeat(n)).unwrap();
+            let c: u64 = scan_file_parallel(&small, || 0u64, |c, _| *c += 1)
+                .unwrap()
+                .iter()
+                .sum();
+            assert_eq!(c, n as u64);
+        }
+        let missing: u64 = scan_file_parallel(&dir.path().join("none"), || 0u64, |c, _| *c += 1)
+            .unwrap()
+            .iter()
+            .sum();
+        assert_eq!(missing, 0);
     }
 
     #[test]

@@ -87,18 +87,18 @@ pub(crate) fn project_short(p: &str) -> &str {
     }
 }
 
-/// Group counters keyed by name, reusing one key buffer for cross-tab names.
+/// Group counters keyed by name.
 #[derive(Default)]
 pub(crate) struct Groups(HashMap<String, (u64, u64)>);
 
 impl Groups {
-    pub(crate) fn add(&mut self, key: &str, productive: bool) {
+    pub(crate) fn add_n(&mut self, key: &str, total: u64, productive: u64) {
         let slot = match self.0.get_mut(key) {
             Some(s) => s,
             None => self.0.entry(key.to_string()).or_default(),
         };
-        slot.0 += 1;
-        slot.1 += productive as u64;
+        slot.0 += total;
+        slot.1 += productive;
     }
 
     pub(crate) fn into_buckets(self) -> BTreeMap<String, Bucket> {
@@ -123,19 +123,22 @@ impl Groups {
     }
 }
 
+/// Separates the parts of a combination key; no name contains it.
+const SEP: char = '\u{1f}';
+
 /// Accumulates [`Stats`] one record at a time.
+///
+/// Each record only bumps the counter of its (harness, raw model, run type, project)
+/// combination; the groupings, and model normalisation, are computed once per
+/// distinct combination in [`StatsBuilder::finish`]. That keeps the per-record cost to
+/// one hash lookup, which matters on stores of 100k records.
 #[derive(Default)]
 pub struct StatsBuilder {
     total: u64,
     productive: u64,
     noop: u64,
     violated_policy: u64,
-    by_model: Groups,
-    by_run_type: Groups,
-    by_model_run_type: Groups,
-    by_harness: Groups,
-    by_harness_model: Groups,
-    by_project: Groups,
+    combos: HashMap<String, (u64, u64)>,
     durations: (u64, i64, i64, i64),
     key: String,
 }
@@ -149,26 +152,27 @@ impl StatsBuilder {
         self.noop += (outcome == "noop") as u64;
         self.violated_policy += (outcome == "violated_policy") as u64;
 
-        let model_norm = f.model.map(normalize_model);
-        let model = group_name(model_norm.as_deref());
-        let run_type = group_name(f.run_type);
-        let harness = group_name(f.harness);
-        self.by_model.add(model, productive);
-        self.by_run_type.add(run_type, productive);
-        self.by_harness.add(harness, productive);
         self.key.clear();
-        self.key.push_str(model);
-        self.key.push('×');
-        self.key.push_str(run_type);
-        self.by_model_run_type.add(&self.key, productive);
-        self.key.clear();
-        self.key.push_str(harness);
-        self.key.push('×');
-        self.key.push_str(model);
-        self.by_harness_model.add(&self.key, productive);
-        if let Some(p) = f.project.filter(|p| !p.is_empty()) {
-            self.by_project.add(project_short(p), productive);
+        self.key.push_str(group_name(f.harness));
+        self.key.push(SEP);
+        self.key.push_str(f.model.unwrap_or(""));
+        self.key.push(SEP);
+        self.key.push_str(group_name(f.run_type));
+        self.key.push(SEP);
+        match f.project.filter(|p| !p.is_empty()) {
+            Some(p) => {
+                self.key.push('+');
+                self.key.push_str(project_short(p));
+            }
+            None => self.key.push('-'),
         }
+        let slot = match self.combos.get_mut(self.key.as_str()) {
+            Some(s) => s,
+            None => self.combos.entry(self.key.clone()).or_default(),
+        };
+        slot.0 += 1;
+        slot.1 += productive as u64;
+
         let d = f.duration_seconds;
         if d > 0 {
             let (count, sum, min, max) = &mut self.durations;
@@ -183,9 +187,57 @@ impl StatsBuilder {
         }
     }
 
+    /// Fold another builder's counts into this one.
+    pub fn merge(&mut self, o: StatsBuilder) {
+        self.total += o.total;
+        self.productive += o.productive;
+        self.noop += o.noop;
+        self.violated_policy += o.violated_policy;
+        for (k, (t, p)) in o.combos {
+            let slot = self.combos.entry(k).or_default();
+            slot.0 += t;
+            slot.1 += p;
+        }
+        let (c, s, mn, mx) = o.durations;
+        if c > 0 {
+            let d = &mut self.durations;
+            if d.0 == 0 {
+                *d = (c, s, mn, mx);
+            } else {
+                d.0 += c;
+                d.1 += s;
+                d.2 = d.2.min(mn);
+                d.3 = d.3.max(mx);
+            }
+        }
+    }
+
     pub fn finish(self) -> Stats {
         if self.total == 0 {
             return Stats::default();
+        }
+        let mut by_model = Groups::default();
+        let mut by_run_type = Groups::default();
+        let mut by_model_run_type = Groups::default();
+        let mut by_harness = Groups::default();
+        let mut by_harness_model = Groups::default();
+        let mut by_project = Groups::default();
+        for (key, (t, p)) in &self.combos {
+            let mut parts = key.splitn(4, SEP);
+            let harness = parts.next().unwrap_or("null");
+            let raw_model = parts.next().unwrap_or("");
+            let run_type = parts.next().unwrap_or("null");
+            let project = parts.next().unwrap_or("-");
+            let normalised = normalize_model(raw_model);
+            let model = group_name(Some(&normalised));
+            by_model.add_n(model, *t, *p);
+            by_run_type.add_n(run_type, *t, *p);
+            by_harness.add_n(harness, *t, *p);
+            by_model_run_type.add_n(&format!("{model}×{run_type}"), *t, *p);
+            by_harness_model.add_n(&format!("{harness}×{model}"), *t, *p);
+            if let Some(name) = project.strip_prefix('+') {
+                by_project.add_n(name, *t, *p);
+            }
         }
         let (count, sum, min, max) = self.durations;
         let duration = (count > 0).then(|| DurationStats {
@@ -203,12 +255,12 @@ impl StatsBuilder {
                 violated_policy: self.violated_policy,
                 success_rate: self.productive as f64 / self.total as f64,
                 duration,
-                by_model: self.by_model.into_buckets(),
-                by_run_type: self.by_run_type.into_buckets(),
-                by_model_run_type: self.by_model_run_type.into_buckets(),
-                by_harness: self.by_harness.into_buckets(),
-                by_harness_model: self.by_harness_model.into_buckets(),
-                by_project: self.by_project.into_buckets(),
+                by_model: by_model.into_buckets(),
+                by_run_type: by_run_type.into_buckets(),
+                by_model_run_type: by_model_run_type.into_buckets(),
+                by_harness: by_harness.into_buckets(),
+                by_harness_model: by_harness_model.into_buckets(),
+                by_project: by_project.into_buckets(),
             }),
         }
     }
