@@ -19,10 +19,10 @@
 pub mod claude;
 pub mod codex;
 pub mod copilot;
+pub mod deliverables;
 pub mod gemini;
 pub mod gptme;
 pub mod opencode;
-pub mod deliverables;
 
 use std::path::{Path, PathBuf};
 

@@ -18,7 +18,7 @@ use serde::Serialize;
 
 use super::record::Record;
 use super::store::{Store, StoreError};
-use crate::harness::{self, HarnessRoot, TranscriptFacts};
+use crate::harness::{self, FileMode, HarnessRoot, SourceKind, TranscriptFacts};
 use crate::model::Harness;
 use crate::tail::TailCursor;
 
@@ -44,12 +44,16 @@ pub fn parse_harness(name: &str) -> Option<Harness> {
     })
 }
 
-/// One transcript file found under a harness root.
+/// One session found under a harness root: a transcript file, or a session inside a
+/// store (opencode), whose facts are then already read.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Found {
     pub harness: Harness,
+    /// The transcript file, or the store's location of the session.
     pub path: PathBuf,
     pub modified: Option<DateTime<Utc>>,
+    /// Facts of a store session (files are read on demand by [`read_facts`]).
+    pub facts: Option<TranscriptFacts>,
 }
 
 /// Every top-level transcript under `roots` modified within `since_days` of `now`
@@ -65,6 +69,25 @@ pub fn find_transcripts(
     let mut out = Vec::new();
     for root in roots {
         if harness_filter.is_some_and(|h| h != root.harness) {
+            continue;
+        }
+        if harness::source_kind(root.harness) == SourceKind::Store {
+            let Some(mut store) = harness::store_for(root.harness, &root.path) else {
+                continue;
+            };
+            for s in store.scan() {
+                let modified = s.facts.last_activity.or(s.facts.started_at);
+                let too_old = cutoff.is_some_and(|c| modified.is_none_or(|m| m < c));
+                if s.gone || s.parent_id.is_some() || too_old || !seen.insert(s.location.clone()) {
+                    continue;
+                }
+                out.push(Found {
+                    harness: root.harness,
+                    path: s.location,
+                    modified,
+                    facts: Some(s.facts),
+                });
+            }
             continue;
         }
         let mut files = Vec::new();
@@ -85,6 +108,7 @@ pub fn find_transcripts(
                 harness: root.harness,
                 path,
                 modified,
+                facts: None,
             });
         }
     }
@@ -110,12 +134,26 @@ fn walk(root: &HarnessRoot, dir: &Path, depth: usize, out: &mut Vec<PathBuf>) {
     }
 }
 
-/// Fold a whole transcript into facts with its harness's parser.
+/// Fold a whole transcript file into facts with its harness's parser (line by line,
+/// or whole for formats rewritten on every change).
 pub fn read_facts(h: Harness, path: &Path) -> std::io::Result<TranscriptFacts> {
-    let mut parser = harness::parser_for(h, path);
-    let mut cursor = TailCursor::new(path);
-    cursor.read_new(|line| parser.apply_line(line))?;
-    Ok(parser.facts().clone())
+    match harness::file_mode(h, path) {
+        FileMode::WholeFile => Ok(harness::parse_whole_file(h, path, &std::fs::read(path)?)),
+        FileMode::Lines => {
+            let mut parser = harness::parser_for(h, path);
+            let mut cursor = TailCursor::new(path);
+            cursor.read_new(|line| parser.apply_line(line))?;
+            Ok(parser.facts().clone())
+        }
+    }
+}
+
+/// The facts of a found session: already known for store sessions, read otherwise.
+pub fn facts_of(found: &Found) -> std::io::Result<TranscriptFacts> {
+    match &found.facts {
+        Some(f) => Ok(f.clone()),
+        None => read_facts(found.harness, &found.path),
+    }
 }
 
 /// What a transcript says about its session, in record terms.
@@ -314,7 +352,7 @@ pub fn describe(
             signals_error: None,
         };
         if with_signals {
-            match read_facts(f.harness, &f.path) {
+            match facts_of(f) {
                 Ok(fx) => {
                     let s = Signals::from_facts(&fx);
                     if let Some(t) = fx.started_at {
@@ -427,7 +465,7 @@ pub fn sync(
             }
         };
         if needed {
-            match read_facts(f.harness, &f.path) {
+            match facts_of(f) {
                 Ok(fx) => {
                     facts.insert(f.path.clone(), fx);
                 }
