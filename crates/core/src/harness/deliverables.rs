@@ -55,6 +55,20 @@ impl TranscriptFacts {
         }
     }
 
+    /// Files named by an `apply_patch` envelope (`*** Add File: p`, `*** Update File: p`),
+    /// the way Codex edits files.
+    pub fn note_patch(&mut self, patch: &str) {
+        for line in patch.lines() {
+            let line = line.trim_start();
+            let path = line
+                .strip_prefix("*** Add File: ")
+                .or_else(|| line.strip_prefix("*** Update File: "));
+            if let Some(path) = path {
+                self.note_file_write(path.trim());
+            }
+        }
+    }
+
     /// A file the agent created or edited (counted once per path).
     pub fn note_file_write(&mut self, path: &str) {
         if !path.is_empty() && !self.files_written.iter().any(|p| p == path) {
@@ -97,6 +111,13 @@ mod tests {
         assert_eq!(f.deliverables[2], "https://github.com/o/r/pull/42");
         assert_eq!(f.deliverables.len(), 3);
         assert!(f.looks_productive());
+    }
+
+    #[test]
+    fn patch_envelopes_name_written_files() {
+        let mut f = TranscriptFacts::default();
+        f.note_patch("*** Begin Patch\n*** Update File: src/a.rs\n@@\n-x\n+y\n*** Add File: src/b.rs\n+z\n*** End Patch");
+        assert_eq!(f.files_written, ["src/a.rs", "src/b.rs"]);
     }
 
     #[test]
