@@ -3,7 +3,7 @@
 //! daily counts, model × outcome), with the exact JSON keys and numbers of
 //! gptme-sessions' `SessionStore.stats` and `compute_run_analytics`.
 //!
-//! [`scan`] reads the store's bytes with a borrowed, few-field view of each line, so
+//! [`scan`] reads the store with a borrowed, few-field view of each line, so
 //! statistics over 100k records do not build 100k full [`crate::records::Record`]s; a
 //! line that view cannot read falls back to the full record parser, so both paths see
 //! the same values. This module never writes anything.

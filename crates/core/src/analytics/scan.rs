@@ -93,55 +93,7 @@ fn scan_line(line: &[u8], now: &str, each: &mut impl FnMut(&RecordFields<'_>)) -
     }
 }
 
-/// [`scan_store_bytes`] on every core: the bytes are cut at line boundaries into one
-/// chunk per thread, each chunk folds into its own accumulator (`init`), and the
-/// accumulators are returned for the caller to merge. Statistics are sums, so the
-/// result does not depend on how the file was cut.
-pub fn scan_store_bytes_parallel<A: Send>(
-    bytes: &[u8],
-    init: impl Fn() -> A + Sync,
-    each: impl Fn(&mut A, &RecordFields<'_>) + Sync,
-) -> Vec<A> {
-    const MIN_CHUNK: usize = 4 << 20;
-    let threads = std::thread::available_parallelism()
-        .map(|n| n.get())
-        .unwrap_or(1)
-        .min(bytes.len() / MIN_CHUNK + 1)
-        .max(1);
-    let mut chunks = Vec::with_capacity(threads);
-    let mut start = 0;
-    for i in 1..=threads {
-        let mut end = if i == threads {
-            bytes.len()
-        } else {
-            (bytes.len() * i / threads).max(start)
-        };
-        if end < bytes.len() {
-            end = memchr::memchr(b'\n', &bytes[end..]).map_or(bytes.len(), |p| end + p + 1);
-        }
-        chunks.push(&bytes[start..end]);
-        start = end;
-    }
-    std::thread::scope(|scope| {
-        let handles: Vec<_> = chunks
-            .into_iter()
-            .map(|chunk| {
-                let (init, each) = (&init, &each);
-                scope.spawn(move || {
-                    let mut acc = init();
-                    scan_store_bytes(chunk, |f| each(&mut acc, f));
-                    acc
-                })
-            })
-            .collect();
-        handles
-            .into_iter()
-            .map(|h| h.join().expect("scan thread panicked"))
-            .collect()
-    })
-}
-
-/// [`scan_store_bytes_parallel`] straight from a file: each thread reads its own byte
+/// [`scan_store_bytes`] on every core, straight from a file: each thread reads its own byte
 /// range with positioned reads into one reused buffer, so a 100 MB store is never held
 /// in memory at once and the copying is shared between cores too. A thread owns the
 /// lines that *start* in its range. The file's length is taken once at the start, so
@@ -163,10 +115,21 @@ pub fn scan_file_parallel<A: Send>(
         .unwrap_or(1)
         .min(len / MIN_RANGE + 1)
         .max(1);
+    scan_ranges(&file, len, threads, init, each)
+}
+
+/// Scan `file` (of length `len`) in `threads` ranges at once.
+fn scan_ranges<A: Send>(
+    file: &std::fs::File,
+    len: u64,
+    threads: u64,
+    init: impl Fn() -> A + Sync,
+    each: impl Fn(&mut A, &RecordFields<'_>) + Sync,
+) -> std::io::Result<Vec<A>> {
     std::thread::scope(|scope| {
         let handles: Vec<_> = (0..threads)
             .map(|i| {
-                let (init, each, file) = (&init, &each, &file);
+                let (init, each) = (&init, &each);
                 let start = len * i / threads;
                 let end = len * (i + 1) / threads;
                 scope.spawn(move || -> std::io::Result<A> {
@@ -330,26 +293,6 @@ mod tests {
     }
 
     #[test]
-    fn parallel_scan_sees_every_line_once() {
-        let mut bytes = Vec::new();
-        for i in 0..200_000 {
-            bytes.extend_from_slice(
-                format!("{{\"session_id\":\"{i}\",\"duration_seconds\":{i}}}\n").as_bytes(),
-            );
-        }
-        let parts = scan_store_bytes_parallel(
-            &bytes,
-            || (0u64, 0i64),
-            |acc, f| {
-                acc.0 += 1;
-                acc.1 += f.duration_seconds;
-            },
-        );
-        let total: (u64, i64) = parts.iter().fold((0, 0), |a, b| (a.0 + b.0, a.1 + b.1));
-        assert_eq!(total, (200_000, 199_999 * 200_000 / 2));
-    }
-
-    #[test]
     fn file_scan_sees_every_line_once_at_any_split() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("s.jsonl");
@@ -384,6 +327,28 @@ mod tests {
                 .iter()
                 .sum();
             assert_eq!(c, n as u64);
+        }
+        // Every way of cutting the file sees every line exactly once.
+        let file = std::fs::File::open(&path).unwrap();
+        let len = bytes.len() as u64;
+        for threads in [1, 3, 7, 64] {
+            let parts = scan_ranges(
+                &file,
+                len,
+                threads,
+                || (0u64, 0i64),
+                |acc, f| {
+                    acc.0 += 1;
+                    acc.1 += f.duration_seconds;
+                },
+            )
+            .unwrap();
+            let total = parts.iter().fold((0, 0), |a, b| (a.0 + b.0, a.1 + b.1));
+            assert_eq!(
+                total,
+                (300_001, 299_999 * 300_000 / 2 + 1),
+                "{threads} threads"
+            );
         }
         let missing: u64 = scan_file_parallel(&dir.path().join("none"), || 0u64, |c, _| *c += 1)
             .unwrap()
