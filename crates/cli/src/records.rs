@@ -17,6 +17,7 @@ use chrono::Utc;
 use clap::{Args, Subcommand, ValueEnum};
 use sessionscope_core::analytics;
 use sessionscope_core::paths;
+use sessionscope_core::records::annotate::{self, Annotation};
 use sessionscope_core::records::discover::{self, Found};
 use sessionscope_core::records::judge::{self, JudgeApi, JudgeConfig};
 use sessionscope_core::records::post_session::{self, PostSession};
@@ -613,69 +614,22 @@ fn annotate(store: &Store, a: AnnotateArgs) -> Result<()> {
     if a.session_id.is_empty() {
         bail!("Session ID must not be empty.");
     }
-    let nothing = a.model.is_none()
-        && a.harness.is_none()
-        && a.run_type.is_none()
-        && a.category.is_none()
-        && a.outcome.is_none()
-        && a.duration.is_none()
-        && a.journal_path.is_none()
-        && a.selector_mode.is_none()
-        && a.trigger.is_none()
-        && a.token_count.is_none()
-        && a.recommended_category.is_none()
-        && a.add_deliverable.is_empty();
-    if nothing {
-        bail!("No fields specified. Provide at least one option to update (e.g. --model, --outcome, --add-deliverable).");
-    }
-    // The whole find → edit → write cycle holds the store lock.
-    let updated = store.modify(|records| {
-        let i = match find_by_prefix(records, &a.session_id) {
-            Ok(i) => i,
-            Err(e) => return Ok(Err(e)),
-        };
-        let r = &mut records[i];
-        if let Some(v) = &a.model {
-            r.model = Some(v.clone());
-        }
-        if let Some(v) = &a.harness {
-            r.harness = Some(v.clone());
-        }
-        if let Some(v) = &a.run_type {
-            let normalised = sessionscope_core::records::record::normalize_run_type(v);
-            r.run_type = Some(normalised.map(str::to_string).unwrap_or_else(|| v.clone()));
-        }
-        if let Some(v) = &a.category {
-            r.category = Some(v.clone());
-        }
-        if let Some(v) = a.outcome {
-            r.outcome = Some(v.as_str().to_string());
-        }
-        if let Some(v) = a.duration {
-            r.duration_seconds = i64::from(v);
-        }
-        if let Some(v) = &a.journal_path {
-            r.journal_path = Some(v.clone());
-        }
-        if let Some(v) = &a.selector_mode {
-            r.selector_mode = Some(v.clone());
-        }
-        if let Some(v) = a.trigger {
-            r.trigger = Some(v.as_str().to_string());
-        }
-        if let Some(v) = a.token_count {
-            r.token_count = Some(v as i64);
-        }
-        if let Some(v) = &a.recommended_category {
-            r.recommended_category = Some(v.clone());
-        }
-        for d in &a.add_deliverable {
-            if !r.deliverables.contains(d) {
-                r.deliverables.push(d.clone());
-            }
-        }
-        Ok(Ok(r.clone()))
-    })??;
+    let change = Annotation {
+        model: a.model,
+        harness: a.harness,
+        run_type: a.run_type,
+        category: a.category,
+        outcome: a.outcome.map(|o| o.as_str().to_string()),
+        duration_seconds: a.duration.map(i64::from),
+        journal_path: a.journal_path,
+        selector_mode: a.selector_mode,
+        trigger: a.trigger.map(|t| t.as_str().to_string()),
+        token_count: a.token_count.map(|t| t as i64),
+        recommended_category: a.recommended_category,
+        add_deliverables: a.add_deliverable,
+        notes: None,
+    };
+    let updated = annotate::annotate(store, &a.session_id, &change)?;
     if a.json {
         return print_json(&updated);
     }
@@ -704,9 +658,7 @@ fn judge_cmd(store: &Store, a: JudgeArgs) -> Result<()> {
         .goals
         .clone()
         .unwrap_or_else(|| judge::DEFAULT_GOALS.to_string());
-    let mut records = store.load()?.records;
-    records.sort_by_key(|r| sessionscope_core::records::filter::parse_timestamp(&r.timestamp));
-    let chosen: Vec<Record> = records.iter().rev().take(a.last).rev().cloned().collect();
+    let chosen = judge::latest(&store.load()?.records, a.last);
     let mut results = Vec::new();
     let mut scored = Vec::new();
     for r in &chosen {
@@ -748,16 +700,7 @@ fn judge_cmd(store: &Store, a: JudgeArgs) -> Result<()> {
         }
     }
     if a.update_store && !a.dry_run && !scored.is_empty() {
-        let n = store.modify(|records| {
-            let mut n = 0;
-            for (id, v) in &scored {
-                if let Some(r) = records.iter_mut().find(|r| &r.session_id == id) {
-                    r.set_alignment_grade(v.score, Some(v.reason.clone()), &v.model);
-                    n += 1;
-                }
-            }
-            Ok(n)
-        })?;
+        let n = judge::store_verdicts(store, &scored)?;
         eprintln!("Updated {n} record(s) in {}", store.path().display());
     }
     if a.json {
@@ -783,16 +726,6 @@ fn judge_cmd(store: &Store, a: JudgeArgs) -> Result<()> {
 }
 
 fn post_session_cmd(store: &Store, a: PostSessionArgs) -> Result<()> {
-    let facts = a.trajectory.as_ref().filter(|p| p.is_file()).and_then(|p| {
-        let h = discover::parse_harness(&a.harness)?;
-        match discover::read_facts(h, p) {
-            Ok(f) => Some(f),
-            Err(e) => {
-                eprintln!("sessionscope: warning: could not read {}: {e}", p.display());
-                None
-            }
-        }
-    });
     let input = PostSession {
         harness: a.harness.clone(),
         model: Some(a.model.clone()),
@@ -816,8 +749,10 @@ fn post_session_cmd(store: &Store, a: PostSessionArgs) -> Result<()> {
         ab_group: a.ab_group.clone(),
         tier_version: a.tier_version.clone(),
     };
-    let record = post_session::build_record(&input, facts.as_ref(), Utc::now());
-    store.append(&record)?;
+    let (record, warning) = post_session::record_session(store, &input, Utc::now())?;
+    if let Some(w) = warning {
+        eprintln!("sessionscope: warning: {w}");
+    }
     let outcome = record.outcome.clone().unwrap_or_default();
     if a.json {
         println!(

@@ -170,6 +170,33 @@ fn clip(s: &str, max: usize) -> String {
     out
 }
 
+/// The `n` most recent records by timestamp (unparseable timestamps count as oldest),
+/// oldest first.
+pub fn latest(records: &[Record], n: usize) -> Vec<Record> {
+    let mut sorted: Vec<&Record> = records.iter().collect();
+    sorted.sort_by_key(|r| super::filter::parse_timestamp(&r.timestamp));
+    let skip = sorted.len().saturating_sub(n);
+    sorted.into_iter().skip(skip).cloned().collect()
+}
+
+/// Write verdicts into the records they belong to (by `session_id`), under the lock.
+/// Returns how many records were updated.
+pub fn store_verdicts(
+    store: &super::Store,
+    verdicts: &[(String, Verdict)],
+) -> Result<usize, super::StoreError> {
+    store.modify(|records| {
+        let mut n = 0;
+        for (id, v) in verdicts {
+            if let Some(r) = records.iter_mut().find(|r| &r.session_id == id) {
+                r.set_alignment_grade(v.score, Some(v.reason.clone()), &v.model);
+                n += 1;
+            }
+        }
+        Ok(n)
+    })
+}
+
 /// A bounded, plain-text summary of a session for the judge.
 pub fn session_summary(r: &Record) -> String {
     let mut s = String::new();

@@ -6,6 +6,7 @@
 //! - [`model_name`]: model-name normalisation for grouping;
 //! - [`store`]: location, locking, append with torn-tail repair, atomic rewrite;
 //! - [`lookup`]: id-prefix resolution;
+//! - [`annotate`]: amending one record under the lock;
 //! - [`filter`]: the shared filters and `--since`;
 //! - [`post_session`]: building the record at the end of an agent run;
 //! - [`discover`]: finding agent transcripts and turning them into records (`sync`);
@@ -14,6 +15,7 @@
 //! Statistics over records live in [`crate::analytics`]. Nothing here knows about a
 //! terminal or a window; the CLI and the app call these functions.
 
+pub mod annotate;
 pub mod discover;
 pub mod filter;
 pub mod judge;

@@ -165,6 +165,36 @@ pub fn build_record(
     r
 }
 
+/// The whole pipeline: read the trajectory (when it is a readable file of a harness
+/// Sessionscope knows), build the record, append it under the store lock. A
+/// trajectory that cannot be read is reported in the second value and the record is
+/// built without signals, as gptme-sessions does.
+pub fn record_session(
+    store: &super::Store,
+    input: &PostSession,
+    now: DateTime<Utc>,
+) -> Result<(Record, Option<String>), super::StoreError> {
+    let mut warning = None;
+    let facts = match (
+        &input.trajectory_path,
+        super::discover::parse_harness(&input.harness),
+    ) {
+        (Some(p), Some(h)) if std::path::Path::new(p).is_file() => {
+            match super::discover::read_facts(h, std::path::Path::new(p)) {
+                Ok(f) => Some(f),
+                Err(e) => {
+                    warning = Some(format!("could not read {p}: {e}"));
+                    None
+                }
+            }
+        }
+        _ => None,
+    };
+    let record = build_record(input, facts.as_ref(), now);
+    store.append(&record)?;
+    Ok((record, warning))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
