@@ -373,6 +373,11 @@ fn overview(store: &Store) -> Result<()> {
     if s.total > 0 {
         println!("Last 30 days (use 'sessionscope records stats --since all' for all-time):\n");
         print!("{}", format::stats(&s));
+        let records = store.load()?.records;
+        match discover::count_unsynced(&paths::harness_roots(), &records, 14.0, now) {
+            0 => println!("Tip: run 'sessionscope records sync' to keep the store up to date."),
+            n => println!("Tip: {n} new session(s) in the last 14 days. Run 'sessionscope records sync' to import them."),
+        }
         return Ok(());
     }
     if !store.load()?.records.is_empty() {

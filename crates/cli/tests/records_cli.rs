@@ -661,3 +661,24 @@ fn judge_updates_the_store_through_a_loopback_endpoint() {
         .contains("Bearer"));
     cmd_args.clear();
 }
+
+#[test]
+fn bare_records_shows_recent_stats_and_the_unsynced_hint() {
+    let s = Sandbox::new().with_claude_transcripts();
+    std::fs::create_dir_all(s.store_dir()).unwrap();
+    let now = chrono::Utc::now().to_rfc3339();
+    std::fs::write(
+        s.store_file(),
+        format!("{}\n", json!({"session_id": "recent01", "timestamp": now, "outcome": "productive", "model": "claude-opus-4-6"})),
+    )
+    .unwrap();
+    let text = String::from_utf8_lossy(&s.run(&[]).stdout).to_string();
+    assert!(
+        text.contains("Sessions: 1 total, 1 productive (100% success rate)"),
+        "{text}"
+    );
+    assert!(
+        text.contains("Tip: 2 new session(s) in the last 14 days"),
+        "{text}"
+    );
+}

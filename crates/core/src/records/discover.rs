@@ -224,6 +224,21 @@ pub fn synced_paths(records: &[Record]) -> BTreeSet<String> {
         .collect()
 }
 
+/// How many sessions of the last `days` days `sync` would import (the hint the bare
+/// `records` command prints).
+pub fn count_unsynced(
+    roots: &[HarnessRoot],
+    records: &[Record],
+    days: f64,
+    now: DateTime<Utc>,
+) -> usize {
+    let synced = synced_paths(records);
+    find_transcripts(roots, None, Some(days), now)
+        .iter()
+        .filter(|f| !synced.contains(f.path.to_string_lossy().as_ref()))
+        .count()
+}
+
 /// Set `slot` when it holds nothing useful yet (`None`, empty, 0 or `unknown`), like
 /// gptme-sessions' `_assign_if_missing`. Returns whether it changed.
 fn fill_str(slot: &mut Option<String>, value: Option<&str>) -> bool {
