@@ -175,13 +175,21 @@ impl Store {
         line.push(b'\n');
         self.with_lock(|| {
             let path = self.path();
+            // Repair through a read-write handle: on Windows an append-only handle
+            // may not truncate.
             let mut file = OpenOptions::new()
                 .create(true)
                 .read(true)
-                .append(true)
+                .write(true)
+                .truncate(false)
                 .open(&path)
                 .map_err(io_err(&path))?;
             repair_torn_tail(&mut file).map_err(io_err(&path))?;
+            drop(file);
+            let mut file = OpenOptions::new()
+                .append(true)
+                .open(&path)
+                .map_err(io_err(&path))?;
             file.write_all(&line).map_err(io_err(&path))?;
             file.sync_all().map_err(io_err(&path))?;
             Ok(())
