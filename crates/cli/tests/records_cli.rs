@@ -80,7 +80,7 @@ impl Sandbox {
             "CODEX_SESSIONS_DIR",
             "GPTME_LOGS_DIR",
             "COPILOT_STATE_DIR",
-            "GEMINI_DIR",
+            "GEMINI_DATA_DIR",
             "OPENCODE_DATA_DIR",
             "ANTHROPIC_API_KEY",
             "OPENAI_API_KEY",

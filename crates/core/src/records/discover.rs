@@ -453,6 +453,28 @@ pub fn merge_found(
     report
 }
 
+/// Read the facts of many sessions on every core (transcripts are independent).
+fn read_all_facts<'a>(found: &[&'a Found]) -> Vec<(&'a Found, std::io::Result<TranscriptFacts>)> {
+    let threads = std::thread::available_parallelism()
+        .map(|n| n.get())
+        .unwrap_or(1)
+        .min(found.len())
+        .max(1);
+    let per = found.len().div_ceil(threads).max(1);
+    std::thread::scope(|scope| {
+        let handles: Vec<_> = found
+            .chunks(per)
+            .map(|chunk| {
+                scope.spawn(move || chunk.iter().map(|f| (*f, facts_of(f))).collect::<Vec<_>>())
+            })
+            .collect();
+        handles
+            .into_iter()
+            .flat_map(|h| h.join().expect("transcript reader panicked"))
+            .collect()
+    })
+}
+
 /// Import `found` into the store. Transcripts are read before the lock is taken, so
 /// other writers wait only for the rewrite itself. With `dry_run` nothing is written.
 pub fn sync(
@@ -468,24 +490,24 @@ pub fn sync(
             known.entry(p.clone()).or_insert(r);
         }
     }
-    let mut facts = HashMap::new();
-    let mut unreadable = Vec::new();
-    for f in found {
-        let key = f.path.to_string_lossy().into_owned();
-        let needed = match known.get(&key) {
+    let needed: Vec<&Found> = found
+        .iter()
+        .filter(|f| match known.get(f.path.to_string_lossy().as_ref()) {
             None => true,
             Some(r) => {
                 with_signals && wants_signals(r)
                     || r.model.as_deref().is_none_or(|m| m == "unknown")
             }
-        };
-        if needed {
-            match facts_of(f) {
-                Ok(fx) => {
-                    facts.insert(f.path.clone(), fx);
-                }
-                Err(e) => unreadable.push((key, e.to_string())),
+        })
+        .collect();
+    let mut facts = HashMap::new();
+    let mut unreadable = Vec::new();
+    for (f, result) in read_all_facts(&needed) {
+        match result {
+            Ok(fx) => {
+                facts.insert(f.path.clone(), fx);
             }
+            Err(e) => unreadable.push((f.path.to_string_lossy().into_owned(), e.to_string())),
         }
     }
     let mut report = if dry_run {
