@@ -50,8 +50,16 @@ pub fn store_runs(
         since_days,
         ..RecordFilter::default()
     };
-    let records = crate::records::query(store, &filter, now)?;
-    Ok(run_analytics(
-        records.iter().map(crate::records::filter::RecordFields::of),
-    ))
+    let path = store.path();
+    let parts = scan::scan_file_parallel(&path, runs::RunsBuilder::default, |b, f| {
+        if filter.matches(f, now) {
+            b.add(f);
+        }
+    })
+    .map_err(|source| StoreError::Io { path, source })?;
+    let mut all = runs::RunsBuilder::default();
+    for part in parts {
+        all.merge(part);
+    }
+    Ok(all.finish())
 }

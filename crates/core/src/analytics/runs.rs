@@ -65,12 +65,25 @@ pub struct RunDetail {
     pub model_outcome: BTreeMap<String, ModelOutcome>,
 }
 
-/// Run analytics over a set of records.
-pub fn run_analytics<'a>(records: impl IntoIterator<Item = RecordFields<'a>>) -> RunAnalytics {
-    let mut total = 0;
-    let mut d = RunDetail::default();
-    for f in records {
-        total += 1;
+/// Accumulates [`RunAnalytics`] one record at a time; builders of disjoint parts of a
+/// store can be merged.
+#[derive(Default)]
+pub struct RunsBuilder {
+    total: u64,
+    d: RunDetail,
+}
+
+fn bump<'m, V: Default>(map: &'m mut BTreeMap<String, V>, key: &str) -> &'m mut V {
+    if !map.contains_key(key) {
+        map.insert(key.to_string(), V::default());
+    }
+    map.get_mut(key).expect("just inserted")
+}
+
+impl RunsBuilder {
+    pub fn add(&mut self, f: &RecordFields<'_>) {
+        let d = &mut self.d;
+        self.total += 1;
         let secs = f.duration_seconds;
         let slot = match secs {
             s if s <= 0 => &mut d.duration_distribution.unknown,
@@ -83,36 +96,79 @@ pub fn run_analytics<'a>(records: impl IntoIterator<Item = RecordFields<'a>>) ->
         *slot += 1;
         let outcome = f.outcome.unwrap_or("");
         let run_type = group_name(f.run_type);
-        let n = d.noop_by_run_type.entry(run_type.to_string()).or_default();
+        let n = bump(&mut d.noop_by_run_type, run_type);
         n.total += 1;
         n.noop += (outcome == "noop") as u64;
         if secs > 0 && secs < 120 {
-            *d.short_runs.entry(run_type.to_string()).or_default() += 1;
+            *bump(&mut d.short_runs, run_type) += 1;
         }
-        let day: String = f.timestamp.chars().take(10).collect();
-        *d.daily_counts.entry(day).or_default() += 1;
+        let day_end = f
+            .timestamp
+            .char_indices()
+            .nth(10)
+            .map_or(f.timestamp.len(), |(i, _)| i);
+        *bump(&mut d.daily_counts, &f.timestamp[..day_end]) += 1;
         let model = f.model.map(normalize_model);
-        let m = d
-            .model_outcome
-            .entry(group_name(model.as_deref()).to_string())
-            .or_default();
+        let m = bump(&mut d.model_outcome, group_name(model.as_deref()));
         m.total += 1;
         m.productive += (outcome == "productive") as u64;
         m.noop += (outcome == "noop") as u64;
     }
-    if total == 0 {
-        return RunAnalytics::default();
+
+    pub fn merge(&mut self, o: RunsBuilder) {
+        self.total += o.total;
+        let (a, b) = (&mut self.d, o.d);
+        let (x, y) = (&mut a.duration_distribution, b.duration_distribution);
+        x.under_1m += y.under_1m;
+        x.m1_5 += y.m1_5;
+        x.m5_15 += y.m5_15;
+        x.m15_30 += y.m15_30;
+        x.over_30m += y.over_30m;
+        x.unknown += y.unknown;
+        for (k, v) in b.noop_by_run_type {
+            let n = bump(&mut a.noop_by_run_type, &k);
+            n.total += v.total;
+            n.noop += v.noop;
+        }
+        for (k, v) in b.short_runs {
+            *bump(&mut a.short_runs, &k) += v;
+        }
+        for (k, v) in b.daily_counts {
+            *bump(&mut a.daily_counts, &k) += v;
+        }
+        for (k, v) in b.model_outcome {
+            let m = bump(&mut a.model_outcome, &k);
+            m.total += v.total;
+            m.productive += v.productive;
+            m.noop += v.noop;
+        }
     }
-    for n in d.noop_by_run_type.values_mut() {
-        n.rate = n.noop as f64 / n.total as f64;
+
+    pub fn finish(self) -> RunAnalytics {
+        if self.total == 0 {
+            return RunAnalytics::default();
+        }
+        let mut d = self.d;
+        for n in d.noop_by_run_type.values_mut() {
+            n.rate = n.noop as f64 / n.total as f64;
+        }
+        for m in d.model_outcome.values_mut() {
+            m.rate = m.productive as f64 / m.total as f64;
+        }
+        RunAnalytics {
+            total: self.total,
+            detail: Some(d),
+        }
     }
-    for m in d.model_outcome.values_mut() {
-        m.rate = m.productive as f64 / m.total as f64;
+}
+
+/// Run analytics over a set of records.
+pub fn run_analytics<'a>(records: impl IntoIterator<Item = RecordFields<'a>>) -> RunAnalytics {
+    let mut b = RunsBuilder::default();
+    for f in records {
+        b.add(&f);
     }
-    RunAnalytics {
-        total,
-        detail: Some(d),
-    }
+    b.finish()
 }
 
 #[cfg(test)]

@@ -84,8 +84,56 @@ pub struct Loaded {
 }
 
 /// Parse the bytes of a store file. Blank lines are dropped; a final line without a
-/// newline is treated like any other line (a torn one is malformed).
+/// newline is treated like any other line (a torn one is malformed). Large stores are
+/// parsed on every core, in line-aligned chunks, and put back together in order.
 fn parse(bytes: &[u8]) -> Loaded {
+    const MIN_CHUNK: usize = 2 << 20;
+    let threads = std::thread::available_parallelism()
+        .map(|n| n.get())
+        .unwrap_or(1)
+        .min(bytes.len() / MIN_CHUNK + 1);
+    if threads <= 1 {
+        return parse_chunk(bytes);
+    }
+    let mut chunks = Vec::with_capacity(threads);
+    let mut start = 0;
+    for i in 1..=threads {
+        let mut end = (bytes.len() * i / threads).max(start);
+        if i < threads && end < bytes.len() {
+            end = memchr::memchr(b'\n', &bytes[end..]).map_or(bytes.len(), |p| end + p + 1);
+        } else {
+            end = bytes.len();
+        }
+        chunks.push(&bytes[start..end]);
+        start = end;
+    }
+    let parts: Vec<Loaded> = std::thread::scope(|scope| {
+        let handles: Vec<_> = chunks
+            .into_iter()
+            .map(|c| scope.spawn(move || parse_chunk(c)))
+            .collect();
+        handles
+            .into_iter()
+            .map(|h| h.join().expect("store parser panicked"))
+            .collect()
+    });
+    let mut all = Loaded::default();
+    for part in parts {
+        let offset = all.records.len();
+        all.malformed += part.malformed;
+        all.records.extend(part.records);
+        all.lines.extend(part.lines.into_iter().map(|l| match l {
+            Line::Record { raw, index } => Line::Record {
+                raw,
+                index: index + offset,
+            },
+            other => other,
+        }));
+    }
+    all
+}
+
+fn parse_chunk(bytes: &[u8]) -> Loaded {
     let mut loaded = Loaded::default();
     for raw in bytes.split(|b| *b == b'\n') {
         if raw.iter().all(u8::is_ascii_whitespace) {
@@ -475,6 +523,37 @@ mod tests {
         });
         assert!(matches!(removed, Err(StoreError::RemovedRecords)));
         assert_eq!(s.load().unwrap().records.len(), 3);
+    }
+
+    #[test]
+    fn a_large_store_parses_in_order_with_its_malformed_lines() {
+        let mut text = String::new();
+        for i in 0..40_000 {
+            text.push_str(&format!(
+                "{{\"session_id\":\"{i:08}\",\"pad\":\"{}\"}}\n",
+                "x".repeat(100)
+            ));
+            if i % 1000 == 0 {
+                text.push_str("garbage\n");
+            }
+        }
+        let l = parse(text.as_bytes());
+        assert_eq!(l.records.len(), 40_000);
+        assert_eq!(l.malformed, 40);
+        assert!(l
+            .records
+            .iter()
+            .enumerate()
+            .all(|(i, r)| r.session_id == format!("{i:08}")));
+        // Every record line points at its own record.
+        for line in &l.lines {
+            if let Line::Record { raw, index } = line {
+                assert_eq!(
+                    Record::from_line(raw).unwrap().session_id,
+                    l.records[*index].session_id
+                );
+            }
+        }
     }
 
     #[test]
