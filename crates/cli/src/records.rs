@@ -21,7 +21,7 @@ use sessionscope_core::records::annotate::{self, Annotation};
 use sessionscope_core::records::discover::{self, Found};
 use sessionscope_core::records::judge::{self, JudgeApi, JudgeConfig};
 use sessionscope_core::records::post_session::{self, PostSession};
-use sessionscope_core::records::{find_by_prefix, parse_since, query, Record, RecordFilter, Store};
+use sessionscope_core::records::{find, parse_since, query, Record, RecordFilter, Store};
 
 #[derive(Args)]
 pub struct RecordsArgs {
@@ -465,12 +465,11 @@ fn query_cmd(store: &Store, a: QueryArgs) -> Result<()> {
 }
 
 fn show(store: &Store, a: ShowArgs) -> Result<()> {
-    let records = store.load()?.records;
-    let i = find_by_prefix(&records, &a.session_id)?;
+    let record = find(store, &a.session_id)?;
     if a.json {
-        return print_json(&records[i]);
+        return print_json(&record);
     }
-    print!("{}", format::record_detail(&records[i]));
+    print!("{}", format::record_detail(&record));
     Ok(())
 }
 

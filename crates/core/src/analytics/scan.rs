@@ -58,6 +58,15 @@ pub fn scan_store_bytes(bytes: &[u8], mut each: impl FnMut(&RecordFields<'_>)) -
         .count()
 }
 
+/// Like [`scan_store_bytes`], also handing each record's raw line to `each` (to parse
+/// in full only the lines a filter keeps).
+pub fn scan_store_lines<'b>(bytes: &'b [u8], mut each: impl FnMut(&RecordFields<'_>, &'b [u8])) {
+    let now = now_iso();
+    for line in bytes.split(|b| *b == b'\n') {
+        scan_line(line, &now, &mut |f: &RecordFields<'_>| each(f, line));
+    }
+}
+
 /// Hand one line's fields to `each`; `false` when the line is not a record (blank
 /// lines count as records so they are not reported as malformed).
 fn scan_line(line: &[u8], now: &str, each: &mut impl FnMut(&RecordFields<'_>)) -> bool {

@@ -45,6 +45,24 @@ pub fn find_by_prefix(records: &[Record], prefix: &str) -> Result<usize, LookupE
     }
 }
 
+/// Could the record on this line have an id starting with `prefix`? Reads only the
+/// `session_id` key; a line it cannot read that way is kept for the full parser.
+pub(crate) fn line_id_may_match(line: &[u8], prefix: &str) -> bool {
+    #[derive(serde::Deserialize)]
+    struct IdOnly<'a> {
+        #[serde(borrow)]
+        session_id: Option<std::borrow::Cow<'a, str>>,
+    }
+    match serde_json::from_slice::<IdOnly<'_>>(line.trim_ascii()) {
+        Ok(IdOnly {
+            session_id: Some(id),
+        }) if !id.is_empty() => id.starts_with(prefix),
+        // No id: the reader invents a random one, which no prefix can name.
+        Ok(_) => false,
+        Err(_) => !line.trim_ascii().is_empty(),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -78,6 +96,23 @@ mod tests {
             Err(LookupError::NotFound("zz".into()))
         );
         assert_eq!(find_by_prefix(&r, ""), Err(LookupError::Empty));
+    }
+
+    #[test]
+    fn the_id_prefilter_keeps_every_line_that_could_match() {
+        assert!(line_id_may_match(
+            br#"{"session_id": "a1b2c3d4", "x": 1}"#,
+            "a1b2"
+        ));
+        assert!(!line_id_may_match(br#"{"session_id": "ffff0000"}"#, "a1b2"));
+        assert!(!line_id_may_match(br#"{"model": "m"}"#, "a1b2"));
+        // Lines the light reader cannot judge go to the full parser.
+        assert!(line_id_may_match(br#"{"session_id": 5}"#, "a1b2"));
+        assert!(line_id_may_match(
+            br#"{"session_id": "x", "session_id": "a1b2"}"#,
+            "a1b2"
+        ));
+        assert!(!line_id_may_match(b"   ", "a1b2"));
     }
 
     #[test]

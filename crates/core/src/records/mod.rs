@@ -31,16 +31,47 @@ pub use model_name::normalize_model;
 pub use record::Record;
 pub use store::{sessions_dir, Loaded, Store, StoreError};
 
-/// The records that pass `filter`, in file order.
+/// The records that pass `filter`, in file order. Lines are filtered on a light view
+/// first, so only the records that pass are parsed in full.
 pub fn query(
     store: &Store,
     filter: &RecordFilter,
     now: chrono::DateTime<chrono::Utc>,
 ) -> Result<Vec<Record>, StoreError> {
-    let loaded = store.load()?;
-    Ok(loaded
-        .records
+    let bytes = store.read_bytes()?;
+    let mut kept: Vec<&[u8]> = Vec::new();
+    crate::analytics::scan::scan_store_lines(&bytes, |f, line| {
+        if filter.matches(f, now) {
+            kept.push(line);
+        }
+    });
+    Ok(kept.into_iter().filter_map(Record::from_line).collect())
+}
+
+/// The one record `id_or_prefix` designates (see [`find_by_prefix`]), reading only the
+/// ids of the other records.
+pub fn find(store: &Store, id_or_prefix: &str) -> Result<Record, FindError> {
+    if id_or_prefix.is_empty() {
+        return Err(LookupError::Empty.into());
+    }
+    let bytes = store.read_bytes()?;
+    let candidates: Vec<Record> = bytes
+        .split(|b| *b == b'\n')
+        .filter(|line| lookup::line_id_may_match(line, id_or_prefix))
+        .filter_map(Record::from_line)
+        .collect();
+    let i = find_by_prefix(&candidates, id_or_prefix)?;
+    Ok(candidates
         .into_iter()
-        .filter(|r| filter.matches(&filter::RecordFields::of(r), now))
-        .collect())
+        .nth(i)
+        .expect("index from find_by_prefix"))
+}
+
+/// Why [`find`] found no single record.
+#[derive(Debug, thiserror::Error)]
+pub enum FindError {
+    #[error(transparent)]
+    Lookup(#[from] LookupError),
+    #[error(transparent)]
+    Store(#[from] StoreError),
 }
