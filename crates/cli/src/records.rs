@@ -21,7 +21,7 @@ use sessionscope_core::records::annotate::{self, Annotation};
 use sessionscope_core::records::discover::{self, Found};
 use sessionscope_core::records::judge::{self, JudgeApi, JudgeConfig};
 use sessionscope_core::records::post_session::{self, PostSession};
-use sessionscope_core::records::{find, parse_since, query, Record, RecordFilter, Store};
+use sessionscope_core::records::{self, find, parse_since, query, Record, RecordFilter, Store};
 
 #[derive(Args)]
 pub struct RecordsArgs {
@@ -380,7 +380,7 @@ fn overview(store: &Store) -> Result<()> {
         }
         return Ok(());
     }
-    if !store.load()?.records.is_empty() {
+    if records::count(store)? > 0 {
         println!("No records in the last 30 days. Use 'sessionscope records stats --since all' for all-time data.");
         return Ok(());
     }
@@ -424,7 +424,7 @@ fn stats(store: &Store, a: FilterArgs) -> Result<()> {
     if s.total == 0 {
         if a.filter(None).has_field_filters() || a.since.is_some() {
             println!("No records match your filters.");
-        } else if !store.load()?.records.is_empty() {
+        } else if records::count(store)? > 0 {
             println!("No records in the last 30 days. Use --since all for all-time data.");
         } else {
             discovery_summary(store, 30.0)?;
@@ -480,7 +480,7 @@ fn runs(store: &Store, a: RunsArgs) -> Result<()> {
         return print_json(&r);
     }
     if r.total == 0 {
-        if store.load()?.records.is_empty() {
+        if records::count(store)? == 0 {
             return discovery_summary(store, since_days.unwrap_or(14.0).ceil());
         }
         println!("No runs found in the selected window ({}).", a.since);

@@ -48,6 +48,14 @@ pub fn query(
     Ok(kept.into_iter().filter_map(Record::from_line).collect())
 }
 
+/// How many records the store holds (a light scan; malformed lines do not count).
+pub fn count(store: &Store) -> Result<u64, StoreError> {
+    let path = store.path();
+    let parts = crate::analytics::scan::scan_file_parallel(&path, || 0u64, |n, _| *n += 1)
+        .map_err(|source| StoreError::Io { path, source })?;
+    Ok(parts.into_iter().sum())
+}
+
 /// The one record `id_or_prefix` designates (see [`find_by_prefix`]), reading only the
 /// ids of the other records.
 pub fn find(store: &Store, id_or_prefix: &str) -> Result<Record, FindError> {
