@@ -60,6 +60,15 @@ impl Sandbox {
         self
     }
 
+    /// Codex, gptme and Copilot CLI transcripts from the adapters' fixtures.
+    fn with_other_harnesses(self) -> Self {
+        let all = fixtures().join("..");
+        copy_dir(&all.join("codex"), &self.dir.path().join("codex"));
+        copy_dir(&all.join("gptme"), &self.dir.path().join("gptme"));
+        copy_dir(&all.join("copilot"), &self.dir.path().join("copilot"));
+        self
+    }
+
     fn run(&self, args: &[&str]) -> Output {
         self.run_stdin(args, None)
     }
@@ -73,15 +82,15 @@ impl Sandbox {
             .env("HOME", self.home())
             .env("XDG_CONFIG_HOME", self.home().join(".config"))
             .env("XDG_DATA_HOME", self.home().join(".local/share"))
-            .env("CLAUDE_CONFIG_DIR", self.claude());
+            .env("CLAUDE_CONFIG_DIR", self.claude())
+            .env("CODEX_HOME", self.dir.path().join("codex"))
+            .env("GPTME_LOGS_DIR", self.dir.path().join("gptme"))
+            .env("COPILOT_STATE_DIR", self.dir.path().join("copilot"))
+            .env("GEMINI_DATA_DIR", self.dir.path().join("gemini"))
+            .env("OPENCODE_DATA_DIR", self.dir.path().join("opencode"));
         for var in [
             "GPTME_SESSIONS_DIR",
-            "CODEX_HOME",
             "CODEX_SESSIONS_DIR",
-            "GPTME_LOGS_DIR",
-            "COPILOT_STATE_DIR",
-            "GEMINI_DATA_DIR",
-            "OPENCODE_DATA_DIR",
             "ANTHROPIC_API_KEY",
             "OPENAI_API_KEY",
             "SESSIONSCOPE_JUDGE_API",
@@ -681,4 +690,48 @@ fn bare_records_shows_recent_stats_and_the_unsynced_hint() {
         text.contains("Tip: 2 new session(s) in the last 14 days"),
         "{text}"
     );
+}
+
+#[test]
+fn discover_and_sync_cover_every_harness_in_the_registry() {
+    let s = Sandbox::new()
+        .with_claude_transcripts()
+        .with_other_harnesses();
+    let d = s.json(&["discover", "--since", "all", "--json"]);
+    let mut harnesses: Vec<String> = d["sessions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["harness"].as_str().unwrap().to_string())
+        .collect();
+    harnesses.dedup();
+    harnesses.sort();
+    harnesses.dedup();
+    assert_eq!(harnesses, ["claude-code", "codex", "copilot-cli", "gptme"]);
+    let n = d["total_discovered"].as_u64().unwrap();
+    let out = s.run(&["sync", "--since", "all", "--signals"]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(s.store_lines().len() as u64, n);
+    let by_harness = s.json(&["stats", "--since", "all", "--json"])["by_harness"].clone();
+    for h in ["claude-code", "codex", "copilot-cli", "gptme"] {
+        assert!(
+            by_harness[h]["total"].as_u64().unwrap() >= 1,
+            "{h}: {by_harness}"
+        );
+    }
+    // Every synced record says what its transcript says, and a re-run adds nothing.
+    for r in s.json(&["query", "--json"]).as_array().unwrap() {
+        assert_ne!(r["outcome"], "unknown", "{r}");
+        assert!(r["trajectory_path"]
+            .as_str()
+            .unwrap()
+            .starts_with(s.dir.path().to_str().unwrap()));
+    }
+    let again = s.run(&["sync", "--since", "all", "--signals"]);
+    assert!(String::from_utf8_lossy(&again.stdout).starts_with("Imported 0 session(s)"));
+    assert_eq!(s.store_lines().len() as u64, n);
 }
