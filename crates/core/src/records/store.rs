@@ -205,9 +205,13 @@ impl Store {
     pub fn with_lock<T>(&self, f: impl FnOnce() -> Result<T, StoreError>) -> Result<T, StoreError> {
         std::fs::create_dir_all(&self.dir).map_err(io_err(&self.dir))?;
         let lock_path = self.lock_path();
+        // Read-write, not append-only: LockFileEx wants read or write access on
+        // Windows; flock on Unix takes any descriptor. Never truncated.
         let lock = OpenOptions::new()
             .create(true)
-            .append(true)
+            .read(true)
+            .write(true)
+            .truncate(false)
             .open(&lock_path)
             .map_err(io_err(&lock_path))?;
         lock.lock().map_err(io_err(&lock_path))?;
