@@ -169,6 +169,11 @@ fn read_at(file: &std::fs::File, buf: &mut [u8], offset: u64) -> std::io::Result
         }
         Ok(done)
     }
+    #[cfg(not(any(unix, windows)))]
+    {
+        let _ = (file, buf, offset);
+        Err(std::io::Error::from(std::io::ErrorKind::Unsupported))
+    }
     #[cfg(windows)]
     {
         use std::os::windows::fs::FileExt;
