@@ -8,6 +8,10 @@
 //! A known key whose value has an unexpected type is not lost either: its raw value is
 //! kept in `extra` and written back unchanged unless the typed field is edited.
 //!
+//! Where we deliberately keep more than Python does: unknown keys starting with `_`
+//! (Python drops them), `harm_category` / `dropout_depth` values outside Python's
+//! lists (Python nulls them on read), and `deliverables: null` (read as empty).
+//!
 //! This module only converts between JSON and records; it never touches a file.
 
 use chrono::{SecondsFormat, Utc};
