@@ -9,6 +9,7 @@ mod run;
 mod runs;
 mod terminal;
 mod transcript;
+mod records;
 
 use clap::{Parser, Subcommand};
 
@@ -35,6 +36,8 @@ enum Command {
     Kill(kill::KillArgs),
     /// Print one session's transcript: prompts, answers, tool calls and their results.
     Transcript(transcript::TranscriptArgs),
+    /// The gptme-sessions record store: stats, query, show, runs, sync, annotate, ...
+    Records(records::RecordsArgs),
 }
 
 fn main() {
@@ -45,6 +48,7 @@ fn main() {
         Command::Runs(args) => runs::run(args),
         Command::Kill(args) => kill::run(args),
         Command::Transcript(args) => transcript::run(args),
+        Command::Records(args) => records::run(args),
     };
     if let Err(e) = result {
         eprintln!("sessionscope: {e:#}");

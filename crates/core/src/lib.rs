@@ -8,6 +8,7 @@
 //! graceful, PID-reuse-safe stops; [`gptme_server`] is a client of a gptme-server.
 
 pub mod alerts;
+pub mod analytics;
 pub mod bindings;
 pub mod export;
 pub mod gptme_server;
@@ -21,6 +22,7 @@ pub mod paths;
 pub mod pricing;
 pub mod procs;
 pub mod settings;
+pub mod records;
 pub mod status;
 pub mod supervisor;
 pub mod tail;

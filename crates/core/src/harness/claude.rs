@@ -19,11 +19,12 @@
 //! - The model `<synthetic>` (written for local errors) is not a model.
 
 use std::borrow::Cow;
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
 
 use serde::Deserialize;
 
+use super::deliverables::ToolCallKind;
 use super::{decode_line, file_stem, parse_ts, title_from, TranscriptFacts, TranscriptParser};
 use crate::model::Usage;
 use crate::pricing;
@@ -146,6 +147,24 @@ struct Block<'a> {
     #[serde(borrow)]
     tool_use_id: Option<Cow<'a, str>>,
     is_error: Option<bool>,
+    #[serde(borrow)]
+    name: Option<Cow<'a, str>>,
+    #[serde(borrow)]
+    input: Option<ToolInput<'a>>,
+    /// A tool result's output: a string or text blocks.
+    #[serde(borrow)]
+    content: Option<Content<'a>>,
+}
+
+/// The few tool-call arguments deliverables are read from.
+#[derive(Deserialize)]
+struct ToolInput<'a> {
+    #[serde(borrow)]
+    command: Option<Cow<'a, str>>,
+    #[serde(borrow)]
+    file_path: Option<Cow<'a, str>>,
+    #[serde(borrow)]
+    notebook_path: Option<Cow<'a, str>>,
 }
 
 #[derive(Deserialize, Default)]
@@ -176,6 +195,8 @@ pub struct ClaudeTranscript {
     usage_seen: HashSet<String>,
     messages_seen: HashSet<String>,
     pending_tools: HashSet<String>,
+    /// Shell calls awaiting their result, whose output may announce a deliverable.
+    shell_calls: HashMap<String, ToolCallKind>,
 }
 
 impl ClaudeTranscript {
@@ -186,6 +207,7 @@ impl ClaudeTranscript {
             usage_seen: HashSet::new(),
             messages_seen: HashSet::new(),
             pending_tools: HashSet::new(),
+            shell_calls: HashMap::new(),
         }
     }
 
@@ -234,6 +256,9 @@ impl ClaudeTranscript {
                                     }
                                     if let Some(id) = b.tool_use_id {
                                         self.pending_tools.remove(&*id);
+                                        if let Some(kind) = self.shell_calls.remove(&*id) {
+                                            note_output(f, kind, b.content);
+                                        }
                                     }
                                 }
                                 Some("text") if prompt.is_none() => prompt = b.text,
@@ -302,7 +327,18 @@ impl ClaudeTranscript {
                     for b in blocks {
                         if b.kind.as_deref() == Some("tool_use") {
                             f.tool_calls += 1;
+                            let input = b.input.as_ref();
+                            if let Some(path) = input
+                                .and_then(|i| i.file_path.as_deref().or(i.notebook_path.as_deref()))
+                                .filter(|_| is_file_write(b.name.as_deref()))
+                            {
+                                f.note_file_write(path);
+                            }
                             if let Some(id) = b.id {
+                                if let Some(cmd) = input.and_then(|i| i.command.as_deref()) {
+                                    self.shell_calls
+                                        .insert(id.to_string(), ToolCallKind::of_command(cmd));
+                                }
                                 self.pending_tools.insert(id.into_owned());
                             }
                         }
@@ -323,6 +359,26 @@ impl ClaudeTranscript {
             Some("system") if rec.is_api_error == Some(true) => f.turn = TurnState::Errored,
             _ => {}
         }
+    }
+}
+
+/// Tools that create or edit the file named in their input.
+fn is_file_write(name: Option<&str>) -> bool {
+    matches!(name, Some("Write" | "Edit" | "MultiEdit" | "NotebookEdit"))
+}
+
+/// Hand a tool result's text to the deliverable scanner.
+fn note_output(f: &mut TranscriptFacts, kind: ToolCallKind, content: Option<Content<'_>>) {
+    match content {
+        Some(Content::Text(t)) => f.note_tool_output(kind, &t),
+        Some(Content::Blocks(blocks)) => {
+            for b in blocks {
+                if let Some(t) = b.text {
+                    f.note_tool_output(kind, &t);
+                }
+            }
+        }
+        _ => {}
     }
 }
 
@@ -379,6 +435,20 @@ mod tests {
         assert_eq!(f.usage.cache_read_tokens, 1000);
         assert_eq!(f.turn, TurnState::TurnEnded);
         assert_eq!(f.parse_errors, 0);
+    }
+
+    #[test]
+    fn commits_prs_and_file_writes_are_collected_for_records() {
+        let commit_call = r#"{"type":"assistant","message":{"id":"m9","content":[{"type":"tool_use","id":"c1","name":"Bash","input":{"command":"git commit -am fix"}},{"type":"tool_use","id":"w1","name":"Write","input":{"file_path":"/w/a.rs","content":"x"}},{"type":"tool_use","id":"w2","name":"Edit","input":{"file_path":"/w/b.rs"}},{"type":"tool_use","id":"r1","name":"Read","input":{"file_path":"/w/c.rs"}}]}}"#;
+        let commit_result = r#"{"type":"user","message":{"content":[{"type":"tool_result","tool_use_id":"c1","content":[{"type":"text","text":"[main 0123abcd] fix\n 2 files changed"}]}]}}"#;
+        let pr_call = r#"{"type":"assistant","message":{"id":"m10","content":[{"type":"tool_use","id":"p1","name":"Bash","input":{"command":"gh pr create --fill"}}]}}"#;
+        let pr_result = r#"{"type":"user","message":{"content":[{"type":"tool_result","tool_use_id":"p1","content":"https://github.com/o/r/pull/5"}]}}"#;
+        let f = fold(&[commit_call, commit_result, pr_call, pr_result]);
+        assert_eq!(
+            f.deliverables,
+            ["0123abcd", "https://github.com/o/r/pull/5"]
+        );
+        assert_eq!(f.files_written, ["/w/a.rs", "/w/b.rs"]);
     }
 
     #[test]

@@ -31,12 +31,13 @@
 //!   skipped. While only one token count has been seen, it is held back until the next
 //!   one decides.
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 use std::path::Path;
 
 use serde::Deserialize;
 use serde_json::Value;
 
+use super::deliverables::ToolCallKind;
 use super::{decode_line, file_stem, parse_ts, title_from, TranscriptFacts, TranscriptParser};
 use crate::model::Usage;
 use crate::pricing;
@@ -144,6 +145,8 @@ pub struct CodexTranscript {
     previous_total: Option<RawUsage>,
     counted_events: HashSet<(String, String, RawUsage)>,
     pending_tools: HashSet<String>,
+    /// Tool calls awaiting output whose output may announce a commit or a PR.
+    shell_calls: HashMap<String, ToolCallKind>,
     /// Sub-agent replay detection: the first count, held back; then the replay second.
     held: Option<HeldCount>,
     replay_second: Option<String>,
@@ -160,6 +163,7 @@ impl CodexTranscript {
             previous_total: None,
             counted_events: HashSet::new(),
             pending_tools: HashSet::new(),
+            shell_calls: HashMap::new(),
             held: None,
             replay_second: None,
             counts_seen: 0,
@@ -211,14 +215,33 @@ impl CodexTranscript {
         match str_at(p, "type") {
             Some("function_call" | "custom_tool_call" | "local_shell_call") => {
                 self.facts.tool_calls += 1;
+                // The call's arguments as text: a JSON string (`arguments`), the raw
+                // input of a custom tool (`input`, e.g. an apply_patch envelope), or
+                // the `action` of a local shell call.
+                let args = ["arguments", "input", "action"]
+                    .iter()
+                    .find_map(|k| match p.get(*k) {
+                        Some(Value::String(s)) => Some(s.clone()),
+                        Some(v @ Value::Object(_)) => Some(v.to_string()),
+                        _ => None,
+                    })
+                    .unwrap_or_default();
+                self.facts.note_patch(&args.replace("\\n", "\n"));
                 if let Some(id) = str_at(p, "call_id") {
                     self.pending_tools.insert(id.to_string());
+                    self.shell_calls
+                        .insert(id.to_string(), ToolCallKind::of_command(&args));
                 }
                 self.facts.turn = TurnState::ToolPending;
             }
             Some("function_call_output" | "custom_tool_call_output") => {
                 if let Some(id) = str_at(p, "call_id") {
                     self.pending_tools.remove(id);
+                    if let Some(kind) = self.shell_calls.remove(id) {
+                        if let Some(text) = output_text(p.get("output")) {
+                            self.facts.note_tool_output(kind, &text);
+                        }
+                    }
                 }
                 if tool_output_failed(p.get("output")) {
                     self.facts.tool_errors += 1;
@@ -362,6 +385,19 @@ fn str_at<'a>(v: &'a Value, key: &str) -> Option<&'a str> {
         .and_then(Value::as_str)
         .map(str::trim)
         .filter(|s| !s.is_empty())
+}
+
+/// The text a tool printed: the `output` string itself, or the `output` field of the
+/// JSON object it holds (older Codex).
+fn output_text(output: Option<&Value>) -> Option<String> {
+    match output? {
+        Value::String(s) => match serde_json::from_str::<Value>(s) {
+            Ok(Value::Object(o)) => o.get("output").and_then(Value::as_str).map(str::to_string),
+            _ => Some(s.clone()),
+        },
+        Value::Object(o) => o.get("output").and_then(Value::as_str).map(str::to_string),
+        _ => None,
+    }
 }
 
 /// Codex writes a tool's output as a string, either JSON with `metadata.exit_code`
@@ -644,5 +680,24 @@ mod tests {
         assert_eq!(s.parse_errors, 1, "the oversized line is counted");
         assert_eq!(s.user_messages, 1);
         assert_eq!(s.usage.input_tokens, 10);
+    }
+
+    #[test]
+    fn commits_prs_and_patched_files_are_collected_for_records() {
+        let lines = [
+            r#"{"timestamp":"2026-01-01T00:00:01Z","type":"response_item","payload":{"type":"custom_tool_call","name":"apply_patch","call_id":"p1","input":"*** Begin Patch\n*** Update File: src/a.rs\n@@\n-x\n+y\n*** Add File: src/b.rs\n+z\n*** End Patch"}}"#,
+            r#"{"timestamp":"2026-01-01T00:00:02Z","type":"response_item","payload":{"type":"function_call","name":"shell","arguments":"{\"command\":[\"bash\",\"-lc\",\"git commit -am fix\"]}","call_id":"c1"}}"#,
+            r#"{"timestamp":"2026-01-01T00:00:03Z","type":"response_item","payload":{"type":"function_call_output","call_id":"c1","output":"{\"output\":\"[main 1234abc] fix\\n 1 file changed\\n\",\"metadata\":{\"exit_code\":0}}"}}"#,
+            r#"{"timestamp":"2026-01-01T00:00:04Z","type":"response_item","payload":{"type":"function_call","name":"shell","arguments":"{\"command\":[\"bash\",\"-lc\",\"gh pr create --fill\"]}","call_id":"c2"}}"#,
+            r#"{"timestamp":"2026-01-01T00:00:05Z","type":"response_item","payload":{"type":"function_call_output","call_id":"c2","output":"Exit code: 0\nOutput:\nhttps://github.com/o/r/pull/9\n"}}"#,
+        ];
+        let mut t = CodexTranscript::new(Path::new("rollout.jsonl"));
+        for l in lines {
+            t.apply_line(l.as_bytes());
+        }
+        let f = t.facts();
+        assert_eq!(f.files_written, ["src/a.rs", "src/b.rs"]);
+        assert_eq!(f.deliverables, ["1234abc", "https://github.com/o/r/pull/9"]);
+        assert!(f.looks_productive());
     }
 }

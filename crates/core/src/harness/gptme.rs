@@ -29,6 +29,7 @@ use chrono::{DateTime, Local, NaiveDateTime, TimeZone, Utc};
 use serde::Deserialize;
 use serde_json::Value;
 
+use super::deliverables::ToolCallKind;
 use super::{decode_line, title_from, TranscriptFacts, TranscriptParser};
 use crate::model::Usage;
 use crate::pricing;
@@ -123,6 +124,8 @@ struct ChatConfig {
 pub struct GptmeTranscript {
     facts: TranscriptFacts,
     tools_pending: bool,
+    /// What the results of the last assistant message's tool calls may announce.
+    pending_kind: ToolCallKind,
     config_model: Option<String>,
 }
 
@@ -141,6 +144,7 @@ impl GptmeTranscript {
         GptmeTranscript {
             facts,
             tools_pending: false,
+            pending_kind: ToolCallKind::default(),
             config_model: config.chat.model.filter(|m| !m.is_empty()),
         }
     }
@@ -196,6 +200,20 @@ impl GptmeTranscript {
                 let calls = count_tool_calls(text);
                 f.tool_calls += calls;
                 self.tools_pending = calls > 0;
+                // Deliverables: files named by save/append/patch blocks, and the kind
+                // of output the next tool results may carry (a commit, a PR URL).
+                for line in text.lines() {
+                    let t = line.trim_start();
+                    for tool in ["```save ", "```append ", "```patch "] {
+                        if let Some(path) = t
+                            .strip_prefix(tool)
+                            .and_then(|r| r.split_whitespace().next())
+                        {
+                            f.note_file_write(path);
+                        }
+                    }
+                }
+                self.pending_kind = ToolCallKind::of_command(text);
                 f.turn = if calls > 0 {
                     TurnState::ToolPending
                 } else {
@@ -207,6 +225,7 @@ impl GptmeTranscript {
                 if text.trim_start().starts_with("Error") {
                     f.tool_errors += 1;
                 }
+                f.note_tool_output(self.pending_kind, text);
                 f.turn = TurnState::AwaitingModel;
             }
             Some("system") if !m.hide && text.trim_start().starts_with("Error") => {
@@ -368,5 +387,23 @@ mod tests {
         assert_eq!(broken.parse_errors, 1);
         assert_eq!(broken.usage.input_tokens, 30);
         assert_eq!(broken.model.as_deref(), Some("openai/gpt-5"));
+    }
+
+    #[test]
+    fn saved_files_commits_and_prs_are_collected_for_records() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("conversation.jsonl");
+        let mut t = GptmeTranscript::new(&path);
+        for l in [
+            r#"{"role":"assistant","content":"```save src/a.py\nprint(1)\n```\n```patch src/b.py\n<<<<<<< ORIGINAL\n=======\n>>>>>>> UPDATED\n```","timestamp":"2026-01-02T10:00:03+00:00"}"#,
+            r#"{"role":"system","content":"Saved to src/a.py","timestamp":"2026-01-02T10:00:04+00:00"}"#,
+            r#"{"role":"assistant","content":"```shell\ngit commit -am fix && gh pr create --fill\n```","timestamp":"2026-01-02T10:00:05+00:00"}"#,
+            r#"{"role":"system","content":"Ran command:\n[master 5e6f7a8] fix\nhttps://github.com/o/r/pull/4","timestamp":"2026-01-02T10:00:06+00:00"}"#,
+        ] {
+            t.apply_line(l.as_bytes());
+        }
+        let f = t.facts();
+        assert_eq!(f.files_written, ["src/a.py", "src/b.py"]);
+        assert_eq!(f.deliverables, ["5e6f7a8", "https://github.com/o/r/pull/4"]);
     }
 }

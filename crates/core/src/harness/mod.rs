@@ -19,6 +19,7 @@
 pub mod claude;
 pub mod codex;
 pub mod copilot;
+pub mod deliverables;
 pub mod gemini;
 pub mod gptme;
 pub mod opencode;
@@ -66,6 +67,10 @@ pub struct TranscriptFacts {
     /// opencode, old Claude Code `costUSD`) or else its usage priced by
     /// [`crate::pricing`]. `None` until some message could be priced.
     pub cost_usd: Option<f64>,
+    /// Commit SHAs and PR URLs the agent produced (see [`deliverables`]).
+    pub deliverables: Vec<String>,
+    /// Distinct files the agent wrote or edited.
+    pub files_written: Vec<String>,
 }
 
 impl TranscriptFacts {

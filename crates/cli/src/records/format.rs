@@ -1,0 +1,228 @@
+//! Human-readable layouts of records, stats and run analytics (the `--json` output
+//! is the core types serialised as they are). Layout only: every number comes from
+//! `sessionscope_core::analytics`.
+
+use std::collections::BTreeMap;
+use std::fmt::Write;
+
+use sessionscope_core::analytics::{Bucket, RunAnalytics, Stats};
+use sessionscope_core::records::Record;
+
+fn pct(rate: f64) -> String {
+    format!("{:.0}%", rate * 100.0)
+}
+
+fn table(out: &mut String, title: &str, rows: &BTreeMap<String, Bucket>, min_width: usize) {
+    if rows.is_empty() {
+        return;
+    }
+    let width = rows
+        .keys()
+        .map(|k| k.chars().count())
+        .max()
+        .unwrap_or(0)
+        .max(min_width);
+    let _ = writeln!(out, "{title}:");
+    for (k, b) in rows {
+        let _ = writeln!(
+            out,
+            "  {k:<width$}  {:>4}/{:<4} ({})",
+            b.productive,
+            b.total,
+            pct(b.rate)
+        );
+    }
+    out.push('\n');
+}
+
+/// Do the two sides of a cross-tab each have at least two values?
+fn worth_crossing(rows: &BTreeMap<String, Bucket>) -> bool {
+    let mut left = std::collections::BTreeSet::new();
+    let mut right = std::collections::BTreeSet::new();
+    for k in rows.keys() {
+        let mut parts = k.splitn(2, '×');
+        left.insert(parts.next().unwrap_or(""));
+        right.insert(parts.next().unwrap_or(""));
+    }
+    left.len() >= 2 && right.len() >= 2
+}
+
+pub fn stats(s: &Stats) -> String {
+    let mut out = String::new();
+    let Some(d) = &s.detail else {
+        return "No session records found.\n".into();
+    };
+    let _ = writeln!(
+        out,
+        "Sessions: {} total, {} productive ({} success rate)",
+        s.total,
+        d.productive,
+        pct(d.success_rate)
+    );
+    if d.noop > 0 {
+        let _ = writeln!(out, "  NOOP: {} session(s)", d.noop);
+    }
+    if d.violated_policy > 0 {
+        let _ = writeln!(out, "  Policy violations: {} session(s)", d.violated_policy);
+    }
+    if let Some(dur) = &d.duration {
+        let _ = writeln!(
+            out,
+            "Duration: {} with data, avg {:.0}m, total {:.1}h",
+            dur.count,
+            dur.avg / 60.0,
+            dur.total_hours
+        );
+    }
+    out.push('\n');
+    table(&mut out, "By model", &d.by_model, 12);
+    table(&mut out, "By run type", &d.by_run_type, 12);
+    table(&mut out, "By harness", &d.by_harness, 12);
+    table(&mut out, "By project", &d.by_project, 12);
+    if worth_crossing(&d.by_model_run_type) {
+        table(&mut out, "By model × run type", &d.by_model_run_type, 25);
+    }
+    if worth_crossing(&d.by_harness_model) {
+        table(&mut out, "By harness × model", &d.by_harness_model, 30);
+    }
+    out
+}
+
+fn bar(n: u64) -> String {
+    "#".repeat(n.min(40) as usize)
+}
+
+pub fn runs(r: &RunAnalytics) -> String {
+    let Some(d) = &r.detail else {
+        return "No session records found.\n".into();
+    };
+    let total = r.total.max(1) as f64;
+    let mut out = String::new();
+    let _ = writeln!(out, "Run analytics ({} sessions)\n", r.total);
+    let dist = &d.duration_distribution;
+    let _ = writeln!(out, "Duration distribution:");
+    for (name, n) in [
+        ("<1m", dist.under_1m),
+        ("1-5m", dist.m1_5),
+        ("5-15m", dist.m5_15),
+        ("15-30m", dist.m15_30),
+        ("30m+", dist.over_30m),
+        ("unknown", dist.unknown),
+    ] {
+        let _ = writeln!(
+            out,
+            "  {name:>7}  {n:>4}  ({:>5.1}%)  {}",
+            n as f64 / total * 100.0,
+            bar(n)
+        );
+    }
+    out.push('\n');
+    let _ = writeln!(out, "NOOP rate by run type:");
+    for (rt, v) in &d.noop_by_run_type {
+        let _ = writeln!(
+            out,
+            "  {rt:<15}  {:>4}/{:<4} ({})",
+            v.noop,
+            v.total,
+            pct(v.rate)
+        );
+    }
+    out.push('\n');
+    if !d.short_runs.is_empty() {
+        let _ = writeln!(out, "Short runs (<2min) by type:");
+        let mut short: Vec<_> = d.short_runs.iter().collect();
+        short.sort_by(|a, b| b.1.cmp(a.1).then(a.0.cmp(b.0)));
+        for (rt, n) in short {
+            let _ = writeln!(out, "  {rt:<15}  {n:>4}");
+        }
+        out.push('\n');
+    }
+    let _ = writeln!(out, "Daily run counts:");
+    for (day, n) in &d.daily_counts {
+        let _ = writeln!(out, "  {day}  {n:>4}  {}", bar(*n));
+    }
+    out.push('\n');
+    let _ = writeln!(out, "Model × outcome:");
+    for (m, v) in &d.model_outcome {
+        let _ = writeln!(
+            out,
+            "  {m:<14}  {:>4} productive, {:>4} noop  ({} success)",
+            v.productive,
+            v.noop,
+            pct(v.rate)
+        );
+    }
+    out
+}
+
+fn project_short(p: &str) -> &str {
+    p.trim_end_matches('/').rsplit('/').next().unwrap_or(p)
+}
+
+/// One line of `query`: status, date, name, model, category, duration, project.
+pub fn query_line(r: &Record) -> String {
+    let status = if r.outcome.as_deref() == Some("productive") {
+        "+"
+    } else {
+        "-"
+    };
+    let date: String = r.timestamp.chars().take(10).collect();
+    let name = r
+        .session_name
+        .clone()
+        .unwrap_or_else(|| r.session_id.chars().take(8).collect());
+    let model = r.model_normalized().unwrap_or_else(|| "unknown".into());
+    let dur = if r.duration_seconds > 0 {
+        format!("{:>3}m", r.duration_seconds / 60)
+    } else {
+        "   ?".into()
+    };
+    format!(
+        "[{status}] {date}  {name:<20}  {model:<8}  {:<14}  {dur}  {}",
+        r.category.as_deref().unwrap_or("?"),
+        r.project.as_deref().map(project_short).unwrap_or("")
+    )
+}
+
+/// Every field of a record, known ones first, then any keys this version does not
+/// know (so nothing in the store is hidden).
+pub fn record_detail(r: &Record) -> String {
+    let mut out = String::new();
+    let status = if r.outcome.as_deref() == Some("productive") {
+        "+"
+    } else {
+        "-"
+    };
+    let date: String = r.timestamp.chars().take(10).collect();
+    let _ = writeln!(out, "[{status}] {}  {date}", r.session_id);
+    let value = r.to_value();
+    let Some(obj) = value.as_object() else {
+        return out;
+    };
+    let known = sessionscope_core::records::record::KNOWN_FIELDS;
+    let mut keys: Vec<&String> = obj.keys().collect();
+    keys.sort_by_key(|k| known.iter().position(|f| f == k).unwrap_or(usize::MAX));
+    for k in keys {
+        if k == "session_id" {
+            continue;
+        }
+        let v = &obj[k.as_str()];
+        let empty = v.is_null()
+            || v.as_array().is_some_and(|a| a.is_empty())
+            || v.as_object().is_some_and(|o| o.is_empty());
+        if empty {
+            continue;
+        }
+        let shown = match v {
+            serde_json::Value::String(s) => s.clone(),
+            other => other.to_string(),
+        };
+        let label = if known.contains(&k.as_str()) {
+            k.clone()
+        } else {
+            format!("{k} (extra)")
+        };
+        let _ = writeln!(out, "  {label:<24} {shown}");
+    }
+    out
+}

@@ -1,0 +1,737 @@
+//! `sessionscope records …` run as a subprocess against hand-written fixture stores
+//! (tests/fixtures/records); every expected number was computed by hand.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+use serde_json::{json, Value};
+
+fn fixtures() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tests/fixtures/records")
+}
+
+/// A sandbox: its own HOME and agent roots, so nothing of the real user is read.
+struct Sandbox {
+    dir: tempfile::TempDir,
+}
+
+impl Sandbox {
+    fn new() -> Self {
+        let s = Sandbox {
+            dir: tempfile::tempdir().unwrap(),
+        };
+        std::fs::create_dir_all(s.home()).unwrap();
+        std::fs::create_dir_all(s.claude().join("projects")).unwrap();
+        s
+    }
+
+    fn home(&self) -> PathBuf {
+        self.dir.path().join("home")
+    }
+
+    fn claude(&self) -> PathBuf {
+        self.dir.path().join("claude")
+    }
+
+    fn store_dir(&self) -> PathBuf {
+        self.dir.path().join("store")
+    }
+
+    fn store_file(&self) -> PathBuf {
+        self.store_dir().join("session-records.jsonl")
+    }
+
+    /// Put the basic fixture store into the sandbox (so tests may change it).
+    fn with_basic_store(self) -> Self {
+        std::fs::create_dir_all(self.store_dir()).unwrap();
+        std::fs::copy(
+            fixtures().join("basic/session-records.jsonl"),
+            self.store_file(),
+        )
+        .unwrap();
+        self
+    }
+
+    fn with_claude_transcripts(self) -> Self {
+        copy_dir(
+            &fixtures().join("claude/projects"),
+            &self.claude().join("projects"),
+        );
+        self
+    }
+
+    /// Codex, gptme and Copilot CLI transcripts from the adapters' fixtures.
+    fn with_other_harnesses(self) -> Self {
+        let all = fixtures().join("..");
+        copy_dir(&all.join("codex"), &self.dir.path().join("codex"));
+        copy_dir(&all.join("gptme"), &self.dir.path().join("gptme"));
+        copy_dir(&all.join("copilot"), &self.dir.path().join("copilot"));
+        self
+    }
+
+    fn run(&self, args: &[&str]) -> Output {
+        self.run_stdin(args, None)
+    }
+
+    fn run_stdin(&self, args: &[&str], stdin: Option<&str>) -> Output {
+        let mut cmd = Command::new(env!("CARGO_BIN_EXE_sessionscope"));
+        cmd.arg("records")
+            .arg("--sessions-dir")
+            .arg(self.store_dir())
+            .args(args)
+            .env("HOME", self.home())
+            .env("XDG_CONFIG_HOME", self.home().join(".config"))
+            .env("XDG_DATA_HOME", self.home().join(".local/share"))
+            .env("CLAUDE_CONFIG_DIR", self.claude())
+            .env("CODEX_HOME", self.dir.path().join("codex"))
+            .env("GPTME_LOGS_DIR", self.dir.path().join("gptme"))
+            .env("COPILOT_STATE_DIR", self.dir.path().join("copilot"))
+            .env("GEMINI_DATA_DIR", self.dir.path().join("gemini"))
+            .env("OPENCODE_DATA_DIR", self.dir.path().join("opencode"));
+        for var in [
+            "GPTME_SESSIONS_DIR",
+            "CODEX_SESSIONS_DIR",
+            "ANTHROPIC_API_KEY",
+            "OPENAI_API_KEY",
+            "SESSIONSCOPE_JUDGE_API",
+            "SESSIONSCOPE_JUDGE_BASE_URL",
+            "SESSIONSCOPE_JUDGE_MODEL",
+            "SESSIONSCOPE_JUDGE_API_KEY_ENV",
+        ] {
+            cmd.env_remove(var);
+        }
+        match stdin {
+            None => cmd.output().unwrap(),
+            Some(text) => {
+                use std::io::Write;
+                cmd.stdin(std::process::Stdio::piped())
+                    .stdout(std::process::Stdio::piped())
+                    .stderr(std::process::Stdio::piped());
+                let mut child = cmd.spawn().unwrap();
+                child
+                    .stdin
+                    .take()
+                    .unwrap()
+                    .write_all(text.as_bytes())
+                    .unwrap();
+                child.wait_with_output().unwrap()
+            }
+        }
+    }
+
+    fn json(&self, args: &[&str]) -> Value {
+        let out = self.run(args);
+        assert!(
+            out.status.success(),
+            "{args:?} failed: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        serde_json::from_slice(&out.stdout).unwrap_or_else(|e| {
+            panic!(
+                "{args:?}: not JSON ({e}): {}",
+                String::from_utf8_lossy(&out.stdout)
+            )
+        })
+    }
+
+    fn store_lines(&self) -> Vec<String> {
+        std::fs::read_to_string(self.store_file())
+            .unwrap()
+            .lines()
+            .map(str::to_string)
+            .collect()
+    }
+}
+
+fn copy_dir(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).unwrap();
+    for e in std::fs::read_dir(from).unwrap() {
+        let e = e.unwrap();
+        let target = to.join(e.file_name());
+        if e.file_type().unwrap().is_dir() {
+            copy_dir(&e.path(), &target);
+        } else {
+            std::fs::copy(e.path(), target).unwrap();
+        }
+    }
+}
+
+fn ids(v: &Value) -> Vec<String> {
+    v.as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["session_id"].as_str().unwrap().to_string())
+        .collect()
+}
+
+fn expected(name: &str) -> Value {
+    serde_json::from_str(&std::fs::read_to_string(fixtures().join(name)).unwrap()).unwrap()
+}
+
+#[test]
+fn stats_json_equals_the_hand_computed_summary() {
+    let s = Sandbox::new().with_basic_store();
+    assert_eq!(
+        s.json(&["stats", "--since", "all", "--json"]),
+        expected("basic/expected-stats-all.json")
+    );
+    // `query --stats` is the same summary.
+    assert_eq!(
+        s.json(&["query", "--stats", "--json"]),
+        expected("basic/expected-stats-all.json")
+    );
+}
+
+#[test]
+fn runs_json_equals_the_hand_computed_analytics() {
+    let s = Sandbox::new().with_basic_store();
+    assert_eq!(
+        s.json(&["runs", "--since", "all", "--json"]),
+        expected("basic/expected-runs-all.json")
+    );
+}
+
+#[test]
+fn default_windows_exclude_old_records() {
+    let s = Sandbox::new().with_basic_store();
+    // stats defaults to 30 days, runs to 14: the fixture is older than both.
+    assert_eq!(s.json(&["stats", "--json"]), json!({"total": 0}));
+    assert_eq!(s.json(&["runs", "--json"]), json!({"total": 0}));
+    assert_eq!(s.json(&["query", "--since", "7d", "--json"]), json!([]));
+}
+
+#[test]
+fn query_filters() {
+    let s = Sandbox::new().with_basic_store();
+    let q = |args: &[&str]| {
+        let mut all = vec!["query", "--json"];
+        all.extend_from_slice(args);
+        ids(&s.json(&all))
+    };
+    assert_eq!(q(&["--model", "opus"]), ["a1b2c3d4", "d4000000"]);
+    assert_eq!(q(&["--model", "claude-opus-4.6"]), ["d4000000"]);
+    assert_eq!(q(&["--model", "haiku"]), ["a1b2ffff"]);
+    assert_eq!(q(&["--harness", "unknown"]), ["b7e10000"]);
+    assert_eq!(
+        q(&["--project", "alpha"]),
+        ["a1b2c3d4", "c3000000", "d4000000"]
+    );
+    assert_eq!(
+        q(&["--outcome", "noop", "--run-type", "autonomous"]),
+        ["a1b2ffff", "e5000000"]
+    );
+    assert_eq!(q(&["--category", "code"]), ["a1b2c3d4"]);
+    let st = s.json(&["query", "--stats", "--harness", "claude-code", "--json"]);
+    assert_eq!(st["total"], 3);
+    assert_eq!(st["productive"], 1);
+    assert_eq!(st["noop"], 1);
+    assert_eq!(st["violated_policy"], 1);
+    assert_eq!(
+        st["by_project"],
+        json!({"alpha": {"total": 2, "productive": 1, "rate": 0.5}})
+    );
+}
+
+#[test]
+fn since_counts_from_now() {
+    let s = Sandbox::new();
+    std::fs::create_dir_all(s.store_dir()).unwrap();
+    let now = chrono::Utc::now();
+    let at = |h: i64| (now - chrono::Duration::hours(h)).to_rfc3339();
+    let lines = [
+        json!({"session_id": "00000001", "timestamp": at(1), "outcome": "productive", "duration_seconds": 30}),
+        json!({"session_id": "00000002", "timestamp": at(30), "outcome": "noop"}),
+        json!({"session_id": "00000003", "timestamp": at(24 * 10), "outcome": "noop"}),
+    ];
+    let text: String = lines.iter().map(|l| format!("{l}\n")).collect();
+    std::fs::write(s.store_file(), text).unwrap();
+    assert_eq!(
+        ids(&s.json(&["query", "--since", "2h", "--json"])),
+        ["00000001"]
+    );
+    assert_eq!(
+        ids(&s.json(&["query", "--since", "2d", "--json"])),
+        ["00000001", "00000002"]
+    );
+    assert_eq!(s.json(&["stats", "--json"])["total"], 3);
+    assert_eq!(s.json(&["stats", "--since", "1w", "--json"])["total"], 2);
+    assert_eq!(s.json(&["runs", "--since", "90m", "--json"])["total"], 1);
+    let bad = s.run(&["stats", "--since", "7y"]);
+    assert!(!bad.status.success());
+    assert!(String::from_utf8_lossy(&bad.stderr).contains("--since"));
+}
+
+#[test]
+fn show_by_unique_prefix_returns_every_field_and_unknown_keys() {
+    let s = Sandbox::new().with_basic_store();
+    let shown = s.json(&["show", "a1b2c", "--json"]);
+    let line = std::fs::read_to_string(fixtures().join("basic/session-records.jsonl")).unwrap();
+    let original: Value = serde_json::from_str(line.lines().next().unwrap()).unwrap();
+    assert_eq!(
+        shown, original,
+        "a record with every field must come back unchanged"
+    );
+    assert_eq!(shown["notes"], "keep me");
+}
+
+#[test]
+fn show_applies_the_legacy_journal_path_rule() {
+    let s = Sandbox::new().with_basic_store();
+    let r = s.json(&["show", "b7e", "--json"]);
+    assert_eq!(
+        r["trajectory_path"],
+        "/home/u/.local/share/gptme/logs/2026-01-11-x/conversation.jsonl"
+    );
+    assert_eq!(r["journal_path"], Value::Null);
+    assert_eq!(r["harness"], "unknown");
+    assert_eq!(r["inferred_category"], "infrastructure");
+}
+
+#[test]
+fn ambiguous_and_unknown_prefixes_are_errors() {
+    let s = Sandbox::new().with_basic_store();
+    let out = s.run(&["show", "a1b2"]);
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("Ambiguous prefix 'a1b2' matches 2 sessions: a1b2c3d4, a1b2ffff"),
+        "{err}"
+    );
+    let out = s.run(&["show", "zz"]);
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("No session found matching 'zz'"));
+}
+
+#[test]
+fn annotate_changes_one_record_and_keeps_every_other_line_verbatim() {
+    let s = Sandbox::new().with_basic_store();
+    let before = s.store_lines();
+    let out = s.run(&[
+        "annotate",
+        "a1b2c",
+        "--outcome",
+        "noop",
+        "--category",
+        "triage",
+        "--add-deliverable",
+        "https://github.com/o/alpha/pull/8",
+        "--add-deliverable",
+        "0123abcd",
+    ]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(
+        String::from_utf8_lossy(&out.stdout).trim(),
+        "Updated session a1b2c3d4."
+    );
+    let after = s.store_lines();
+    assert_eq!(after.len(), before.len());
+    for i in 1..before.len() {
+        assert_eq!(after[i], before[i], "line {i} changed");
+    }
+    let r: Value = serde_json::from_str(&after[0]).unwrap();
+    assert_eq!(r["outcome"], "noop");
+    assert_eq!(r["category"], "triage");
+    assert_eq!(
+        r["deliverables"],
+        json!([
+            "0123abcd",
+            "https://github.com/o/alpha/pull/7",
+            "https://github.com/o/alpha/pull/8"
+        ])
+    );
+    assert_eq!(r["notes"], "keep me");
+    assert_eq!(r["custom"], json!({"x": [1, 2]}));
+    assert_eq!(
+        r["span_aggregates"],
+        json!({"total_spans": 12, "error_spans": 1})
+    );
+    assert!(s.store_dir().join("session-records.jsonl.lock").exists());
+    // Ambiguous prefixes and empty requests change nothing.
+    assert!(!s
+        .run(&["annotate", "a1b2", "--outcome", "noop"])
+        .status
+        .success());
+    assert!(!s.run(&["annotate", "d4"]).status.success());
+    assert_eq!(s.store_lines(), after);
+}
+
+#[test]
+fn append_repairs_the_torn_tail_and_adds_one_line() {
+    let s = Sandbox::new().with_basic_store();
+    let before = s.store_lines();
+    let out = s.run(&[
+        "append",
+        "--harness",
+        "codex",
+        "--model",
+        "gpt-5.4",
+        "--outcome",
+        "productive",
+        "--duration",
+        "90",
+        "--deliverables",
+        "abc1234",
+    ]);
+    assert!(out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("deprecated"));
+    let after = s.store_lines();
+    // The torn last line is gone, the eight complete lines are untouched.
+    assert_eq!(after.len(), before.len());
+    assert_eq!(after[..8], before[..8]);
+    let r: Value = serde_json::from_str(&after[8]).unwrap();
+    assert_eq!(r["harness"], "codex");
+    assert_eq!(r["run_type"], "autonomous");
+    assert_eq!(r["deliverables"], json!(["abc1234"]));
+    assert_eq!(r["session_id"].as_str().unwrap().len(), 8);
+    assert_eq!(s.json(&["stats", "--since", "all", "--json"])["total"], 7);
+}
+
+#[test]
+fn bulk_append_from_jsonl_keeps_unknown_keys() {
+    let s = Sandbox::new();
+    let input = "{\"session_id\":\"11111111\",\"custom\":true}\n\n{\"session_id\":\"22222222\",\"model\":\"claude-opus-4-6\"}\n";
+    let out = s.run_stdin(&["append", "--from-jsonl", "-"], Some(input));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let lines = s.store_lines();
+    assert_eq!(lines.len(), 2);
+    let first: Value = serde_json::from_str(&lines[0]).unwrap();
+    assert_eq!(first["custom"], true);
+}
+
+#[test]
+fn post_session_outcomes() {
+    let s = Sandbox::new().with_claude_transcripts();
+    let post = |extra: &[&str]| {
+        let mut args = vec!["post-session", "--harness", "claude-code", "--json"];
+        args.extend_from_slice(extra);
+        s.json(&args)
+    };
+    assert_eq!(
+        post(&[
+            "--exit-code",
+            "2",
+            "--start-commit",
+            "a",
+            "--end-commit",
+            "b"
+        ])["outcome"],
+        "failed"
+    );
+    assert_eq!(
+        post(&["--start-commit", "a", "--end-commit", "b"])["outcome"],
+        "productive"
+    );
+    assert_eq!(
+        post(&["--start-commit", "a", "--end-commit", "a"])["outcome"],
+        "noop"
+    );
+    assert_eq!(post(&["--exit-code", "124"])["outcome"], "unknown");
+    assert_eq!(
+        post(&[
+            "--start-commit",
+            "a",
+            "--end-commit",
+            "a",
+            "--deliverables",
+            "https://github.com/o/r/pull/3"
+        ])["outcome"],
+        "productive"
+    );
+    let traj = s
+        .claude()
+        .join("projects/-home-u-work-alpha/5f0c2a9e-1111-4222-8333-944455556666.jsonl");
+    let r = post(&[
+        "--trajectory",
+        traj.to_str().unwrap(),
+        "--session-id",
+        "cafe0001",
+        "--start-commit",
+        "x",
+        "--end-commit",
+        "x",
+    ]);
+    assert_eq!(
+        r,
+        json!({"session_id": "cafe0001", "outcome": "productive", "grade": null, "token_count": 12360})
+    );
+    let rec = s.json(&["show", "cafe0001", "--json"]);
+    assert_eq!(rec["model"], "claude-opus-4-6");
+    assert_eq!(rec["duration_seconds"], 600);
+    assert_eq!(
+        rec["deliverables"],
+        json!(["9f8e7d6", "https://github.com/u/alpha/pull/12"])
+    );
+    assert_eq!(rec["project"], "/home/u/work/alpha");
+    assert_eq!(rec["trajectory_path"], traj.to_str().unwrap());
+    assert_eq!(s.json(&["stats", "--json"])["total"], 6);
+}
+
+#[test]
+fn discover_and_sync_with_signals_are_idempotent() {
+    let s = Sandbox::new().with_claude_transcripts();
+    let d = s.json(&["discover", "--since", "all", "--json"]);
+    assert_eq!(d["total_discovered"], 2);
+    assert!(d["sessions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .all(|e| e["synced"] == false && e["harness"] == "claude-code"));
+    let dry = s.run(&["sync", "--since", "all", "--signals", "--dry-run"]);
+    assert!(dry.status.success());
+    assert!(String::from_utf8_lossy(&dry.stdout).contains("2 would be imported"));
+    assert!(!s.store_file().exists(), "a dry run writes nothing");
+    let out = s.run(&["sync", "--since", "all", "--signals"]);
+    assert_eq!(
+        String::from_utf8_lossy(&out.stdout).trim(),
+        "Imported 2 session(s), 0 unchanged."
+    );
+    let recs = s.json(&["query", "--json"]);
+    let alpha = recs
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["project"] == "/home/u/work/alpha")
+        .unwrap();
+    assert_eq!(alpha["outcome"], "productive");
+    assert_eq!(alpha["duration_seconds"], 600);
+    assert_eq!(alpha["timestamp"], "2026-01-20T10:00:00+00:00");
+    assert_eq!(alpha["start_time"], "2026-01-20T10:00:00+00:00");
+    assert_eq!(alpha["end_time"], "2026-01-20T10:10:00+00:00");
+    assert_eq!(alpha["token_count"], 12360);
+    assert_eq!(alpha["input_tokens"], 1450);
+    assert_eq!(alpha["output_tokens"], 410);
+    assert_eq!(alpha["cache_creation_tokens"], 500);
+    assert_eq!(alpha["cache_read_tokens"], 10000);
+    assert_eq!(
+        alpha["deliverables"],
+        json!(["9f8e7d6", "https://github.com/u/alpha/pull/12"])
+    );
+    let beta = recs
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["project"] == "/home/u/work/beta")
+        .unwrap();
+    assert_eq!(beta["outcome"], "noop");
+    assert_eq!(beta["duration_seconds"], 30);
+    assert_eq!(beta["model"], "claude-sonnet-4-5");
+    let again = s.run(&["sync", "--since", "all", "--signals"]);
+    assert_eq!(
+        String::from_utf8_lossy(&again.stdout).trim(),
+        "Imported 0 session(s), 2 unchanged."
+    );
+    assert_eq!(s.store_lines().len(), 2);
+    let d = s.json(&["discover", "--since", "all", "--unsynced", "--json"]);
+    assert_eq!(d, json!({"sessions": [], "total_discovered": 2}));
+    let d = s.json(&["discover", "--since", "all", "--signals", "--json"]);
+    let e = d["sessions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|e| e["productive"] == true)
+        .unwrap();
+    assert_eq!(e["git_commits"], 1);
+    assert_eq!(e["tool_calls"], 3);
+    assert_eq!(e["synced"], true);
+}
+
+#[test]
+fn bare_records_on_an_empty_store_summarises_discovery() {
+    let s = Sandbox::new().with_claude_transcripts();
+    let out = s.run(&[]);
+    assert!(out.status.success());
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(text.contains("Discovered 2 session(s)"), "{text}");
+    assert!(text.contains("claude-code"));
+    let s = Sandbox::new().with_basic_store();
+    let text = String::from_utf8_lossy(&s.run(&[]).stdout).to_string();
+    assert!(text.contains("No records in the last 30 days"), "{text}");
+}
+
+/// A loopback server answering every request with one OpenAI-style verdict.
+fn judge_server(
+    answer: &'static str,
+    requests: usize,
+) -> (String, std::thread::JoinHandle<Vec<String>>) {
+    use std::io::{Read, Write};
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let base = format!("http://{}", listener.local_addr().unwrap());
+    let h = std::thread::spawn(move || {
+        let mut seen = Vec::new();
+        for _ in 0..requests {
+            let (mut sock, _) = listener.accept().unwrap();
+            let mut req = Vec::new();
+            let mut buf = [0u8; 8192];
+            loop {
+                let n = sock.read(&mut buf).unwrap_or(0);
+                if n == 0 {
+                    break;
+                }
+                req.extend_from_slice(&buf[..n]);
+                let t = String::from_utf8_lossy(&req).to_string();
+                if let Some(end) = t.find("\r\n\r\n") {
+                    let len = t
+                        .lines()
+                        .find_map(|l| {
+                            l.to_ascii_lowercase()
+                                .strip_prefix("content-length:")
+                                .map(|v| v.trim().parse::<usize>().unwrap())
+                        })
+                        .unwrap_or(0);
+                    if req.len() >= end + 4 + len {
+                        break;
+                    }
+                }
+            }
+            let body = json!({"choices": [{"message": {"content": answer}}]}).to_string();
+            let reply = format!("HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}", body.len());
+            sock.write_all(reply.as_bytes()).unwrap();
+            seen.push(String::from_utf8_lossy(&req).to_string());
+        }
+        seen
+    });
+    (base, h)
+}
+
+#[test]
+fn judge_dry_run_sends_nothing_and_hides_the_key() {
+    let s = Sandbox::new().with_basic_store();
+    let out = s.run(&[
+        "judge",
+        "--last",
+        "1",
+        "--dry-run",
+        "--api",
+        "openai",
+        "--base-url",
+        "http://127.0.0.1:9",
+        "--api-key-env",
+        "MY_JUDGE_KEY",
+    ]);
+    assert!(out.status.success());
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        text.contains("POST http://127.0.0.1:9/v1/chat/completions"),
+        "{text}"
+    );
+    assert!(text.contains("Bearer <$MY_JUDGE_KEY>"));
+    assert!(
+        text.contains("e5000000"),
+        "the newest record is judged: {text}"
+    );
+}
+
+#[test]
+fn judge_updates_the_store_through_a_loopback_endpoint() {
+    let s = Sandbox::new().with_basic_store();
+    let (base, server) = judge_server(
+        "```json\n{\"score\": 0.65, \"reason\": \"Useful fix.\"}\n```",
+        2,
+    );
+    let mut cmd_args = vec![
+        "judge",
+        "--last",
+        "2",
+        "--api",
+        "openai",
+        "--base-url",
+        &base,
+        "--model",
+        "local-judge",
+        "--update-store",
+        "--json",
+    ];
+    let out = s.run(&cmd_args);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let results: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(ids(&results), ["d4000000", "e5000000"]);
+    let seen = server.join().unwrap();
+    assert!(seen[0].contains("\"model\":\"local-judge\""));
+    let r = s.json(&["show", "e5", "--json"]);
+    assert_eq!(r["llm_judge_score"], json!(0.65));
+    assert_eq!(r["llm_judge_reason"], "Useful fix.");
+    assert_eq!(r["llm_judge_model"], "local-judge");
+    assert_eq!(r["grades"], json!({"alignment": 0.65}));
+    // Nothing about the key is stored.
+    assert!(!std::fs::read_to_string(s.store_file())
+        .unwrap()
+        .contains("Bearer"));
+    cmd_args.clear();
+}
+
+#[test]
+fn bare_records_shows_recent_stats_and_the_unsynced_hint() {
+    let s = Sandbox::new().with_claude_transcripts();
+    std::fs::create_dir_all(s.store_dir()).unwrap();
+    let now = chrono::Utc::now().to_rfc3339();
+    std::fs::write(
+        s.store_file(),
+        format!("{}\n", json!({"session_id": "recent01", "timestamp": now, "outcome": "productive", "model": "claude-opus-4-6"})),
+    )
+    .unwrap();
+    let text = String::from_utf8_lossy(&s.run(&[]).stdout).to_string();
+    assert!(
+        text.contains("Sessions: 1 total, 1 productive (100% success rate)"),
+        "{text}"
+    );
+    assert!(
+        text.contains("Tip: 2 new session(s) in the last 14 days"),
+        "{text}"
+    );
+}
+
+#[test]
+fn discover_and_sync_cover_every_harness_in_the_registry() {
+    let s = Sandbox::new()
+        .with_claude_transcripts()
+        .with_other_harnesses();
+    let d = s.json(&["discover", "--since", "all", "--json"]);
+    let mut harnesses: Vec<String> = d["sessions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["harness"].as_str().unwrap().to_string())
+        .collect();
+    harnesses.dedup();
+    harnesses.sort();
+    harnesses.dedup();
+    assert_eq!(harnesses, ["claude-code", "codex", "copilot-cli", "gptme"]);
+    let n = d["total_discovered"].as_u64().unwrap();
+    let out = s.run(&["sync", "--since", "all", "--signals"]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(s.store_lines().len() as u64, n);
+    let by_harness = s.json(&["stats", "--since", "all", "--json"])["by_harness"].clone();
+    for h in ["claude-code", "codex", "copilot-cli", "gptme"] {
+        assert!(
+            by_harness[h]["total"].as_u64().unwrap() >= 1,
+            "{h}: {by_harness}"
+        );
+    }
+    // Every synced record says what its transcript says, and a re-run adds nothing.
+    for r in s.json(&["query", "--json"]).as_array().unwrap() {
+        assert_ne!(r["outcome"], "unknown", "{r}");
+        assert!(r["trajectory_path"]
+            .as_str()
+            .unwrap()
+            .starts_with(s.dir.path().to_str().unwrap()));
+    }
+    let again = s.run(&["sync", "--since", "all", "--signals"]);
+    assert!(String::from_utf8_lossy(&again.stdout).starts_with("Imported 0 session(s)"));
+    assert_eq!(s.store_lines().len() as u64, n);
+}

@@ -1,0 +1,85 @@
+//! The session record store, compatible with gptme-sessions (`session-records.jsonl`):
+//! one JSON object per finished agent session, shared with the Python tool in the same
+//! directory under the same lock protocol.
+//!
+//! - [`record`]: the [`Record`] type, lossless for keys it does not know;
+//! - [`model_name`]: model-name normalisation for grouping;
+//! - [`store`]: location, locking, append with torn-tail repair, atomic rewrite;
+//! - [`lookup`]: id-prefix resolution;
+//! - [`annotate`]: amending one record under the lock;
+//! - [`filter`]: the shared filters and `--since`;
+//! - [`post_session`]: building the record at the end of an agent run;
+//! - [`discover`]: finding agent transcripts and turning them into records (`sync`);
+//! - [`judge`]: the opt-in LLM judge.
+//!
+//! Statistics over records live in [`crate::analytics`]. Nothing here knows about a
+//! terminal or a window; the CLI and the app call these functions.
+
+pub mod annotate;
+pub mod discover;
+pub mod filter;
+pub mod judge;
+pub mod lookup;
+pub mod model_name;
+pub mod post_session;
+pub mod record;
+pub mod store;
+
+pub use filter::{parse_since, RecordFilter};
+pub use lookup::{find_by_prefix, LookupError};
+pub use model_name::normalize_model;
+pub use record::Record;
+pub use store::{sessions_dir, Loaded, Store, StoreError};
+
+/// The records that pass `filter`, in file order. Lines are filtered on a light view
+/// first, so only the records that pass are parsed in full.
+pub fn query(
+    store: &Store,
+    filter: &RecordFilter,
+    now: chrono::DateTime<chrono::Utc>,
+) -> Result<Vec<Record>, StoreError> {
+    let bytes = store.read_bytes()?;
+    let mut kept: Vec<&[u8]> = Vec::new();
+    crate::analytics::scan::scan_store_lines(&bytes, |f, line| {
+        if filter.matches(f, now) {
+            kept.push(line);
+        }
+    });
+    Ok(kept.into_iter().filter_map(Record::from_line).collect())
+}
+
+/// How many records the store holds (a light scan; malformed lines do not count).
+pub fn count(store: &Store) -> Result<u64, StoreError> {
+    let path = store.path();
+    let parts = crate::analytics::scan::scan_file_parallel(&path, || 0u64, |n, _| *n += 1)
+        .map_err(|source| StoreError::Io { path, source })?;
+    Ok(parts.into_iter().sum())
+}
+
+/// The one record `id_or_prefix` designates (see [`find_by_prefix`]), reading only the
+/// ids of the other records.
+pub fn find(store: &Store, id_or_prefix: &str) -> Result<Record, FindError> {
+    if id_or_prefix.is_empty() {
+        return Err(LookupError::Empty.into());
+    }
+    let bytes = store.read_bytes()?;
+    let candidates: Vec<Record> = bytes
+        .split(|b| *b == b'\n')
+        .filter(|line| lookup::line_id_may_match(line, id_or_prefix))
+        .filter_map(Record::from_line)
+        .collect();
+    let i = find_by_prefix(&candidates, id_or_prefix)?;
+    Ok(candidates
+        .into_iter()
+        .nth(i)
+        .expect("index from find_by_prefix"))
+}
+
+/// Why [`find`] found no single record.
+#[derive(Debug, thiserror::Error)]
+pub enum FindError {
+    #[error(transparent)]
+    Lookup(#[from] LookupError),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}

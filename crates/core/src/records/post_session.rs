@@ -1,0 +1,319 @@
+//! `post-session`: the record an agent run loop appends when a session ends.
+//!
+//! Outcome rules, in order, as gptme-sessions' `post_session` applies them (its
+//! source is more precise than the reference page, which says "non-zero exit →
+//! failed"; exit code 124, a timeout, is not a failure there):
+//! 1. an exit code other than 0 and 124 → `failed`;
+//! 2. a readable trajectory decides `productive` / `noop` ([`TranscriptFacts::looks_productive`]),
+//!    unless it covers less than half of the caller's duration (truncated or
+//!    misattributed): then caller deliverables make it `productive`, else `unknown`;
+//! 3. otherwise differing `--start-commit`/`--end-commit` → `productive`, equal →
+//!    `noop`; only one of them → `unknown`;
+//! 4. otherwise `unknown`;
+//! 5. without a trajectory, caller deliverables upgrade `noop`/`unknown` to
+//!    `productive`.
+//!
+//! Deliverables: the trajectory's own when the caller gives none; with both, caller
+//! SHAs are kept only if the trajectory saw a commit with that prefix (git ranges pick
+//! up concurrent sessions' commits), non-SHA caller items always; a trajectory that
+//! found nothing and reliably says `noop` drops the caller's list.
+
+use chrono::{DateTime, Duration, SecondsFormat, Utc};
+
+use super::discover::{looks_like_sha, Signals};
+use super::record::Record;
+use crate::harness::TranscriptFacts;
+
+/// Everything the caller of `post-session` says about the run.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct PostSession {
+    pub harness: String,
+    pub model: Option<String>,
+    pub run_type: Option<String>,
+    pub trigger: Option<String>,
+    pub category: Option<String>,
+    pub recommended_category: Option<String>,
+    pub selector_mode: Option<String>,
+    pub exit_code: i64,
+    pub duration_seconds: i64,
+    pub trajectory_path: Option<String>,
+    pub start_commit: Option<String>,
+    pub end_commit: Option<String>,
+    pub deliverables: Vec<String>,
+    pub journal_path: Option<String>,
+    pub session_id: Option<String>,
+    pub context_tier: Option<String>,
+    pub ab_group: Option<String>,
+    pub tier_version: Option<String>,
+}
+
+fn dedup(items: impl IntoIterator<Item = String>) -> Vec<String> {
+    let mut out: Vec<String> = Vec::new();
+    for i in items {
+        if !i.is_empty() && !out.contains(&i) {
+            out.push(i);
+        }
+    }
+    out
+}
+
+/// Build the record. `facts` are the trajectory's, when it could be read.
+pub fn build_record(
+    p: &PostSession,
+    facts: Option<&TranscriptFacts>,
+    now: DateTime<Utc>,
+) -> Record {
+    let signals = facts.map(Signals::from_facts);
+    let mut duration = p.duration_seconds;
+    if duration == 0 {
+        if let Some(s) = &signals {
+            duration = s.duration_seconds;
+        }
+    }
+    let mut model = p.model.clone().filter(|m| !m.is_empty() && m != "unknown");
+    if model.is_none() {
+        model = signals.as_ref().and_then(|s| s.model.clone());
+    }
+    // A trajectory spanning under half of the caller's duration is not trusted.
+    let reliable = match (&signals, p.duration_seconds) {
+        (Some(s), d) if d > 0 && s.duration_seconds > 0 => {
+            s.duration_seconds as f64 >= 0.5 * d as f64
+        }
+        _ => true,
+    };
+    let caller = dedup(p.deliverables.iter().cloned());
+    let deliverables = match &signals {
+        None => caller.clone(),
+        Some(_) if caller.is_empty() => signals
+            .as_ref()
+            .map(|s| s.deliverables.clone())
+            .unwrap_or_default(),
+        Some(s) if !s.deliverables.is_empty() => {
+            let traj_shas: Vec<&String> = s
+                .deliverables
+                .iter()
+                .filter(|d| looks_like_sha(d))
+                .collect();
+            if traj_shas.is_empty() {
+                dedup(caller.iter().chain(&s.deliverables).cloned())
+            } else {
+                let validated = caller.iter().filter(|c| {
+                    !looks_like_sha(c)
+                        || traj_shas
+                            .iter()
+                            .any(|t| c.to_lowercase().starts_with(t.as_str()))
+                });
+                dedup(s.deliverables.iter().chain(validated).cloned())
+            }
+        }
+        Some(s) if !s.productive && reliable => Vec::new(),
+        Some(_) => caller.clone(),
+    };
+    let mut outcome = if p.exit_code != 0 && p.exit_code != 124 {
+        "failed"
+    } else if let Some(s) = &signals {
+        match (s.productive, reliable) {
+            (true, _) => "productive",
+            (false, true) => "noop",
+            (false, false) if !caller.is_empty() => "productive",
+            (false, false) => "unknown",
+        }
+    } else {
+        match (&p.start_commit, &p.end_commit) {
+            (Some(a), Some(b)) if a != b => "productive",
+            (Some(_), Some(_)) => "noop",
+            _ => "unknown",
+        }
+    };
+    if matches!(outcome, "noop" | "unknown") && !caller.is_empty() && signals.is_none() {
+        outcome = "productive";
+    }
+
+    let mut r = Record::new();
+    if let Some(id) = p.session_id.clone().filter(|i| !i.is_empty()) {
+        r.session_id = id;
+    }
+    r.harness = Some(p.harness.clone());
+    r.model = Some(model.unwrap_or_else(|| "unknown".into()));
+    r.run_type = Some(p.run_type.clone().unwrap_or_else(|| "unknown".into()));
+    r.outcome = Some(outcome.to_string());
+    r.exit_code = Some(p.exit_code);
+    r.duration_seconds = duration;
+    if duration > 0 {
+        let iso = |t: DateTime<Utc>| t.to_rfc3339_opts(SecondsFormat::Micros, false);
+        r.start_time = Some(iso(now - Duration::seconds(duration)));
+        r.end_time = Some(iso(now));
+    }
+    r.deliverables = deliverables;
+    r.trigger = p.trigger.clone();
+    r.category = p.category.clone();
+    r.recommended_category = p.recommended_category.clone();
+    r.selector_mode = p.selector_mode.clone();
+    r.context_tier = p.context_tier.clone();
+    r.ab_group = p.ab_group.clone();
+    r.tier_version = p.tier_version.clone();
+    r.journal_path = p.journal_path.clone();
+    r.trajectory_path = p.trajectory_path.clone();
+    if let Some(s) = &signals {
+        r.project = s.project.clone();
+        r.token_count = Some(s.token_count);
+        r.input_tokens = Some(s.input_tokens);
+        r.output_tokens = Some(s.output_tokens);
+        r.cache_creation_tokens = Some(s.cache_creation_tokens);
+        r.cache_read_tokens = Some(s.cache_read_tokens);
+    }
+    r
+}
+
+/// The whole pipeline: read the trajectory (when it is a readable file of a harness
+/// Sessionscope knows), build the record, append it under the store lock. A
+/// trajectory that cannot be read is reported in the second value and the record is
+/// built without signals, as gptme-sessions does.
+pub fn record_session(
+    store: &super::Store,
+    input: &PostSession,
+    now: DateTime<Utc>,
+) -> Result<(Record, Option<String>), super::StoreError> {
+    let mut warning = None;
+    let facts = match (
+        &input.trajectory_path,
+        super::discover::parse_harness(&input.harness),
+    ) {
+        (Some(p), Some(h)) if std::path::Path::new(p).is_file() => {
+            match super::discover::read_facts(h, std::path::Path::new(p)) {
+                Ok(f) => Some(f),
+                Err(e) => {
+                    warning = Some(format!("could not read {p}: {e}"));
+                    None
+                }
+            }
+        }
+        _ => None,
+    };
+    let record = build_record(input, facts.as_ref(), now);
+    store.append(&record)?;
+    Ok((record, warning))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn call(exit: i64, start: Option<&str>, end: Option<&str>, dels: &[&str]) -> PostSession {
+        PostSession {
+            harness: "claude-code".into(),
+            exit_code: exit,
+            start_commit: start.map(Into::into),
+            end_commit: end.map(Into::into),
+            deliverables: dels.iter().map(|s| s.to_string()).collect(),
+            ..Default::default()
+        }
+    }
+
+    fn facts(productive: bool, span_secs: i64) -> TranscriptFacts {
+        let mut f = TranscriptFacts::default();
+        let t0 = Utc::now() - Duration::hours(1);
+        f.started_at = Some(t0);
+        f.last_activity = Some(t0 + Duration::seconds(span_secs));
+        if productive {
+            f.deliverables.push("abc1234".into());
+        }
+        f
+    }
+
+    fn outcome(p: &PostSession, f: Option<&TranscriptFacts>) -> String {
+        build_record(p, f, Utc::now()).outcome.unwrap()
+    }
+
+    #[test]
+    fn exit_codes() {
+        assert_eq!(outcome(&call(1, None, None, &[]), None), "failed");
+        assert_eq!(
+            outcome(&call(1, Some("a"), Some("b"), &["x"]), None),
+            "failed"
+        );
+        // 124 (timeout) is not a failure; with no other evidence it stays unknown.
+        assert_eq!(outcome(&call(124, None, None, &[]), None), "unknown");
+    }
+
+    #[test]
+    fn commits_decide_without_a_trajectory() {
+        assert_eq!(
+            outcome(&call(0, Some("a"), Some("b"), &[]), None),
+            "productive"
+        );
+        assert_eq!(outcome(&call(0, Some("a"), Some("a"), &[]), None), "noop");
+        assert_eq!(outcome(&call(0, Some("a"), None, &[]), None), "unknown");
+        // Caller deliverables upgrade a noop when there is no trajectory.
+        assert_eq!(
+            outcome(
+                &call(0, Some("a"), Some("a"), &["https://github.com/o/r/pull/1"]),
+                None
+            ),
+            "productive"
+        );
+    }
+
+    #[test]
+    fn trajectory_signals_win_over_commits() {
+        assert_eq!(
+            outcome(
+                &call(0, Some("a"), Some("b"), &[]),
+                Some(&facts(false, 600))
+            ),
+            "noop"
+        );
+        assert_eq!(
+            outcome(&call(0, Some("a"), Some("a"), &[]), Some(&facts(true, 600))),
+            "productive"
+        );
+        // A noop trajectory with caller deliverables it did not see: trajectory wins.
+        let r = build_record(
+            &call(0, None, None, &["fff9999"]),
+            Some(&facts(false, 600)),
+            Utc::now(),
+        );
+        assert_eq!(r.outcome.as_deref(), Some("noop"));
+        assert!(r.deliverables.is_empty());
+    }
+
+    #[test]
+    fn a_truncated_trajectory_is_not_trusted_for_noop() {
+        let mut p = call(0, None, None, &[]);
+        p.duration_seconds = 3600;
+        assert_eq!(outcome(&p, Some(&facts(false, 60))), "unknown");
+        p.deliverables = vec!["abc9999".into()];
+        assert_eq!(outcome(&p, Some(&facts(false, 60))), "productive");
+    }
+
+    #[test]
+    fn caller_shas_are_validated_against_the_trajectory() {
+        let p = call(
+            0,
+            None,
+            None,
+            &["abc1234def", "0000000aaa", "https://github.com/o/r/pull/2"],
+        );
+        let r = build_record(&p, Some(&facts(true, 600)), Utc::now());
+        assert_eq!(
+            r.deliverables,
+            ["abc1234", "abc1234def", "https://github.com/o/r/pull/2"]
+        );
+    }
+
+    #[test]
+    fn duration_gives_start_and_end_and_trajectory_fills_model() {
+        let mut p = call(0, None, None, &[]);
+        p.duration_seconds = 90;
+        p.session_id = Some("feedbeef".into());
+        let now = Utc::now();
+        let mut f = facts(true, 600);
+        f.model = Some("claude-opus-4-6".into());
+        let r = build_record(&p, Some(&f), now);
+        assert_eq!(r.session_id, "feedbeef");
+        assert_eq!(r.model.as_deref(), Some("claude-opus-4-6"));
+        assert_eq!(r.duration_seconds, 90);
+        assert!(r.start_time.is_some() && r.end_time.is_some());
+        assert_eq!(r.exit_code, Some(0));
+    }
+}
