@@ -5,11 +5,11 @@
 
 mod kill;
 mod ps;
+mod records;
 mod run;
 mod runs;
 mod terminal;
 mod transcript;
-mod records;
 
 use clap::{Parser, Subcommand};
 
