@@ -58,6 +58,11 @@ describe("runs", () => {
     exit_code: null,
     reason: null,
     log_path: null,
+    env_names: [],
+    duration_ms: null,
+    exit_signal: null,
+    pid_start_time: null,
+    detached: false,
   };
   it("labels each status, with the exit code of a failure", () => {
     expect(runStatusLabel(base)).toBe("Running");

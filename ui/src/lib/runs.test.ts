@@ -14,6 +14,11 @@ const run = (id: string, status: RunInfo["status"] = "running"): RunInfo => ({
   exit_code: null,
   reason: null,
   log_path: null,
+  env_names: [],
+  duration_ms: null,
+  exit_signal: null,
+  pid_start_time: null,
+  detached: false,
 });
 
 describe("RunList", () => {
