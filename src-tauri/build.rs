@@ -5,6 +5,7 @@ fn main() {
     let manifest = tauri_build::AppManifest::new().commands(&[
         "list_sessions",
         "export_sessions",
+        "kill_sessions",
         "list_runs",
         "start_run",
         "attach_run",

@@ -41,6 +41,7 @@ fn main() {
         .invoke_handler(tauri::generate_handler![
             commands::sessions::list_sessions,
             commands::sessions::export_sessions,
+            commands::sessions::kill_sessions,
             commands::runs::list_runs,
             commands::runs::start_run,
             commands::runs::attach_run,

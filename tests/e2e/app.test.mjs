@@ -4,6 +4,7 @@
 //
 // Run: node --test tests/e2e/  (make e2e builds the app first and sets SESSIONSCOPE_APP)
 import { after, before, describe, it } from "node:test";
+import { spawn } from "node:child_process";
 import assert from "node:assert/strict";
 import fs from "node:fs";
 import os from "node:os";
@@ -40,9 +41,9 @@ let driver;
 let wd;
 
 /** A Claude Code record, compact as the agent writes it. */
-function record(kind, n, extra = {}) {
+function record(kind, n, extra = {}, cwd = "/work/demo") {
   const ts = new Date().toISOString();
-  const base = { type: kind, sessionId, timestamp: ts, cwd: "/work/demo", gitBranch: "main", uuid: `u${n}` };
+  const base = { type: kind, sessionId, timestamp: ts, cwd, gitBranch: "main", uuid: `u${n}` };
   const message =
     kind === "user"
       ? { role: "user", content: `Prompt number ${n}` }
@@ -265,5 +266,51 @@ describe("runs in a pseudo-terminal", () => {
     assert.ok(!pidAlive(run.pid), `PID ${run.pid} is gone`);
     assert.equal(await runLabel(run.id), "Killed");
     await shot("07-run-killed");
+  });
+});
+
+describe("killing an agent session", () => {
+  it("stops the agent behind the selected session after the native dialog", async () => {
+    // A stand-in agent: `sleep` under the name `claude`, running in the session's cwd.
+    const agentCwd = fs.mkdtempSync(path.join(work, "agent-"));
+    const bin = path.join(work, "bin");
+    fs.mkdirSync(bin, { recursive: true });
+    fs.copyFileSync("/bin/sleep", path.join(bin, "claude"));
+    fs.chmodSync(path.join(bin, "claude"), 0o755);
+    const agent = spawn(path.join(bin, "claude"), ["1000"], { cwd: agentCwd, stdio: "ignore" });
+    const exited = new Promise((resolve) => agent.on("exit", (code, signal) => resolve({ code, signal })));
+    try {
+      const id = "7e7e7e7e-3333-4444-8555-966667777888";
+      const dir = path.join(claudeDir, "projects", "-agent");
+      fs.mkdirSync(dir, { recursive: true });
+      fs.writeFileSync(
+        path.join(dir, `${id}.jsonl`),
+        record("user", 1, {}, agentCwd).replaceAll(sessionId, id),
+      );
+      await wd.click(await wd.find("[data-testid=tab-sessions]"));
+      // The process scan runs every 2 s; the row then names the agent's PID.
+      await wd.waitFor(
+        `return document.querySelector('[data-testid=session-row][data-session-id="${id}"]')?.dataset.pid === "${agent.pid}"`,
+        { timeout: 8000, what: "the session matched to its agent process" },
+      );
+      await wd.click(await wd.find(`[data-testid=session-row][data-session-id="${id}"]`));
+      await wd.click(await wd.find("[data-testid=kill-sessions]"));
+      const dialog = await waitForWindow(xvfb.display, "^Kill sessions");
+      await sleep(300);
+      await shot("08-kill-session-dialog");
+      assert.equal(agent.exitCode, null, "nothing is sent before the answer");
+      pressKeys(xvfb.display, dialog, "Return");
+      const result = await Promise.race([exited, sleep(10000).then(() => null)]);
+      assert.ok(result, "the agent process exited");
+      assert.equal(result.signal, "SIGINT", "stopped by the first, gentlest signal");
+      const report = await wd.waitFor(
+        "return document.querySelector('[data-testid=kill-report]')?.textContent",
+        { what: "the kill report" },
+      );
+      console.log(`kill report: ${report}`);
+      await shot("09-kill-session-done");
+    } finally {
+      agent.kill("SIGKILL");
+    }
   });
 });

@@ -55,3 +55,105 @@ pub async fn export_sessions(
     std::fs::write(&path, body).map_err(|e| format!("could not write {}: {e}", path.display()))?;
     Ok(Some(path.display().to_string()))
 }
+
+/// Stop the agent processes behind the sessions with `keys`, after one native dialog
+/// that lists exactly what will be stopped (and what cannot be). Each step of the
+/// escalation is pushed as a `kill-progress` event. Returns the outcomes, or an empty
+/// list when the user said no.
+#[tauri::command]
+pub async fn kill_sessions(
+    app: tauri::AppHandle,
+    keys: Vec<String>,
+) -> Result<Vec<sessionscope_core::model::KillOutcome>, String> {
+    use sessionscope_core::kill::{self, KillOptions, KillScope};
+    use sessionscope_core::procs::ProcessScanner;
+    use std::collections::HashSet;
+    use tauri::{Emitter, Manager};
+    use tauri_plugin_dialog::{DialogExt, MessageDialogButtons, MessageDialogKind};
+
+    let state = app.state::<AppState>();
+    let wanted: HashSet<&String> = keys.iter().collect();
+    let sessions: Vec<_> = state
+        .live()
+        .sessions()
+        .into_iter()
+        .filter(|s| wanted.contains(&s.key))
+        .collect();
+    let processes = ProcessScanner::new().scan();
+    let mut not_running = Vec::new();
+    let targets: Vec<_> = sessions
+        .iter()
+        .filter_map(|s| {
+            let target = kill::agent_target(s, &processes);
+            if target.is_none() {
+                let name = s.title.clone().unwrap_or_else(|| s.id.clone());
+                not_running.push(format!("{name}: no agent process is running for it"));
+            }
+            target
+        })
+        .collect();
+    let grace = state.settings().kill_grace();
+    let scope = KillScope {
+        supervisor: Some(&state.supervisor),
+        sessions: &sessions,
+        processes: &processes,
+        ..KillScope::default()
+    };
+    let mut plan = scope.plan(&targets, grace);
+    plan.skipped.extend(not_running);
+    if plan.items.is_empty() {
+        return Err(format!("Nothing to stop. {}", plan.skipped.join("; ")));
+    }
+    let mut text = format!(
+        "Stop {} agent session{}?\n",
+        plan.items.len(),
+        if plan.items.len() == 1 { "" } else { "s" }
+    );
+    for item in &plan.items {
+        text.push_str(&format!("\n• {} — {}", item.label, item.detail));
+    }
+    if !plan.skipped.is_empty() {
+        text.push_str("\n\nNot stopped:");
+        for reason in &plan.skipped {
+            text.push_str(&format!("\n• {reason}"));
+        }
+    }
+    text.push_str(&format!(
+        "\n\nEach gets SIGINT (stop generating), then SIGTERM, then SIGKILL after {} s.",
+        grace.as_secs()
+    ));
+    let mut dialog = app
+        .dialog()
+        .message(text)
+        .title("Kill sessions?")
+        .kind(MessageDialogKind::Warning)
+        .buttons(MessageDialogButtons::OkCancelCustom(
+            "Stop".into(),
+            "Cancel".into(),
+        ));
+    if let Some(window) = app.get_webview_window("main") {
+        dialog = dialog.parent(&window);
+    }
+    let confirmed = tauri::async_runtime::spawn_blocking(move || dialog.blocking_show())
+        .await
+        .map_err(|e| e.to_string())?;
+    if !confirmed {
+        return Ok(Vec::new());
+    }
+    let emitter = app.clone();
+    let outcomes = tauri::async_runtime::spawn_blocking(move || {
+        let state = emitter.state::<AppState>();
+        let scope = KillScope {
+            supervisor: Some(&state.supervisor),
+            sessions: &sessions,
+            processes: &processes,
+            ..KillScope::default()
+        };
+        scope.execute(&plan, &KillOptions::with_grace(grace), &|event| {
+            let _ = emitter.emit("kill-progress", event);
+        })
+    })
+    .await
+    .map_err(|e| e.to_string())?;
+    Ok(outcomes)
+}

@@ -2,7 +2,15 @@
 // import from here and never call `invoke` or `listen` themselves.
 import { Channel, invoke } from "@tauri-apps/api/core";
 import { listen, type UnlistenFn } from "@tauri-apps/api/event";
-import type { RunInfo, RunOutput, RunRequest, SessionSnapshot, SessionsChanged } from "./bindings";
+import type {
+  KillEvent,
+  KillOutcome,
+  RunInfo,
+  RunOutput,
+  RunRequest,
+  SessionSnapshot,
+  SessionsChanged,
+} from "./bindings";
 
 export const listSessions = () => invoke<SessionSnapshot>("list_sessions");
 
@@ -12,6 +20,12 @@ export const onSessionsChanged = (handler: (event: SessionsChanged) => void): Pr
 /** Opens a native save dialog and writes the sessions there; the path, or null if cancelled. */
 export const exportSessions = (keys: string[], format: "csv" | "json") =>
   invoke<string | null>("export_sessions", { keys, format });
+
+/** One native dialog lists what will be stopped; empty when the user said no. */
+export const killSessions = (keys: string[]) => invoke<KillOutcome[]>("kill_sessions", { keys });
+
+export const onKillProgress = (handler: (event: KillEvent) => void): Promise<UnlistenFn> =>
+  listen<KillEvent>("kill-progress", (e) => handler(e.payload));
 
 export const listRuns = () => invoke<RunInfo[]>("list_runs");
 

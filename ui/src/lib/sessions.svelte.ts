@@ -207,6 +207,9 @@ export class SessionTable {
     this.focused = rows[Math.max(0, Math.min(rows.length - 1, next))].key;
   }
 
+  /** What the last kill did, shown above the table until the next one. */
+  killReport = $state<string | null>(null);
+
   /** The selected sessions, or the focused one when nothing is selected. */
   targets(): Session[] {
     if (this.selected.size) {
