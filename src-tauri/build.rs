@@ -15,6 +15,8 @@ fn main() {
         "clear_finished_runs",
         "get_settings",
         "save_settings",
+        "read_transcript",
+        "read_transcript_entry",
     ]);
     tauri_build::try_build(tauri_build::Attributes::new().app_manifest(manifest))
         .expect("tauri-build failed");

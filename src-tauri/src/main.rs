@@ -51,6 +51,8 @@ fn main() {
             commands::runs::clear_finished_runs,
             commands::settings::get_settings,
             commands::settings::save_settings,
+            commands::transcript::read_transcript,
+            commands::transcript::read_transcript_entry,
         ])
         .run(tauri::generate_context!())
         .expect("error while running Sessionscope");

@@ -314,3 +314,32 @@ describe("killing an agent session", () => {
     }
   });
 });
+
+describe("session detail", () => {
+  it("opens with Enter, tails the transcript live, and renders HTML as text", async () => {
+    await wd.click(await wd.find("[data-testid=tab-sessions]"));
+    await wd.click(await wd.find(`[data-testid=session-row][data-session-id="${sessionId}"]`));
+    await wd.click(await wd.find("[data-testid=sessions-table]"));
+    // Keyboard: the focused row opens with Enter.
+    await wd.execute(
+      "document.activeElement?.blur(); window.dispatchEvent(new KeyboardEvent('keydown', { key: 'Enter' }));",
+    );
+    await wd.waitFor(
+      "return [...document.querySelectorAll('[data-testid=entry]')].some(e => e.textContent.includes('Prompt number 1'))",
+      { what: "the transcript's first prompt" },
+    );
+    const hostile = '<img src=x onerror="document.title=\'pwned\'"><b>bold?</b>';
+    const line = JSON.parse(record("user", 99));
+    line.message.content = hostile;
+    fs.appendFileSync(sessionFile, JSON.stringify(line) + "\n");
+    await wd.waitFor(
+      `return [...document.querySelectorAll('[data-testid=entry]')].some(e => e.textContent.includes(${JSON.stringify(hostile)}))`,
+      { timeout: 3000, what: "the appended prompt, as text" },
+    );
+    const injected = await wd.execute(
+      "return document.querySelector('[data-testid=transcript] img, [data-testid=transcript] b') !== null || document.title === 'pwned'",
+    );
+    assert.equal(injected, false, "transcript text is never parsed as HTML");
+    await shot("10-session-detail");
+  });
+});

@@ -3,3 +3,4 @@
 pub mod runs;
 pub mod sessions;
 pub mod settings;
+pub mod transcript;

@@ -10,6 +10,9 @@ import type {
   RunRequest,
   SessionSnapshot,
   SessionsChanged,
+  TranscriptCursor,
+  TranscriptEntry,
+  TranscriptPage,
 } from "./bindings";
 
 export const listSessions = () => invoke<SessionSnapshot>("list_sessions");
@@ -26,6 +29,14 @@ export const killSessions = (keys: string[]) => invoke<KillOutcome[]>("kill_sess
 
 export const onKillProgress = (handler: (event: KillEvent) => void): Promise<UnlistenFn> =>
   listen<KillEvent>("kill-progress", (e) => handler(e.payload));
+
+/** Without a cursor: the last entries; with one: what was appended after it. */
+export const readTranscript = (key: string, from: TranscriptCursor | null) =>
+  invoke<TranscriptPage>("read_transcript", { key, from });
+
+/** One entry untruncated. */
+export const readTranscriptEntry = (key: string, at: TranscriptCursor, index: number) =>
+  invoke<TranscriptEntry>("read_transcript_entry", { key, at, index });
 
 export const listRuns = () => invoke<RunInfo[]>("list_runs");
 
