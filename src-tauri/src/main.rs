@@ -54,6 +54,11 @@ fn main() {
             commands::transcript::read_transcript,
             commands::transcript::read_transcript_entry,
         ])
-        .run(tauri::generate_context!())
-        .expect("error while running Sessionscope");
+        .build(tauri::generate_context!())
+        .expect("error while building Sessionscope")
+        .run(|app, event| {
+            if let tauri::RunEvent::Exit = event {
+                state::AppState::on_exit(app);
+            }
+        });
 }

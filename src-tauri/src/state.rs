@@ -6,6 +6,7 @@ use std::sync::{Mutex, MutexGuard, RwLock, RwLockReadGuard};
 
 use sessionscope_core::alerts::{AlertTracker, RateLimit};
 use sessionscope_core::live::LiveSessions;
+use sessionscope_core::model::QuitPolicy;
 use sessionscope_core::settings::{self, Settings};
 use sessionscope_core::supervisor::Supervisor;
 use sessionscope_core::{harness::HarnessRoot, paths};
@@ -58,6 +59,11 @@ impl AppState {
             events::run_changed(&on_runs, run);
             tray::refresh(&on_runs);
         });
+        if settings.run_log_retention_days > 0 {
+            if let Err(e) = supervisor.apply_retention(settings.run_log_retention_days) {
+                eprintln!("sessionscope: could not apply log retention: {e}");
+            }
+        }
         AppState {
             live: RwLock::new(live),
             supervisor,
@@ -67,6 +73,24 @@ impl AppState {
                 tracker,
                 RateLimit::new(4, std::time::Duration::from_secs(60)),
             )),
+        }
+    }
+
+    /// Apply the quit policy to runs still alive: stop them, or leave them running
+    /// (their output keeps going to the log; the next start shows them).
+    pub fn on_exit(app: &AppHandle) {
+        use tauri::Manager;
+        let Some(state) = app.try_state::<AppState>() else {
+            return;
+        };
+        let settings = state.settings();
+        let policy = if settings.stop_runs_on_quit {
+            QuitPolicy::Stop
+        } else {
+            QuitPolicy::LeaveRunning
+        };
+        for report in state.supervisor.shutdown(policy, settings.kill_grace()) {
+            eprintln!("sessionscope: at quit: {report:?}");
         }
     }
 

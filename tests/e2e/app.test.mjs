@@ -343,3 +343,39 @@ describe("session detail", () => {
     await shot("10-session-detail");
   });
 });
+
+describe("settings", () => {
+  it("adds a transcript root, switches to the dark theme, and persists both", async () => {
+    // Sessions in a directory no default covers; they appear once it is added.
+    const extra = path.join(work, "elsewhere", "projects");
+    const extraId = "4d4d4d4d-5555-4666-8777-988889999000";
+    fs.mkdirSync(path.join(extra, "-x"), { recursive: true });
+    fs.writeFileSync(path.join(extra, "-x", `${extraId}.jsonl`), record("user", 1).replaceAll(sessionId, extraId));
+
+    await wd.click(await wd.find("[data-testid=tab-settings]"));
+    await wd.click(await wd.waitForElement("[data-testid=add-root]"));
+    const input = await wd.find("[data-testid=extra-root]");
+    await wd.type(input, extra);
+    await wd.execute(
+      "const s = document.querySelector('[data-testid=theme]'); s.value = 'dark'; s.dispatchEvent(new Event('change'));",
+    );
+    await wd.click(await wd.find("[data-testid=save-settings]"));
+    await wd.waitFor(
+      "return document.querySelector('[data-testid=settings-message]')?.textContent === 'Saved.'",
+      { what: "the save confirmation" },
+    );
+    assert.equal(await wd.execute("return document.documentElement.dataset.theme"), "dark");
+    await shot("11-settings");
+
+    const saved = JSON.parse(fs.readFileSync(path.join(work, "data", "settings.json"), "utf8"));
+    assert.equal(saved.theme, "dark");
+    assert.deepEqual(saved.extra_roots, [{ harness: "claude-code", path: extra }]);
+
+    await wd.click(await wd.find("[data-testid=tab-sessions]"));
+    await wd.waitFor(
+      `return document.querySelector('[data-testid=session-row][data-session-id="${extraId}"]') !== null`,
+      { timeout: 5000, what: "the session from the added root" },
+    );
+    await shot("12-dark-sessions");
+  });
+});

@@ -49,6 +49,15 @@ export class WebDriver {
     return v[ELEMENT];
   }
 
+  /** Wait until `css` matches an element, then return it. */
+  async waitForElement(css, timeout = 10000) {
+    await this.waitFor(`return document.querySelector(${JSON.stringify(css)}) !== null`, {
+      timeout,
+      what: css,
+    });
+    return this.find(css);
+  }
+
   click(element) {
     return this.call("POST", this.s(`/element/${element}/click`), {});
   }

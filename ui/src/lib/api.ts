@@ -10,6 +10,8 @@ import type {
   RunRequest,
   SessionSnapshot,
   SessionsChanged,
+  Settings,
+  SettingsSnapshot,
   TranscriptCursor,
   TranscriptEntry,
   TranscriptPage,
@@ -37,6 +39,19 @@ export const readTranscript = (key: string, from: TranscriptCursor | null) =>
 /** One entry untruncated. */
 export const readTranscriptEntry = (key: string, at: TranscriptCursor, index: number) =>
   invoke<TranscriptEntry>("read_transcript_entry", { key, at, index });
+
+/** The menu bar and tray ask the window to run an action (palette ids). */
+export const onMenuAction = (handler: (id: string) => void): Promise<UnlistenFn> =>
+  listen<string>("menu-action", (e) => handler(e.payload));
+
+/** The tray asks the window to open a waiting session. */
+export const onFocusSession = (handler: (key: string) => void): Promise<UnlistenFn> =>
+  listen<string>("focus-session", (e) => handler(e.payload));
+
+export const getSettings = () => invoke<SettingsSnapshot>("get_settings");
+
+/** Saves and applies (a change of roots restarts watching). */
+export const saveSettings = (settings: Settings) => invoke<void>("save_settings", { settings });
 
 export const listRuns = () => invoke<RunInfo[]>("list_runs");
 
