@@ -379,3 +379,36 @@ describe("settings", () => {
     await shot("12-dark-sessions");
   });
 });
+
+describe("terminal input and environment", () => {
+  const rows = () =>
+    wd.execute("return document.querySelector('[data-testid=terminal] .xterm-rows')?.textContent ?? ''");
+
+  it("passes typed keys to the process and sets the run's environment", async () => {
+    await wd.click(await wd.find("[data-testid=tab-runs]"));
+    const name = await wd.find("[data-testid=run-name]");
+    await wd.clear(name);
+    await wd.type(name, "asks");
+    const cmd = await wd.find("[data-testid=run-command]");
+    await wd.clear(cmd);
+    await wd.type(cmd, 'echo "greeting=$GREETING"; read -r answer; echo "got=$answer"');
+    const more = await wd.execute(
+      "const b = [...document.querySelectorAll('.run-form button.link')].find(x => x.textContent.includes('environment')); b?.click(); return !!b;",
+    );
+    if (more) await wd.type(await wd.waitForElement("[data-testid=run-env]"), "GREETING=héllo wörld");
+    await wd.click(await wd.find("[data-testid=run-start]"));
+    await wd.waitFor(
+      "return (document.querySelector('[data-testid=terminal] .xterm-rows')?.textContent ?? '').includes('greeting=héllo wörld')",
+      { what: "the environment variable in the output" },
+    );
+    // Type into the terminal itself, as a user would.
+    const input = await wd.waitForElement("[data-testid=terminal] .xterm-helper-textarea");
+    await wd.type(input, "yes please\n");
+    await wd.waitFor(
+      "return (document.querySelector('[data-testid=terminal] .xterm-rows')?.textContent ?? '').includes('got=yes please')",
+      { what: "the typed answer echoed back" },
+    );
+    assert.match(await rows(), /got=yes please/);
+    await shot("13-terminal-input");
+  });
+});
