@@ -2,7 +2,9 @@
 //! commands; its menu lists the sessions waiting for input (click one to open it),
 //! then Show window and Quit. The icon changes while any session waits for input.
 
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Mutex;
+use std::time::Duration;
 
 use sessionscope_core::model::{RunStatus, Status};
 use tauri::image::Image;
@@ -25,7 +27,15 @@ struct TrayView {
     waiting: Vec<(String, String)>,
 }
 
-struct TrayState(Mutex<TrayView>);
+struct TrayState {
+    shown: Mutex<TrayView>,
+    /// Set by [`refresh`]; the updater thread redraws at most once per [`TRAY_PERIOD`].
+    dirty: AtomicBool,
+}
+
+/// Tray updates go through the GTK main thread (and, on Linux, D-Bus): coalescing them
+/// keeps a burst of session changes from stalling the window's frames.
+const TRAY_PERIOD: Duration = Duration::from_millis(1000);
 
 pub fn create(app: &AppHandle) -> tauri::Result<()> {
     let mut tray = TrayIconBuilder::with_id(TRAY_ID)
@@ -45,7 +55,21 @@ pub fn create(app: &AppHandle) -> tauri::Result<()> {
         tray = tray.icon(icon.clone());
     }
     tray.build(app)?;
-    app.manage(TrayState(Mutex::new(TrayView::default())));
+    app.manage(TrayState {
+        shown: Mutex::new(TrayView::default()),
+        dirty: AtomicBool::new(true),
+    });
+    let updater = app.clone();
+    std::thread::Builder::new()
+        .name("tray-updater".into())
+        .spawn(move || loop {
+            std::thread::sleep(TRAY_PERIOD);
+            if let Some(state) = updater.try_state::<TrayState>() {
+                if state.dirty.swap(false, Ordering::AcqRel) {
+                    redraw(&updater);
+                }
+            }
+        })?;
     Ok(())
 }
 
@@ -94,26 +118,33 @@ fn build_menu(app: &AppHandle, view: &TrayView) -> tauri::Result<Menu<Wry>> {
     Ok(menu)
 }
 
-/// Recompute what the tray shows; touch the tray only when that changed.
+/// Ask for a redraw; it happens within [`TRAY_PERIOD`].
 pub fn refresh(app: &AppHandle) {
+    if let Some(state) = app.try_state::<TrayState>() {
+        state.dirty.store(true, Ordering::Release);
+    }
+}
+
+/// Recompute what the tray shows; touch the tray only when that changed.
+fn redraw(app: &AppHandle) {
     let Some(state) = app.try_state::<AppState>() else {
         return;
     };
     let Some(tray_state) = app.try_state::<TrayState>() else {
         return;
     };
-    let sessions = state.live().sessions();
     let counts = state.live().counts();
+    let waiting_sessions = state
+        .live()
+        .sessions_in(Status::WaitingForInput, MAX_LISTED);
     let running = state
         .supervisor
         .runs()
         .iter()
         .filter(|r| r.status == RunStatus::Running)
         .count();
-    let waiting: Vec<(String, String)> = sessions
+    let waiting: Vec<(String, String)> = waiting_sessions
         .iter()
-        .filter(|s| s.status == Status::WaitingForInput)
-        .take(MAX_LISTED)
         .map(|s| {
             let name = s
                 .title
@@ -130,7 +161,7 @@ pub fn refresh(app: &AppHandle) {
         ),
         waiting,
     };
-    let mut last = tray_state.0.lock().unwrap_or_else(|e| e.into_inner());
+    let mut last = tray_state.shown.lock().unwrap_or_else(|e| e.into_inner());
     if *last == view {
         return;
     }

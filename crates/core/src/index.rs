@@ -108,12 +108,12 @@ impl SessionIndex {
         self
     }
 
-    /// Every row, most recent activity first.
-    pub fn sessions(&self) -> Vec<Session> {
+    /// Every row once, borrowed, most recent activity first. One session may have two
+    /// files (Codex moves a rollout to `archived_sessions/`): the live copy wins over
+    /// the vanished one.
+    fn rows(&self) -> Vec<&Session> {
         let mut by_key: HashMap<&str, &Session> = HashMap::new();
         for row in self.files.values().filter_map(|f| f.published.as_ref()) {
-            // One session may have two files (Codex moves a rollout to
-            // `archived_sessions/`): the live copy wins over the vanished one.
             match by_key.get(row.key.as_str()) {
                 Some(kept) if kept.gone <= row.gone => {}
                 _ => {
@@ -121,7 +121,7 @@ impl SessionIndex {
                 }
             }
         }
-        let mut rows: Vec<Session> = by_key.into_values().cloned().collect();
+        let mut rows: Vec<&Session> = by_key.into_values().collect();
         rows.sort_by(|a, b| {
             b.last_activity
                 .cmp(&a.last_activity)
@@ -130,8 +130,25 @@ impl SessionIndex {
         rows
     }
 
+    /// Every row, most recent activity first.
+    pub fn sessions(&self) -> Vec<Session> {
+        self.rows().into_iter().cloned().collect()
+    }
+
+    /// The most recently active sessions in `status`, at most `limit` of them, without
+    /// cloning the rest of the table.
+    pub fn sessions_in(&self, status: crate::model::Status, limit: usize) -> Vec<Session> {
+        self.rows()
+            .into_iter()
+            .filter(|s| s.status == status)
+            .take(limit)
+            .cloned()
+            .collect()
+    }
+
+    /// Header counts, computed over borrowed rows (this runs after every change).
     pub fn counts(&self) -> SessionCounts {
-        SessionCounts::of(&self.sessions())
+        SessionCounts::of(self.rows())
     }
 
     /// Walk every root and read every transcript found (new bytes only for known ones).

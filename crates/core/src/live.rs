@@ -94,6 +94,12 @@ impl LiveSessions {
         lock(&self.index).counts()
     }
 
+    /// Only the sessions in `status` (the tray lists the waiting ones), without
+    /// cloning the whole table.
+    pub fn sessions_in(&self, status: crate::model::Status, limit: usize) -> Vec<Session> {
+        lock(&self.index).sessions_in(status, limit)
+    }
+
     pub fn roots(&self) -> Vec<HarnessRoot> {
         lock(&self.index).roots().to_vec()
     }

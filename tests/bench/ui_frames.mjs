@@ -1,0 +1,83 @@
+// Benchmark (not a test): UI frame time of the real app with N sessions while M of
+// them receive a new record each second, measured in the web view with
+// requestAnimationFrame + performance.now(). Prints p50/p95/p99/max frame time.
+//
+//   node tests/bench/ui_frames.mjs [sessions=10000] [updates_per_s=100] [seconds=10]
+import fs from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import { WebDriver } from "../e2e/lib/webdriver.mjs";
+import { sleep, startTauriDriver, startXvfb } from "../e2e/lib/desktop.mjs";
+
+const [SESSIONS = 10000, RATE = 100, SECONDS = 10] = process.argv.slice(2).map(Number);
+const app =
+  process.env.SESSIONSCOPE_APP ??
+  path.join(process.env.CARGO_TARGET_DIR ?? path.join(os.homedir(), ".cache/sessionscope/target"), "debug/sessionscope-app");
+
+const work = fs.mkdtempSync(path.join(os.tmpdir(), "sessionscope-frames-"));
+const root = path.join(work, "claude", "projects");
+const files = [];
+const line = (id, n) =>
+  JSON.stringify({
+    type: n % 2 ? "assistant" : "user",
+    sessionId: id,
+    timestamp: new Date().toISOString(),
+    cwd: `/work/p${id.slice(0, 2)}`,
+    message: n % 2
+      ? { id: `m${n}`, model: "claude-sonnet-4-5", stop_reason: "end_turn", content: [{ type: "text", text: "ok" }], usage: { input_tokens: 5, output_tokens: 2 } }
+      : { role: "user", content: `Task ${id} step ${n}` },
+    requestId: `r${n}`,
+  }) + "\n";
+for (let i = 0; i < SESSIONS; i++) {
+  const id = `${String(i).padStart(8, "0")}-0000-4000-8000-000000000000`;
+  const dir = path.join(root, `-p${i % 50}`);
+  if (i < 50) fs.mkdirSync(dir, { recursive: true });
+  const f = path.join(dir, `${id}.jsonl`);
+  fs.writeFileSync(f, line(id, 0) + line(id, 1));
+  files.push([f, id]);
+}
+console.log(`generated ${SESSIONS} sessions in ${work}`);
+
+const xvfb = await startXvfb();
+const driver = await startTauriDriver(
+  { ...process.env, DISPLAY: xvfb.display, WEBKIT_DISABLE_COMPOSITING_MODE: "1", CLAUDE_CONFIG_DIR: path.join(work, "claude"), SESSIONSCOPE_DATA_DIR: path.join(work, "data") },
+  path.join(work, "driver.log"),
+);
+const wd = new WebDriver(driver.port);
+try {
+  const t0 = Date.now();
+  await wd.start(app);
+  await wd.waitFor(`return Number(document.querySelector('[data-testid=count-total]')?.textContent) >= ${SESSIONS}`, {
+    timeout: 120000,
+    interval: 200,
+    what: "every session listed",
+  });
+  console.log(`window shows ${SESSIONS} sessions after ${Date.now() - t0} ms`);
+  await wd.execute(`
+    window.__frames = [];
+    let last = performance.now();
+    const tick = (t) => { window.__frames.push(t - last); last = t; window.__raf = requestAnimationFrame(tick); };
+    window.__raf = requestAnimationFrame(tick);`);
+  const end = Date.now() + SECONDS * 1000;
+  let n = 2;
+  while (Date.now() < end) {
+    const started = Date.now();
+    for (let k = 0; k < RATE / 10; k++) {
+      const [f, id] = files[Math.floor(Math.random() * files.length)];
+      fs.appendFileSync(f, line(id, n++));
+    }
+    await sleep(Math.max(0, 100 - (Date.now() - started)));
+  }
+  const frames = await wd.execute("cancelAnimationFrame(window.__raf); return window.__frames.slice(1);");
+  frames.sort((a, b) => a - b);
+  const q = (p) => frames[Math.min(frames.length - 1, Math.floor(p * frames.length))].toFixed(1);
+  const rows = await wd.execute("return document.querySelectorAll('[data-testid=session-row]').length");
+  console.log(`rows in the DOM: ${rows} (virtualized)`);
+  console.log(`frames: ${frames.length} over ${SECONDS} s with ${RATE} appends/s`);
+  console.log(`frame time ms: p50 ${q(0.5)}  p95 ${q(0.95)}  p99 ${q(0.99)}  max ${frames[frames.length - 1].toFixed(1)}`);
+} finally {
+  await wd.quit();
+  driver.stop();
+  xvfb.stop();
+  fs.rmSync(work, { recursive: true, force: true, maxRetries: 3 });
+}
