@@ -10,25 +10,11 @@ import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
-import { WebDriver } from "./lib/webdriver.mjs";
-import {
-  pressKeys,
-  screenshotScreen,
-  sleep,
-  startTauriDriver,
-  startXvfb,
-  waitForWindow,
-  windowExists,
-} from "./lib/desktop.mjs";
+import { pressKeys, screenshotScreen, sleep, waitForWindow, windowExists } from "./lib/desktop.mjs";
+import { launchApp } from "./lib/app.mjs";
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const artifacts = path.join(here, "artifacts");
-const app =
-  process.env.SESSIONSCOPE_APP ??
-  path.join(
-    process.env.CARGO_TARGET_DIR ?? path.join(os.homedir(), ".cache/sessionscope/target"),
-    "debug/sessionscope-app",
-  );
 
 const work = fs.mkdtempSync(path.join(os.tmpdir(), "sessionscope-e2e-"));
 const claudeDir = path.join(work, "claude");
@@ -37,7 +23,7 @@ const sessionId = "5f0c7a8e-1111-4222-8333-944445555666";
 const sessionFile = path.join(projectDir, `${sessionId}.jsonl`);
 
 let xvfb;
-let driver;
+let launched;
 let wd;
 
 /** A Claude Code record, compact as the agent writes it. */
@@ -74,32 +60,19 @@ const rowScript = (id) => `
   };`;
 
 before(async () => {
-  assert.ok(fs.existsSync(app), `app binary not found at ${app}; build it first (make e2e)`);
   fs.mkdirSync(projectDir, { recursive: true });
   // One session exists before the app starts.
   fs.writeFileSync(sessionFile, record("user", 1) + record("assistant", 2));
-  xvfb = await startXvfb();
-  const env = {
-    ...process.env,
-    DISPLAY: xvfb.display,
-    CLAUDE_CONFIG_DIR: claudeDir,
-    SESSIONSCOPE_DATA_DIR: path.join(work, "data"),
-    WEBKIT_DISABLE_COMPOSITING_MODE: "1",
-    NO_AT_BRIDGE: "1",
-  };
-  fs.mkdirSync(artifacts, { recursive: true });
-  driver = await startTauriDriver(env, path.join(artifacts, "tauri-driver.log"));
-  wd = new WebDriver(driver.port);
-  await wd.start(app);
-  await wd.waitFor("return document.querySelector('[data-testid=stats]') !== null", {
-    what: "the window to render",
-  });
+  launched = await launchApp(
+    { CLAUDE_CONFIG_DIR: claudeDir, SESSIONSCOPE_DATA_DIR: path.join(work, "data") },
+    artifacts,
+  );
+  wd = launched.wd;
+  xvfb = { display: launched.display };
 });
 
 after(async () => {
-  await wd?.quit();
-  driver?.stop();
-  xvfb?.stop();
+  await launched?.stop();
   fs.rmSync(work, { recursive: true, force: true, maxRetries: 3 });
 });
 

@@ -1,0 +1,46 @@
+// Launching the real app for a test: a private Xvfb, tauri-driver with the test's
+// environment, a WebDriver session on the app binary, and one call to tear it all down.
+import fs from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import { WebDriver } from "./webdriver.mjs";
+import { startTauriDriver, startXvfb } from "./desktop.mjs";
+
+export const appBinary = () =>
+  process.env.SESSIONSCOPE_APP ??
+  path.join(
+    process.env.CARGO_TARGET_DIR ?? path.join(os.homedir(), ".cache/sessionscope/target"),
+    "debug/sessionscope-app",
+  );
+
+/** Start the app with `env` added; resolves once the window has rendered. */
+export async function launchApp(env, artifacts) {
+  const app = appBinary();
+  if (!fs.existsSync(app)) throw new Error(`app binary not found at ${app}; build it first (make e2e)`);
+  const xvfb = await startXvfb();
+  fs.mkdirSync(artifacts, { recursive: true });
+  const driver = await startTauriDriver(
+    {
+      ...process.env,
+      DISPLAY: xvfb.display,
+      WEBKIT_DISABLE_COMPOSITING_MODE: "1",
+      NO_AT_BRIDGE: "1",
+      ...env,
+    },
+    path.join(artifacts, `tauri-driver-${process.pid}.log`),
+  );
+  const wd = new WebDriver(driver.port);
+  await wd.start(app);
+  await wd.waitFor("return document.querySelector('[data-testid=stats]') !== null", {
+    what: "the window to render",
+  });
+  return {
+    wd,
+    display: xvfb.display,
+    stop: async () => {
+      await wd.quit();
+      driver.stop();
+      xvfb.stop();
+    },
+  };
+}
