@@ -8,7 +8,6 @@ use sessionscope_core::model::{RunInfo, RunOutput, RunRequest, RunStatus};
 use sessionscope_core::supervisor::Utf8Stream;
 use tauri::ipc::Channel;
 use tauri::{AppHandle, Manager, State};
-use tauri_plugin_dialog::{DialogExt, MessageDialogButtons, MessageDialogKind};
 
 use crate::state::AppState;
 
@@ -99,23 +98,19 @@ pub async fn kill_run(app: AppHandle, id: String) -> Result<bool, String> {
     }
     let pid = run.pid.map(|p| p.to_string()).unwrap_or_else(|| "?".into());
     let grace = state.settings().kill_grace();
-    let mut dialog = app
-        .dialog()
-        .message(format!(
-            "Stop “{}” (PID {pid}) and every process it started?\n\n{}\n\nIt gets SIGTERM, then SIGKILL after {} s.",
-            run.name,
-            run.command,
-            grace.as_secs()
-        ))
-        .title("Kill run?")
-        .kind(MessageDialogKind::Warning)
-        .buttons(MessageDialogButtons::OkCancelCustom("Kill".into(), "Cancel".into()));
-    if let Some(window) = app.get_webview_window("main") {
-        dialog = dialog.parent(&window);
-    }
-    let confirmed = tauri::async_runtime::spawn_blocking(move || dialog.blocking_show())
-        .await
-        .map_err(|e| e.to_string())?;
+    // The supervisor interrupts agent CLIs first (Ctrl-C stops their generation).
+    let steps = if sessionscope_core::kill::command_is_agent(&run.command).is_some() {
+        "SIGINT, then SIGTERM, then SIGKILL"
+    } else {
+        "SIGTERM, then SIGKILL"
+    };
+    let text = format!(
+        "Stop “{}” (PID {pid}) and every process it started?\n\n{}\n\nIt gets {steps} after {} s.",
+        run.name,
+        run.command,
+        grace.as_secs()
+    );
+    let confirmed = crate::dialogs::confirm(&app, "Kill run?", text, "Kill").await?;
     if !confirmed {
         return Ok(false);
     }

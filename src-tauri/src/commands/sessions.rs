@@ -69,7 +69,6 @@ pub async fn kill_sessions(
     use sessionscope_core::procs::ProcessScanner;
     use std::collections::HashSet;
     use tauri::{Emitter, Manager};
-    use tauri_plugin_dialog::{DialogExt, MessageDialogButtons, MessageDialogKind};
 
     let state = app.state::<AppState>();
     let wanted: HashSet<&String> = keys.iter().collect();
@@ -122,21 +121,7 @@ pub async fn kill_sessions(
         "\n\nEach gets SIGINT (stop generating), then SIGTERM, then SIGKILL after {} s.",
         grace.as_secs()
     ));
-    let mut dialog = app
-        .dialog()
-        .message(text)
-        .title("Kill sessions?")
-        .kind(MessageDialogKind::Warning)
-        .buttons(MessageDialogButtons::OkCancelCustom(
-            "Stop".into(),
-            "Cancel".into(),
-        ));
-    if let Some(window) = app.get_webview_window("main") {
-        dialog = dialog.parent(&window);
-    }
-    let confirmed = tauri::async_runtime::spawn_blocking(move || dialog.blocking_show())
-        .await
-        .map_err(|e| e.to_string())?;
+    let confirmed = crate::dialogs::confirm(&app, "Kill sessions?", text, "Stop").await?;
     if !confirmed {
         return Ok(Vec::new());
     }
