@@ -8,8 +8,12 @@ mod ps;
 mod records;
 mod run;
 mod runs;
+mod scan;
+mod search;
+mod sessions;
 mod terminal;
 mod transcript;
+mod usage;
 
 use clap::{Parser, Subcommand};
 
@@ -38,6 +42,12 @@ enum Command {
     Transcript(transcript::TranscriptArgs),
     /// The gptme-sessions record store: stats, query, show, runs, sync, annotate, ...
     Records(records::RecordsArgs),
+    /// Every session with its token usage and cost.
+    Sessions(sessions::SessionsArgs),
+    /// Token and cost totals by day, model, session or project (like `ccusage`).
+    Usage(usage::UsageArgs),
+    /// Full-text search over prompts, answers and tool output of every transcript.
+    Search(search::SearchArgs),
 }
 
 fn main() {
@@ -49,6 +59,9 @@ fn main() {
         Command::Kill(args) => kill::run(args),
         Command::Transcript(args) => transcript::run(args),
         Command::Records(args) => records::run(args),
+        Command::Sessions(args) => sessions::run(args),
+        Command::Usage(args) => usage::run(args),
+        Command::Search(args) => search::run(args),
     };
     if let Err(e) = result {
         eprintln!("sessionscope: {e:#}");

@@ -51,6 +51,9 @@ pub fn typescript() -> String {
         TranscriptCursor::decl(&cfg),
         TranscriptEntry::decl(&cfg),
         TranscriptPage::decl(&cfg),
+        ScanProgress::decl(&cfg),
+        TextRole::decl(&cfg),
+        SearchHit::decl(&cfg),
     ];
     let mut out = String::from(
         "// Generated from crates/core/src/model.rs and transcript/mod.rs by ts-rs. Do not edit by hand:\n\

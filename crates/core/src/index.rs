@@ -13,6 +13,11 @@
 //!
 //! Deleted files keep their row, marked `gone`, so the user still sees what vanished.
 //! This module does no watching and no process scanning of its own.
+//!
+//! A first scan reads files in parallel (one file per thread, see `read_files`). With
+//! an [`IndexCache`] ([`SessionIndex::with_cache`]), a file whose size, mtime and inode
+//! match its cached stamp is not read at all; its cached facts are used until it
+//! changes, and then it is parsed again from byte 0 (see `cache` for why).
 
 use std::collections::{BTreeMap, HashMap};
 use std::path::{Path, PathBuf};
@@ -20,11 +25,12 @@ use std::time::SystemTime;
 
 use chrono::{DateTime, Utc};
 
+use crate::cache::{CachedFile, FileStamp, IndexCache};
 use crate::harness::{
     self, FileMode, HarnessRoot, SessionStore, SourceKind, StoredSession, TranscriptFacts,
-    TranscriptParser,
+    TranscriptParser, UsageSlot,
 };
-use crate::model::{Session, SessionChange, SessionCounts};
+use crate::model::{ScanProgress, Session, SessionChange, SessionCounts};
 use crate::procs::AgentProcess;
 use crate::status::{Liveness, StatusInputs, StatusRules};
 use crate::tail::{TailCursor, TailEvent};
@@ -43,6 +49,12 @@ enum Reader {
     },
     /// A session of a [`SessionStore`]: the store hands over rebuilt facts.
     Stored { facts: TranscriptFacts },
+    /// Facts from the cache, for a file unchanged since they were derived; replaced by
+    /// a fresh `Lines` or `Whole` reader (reading from byte 0) once the file changes.
+    Cached {
+        facts: TranscriptFacts,
+        oversized_lines: u32,
+    },
 }
 
 struct TrackedFile {
@@ -56,6 +68,10 @@ struct TrackedFile {
     published: Option<Session>,
     /// Where a store session lives (shown as its path); `None` for plain files.
     published_location: Option<PathBuf>,
+    /// The stamp of the bytes the facts were derived from (files only).
+    stamp: Option<FileStamp>,
+    /// The stamp last written to the cache.
+    saved: Option<FileStamp>,
 }
 
 impl TrackedFile {
@@ -63,12 +79,16 @@ impl TrackedFile {
         match &self.reader {
             Reader::Lines { parser, .. } => parser.facts(),
             Reader::Whole { facts, .. } | Reader::Stored { facts } => facts,
+            Reader::Cached { facts, .. } => facts,
         }
     }
 
     fn oversized_lines(&self) -> u32 {
         match &self.reader {
             Reader::Lines { cursor, .. } => cursor.oversized_lines() as u32,
+            Reader::Cached {
+                oversized_lines, ..
+            } => *oversized_lines,
             _ => 0,
         }
     }
@@ -85,7 +105,14 @@ pub struct SessionIndex {
     processes: Vec<AgentProcess>,
     /// Read errors other than "not found" (unreadable files or directories).
     pub read_errors: Vec<String>,
+    cache: Option<IndexCache>,
+    /// Cached files not yet claimed by a scan.
+    cached: HashMap<PathBuf, CachedFile>,
+    progress: Option<ProgressFn>,
 }
+
+/// Called from the scanning threads as files are read.
+pub type ProgressFn = Box<dyn Fn(ScanProgress) + Send + Sync>;
 
 impl SessionIndex {
     pub fn new(roots: Vec<HarnessRoot>) -> Self {
@@ -96,6 +123,89 @@ impl SessionIndex {
             rules: StatusRules::default(),
             processes: Vec::new(),
             read_errors: Vec::new(),
+            cache: None,
+            cached: HashMap::new(),
+            progress: None,
+        }
+    }
+
+    /// Use `cache`: files it knows unchanged are not read, and what is read is saved
+    /// to it after every scan and batch of changes.
+    pub fn with_cache(mut self, cache: IndexCache) -> Self {
+        self.cached = cache.load();
+        self.cache = Some(cache);
+        self
+    }
+
+    /// Report reading progress (files and bytes done of total) during scans.
+    pub fn set_progress(&mut self, progress: ProgressFn) {
+        self.progress = Some(progress);
+    }
+
+    /// Every session row with its usage split by quarter hour and model (for
+    /// [`crate::usage::report`]); the same rows as [`SessionIndex::sessions`].
+    pub fn usage_rows(&self) -> Vec<(Session, Vec<UsageSlot>)> {
+        let sessions = self.sessions();
+        let mut slots: HashMap<&str, &Vec<UsageSlot>> = HashMap::new();
+        for f in self.files.values() {
+            if let Some(row) = &f.published {
+                let keep = sessions
+                    .iter()
+                    .any(|s| s.key == row.key && s.path == row.path);
+                if keep {
+                    slots.insert(&row.key, &f.facts().usage_slots);
+                }
+            }
+        }
+        sessions
+            .iter()
+            .map(|s| {
+                let slots = slots.get(s.key.as_str()).map(|v| (*v).clone());
+                (s.clone(), slots.unwrap_or_default())
+            })
+            .collect()
+    }
+
+    /// Write what changed since the last save to the cache (no-op without one).
+    fn save_cache(&mut self) {
+        let Some(cache) = self.cache.as_mut() else {
+            return;
+        };
+        let mut upserts: Vec<(PathBuf, CachedFile)> = Vec::new();
+        let mut removed: Vec<PathBuf> = self.cached.drain().map(|(p, _)| p).collect();
+        for (path, f) in self.files.iter_mut() {
+            if matches!(f.reader, Reader::Stored { .. }) {
+                continue;
+            }
+            if f.gone {
+                if f.saved.take().is_some() {
+                    removed.push(path.clone());
+                }
+                continue;
+            }
+            if f.stamp.is_some() && f.stamp != f.saved {
+                let oversized_lines = f.oversized_lines();
+                upserts.push((
+                    path.clone(),
+                    CachedFile {
+                        harness: f.root.harness,
+                        stamp: f.stamp.unwrap_or(FileStamp {
+                            size: 0,
+                            mtime_ns: 0,
+                            inode: 0,
+                        }),
+                        oversized_lines,
+                        facts: f.facts().clone(),
+                    },
+                ));
+                f.saved = f.stamp;
+            }
+        }
+        let refs: Vec<(&Path, &CachedFile)> =
+            upserts.iter().map(|(p, c)| (p.as_path(), c)).collect();
+        if let Err(e) = cache.save(&refs, &removed) {
+            self.read_errors
+                .push(format!("{}: cache not saved: {e}", cache.path().display()));
         }
     }
 
@@ -164,6 +274,7 @@ impl SessionIndex {
                 }
             }
         }
+        self.save_cache();
         change
     }
 
@@ -214,6 +325,12 @@ impl SessionIndex {
             let found = self.store_of(&root).changed(&list);
             change.merge(self.apply_stored(&root, found, now));
         }
+        if self.cache.is_some() {
+            // Files seen only by this batch are not "unclaimed" cache rows: keep those.
+            let unclaimed = std::mem::take(&mut self.cached);
+            self.save_cache();
+            self.cached = unclaimed;
+        }
         change
     }
 
@@ -224,15 +341,57 @@ impl SessionIndex {
         now: DateTime<Utc>,
     ) -> SessionChange {
         self.processes = processes;
-        let keys: Vec<PathBuf> = self.files.keys().cloned().collect();
         let mut change = SessionChange::default();
         let owners = self.process_owners();
-        for path in keys {
+        // Only time and processes moved: a row whose status and pid stay put has
+        // nothing new (its facts were published when they were read). Finding the
+        // others first keeps a tick over thousands of idle sessions cheap.
+        let moved: Vec<PathBuf> = self
+            .files
+            .keys()
+            .filter(|path| !self.status_unchanged(path, &owners, now))
+            .cloned()
+            .collect();
+        for path in moved {
             if let Some(row) = self.publish(&path, &owners, now) {
                 change.upserted.push(row);
             }
         }
         change
+    }
+
+    fn status_unchanged(
+        &self,
+        path: &Path,
+        owners: &HashMap<PathBuf, u32>,
+        now: DateTime<Utc>,
+    ) -> bool {
+        let Some(file) = self.files.get(path) else {
+            return false;
+        };
+        let Some(old) = &file.published else {
+            return false;
+        };
+        let pid = owners.get(path).copied();
+        old.pid == pid && old.status == self.infer_status(file, pid, now)
+    }
+
+    fn infer_status(
+        &self,
+        file: &TrackedFile,
+        pid: Option<u32>,
+        now: DateTime<Utc>,
+    ) -> crate::model::Status {
+        self.rules.infer(StatusInputs {
+            turn: file.facts().turn,
+            last_write: last_write(file),
+            liveness: if pid.is_some() {
+                Liveness::Alive
+            } else {
+                Liveness::NotFound
+            },
+            now,
+        })
     }
 
     fn root_of(&self, path: &Path) -> Option<HarnessRoot> {
@@ -277,6 +436,8 @@ impl SessionIndex {
                     gone: false,
                     published: None,
                     published_location: None,
+                    stamp: None,
+                    saved: None,
                 });
             entry.gone = s.gone;
             if !s.gone {
@@ -301,15 +462,16 @@ impl SessionIndex {
 
     fn track(&mut self, root: HarnessRoot, path: PathBuf) {
         let (id, parent_id) = harness::ids_from_path(root.harness, &path);
-        let reader = match harness::file_mode(root.harness, &path) {
-            FileMode::Lines => Reader::Lines {
-                cursor: TailCursor::new(path.clone()),
-                parser: harness::parser_for(root.harness, &path),
-            },
-            FileMode::WholeFile => Reader::Whole {
-                facts: TranscriptFacts::default(),
-                stamp: None,
-            },
+        let mut stamp = None;
+        let reader = match self.cached.remove(&path) {
+            Some(c) if c.harness == root.harness && FileStamp::of(&path) == Some(c.stamp) => {
+                stamp = Some(c.stamp);
+                Reader::Cached {
+                    facts: c.facts,
+                    oversized_lines: c.oversized_lines,
+                }
+            }
+            _ => fresh_reader(root.harness, &path),
         };
         self.files.insert(
             path,
@@ -322,45 +484,20 @@ impl SessionIndex {
                 gone: false,
                 published: None,
                 published_location: None,
+                stamp,
+                saved: stamp,
             },
         );
     }
 
     fn scan_dir(&mut self, root: &HarnessRoot, dir: &Path, now: DateTime<Utc>) -> SessionChange {
-        let mut found = Vec::new();
-        self.walk(root, dir, 0, &mut found);
-        let mut change = SessionChange::default();
-        for path in found {
-            if !self.files.contains_key(&path) {
+        let found = transcript_files(root, dir, &mut self.read_errors);
+        for path in &found {
+            if !self.files.contains_key(path) {
                 self.track(root.clone(), path.clone());
             }
-            change.merge(self.read_file(&path, now));
         }
-        change
-    }
-
-    /// Collect transcript files below `dir`; transcripts are at most a few levels deep.
-    fn walk(&mut self, root: &HarnessRoot, dir: &Path, depth: usize, out: &mut Vec<PathBuf>) {
-        const MAX_DEPTH: usize = 6;
-        let entries = match std::fs::read_dir(dir) {
-            Ok(e) => e,
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return,
-            Err(e) => {
-                self.read_errors.push(format!("{}: {e}", dir.display()));
-                return;
-            }
-        };
-        for entry in entries.flatten() {
-            let path = entry.path();
-            let Ok(kind) = entry.file_type() else {
-                continue;
-            };
-            if kind.is_dir() && depth < MAX_DEPTH {
-                self.walk(root, &path, depth + 1, out);
-            } else if kind.is_file() && harness::is_transcript(root.harness, &root.path, &path) {
-                out.push(path);
-            }
-        }
+        self.read_files(&found, now)
     }
 
     /// Read the new bytes of one tracked file (or the whole file, for whole-file
@@ -369,60 +506,70 @@ impl SessionIndex {
         let Some(file) = self.files.get_mut(path) else {
             return SessionChange::default();
         };
-        let harness = file.root.harness;
-        let mut error = None;
-        match &mut file.reader {
-            Reader::Lines { cursor, parser } => {
-                match cursor.read_new(|line| parser.apply_line(line)) {
-                    Ok(TailEvent::Gone) => file.gone = true,
-                    Ok(TailEvent::Reset) => {
-                        // Start over: rebuild the facts from the lines just read again.
-                        file.gone = false;
-                        let mut fresh = harness::parser_for(harness, path);
-                        let mut again = TailCursor::new(path);
-                        let _ = again.read_new(|line| fresh.apply_line(line));
-                        *parser = fresh;
-                        *cursor = again;
-                    }
-                    Ok(TailEvent::Appended) => file.gone = false,
-                    Err(e) => error = Some(e),
-                }
-            }
-            Reader::Whole { facts, stamp } => match std::fs::metadata(path) {
-                Err(e) if e.kind() == std::io::ErrorKind::NotFound => file.gone = true,
-                Err(e) => error = Some(e),
-                Ok(meta) => {
-                    file.gone = false;
-                    let now_stamp = meta.modified().ok().map(|m| (meta.len(), m));
-                    if now_stamp.is_none() || *stamp != now_stamp {
-                        match std::fs::read(path) {
-                            Ok(bytes) => {
-                                *facts = harness::parse_whole_file(harness, path, &bytes);
-                                *stamp = now_stamp;
-                            }
-                            Err(e) if e.kind() == std::io::ErrorKind::NotFound => file.gone = true,
-                            Err(e) => error = Some(e),
-                        }
-                    }
-                }
-            },
-            Reader::Stored { .. } => {}
-        }
-        if let Some(e) = error {
-            self.read_errors.push(format!("{}: {e}", path.display()));
-        }
-        if let Some(file) = self.files.get_mut(path) {
-            if !file.gone {
-                file.mtime = std::fs::metadata(path)
-                    .and_then(|m| m.modified())
-                    .ok()
-                    .map(DateTime::<Utc>::from);
-            }
+        if let Some(e) = refresh_source(path, file) {
+            self.read_errors.push(e);
         }
         let owners = self.process_owners();
         let mut change = SessionChange::default();
         if let Some(row) = self.publish(path, &owners, now) {
             change.upserted.push(row);
+        }
+        change
+    }
+
+    /// Read many tracked files at once, spread over all cores (each file is read by
+    /// one thread, files are independent), then publish their rows in path order.
+    fn read_files(&mut self, paths: &[PathBuf], now: DateTime<Utc>) -> SessionChange {
+        use rayon::prelude::*;
+        let wanted: std::collections::HashSet<&PathBuf> = paths.iter().collect();
+        let work: Vec<(&PathBuf, &mut TrackedFile)> = self
+            .files
+            .iter_mut()
+            .filter(|(p, _)| wanted.contains(p))
+            .collect();
+        let mut work: Vec<(u64, &PathBuf, &mut TrackedFile)> = work
+            .into_iter()
+            .map(|(p, f)| (std::fs::metadata(p).map(|m| m.len()).unwrap_or(0), p, f))
+            .collect();
+        // Biggest first, so one huge file does not start last and finish alone.
+        work.sort_by_key(|(size, _, _)| std::cmp::Reverse(*size));
+        let total = ScanProgress {
+            files_done: 0,
+            files_total: work.len() as u64,
+            bytes_done: 0,
+            bytes_total: work.iter().map(|(size, _, _)| size).sum(),
+        };
+        let files_done = std::sync::atomic::AtomicU64::new(0);
+        let bytes_done = std::sync::atomic::AtomicU64::new(0);
+        let progress = self.progress.as_deref();
+        if let Some(report) = progress {
+            report(total);
+        }
+        let errors: Vec<String> = work
+            .par_iter_mut()
+            .filter_map(|(size, path, file)| {
+                let error = refresh_source(path, file);
+                if let Some(report) = progress {
+                    use std::sync::atomic::Ordering::Relaxed;
+                    report(ScanProgress {
+                        files_done: files_done.fetch_add(1, Relaxed) + 1,
+                        bytes_done: bytes_done.fetch_add(*size, Relaxed) + *size,
+                        ..total
+                    });
+                }
+                error
+            })
+            .collect();
+        self.read_errors.extend(errors);
+        let owners = self.process_owners();
+        let mut change = SessionChange::default();
+        let mut sorted: Vec<&PathBuf> = paths.iter().collect();
+        sorted.sort();
+        sorted.dedup();
+        for path in sorted {
+            if let Some(row) = self.publish(path, &owners, now) {
+                change.upserted.push(row);
+            }
         }
         change
     }
@@ -528,6 +675,141 @@ impl SessionIndex {
             return None;
         }
         Some(row)
+    }
+}
+
+/// Every transcript file of `root` below `dir` (transcripts are at most a few levels
+/// deep). Unreadable directories are noted in `errors`; missing ones are just empty.
+pub fn transcript_files(root: &HarnessRoot, dir: &Path, errors: &mut Vec<String>) -> Vec<PathBuf> {
+    fn walk(
+        root: &HarnessRoot,
+        dir: &Path,
+        depth: usize,
+        out: &mut Vec<PathBuf>,
+        errors: &mut Vec<String>,
+    ) {
+        const MAX_DEPTH: usize = 6;
+        let entries = match std::fs::read_dir(dir) {
+            Ok(e) => e,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return,
+            Err(e) => {
+                errors.push(format!("{}: {e}", dir.display()));
+                return;
+            }
+        };
+        for entry in entries.flatten() {
+            let path = entry.path();
+            let Ok(kind) = entry.file_type() else {
+                continue;
+            };
+            if kind.is_dir() && depth < MAX_DEPTH {
+                walk(root, &path, depth + 1, out, errors);
+            } else if kind.is_file() && harness::is_transcript(root.harness, &root.path, &path) {
+                out.push(path);
+            }
+        }
+    }
+    let mut out = Vec::new();
+    walk(root, dir, 0, &mut out, errors);
+    out
+}
+
+/// Bring one file's facts up to date from disk (new bytes of a line file, the whole of
+/// a rewritten file) and note its mtime and whether it is gone. Touches nothing but
+/// `file`, so many files can be refreshed in parallel. Returns a read error worth
+/// reporting ("not found" is not one: the file is just gone).
+fn refresh_source(path: &Path, file: &mut TrackedFile) -> Option<String> {
+    let harness = file.root.harness;
+    let mut error = None;
+    if matches!(file.reader, Reader::Stored { .. }) {
+        return None;
+    }
+    // Stat before reading: if the file grows while it is read, the saved stamp is
+    // older than the bytes and the next start reads it again rather than trusting it.
+    let before = FileStamp::of(path);
+    if let Reader::Cached { .. } = file.reader {
+        match before {
+            None => {
+                file.gone = true;
+                return None;
+            }
+            Some(now) if Some(now) == file.stamp => {
+                file.gone = false;
+                file.mtime = mtime_of(path);
+                return None;
+            }
+            Some(_) => file.reader = fresh_reader(harness, path),
+        }
+    }
+    match &mut file.reader {
+        Reader::Lines { cursor, parser } => match cursor.read_new(|line| parser.apply_line(line)) {
+            Ok(TailEvent::Gone) => file.gone = true,
+            Ok(TailEvent::Reset) => {
+                // Start over: rebuild the facts from the lines just read again.
+                file.gone = false;
+                let mut fresh = harness::parser_for(harness, path);
+                let mut again = TailCursor::new(path);
+                let _ = again.read_new(|line| fresh.apply_line(line));
+                *parser = fresh;
+                *cursor = again;
+            }
+            Ok(TailEvent::Appended) => file.gone = false,
+            Err(e) => error = Some(e),
+        },
+        Reader::Cached { .. } => {}
+        Reader::Whole { facts, stamp } => match std::fs::metadata(path) {
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => file.gone = true,
+            Err(e) => error = Some(e),
+            Ok(meta) => {
+                file.gone = false;
+                let now_stamp = meta.modified().ok().map(|m| (meta.len(), m));
+                if now_stamp.is_none() || *stamp != now_stamp {
+                    match std::fs::read(path) {
+                        Ok(bytes) => {
+                            *facts = harness::parse_whole_file(harness, path, &bytes);
+                            *stamp = now_stamp;
+                        }
+                        Err(e) if e.kind() == std::io::ErrorKind::NotFound => file.gone = true,
+                        Err(e) => error = Some(e),
+                    }
+                }
+            }
+        },
+        Reader::Stored { .. } => {}
+    }
+    file.stamp = match (&file.reader, before) {
+        // What was consumed, not what the file has now: see the stat above.
+        (Reader::Lines { cursor, .. }, Some(b)) => Some(FileStamp {
+            size: cursor.offset(),
+            ..b
+        }),
+        (Reader::Whole { .. }, b) => b,
+        _ => None,
+    };
+    if !file.gone {
+        file.mtime = mtime_of(path);
+    }
+    error.map(|e| format!("{}: {e}", path.display()))
+}
+
+fn mtime_of(path: &Path) -> Option<DateTime<Utc>> {
+    std::fs::metadata(path)
+        .and_then(|m| m.modified())
+        .ok()
+        .map(DateTime::<Utc>::from)
+}
+
+/// A reader that will read `path` from byte 0.
+fn fresh_reader(harness: crate::model::Harness, path: &Path) -> Reader {
+    match harness::file_mode(harness, path) {
+        FileMode::Lines => Reader::Lines {
+            cursor: TailCursor::new(path),
+            parser: harness::parser_for(harness, path),
+        },
+        FileMode::WholeFile => Reader::Whole {
+            facts: TranscriptFacts::default(),
+            stamp: None,
+        },
     }
 }
 
@@ -724,5 +1006,200 @@ mod tests {
         let c = idx.refresh_status(vec![proc], Utc::now());
         assert_eq!(c.upserted[0].status, Status::WaitingForInput);
         assert_eq!(c.upserted[0].pid, Some(4242));
+    }
+}
+
+/// The cache never changes an answer: after any sequence of file operations, an
+/// index started from the cache (and one that stayed up through the changes) lists
+/// exactly the sessions a cold index lists.
+#[cfg(test)]
+mod cache_equivalence {
+    use super::*;
+    use crate::model::Harness;
+    use proptest::prelude::*;
+    use std::io::Write;
+    use std::time::{Duration, UNIX_EPOCH};
+
+    const NAMES: [&str; 3] = ["-w-p/a.jsonl", "-w-p/b.jsonl", "-w-q/a.jsonl"];
+
+    /// Lines of every kind the Claude parser counts, a streamed duplicate, a torn
+    /// line and one without its newline yet.
+    fn line(k: u8) -> String {
+        let ts = format!("2026-01-05T10:{:02}:00.000Z", k % 60);
+        match k % 7 {
+            0 => {
+                format!(
+                    r#"{{"type":"user","sessionId":"s","timestamp":"{ts}","cwd":"/w/p","message":{{"role":"user","content":"prompt {k} ü"}}}}"#
+                ) + "\n"
+            }
+            1 | 2 => {
+                format!(
+                    r#"{{"type":"assistant","timestamp":"{ts}","requestId":"r{}","message":{{"id":"m{}","model":"claude-sonnet-4-5","stop_reason":"tool_use","content":[{{"type":"tool_use","id":"t{k}","name":"Bash","input":{{}}}}],"usage":{{"input_tokens":{k},"output_tokens":3,"cache_read_input_tokens":100}}}}}}"#,
+                    k / 2,
+                    k / 2
+                ) + "\n"
+            }
+            3 => {
+                format!(
+                    r#"{{"type":"user","timestamp":"{ts}","message":{{"role":"user","content":[{{"type":"tool_result","tool_use_id":"t{}","content":"out","is_error":{}}}]}}}}"#,
+                    k - 2,
+                    k.is_multiple_of(2)
+                ) + "\n"
+            }
+            4 => "{\"type\":\"assistant\",\"message\":{\"id\":\n".to_string(),
+            5 => format!(r#"{{"type":"summary","summary":"sum {k}"}}"#) + "\n",
+            _ => format!(r#"{{"type":"assistant","message":{{"id":"x{k}","usage":{{"input_tok"#),
+        }
+    }
+
+    #[derive(Debug, Clone)]
+    enum Op {
+        Append(usize, Vec<u8>),
+        Truncate(usize, usize),
+        Delete(usize),
+        Rename(usize, usize),
+        ReplaceShorter(usize, bool),
+        TouchMtime(usize),
+        Restart,
+    }
+
+    fn op() -> impl Strategy<Value = Op> {
+        prop_oneof![
+            4 => (0..3usize, prop::collection::vec(any::<u8>(), 1..5)).prop_map(|(i, l)| Op::Append(i, l)),
+            1 => (0..3usize, 0..400usize).prop_map(|(i, n)| Op::Truncate(i, n)),
+            1 => (0..3usize).prop_map(Op::Delete),
+            1 => (0..3usize, 0..3usize).prop_map(|(i, j)| Op::Rename(i, j)),
+            1 => (0..3usize, any::<bool>()).prop_map(|(i, b)| Op::ReplaceShorter(i, b)),
+            1 => (0..3usize).prop_map(Op::TouchMtime),
+            1 => Just(Op::Restart),
+        ]
+    }
+
+    fn cold(roots: &[HarnessRoot], now: DateTime<Utc>) -> Vec<Session> {
+        let mut idx = SessionIndex::new(roots.to_vec());
+        idx.scan_all(now);
+        idx.sessions()
+    }
+
+    fn warm(roots: &[HarnessRoot], db: &Path, now: DateTime<Utc>) -> SessionIndex {
+        let mut idx = SessionIndex::new(roots.to_vec()).with_cache(IndexCache::open(db).unwrap());
+        idx.scan_all(now);
+        idx
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig { cases: 48, ..ProptestConfig::default() })]
+        #[test]
+        fn cached_index_equals_a_cold_index(ops in prop::collection::vec(op(), 1..25)) {
+            let dir = tempfile::tempdir().unwrap();
+            let root = dir.path().join("projects");
+            std::fs::create_dir_all(root.join("-w-p")).unwrap();
+            std::fs::create_dir_all(root.join("-w-q")).unwrap();
+            let db = dir.path().join("cache.sqlite3");
+            let roots = vec![HarnessRoot { harness: Harness::ClaudeCode, path: root.clone() }];
+            let now = Utc::now();
+            let mut up = warm(&roots, &db, now);
+            // Every write gets its own mtime in the past, as a real writer's would be
+            // distinct; a cache keyed on (size, mtime, inode) must never mix them up.
+            let mut clock = 0u64;
+            let mut stamp = |p: &Path| {
+                clock += 1;
+                if let Ok(f) = std::fs::File::options().append(true).open(p) {
+                    f.set_modified(UNIX_EPOCH + Duration::from_secs(1_700_000_000 + clock)).unwrap();
+                }
+            };
+            for op in ops {
+                let mut touched = Vec::new();
+                match op {
+                    Op::Append(i, kinds) => {
+                        let p = root.join(NAMES[i]);
+                        let mut f = std::fs::OpenOptions::new().create(true).append(true).open(&p).unwrap();
+                        for k in kinds {
+                            f.write_all(line(k).as_bytes()).unwrap();
+                        }
+                        drop(f);
+                        stamp(&p);
+                        touched.push(p);
+                    }
+                    Op::Truncate(i, n) => {
+                        let p = root.join(NAMES[i]);
+                        if let Ok(f) = std::fs::File::options().write(true).open(&p) {
+                            let len = f.metadata().unwrap().len();
+                            f.set_len(len.min(n as u64)).unwrap();
+                            drop(f);
+                            stamp(&p);
+                        }
+                        touched.push(p);
+                    }
+                    Op::Delete(i) => {
+                        let p = root.join(NAMES[i]);
+                        let _ = std::fs::remove_file(&p);
+                        touched.push(p);
+                    }
+                    Op::Rename(i, j) => {
+                        let (from, to) = (root.join(NAMES[i]), root.join(NAMES[j]));
+                        let _ = std::fs::rename(&from, &to);
+                        touched.extend([from, to]);
+                    }
+                    Op::ReplaceShorter(i, in_place) => {
+                        let p = root.join(NAMES[i]);
+                        if let Ok(old) = std::fs::read(&p) {
+                            let keep = &old[..old.len() / 2];
+                            if in_place {
+                                std::fs::write(&p, keep).unwrap();
+                            } else {
+                                let tmp = dir.path().join("tmp");
+                                std::fs::write(&tmp, keep).unwrap();
+                                std::fs::rename(&tmp, &p).unwrap();
+                            }
+                            stamp(&p);
+                        }
+                        touched.push(p);
+                    }
+                    Op::TouchMtime(i) => {
+                        let p = root.join(NAMES[i]);
+                        stamp(&p);
+                        touched.push(p);
+                    }
+                    Op::Restart => up = warm(&roots, &db, now),
+                }
+                up.paths_changed(&touched, now);
+                let expected = cold(&roots, now);
+                let restarted = warm(&roots, &db, now).sessions();
+                prop_assert_eq!(&restarted, &expected);
+                // The index that stayed up keeps vanished rows (marked gone) and knows
+                // since when each status held, which a fresh index cannot: compare the rest.
+                let blur = |rows: Vec<Session>| -> Vec<Session> {
+                    rows.into_iter()
+                        .filter(|s| !s.gone)
+                        .map(|s| Session { status_since: None, ..s })
+                        .collect()
+                };
+                prop_assert_eq!(blur(up.sessions()), blur(expected));
+            }
+        }
+    }
+
+    #[test]
+    fn a_garbage_cache_file_is_rebuilt_with_the_same_result() {
+        let fixture = crate::harness::fixture_support::fixture("claude/projects");
+        let roots = vec![HarnessRoot {
+            harness: Harness::ClaudeCode,
+            path: fixture,
+        }];
+        let dir = tempfile::tempdir().unwrap();
+        let db = dir.path().join("cache.sqlite3");
+        let now = Utc::now();
+        let expected = cold(&roots, now);
+        assert!(!expected.is_empty());
+        std::fs::write(&db, vec![0xA5u8; 8192]).unwrap();
+        assert_eq!(warm(&roots, &db, now).sessions(), expected);
+        // And the rebuilt cache now answers without reading: same rows again.
+        let again = warm(&roots, &db, now);
+        assert!(again
+            .files
+            .values()
+            .all(|f| matches!(f.reader, Reader::Cached { .. })));
+        assert_eq!(again.sessions(), expected);
     }
 }

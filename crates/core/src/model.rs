@@ -141,6 +141,64 @@ impl Session {
     }
 }
 
+/// How far a scan has got: files and bytes read of those found. Reported from the
+/// scanning threads, so `files_done` may arrive out of order by a step or two.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, TS)]
+pub struct ScanProgress {
+    #[ts(type = "number")]
+    pub files_done: u64,
+    #[ts(type = "number")]
+    pub files_total: u64,
+    #[ts(type = "number")]
+    pub bytes_done: u64,
+    #[ts(type = "number")]
+    pub bytes_total: u64,
+}
+
+/// Who wrote a piece of transcript text.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[serde(rename_all = "kebab-case")]
+pub enum TextRole {
+    User,
+    Assistant,
+    /// A tool's output.
+    Tool,
+}
+
+impl TextRole {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            TextRole::User => "user",
+            TextRole::Assistant => "assistant",
+            TextRole::Tool => "tool",
+        }
+    }
+
+    /// The inverse of [`TextRole::as_str`]; anything else reads as tool output.
+    pub fn parse(s: &str) -> TextRole {
+        match s {
+            "user" => TextRole::User,
+            "assistant" => TextRole::Assistant,
+            _ => TextRole::Tool,
+        }
+    }
+}
+
+/// One full-text search result: where the words were found and a snippet with the
+/// matches between `[` and `]`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
+pub struct SearchHit {
+    /// The same key as [`Session::key`].
+    pub session_key: String,
+    pub session_id: String,
+    pub harness: Harness,
+    pub role: TextRole,
+    pub timestamp: Option<DateTime<Utc>>,
+    /// The transcript file.
+    pub path: String,
+    pub snippet: String,
+}
+
 /// Counts for the header of the table.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, TS)]
 pub struct SessionCounts {

@@ -91,6 +91,26 @@ const TABLE: &[(&str, Price)] = &[
 
 /// The price of `model`, if the table knows it (see the module docs for the matching).
 pub fn price_of(model: &str) -> Option<Price> {
+    // Called once per message with a handful of distinct names: remember the answers
+    // (per thread, so scanning threads never wait on each other).
+    thread_local! {
+        static KNOWN: std::cell::RefCell<std::collections::HashMap<String, Option<Price>>> =
+            std::cell::RefCell::new(std::collections::HashMap::new());
+    }
+    if let Some(known) = KNOWN.with(|k| k.borrow().get(model).copied()) {
+        return known;
+    }
+    let price = look_up(model);
+    KNOWN.with(|k| {
+        let mut k = k.borrow_mut();
+        if k.len() < 4096 {
+            k.insert(model.to_string(), price);
+        }
+    });
+    price
+}
+
+fn look_up(model: &str) -> Option<Price> {
     let exact = |name: &str| TABLE.iter().find(|(k, _)| *k == name).map(|(_, p)| *p);
     if let Some(p) = exact(model) {
         return Some(p);

@@ -24,7 +24,7 @@ use chrono::{DateTime, Duration, Utc};
 use crate::model::Status;
 
 /// Where the conversation stands after the last record, as a parser sees it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Serialize, serde::Deserialize)]
 pub enum TurnState {
     /// No turn-defining record yet.
     #[default]

@@ -66,6 +66,8 @@ pub struct TailCursor {
     /// The line being skipped because it exceeded [`MAX_LINE_BYTES`].
     skipping_long_line: bool,
     oversized_lines: u64,
+    /// The file was seen and then vanished: its next appearance is a [`TailEvent::Reset`].
+    vanished: bool,
 }
 
 impl TailCursor {
@@ -77,6 +79,7 @@ impl TailCursor {
             partial: Vec::new(),
             skipping_long_line: false,
             oversized_lines: 0,
+            vanished: false,
         }
     }
 
@@ -104,12 +107,26 @@ impl TailCursor {
     pub fn read_new(&mut self, mut on_line: impl FnMut(&[u8])) -> io::Result<TailEvent> {
         let mut file = match File::open(&self.path) {
             Ok(f) => f,
-            Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(TailEvent::Gone),
+            Err(e) if e.kind() == io::ErrorKind::NotFound => {
+                // Whatever appears under this name later is a new file, even if the
+                // file system hands it the same inode again: start over then.
+                if self.offset > 0 || self.identity.is_some() {
+                    self.offset = 0;
+                    self.identity = None;
+                    self.partial = Vec::new();
+                    self.skipping_long_line = false;
+                    self.vanished = true;
+                }
+                return Ok(TailEvent::Gone);
+            }
             Err(e) => return Err(e),
         };
         let meta = file.metadata()?;
         let id = identity(&meta);
         let mut event = TailEvent::Appended;
+        if std::mem::take(&mut self.vanished) {
+            event = TailEvent::Reset;
+        }
         let replaced = self.identity.is_some_and(|old| old != id);
         if replaced || meta.len() < self.offset {
             self.offset = 0;
@@ -132,6 +149,12 @@ impl TailCursor {
             };
             self.offset += n as u64;
             self.feed(&buf[..n], &mut on_line);
+        }
+        // Thousands of cursors sit idle between appends: none keeps a big line buffer.
+        if self.partial.is_empty() {
+            self.partial = Vec::new();
+        } else {
+            self.partial.shrink_to_fit();
         }
         Ok(event)
     }
@@ -271,6 +294,24 @@ mod tests {
         lines_of(&mut c);
         std::fs::remove_file(&p).unwrap();
         assert_eq!(lines_of(&mut c).0, TailEvent::Gone);
+    }
+
+    #[test]
+    fn a_file_recreated_after_deletion_is_read_from_the_start() {
+        // The file system may give the new file the old inode; a longer new file
+        // must still not be taken for an append to the old one.
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("s.jsonl");
+        append(&p, b"old\n");
+        let mut c = TailCursor::new(&p);
+        lines_of(&mut c);
+        std::fs::remove_file(&p).unwrap();
+        assert_eq!(lines_of(&mut c).0, TailEvent::Gone);
+        append(&p, b"new one\nsecond\n");
+        let (ev, lines) = lines_of(&mut c);
+        assert_eq!(ev, TailEvent::Reset);
+        assert_eq!(lines, vec!["new one", "second"]);
+        assert_eq!(lines_of(&mut c), (TailEvent::Appended, vec![]));
     }
 
     #[test]

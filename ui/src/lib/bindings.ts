@@ -301,3 +301,17 @@ total_bytes: number,
  * Records of this read that could not be parsed and were skipped.
  */
 parse_errors: number, };
+
+export type ScanProgress = { files_done: number, files_total: number, bytes_done: number, bytes_total: number, };
+
+export type TextRole = "user" | "assistant" | "tool";
+
+export type SearchHit = { 
+/**
+ * The same key as [`Session::key`].
+ */
+session_key: string, session_id: string, harness: Harness, role: TextRole, timestamp: string | null, 
+/**
+ * The transcript file.
+ */
+path: string, snippet: string, };

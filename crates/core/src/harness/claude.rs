@@ -25,7 +25,10 @@ use std::path::{Path, PathBuf};
 use serde::Deserialize;
 
 use super::deliverables::ToolCallKind;
-use super::{decode_line, file_stem, parse_ts, title_from, TranscriptFacts, TranscriptParser};
+use super::{
+    decode_line, file_stem, lenient_bool, lenient_str, parse_ts, title_from, TranscriptFacts,
+    TranscriptParser,
+};
 use crate::model::Usage;
 use crate::pricing;
 use crate::status::TurnState;
@@ -126,34 +129,162 @@ struct Message<'a> {
     usage: Option<RawUsage>,
 }
 
-#[derive(Deserialize)]
-#[serde(untagged)]
+/// `message.content`: a string or a list of blocks. Read by hand rather than with
+/// `#[serde(untagged)]`, which would first copy the whole value (megabytes of tool
+/// output) into a buffer to try each variant in turn.
 enum Content<'a> {
-    #[serde(borrow)]
     Text(Cow<'a, str>),
-    #[serde(borrow)]
     Blocks(Vec<Block<'a>>),
-    Other(serde::de::IgnoredAny),
+    Other,
+}
+
+impl<'de: 'a, 'a> Deserialize<'de> for Content<'a> {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct ContentVisitor<'a>(std::marker::PhantomData<&'a ()>);
+        impl<'de: 'a, 'a> serde::de::Visitor<'de> for ContentVisitor<'a> {
+            type Value = Content<'a>;
+            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                f.write_str("a string or a list of content blocks")
+            }
+            fn visit_borrowed_str<E>(self, v: &'de str) -> Result<Content<'a>, E> {
+                Ok(Content::Text(Cow::Borrowed(v)))
+            }
+            fn visit_str<E>(self, v: &str) -> Result<Content<'a>, E> {
+                Ok(Content::Text(Cow::Owned(v.to_string())))
+            }
+            fn visit_string<E>(self, v: String) -> Result<Content<'a>, E> {
+                Ok(Content::Text(Cow::Owned(v)))
+            }
+            fn visit_seq<A: serde::de::SeqAccess<'de>>(
+                self,
+                mut seq: A,
+            ) -> Result<Content<'a>, A::Error> {
+                let mut blocks = Vec::new();
+                while let Some(b) = seq.next_element::<MaybeBlock<'a>>()? {
+                    if let MaybeBlock(Some(b)) = b {
+                        blocks.push(b);
+                    }
+                }
+                Ok(Content::Blocks(blocks))
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<Content<'a>, A::Error> {
+                while map
+                    .next_entry::<serde::de::IgnoredAny, serde::de::IgnoredAny>()?
+                    .is_some()
+                {}
+                Ok(Content::Other)
+            }
+            fn visit_unit<E>(self) -> Result<Content<'a>, E> {
+                Ok(Content::Other)
+            }
+            fn visit_bool<E>(self, _: bool) -> Result<Content<'a>, E> {
+                Ok(Content::Other)
+            }
+            fn visit_i64<E>(self, _: i64) -> Result<Content<'a>, E> {
+                Ok(Content::Other)
+            }
+            fn visit_u64<E>(self, _: u64) -> Result<Content<'a>, E> {
+                Ok(Content::Other)
+            }
+            fn visit_f64<E>(self, _: f64) -> Result<Content<'a>, E> {
+                Ok(Content::Other)
+            }
+        }
+        d.deserialize_any(ContentVisitor(std::marker::PhantomData))
+    }
+}
+
+/// One element of a block list: an object is a [`Block`], anything else is skipped.
+struct MaybeBlock<'a>(Option<Block<'a>>);
+
+impl<'de: 'a, 'a> Deserialize<'de> for MaybeBlock<'a> {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V<'a>(std::marker::PhantomData<&'a ()>);
+        impl<'de: 'a, 'a> serde::de::Visitor<'de> for V<'a> {
+            type Value = MaybeBlock<'a>;
+            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                f.write_str("a content block")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                map: A,
+            ) -> Result<MaybeBlock<'a>, A::Error> {
+                Block::deserialize(serde::de::value::MapAccessDeserializer::new(map))
+                    .map(|b| MaybeBlock(Some(b)))
+            }
+            fn visit_seq<A: serde::de::SeqAccess<'de>>(
+                self,
+                mut seq: A,
+            ) -> Result<MaybeBlock<'a>, A::Error> {
+                while seq.next_element::<serde::de::IgnoredAny>()?.is_some() {}
+                Ok(MaybeBlock(None))
+            }
+            fn visit_str<E>(self, _: &str) -> Result<MaybeBlock<'a>, E> {
+                Ok(MaybeBlock(None))
+            }
+            fn visit_unit<E>(self) -> Result<MaybeBlock<'a>, E> {
+                Ok(MaybeBlock(None))
+            }
+            fn visit_bool<E>(self, _: bool) -> Result<MaybeBlock<'a>, E> {
+                Ok(MaybeBlock(None))
+            }
+            fn visit_i64<E>(self, _: i64) -> Result<MaybeBlock<'a>, E> {
+                Ok(MaybeBlock(None))
+            }
+            fn visit_u64<E>(self, _: u64) -> Result<MaybeBlock<'a>, E> {
+                Ok(MaybeBlock(None))
+            }
+            fn visit_f64<E>(self, _: f64) -> Result<MaybeBlock<'a>, E> {
+                Ok(MaybeBlock(None))
+            }
+        }
+        d.deserialize_any(V(std::marker::PhantomData))
+    }
 }
 
 #[derive(Deserialize)]
 struct Block<'a> {
-    #[serde(rename = "type", borrow)]
+    #[serde(rename = "type", default, borrow, deserialize_with = "lenient_str")]
     kind: Option<Cow<'a, str>>,
-    #[serde(borrow)]
+    #[serde(default, borrow, deserialize_with = "lenient_str")]
     text: Option<Cow<'a, str>>,
-    #[serde(borrow)]
+    #[serde(default, borrow, deserialize_with = "lenient_str")]
     id: Option<Cow<'a, str>>,
-    #[serde(borrow)]
+    #[serde(default, borrow, deserialize_with = "lenient_str")]
     tool_use_id: Option<Cow<'a, str>>,
+    #[serde(default, deserialize_with = "lenient_bool")]
     is_error: Option<bool>,
     #[serde(borrow)]
     name: Option<Cow<'a, str>>,
     #[serde(borrow)]
     input: Option<ToolInput<'a>>,
-    /// A tool result's output: a string or text blocks.
+    /// A tool result's output: a string or text blocks; read only while a shell call
+    /// it may answer is pending (see [`ToolOutput`]).
     #[serde(borrow)]
-    content: Option<Content<'a>>,
+    content: Option<ToolOutput<'a>>,
+}
+
+thread_local! {
+    /// Set by [`ClaudeTranscript::apply_line`] around the parse of a line that may
+    /// carry the result of a pending shell call. Tool output is most of the bytes of a
+    /// transcript; every other line skips it without decoding a character.
+    static CAPTURE_TOOL_OUTPUT: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+}
+
+/// A tool result's content, decoded only when [`CAPTURE_TOOL_OUTPUT`] is set.
+struct ToolOutput<'a>(Option<Content<'a>>);
+
+impl<'de: 'a, 'a> Deserialize<'de> for ToolOutput<'a> {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        if CAPTURE_TOOL_OUTPUT.with(|c| c.get()) {
+            Content::deserialize(d).map(|c| ToolOutput(Some(c)))
+        } else {
+            serde::de::IgnoredAny::deserialize(d).map(|_| ToolOutput(None))
+        }
+    }
 }
 
 /// The few tool-call arguments deliverables are read from.
@@ -257,7 +388,7 @@ impl ClaudeTranscript {
                                     if let Some(id) = b.tool_use_id {
                                         self.pending_tools.remove(&*id);
                                         if let Some(kind) = self.shell_calls.remove(&*id) {
-                                            note_output(f, kind, b.content);
+                                            note_output(f, kind, b.content.and_then(|o| o.0));
                                         }
                                     }
                                 }
@@ -310,7 +441,6 @@ impl ClaudeTranscript {
                             cache_creation_tokens: u.cache_creation_input_tokens,
                             cache_read_tokens: u.cache_read_input_tokens,
                         };
-                        f.usage.add(&usage);
                         let one_hour = u
                             .cache_creation
                             .map(|c| c.ephemeral_1h_input_tokens)
@@ -320,7 +450,10 @@ impl ClaudeTranscript {
                                 .as_deref()
                                 .and_then(|m| pricing::message_cost(m, &usage, one_hour))
                         };
-                        f.add_cost(rec.cost_usd.or_else(priced));
+                        let cost = rec.cost_usd.or_else(priced);
+                        let at = parse_ts(rec.timestamp.as_deref());
+                        let model = msg.model.as_deref().unwrap_or("unknown");
+                        f.add_usage(at, model, &usage, cost);
                     }
                 }
                 if let Some(Content::Blocks(blocks)) = msg.content {
@@ -387,8 +520,15 @@ impl TranscriptParser for ClaudeTranscript {
         if line.iter().all(u8::is_ascii_whitespace) {
             return;
         }
+        let capture = self
+            .shell_calls
+            .keys()
+            .any(|id| memchr::memmem::find(line, id.as_bytes()).is_some());
+        CAPTURE_TOOL_OUTPUT.with(|c| c.set(capture));
         let mut lossy = None;
-        match decode_line::<Record>(line, &mut lossy) {
+        let record = decode_line::<Record>(line, &mut lossy);
+        CAPTURE_TOOL_OUTPUT.with(|c| c.set(false));
+        match record {
             Some(rec) => self.apply(rec),
             None => self.facts.parse_errors += 1,
         }

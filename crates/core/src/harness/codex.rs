@@ -31,10 +31,12 @@
 //!   skipped. While only one token count has been seen, it is held back until the next
 //!   one decides.
 
+use std::borrow::Cow;
 use std::collections::{HashMap, HashSet};
 use std::path::Path;
 
 use serde::Deserialize;
+use serde_json::value::RawValue;
 use serde_json::Value;
 
 use super::deliverables::ToolCallKind;
@@ -81,13 +83,105 @@ pub fn ids_from_path(path: &Path) -> (String, Option<String>) {
     (id, None)
 }
 
+/// One rollout line, read in one pass. Codex writes `type` before `payload`, so the
+/// payload of a `response_item` (which carries megabytes of tool output) is read
+/// straight into a small typed struct that skips what it does not need; any other
+/// payload is small and read as a `Value`. Should `payload` come first, it is kept as
+/// raw text and decoded once the type is known.
+struct Line<'a> {
+    timestamp: Option<Cow<'a, str>>,
+    kind: Option<Cow<'a, str>>,
+    payload: Payload<'a>,
+}
+
+enum Payload<'a> {
+    Missing,
+    Item(ResponseItem<'a>),
+    Other(Value),
+    Raw(&'a RawValue),
+}
+
+impl<'de: 'a, 'a> Deserialize<'de> for Line<'a> {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct LineVisitor<'a>(std::marker::PhantomData<&'a ()>);
+        impl<'de: 'a, 'a> serde::de::Visitor<'de> for LineVisitor<'a> {
+            type Value = Line<'a>;
+            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                f.write_str("a rollout line")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<Line<'a>, A::Error> {
+                let mut line = Line {
+                    timestamp: None,
+                    kind: None,
+                    payload: Payload::Missing,
+                };
+                while let Some(key) = map.next_key::<Cow<'de, str>>()? {
+                    match &*key {
+                        "timestamp" => line.timestamp = map.next_value::<Lenient<'a>>()?.0,
+                        "type" => line.kind = map.next_value::<Lenient<'a>>()?.0,
+                        "payload" => {
+                            line.payload = match line.kind.as_deref() {
+                                Some("response_item") => Payload::Item(map.next_value()?),
+                                Some(_) => Payload::Other(map.next_value()?),
+                                None => Payload::Raw(map.next_value()?),
+                            }
+                        }
+                        _ => {
+                            map.next_value::<serde::de::IgnoredAny>()?;
+                        }
+                    }
+                }
+                Ok(line)
+            }
+        }
+        d.deserialize_map(LineVisitor(std::marker::PhantomData))
+    }
+}
+
+/// A string field that reads as absent when it has another type.
+struct Lenient<'a>(Option<Cow<'a, str>>);
+
+impl<'de: 'a, 'a> Deserialize<'de> for Lenient<'a> {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        super::lenient_str(d).map(Lenient)
+    }
+}
+
+/// The fields of a `response_item` payload we use; fields of unexpected types read
+/// as absent.
 #[derive(Deserialize)]
-struct Line {
-    timestamp: Option<String>,
-    #[serde(rename = "type")]
-    kind: Option<String>,
-    #[serde(default)]
-    payload: Value,
+struct ResponseItem<'a> {
+    #[serde(
+        rename = "type",
+        default,
+        borrow,
+        deserialize_with = "super::lenient_str"
+    )]
+    kind: Option<Cow<'a, str>>,
+    #[serde(default, borrow, deserialize_with = "super::lenient_str")]
+    call_id: Option<Cow<'a, str>>,
+    #[serde(borrow)]
+    output: Option<&'a RawValue>,
+    #[serde(borrow)]
+    arguments: Option<&'a RawValue>,
+    #[serde(borrow)]
+    input: Option<&'a RawValue>,
+    #[serde(borrow)]
+    action: Option<&'a RawValue>,
+}
+
+/// Older Codex tool output: JSON text with `metadata.exit_code`.
+#[derive(Deserialize)]
+struct ExecOutput {
+    metadata: Option<ExecMetadata>,
+}
+
+#[derive(Deserialize)]
+struct ExecMetadata {
+    exit_code: Option<i64>,
 }
 
 #[derive(Deserialize, Clone, Copy, Default, PartialEq, Eq, Hash)]
@@ -175,7 +269,19 @@ impl CodexTranscript {
         if let Some(ts) = ts {
             self.facts.note_time(ts);
         }
-        let p = &line.payload;
+        let payload = match line.payload {
+            Payload::Item(item) => return self.response_item(item),
+            Payload::Raw(raw) if line.kind.as_deref() == Some("response_item") => {
+                if let Ok(item) = serde_json::from_str::<ResponseItem>(raw.get()) {
+                    self.response_item(item);
+                }
+                return;
+            }
+            Payload::Raw(raw) => serde_json::from_str(raw.get()).unwrap_or(Value::Null),
+            Payload::Other(v) => v,
+            Payload::Missing => Value::Null,
+        };
+        let p = &payload;
         match line.kind.as_deref() {
             Some("session_meta") => self.session_meta(p),
             Some("turn_context") => {
@@ -187,7 +293,6 @@ impl CodexTranscript {
                     self.facts.project = Some(cwd.to_string());
                 }
             }
-            Some("response_item") => self.response_item(p),
             Some("event_msg") => self.event(p, line.timestamp.as_deref().unwrap_or("")),
             _ => {}
         }
@@ -211,23 +316,29 @@ impl CodexTranscript {
         }
     }
 
-    fn response_item(&mut self, p: &Value) {
-        match str_at(p, "type") {
+    fn response_item(&mut self, item: ResponseItem) {
+        let call_id = item
+            .call_id
+            .as_deref()
+            .map(str::trim)
+            .filter(|s| !s.is_empty());
+        match item.kind.as_deref().map(str::trim) {
             Some("function_call" | "custom_tool_call" | "local_shell_call") => {
                 self.facts.tool_calls += 1;
                 // The call's arguments as text: a JSON string (`arguments`), the raw
                 // input of a custom tool (`input`, e.g. an apply_patch envelope), or
                 // the `action` of a local shell call.
-                let args = ["arguments", "input", "action"]
-                    .iter()
-                    .find_map(|k| match p.get(*k) {
-                        Some(Value::String(s)) => Some(s.clone()),
-                        Some(v @ Value::Object(_)) => Some(v.to_string()),
+                let args = [item.arguments, item.input, item.action]
+                    .into_iter()
+                    .flatten()
+                    .find_map(|raw| match serde_json::from_str::<Value>(raw.get()).ok()? {
+                        Value::String(s) => Some(s),
+                        v @ Value::Object(_) => Some(v.to_string()),
                         _ => None,
                     })
                     .unwrap_or_default();
                 self.facts.note_patch(&args.replace("\\n", "\n"));
-                if let Some(id) = str_at(p, "call_id") {
+                if let Some(id) = call_id {
                     self.pending_tools.insert(id.to_string());
                     self.shell_calls
                         .insert(id.to_string(), ToolCallKind::of_command(&args));
@@ -235,15 +346,18 @@ impl CodexTranscript {
                 self.facts.turn = TurnState::ToolPending;
             }
             Some("function_call_output" | "custom_tool_call_output") => {
-                if let Some(id) = str_at(p, "call_id") {
+                if let Some(id) = call_id {
                     self.pending_tools.remove(id);
                     if let Some(kind) = self.shell_calls.remove(id) {
-                        if let Some(text) = output_text(p.get("output")) {
+                        let output = item
+                            .output
+                            .and_then(|raw| serde_json::from_str::<Value>(raw.get()).ok());
+                        if let Some(text) = output_text(output.as_ref()) {
                             self.facts.note_tool_output(kind, &text);
                         }
                     }
                 }
-                if tool_output_failed(p.get("output")) {
+                if tool_output_failed(item.output) {
                     self.facts.tool_errors += 1;
                 }
                 self.facts.turn = if self.pending_tools.is_empty() {
@@ -375,8 +489,9 @@ impl CodexTranscript {
             cache_creation_tokens: 0,
             cache_read_tokens: cached,
         };
-        self.facts.usage.add(&usage);
-        self.facts.add_cost(pricing::codex_cost(&model, &usage));
+        let cost = pricing::codex_cost(&model, &usage);
+        self.facts
+            .add_usage(parse_ts(Some(timestamp)), &model, &usage, cost);
     }
 }
 
@@ -401,30 +516,33 @@ fn output_text(output: Option<&Value>) -> Option<String> {
 }
 
 /// Codex writes a tool's output as a string, either JSON with `metadata.exit_code`
-/// (older) or text starting `Exit code: N` (newer).
-fn tool_output_failed(output: Option<&Value>) -> bool {
-    let Some(output) = output else { return false };
-    let text = match output {
-        Value::String(s) => s.as_str(),
-        Value::Object(_) => {
-            return output
-                .pointer("/metadata/exit_code")
-                .and_then(Value::as_i64)
-                .is_some_and(|c| c != 0)
-        }
-        _ => return false,
+/// (older) or text starting `Exit code: N` (newer); an object with `metadata` is read
+/// the same way.
+fn tool_output_failed(output: Option<&RawValue>) -> bool {
+    let Some(raw) = output else { return false };
+    let exit_code = |json: &str| {
+        serde_json::from_str::<ExecOutput>(json)
+            .ok()
+            .and_then(|o| o.metadata)
+            .and_then(|m| m.exit_code)
     };
-    if let Some(rest) = text.strip_prefix("Exit code: ") {
-        return rest
-            .split(|c: char| !c.is_ascii_digit() && c != '-')
-            .next()
-            .and_then(|n| n.parse::<i64>().ok())
-            .is_some_and(|c| c != 0);
-    }
-    serde_json::from_str::<Value>(text)
-        .ok()
-        .and_then(|v| v.pointer("/metadata/exit_code").and_then(Value::as_i64))
-        .is_some_and(|c| c != 0)
+    let code = match raw.get().as_bytes().first() {
+        Some(b'{') => exit_code(raw.get()),
+        Some(b'"') => {
+            let Ok(text) = serde_json::from_str::<Cow<str>>(raw.get()) else {
+                return false;
+            };
+            match text.strip_prefix("Exit code: ") {
+                Some(rest) => rest
+                    .split(|c: char| !c.is_ascii_digit() && c != '-')
+                    .next()
+                    .and_then(|n| n.parse::<i64>().ok()),
+                None => exit_code(&text),
+            }
+        }
+        _ => None,
+    };
+    code.is_some_and(|c| c != 0)
 }
 
 impl TranscriptParser for CodexTranscript {
@@ -555,14 +673,36 @@ mod tests {
     }
 
     #[test]
+    fn a_payload_before_its_type_or_with_odd_field_types_still_counts() {
+        let f = fold(&[
+            r#"{"payload":{"type":"function_call","name":"shell","call_id":"c1"},"type":"response_item","timestamp":"2026-01-02T10:00:00Z"}"#,
+            r#"{"timestamp":"2026-01-02T10:00:01Z","type":"response_item","payload":{"type":"function_call_output","call_id":7,"output":"Exit code: 2\nOutput:"}}"#,
+            r#"{"type":"event_msg","payload":{"type":"user_message","message":"hi"},"timestamp":"2026-01-02T10:00:02Z"}"#,
+        ]);
+        assert_eq!(f.tool_calls, 1);
+        assert_eq!(f.tool_errors, 1);
+        assert_eq!(f.user_messages, 1);
+        assert_eq!(f.parse_errors, 0);
+    }
+
+    #[test]
     fn exit_code_text_outputs() {
-        assert!(tool_output_failed(Some(&Value::String(
-            "Exit code: 1\nWall time: 0.1s".into()
-        ))));
-        assert!(!tool_output_failed(Some(&Value::String(
-            "Exit code: 0\nOutput:".into()
-        ))));
-        assert!(!tool_output_failed(Some(&Value::String("plain".into()))));
+        let failed = |json: &str| {
+            let raw: &RawValue = serde_json::from_str(json).unwrap();
+            tool_output_failed(Some(raw))
+        };
+        assert!(failed(r#""Exit code: 1\nWall time: 0.1s""#));
+        assert!(!failed(r#""Exit code: 0\nOutput:""#));
+        assert!(!failed(r#""plain""#));
+        // Older shape: JSON text inside the string, and the same as an object.
+        assert!(failed(
+            r#""{\"output\":\"x\",\"metadata\":{\"exit_code\":2}}""#
+        ));
+        assert!(!failed(
+            r#""{\"output\":\"x\",\"metadata\":{\"exit_code\":0}}""#
+        ));
+        assert!(failed(r#"{"output":"x","metadata":{"exit_code":101}}"#));
+        assert!(!failed("null"));
     }
 
     #[test]

@@ -23,7 +23,9 @@ pub mod deliverables;
 pub mod gemini;
 pub mod gptme;
 pub mod opencode;
+pub mod text;
 
+use std::borrow::Cow;
 use std::path::{Path, PathBuf};
 
 use chrono::{DateTime, Utc};
@@ -39,8 +41,9 @@ pub struct HarnessRoot {
 }
 
 /// Everything a parser learned from a transcript so far; `index` turns it into a
-/// [`crate::model::Session`] by adding status and process information.
-#[derive(Debug, Clone, Default, PartialEq)]
+/// [`crate::model::Session`] by adding status and process information. Serialisable so
+/// the cache can keep it for files that have not changed.
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct TranscriptFacts {
     /// The agent's session id, when the records carry one.
     pub id: Option<String>,
@@ -71,9 +74,58 @@ pub struct TranscriptFacts {
     pub deliverables: Vec<String>,
     /// Distinct files the agent wrote or edited.
     pub files_written: Vec<String>,
+    /// The same usage split by quarter hour and model, for per-day and per-model
+    /// reports (`sessionscope usage --by day|model`); quarter hours so any time zone's
+    /// day can be cut from them. Filled by the Claude Code and Codex parsers; for the
+    /// other agents a report falls back to the session's totals at its last activity.
+    #[serde(default)]
+    pub usage_slots: Vec<UsageSlot>,
+}
+
+/// Usage of one model within one quarter hour (UTC) of one session.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct UsageSlot {
+    pub slot: DateTime<Utc>,
+    pub model: String,
+    pub usage: Usage,
+    pub cost_usd: f64,
 }
 
 impl TranscriptFacts {
+    /// Count one message's usage and cost, in the totals and in its quarter-hour slot.
+    pub(crate) fn add_usage(
+        &mut self,
+        at: Option<DateTime<Utc>>,
+        model: &str,
+        usage: &Usage,
+        cost: Option<f64>,
+    ) {
+        self.usage.add(usage);
+        self.add_cost(cost);
+        let at = at.or(self.last_activity).unwrap_or_default();
+        let secs = at.timestamp();
+        let slot = DateTime::<Utc>::from_timestamp(secs - secs.rem_euclid(900), 0).unwrap_or(at);
+        // Messages mostly arrive in time order: look at the newest slots first.
+        match self
+            .usage_slots
+            .iter_mut()
+            .rev()
+            .take(8)
+            .find(|s| s.slot == slot && s.model == model)
+        {
+            Some(s) => {
+                s.usage.add(usage);
+                s.cost_usd += cost.unwrap_or(0.0);
+            }
+            None => self.usage_slots.push(UsageSlot {
+                slot,
+                model: model.to_string(),
+                usage: *usage,
+                cost_usd: cost.unwrap_or(0.0),
+            }),
+        }
+    }
+
     pub(crate) fn note_model(&mut self, model: &str) {
         if model.is_empty() || model == "<synthetic>" {
             return;
@@ -263,17 +315,105 @@ pub(crate) fn ts_from_millis(ms: Option<i64>) -> Option<DateTime<Utc>> {
         .and_then(DateTime::<Utc>::from_timestamp_millis)
 }
 
+/// A block field of an unexpected type reads as absent instead of failing the line
+/// (and with it the message's usage).
+pub(crate) fn lenient_str<'de, D: serde::Deserializer<'de>>(
+    d: D,
+) -> Result<Option<Cow<'de, str>>, D::Error> {
+    d.deserialize_any(Lenient::<Cow<'de, str>>(std::marker::PhantomData))
+}
+
+pub(crate) fn lenient_bool<'de, D: serde::Deserializer<'de>>(
+    d: D,
+) -> Result<Option<bool>, D::Error> {
+    d.deserialize_any(Lenient::<bool>(std::marker::PhantomData))
+}
+
+/// Accepts any JSON value; keeps it only when it has the wanted type `T`.
+struct Lenient<T>(std::marker::PhantomData<T>);
+
+macro_rules! ignore_other_values {
+    ($t:ty) => {
+        fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+            f.write_str("any value")
+        }
+        fn visit_i64<E>(self, _: i64) -> Result<Option<$t>, E> {
+            Ok(None)
+        }
+        fn visit_u64<E>(self, _: u64) -> Result<Option<$t>, E> {
+            Ok(None)
+        }
+        fn visit_f64<E>(self, _: f64) -> Result<Option<$t>, E> {
+            Ok(None)
+        }
+        fn visit_unit<E>(self) -> Result<Option<$t>, E> {
+            Ok(None)
+        }
+        fn visit_seq<A: serde::de::SeqAccess<'de>>(
+            self,
+            mut seq: A,
+        ) -> Result<Option<$t>, A::Error> {
+            while seq.next_element::<serde::de::IgnoredAny>()?.is_some() {}
+            Ok(None)
+        }
+        fn visit_map<A: serde::de::MapAccess<'de>>(
+            self,
+            mut map: A,
+        ) -> Result<Option<$t>, A::Error> {
+            while map
+                .next_entry::<serde::de::IgnoredAny, serde::de::IgnoredAny>()?
+                .is_some()
+            {}
+            Ok(None)
+        }
+    };
+}
+
+impl<'de> serde::de::Visitor<'de> for Lenient<Cow<'de, str>> {
+    type Value = Option<Cow<'de, str>>;
+    ignore_other_values!(Cow<'de, str>);
+    fn visit_bool<E>(self, _: bool) -> Result<Self::Value, E> {
+        Ok(None)
+    }
+    fn visit_borrowed_str<E>(self, v: &'de str) -> Result<Self::Value, E> {
+        Ok(Some(Cow::Borrowed(v)))
+    }
+    fn visit_str<E>(self, v: &str) -> Result<Self::Value, E> {
+        Ok(Some(Cow::Owned(v.to_string())))
+    }
+    fn visit_string<E>(self, v: String) -> Result<Self::Value, E> {
+        Ok(Some(Cow::Owned(v)))
+    }
+}
+
+impl<'de> serde::de::Visitor<'de> for Lenient<bool> {
+    type Value = Option<bool>;
+    ignore_other_values!(bool);
+    fn visit_bool<E>(self, v: bool) -> Result<Self::Value, E> {
+        Ok(Some(v))
+    }
+    fn visit_str<E>(self, _: &str) -> Result<Self::Value, E> {
+        Ok(None)
+    }
+}
+
 /// Decode a JSON line; invalid UTF-8 inside strings is replaced rather than fatal.
+///
+/// The bytes are parsed as they are, without validating the whole line as UTF-8
+/// first: serde_json checks the strings it keeps and skips the ones it ignores
+/// (megabytes of tool output) without decoding them. Only a line that fails *and* is
+/// not valid UTF-8 is decoded lossily and parsed again.
 pub(crate) fn decode_line<'a, T: serde::Deserialize<'a>>(
     line: &'a [u8],
     lossy: &'a mut Option<String>,
 ) -> Option<T> {
-    match std::str::from_utf8(line) {
-        Ok(s) => serde_json::from_str(s).ok(),
-        Err(_) => {
+    match serde_json::from_slice(line) {
+        Ok(v) => Some(v),
+        Err(_) if std::str::from_utf8(line).is_err() => {
             *lossy = Some(String::from_utf8_lossy(line).into_owned());
             serde_json::from_str(lossy.as_deref().unwrap_or_default()).ok()
         }
+        Err(_) => None,
     }
 }
 

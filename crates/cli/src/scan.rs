@@ -1,0 +1,74 @@
+//! The one index scan behind `sessions`, `usage` and `search`: every harness root (or
+//! one harness's), through the cache unless `--no-cache`, with a progress bar on
+//! stderr when stderr is a terminal. No parsing or counting happens here.
+
+use std::io::IsTerminal;
+
+use chrono::{DateTime, Utc};
+use sessionscope_core::cache::IndexCache;
+use sessionscope_core::harness::HarnessRoot;
+use sessionscope_core::index::SessionIndex;
+use sessionscope_core::model::Harness;
+use sessionscope_core::paths;
+
+/// Every root of `harness` (all harnesses when `None`).
+pub fn roots(harness: Option<Harness>) -> Vec<HarnessRoot> {
+    paths::harness_roots()
+        .into_iter()
+        .filter(|r| harness.is_none_or(|h| r.harness == h))
+        .collect()
+}
+
+/// Parse a `--harness` value (`claude-code`, `codex`, ...; `claude` also works).
+pub fn parse_harness(name: &str) -> Result<Harness, String> {
+    let name = if name == "claude" {
+        "claude-code"
+    } else {
+        name
+    };
+    serde_json::from_value(serde_json::Value::String(name.to_string())).map_err(|_| {
+        format!("unknown harness {name:?} (claude-code, codex, gptme, gemini, opencode, copilot)")
+    })
+}
+
+/// Scan `roots` into an index, using the cache unless `no_cache`.
+pub fn scan(roots: Vec<HarnessRoot>, no_cache: bool, now: DateTime<Utc>) -> SessionIndex {
+    let mut index = SessionIndex::new(roots);
+    if !no_cache {
+        match IndexCache::open(&IndexCache::default_path()) {
+            Ok(cache) => index = index.with_cache(cache),
+            Err(e) => eprintln!("sessionscope: warning: cache unavailable, scanning cold: {e}"),
+        }
+    }
+    let bar = progress_bar("indexing");
+    if let Some(bar) = bar.clone() {
+        index.set_progress(Box::new(move |p| {
+            bar.set_length(p.bytes_total);
+            bar.set_position(p.bytes_done);
+            bar.set_message(format!("{}/{} files", p.files_done, p.files_total));
+        }));
+    }
+    index.scan_all(now);
+    if let Some(bar) = bar {
+        bar.finish_and_clear();
+    }
+    for e in &index.read_errors {
+        eprintln!("sessionscope: warning: {e}");
+    }
+    index
+}
+
+/// A bytes progress bar on stderr, or `None` when stderr is not a terminal.
+pub fn progress_bar(what: &str) -> Option<indicatif::ProgressBar> {
+    std::io::stderr().is_terminal().then(|| {
+        let bar = indicatif::ProgressBar::new(0);
+        let template = format!(
+            "{{spinner}} {what} {{msg}} {{bar:30}} {{binary_bytes}}/{{binary_total_bytes}}"
+        );
+        bar.set_style(
+            indicatif::ProgressStyle::with_template(&template)
+                .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
+        );
+        bar
+    })
+}

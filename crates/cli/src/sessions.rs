@@ -1,0 +1,86 @@
+//! `sessionscope sessions`: every session with its token usage and cost.
+
+use chrono::Utc;
+use clap::Args;
+use sessionscope_core::model::Session;
+use sessionscope_core::usage::parse_since;
+
+use crate::scan;
+
+#[derive(Args)]
+pub struct SessionsArgs {
+    /// Only this agent's sessions (claude-code, codex, gptme, gemini, opencode, copilot).
+    #[arg(long, value_parser = scan::parse_harness)]
+    harness: Option<sessionscope_core::model::Harness>,
+    /// Only sessions active since this age (90s, 30m, 2h, 7d, 2w) or date (2026-11-01).
+    #[arg(long)]
+    since: Option<String>,
+    /// Print a JSON array of sessions.
+    #[arg(long)]
+    json: bool,
+    /// Read every file again instead of using the cache.
+    #[arg(long)]
+    no_cache: bool,
+}
+
+pub fn run(args: SessionsArgs) -> anyhow::Result<()> {
+    let now = Utc::now();
+    let since = args
+        .since
+        .as_deref()
+        .map(|s| parse_since(s, now))
+        .transpose()
+        .map_err(anyhow::Error::msg)?;
+    let index = scan::scan(scan::roots(args.harness), args.no_cache, now);
+    let sessions: Vec<Session> = index
+        .sessions()
+        .into_iter()
+        .filter(|s| since.is_none_or(|t| s.last_activity.is_some_and(|a| a >= t)))
+        .collect();
+    if args.json {
+        println!("{}", serde_json::to_string_pretty(&sessions)?);
+        return Ok(());
+    }
+    println!(
+        "{:<10} {:<12} {:<17} {:<26} {:>10} {:>9} {:>11} {:>12} {:>10}  TITLE",
+        "ID",
+        "HARNESS",
+        "LAST ACTIVITY",
+        "MODEL",
+        "INPUT",
+        "OUTPUT",
+        "CACHE WRITE",
+        "CACHE READ",
+        "COST"
+    );
+    for s in &sessions {
+        println!(
+            "{:<10} {:<12} {:<17} {:<26} {:>10} {:>9} {:>11} {:>12} {:>10}  {}",
+            s.id.chars().take(8).collect::<String>(),
+            s.harness.as_str(),
+            s.last_activity
+                .map(|t| t
+                    .with_timezone(&chrono::Local)
+                    .format("%Y-%m-%d %H:%M")
+                    .to_string())
+                .unwrap_or_default(),
+            s.model
+                .as_deref()
+                .unwrap_or("-")
+                .chars()
+                .take(26)
+                .collect::<String>(),
+            s.usage.input_tokens,
+            s.usage.output_tokens,
+            s.usage.cache_creation_tokens,
+            s.usage.cache_read_tokens,
+            s.cost_usd
+                .map(|c| format!("${c:.2}"))
+                .unwrap_or_else(|| "-".into()),
+            s.title.as_deref().unwrap_or("")
+        );
+    }
+    let total: f64 = sessions.iter().filter_map(|s| s.cost_usd).sum();
+    println!("{} sessions, ${total:.2}", sessions.len());
+    Ok(())
+}

@@ -1,0 +1,100 @@
+//! `sessionscope usage`: token and cost totals by day, model, session or project, in
+//! the shape of `ccusage daily|session` so the two can be compared.
+
+use chrono::{DateTime, Local, NaiveDate, Utc};
+use clap::Args;
+use sessionscope_core::usage::{parse_since, report, GroupBy, UsageRow};
+
+use crate::scan;
+
+#[derive(Args)]
+pub struct UsageArgs {
+    /// Group by day (local time zone), model, session or project.
+    #[arg(long, default_value = "day")]
+    by: GroupBy,
+    /// Only this agent's sessions (claude-code, codex, gptme, gemini, opencode, copilot).
+    #[arg(long, value_parser = scan::parse_harness)]
+    harness: Option<sessionscope_core::model::Harness>,
+    /// Only usage since this age (90s, 30m, 2h, 7d, 2w) or date (2026-11-01).
+    #[arg(long)]
+    since: Option<String>,
+    /// Print JSON with ccusage's field names.
+    #[arg(long)]
+    json: bool,
+    /// Read every file again instead of using the cache.
+    #[arg(long)]
+    no_cache: bool,
+}
+
+pub fn run(args: UsageArgs) -> anyhow::Result<()> {
+    let now = Utc::now();
+    let since = args
+        .since
+        .as_deref()
+        .map(|s| parse_since(s, now))
+        .transpose()
+        .map_err(anyhow::Error::msg)?;
+    let index = scan::scan(scan::roots(args.harness), args.no_cache, now);
+    let local_day = |t: DateTime<Utc>| -> NaiveDate { t.with_timezone(&Local).date_naive() };
+    let r = report(&index.usage_rows(), args.by, since, &local_day);
+    let (list, key) = match args.by {
+        GroupBy::Day => ("daily", "date"),
+        GroupBy::Model => ("models", "model"),
+        GroupBy::Session => ("sessions", "sessionId"),
+        GroupBy::Project => ("projects", "project"),
+    };
+    if args.json {
+        let rows: Vec<serde_json::Value> = r.rows.iter().map(|row| keyed(row, key)).collect();
+        let mut totals = serde_json::to_value(&r.totals)?;
+        if let Some(o) = totals.as_object_mut() {
+            o.remove("key");
+            o.remove("lastActivity");
+        }
+        let out = serde_json::json!({ list: rows, "totals": totals });
+        println!("{}", serde_json::to_string_pretty(&out)?);
+        return Ok(());
+    }
+    let title = match args.by {
+        GroupBy::Day => "Date",
+        GroupBy::Model => "Model",
+        GroupBy::Session => "Session",
+        GroupBy::Project => "Project",
+    };
+    println!(
+        "{:<38} {:>12} {:>12} {:>14} {:>14} {:>14} {:>12}  Models",
+        title, "Input", "Output", "Cache Create", "Cache Read", "Total Tokens", "Cost (USD)"
+    );
+    for row in r.rows.iter().chain(std::iter::once(&r.totals)) {
+        println!(
+            "{:<38} {:>12} {:>12} {:>14} {:>14} {:>14} {:>12}  {}",
+            if std::ptr::eq(row, &r.totals) {
+                "Total"
+            } else {
+                &row.key
+            },
+            row.input_tokens,
+            row.output_tokens,
+            row.cache_creation_tokens,
+            row.cache_read_tokens,
+            row.total_tokens,
+            format!("${:.2}", row.total_cost),
+            if std::ptr::eq(row, &r.totals) {
+                String::new()
+            } else {
+                row.models_used.join(", ")
+            }
+        );
+    }
+    Ok(())
+}
+
+/// A row as JSON with its key under ccusage's name (`date`, `sessionId`, ...).
+fn keyed(row: &UsageRow, key: &str) -> serde_json::Value {
+    let mut v = serde_json::to_value(row).unwrap_or_default();
+    if let Some(o) = v.as_object_mut() {
+        if let Some(k) = o.remove("key") {
+            o.insert(key.to_string(), k);
+        }
+    }
+    v
+}
