@@ -1,5 +1,6 @@
 //! Full-text search over transcripts: an SQLite FTS5 index of user prompts, assistant
-//! text and tool output (`harness::text`), kept in `<data dir>/search.sqlite3`.
+//! text and tool output (the entries `transcript` reads from every agent's files), kept
+//! in `<data dir>/search.sqlite3`.
 //!
 //! [`SearchIndex::update`] brings the index up to date with the transcript files under
 //! the roots: a file whose stamp (size, mtime, inode) is unchanged is skipped, a
@@ -13,9 +14,9 @@
 //! phrase), case- and accent-insensitively (`unicode61` with diacritics removed), and
 //! lists the newest pieces first with a highlighted snippet. Like the session cache,
 //! this database is derived data only: a damaged or old one is deleted and rebuilt.
-//! Not indexed: Gemini, opencode and Copilot transcripts; text beyond the first 64 KB
-//! of one piece. Scripts without spaces between words (Chinese, Japanese) match only
-//! whole runs of characters.
+//! Not indexed: opencode (a database, not files), thinking, tool inputs, and text
+//! beyond the first 64 KB of one entry. Scripts without spaces between words
+//! (Chinese, Japanese) match only whole runs of characters.
 
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
@@ -25,13 +26,24 @@ use rayon::prelude::*;
 use rusqlite::{params, Connection};
 
 use crate::cache::FileStamp;
-use crate::harness::text::{pieces_of_line, TextPiece};
 use crate::harness::{self, HarnessRoot, SourceKind};
 use crate::model::{Harness, ScanProgress, SearchHit, TextRole};
 
 /// Version 2 keeps the columns beside the text in `meta`, so sorting matches by time
 /// never reads the text itself.
 const SCHEMA_VERSION: i64 = 2;
+
+/// Longest text kept from one entry (a tool output can be megabytes; its first part is
+/// what people search for: the command's errors and results).
+pub const PIECE_MAX_BYTES: usize = 64 * 1024;
+
+/// One searchable piece of a transcript.
+#[derive(Debug, Clone, PartialEq)]
+struct TextPiece {
+    role: TextRole,
+    timestamp: Option<DateTime<Utc>>,
+    text: String,
+}
 
 /// Files indexed per transaction: the unit of progress and of cancellation.
 const BATCH_FILES: usize = 32;
@@ -339,12 +351,30 @@ fn forget(tx: &rusqlite::Transaction, path: &Path) -> rusqlite::Result<()> {
     Ok(())
 }
 
-/// Every piece of one file; an unreadable file has none.
+/// Every piece of one file: its prompts, answers and tool results; an unreadable file
+/// has none.
 fn read_pieces(harness: Harness, path: &Path) -> Vec<TextPiece> {
-    let mut out = Vec::new();
-    let mut cursor = crate::tail::TailCursor::new(path);
-    let _ = cursor.read_new(|line| pieces_of_line(harness, path, line, &mut out));
-    out
+    use crate::transcript::{read_all_entries, EntryKind};
+    let Ok(page) = read_all_entries(harness, path, PIECE_MAX_BYTES) else {
+        return Vec::new();
+    };
+    page.entries
+        .into_iter()
+        .filter_map(|e| {
+            let role = match e.kind {
+                EntryKind::User => TextRole::User,
+                EntryKind::Assistant => TextRole::Assistant,
+                EntryKind::ToolResult => TextRole::Tool,
+                _ => return None,
+            };
+            let text = e.text.trim();
+            (!text.is_empty()).then(|| TextPiece {
+                role,
+                timestamp: e.timestamp,
+                text: text.to_string(),
+            })
+        })
+        .collect()
 }
 
 /// Turn what a user typed into an FTS5 query: every word must occur (implicit AND),

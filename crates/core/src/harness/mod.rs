@@ -23,7 +23,6 @@ pub mod deliverables;
 pub mod gemini;
 pub mod gptme;
 pub mod opencode;
-pub mod text;
 
 use std::borrow::Cow;
 use std::path::{Path, PathBuf};
