@@ -520,10 +520,11 @@ impl TranscriptParser for ClaudeTranscript {
         if line.iter().all(u8::is_ascii_whitespace) {
             return;
         }
-        let capture = self
-            .shell_calls
-            .keys()
-            .any(|id| memchr::memmem::find(line, id.as_bytes()).is_some());
+        // Decode tool output only for the result of a pending shell call whose raw
+        // text could announce a commit or a PR (see `ToolCallKind::may_announce`).
+        let capture = self.shell_calls.iter().any(|(id, kind)| {
+            memchr::memmem::find(line, id.as_bytes()).is_some() && kind.may_announce(line)
+        });
         CAPTURE_TOOL_OUTPUT.with(|c| c.set(capture));
         let mut lossy = None;
         let record = decode_line::<Record>(line, &mut lossy);

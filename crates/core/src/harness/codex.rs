@@ -349,8 +349,11 @@ impl CodexTranscript {
                 if let Some(id) = call_id {
                     self.pending_tools.remove(id);
                     if let Some(kind) = self.shell_calls.remove(id) {
+                        // Decode megabytes of output only when its raw text could
+                        // announce a commit or a PR.
                         let output = item
                             .output
+                            .filter(|raw| kind.may_announce(raw.get().as_bytes()))
                             .and_then(|raw| serde_json::from_str::<Value>(raw.get()).ok());
                         if let Some(text) = output_text(output.as_ref()) {
                             self.facts.note_tool_output(kind, &text);

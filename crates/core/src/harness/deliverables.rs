@@ -40,6 +40,26 @@ impl ToolCallKind {
     }
 }
 
+/// The same commit line as [`COMMIT_LINE`], found in the *JSON-encoded* text of a
+/// record: a line starts after an escaped newline (`\n`) or at the string's opening
+/// quote; any escape but `\n` may stand inside it. So every commit line of the decoded
+/// text shows here too (the converse need not hold: this only decides what to decode).
+static ENCODED_COMMIT_LINE: LazyLock<regex::bytes::Regex> = LazyLock::new(|| {
+    regex::bytes::Regex::new(r#"(?:\\n|")\[(?:[^\[\]\\]|\\[^n])+? [0-9a-f]{7,40}\] \S"#)
+        .expect("valid regex")
+});
+
+impl ToolCallKind {
+    /// Could the output of this call, as it sits JSON-encoded in `raw` (a whole
+    /// transcript line), announce a deliverable? `false` means
+    /// [`TranscriptFacts::note_tool_output`] would find nothing in it, so parsers skip
+    /// decoding megabytes of tool output that only looks like a shell's chatter.
+    pub fn may_announce(self, raw: &[u8]) -> bool {
+        (self.shell && ENCODED_COMMIT_LINE.is_match(raw))
+            || (self.creates_pr && memchr::memmem::find(raw, b"github.com/").is_some())
+    }
+}
+
 impl TranscriptFacts {
     /// Fold the output of a finished tool call into the deliverables.
     pub fn note_tool_output(&mut self, kind: ToolCallKind, output: &str) {
@@ -128,5 +148,37 @@ mod tests {
         assert!(!f.looks_productive());
         f.note_file_write("/b");
         assert!(f.looks_productive());
+    }
+
+    #[test]
+    fn the_raw_precheck_never_misses_what_the_decoded_output_announces() {
+        let shell = ToolCallKind::of_command("git commit -am x");
+        let pr = ToolCallKind::of_command("gh pr create --fill");
+        let outputs = [
+            "[main 0123abcd] fix the thing\n 2 files changed",
+            "noise\n[feat/ünï-code (root-commit) 89abcdef0] first\nmore",
+            "[detached HEAD 1a2b3c4] msg",
+            "  [main 0123abcd] indented is not a commit line",
+            "[main 0123abcd]no space",
+            "a[i] = 0; b[j] = 1; \"quoted\" \\ back\\slash",
+            "https://github.com/o/r/pull/5",
+            "see http://example.com/pull/5",
+            "",
+        ];
+        for out in outputs {
+            for kind in [shell, pr] {
+                let mut f = TranscriptFacts::default();
+                f.note_tool_output(kind, out);
+                // The output as it sits inside a transcript line.
+                let line = serde_json::json!({"type": "user", "content": out}).to_string();
+                let may = kind.may_announce(line.as_bytes());
+                if !f.deliverables.is_empty() {
+                    assert!(may, "missed {out:?} in {line}");
+                }
+                if out.is_empty() || out.starts_with("a[i]") || out.starts_with("see") {
+                    assert!(!may, "{out:?} cannot announce anything");
+                }
+            }
+        }
     }
 }
