@@ -169,6 +169,6 @@ echo "$TABLE" | tee "$WORK/results.md"
 for extra in records_bench.sh run_throughput.sh; do
   if [ -f "$HERE/$extra" ]; then
     log "running $extra"
-    bash "$HERE/$extra"
+    bash "$HERE/$extra" || log "$extra failed (exit $?)"
   fi
 done

@@ -39,9 +39,18 @@ impl LiveSessions {
         roots: Vec<HarnessRoot>,
         listener: impl Fn(SessionChange, SessionCounts) + Send + 'static,
     ) -> LiveSessions {
-        let paths: Vec<PathBuf> = roots.iter().map(|r| r.path.clone()).collect();
+        Self::start_with(SessionIndex::new(roots), listener)
+    }
+
+    /// Like [`LiveSessions::start`], with an index prepared by the caller: one with a
+    /// cache ([`SessionIndex::with_cache`], so unchanged files are not read at start)
+    /// and a progress callback ([`SessionIndex::set_progress`]) for the first scan.
+    pub fn start_with(
+        mut index: SessionIndex,
+        listener: impl Fn(SessionChange, SessionCounts) + Send + 'static,
+    ) -> LiveSessions {
+        let paths: Vec<PathBuf> = index.roots().iter().map(|r| r.path.clone()).collect();
         let mut scanner = ProcessScanner::new();
-        let mut index = SessionIndex::new(roots);
         index.scan_all(Utc::now());
         index.refresh_status(scanner.scan(), Utc::now());
         let index = Arc::new(Mutex::new(index));
