@@ -5,6 +5,8 @@
 use std::sync::{Mutex, MutexGuard, RwLock, RwLockReadGuard};
 
 use sessionscope_core::alerts::{AlertTracker, RateLimit};
+use sessionscope_core::cache::IndexCache;
+use sessionscope_core::index::SessionIndex;
 use sessionscope_core::live::LiveSessions;
 use sessionscope_core::model::QuitPolicy;
 use sessionscope_core::settings::{self, Settings};
@@ -38,9 +40,16 @@ fn roots_for(settings: &Settings) -> Vec<HarnessRoot> {
     roots
 }
 
+/// The live table, resumed from the file cache (`index.sqlite3` in the data dir, shared
+/// with the CLI): unchanged transcripts are not read again at start.
 fn start_live(app: &AppHandle, settings: &Settings) -> LiveSessions {
+    let mut index = SessionIndex::new(roots_for(settings));
+    match IndexCache::open(&IndexCache::default_path()) {
+        Ok(cache) => index = index.with_cache(cache),
+        Err(e) => eprintln!("sessionscope: cache unavailable, reading every transcript: {e}"),
+    }
     let on_change = app.clone();
-    LiveSessions::start(roots_for(settings), move |change, counts| {
+    LiveSessions::start_with(index, move |change, counts| {
         notify::session_changes(&on_change, &change.upserted);
         events::sessions_changed(&on_change, change, counts);
         tray::refresh(&on_change);

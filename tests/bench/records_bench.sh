@@ -5,7 +5,7 @@
 # Every run reads the store from scratch: Sessionscope keeps no cache of it.
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
-bin="${1:-$here/../../target/release/sessionscope}"
+bin="${1:-${CARGO_TARGET_DIR:-$HOME/.cache/sessionscope/target}/release/sessionscope}"
 n="${2:-100000}"
 store="$(mktemp -d)"
 trap 'rm -rf "$store"' EXIT

@@ -172,3 +172,9 @@ for extra in records_bench.sh run_throughput.sh; do
     bash "$HERE/$extra" || log "$extra failed (exit $?)"
   fi
 done
+
+# UI frame time with 10k sessions and 100 updates/s (the debug app built by `make build`).
+if command -v node >/dev/null && command -v tauri-driver >/dev/null; then
+  log "UI frame time: 10k sessions, 100 appends/s, 10 s"
+  node "$HERE/ui_frames.mjs" 10000 100 10 || log "ui_frames failed (exit $?)"
+fi
