@@ -17,6 +17,7 @@ fn main() {
         "save_settings",
         "read_transcript",
         "read_transcript_entry",
+        "search_transcripts",
     ]);
     tauri_build::try_build(tauri_build::Attributes::new().app_manifest(manifest))
         .expect("tauri-build failed");

@@ -13,6 +13,7 @@ mod dialogs;
 mod events;
 mod menu;
 mod notify;
+mod search;
 mod state;
 mod tray;
 
@@ -35,6 +36,7 @@ fn main() {
             let handle = app.handle().clone();
             let state = state::AppState::start(&handle);
             tauri::Manager::manage(app, state);
+            tauri::Manager::manage(app, search::SearchService::start(&handle));
             tray::create(&handle)?;
             tray::refresh(&handle);
             Ok(())
@@ -54,6 +56,7 @@ fn main() {
             commands::settings::save_settings,
             commands::transcript::read_transcript,
             commands::transcript::read_transcript_entry,
+            commands::search::search_transcripts,
         ])
         .build(tauri::generate_context!())
         .expect("error while building Sessionscope")

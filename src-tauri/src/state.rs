@@ -51,6 +51,10 @@ fn start_live(app: &AppHandle, settings: &Settings) -> LiveSessions {
     let on_change = app.clone();
     LiveSessions::start_with(index, move |change, counts| {
         notify::session_changes(&on_change, &change.upserted);
+        if let Some(search) = tauri::Manager::try_state::<crate::search::SearchService>(&on_change)
+        {
+            search.mark_dirty();
+        }
         events::sessions_changed(&on_change, change, counts);
         tray::refresh(&on_change);
     })

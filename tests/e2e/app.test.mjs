@@ -317,6 +317,37 @@ describe("session detail", () => {
   });
 });
 
+describe("full-text search", () => {
+  it("finds a word said in a transcript and opens its session", async () => {
+    await wd.click(await wd.find("[data-testid=tab-sessions]"));
+    await wd.click(await wd.find("[data-testid=full-text]"));
+    const box = await wd.find("[data-testid=session-search]");
+    await wd.clear(box);
+    await wd.type(box, "Answer 13");
+    // Text is indexed in the background every few seconds.
+    const hit = await wd.waitFor(
+      "const h = document.querySelector('[data-testid=search-hit]'); return h ? h.textContent : null;",
+      { timeout: 20000, interval: 250, what: "a search hit" },
+    );
+    assert.match(hit, /Answer/);
+    assert.match(hit, /5f0c7a8e/);
+    const marked = await wd.execute(
+      "return [...document.querySelectorAll('[data-testid=search-hit] mark')].map(m => m.textContent)",
+    );
+    assert.ok(marked.some((m) => /answer/i.test(m)), `hits are marked: ${marked}`);
+    await shot("15-full-text-search");
+    await wd.click(await wd.find("[data-testid=search-hit]"));
+    await wd.waitFor("return document.querySelector('[data-testid=session-detail]') !== null", {
+      what: "the session opened from its hit",
+    });
+    await wd.click(await wd.find("[data-testid=full-text]"));
+    // WebDriver's clear fires no input event; empty the box the way typing would.
+    await wd.execute(
+      "const b = document.querySelector('[data-testid=session-search]'); b.value = ''; b.dispatchEvent(new Event('input', { bubbles: true }));",
+    );
+  });
+});
+
 describe("settings", () => {
   it("adds a transcript root, switches to the dark theme, and persists both", async () => {
     // Sessions in a directory no default covers; they appear once it is added.

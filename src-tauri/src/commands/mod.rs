@@ -1,6 +1,7 @@
 //! Tauri commands, one file per area. Each is a few lines calling core.
 
 pub mod runs;
+pub mod search;
 pub mod sessions;
 pub mod settings;
 pub mod transcript;

@@ -8,6 +8,8 @@ import type {
   RunInfo,
   RunOutput,
   RunRequest,
+  ScanProgress,
+  SearchHit,
   SessionSnapshot,
   SessionsChanged,
   Settings,
@@ -52,6 +54,13 @@ export const getSettings = () => invoke<SettingsSnapshot>("get_settings");
 
 /** Saves and applies (a change of roots restarts watching). */
 export const saveSettings = (settings: Settings) => invoke<void>("save_settings", { settings });
+
+/** Full-text search over every transcript; the snippet marks hits with [ and ]. */
+export const searchTranscripts = (query: string) =>
+  invoke<SearchHit[]>("search_transcripts", { query });
+
+export const onSearchProgress = (handler: (p: ScanProgress) => void): Promise<UnlistenFn> =>
+  listen<ScanProgress>("search-progress", (e) => handler(e.payload));
 
 export const listRuns = () => invoke<RunInfo[]>("list_runs");
 

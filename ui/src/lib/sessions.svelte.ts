@@ -5,6 +5,7 @@
 import { SvelteMap, SvelteSet } from "svelte/reactivity";
 import type {
   Harness,
+  SearchHit,
   Session,
   SessionChange,
   SessionCounts,
@@ -123,11 +124,14 @@ export class SessionTable {
 
   visible = $derived.by(() => {
     const out: Session[] = [];
+    // In full-text mode the table shows the sessions with matches, not title matches.
+    const withHits =
+      this.fullText && this.query.trim() ? new Set(this.hits.map((h) => h.session_key)) : null;
     for (const s of this.rows.values()) {
       if (this.harnesses.size && !this.harnesses.has(s.harness)) continue;
       if (this.statuses.size && !this.statuses.has(s.status)) continue;
       if (!this.showSubagents && s.parent_id) continue;
-      if (!matchesQuery(s, this.query)) continue;
+      if (withHits ? !withHits.has(s.key) : !matchesQuery(s, this.query)) continue;
       out.push(s);
     }
     const key = this.sortKey;
@@ -206,6 +210,13 @@ export class SessionTable {
     const next = at < 0 ? (delta > 0 ? 0 : rows.length - 1) : at + delta;
     this.focused = rows[Math.max(0, Math.min(rows.length - 1, next))].key;
   }
+
+  /** Full-text mode of the search box: matches come from every transcript. */
+  fullText = $state(false);
+  hits = $state<SearchHit[]>([]);
+  searchError = $state<string | null>(null);
+  /** Text indexing progress, e.g. "120/900 files", or null when idle. */
+  indexing = $state<string | null>(null);
 
   /** What the last kill did, shown above the table until the next one. */
   killReport = $state<string | null>(null);

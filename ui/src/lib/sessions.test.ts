@@ -160,6 +160,25 @@ describe("SessionTable", () => {
     expect(t.visible.map((s) => s.id).sort()).toEqual(["a", "b"]);
   });
 
+  it("in full-text mode shows the sessions with matches, whatever their titles", () => {
+    const t = sample();
+    t.query = "stack trace";
+    expect(t.visible).toHaveLength(0);
+    t.fullText = true;
+    t.hits = [
+      {
+        session_key: "codex:b",
+        session_id: "b",
+        harness: "codex",
+        role: "tool",
+        timestamp: null,
+        path: "/x",
+        snippet: "a [stack trace]",
+      },
+    ];
+    expect(t.visible.map((s) => s.id)).toEqual(["b"]);
+  });
+
   it("selects visible rows, moves the keyboard cursor, and names the targets", () => {
     const t = sample();
     expect(t.targets()).toEqual([]);
