@@ -18,6 +18,8 @@ use crate::{events, notify, tray};
 
 pub struct AppState {
     live: RwLock<LiveSessions>,
+    /// Cleared when the first scan's table has been swapped in.
+    pub scanning: std::sync::atomic::AtomicBool,
     pub supervisor: Supervisor,
     settings: Mutex<Settings>,
     /// Why the settings file could not be used, shown once in Settings.
@@ -41,13 +43,18 @@ fn roots_for(settings: &Settings) -> Vec<HarnessRoot> {
 }
 
 /// The live table, resumed from the file cache (`index.sqlite3` in the data dir, shared
-/// with the CLI): unchanged transcripts are not read again at start.
+/// with the CLI): unchanged transcripts are not read again at start. The scan reports
+/// its progress as `index-progress` events.
 fn start_live(app: &AppHandle, settings: &Settings) -> LiveSessions {
     let mut index = SessionIndex::new(roots_for(settings));
     match IndexCache::open(&IndexCache::default_path()) {
         Ok(cache) => index = index.with_cache(cache),
         Err(e) => eprintln!("sessionscope: cache unavailable, reading every transcript: {e}"),
     }
+    let on_progress = app.clone();
+    index.set_progress(Box::new(move |p| {
+        let _ = tauri::Emitter::emit(&on_progress, "index-progress", p);
+    }));
     let on_change = app.clone();
     LiveSessions::start_with(index, move |change, counts| {
         notify::session_changes(&on_change, &change.upserted);
@@ -64,9 +71,29 @@ impl AppState {
     pub fn start(app: &AppHandle) -> AppState {
         let (settings, settings_problem) =
             settings::load(&settings::settings_path(&paths::data_dir()));
-        let live = start_live(app, &settings);
-        let mut tracker = AlertTracker::default();
-        tracker.prime(&live.sessions());
+        // The window opens at once on an empty table; the first scan (which may read
+        // gigabytes) runs in the background and swaps the real table in when done.
+        let live = LiveSessions::start(Vec::new(), |_, _| {});
+        let scanner = app.clone();
+        let first_settings = settings.clone();
+        std::thread::spawn(move || {
+            let scanned = start_live(&scanner, &first_settings);
+            // setup() manages the state right after this constructor returns.
+            let state = loop {
+                match tauri::Manager::try_state::<AppState>(&scanner) {
+                    Some(state) => break state,
+                    None => std::thread::sleep(std::time::Duration::from_millis(10)),
+                }
+            };
+            lock(&state.alerts).0.prime(&scanned.sessions());
+            *state.live.write().unwrap_or_else(|e| e.into_inner()) = scanned;
+            state
+                .scanning
+                .store(false, std::sync::atomic::Ordering::Release);
+            let _ = tauri::Emitter::emit(&scanner, "sessions-reset", ());
+            tray::refresh(&scanner);
+        });
+        let tracker = AlertTracker::default();
         let on_runs = app.clone();
         let supervisor = Supervisor::new(paths::run_log_dir(), move |run| {
             events::run_changed(&on_runs, run);
@@ -79,6 +106,7 @@ impl AppState {
         }
         AppState {
             live: RwLock::new(live),
+            scanning: std::sync::atomic::AtomicBool::new(true),
             supervisor,
             settings: Mutex::new(settings),
             settings_problem,
@@ -124,6 +152,7 @@ impl AppState {
             let fresh = start_live(app, &new);
             lock(&self.alerts).0.prime(&fresh.sessions());
             *self.live.write().unwrap_or_else(|e| e.into_inner()) = fresh;
+            let _ = tauri::Emitter::emit(app, "sessions-reset", ());
         }
         Ok(())
     }

@@ -89,6 +89,9 @@ describe("live Claude Code sessions", () => {
       "return document.querySelector('[data-testid=count-total]').textContent",
     );
     assert.equal(total, "1");
+    await wd.waitFor("return document.querySelector('[data-testid=scan-progress]') === null", {
+      what: "the first scan's progress bar to go away",
+    });
     await shot("01-sessions");
   });
 

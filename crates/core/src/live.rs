@@ -124,6 +124,7 @@ impl LiveSessions {
                 .iter()
                 .map(|r| r.path.display().to_string())
                 .collect(),
+            scanning: false,
         }
     }
 }

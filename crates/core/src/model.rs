@@ -270,6 +270,9 @@ pub struct SessionSnapshot {
     pub counts: SessionCounts,
     /// Directories searched, shown when no session is found.
     pub roots: Vec<String>,
+    /// The first scan is still reading transcripts (the table will be replaced).
+    #[serde(default)]
+    pub scanning: bool,
 }
 
 /// The `sessions-changed` event: the rows that changed and the new header counts.

@@ -9,7 +9,10 @@ use crate::state::AppState;
 /// The full table, sent once; later changes arrive as `sessions-changed` events.
 #[tauri::command]
 pub fn list_sessions(state: State<'_, AppState>) -> SessionSnapshot {
-    state.live().snapshot()
+    SessionSnapshot {
+        scanning: state.scanning.load(std::sync::atomic::Ordering::Acquire),
+        ..state.live().snapshot()
+    }
 }
 
 /// Ask where to save (native dialog), then write the sessions with `keys` as CSV or

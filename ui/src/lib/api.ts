@@ -62,6 +62,14 @@ export const searchTranscripts = (query: string) =>
 export const onSearchProgress = (handler: (p: ScanProgress) => void): Promise<UnlistenFn> =>
   listen<ScanProgress>("search-progress", (e) => handler(e.payload));
 
+/** Progress of reading the transcripts (the first scan after start). */
+export const onIndexProgress = (handler: (p: ScanProgress) => void): Promise<UnlistenFn> =>
+  listen<ScanProgress>("index-progress", (e) => handler(e.payload));
+
+/** The whole table was rebuilt (first scan done, or roots changed): take a new snapshot. */
+export const onSessionsReset = (handler: () => void): Promise<UnlistenFn> =>
+  listen<null>("sessions-reset", () => handler());
+
 export const listRuns = () => invoke<RunInfo[]>("list_runs");
 
 export const startRun = (request: RunRequest) => invoke<RunInfo>("start_run", { request });

@@ -71,7 +71,11 @@ export type SessionSnapshot = { sessions: Array<Session>, counts: SessionCounts,
 /**
  * Directories searched, shown when no session is found.
  */
-roots: Array<string>, };
+roots: Array<string>, 
+/**
+ * The first scan is still reading transcripts (the table will be replaced).
+ */
+scanning: boolean, };
 
 export type SessionsChanged = { change: SessionChange, counts: SessionCounts, };
 

@@ -109,6 +109,8 @@ export class SessionTable {
   counts = $state<SessionCounts>(EMPTY_COUNTS);
   roots = $state<string[]>([]);
   loaded = $state(false);
+  /** Reading transcripts: "files done/total" and a 0–1 fraction, or null when done. */
+  scan = $state<{ label: string; fraction: number } | null>({ label: "starting", fraction: 0 });
 
   sortKey = $state<SortKey>("last_activity");
   descending = $state(true);
@@ -150,6 +152,7 @@ export class SessionTable {
     this.counts = snapshot.counts;
     this.roots = snapshot.roots;
     this.loaded = true;
+    if (!snapshot.scanning) this.scan = null;
   }
 
   apply(change: SessionChange, counts: SessionCounts) {

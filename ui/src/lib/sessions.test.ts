@@ -52,6 +52,7 @@ describe("SessionTable", () => {
       ],
       counts: counts(3),
       roots: ["/r"],
+      scanning: false,
     });
     expect(t.visible.map((s) => s.id)).toEqual(["b", "a", "c"]);
     expect(t.loaded).toBe(true);
@@ -64,6 +65,7 @@ describe("SessionTable", () => {
       sessions: [session("claude-code:a", "2026-11-01T10:00:00Z")],
       counts: counts(1),
       roots: [],
+      scanning: false,
     });
     t.apply(
       {
@@ -120,6 +122,7 @@ describe("SessionTable", () => {
       ],
       counts: counts(3),
       roots: [],
+      scanning: false,
     });
     return t;
   }
