@@ -18,6 +18,8 @@ fn main() {
         "read_transcript",
         "read_transcript_entry",
         "search_transcripts",
+        "list_server_sessions",
+        "kill_server_session",
     ]);
     tauri_build::try_build(tauri_build::Attributes::new().app_manifest(manifest))
         .expect("tauri-build failed");

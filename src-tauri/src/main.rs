@@ -14,6 +14,7 @@ mod events;
 mod menu;
 mod notify;
 mod search;
+mod server;
 mod state;
 mod tray;
 
@@ -37,6 +38,7 @@ fn main() {
             let state = state::AppState::start(&handle);
             tauri::Manager::manage(app, state);
             tauri::Manager::manage(app, search::SearchService::start(&handle));
+            server::start(&handle);
             tray::create(&handle)?;
             tray::refresh(&handle);
             Ok(())
@@ -57,6 +59,8 @@ fn main() {
             commands::transcript::read_transcript,
             commands::transcript::read_transcript_entry,
             commands::search::search_transcripts,
+            commands::server::list_server_sessions,
+            commands::server::kill_server_session,
         ])
         .build(tauri::generate_context!())
         .expect("error while building Sessionscope")

@@ -5,6 +5,7 @@
 // Run: node --test tests/e2e/  (make e2e builds the app first and sets SESSIONSCOPE_APP)
 import { after, before, describe, it } from "node:test";
 import { spawn } from "node:child_process";
+import http from "node:http";
 import assert from "node:assert/strict";
 import fs from "node:fs";
 import os from "node:os";
@@ -417,5 +418,71 @@ describe("terminal input and environment", () => {
     );
     assert.match(await rows(), /got=yes please/);
     await shot("13-terminal-input");
+  });
+});
+
+describe("gptme-server sessions", () => {
+  it("lists a configured server's sessions and DELETEs one after the native dialog", async () => {
+    // A stand-in gptme-server on loopback with the two endpoints Sessionscope uses.
+    let sessions = [
+      {
+        id: "srv-5e55-1011",
+        conversation_id: "2026-11-25-refactor",
+        model: "anthropic/claude-sonnet-4-5",
+        message_count: 7,
+        generating: true,
+        elapsed_seconds: 12.5,
+        created_at: new Date().toISOString(),
+        last_activity: new Date().toISOString(),
+      },
+    ];
+    const deletes = [];
+    const server = http.createServer((req, res) => {
+      res.setHeader("content-type", "application/json");
+      if (req.method === "GET" && req.url === "/api/v2/sessions") {
+        res.end(JSON.stringify(sessions));
+      } else if (req.method === "DELETE" && req.url.startsWith("/api/v2/sessions/")) {
+        const id = decodeURIComponent(req.url.split("/").pop());
+        deletes.push(id);
+        sessions = sessions.filter((s) => s.id !== id);
+        res.end(JSON.stringify({ status: "ok", message: `Session ${id} deleted` }));
+      } else {
+        res.statusCode = 404;
+        res.end("{}");
+      }
+    });
+    await new Promise((r) => server.listen(0, "127.0.0.1", r));
+    const url = `http://127.0.0.1:${server.address().port}`;
+    try {
+      await wd.click(await wd.find("[data-testid=tab-settings]"));
+      const input = await wd.waitForElement("[data-testid=gptme-server-url]");
+      await wd.type(input, url);
+      await wd.click(await wd.find("[data-testid=save-settings]"));
+      await wd.waitFor(
+        "return document.querySelector('[data-testid=settings-message]')?.textContent === 'Saved.'",
+        { what: "saved" },
+      );
+      await wd.click(await wd.find("[data-testid=tab-sessions]"));
+      const row = await wd.waitFor(
+        "return document.querySelector('[data-testid=server-session]')?.textContent ?? null",
+        { timeout: 10000, what: "the server's session listed" },
+      );
+      assert.match(row, /Generating/);
+      assert.match(row, /2026-11-25-refactor/);
+      await shot("16-gptme-server");
+      // The row may sit under the detail pane's edge; click it the way a pointer would.
+      await wd.execute("document.querySelector('[data-testid=server-kill]').click()");
+      const dialog = await waitForWindow(xvfb.display, "^Kill server session");
+      await sleep(300);
+      assert.deepEqual(deletes, [], "nothing is deleted before the answer");
+      pressKeys(xvfb.display, dialog, "Return");
+      await wd.waitFor("return document.querySelector('[data-testid=server-session]') === null", {
+        timeout: 10000,
+        what: "the session gone from the list",
+      });
+      assert.deepEqual(deletes, ["srv-5e55-1011"]);
+    } finally {
+      server.close();
+    }
   });
 });

@@ -41,6 +41,7 @@ pub fn typescript() -> String {
         KillResult::decl(&cfg),
         KillOutcome::decl(&cfg),
         ServerSession::decl(&cfg),
+        ServerSessions::decl(&cfg),
         GptmeServerSettings::decl(&cfg),
         ActivitySummary::decl(&cfg),
         Theme::decl(&cfg),

@@ -582,6 +582,15 @@ impl Default for GptmeServerSettings {
     }
 }
 
+/// What the app shows about a configured gptme-server: its sessions, or why they
+/// could not be read.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, TS)]
+pub struct ServerSessions {
+    pub base_url: Option<String>,
+    pub sessions: Vec<ServerSession>,
+    pub error: Option<String>,
+}
+
 /// A live session of a gptme-server, as `GET /api/v2/sessions` reports it.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
 pub struct ServerSession {

@@ -49,6 +49,8 @@ pub struct Settings {
     pub launch_at_login: bool,
     /// Stop the runs still alive when the app quits (otherwise they keep running).
     pub stop_runs_on_quit: bool,
+    /// A local gptme-server whose sessions are listed beside the others.
+    pub gptme_server: crate::model::GptmeServerSettings,
     /// Keys written by a newer version, kept on save.
     #[serde(flatten)]
     #[ts(skip)]
@@ -68,6 +70,7 @@ impl Default for Settings {
             theme: Theme::System,
             launch_at_login: false,
             stop_runs_on_quit: false,
+            gptme_server: crate::model::GptmeServerSettings::default(),
             unknown: serde_json::Map::new(),
         }
     }

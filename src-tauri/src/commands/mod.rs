@@ -2,6 +2,7 @@
 
 pub mod runs;
 pub mod search;
+pub mod server;
 pub mod sessions;
 pub mod settings;
 pub mod transcript;

@@ -10,6 +10,7 @@ import type {
   RunRequest,
   ScanProgress,
   SearchHit,
+  ServerSessions,
   SessionSnapshot,
   SessionsChanged,
   Settings,
@@ -69,6 +70,14 @@ export const onIndexProgress = (handler: (p: ScanProgress) => void): Promise<Unl
 /** The whole table was rebuilt (first scan done, or roots changed): take a new snapshot. */
 export const onSessionsReset = (handler: () => void): Promise<UnlistenFn> =>
   listen<null>("sessions-reset", () => handler());
+
+export const listServerSessions = () => invoke<ServerSessions>("list_server_sessions");
+
+export const onServerSessions = (handler: (s: ServerSessions) => void): Promise<UnlistenFn> =>
+  listen<ServerSessions>("server-sessions", (e) => handler(e.payload));
+
+/** Native dialog first; true when the server deleted the session. */
+export const killServerSession = (id: string) => invoke<boolean>("kill_server_session", { id });
 
 export const listRuns = () => invoke<RunInfo[]>("list_runs");
 

@@ -195,6 +195,8 @@ export type ServerSession = { id: string, conversation_id: string | null, model:
  */
 elapsed_seconds: number | null, created_at: string | null, last_activity: string | null, };
 
+export type ServerSessions = { base_url: string | null, sessions: Array<ServerSession>, error: string | null, };
+
 export type GptmeServerSettings = { 
 /**
  * e.g. `http://127.0.0.1:5700`; `None` when no server is configured.
@@ -232,7 +234,11 @@ kill_grace_seconds: number, notify_waiting: boolean, notify_finished: boolean, n
 /**
  * Stop the runs still alive when the app quits (otherwise they keep running).
  */
-stop_runs_on_quit: boolean, };
+stop_runs_on_quit: boolean, 
+/**
+ * A local gptme-server whose sessions are listed beside the others.
+ */
+gptme_server: GptmeServerSettings, };
 
 export type SettingsSnapshot = { settings: Settings, problem: string | null, data_dir: string, };
 

@@ -1,0 +1,39 @@
+//! Commands about a configured gptme-server's sessions.
+
+use sessionscope_core::gptme_server::GptmeServerClient;
+use tauri::{AppHandle, Manager};
+
+use sessionscope_core::model::ServerSessions;
+
+use crate::server::ServerWatch;
+use crate::state::AppState;
+
+#[tauri::command]
+pub fn list_server_sessions(app: AppHandle) -> ServerSessions {
+    app.state::<ServerWatch>()
+        .0
+        .lock()
+        .unwrap_or_else(|e| e.into_inner())
+        .clone()
+}
+
+/// After the user's yes in a native dialog, `DELETE /api/v2/sessions/{id}`: the server
+/// stops generating, clears pending tool runs and drops the session (its log stays).
+#[tauri::command]
+pub async fn kill_server_session(app: AppHandle, id: String) -> Result<bool, String> {
+    let settings = app.state::<AppState>().settings().gptme_server;
+    let client = GptmeServerClient::from_settings(&settings)
+        .ok_or_else(|| "no gptme-server is configured (Settings)".to_string())?;
+    let text = format!(
+        "Stop gptme-server session {id} at {}?\n\nGeneration is interrupted, pending tool runs are cleared and the session is removed from the server (its conversation log stays).",
+        client.base_url()
+    );
+    if !crate::dialogs::confirm(&app, "Kill server session?", text, "Stop").await? {
+        return Ok(false);
+    }
+    tauri::async_runtime::spawn_blocking(move || client.delete_session(&id))
+        .await
+        .map_err(|e| e.to_string())?
+        .map_err(|e| e.to_string())?;
+    Ok(true)
+}
