@@ -18,6 +18,11 @@ fn main() {
         "read_transcript",
         "read_transcript_entry",
         "search_transcripts",
+        "list_records",
+        "record_detail",
+        "annotate_record",
+        "session_analytics",
+        "save_export",
     ]);
     tauri_build::try_build(tauri_build::Attributes::new().app_manifest(manifest))
         .expect("tauri-build failed");

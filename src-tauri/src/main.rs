@@ -57,6 +57,11 @@ fn main() {
             commands::transcript::read_transcript,
             commands::transcript::read_transcript_entry,
             commands::search::search_transcripts,
+            commands::records::list_records,
+            commands::records::record_detail,
+            commands::records::annotate_record,
+            commands::analytics::session_analytics,
+            commands::analytics::save_export,
         ])
         .build(tauri::generate_context!())
         .expect("error while building Sessionscope")
