@@ -23,6 +23,7 @@ fn main() {
         "annotate_record",
         "session_analytics",
         "save_export",
+        "record_trend",
     ]);
     tauri_build::try_build(tauri_build::Attributes::new().app_manifest(manifest))
         .expect("tauri-build failed");

@@ -62,6 +62,7 @@ fn main() {
             commands::records::annotate_record,
             commands::analytics::session_analytics,
             commands::analytics::save_export,
+            commands::records::record_trend,
         ])
         .build(tauri::generate_context!())
         .expect("error while building Sessionscope")

@@ -10,7 +10,9 @@ use std::path::{Path, PathBuf};
 use std::sync::mpsc::{self, RecvTimeoutError};
 use std::time::Duration;
 
-use sessionscope_core::dashboard::{self, RecordAnnotation, RecordField, RecordQuery, RecordsPage};
+use sessionscope_core::dashboard::{
+    self, DayOutcomes, RecordAnnotation, RecordField, RecordQuery, RecordsPage,
+};
 use sessionscope_core::records::Store;
 use sessionscope_core::watch::RootWatcher;
 use tauri::{AppHandle, Emitter, Manager, State};
@@ -35,6 +37,15 @@ pub fn list_records(state: State<'_, AppState>, query: RecordQuery) -> Result<Re
 #[tauri::command]
 pub fn record_detail(state: State<'_, AppState>, id: String) -> Result<Vec<RecordField>, String> {
     dashboard::record_detail(&store(&state), &id).map_err(|e| e.to_string())
+}
+
+/// Outcomes per day of the records passing `query` (light scan, no rows).
+#[tauri::command]
+pub fn record_trend(
+    state: State<'_, AppState>,
+    query: RecordQuery,
+) -> Result<Vec<DayOutcomes>, String> {
+    dashboard::records_trend(&store(&state), &query).map_err(|e| e.to_string())
 }
 
 /// Amend one record under the store lock; returns its fields as written.

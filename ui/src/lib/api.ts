@@ -19,6 +19,7 @@ import type {
   TranscriptPage,
 } from "./bindings";
 import type {
+  DayOutcomes,
   RecordAnnotation,
   RecordField,
   RecordQuery,
@@ -117,6 +118,9 @@ export const annotateRecord = (id: string, annotation: RecordAnnotation) =>
 /** Pushed when the record store file changed (another program appended, say). */
 export const onRecordsChanged = (handler: () => void): Promise<UnlistenFn> =>
   listen<null>("records-changed", () => handler());
+
+/** Outcomes per day of the records passing `query`, without the rows. */
+export const recordTrend = (query: RecordQuery) => invoke<DayOutcomes[]>("record_trend", { query });
 
 export const sessionAnalytics = (days: number) =>
   invoke<SessionAnalytics>("session_analytics", { days });

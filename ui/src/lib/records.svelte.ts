@@ -96,6 +96,14 @@ export class RecordsStore {
     if (id) await this.loadDetail(id);
   }
 
+  /** Select the row `delta` rows below (or above) the selected one, or the first. */
+  move(delta: number): Promise<void> {
+    if (this.rows.length === 0) return Promise.resolve();
+    const at = this.rows.findIndex((r) => r.session_id === this.selected);
+    const next = at < 0 ? 0 : Math.min(this.rows.length - 1, Math.max(0, at + delta));
+    return this.select(this.rows[next].session_id);
+  }
+
   private async loadDetail(id: string) {
     const mine = ++this.detailSeq;
     try {

@@ -108,6 +108,23 @@ describe("RecordsStore", () => {
     expect(store.detail?.[0].value).toBe("noop");
   });
 
+  it("arrow keys move the selection within the rows", async () => {
+    const store = new RecordsStore({
+      listRecords: async () => page(["a", "b", "c"]),
+      recordDetail: async (id) => [{ key: "session_id", value: id, known: true }],
+      annotateRecord: async () => [],
+    });
+    await store.reload();
+    await store.move(1);
+    expect(store.selected).toBe("a");
+    await store.move(1);
+    await store.move(5);
+    expect(store.selected).toBe("c");
+    expect(store.detail?.[0].value).toBe("c");
+    await store.move(-1);
+    expect(store.selected).toBe("b");
+  });
+
   it("reports a backend error instead of the page", async () => {
     const store = new RecordsStore({
       listRecords: async () => {

@@ -56,6 +56,21 @@ pub fn records_page(store: &Store, q: &RecordQuery) -> Result<RecordsPage, PageE
     })
 }
 
+/// Outcomes per day of the records passing `q`, read with the light scan (no full
+/// record is built), for the Analytics view.
+pub fn records_trend(store: &Store, q: &RecordQuery) -> Result<Vec<DayOutcomes>, PageError> {
+    let filter = q.to_filter()?;
+    let now = chrono::Utc::now();
+    let bytes = store.read_bytes()?;
+    let mut trend = records_view::TrendBuilder::default();
+    crate::analytics::scan_store_bytes(&bytes, |f| {
+        if filter.matches(f, now) {
+            trend.add(f);
+        }
+    });
+    Ok(trend.finish())
+}
+
 /// Every key of the record `id_or_prefix` designates.
 pub fn record_detail(store: &Store, id_or_prefix: &str) -> Result<Vec<RecordField>, FindError> {
     Ok(record_fields(&find(store, id_or_prefix)?))
@@ -145,6 +160,12 @@ mod tests {
         assert_eq!(page.overview.total, 2);
         assert_eq!(page.overview.productive, 1);
         assert_eq!(page.trend.iter().map(|d| d.total).sum::<u64>(), 2);
+        assert_eq!(records_trend(&store, &q).unwrap(), page.trend);
+        let all = records_trend(&store, &RecordQuery::default()).unwrap();
+        assert_eq!(
+            (all.len(), all[0].total, all[0].productive, all[0].noop),
+            (1, 3, 2, 1)
+        );
 
         let a = RecordAnnotation {
             outcome: Some("productive".into()),

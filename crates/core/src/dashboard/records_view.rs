@@ -322,16 +322,25 @@ pub struct DayOutcomes {
     pub success_rate: f64,
 }
 
-/// Outcomes per day, oldest first; days without records are absent.
-pub fn outcome_trend<'a>(records: impl IntoIterator<Item = RecordFields<'a>>) -> Vec<DayOutcomes> {
-    let mut days: BTreeMap<&str, DayOutcomes> = BTreeMap::new();
-    for f in records {
+/// Accumulates [`DayOutcomes`] one record at a time (the store scan lends each
+/// record's fields only for the duration of a call).
+#[derive(Debug, Default)]
+pub struct TrendBuilder {
+    days: BTreeMap<String, DayOutcomes>,
+}
+
+impl TrendBuilder {
+    pub fn add(&mut self, f: &RecordFields<'_>) {
         let end = f
             .timestamp
             .char_indices()
             .nth(10)
             .map_or(f.timestamp.len(), |(i, _)| i);
-        let d = days.entry(&f.timestamp[..end]).or_default();
+        let day = &f.timestamp[..end];
+        if !self.days.contains_key(day) {
+            self.days.insert(day.to_string(), DayOutcomes::default());
+        }
+        let d = self.days.get_mut(day).expect("just inserted");
         d.total += 1;
         match f.outcome.unwrap_or("") {
             "productive" => d.productive += 1,
@@ -340,14 +349,28 @@ pub fn outcome_trend<'a>(records: impl IntoIterator<Item = RecordFields<'a>>) ->
             _ => d.other += 1,
         }
     }
-    days.into_iter()
-        .map(|(day, mut d)| {
-            d.day = day.to_string();
-            d.noop_rate = d.noop as f64 / d.total as f64;
-            d.success_rate = d.productive as f64 / d.total as f64;
-            d
-        })
-        .collect()
+
+    /// Oldest day first; days without records are absent.
+    pub fn finish(self) -> Vec<DayOutcomes> {
+        self.days
+            .into_iter()
+            .map(|(day, mut d)| {
+                d.day = day;
+                d.noop_rate = d.noop as f64 / d.total as f64;
+                d.success_rate = d.productive as f64 / d.total as f64;
+                d
+            })
+            .collect()
+    }
+}
+
+/// Outcomes per day, oldest first; days without records are absent.
+pub fn outcome_trend<'a>(records: impl IntoIterator<Item = RecordFields<'a>>) -> Vec<DayOutcomes> {
+    let mut b = TrendBuilder::default();
+    for f in records {
+        b.add(&f);
+    }
+    b.finish()
 }
 
 #[cfg(test)]
