@@ -20,6 +20,12 @@ fn main() {
         "search_transcripts",
         "list_server_sessions",
         "kill_server_session",
+        "list_records",
+        "record_detail",
+        "annotate_record",
+        "session_analytics",
+        "save_export",
+        "record_trend",
     ]);
     tauri_build::try_build(tauri_build::Attributes::new().app_manifest(manifest))
         .expect("tauri-build failed");

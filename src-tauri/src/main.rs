@@ -39,6 +39,7 @@ fn main() {
             tauri::Manager::manage(app, state);
             tauri::Manager::manage(app, search::SearchService::start(&handle));
             server::start(&handle);
+            commands::records::start_watch(&handle);
             tray::create(&handle)?;
             tray::refresh(&handle);
             Ok(())
@@ -61,6 +62,12 @@ fn main() {
             commands::search::search_transcripts,
             commands::server::list_server_sessions,
             commands::server::kill_server_session,
+            commands::records::list_records,
+            commands::records::record_detail,
+            commands::records::annotate_record,
+            commands::analytics::session_analytics,
+            commands::analytics::save_export,
+            commands::records::record_trend,
         ])
         .build(tauri::generate_context!())
         .expect("error while building Sessionscope")

@@ -22,6 +22,8 @@ const claudeDir = path.join(work, "claude");
 const projectDir = path.join(claudeDir, "projects", "-work-demo");
 const sessionId = "5f0c7a8e-1111-4222-8333-944445555666";
 const sessionFile = path.join(projectDir, `${sessionId}.jsonl`);
+// The gptme-sessions record store the Records view reads.
+const storeDir = path.join(work, "records");
 
 let xvfb;
 let launched;
@@ -64,8 +66,13 @@ before(async () => {
   fs.mkdirSync(projectDir, { recursive: true });
   // One session exists before the app starts.
   fs.writeFileSync(sessionFile, record("user", 1) + record("assistant", 2));
+  fs.mkdirSync(storeDir, { recursive: true });
   launched = await launchApp(
-    { CLAUDE_CONFIG_DIR: claudeDir, SESSIONSCOPE_DATA_DIR: path.join(work, "data") },
+    {
+      CLAUDE_CONFIG_DIR: claudeDir,
+      SESSIONSCOPE_DATA_DIR: path.join(work, "data"),
+      GPTME_SESSIONS_DIR: storeDir,
+    },
     artifacts,
   );
   wd = launched.wd;
@@ -484,5 +491,47 @@ describe("gptme-server sessions", () => {
     } finally {
       server.close();
     }
+  });
+});
+
+describe("records and analytics", () => {
+  it("shows a record another program appends to the store, without reload", async () => {
+    await wd.click(await wd.find("[data-testid=tab-records]"));
+    await wd.waitFor(
+      "return document.querySelector('[data-testid=no-records], [data-testid=record-row]') !== null",
+      { what: "the records view" },
+    );
+    // What an agent's own `gptme-sessions post-session` would append.
+    const record = {
+      session_id: "e2e0c0de",
+      timestamp: new Date().toISOString().replace("Z", "+00:00"),
+      harness: "claude-code",
+      model: "claude-opus-4-6",
+      outcome: "productive",
+      category: "code",
+      duration_seconds: 420,
+      project: "/work/demo",
+      custom_key_from_elsewhere: { kept: true },
+    };
+    fs.appendFileSync(path.join(storeDir, "session-records.jsonl"), JSON.stringify(record) + "\n");
+    await wd.waitFor(
+      "return [...document.querySelectorAll('[data-testid=record-row]')].some(r => r.textContent.includes('e2e0c0de'))",
+      { timeout: 8000, what: "the appended record in the table" },
+    );
+    await shot("17-records");
+  });
+
+  it("draws the analytics charts from the live sessions", async () => {
+    await wd.click(await wd.find("[data-testid=tab-analytics]"));
+    await wd.waitFor(
+      "return document.querySelectorAll('[data-testid=analytics-view] [data-testid=chart] canvas').length > 0",
+      { timeout: 10000, what: "charts drawn" },
+    );
+    const summary = await wd.execute(
+      "return document.querySelector('[data-testid=analytics-summary]')?.textContent ?? ''",
+    );
+    assert.ok(summary.length > 0, "a summary of the period is shown");
+    await shot("18-analytics");
+    await wd.click(await wd.find("[data-testid=tab-sessions]"));
   });
 });

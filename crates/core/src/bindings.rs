@@ -7,6 +7,12 @@
 
 use ts_rs::TS;
 
+use crate::dashboard::daily::{HarnessSeries, ProjectTotal, SessionAnalytics};
+use crate::dashboard::records_view::{
+    DayOutcomes, DurationSummary, GroupRate, ModelOutcomeRow, NamedCount, NoopRow, RecordField,
+    RecordQuery, RecordRow, RecordsOverview,
+};
+use crate::dashboard::{RecordAnnotation, RecordsPage};
 use crate::model::*;
 use crate::settings::{ExtraRoot, Settings, SettingsSnapshot, Theme};
 use crate::transcript::{EntryKind, TranscriptCursor, TranscriptEntry, TranscriptPage};
@@ -55,6 +61,21 @@ pub fn typescript() -> String {
         ScanProgress::decl(&cfg),
         TextRole::decl(&cfg),
         SearchHit::decl(&cfg),
+        RecordQuery::decl(&cfg),
+        RecordRow::decl(&cfg),
+        RecordField::decl(&cfg),
+        GroupRate::decl(&cfg),
+        NamedCount::decl(&cfg),
+        NoopRow::decl(&cfg),
+        ModelOutcomeRow::decl(&cfg),
+        DurationSummary::decl(&cfg),
+        RecordsOverview::decl(&cfg),
+        DayOutcomes::decl(&cfg),
+        HarnessSeries::decl(&cfg),
+        ProjectTotal::decl(&cfg),
+        SessionAnalytics::decl(&cfg),
+        RecordsPage::decl(&cfg),
+        RecordAnnotation::decl(&cfg),
     ];
     let mut out = String::from(
         "// Generated from crates/core/src/model.rs and transcript/mod.rs by ts-rs. Do not edit by hand:\n\

@@ -11,6 +11,7 @@ pub mod alerts;
 pub mod analytics;
 pub mod bindings;
 pub mod cache;
+pub mod dashboard;
 pub mod export;
 pub mod gptme_server;
 pub mod harness;

@@ -1,5 +1,7 @@
 //! Tauri commands, one file per area. Each is a few lines calling core.
 
+pub mod analytics;
+pub mod records;
 pub mod runs;
 pub mod search;
 pub mod server;

@@ -19,6 +19,14 @@ import type {
   TranscriptEntry,
   TranscriptPage,
 } from "./bindings";
+import type {
+  DayOutcomes,
+  RecordAnnotation,
+  RecordField,
+  RecordQuery,
+  RecordsPage,
+  SessionAnalytics,
+} from "./bindings";
 
 export const listSessions = () => invoke<SessionSnapshot>("list_sessions");
 
@@ -103,3 +111,29 @@ export const resizeRun = (id: string, rows: number, cols: number) =>
 export const killRun = (id: string) => invoke<boolean>("kill_run", { id });
 
 export const clearFinishedRuns = () => invoke<string[]>("clear_finished_runs");
+
+// --- Records and Analytics views ---------------------------------------------------
+
+/** The records passing `query` (newest first) with their stats, run analytics and trend. */
+export const listRecords = (query: RecordQuery) => invoke<RecordsPage>("list_records", { query });
+
+/** Every key of one record (unknown keys too), values as plain text. */
+export const recordDetail = (id: string) => invoke<RecordField[]>("record_detail", { id });
+
+/** Amends one record under the store lock; resolves to its fields as written. */
+export const annotateRecord = (id: string, annotation: RecordAnnotation) =>
+  invoke<RecordField[]>("annotate_record", { id, annotation });
+
+/** Pushed when the record store file changed (another program appended, say). */
+export const onRecordsChanged = (handler: () => void): Promise<UnlistenFn> =>
+  listen<null>("records-changed", () => handler());
+
+/** Outcomes per day of the records passing `query`, without the rows. */
+export const recordTrend = (query: RecordQuery) => invoke<DayOutcomes[]>("record_trend", { query });
+
+export const sessionAnalytics = (days: number) =>
+  invoke<SessionAnalytics>("session_analytics", { days });
+
+/** Opens a native save dialog and writes `bytes`; the path, or null if cancelled. */
+export const saveExport = (fileName: string, bytes: Uint8Array) =>
+  invoke<string | null>("save_export", { fileName, bytes: Array.from(bytes) });

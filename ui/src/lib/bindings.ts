@@ -325,3 +325,97 @@ session_key: string, session_id: string, harness: Harness, role: TextRole, times
  * The transcript file.
  */
 path: string, snippet: string, };
+
+export type RecordQuery = { model: string | null, harness: string | null, outcome: string | null, category: string | null, run_type: string | null, 
+/**
+ * Substring of the project path.
+ */
+project: string | null, since: string | null, };
+
+export type RecordRow = { session_id: string, timestamp: string, harness: string | null, 
+/**
+ * As stored.
+ */
+model: string | null, 
+/**
+ * As grouped by the stats (see [`crate::records::normalize_model`]).
+ */
+model_normalized: string | null, run_type: string | null, category: string | null, outcome: string | null, project: string | null, duration_seconds: number, token_count: number | null, deliverables: number, 
+/**
+ * The record has keys this version does not know (shown in the detail pane).
+ */
+unknown_keys: number, };
+
+export type RecordField = { key: string, value: string, 
+/**
+ * A key gptme-sessions defines (false: an unknown key kept as read).
+ */
+known: boolean, };
+
+export type GroupRate = { name: string, total: number, productive: number, 
+/**
+ * productive / total.
+ */
+rate: number, };
+
+export type NamedCount = { name: string, count: number, };
+
+export type NoopRow = { run_type: string, total: number, noop: number, rate: number, };
+
+export type ModelOutcomeRow = { model: string, total: number, productive: number, noop: number, other: number, rate: number, };
+
+export type DurationSummary = { count: number, avg: number, min: number, max: number, total_hours: number, };
+
+export type RecordsOverview = { total: number, productive: number, noop: number, violated_policy: number, success_rate: number, duration: DurationSummary | null, by_model: Array<GroupRate>, by_harness: Array<GroupRate>, by_run_type: Array<GroupRate>, by_project: Array<GroupRate>, 
+/**
+ * `<1m`, `1-5m`, `5-15m`, `15-30m`, `30m+`, `unknown`, always all six.
+ */
+duration_buckets: Array<NamedCount>, noop_by_run_type: Array<NoopRow>, 
+/**
+ * Oldest day first.
+ */
+daily_counts: Array<NamedCount>, model_outcome: Array<ModelOutcomeRow>, };
+
+export type DayOutcomes = { day: string, total: number, productive: number, noop: number, 
+/**
+ * `failed` and `violated_policy`.
+ */
+failed: number, 
+/**
+ * `unknown`, missing or any other value.
+ */
+other: number, 
+/**
+ * noop / total.
+ */
+noop_rate: number, 
+/**
+ * productive / total.
+ */
+success_rate: number, };
+
+export type HarnessSeries = { harness: string, sessions: number[], tokens: number[], };
+
+export type ProjectTotal = { project: string, sessions: number, tokens: number, cost_usd: number, };
+
+export type SessionAnalytics = { 
+/**
+ * Every UTC day of the window, oldest first, as `YYYY-MM-DD`.
+ */
+days: Array<string>, 
+/**
+ * Harnesses with at least one session in the window, by name.
+ */
+by_harness: Array<HarnessSeries>, 
+/**
+ * US dollars per day, aligned with `days`.
+ */
+cost_per_day: Array<number>, unpriced: number, duration_buckets: Array<NamedCount>, top_projects: Array<ProjectTotal>, };
+
+export type RecordsPage = { 
+/**
+ * The store file, so the view can say where it looked.
+ */
+store_path: string, rows: Array<RecordRow>, overview: RecordsOverview, trend: Array<DayOutcomes>, };
+
+export type RecordAnnotation = { outcome: string | null, category: string | null, add_deliverables: Array<string>, notes: string | null, };

@@ -1,0 +1,44 @@
+//! Commands of the Analytics view: per-day numbers over the live session list, and
+//! saving a chart's PNG or CSV where the user chooses (native dialog; the web view
+//! cannot write files).
+
+use sessionscope_core::dashboard::{self, SessionAnalytics};
+use tauri::State;
+
+use crate::state::AppState;
+
+/// Sessions, tokens and cost per day over the last `days` days (1–366).
+#[tauri::command]
+pub fn session_analytics(state: State<'_, AppState>, days: u32) -> SessionAnalytics {
+    let sessions = state.live().sessions();
+    dashboard::session_analytics_now(&sessions, days.clamp(1, 366))
+}
+
+/// Ask where to save `bytes` (native dialog, proposing `file_name`) and write them.
+/// Returns the path written, or `None` when the user cancelled.
+#[tauri::command]
+pub async fn save_export(
+    app: tauri::AppHandle,
+    file_name: String,
+    bytes: Vec<u8>,
+) -> Result<Option<String>, String> {
+    use tauri_plugin_dialog::DialogExt;
+
+    let extension = file_name.rsplit_once('.').map(|(_, e)| e.to_string());
+    let mut dialog = app
+        .dialog()
+        .file()
+        .set_title("Export chart")
+        .set_file_name(&file_name);
+    if let Some(ext) = &extension {
+        dialog = dialog.add_filter(ext.to_uppercase(), &[ext.as_str()]);
+    }
+    let chosen = tauri::async_runtime::spawn_blocking(move || dialog.blocking_save_file())
+        .await
+        .map_err(|e| e.to_string())?;
+    let Some(path) = chosen.and_then(|p| p.into_path().ok()) else {
+        return Ok(None);
+    };
+    std::fs::write(&path, bytes).map_err(|e| format!("could not write {}: {e}", path.display()))?;
+    Ok(Some(path.display().to_string()))
+}

@@ -1,0 +1,107 @@
+//! Commands of the Records view: the filtered records page, one record's fields, the
+//! "Annotate" form (core's locked upsert), and the watcher that tells the view when the
+//! store file changed (`records-changed`), so records appended by another program —
+//! an agent's own `gptme-sessions post-session` — show up without a reload.
+//!
+//! The store directory is the `record_store_dir` setting, else core's location rules
+//! (`GPTME_SESSIONS_DIR`, `~/.local/share/gptme-sessions/`).
+
+use std::path::{Path, PathBuf};
+use std::sync::mpsc::{self, RecvTimeoutError};
+use std::time::Duration;
+
+use sessionscope_core::dashboard::{
+    self, DayOutcomes, RecordAnnotation, RecordField, RecordQuery, RecordsPage,
+};
+use sessionscope_core::records::Store;
+use sessionscope_core::watch::RootWatcher;
+use tauri::{AppHandle, Emitter, Manager, State};
+
+use crate::state::AppState;
+
+/// Pushed (without payload) when the store file changed; the view re-reads its page.
+pub const RECORDS_CHANGED: &str = "records-changed";
+
+/// How often the watcher looks whether the store directory setting changed.
+const SETTINGS_RECHECK: Duration = Duration::from_secs(2);
+
+fn store(state: &AppState) -> Store {
+    Store::locate(state.settings().record_store_dir.as_deref().map(Path::new))
+}
+
+#[tauri::command]
+pub fn list_records(state: State<'_, AppState>, query: RecordQuery) -> Result<RecordsPage, String> {
+    dashboard::records_page(&store(&state), &query).map_err(|e| e.to_string())
+}
+
+#[tauri::command]
+pub fn record_detail(state: State<'_, AppState>, id: String) -> Result<Vec<RecordField>, String> {
+    dashboard::record_detail(&store(&state), &id).map_err(|e| e.to_string())
+}
+
+/// Outcomes per day of the records passing `query` (light scan, no rows).
+#[tauri::command]
+pub fn record_trend(
+    state: State<'_, AppState>,
+    query: RecordQuery,
+) -> Result<Vec<DayOutcomes>, String> {
+    dashboard::records_trend(&store(&state), &query).map_err(|e| e.to_string())
+}
+
+/// Amend one record under the store lock; returns its fields as written.
+#[tauri::command]
+pub fn annotate_record(
+    state: State<'_, AppState>,
+    id: String,
+    annotation: RecordAnnotation,
+) -> Result<Vec<RecordField>, String> {
+    dashboard::annotate_record(&store(&state), &id, &annotation).map_err(|e| e.to_string())
+}
+
+/// Watch the record store for the app's lifetime and emit [`RECORDS_CHANGED`] when its
+/// file changes. Follows a change of the `record_store_dir` setting. Call once from
+/// `setup`, after the [`AppState`] is managed.
+pub fn start_watch(app: &AppHandle) {
+    let app = app.clone();
+    std::thread::spawn(move || {
+        let current = |app: &AppHandle| app.try_state::<AppState>().map(|s| store(&s));
+        let mut watching: Option<(PathBuf, RootWatcher, mpsc::Receiver<Vec<PathBuf>>)> = None;
+        loop {
+            let Some(wanted) = current(&app) else {
+                std::thread::sleep(SETTINGS_RECHECK);
+                continue;
+            };
+            let file = wanted.path();
+            if watching.as_ref().map(|w| &w.0) != Some(&file) {
+                let (tx, rx) = mpsc::channel();
+                match RootWatcher::start(vec![wanted.dir().to_path_buf()], tx) {
+                    Ok(w) => {
+                        // The directory may now be another store: let the view re-read.
+                        if watching.is_some() {
+                            let _ = app.emit(RECORDS_CHANGED, ());
+                        }
+                        watching = Some((file.clone(), w, rx));
+                    }
+                    Err(e) => {
+                        eprintln!("sessionscope: cannot watch {}: {e}", wanted.dir().display());
+                        watching = None;
+                        std::thread::sleep(SETTINGS_RECHECK);
+                        continue;
+                    }
+                }
+            }
+            let Some((file, _, rx)) = watching.as_ref() else {
+                continue;
+            };
+            match rx.recv_timeout(SETTINGS_RECHECK) {
+                Ok(batch) => {
+                    if batch.iter().any(|p| p == file) {
+                        let _ = app.emit(RECORDS_CHANGED, ());
+                    }
+                }
+                Err(RecvTimeoutError::Timeout) => {}
+                Err(RecvTimeoutError::Disconnected) => watching = None,
+            }
+        }
+    });
+}
