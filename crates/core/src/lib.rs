@@ -26,6 +26,7 @@ pub mod procs;
 pub mod records;
 pub mod search;
 pub mod settings;
+pub mod sqlite_file;
 pub mod status;
 pub mod supervisor;
 pub mod tail;

@@ -79,32 +79,12 @@ impl SearchIndex {
     /// Open or create the index at `path`; a file that is not a usable index of this
     /// version is deleted and created afresh.
     pub fn open(path: &Path) -> rusqlite::Result<SearchIndex> {
-        if let Some(dir) = path.parent() {
-            let _ = std::fs::create_dir_all(dir);
-        }
-        match Self::try_open(path) {
-            Ok(s) => Ok(s),
-            Err(_) => {
-                for suffix in ["", "-wal", "-shm", "-journal"] {
-                    let mut p = path.as_os_str().to_owned();
-                    p.push(suffix);
-                    let _ = std::fs::remove_file(PathBuf::from(p));
-                }
-                Self::try_open(path)
-            }
-        }
+        crate::sqlite_file::open_rebuildable(path, Self::try_open)
     }
 
     fn try_open(path: &Path) -> rusqlite::Result<SearchIndex> {
-        let conn = Connection::open(path)?;
-        conn.busy_timeout(std::time::Duration::from_secs(5))?;
-        let check: String = conn.query_row("PRAGMA quick_check", [], |r| r.get(0))?;
-        if check != "ok" {
-            return Err(rusqlite::Error::InvalidQuery);
-        }
-        conn.pragma_update(None, "journal_mode", "WAL")?;
-        conn.pragma_update(None, "synchronous", "NORMAL")?;
-        let version: i64 = conn.query_row("PRAGMA user_version", [], |r| r.get(0))?;
+        let (conn, version) =
+            crate::sqlite_file::open_checked(path, std::time::Duration::from_secs(5))?;
         match version {
             0 => {
                 conn.execute_batch(

@@ -1,0 +1,80 @@
+//! Opening Sessionscope's own SQLite files (the session cache and the search index).
+//!
+//! Both are derived data, always rebuildable from the agents' transcripts, so the rule
+//! is the same: a file that fails the integrity check, or whose schema the caller does
+//! not accept, is deleted (with its `-wal`, `-shm` and `-journal` companions) and
+//! created afresh. Never used for the record store, which holds user data.
+
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use rusqlite::Connection;
+
+/// Open `path` with `open`; when that fails, delete the file and its companions and
+/// try once more. `Err` only when even a fresh file cannot be created.
+pub fn open_rebuildable<T>(
+    path: &Path,
+    open: impl Fn(&Path) -> rusqlite::Result<T>,
+) -> rusqlite::Result<T> {
+    if let Some(dir) = path.parent() {
+        let _ = std::fs::create_dir_all(dir);
+    }
+    open(path).or_else(|_| {
+        for suffix in ["", "-wal", "-shm", "-journal"] {
+            let mut p = path.as_os_str().to_owned();
+            p.push(suffix);
+            let _ = std::fs::remove_file(PathBuf::from(p));
+        }
+        open(path)
+    })
+}
+
+/// Open a connection that passed `PRAGMA quick_check`, in WAL mode (readers never wait
+/// for a writer), and return it with its `user_version` (the schema version).
+pub fn open_checked(path: &Path, busy: Duration) -> rusqlite::Result<(Connection, i64)> {
+    let conn = Connection::open(path)?;
+    conn.busy_timeout(busy)?;
+    let check: String = conn.query_row("PRAGMA quick_check", [], |r| r.get(0))?;
+    if check != "ok" {
+        return Err(rusqlite::Error::InvalidQuery);
+    }
+    conn.pragma_update(None, "journal_mode", "WAL")?;
+    conn.pragma_update(None, "synchronous", "NORMAL")?;
+    let version: i64 = conn.query_row("PRAGMA user_version", [], |r| r.get(0))?;
+    Ok((conn, version))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_garbage_file_is_replaced_by_a_fresh_one() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("x.sqlite3");
+        std::fs::write(&path, b"this is not a database").unwrap();
+        let (conn, version) =
+            open_rebuildable(&path, |p| open_checked(p, Duration::from_secs(1))).unwrap();
+        assert_eq!(version, 0);
+        conn.execute_batch("CREATE TABLE t (x)").unwrap();
+    }
+
+    #[test]
+    fn a_rejected_schema_is_rebuilt_once() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("x.sqlite3");
+        let (conn, _) = open_checked(&path, Duration::from_secs(1)).unwrap();
+        conn.pragma_update(None, "user_version", 99).unwrap();
+        drop(conn);
+        let version = open_rebuildable(&path, |p| {
+            let (_, v) = open_checked(p, Duration::from_secs(1))?;
+            if v == 99 {
+                Err(rusqlite::Error::InvalidQuery)
+            } else {
+                Ok(v)
+            }
+        })
+        .unwrap();
+        assert_eq!(version, 0);
+    }
+}
