@@ -72,3 +72,34 @@ pub fn progress_bar(what: &str) -> Option<indicatif::ProgressBar> {
         bar
     })
 }
+
+/// The options every index-backed command shares: which agent, since when, and
+/// whether to bypass the cache.
+#[derive(clap::Args)]
+pub struct ScanArgs {
+    /// Only this agent's sessions (claude-code, codex, gptme, gemini, opencode, copilot).
+    #[arg(long, value_parser = parse_harness)]
+    pub harness: Option<sessionscope_core::model::Harness>,
+    /// Only what happened since this age (90s, 30m, 2h, 7d, 2w) or date (2026-11-01).
+    #[arg(long)]
+    pub since: Option<String>,
+    /// Read every file again instead of using the cache.
+    #[arg(long)]
+    pub no_cache: bool,
+}
+
+impl ScanArgs {
+    /// The `--since` cut-off, parsed relative to `now`.
+    pub fn since(&self, now: DateTime<Utc>) -> anyhow::Result<Option<DateTime<Utc>>> {
+        self.since
+            .as_deref()
+            .map(|s| sessionscope_core::usage::parse_since(s, now))
+            .transpose()
+            .map_err(anyhow::Error::msg)
+    }
+
+    /// The index over the chosen agents' roots (cached unless `--no-cache`).
+    pub fn index(&self, now: DateTime<Utc>) -> SessionIndex {
+        scan(roots(self.harness), self.no_cache, now)
+    }
+}

@@ -3,35 +3,22 @@
 use chrono::Utc;
 use clap::Args;
 use sessionscope_core::model::Session;
-use sessionscope_core::usage::parse_since;
 
 use crate::scan;
 
 #[derive(Args)]
 pub struct SessionsArgs {
-    /// Only this agent's sessions (claude-code, codex, gptme, gemini, opencode, copilot).
-    #[arg(long, value_parser = scan::parse_harness)]
-    harness: Option<sessionscope_core::model::Harness>,
-    /// Only sessions active since this age (90s, 30m, 2h, 7d, 2w) or date (2026-11-01).
-    #[arg(long)]
-    since: Option<String>,
+    #[command(flatten)]
+    scan: scan::ScanArgs,
     /// Print a JSON array of sessions.
     #[arg(long)]
     json: bool,
-    /// Read every file again instead of using the cache.
-    #[arg(long)]
-    no_cache: bool,
 }
 
 pub fn run(args: SessionsArgs) -> anyhow::Result<()> {
     let now = Utc::now();
-    let since = args
-        .since
-        .as_deref()
-        .map(|s| parse_since(s, now))
-        .transpose()
-        .map_err(anyhow::Error::msg)?;
-    let index = scan::scan(scan::roots(args.harness), args.no_cache, now);
+    let since = args.scan.since(now)?;
+    let index = args.scan.index(now);
     let sessions: Vec<Session> = index
         .sessions()
         .into_iter()

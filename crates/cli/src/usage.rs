@@ -3,7 +3,7 @@
 
 use chrono::{DateTime, Local, NaiveDate, Utc};
 use clap::Args;
-use sessionscope_core::usage::{parse_since, report, GroupBy, UsageRow};
+use sessionscope_core::usage::{report, GroupBy, UsageRow};
 
 use crate::scan;
 
@@ -12,29 +12,17 @@ pub struct UsageArgs {
     /// Group by day (local time zone), model, session or project.
     #[arg(long, default_value = "day")]
     by: GroupBy,
-    /// Only this agent's sessions (claude-code, codex, gptme, gemini, opencode, copilot).
-    #[arg(long, value_parser = scan::parse_harness)]
-    harness: Option<sessionscope_core::model::Harness>,
-    /// Only usage since this age (90s, 30m, 2h, 7d, 2w) or date (2026-11-01).
-    #[arg(long)]
-    since: Option<String>,
+    #[command(flatten)]
+    scan: scan::ScanArgs,
     /// Print JSON with ccusage's field names.
     #[arg(long)]
     json: bool,
-    /// Read every file again instead of using the cache.
-    #[arg(long)]
-    no_cache: bool,
 }
 
 pub fn run(args: UsageArgs) -> anyhow::Result<()> {
     let now = Utc::now();
-    let since = args
-        .since
-        .as_deref()
-        .map(|s| parse_since(s, now))
-        .transpose()
-        .map_err(anyhow::Error::msg)?;
-    let index = scan::scan(scan::roots(args.harness), args.no_cache, now);
+    let since = args.scan.since(now)?;
+    let index = args.scan.index(now);
     let local_day = |t: DateTime<Utc>| -> NaiveDate { t.with_timezone(&Local).date_naive() };
     let r = report(&index.usage_rows(), args.by, since, &local_day);
     let (list, key) = match args.by {
