@@ -104,6 +104,15 @@ export function matchesQuery(s: Session, query: string): boolean {
   );
 }
 
+/** The date-range filter: how far back a session's last activity may be. */
+export type SinceFilter = "all" | "24h" | "7d" | "30d";
+const SINCE_MS: Record<SinceFilter, number> = {
+  all: Infinity,
+  "24h": 86_400_000,
+  "7d": 7 * 86_400_000,
+  "30d": 30 * 86_400_000,
+};
+
 export class SessionTable {
   rows = new SvelteMap<string, Session>();
   counts = $state<SessionCounts>(EMPTY_COUNTS);
@@ -117,6 +126,11 @@ export class SessionTable {
   query = $state("");
   harnesses = new SvelteSet<Harness>();
   statuses = new SvelteSet<Status>();
+  project = $state<string | null>(null);
+  model = $state<string | null>(null);
+  since = $state<SinceFilter>("all");
+  /** "Now" for the date-range filter; the view advances it, tests set it. */
+  now = $state(Date.now());
   /** Show sub-agent sessions as rows of their own. */
   showSubagents = $state(true);
 
@@ -133,6 +147,12 @@ export class SessionTable {
       if (this.harnesses.size && !this.harnesses.has(s.harness)) continue;
       if (this.statuses.size && !this.statuses.has(s.status)) continue;
       if (!this.showSubagents && s.parent_id) continue;
+      if (this.project !== null && s.project !== this.project) continue;
+      if (this.model !== null && !s.models.includes(this.model)) continue;
+      if (this.since !== "all") {
+        const t = s.last_activity ? Date.parse(s.last_activity) : NaN;
+        if (!(this.now - t <= SINCE_MS[this.since])) continue;
+      }
       if (withHits ? !withHits.has(s.key) : !matchesQuery(s, this.query)) continue;
       out.push(s);
     }
@@ -143,6 +163,12 @@ export class SessionTable {
 
   /** Harnesses present in the table, for the filter chips. */
   presentHarnesses = $derived([...new Set([...this.rows.values()].map((s) => s.harness))].sort());
+
+  /** Projects and models present, for the filter menus. */
+  presentProjects = $derived(
+    [...new Set([...this.rows.values()].flatMap((s) => (s.project ? [s.project] : [])))].sort(),
+  );
+  presentModels = $derived([...new Set([...this.rows.values()].flatMap((s) => s.models))].sort());
 
   focusedSession = $derived(this.focused ? (this.rows.get(this.focused) ?? null) : null);
 
@@ -191,6 +217,9 @@ export class SessionTable {
     this.harnesses.clear();
     this.statuses.clear();
     this.query = "";
+    this.project = null;
+    this.model = null;
+    this.since = "all";
   }
 
   toggleSelected(key: string) {

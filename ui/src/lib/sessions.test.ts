@@ -182,6 +182,26 @@ describe("SessionTable", () => {
     expect(t.visible.map((s) => s.id)).toEqual(["b"]);
   });
 
+  it("filters by project, model and date range, and clears them all", () => {
+    const t = sample();
+    t.now = Date.parse("2026-11-03T12:00:00Z");
+    expect(t.presentProjects).toEqual(["/p", "/srv/web"]);
+    t.project = "/srv/web";
+    expect(t.visible.map((s) => s.id)).toEqual(["c"]);
+    t.project = null;
+    t.since = "24h";
+    expect(t.visible.map((s) => s.id)).toEqual(["b"]);
+    t.since = "7d";
+    expect(t.visible).toHaveLength(3);
+    t.rows.set("claude-code:a", { ...t.rows.get("claude-code:a")!, models: ["opus", "haiku"] });
+    t.model = "haiku";
+    expect(t.visible.map((s) => s.id)).toEqual(["a"]);
+    expect(t.presentModels).toEqual(["haiku", "opus"]);
+    t.clearFilters();
+    expect(t.visible).toHaveLength(3);
+    expect([t.project, t.model, t.since]).toEqual([null, null, "all"]);
+  });
+
   it("selects visible rows, moves the keyboard cursor, and names the targets", () => {
     const t = sample();
     expect(t.targets()).toEqual([]);
