@@ -26,7 +26,7 @@ use serde::Deserialize;
 
 use super::deliverables::ToolCallKind;
 use super::{
-    decode_line, file_stem, lenient_bool, lenient_str, parse_ts, title_from, TranscriptFacts,
+    decode_record, file_stem, lenient_bool, lenient_str, parse_ts, title_from, TranscriptFacts,
     TranscriptParser,
 };
 use crate::model::Usage;
@@ -527,11 +527,10 @@ impl TranscriptParser for ClaudeTranscript {
         });
         CAPTURE_TOOL_OUTPUT.with(|c| c.set(capture));
         let mut lossy = None;
-        let record = decode_line::<Record>(line, &mut lossy);
+        let record = decode_record::<Record>(line, &mut lossy, &mut self.facts.parse_errors);
         CAPTURE_TOOL_OUTPUT.with(|c| c.set(false));
-        match record {
-            Some(rec) => self.apply(rec),
-            None => self.facts.parse_errors += 1,
+        if let Some(rec) = record {
+            self.apply(rec);
         }
     }
 

@@ -40,7 +40,7 @@ use serde_json::value::RawValue;
 use serde_json::Value;
 
 use super::deliverables::ToolCallKind;
-use super::{decode_line, file_stem, parse_ts, title_from, TranscriptFacts, TranscriptParser};
+use super::{decode_record, file_stem, parse_ts, title_from, TranscriptFacts, TranscriptParser};
 use crate::model::Usage;
 use crate::pricing;
 use crate::status::TurnState;
@@ -550,13 +550,9 @@ fn tool_output_failed(output: Option<&RawValue>) -> bool {
 
 impl TranscriptParser for CodexTranscript {
     fn apply_line(&mut self, line: &[u8]) {
-        if line.iter().all(u8::is_ascii_whitespace) {
-            return;
-        }
         let mut lossy = None;
-        match decode_line::<Line>(line, &mut lossy) {
-            Some(l) => self.apply(l),
-            None => self.facts.parse_errors += 1,
+        if let Some(l) = decode_record::<Line>(line, &mut lossy, &mut self.facts.parse_errors) {
+            self.apply(l);
         }
     }
 

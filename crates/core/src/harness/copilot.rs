@@ -31,7 +31,7 @@ use std::path::{Path, PathBuf};
 use serde::Deserialize;
 use serde_json::Value;
 
-use super::{decode_line, file_stem, parse_ts, title_from, TranscriptFacts, TranscriptParser};
+use super::{decode_record, file_stem, parse_ts, title_from, TranscriptFacts, TranscriptParser};
 use crate::model::Usage;
 use crate::pricing;
 use crate::status::TurnState;
@@ -243,13 +243,9 @@ fn u64_at(v: &Value, key: &str) -> u64 {
 
 impl TranscriptParser for CopilotTranscript {
     fn apply_line(&mut self, line: &[u8]) {
-        if line.iter().all(u8::is_ascii_whitespace) {
-            return;
-        }
         let mut lossy = None;
-        match decode_line::<Event>(line, &mut lossy) {
-            Some(e) => self.apply(e),
-            None => self.facts.parse_errors += 1,
+        if let Some(e) = decode_record::<Event>(line, &mut lossy, &mut self.facts.parse_errors) {
+            self.apply(e);
         }
     }
 

@@ -32,7 +32,7 @@ use std::path::{Path, PathBuf};
 
 use serde_json::Value;
 
-use super::{decode_line, file_stem, parse_ts, title_from, TranscriptFacts, TranscriptParser};
+use super::{decode_record, file_stem, parse_ts, title_from, TranscriptFacts, TranscriptParser};
 use crate::model::Usage;
 use crate::pricing;
 use crate::status::TurnState;
@@ -380,13 +380,9 @@ fn usage_of(tokens: &Value) -> Option<(Usage, u64)> {
 
 impl TranscriptParser for GeminiTranscript {
     fn apply_line(&mut self, line: &[u8]) {
-        if line.iter().all(u8::is_ascii_whitespace) {
-            return;
-        }
         let mut lossy = None;
-        match decode_line::<Value>(line, &mut lossy) {
-            Some(v) => self.apply_record(&v),
-            None => self.facts.parse_errors += 1,
+        if let Some(v) = decode_record::<Value>(line, &mut lossy, &mut self.facts.parse_errors) {
+            self.apply_record(&v);
         }
     }
 

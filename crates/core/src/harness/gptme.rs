@@ -30,7 +30,7 @@ use serde::Deserialize;
 use serde_json::Value;
 
 use super::deliverables::ToolCallKind;
-use super::{decode_line, title_from, TranscriptFacts, TranscriptParser};
+use super::{decode_record, title_from, TranscriptFacts, TranscriptParser};
 use crate::model::Usage;
 use crate::pricing;
 use crate::status::TurnState;
@@ -286,13 +286,9 @@ fn parse_gptme_ts(s: &str) -> Option<DateTime<Utc>> {
 
 impl TranscriptParser for GptmeTranscript {
     fn apply_line(&mut self, line: &[u8]) {
-        if line.iter().all(u8::is_ascii_whitespace) {
-            return;
-        }
         let mut lossy = None;
-        match decode_line::<Message>(line, &mut lossy) {
-            Some(m) => self.apply(m),
-            None => self.facts.parse_errors += 1,
+        if let Some(m) = decode_record::<Message>(line, &mut lossy, &mut self.facts.parse_errors) {
+            self.apply(m);
         }
     }
 

@@ -402,6 +402,23 @@ impl<'de> serde::de::Visitor<'de> for Lenient<bool> {
 /// first: serde_json checks the strings it keeps and skips the ones it ignores
 /// (megabytes of tool output) without decoding them. Only a line that fails *and* is
 /// not valid UTF-8 is decoded lossily and parsed again.
+/// One line of a JSONL transcript as a record: a blank line is no record and no
+/// error; a line that does not decode is counted in `parse_errors` and skipped.
+pub(crate) fn decode_record<'a, T: serde::Deserialize<'a>>(
+    line: &'a [u8],
+    lossy: &'a mut Option<String>,
+    parse_errors: &mut u32,
+) -> Option<T> {
+    if line.iter().all(u8::is_ascii_whitespace) {
+        return None;
+    }
+    let record = decode_line(line, lossy);
+    if record.is_none() {
+        *parse_errors += 1;
+    }
+    record
+}
+
 pub(crate) fn decode_line<'a, T: serde::Deserialize<'a>>(
     line: &'a [u8],
     lossy: &'a mut Option<String>,
