@@ -2,7 +2,7 @@
 // the pushed change sets. Rows are keyed by `Session.key`. What the table shows —
 // filtered by chips and the search box, sorted by a column — is derived here, so the
 // view only renders.
-import { SvelteMap, SvelteSet } from "svelte/reactivity";
+import { SvelteSet } from "svelte/reactivity";
 import type {
   Harness,
   SearchHit,
@@ -86,6 +86,18 @@ function sortValue(s: Session, key: SortKey): string | number {
   }
 }
 
+/** Where `s` belongs in `list`, which is sorted by `compareSessions` with the same key. */
+function insertionIndex(list: Session[], s: Session, key: SortKey, descending: boolean): number {
+  let lo = 0;
+  let hi = list.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    if (compareSessions(list[mid], s, key, descending) < 0) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
+}
+
 export function compareSessions(a: Session, b: Session, key: SortKey, descending: boolean) {
   const va = sortValue(a, key);
   const vb = sortValue(b, key);
@@ -113,8 +125,22 @@ const SINCE_MS: Record<SinceFilter, number> = {
   "30d": 30 * 86_400_000,
 };
 
+/** How many changed rows the table re-places one by one before a full re-sort is cheaper. */
+const INCREMENTAL_LIMIT = 256;
+
 export class SessionTable {
-  rows = new SvelteMap<string, Session>();
+  /** Every session by key. A plain map: readers depend on `#version`, bumped by each change,
+   * so one pushed change costs one signal, not one per row read. */
+  #rows = new Map<string, Session>();
+  #version = $state(0);
+  /** Keys changed since `visible` was last computed: its incremental path re-places only these. */
+  #changed = new Set<string>();
+  /** Bumped only when a change can alter the filter menus (a new harness, project or model, or a
+   * removal), so 100 updates a second do not rebuild them from 10k rows each time. */
+  #facetVersion = $state(0);
+  /** The last `visible` list and the filter/sort state it was computed for. */
+  #last: { signature: unknown[]; list: Session[] } | null = null;
+
   counts = $state<SessionCounts>(EMPTY_COUNTS);
   roots = $state<string[]>([]);
   loaded = $state(false);
@@ -138,43 +164,126 @@ export class SessionTable {
   /** The row the keyboard cursor is on (and the detail pane shows). */
   focused = $state<string | null>(null);
 
+  /** The session with this key, if the table has it (reactive). */
+  get(key: string): Session | undefined {
+    void this.#version;
+    return this.#rows.get(key);
+  }
+
+  has(key: string): boolean {
+    void this.#version;
+    return this.#rows.has(key);
+  }
+
+  /** How many sessions the table holds, before any filter (reactive). */
+  get size(): number {
+    void this.#version;
+    return this.#rows.size;
+  }
+
+  /** The filter and sort state `visible` depends on, as a list compared item by item. */
+  #signature(): unknown[] {
+    const fullText = this.fullText && this.query.trim() !== "";
+    return [
+      this.sortKey,
+      this.descending,
+      [...this.harnesses].sort().join(),
+      [...this.statuses].sort().join(),
+      this.showSubagents,
+      this.project,
+      this.model,
+      this.since,
+      // The clock matters only to a date-range filter; reading it otherwise would redo the
+      // list every time the view advances it.
+      this.since === "all" ? 0 : this.now,
+      this.query,
+      fullText ? this.hits : null,
+    ];
+  }
+
+  /** Whether a session passes the chips, menus, date range and search box. */
+  #passes(s: Session, withHits: Set<string> | null): boolean {
+    if (this.harnesses.size && !this.harnesses.has(s.harness)) return false;
+    if (this.statuses.size && !this.statuses.has(s.status)) return false;
+    if (!this.showSubagents && s.parent_id) return false;
+    if (this.project !== null && s.project !== this.project) return false;
+    if (this.model !== null && !s.models.includes(this.model)) return false;
+    if (this.since !== "all") {
+      const t = s.last_activity ? Date.parse(s.last_activity) : NaN;
+      if (!(this.now - t <= SINCE_MS[this.since])) return false;
+    }
+    return withHits ? withHits.has(s.key) : matchesQuery(s, this.query);
+  }
+
+  /** What the table shows, filtered and sorted. A few changed rows are taken out and put
+   * back in place by binary search instead of filtering and sorting all rows again. */
   visible = $derived.by(() => {
-    const out: Session[] = [];
+    void this.#version;
+    const signature = this.#signature();
     // In full-text mode the table shows the sessions with matches, not title matches.
     const withHits =
       this.fullText && this.query.trim() ? new Set(this.hits.map((h) => h.session_key)) : null;
-    for (const s of this.rows.values()) {
-      if (this.harnesses.size && !this.harnesses.has(s.harness)) continue;
-      if (this.statuses.size && !this.statuses.has(s.status)) continue;
-      if (!this.showSubagents && s.parent_id) continue;
-      if (this.project !== null && s.project !== this.project) continue;
-      if (this.model !== null && !s.models.includes(this.model)) continue;
-      if (this.since !== "all") {
-        const t = s.last_activity ? Date.parse(s.last_activity) : NaN;
-        if (!(this.now - t <= SINCE_MS[this.since])) continue;
-      }
-      if (withHits ? !withHits.has(s.key) : !matchesQuery(s, this.query)) continue;
-      out.push(s);
-    }
     const key = this.sortKey;
     const desc = this.descending;
-    return out.sort((a, b) => compareSessions(a, b, key, desc));
+    const last = this.#last;
+    const changed = this.#changed;
+    let list: Session[];
+    if (
+      last &&
+      changed.size <= INCREMENTAL_LIMIT &&
+      last.signature.length === signature.length &&
+      last.signature.every((v, i) => v === signature[i])
+    ) {
+      list = changed.size ? last.list.filter((s) => !changed.has(s.key)) : last.list.slice();
+      for (const k of changed) {
+        const s = this.#rows.get(k);
+        if (s && this.#passes(s, withHits)) {
+          list.splice(insertionIndex(list, s, key, desc), 0, s);
+        }
+      }
+    } else {
+      list = [];
+      for (const s of this.#rows.values()) if (this.#passes(s, withHits)) list.push(s);
+      list.sort((a, b) => compareSessions(a, b, key, desc));
+    }
+    changed.clear();
+    this.#last = { signature, list };
+    return list;
+  });
+
+  #facets = $derived.by(() => {
+    void this.#facetVersion;
+    const harnesses = new Set<Harness>();
+    const projects = new Set<string>();
+    const models = new Set<string>();
+    for (const s of this.#rows.values()) {
+      harnesses.add(s.harness);
+      if (s.project) projects.add(s.project);
+      for (const m of s.models) models.add(m);
+    }
+    return {
+      harnesses: [...harnesses].sort(),
+      projects: [...projects].sort(),
+      models: [...models].sort(),
+    };
   });
 
   /** Harnesses present in the table, for the filter chips. */
-  presentHarnesses = $derived([...new Set([...this.rows.values()].map((s) => s.harness))].sort());
+  presentHarnesses = $derived(this.#facets.harnesses);
 
   /** Projects and models present, for the filter menus. */
-  presentProjects = $derived(
-    [...new Set([...this.rows.values()].flatMap((s) => (s.project ? [s.project] : [])))].sort(),
-  );
-  presentModels = $derived([...new Set([...this.rows.values()].flatMap((s) => s.models))].sort());
+  presentProjects = $derived(this.#facets.projects);
+  presentModels = $derived(this.#facets.models);
 
-  focusedSession = $derived(this.focused ? (this.rows.get(this.focused) ?? null) : null);
+  focusedSession = $derived(this.focused ? (this.get(this.focused) ?? null) : null);
 
   load(snapshot: SessionSnapshot) {
-    this.rows.clear();
-    for (const s of snapshot.sessions) this.rows.set(s.key, s);
+    this.#rows.clear();
+    for (const s of snapshot.sessions) this.#rows.set(s.key, s);
+    this.#last = null;
+    this.#changed.clear();
+    this.#version++;
+    this.#facetVersion++;
     this.counts = snapshot.counts;
     this.roots = snapshot.roots;
     this.loaded = true;
@@ -182,11 +291,24 @@ export class SessionTable {
   }
 
   apply(change: SessionChange, counts: SessionCounts) {
-    for (const s of change.upserted) this.rows.set(s.key, s);
+    let facetsChanged = change.removed.length > 0;
+    for (const s of change.upserted) {
+      const before = this.#rows.get(s.key);
+      facetsChanged ||=
+        !before ||
+        before.harness !== s.harness ||
+        before.project !== s.project ||
+        before.models.join("\n") !== s.models.join("\n");
+      this.#rows.set(s.key, s);
+      this.#changed.add(s.key);
+    }
     for (const key of change.removed) {
-      this.rows.delete(key);
+      this.#rows.delete(key);
+      this.#changed.add(key);
       this.selected.delete(key);
     }
+    if (change.upserted.length || change.removed.length) this.#version++;
+    if (facetsChanged) this.#facetVersion++;
     this.counts = counts;
   }
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { SessionTable } from "./sessions.svelte";
+import { SessionTable, type SortKey } from "./sessions.svelte";
 import type { Session, SessionCounts } from "./bindings";
 
 function session(key: string, last: string | null, extra: Partial<Session> = {}): Session {
@@ -78,7 +78,7 @@ describe("SessionTable", () => {
       counts(2),
     );
     expect(t.visible.map((s) => s.id)).toEqual(["a", "n"]);
-    expect(t.rows.get("claude-code:a")?.user_messages).toBe(4);
+    expect(t.get("claude-code:a")?.user_messages).toBe(4);
     expect(t.counts.total).toBe(2);
     t.apply({ upserted: [], removed: ["claude-code:a"] }, counts(1));
     expect(t.visible.map((s) => s.id)).toEqual(["n"]);
@@ -193,7 +193,10 @@ describe("SessionTable", () => {
     expect(t.visible.map((s) => s.id)).toEqual(["b"]);
     t.since = "7d";
     expect(t.visible).toHaveLength(3);
-    t.rows.set("claude-code:a", { ...t.rows.get("claude-code:a")!, models: ["opus", "haiku"] });
+    t.apply(
+      { upserted: [{ ...t.get("claude-code:a")!, models: ["opus", "haiku"] }], removed: [] },
+      counts(3),
+    );
     t.model = "haiku";
     expect(t.visible.map((s) => s.id)).toEqual(["a"]);
     expect(t.presentModels).toEqual(["haiku", "opus"]);
@@ -223,6 +226,56 @@ describe("SessionTable", () => {
     t.toggleSelectAll();
     expect(t.selected.size).toBe(0);
     t.apply({ upserted: [], removed: ["codex:b"] }, counts(2));
-    expect(t.rows.has("codex:b")).toBe(false);
+    expect(t.has("codex:b")).toBe(false);
+  });
+
+  it("keeps the same order as a full re-sort while updates stream in", () => {
+    // The table re-places only changed rows; after any mix of upserts and removals it
+    // must show exactly what a table loaded fresh from the same rows shows.
+    let seed = 7;
+    const random = () => (seed = (seed * 48271) % 2147483647) / 2147483647;
+    const statuses = ["generating", "idle", "ended", "waiting-for-input"] as const;
+    const make = (i: number, n: number) =>
+      session(
+        `claude-code:s${i}`,
+        `2026-11-0${1 + (n % 9)}T10:00:${String(n % 60).padStart(2, "0")}Z`,
+        {
+          title: `task ${(i * 7) % 13}`,
+          status: statuses[(i + n) % 4],
+          user_messages: n % 5,
+          project: `/p${i % 3}`,
+        },
+      );
+    const live = new SessionTable();
+    live.load({
+      sessions: Array.from({ length: 60 }, (_, i) => make(i, i)),
+      counts: counts(60),
+      roots: [],
+      scanning: false,
+    });
+    for (const key of ["last_activity", "messages", "status", "title"] as SortKey[]) {
+      live.sortBy(key);
+      for (let step = 0; step < 40; step++) {
+        const upserted = Array.from({ length: 1 + Math.floor(random() * 4) }, () =>
+          make(Math.floor(random() * 80), Math.floor(random() * 1000)),
+        );
+        const removed = random() < 0.2 ? [`claude-code:s${Math.floor(random() * 80)}`] : [];
+        live.apply({ upserted, removed }, counts(0));
+        if (step === 20) live.query = "task 1";
+        const fresh = new SessionTable();
+        fresh.load({ sessions: [...allRows(live)], counts: counts(0), roots: [], scanning: false });
+        fresh.sortKey = live.sortKey;
+        fresh.descending = live.descending;
+        fresh.query = live.query;
+        expect(live.visible.map((s) => s.key)).toEqual(fresh.visible.map((s) => s.key));
+      }
+      live.query = "";
+    }
   });
 });
+
+/** Every row the table holds, whatever the filters. */
+function allRows(t: SessionTable): Session[] {
+  const keys = Array.from({ length: 80 }, (_, i) => `claude-code:s${i}`);
+  return keys.flatMap((k) => (t.has(k) ? [t.get(k)!] : []));
+}
