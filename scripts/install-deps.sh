@@ -11,6 +11,8 @@ APT_PACKAGES=(
   libayatana-appindicator3-dev librsvg2-dev pkg-config file
   # Running the app and its end-to-end tests headless.
   xvfb webkit2gtk-driver xdotool dbus-x11 imagemagick
+  # The stand-in notification server of the E2E tests (Debian's python3 with D-Bus).
+  python3-dbus python3-gi
 )
 
 say() { printf '\033[1m[deps]\033[0m %s\n' "$*"; }

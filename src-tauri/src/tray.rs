@@ -46,8 +46,7 @@ pub fn create(app: &AppHandle) -> tauri::Result<()> {
             "quit" => app.exit(0),
             id => {
                 if let Some(key) = id.strip_prefix(FOCUS_PREFIX) {
-                    show_main_window(app);
-                    let _ = app.emit("focus-session", key.to_string());
+                    focus_session(app, key);
                 }
             }
         });
@@ -179,6 +178,12 @@ fn redraw(app: &AppHandle) {
     };
     let _ = tray.set_icon(icon);
     *last = view;
+}
+
+/// Bring the window forward with this session's detail open (tray menu, notification click).
+pub fn focus_session(app: &AppHandle, key: &str) {
+    show_main_window(app);
+    let _ = app.emit("focus-session", key.to_string());
 }
 
 pub fn show_main_window(app: &AppHandle) {
