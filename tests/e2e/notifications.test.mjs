@@ -145,6 +145,6 @@ describe("desktop notifications", () => {
     );
     assert.match(shown, new RegExp(sessionId.slice(0, 8)));
     fs.mkdirSync(artifacts, { recursive: true });
-    screenshotScreen(launched.display, path.join(artifacts, "13-notification-click.png"));
+    screenshotScreen(launched.display, path.join(artifacts, "19-notification-click.png"));
   });
 });
