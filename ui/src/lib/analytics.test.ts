@@ -18,7 +18,7 @@ const analytics: SessionAnalytics = {
     { harness: "claude-code", sessions: [2, 0], tokens: [100, 0] },
     { harness: "codex", sessions: [0, 3], tokens: [0, 30] },
   ],
-  cost_per_day: [1.234, 0],
+  cost_per_day: [1.23456, 0.00031],
   unpriced: 0,
   duration_buckets: [],
   top_projects: [],
@@ -42,7 +42,7 @@ describe("chart data", () => {
       ["claude-code", [2, 0]],
       ["codex", [0, 3]],
     ]);
-    expect(costPerDay(analytics).series[0].values).toEqual([1.23, 0]);
+    expect(costPerDay(analytics).series[0].values).toEqual([1.2346, 0.0003]);
   });
 
   it("model × outcome splits productive, NOOP and the rest", () => {

@@ -84,7 +84,11 @@ export const tokensPerDay = (a: SessionAnalytics): ChartData => ({
 
 export const costPerDay = (a: SessionAnalytics): ChartData => ({
   labels: a.days,
-  series: [{ label: "Cost (USD)", values: a.cost_per_day.map((c) => Math.round(c * 100) / 100) }],
+  // Cents would round a day of cheap sessions to an empty chart; keep four decimals, as
+  // the cost column shows them.
+  series: [
+    { label: "Cost (USD)", values: a.cost_per_day.map((c) => Math.round(c * 10_000) / 10_000) },
+  ],
   unit: "usd",
 });
 
