@@ -173,8 +173,18 @@ for extra in records_bench.sh run_throughput.sh; do
   fi
 done
 
-# UI frame time with 10k sessions and 100 updates/s (the debug app built by `make build`).
+# UI frame time with 10k sessions and 100 updates/s, in the release app (what users run:
+# the debug backend's own work would compete with the web view for the two cores).
+# Run at a higher priority than whatever else builds on the machine, and first with no
+# updates, so the table shows what the updates cost against the machine's own floor.
 if command -v node >/dev/null && command -v tauri-driver >/dev/null; then
-  log "UI frame time: 10k sessions, 100 appends/s, 10 s"
-  node "$HERE/ui_frames.mjs" 10000 100 10 || log "ui_frames failed (exit $?)"
+  log "building the release app for the UI frame benchmark"
+  (cd "$REPO" && cargo build --release -q -p sessionscope-app)
+  export SESSIONSCOPE_APP="$CARGO_TARGET_DIR/release/sessionscope-app"
+  PRIORITY=()
+  [ "$(id -u)" = 0 ] && PRIORITY=(nice -n -10)
+  for rate in 0 100; do
+    log "UI frame time: 10k sessions, $rate appends/s, 10 s"
+    "${PRIORITY[@]}" node "$HERE/ui_frames.mjs" 10000 "$rate" 10 || log "ui_frames failed (exit $?)"
+  done
 fi
