@@ -4,7 +4,7 @@
 Owns org.freedesktop.Notifications on the bus named by DBUS_SESSION_BUS_ADDRESS (a
 private dbus-daemon the test starts), prints "ready" and then one JSON line per Notify
 call on stdout. A line "click ID" on stdin does what a user's click does: the server
-emits ActionInvoked(ID, "default") and then NotificationClosed(ID, dismissed).
+emits ActionInvoked(ID, "default"). A line "close ID" emits NotificationClosed(ID, 2).
 Runs with Debian's python3 (python3-dbus, python3-gi).
 """
 import json
@@ -76,6 +76,7 @@ def main():
         command, _, arg = line.strip().partition(" ")
         if command == "click":
             server.ActionInvoked(dbus.UInt32(int(arg)), "default")
+        elif command == "close":
             server.NotificationClosed(dbus.UInt32(int(arg)), dbus.UInt32(2))
         return True
 
