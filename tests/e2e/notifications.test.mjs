@@ -55,23 +55,36 @@ function line(kind, n) {
 function startBus() {
   const proc = spawn(
     "dbus-daemon",
-    ["--session", "--nofork", "--print-address=1", `--address=unix:path=${path.join(work, "bus")}`],
+    [
+      "--session",
+      "--nofork",
+      "--print-address=1",
+      `--address=unix:path=${path.join(work, "bus")}`,
+    ],
     { stdio: ["ignore", "pipe", "inherit"] },
   );
   return new Promise((resolve, reject) => {
     proc.once("error", reject);
-    readline.createInterface({ input: proc.stdout }).once("line", (address) => resolve({ proc, address }));
+    readline
+      .createInterface({ input: proc.stdout })
+      .once("line", (address) => resolve({ proc, address }));
   });
 }
 
 function startServer(address) {
-  const proc = spawn("/usr/bin/python3", [path.join(here, "lib", "fake_notifications.py")], {
-    env: { ...process.env, DBUS_SESSION_BUS_ADDRESS: address },
-    stdio: ["pipe", "pipe", "inherit"],
-  });
+  const proc = spawn(
+    "/usr/bin/python3",
+    [path.join(here, "lib", "fake_notifications.py")],
+    {
+      env: { ...process.env, DBUS_SESSION_BUS_ADDRESS: address },
+      stdio: ["pipe", "pipe", "inherit"],
+    },
+  );
   return new Promise((resolve, reject) => {
     proc.once("error", reject);
-    proc.once("exit", (code) => reject(new Error(`notification stand-in exited with ${code}`)));
+    proc.once("exit", (code) =>
+      reject(new Error(`notification stand-in exited with ${code}`)),
+    );
     readline.createInterface({ input: proc.stdout }).on("line", (text) => {
       if (text === "ready") return resolve(proc);
       notes.push(JSON.parse(text));
@@ -82,7 +95,15 @@ function startServer(address) {
 
 function nextNote(predicate, timeout = 30000) {
   return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`no notification within ${timeout} ms: ${JSON.stringify(notes)}`)), timeout);
+    const timer = setTimeout(
+      () =>
+        reject(
+          new Error(
+            `no notification within ${timeout} ms: ${JSON.stringify(notes)}`,
+          ),
+        ),
+      timeout,
+    );
     const check = () => {
       const found = notes.find(predicate);
       if (found) {
@@ -124,10 +145,13 @@ after(async () => {
 describe("desktop notifications", () => {
   it("notifies when a session starts waiting, and a click opens that session", async () => {
     const { wd } = launched;
-    await wd.waitFor(`return document.querySelector('[data-testid=session-row][data-session-id="${sessionId}"]') !== null`, {
-      timeout: 30000,
-      what: "the session's row",
-    });
+    await wd.waitFor(
+      `return document.querySelector('[data-testid=session-row][data-session-id="${sessionId}"]') !== null`,
+      {
+        timeout: 30000,
+        what: "the session's row",
+      },
+    );
     // Move to another view, so that opening the session is visible work of the click.
     await wd.click(await wd.find("[data-testid=tab-runs]"));
     fs.appendFileSync(sessionFile, line("assistant", 2));
@@ -139,18 +163,26 @@ describe("desktop notifications", () => {
     // The app starts listening for the click right after the server took the
     // notification; a click within those milliseconds would be lost, as it would be for a
     // person, who would click again. So does the test, until the session opens.
-    const clicker = setInterval(() => server.stdin.write(`click ${note.id}\n`), 1000);
+    const clicker = setInterval(
+      () => server.stdin.write(`click ${note.id}\n`),
+      1000,
+    );
     server.stdin.write(`click ${note.id}\n`);
-    await wd.waitFor(
-      `return [...document.querySelectorAll('[data-testid=entry]')].some(e => e.textContent.includes('Done with 2'))`,
-      { timeout: 20000, what: "the clicked session's transcript" },
-    ).finally(() => clearInterval(clicker));
+    await wd
+      .waitFor(
+        `return [...document.querySelectorAll('[data-testid=entry]')].some(e => e.textContent.includes('Done with 2'))`,
+        { timeout: 20000, what: "the clicked session's transcript" },
+      )
+      .finally(() => clearInterval(clicker));
     server.stdin.write(`close ${note.id}\n`);
     const shown = await wd.execute(
       "return document.querySelector('[data-testid=session-detail]')?.textContent ?? ''",
     );
     assert.match(shown, new RegExp(sessionId.slice(0, 8)));
     fs.mkdirSync(artifacts, { recursive: true });
-    screenshotScreen(launched.display, path.join(artifacts, "19-notification-click.png"));
+    screenshotScreen(
+      launched.display,
+      path.join(artifacts, "19-notification-click.png"),
+    );
   });
 });
