@@ -187,4 +187,9 @@ if command -v node >/dev/null && command -v tauri-driver >/dev/null; then
     log "UI frame time: 10k sessions, $rate appends/s, 10 s"
     "${PRIORITY[@]}" node "$HERE/ui_frames.mjs" 10000 "$rate" 10 || log "ui_frames failed (exit $?)"
   done
+  # Issue 8: frame time with the terminal panel open on a run printing as fast as it can.
+  for cmd in yes "cat /dev/zero | base64 -w 100"; do
+    log "UI frame time: terminal panel open on \`$cmd\`, 30 s"
+    "${PRIORITY[@]}" node "$HERE/terminal_frames.mjs" 30 "$cmd" || log "terminal_frames failed (exit $?)"
+  done
 fi

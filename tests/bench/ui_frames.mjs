@@ -8,6 +8,7 @@ import os from "node:os";
 import path from "node:path";
 import { WebDriver } from "../e2e/lib/webdriver.mjs";
 import { sleep, startTauriDriver, startXvfb } from "../e2e/lib/desktop.mjs";
+import { startFrameProbe, stats, stopFrameProbe } from "./lib/frames.mjs";
 
 const [SESSIONS = 10000, RATE = 100, SECONDS = 10] = process.argv.slice(2).map(Number);
 const app =
@@ -57,26 +58,7 @@ try {
     await wd.execute(`const i = document.querySelector('[data-testid=session-search]'); i.value = arguments[0]; i.dispatchEvent(new Event('input', {bubbles: true}));`, process.env.FRAMES_QUERY);
     await sleep(500);
   }
-  // Three views of the same seconds: the interval between animation frames (what the
-  // eye sees; 16.7 ms at 60 Hz is the floor), the rendering work of each frame (from
-  // the frame's callback to the first task after its paint), and the script + DOM time
-  // of each pushed update (the app's "sessions-update" User Timing measure).
-  await wd.execute(`
-    window.__frames = []; window.__render = []; window.__updates = [];
-    let last = performance.now();
-    const channel = new MessageChannel();
-    let frameStart = 0;
-    channel.port1.onmessage = () => window.__render.push(performance.now() - frameStart);
-    const tick = (t) => {
-      window.__frames.push(t - last); last = t;
-      frameStart = performance.now(); channel.port2.postMessage(0);
-      window.__raf = requestAnimationFrame(tick);
-    };
-    window.__raf = requestAnimationFrame(tick);
-    window.__observer = new PerformanceObserver((list) => {
-      for (const e of list.getEntries()) window.__updates.push(e.duration);
-    });
-    window.__observer.observe({ type: "measure" });`);
+  await startFrameProbe(wd);
   const end = Date.now() + SECONDS * 1000;
   let n = 2;
   while (Date.now() < end) {
@@ -87,14 +69,7 @@ try {
     }
     await sleep(Math.max(0, 100 - (Date.now() - started)));
   }
-  const [frames, render, updates] = await wd.execute(
-    "cancelAnimationFrame(window.__raf); window.__observer.disconnect(); return [window.__frames.slice(1), window.__render, window.__updates];",
-  );
-  const stats = (xs) => {
-    xs.sort((a, b) => a - b);
-    const q = (p) => (xs.length ? xs[Math.min(xs.length - 1, Math.floor(p * xs.length))].toFixed(1) : "-");
-    return `p50 ${q(0.5)}  p95 ${q(0.95)}  p99 ${q(0.99)}  max ${xs.length ? xs[xs.length - 1].toFixed(1) : "-"}  (n=${xs.length})`;
-  };
+  const { frames, render, updates } = await stopFrameProbe(wd);
   const rows = await wd.execute("return document.querySelectorAll('[data-testid=session-row]').length");
   const load = fs.readFileSync("/proc/loadavg", "utf8").split(" ")[0];
   console.log(`rows in the DOM: ${rows} (virtualized); load average ${load} on ${os.cpus().length} cores`);

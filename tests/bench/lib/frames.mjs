@@ -1,0 +1,40 @@
+// Frame-time probes for the UI benchmarks, run inside the app's web view through
+// WebDriver. Three views of the same seconds: the interval between animation frames
+// (what the eye sees; 16.7 ms at 60 Hz is the floor), the rendering work of each frame
+// (from the frame's callback to the first task after its paint), and the duration of
+// the app's own User Timing measures (e.g. "sessions-update").
+
+/** Start recording in the page. */
+export async function startFrameProbe(wd) {
+  await wd.execute(`
+    window.__frames = []; window.__render = []; window.__updates = [];
+    let last = performance.now();
+    const channel = new MessageChannel();
+    let frameStart = 0;
+    channel.port1.onmessage = () => window.__render.push(performance.now() - frameStart);
+    const tick = (t) => {
+      window.__frames.push(t - last); last = t;
+      frameStart = performance.now(); channel.port2.postMessage(0);
+      window.__raf = requestAnimationFrame(tick);
+    };
+    window.__raf = requestAnimationFrame(tick);
+    window.__observer = new PerformanceObserver((list) => {
+      for (const e of list.getEntries()) window.__updates.push(e.duration);
+    });
+    window.__observer.observe({ type: "measure" });`);
+}
+
+/** Stop recording; returns { frames, render, updates } in milliseconds. */
+export async function stopFrameProbe(wd) {
+  const [frames, render, updates] = await wd.execute(
+    "cancelAnimationFrame(window.__raf); window.__observer.disconnect(); return [window.__frames.slice(1), window.__render, window.__updates];",
+  );
+  return { frames, render, updates };
+}
+
+/** "p50 … p95 … p99 … max … (n=…)" of a list of milliseconds. */
+export function stats(xs) {
+  xs = [...xs].sort((a, b) => a - b);
+  const q = (p) => (xs.length ? xs[Math.min(xs.length - 1, Math.floor(p * xs.length))].toFixed(1) : "-");
+  return `p50 ${q(0.5)}  p95 ${q(0.95)}  p99 ${q(0.99)}  max ${xs.length ? xs[xs.length - 1].toFixed(1) : "-"}  (n=${xs.length})`;
+}
