@@ -26,6 +26,10 @@ fn main() {
         "session_analytics",
         "save_export",
         "record_trend",
+        "record_session",
+        "last_quit_notice",
+        "dismiss_quit_notice",
+        "reveal_session_file",
     ]);
     tauri_build::try_build(tauri_build::Attributes::new().app_manifest(manifest))
         .expect("tauri-build failed");

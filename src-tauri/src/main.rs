@@ -13,6 +13,8 @@ mod dialogs;
 mod events;
 mod menu;
 mod notify;
+mod quit;
+mod reveal;
 mod search;
 mod server;
 mod state;
@@ -47,8 +49,11 @@ fn main() {
         .invoke_handler(tauri::generate_handler![
             commands::sessions::list_sessions,
             commands::sessions::export_sessions,
+            commands::sessions::reveal_session_file,
             commands::sessions::kill_sessions,
             commands::runs::list_runs,
+            commands::runs::last_quit_notice,
+            commands::runs::dismiss_quit_notice,
             commands::runs::start_run,
             commands::runs::attach_run,
             commands::runs::write_run_input,
@@ -65,6 +70,7 @@ fn main() {
             commands::records::list_records,
             commands::records::record_detail,
             commands::records::annotate_record,
+            commands::records::record_session,
             commands::analytics::session_analytics,
             commands::analytics::save_export,
             commands::records::record_trend,

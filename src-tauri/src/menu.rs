@@ -47,7 +47,7 @@ pub fn build(app: &AppHandle) -> tauri::Result<Menu<Wry>> {
 
 pub fn on_event(app: &AppHandle, id: &str) {
     if id == "quit" {
-        app.exit(0);
+        crate::quit::request(app);
     } else {
         let _ = app.emit("menu-action", id.to_string());
     }

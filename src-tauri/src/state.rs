@@ -8,7 +8,7 @@ use sessionscope_core::alerts::{AlertTracker, RateLimit};
 use sessionscope_core::cache::IndexCache;
 use sessionscope_core::index::SessionIndex;
 use sessionscope_core::live::LiveSessions;
-use sessionscope_core::model::QuitPolicy;
+use sessionscope_core::quit_notice;
 use sessionscope_core::settings::{self, Settings};
 use sessionscope_core::supervisor::Supervisor;
 use sessionscope_core::{harness::HarnessRoot, paths};
@@ -99,6 +99,7 @@ impl AppState {
             events::run_changed(&on_runs, run);
             tray::refresh(&on_runs);
         });
+        supervisor.set_ring_bytes(settings.run_buffer_bytes());
         if settings.run_log_retention_days > 0 {
             if let Err(e) = supervisor.apply_retention(settings.run_log_retention_days) {
                 eprintln!("sessionscope: could not apply log retention: {e}");
@@ -125,13 +126,15 @@ impl AppState {
             return;
         };
         let settings = state.settings();
-        let policy = if settings.stop_runs_on_quit {
-            QuitPolicy::Stop
-        } else {
-            QuitPolicy::LeaveRunning
-        };
-        for report in state.supervisor.shutdown(policy, settings.kill_grace()) {
+        let reports = state
+            .supervisor
+            .shutdown(settings.quit_policy(), settings.kill_grace());
+        for report in &reports {
             eprintln!("sessionscope: at quit: {report:?}");
+        }
+        // The next start shows the user what was done (this process can no longer).
+        if let Err(e) = quit_notice::save(&paths::run_log_dir(), &reports) {
+            eprintln!("sessionscope: could not keep the quit notice: {e}");
         }
     }
 
@@ -148,6 +151,7 @@ impl AppState {
         settings::save(&settings::settings_path(&paths::data_dir()), &new)?;
         let roots_changed = lock(&self.settings).extra_roots != new.extra_roots;
         *lock(&self.settings) = new.clone();
+        self.supervisor.set_ring_bytes(new.run_buffer_bytes());
         if roots_changed {
             let fresh = start_live(app, &new);
             lock(&self.alerts).0.prime(&fresh.sessions());

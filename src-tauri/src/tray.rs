@@ -43,7 +43,7 @@ pub fn create(app: &AppHandle) -> tauri::Result<()> {
         .menu(&build_menu(app, &TrayView::default())?)
         .on_menu_event(|app, event| match event.id().as_ref() {
             "show" => show_main_window(app),
-            "quit" => app.exit(0),
+            "quit" => crate::quit::request(app),
             id => {
                 if let Some(key) = id.strip_prefix(FOCUS_PREFIX) {
                     focus_session(app, key);

@@ -24,6 +24,9 @@ const sessionId = "5f0c7a8e-1111-4222-8333-944445555666";
 const sessionFile = path.join(projectDir, `${sessionId}.jsonl`);
 // The gptme-sessions record store the Records view reads.
 const storeDir = path.join(work, "records");
+// A stand-in `xdg-open` first on the app's PATH: it notes what the app asked to open.
+const binDir = path.join(work, "bin");
+const opened = path.join(work, "xdg-open.log");
 
 let xvfb;
 let launched;
@@ -67,8 +70,13 @@ before(async () => {
   // One session exists before the app starts.
   fs.writeFileSync(sessionFile, record("user", 1) + record("assistant", 2));
   fs.mkdirSync(storeDir, { recursive: true });
+  fs.mkdirSync(binDir, { recursive: true });
+  fs.writeFileSync(path.join(binDir, "xdg-open"), `#!/bin/sh\nprintf '%s\\n' "$@" >> '${opened}'\n`, {
+    mode: 0o755,
+  });
   launched = await launchApp(
     {
+      PATH: `${binDir}:${process.env.PATH}`,
       CLAUDE_CONFIG_DIR: claudeDir,
       SESSIONSCOPE_DATA_DIR: path.join(work, "data"),
       GPTME_SESSIONS_DIR: storeDir,
@@ -325,6 +333,11 @@ describe("session detail", () => {
     );
     assert.equal(injected, false, "transcript text is never parsed as HTML");
     await shot("10-session-detail");
+    // "Open folder" hands the transcript's directory to the desktop's opener.
+    await wd.click(await wd.find("[data-testid=open-folder]"));
+    const deadline = Date.now() + 5000;
+    while (!fs.existsSync(opened) && Date.now() < deadline) await sleep(50);
+    assert.equal(fs.readFileSync(opened, "utf8").trim(), projectDir);
   });
 });
 
@@ -519,6 +532,49 @@ describe("records and analytics", () => {
       { timeout: 8000, what: "the appended record in the table" },
     );
     await shot("17-records");
+  });
+
+  it("records a session from its detail pane once, and the Records view shows it", async () => {
+    await wd.click(await wd.find("[data-testid=tab-sessions]"));
+    await wd.click(await wd.find(`[data-testid=session-row][data-session-id="${sessionId}"]`));
+    await wd.execute(
+      "document.activeElement?.blur(); window.dispatchEvent(new KeyboardEvent('keydown', { key: 'Enter' }));",
+    );
+    await wd.click(await wd.find("[data-testid=record-session]"));
+    const resultText = () =>
+      wd.execute(
+        "return document.querySelector('[data-testid=detail-message]')?.textContent ?? ''",
+      );
+    await wd.waitFor(
+      "return /^Recorded as /.test(document.querySelector('[data-testid=detail-message]')?.textContent ?? '')",
+      { what: "the new record's id" },
+    );
+    const id = (await resultText()).match(/^Recorded as (\S+?)[ .]/)[1];
+    const lines = () =>
+      fs
+        .readFileSync(path.join(storeDir, "session-records.jsonl"), "utf8")
+        .split("\n")
+        .filter(Boolean)
+        .map((l) => JSON.parse(l))
+        .filter((r) => r.trajectory_path === sessionFile);
+    const written = lines();
+    assert.equal(written.length, 1, "one record of the transcript");
+    assert.equal(written[0].session_id, id);
+    assert.equal(written[0].harness, "claude-code");
+    assert.ok(written[0].token_count > 0, "tokens come from the transcript");
+    await shot("17b-record-session");
+    // A second click finds the record and writes nothing.
+    await wd.click(await wd.find("[data-testid=record-session]"));
+    await wd.waitFor(
+      "return /^Already recorded as /.test(document.querySelector('[data-testid=detail-message]')?.textContent ?? '')",
+      { what: "the already-recorded answer" },
+    );
+    assert.equal(lines().length, 1, "not recorded twice");
+    await wd.click(await wd.find("[data-testid=tab-records]"));
+    await wd.waitFor(
+      `return [...document.querySelectorAll('[data-testid=record-row]')].some(r => r.textContent.includes(${JSON.stringify(id)}))`,
+      { timeout: 8000, what: "the recorded session in the Records table" },
+    );
   });
 
   it("draws the analytics charts from the live sessions", async () => {

@@ -12,7 +12,7 @@ use crate::dashboard::records_view::{
     DayOutcomes, DurationSummary, GroupRate, ModelOutcomeRow, NamedCount, NoopRow, RecordField,
     RecordQuery, RecordRow, RecordsOverview,
 };
-use crate::dashboard::{RecordAnnotation, RecordsPage};
+use crate::dashboard::{RecordAnnotation, RecordsPage, SessionRecorded};
 use crate::model::*;
 use crate::settings::{ExtraRoot, Settings, SettingsSnapshot, Theme};
 use crate::transcript::{EntryKind, TranscriptCursor, TranscriptEntry, TranscriptPage};
@@ -38,6 +38,7 @@ pub fn typescript() -> String {
         RunSettings::decl(&cfg),
         QuitReport::decl(&cfg),
         QuitAction::decl(&cfg),
+        crate::quit_notice::QuitNotice::decl(&cfg),
         StopSignal::decl(&cfg),
         KillTarget::decl(&cfg),
         KillPlanItem::decl(&cfg),
@@ -76,6 +77,7 @@ pub fn typescript() -> String {
         SessionAnalytics::decl(&cfg),
         RecordsPage::decl(&cfg),
         RecordAnnotation::decl(&cfg),
+        SessionRecorded::decl(&cfg),
     ];
     let mut out = String::from(
         "// Generated from crates/core/src/model.rs and transcript/mod.rs by ts-rs. Do not edit by hand:\n\

@@ -240,6 +240,17 @@ impl SessionIndex {
         rows
     }
 
+    /// One row and the facts it was derived from ("Record this session" builds its
+    /// record from them, so its tokens are the table's).
+    pub fn session_with_facts(&self, key: &str) -> Option<(Session, TranscriptFacts)> {
+        let row = self.rows().into_iter().find(|s| s.key == key)?;
+        let file = self
+            .files
+            .values()
+            .find(|f| f.published.as_ref() == Some(row))?;
+        Some((row.clone(), file.facts().clone()))
+    }
+
     /// Every row, most recent activity first.
     pub fn sessions(&self) -> Vec<Session> {
         self.rows().into_iter().cloned().collect()
@@ -878,6 +889,63 @@ mod tests {
         assert_eq!(c.upserted[0].message_count(), 2);
         assert_eq!(c.upserted[0].usage.input_tokens, 5);
         assert_eq!(c.upserted[0].model.as_deref(), Some("claude-sonnet-4-5"));
+    }
+
+    #[test]
+    fn a_row_is_recorded_once_with_the_tables_tokens_and_the_transcripts_times() {
+        use crate::records::post_session::{record_seen_session, Recorded};
+        let (d, mut idx, file) = setup();
+        append(&file, PROMPT);
+        append(&file, ANSWER);
+        idx.scan_all(Utc::now());
+        assert!(idx.session_with_facts("claude-code:nope").is_none());
+        let (row, facts) = idx.session_with_facts("claude-code:abc").unwrap();
+        let store = crate::records::Store::new(d.path().join("store"));
+        let Recorded::Added(r) = record_seen_session(&store, &row, &facts, Utc::now()).unwrap()
+        else {
+            panic!("first click must add a record");
+        };
+        assert_eq!(r.harness.as_deref(), Some("claude-code"));
+        assert_eq!(r.trajectory_path.as_deref(), file.to_str());
+        assert_eq!(r.model.as_deref(), Some("claude-sonnet-4-5"));
+        assert_eq!(r.token_count, Some(row.usage.total() as i64));
+        assert_eq!(r.exit_code, Some(0));
+        // Nothing produced in a 2-second chat: post-session calls that a noop.
+        assert_eq!(r.outcome.as_deref(), Some("noop"));
+        assert_eq!(r.duration_seconds, 2);
+        assert!(
+            r.timestamp.starts_with("2026-01-05T10:00:00"),
+            "{}",
+            r.timestamp
+        );
+        assert!(r
+            .end_time
+            .as_deref()
+            .unwrap()
+            .starts_with("2026-01-05T10:00:02"));
+        assert_eq!(r.project.as_deref(), Some("/w/p"));
+        // A second click finds it and writes nothing.
+        let again = record_seen_session(&store, &row, &facts, Utc::now()).unwrap();
+        assert_eq!(again, Recorded::AlreadyThere(r));
+        assert_eq!(store.load().unwrap().records.len(), 1);
+    }
+
+    #[test]
+    fn a_failed_session_is_recorded_as_failed() {
+        use crate::records::post_session::{record_seen_session, Recorded};
+        let (d, mut idx, file) = setup();
+        append(&file, PROMPT);
+        idx.scan_all(Utc::now());
+        let (mut row, facts) = idx.session_with_facts("claude-code:abc").unwrap();
+        row.status = Status::Failed;
+        let store = crate::records::Store::new(d.path().join("store"));
+        match record_seen_session(&store, &row, &facts, Utc::now()).unwrap() {
+            Recorded::Added(r) => {
+                assert_eq!(r.outcome.as_deref(), Some("failed"));
+                assert_eq!(r.exit_code, Some(1));
+            }
+            other => panic!("expected a new record, got {other:?}"),
+        }
     }
 
     #[test]

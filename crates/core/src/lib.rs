@@ -23,6 +23,7 @@ pub mod model;
 pub mod paths;
 pub mod pricing;
 pub mod procs;
+pub mod quit_notice;
 pub mod records;
 pub mod search;
 pub mod settings;

@@ -109,6 +109,14 @@ impl LiveSessions {
         lock(&self.index).sessions_in(status, limit)
     }
 
+    /// One row and the facts behind it (see [`SessionIndex::session_with_facts`]).
+    pub fn session_with_facts(
+        &self,
+        key: &str,
+    ) -> Option<(Session, crate::harness::TranscriptFacts)> {
+        lock(&self.index).session_with_facts(key)
+    }
+
     pub fn roots(&self) -> Vec<HarnessRoot> {
         lock(&self.index).roots().to_vec()
     }

@@ -5,7 +5,7 @@
 //! directories come from the `directories` crate (XDG rules on Linux), never from a
 //! hard-coded `/home/...`.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use crate::harness::{claude, codex, copilot, gemini, gptme, opencode, HarnessRoot};
 use crate::model::Harness;
@@ -62,4 +62,44 @@ pub fn data_dir() -> PathBuf {
 /// Where the logs of supervised runs are kept.
 pub fn run_log_dir() -> PathBuf {
     data_dir().join("runs")
+}
+
+/// The folder to show for a session's path ("Open folder" in the app): the directory
+/// holding a transcript file, the path itself when it is a directory, else its nearest
+/// existing ancestor (an opencode database location `opencode.db#ses_1` names no file
+/// of its own; a deleted transcript leaves its directory). `None` when nothing of it
+/// exists.
+pub fn folder_of(path: &Path) -> Option<PathBuf> {
+    if path.is_dir() {
+        return Some(path.to_path_buf());
+    }
+    path.ancestors()
+        .skip(1)
+        .find(|p| p.is_dir())
+        .map(Path::to_path_buf)
+}
+
+#[cfg(test)]
+mod folder_tests {
+    use super::*;
+
+    #[test]
+    fn the_folder_of_a_file_a_store_location_and_a_deleted_file() {
+        let d = tempfile::tempdir().unwrap();
+        let dir = d.path().join("projects").join("-w-p");
+        std::fs::create_dir_all(&dir).unwrap();
+        let file = dir.join("abc.jsonl");
+        std::fs::write(&file, "{}\n").unwrap();
+        assert_eq!(folder_of(&file), Some(dir.clone()));
+        assert_eq!(folder_of(&dir), Some(dir.clone()));
+        let db = d.path().join("opencode.db");
+        std::fs::write(&db, "").unwrap();
+        assert_eq!(
+            folder_of(Path::new(&format!("{}#ses_1", db.display()))),
+            Some(d.path().to_path_buf())
+        );
+        std::fs::remove_file(&file).unwrap();
+        assert_eq!(folder_of(&file), Some(dir));
+        assert_eq!(folder_of(Path::new("")), None);
+    }
 }

@@ -49,6 +49,9 @@ pub struct Settings {
     pub launch_at_login: bool,
     /// Stop the runs still alive when the app quits (otherwise they keep running).
     pub stop_runs_on_quit: bool,
+    /// How much of each run's recent output is kept in memory for the terminal panel,
+    /// in KiB (the full output is always in the run's log file).
+    pub run_buffer_kib: u32,
     /// A local gptme-server whose sessions are listed beside the others.
     pub gptme_server: crate::model::GptmeServerSettings,
     /// Keys written by a newer version, kept on save.
@@ -70,6 +73,7 @@ impl Default for Settings {
             theme: Theme::System,
             launch_at_login: false,
             stop_runs_on_quit: false,
+            run_buffer_kib: 1024,
             gptme_server: crate::model::GptmeServerSettings::default(),
             unknown: serde_json::Map::new(),
         }
@@ -87,6 +91,20 @@ impl Settings {
                 path: PathBuf::from(r.path.trim()),
             })
             .collect()
+    }
+
+    /// The in-memory output buffer of each new run, in bytes (64 KiB to 256 MiB).
+    pub fn run_buffer_bytes(&self) -> usize {
+        self.run_buffer_kib.clamp(64, 256 * 1024) as usize * 1024
+    }
+
+    /// What quitting the app does to runs still alive.
+    pub fn quit_policy(&self) -> crate::model::QuitPolicy {
+        if self.stop_runs_on_quit {
+            crate::model::QuitPolicy::Stop
+        } else {
+            crate::model::QuitPolicy::LeaveRunning
+        }
     }
 
     pub fn kill_grace(&self) -> std::time::Duration {
@@ -172,6 +190,22 @@ mod tests {
         assert_eq!(load(&path).0, s);
         assert_eq!(s.roots()[0].path, PathBuf::from("/mnt/codex"));
         assert_eq!(s.kill_grace().as_secs(), 7);
+    }
+
+    #[test]
+    fn run_buffer_defaults_for_old_files_and_stays_in_bounds() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = settings_path(dir.path());
+        // A settings file from before the key existed.
+        std::fs::write(&path, br#"{"kill_grace_seconds": 9}"#).unwrap();
+        let (mut s, err) = load(&path);
+        assert!(err.is_none());
+        assert_eq!((s.kill_grace_seconds, s.run_buffer_kib), (9, 1024));
+        assert_eq!(s.run_buffer_bytes(), 1 << 20);
+        s.run_buffer_kib = 0;
+        assert_eq!(s.run_buffer_bytes(), 64 * 1024, "never below 64 KiB");
+        s.run_buffer_kib = u32::MAX;
+        assert_eq!(s.run_buffer_bytes(), 256 << 20, "never above 256 MiB");
     }
 
     #[test]

@@ -266,8 +266,14 @@ impl Supervisor {
     }
 
     pub fn with_ring_bytes(self, bytes: usize) -> Self {
-        self.inner.ring_bytes.store(bytes, Ordering::Relaxed);
+        self.set_ring_bytes(bytes);
         self
+    }
+
+    /// The size of the output ring buffer of runs started from now on (runs already
+    /// going keep theirs).
+    pub fn set_ring_bytes(&self, bytes: usize) {
+        self.inner.ring_bytes.store(bytes, Ordering::Relaxed);
     }
 
     fn ring_bytes(&self) -> usize {
@@ -1003,6 +1009,27 @@ impl Supervisor {
         )
     }
 
+    /// The runs [`Supervisor::shutdown`] would act on, oldest first: running, and
+    /// owned by this process or by no live Sessionscope; with whether this process
+    /// owns each.
+    fn quit_candidates(&self) -> Vec<(RunInfo, bool)> {
+        let mut alive: Vec<(RunInfo, bool)> = self
+            .slots()
+            .values()
+            .filter(|s| s.info.status == RunStatus::Running)
+            .filter(|s| s.owned || !s.owner.is_some_and(procs::is_running))
+            .map(|s| (s.info.clone(), s.owned))
+            .collect();
+        alive.sort_by_key(|a| a.0.started_at);
+        alive
+    }
+
+    /// The runs quitting now would leave running or stop (see
+    /// [`crate::quit_notice::question`]).
+    pub fn alive_at_quit(&self) -> Vec<RunInfo> {
+        self.quit_candidates().into_iter().map(|(r, _)| r).collect()
+    }
+
     /// Apply the quit policy to the runs still alive and say what was done to each.
     /// `LeaveRunning` hands each terminal this process holds to a small relay process
     /// (`cat` reading the PTY into the log), so the run neither sees a hangup nor loses
@@ -1011,11 +1038,9 @@ impl Supervisor {
     /// `grace` before SIGKILL (all at once).
     pub fn shutdown(&self, policy: QuitPolicy, grace: Duration) -> Vec<QuitReport> {
         let alive: Vec<(String, String, bool)> = self
-            .slots()
-            .iter()
-            .filter(|(_, s)| s.info.status == RunStatus::Running)
-            .filter(|(_, s)| s.owned || !s.owner.is_some_and(procs::is_running))
-            .map(|(id, s)| (id.clone(), s.info.name.clone(), s.owned))
+            .quit_candidates()
+            .into_iter()
+            .map(|(info, owned)| (info.id, info.name, owned))
             .collect();
         match policy {
             QuitPolicy::LeaveRunning => alive
@@ -1361,6 +1386,20 @@ mod tests {
         assert_eq!(got.len(), log.len());
         assert!(got == log, "the stream is the log, byte for byte");
         assert!(String::from_utf8_lossy(&log).ends_with("300000\r\n"));
+    }
+
+    #[test]
+    fn the_ring_size_set_at_runtime_bounds_what_a_new_run_replays() {
+        let (_d, sup) = supervisor();
+        // The settings change after start-up: runs started afterwards use the new size.
+        sup.set_ring_bytes(64 * 1024);
+        let run = sup.start(req("seq 1 100000")).unwrap();
+        wait_done(&sup, &run.id);
+        let (backlog, _rx) = sup.attach(&run.id).unwrap();
+        assert_eq!(backlog.len(), 64 * 1024, "replay is the last 64 KiB only");
+        let log = std::fs::read(sup.run(&run.id).unwrap().log_path.unwrap()).unwrap();
+        assert!(log.len() > 500_000, "the log keeps everything");
+        assert!(log.ends_with(&backlog), "the replay is the log's tail");
     }
 
     #[test]
@@ -1803,9 +1842,14 @@ mod tests {
     #[test]
     fn stop_policy_stops_every_run_and_says_so() {
         let (_d, sup) = supervisor();
+        let done = sup.start(req("true")).unwrap();
+        wait_done(&sup, &done.id);
         let a = sup.start(req("sleep 30")).unwrap();
         let b = sup.start(req("trap '' TERM; sleep 30")).unwrap();
         thread::sleep(Duration::from_millis(200));
+        // What the quit question lists: the two alive runs, oldest first.
+        let asked: Vec<String> = sup.alive_at_quit().into_iter().map(|r| r.id).collect();
+        assert_eq!(asked, [a.id.clone(), b.id.clone()]);
         let mut reports = sup.shutdown(QuitPolicy::Stop, Duration::from_millis(300));
         reports.sort_by_key(|r| (r.run_id == b.id) as u8);
         let actions: Vec<QuitAction> = reports.iter().map(|r| r.action).collect();

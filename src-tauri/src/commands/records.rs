@@ -58,6 +58,20 @@ pub fn annotate_record(
     dashboard::annotate_record(&store(&state), &id, &annotation).map_err(|e| e.to_string())
 }
 
+/// "Record this session": the post-session pipeline on a row of the live table, written
+/// under the store lock; a session already in the store is not added twice.
+#[tauri::command]
+pub fn record_session(
+    state: State<'_, AppState>,
+    key: String,
+) -> Result<dashboard::SessionRecorded, String> {
+    let (session, facts) = state
+        .live()
+        .session_with_facts(&key)
+        .ok_or_else(|| format!("no session {key} in the table"))?;
+    dashboard::record_session(&store(&state), &session, &facts).map_err(|e| e.to_string())
+}
+
 /// Watch the record store for the app's lifetime and emit [`RECORDS_CHANGED`] when its
 /// file changes. Follows a change of the `record_store_dir` setting. Call once from
 /// `setup`, after the [`AppState`] is managed.

@@ -5,6 +5,8 @@ use std::sync::mpsc::RecvTimeoutError;
 use std::time::{Duration, Instant};
 
 use sessionscope_core::model::{RunInfo, RunOutput, RunRequest, RunStatus};
+use sessionscope_core::paths;
+use sessionscope_core::quit_notice::{self, QuitNotice};
 use sessionscope_core::supervisor::Utf8Stream;
 use tauri::ipc::Channel;
 use tauri::{AppHandle, Manager, State};
@@ -15,6 +17,17 @@ use crate::state::AppState;
 /// command printing thousands of lines a second costs a few IPC messages, not thousands.
 const OUTPUT_BATCH: Duration = Duration::from_millis(16);
 const OUTPUT_BATCH_MAX: usize = 512 * 1024;
+
+/// What the last quit did to runs still alive, until the user dismisses it.
+#[tauri::command]
+pub fn last_quit_notice() -> Option<QuitNotice> {
+    quit_notice::load(&paths::run_log_dir())
+}
+
+#[tauri::command]
+pub fn dismiss_quit_notice() -> Result<(), String> {
+    quit_notice::dismiss(&paths::run_log_dir()).map_err(|e| e.to_string())
+}
 
 #[tauri::command]
 pub fn list_runs(state: State<'_, AppState>) -> Vec<RunInfo> {

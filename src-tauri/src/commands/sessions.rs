@@ -15,6 +15,23 @@ pub fn list_sessions(state: State<'_, AppState>) -> SessionSnapshot {
     }
 }
 
+/// Show the folder of a session's transcript in the file manager. Only paths of
+/// sessions in the table can be opened, never one the web view names.
+#[tauri::command]
+pub fn reveal_session_file(state: State<'_, AppState>, key: String) -> Result<(), String> {
+    let path = state
+        .live()
+        .sessions()
+        .into_iter()
+        .find(|s| s.key == key)
+        .map(|s| std::path::PathBuf::from(s.path))
+        .ok_or_else(|| format!("no session {key} in the table"))?;
+    let folder = sessionscope_core::paths::folder_of(&path)
+        .ok_or_else(|| format!("{} no longer exists", path.display()))?;
+    crate::reveal::reveal(&path, &folder)
+        .map_err(|e| format!("could not open {}: {e}", folder.display()))
+}
+
 /// Ask where to save (native dialog), then write the sessions with `keys` as CSV or
 /// JSON. Returns the path written, or `None` when the user cancelled.
 #[tauri::command]

@@ -5,6 +5,7 @@ import { listen, type UnlistenFn } from "@tauri-apps/api/event";
 import type {
   KillEvent,
   KillOutcome,
+  QuitNotice,
   RunInfo,
   RunOutput,
   RunRequest,
@@ -26,6 +27,7 @@ import type {
   RecordQuery,
   RecordsPage,
   SessionAnalytics,
+  SessionRecorded,
 } from "./bindings";
 
 export const listSessions = () => invoke<SessionSnapshot>("list_sessions");
@@ -42,6 +44,9 @@ export const killSessions = (keys: string[]) => invoke<KillOutcome[]>("kill_sess
 
 export const onKillProgress = (handler: (event: KillEvent) => void): Promise<UnlistenFn> =>
   listen<KillEvent>("kill-progress", (e) => handler(e.payload));
+
+/** Shows the folder of the session's transcript in the file manager. */
+export const revealSessionFile = (key: string) => invoke<void>("reveal_session_file", { key });
 
 /** Without a cursor: the last entries; with one: what was appended after it. */
 export const readTranscript = (key: string, from: TranscriptCursor | null) =>
@@ -112,6 +117,11 @@ export const killRun = (id: string) => invoke<boolean>("kill_run", { id });
 
 export const clearFinishedRuns = () => invoke<string[]>("clear_finished_runs");
 
+/** What the last quit did to runs still alive, until dismissed. */
+export const lastQuitNotice = () => invoke<QuitNotice | null>("last_quit_notice");
+
+export const dismissQuitNotice = () => invoke<void>("dismiss_quit_notice");
+
 // --- Records and Analytics views ---------------------------------------------------
 
 /** The records passing `query` (newest first) with their stats, run analytics and trend. */
@@ -123,6 +133,9 @@ export const recordDetail = (id: string) => invoke<RecordField[]>("record_detail
 /** Amends one record under the store lock; resolves to its fields as written. */
 export const annotateRecord = (id: string, annotation: RecordAnnotation) =>
   invoke<RecordField[]>("annotate_record", { id, annotation });
+
+/** "Record this session": the post-session pipeline on a row of the table (never twice). */
+export const recordSession = (key: string) => invoke<SessionRecorded>("record_session", { key });
 
 /** Pushed when the record store file changed (another program appended, say). */
 export const onRecordsChanged = (handler: () => void): Promise<UnlistenFn> =>

@@ -152,6 +152,8 @@ detail: string, };
 
 export type QuitAction = "left-running" | "stopped" | "stop-failed";
 
+export type QuitNotice = { at: string, reports: Array<QuitReport>, };
+
 export type StopSignal = "interrupt" | "terminate" | "kill";
 
 export type KillTarget = { "kind": "run", run_id: string, } | { "kind": "agent", pid: number, start_time: number, session_key: string, } | { "kind": "gptme-server", session_id: string, };
@@ -235,6 +237,11 @@ kill_grace_seconds: number, notify_waiting: boolean, notify_finished: boolean, n
  * Stop the runs still alive when the app quits (otherwise they keep running).
  */
 stop_runs_on_quit: boolean, 
+/**
+ * How much of each run's recent output is kept in memory for the terminal panel,
+ * in KiB (the full output is always in the run's log file).
+ */
+run_buffer_kib: number, 
 /**
  * A local gptme-server whose sessions are listed beside the others.
  */
@@ -419,3 +426,5 @@ export type RecordsPage = {
 store_path: string, rows: Array<RecordRow>, overview: RecordsOverview, trend: Array<DayOutcomes>, };
 
 export type RecordAnnotation = { outcome: string | null, category: string | null, add_deliverables: Array<string>, notes: string | null, };
+
+export type SessionRecorded = { session_id: string, outcome: string | null, already_recorded: boolean, };

@@ -4,6 +4,8 @@ import {
   formatAgo,
   formatCount,
   formatDuration,
+  recordedMessage,
+  quitReportLine,
   runDuration,
   runStatusLabel,
   tailPath,
@@ -89,5 +91,28 @@ describe("runs", () => {
     const now = Date.parse("2026-11-25T10:00:30Z");
     expect(runDuration(base, now)).toBe(30_000);
     expect(runDuration({ ...base, ended_at: "2026-11-25T10:00:05Z" }, now)).toBe(5_000);
+  });
+});
+
+describe("recordedMessage", () => {
+  it("says which record was written, or that none was", () => {
+    expect(
+      recordedMessage({ session_id: "ab12cd34", outcome: "productive", already_recorded: false }),
+    ).toBe("Recorded as ab12cd34 (productive).");
+    expect(recordedMessage({ session_id: "ab12cd34", outcome: null, already_recorded: true })).toBe(
+      "Already recorded as ab12cd34; nothing written.",
+    );
+  });
+});
+
+describe("quitReportLine", () => {
+  it("names the run and what quitting did to it", () => {
+    const base = { run_id: "r1", name: "build", detail: "left running; output goes to /x.log" };
+    expect(quitReportLine({ ...base, action: "left-running" })).toBe(
+      "build: left running; output goes to /x.log",
+    );
+    expect(quitReportLine({ ...base, action: "stop-failed", detail: "alive after SIGKILL" })).toBe(
+      "build: could not be stopped — alive after SIGKILL",
+    );
   });
 });

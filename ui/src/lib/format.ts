@@ -1,5 +1,5 @@
 // Formatting helpers for the tables: durations, relative times, short ids, numbers.
-import type { RunInfo, Status } from "./bindings";
+import type { QuitReport, RunInfo, SessionRecorded, Status } from "./bindings";
 
 /** "4s", "3m 07s", "2h 05m", "3d 04h" — compact and stable in width. */
 export function formatDuration(ms: number): string {
@@ -91,4 +91,20 @@ export function runDuration(run: RunInfo, now: number): number {
   const start = Date.parse(run.started_at);
   const end = run.ended_at ? Date.parse(run.ended_at) : now;
   return Math.max(0, end - start);
+}
+
+/** What "Record this session" tells the user: the record's id and outcome, or that the
+ * store had it already (nothing was written). */
+export function recordedMessage(r: SessionRecorded): string {
+  const outcome = r.outcome ? ` (${r.outcome})` : "";
+  return r.already_recorded
+    ? `Already recorded as ${r.session_id}${outcome}; nothing written.`
+    : `Recorded as ${r.session_id}${outcome}.`;
+}
+
+/** One line of the notice shown after a quit: what happened to one run. The backend's
+ * detail already says "left running …" or "stopped: …"; only a failed stop needs saying. */
+export function quitReportLine(r: QuitReport): string {
+  const failed = r.action === "stop-failed" ? "could not be stopped — " : "";
+  return `${r.name}: ${failed}${r.detail}`;
 }

@@ -50,10 +50,23 @@ pub fn records_page(store: &Store, q: &RecordQuery) -> Result<RecordsPage, PageE
     let fields = || records.iter().map(RecordFields::of);
     Ok(RecordsPage {
         store_path: store.path().display().to_string(),
-        rows: records.iter().rev().map(record_row).collect(),
+        rows: newest_first(&records),
         overview: RecordsOverview::new(&stats(fields()), &run_analytics(fields())),
         trend: outcome_trend(fields()),
     })
+}
+
+/// Rows by their timestamp, newest first: `sync` and "Record this session" date a record
+/// by its session's start, so append order is not time order. Records with the same
+/// time (or none that parses, which go last) keep the later-appended-first order.
+fn newest_first(records: &[crate::records::Record]) -> Vec<RecordRow> {
+    let mut keyed: Vec<_> = records
+        .iter()
+        .rev()
+        .map(|r| (crate::records::filter::parse_timestamp(&r.timestamp), r))
+        .collect();
+    keyed.sort_by_key(|k| std::cmp::Reverse(k.0));
+    keyed.into_iter().map(|(_, r)| record_row(r)).collect()
 }
 
 /// Outcomes per day of the records passing `q`, read with the light scan (no full
@@ -123,6 +136,35 @@ pub fn annotate_record(
     )?))
 }
 
+/// The answer to "Record this session": the record's id and outcome, and whether the
+/// store held it already (then nothing was written).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
+pub struct SessionRecorded {
+    pub session_id: String,
+    pub outcome: Option<String>,
+    pub already_recorded: bool,
+}
+
+/// Run the post-session pipeline on a session of the live table
+/// ([`crate::records::post_session::record_seen_session`]).
+pub fn record_session(
+    store: &Store,
+    session: &Session,
+    facts: &crate::harness::TranscriptFacts,
+) -> Result<SessionRecorded, StoreError> {
+    use crate::records::post_session::{record_seen_session, Recorded};
+    let (record, already_recorded) =
+        match record_seen_session(store, session, facts, chrono::Utc::now())? {
+            Recorded::Added(r) => (r, false),
+            Recorded::AlreadyThere(r) => (r, true),
+        };
+    Ok(SessionRecorded {
+        session_id: record.session_id,
+        outcome: record.outcome,
+        already_recorded,
+    })
+}
+
 /// [`session_analytics`] for the last `days` days up to now, with the top 15 projects.
 pub fn session_analytics_now(sessions: &[Session], days: u32) -> SessionAnalytics {
     session_analytics(sessions, chrono::Utc::now(), days, 15)
@@ -132,6 +174,33 @@ pub fn session_analytics_now(sessions: &[Session], days: u32) -> SessionAnalytic
 mod tests {
     use super::*;
     use crate::records::Record;
+
+    #[test]
+    fn rows_are_ordered_by_time_not_by_append_order() {
+        let d = tempfile::tempdir().unwrap();
+        let store = Store::new(d.path());
+        let now = chrono::Utc::now();
+        // A synced old session appended after a newer post-session record, in both
+        // of the timestamp forms the store holds, and one with no usable time.
+        for (id, ago_h, zulu) in [("new", 1, false), ("old", 30, true), ("mid", 5, false)] {
+            let mut r = Record::new();
+            r.session_id = id.into();
+            let t = now - chrono::Duration::hours(ago_h);
+            r.timestamp = if zulu {
+                t.format("%Y-%m-%dT%H:%M:%S%.6fZ").to_string()
+            } else {
+                t.format("%Y-%m-%dT%H:%M:%S%.6f+00:00").to_string()
+            };
+            store.append(&r).unwrap();
+        }
+        let mut broken = Record::new();
+        broken.session_id = "notime".into();
+        broken.timestamp = "yesterday-ish".into();
+        store.append(&broken).unwrap();
+        let page = records_page(&store, &RecordQuery::default()).unwrap();
+        let ids: Vec<&str> = page.rows.iter().map(|r| r.session_id.as_str()).collect();
+        assert_eq!(ids, ["new", "mid", "old", "notime"]);
+    }
 
     #[test]
     fn page_filters_rows_newest_first_and_annotation_round_trips() {

@@ -195,6 +195,58 @@ pub fn record_session(
     Ok((record, warning))
 }
 
+/// What "Record this session" did.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Recorded {
+    /// A new record was appended.
+    Added(Record),
+    /// The store already has a record of this transcript (same `trajectory_path`, as
+    /// `sync` matches them); nothing was written.
+    AlreadyThere(Record),
+}
+
+/// The post-session pipeline for a session Sessionscope already shows ("Record this
+/// session" in the app). The facts are the live table's, so tokens equal the session
+/// list's and nothing is read again. The exit code is unknown for a session the app
+/// did not start: a `failed` status stands for a non-zero one. Unlike an agent's own
+/// post-session call, which runs as the session ends, this may run days later, so the
+/// times are the transcript's (and the record's day is the session's first, as `sync`
+/// dates it), not the time of the click. A transcript the store already holds is not
+/// recorded twice.
+pub fn record_seen_session(
+    store: &super::Store,
+    session: &crate::model::Session,
+    facts: &TranscriptFacts,
+    now: DateTime<Utc>,
+) -> Result<Recorded, super::StoreError> {
+    let input = PostSession {
+        harness: super::discover::record_harness_name(session.harness).to_string(),
+        model: session.model.clone(),
+        exit_code: i64::from(session.status == crate::model::Status::Failed),
+        trajectory_path: Some(session.path.clone()),
+        ..Default::default()
+    };
+    let mut record = build_record(&input, Some(facts), now);
+    let signals = Signals::from_facts(facts);
+    if let Some(start) = &signals.start_time {
+        record.timestamp = start.clone();
+        record.start_time = Some(start.clone());
+    }
+    if signals.end_time.is_some() {
+        record.end_time = signals.end_time;
+    }
+    if record.project.is_none() {
+        record.project = session.project.clone();
+    }
+    let existing = store.append_unless(&record, |r| {
+        r.trajectory_path.as_deref() == Some(session.path.as_str())
+    })?;
+    Ok(match existing {
+        Some(r) => Recorded::AlreadyThere(r),
+        None => Recorded::Added(record),
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

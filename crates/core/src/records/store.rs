@@ -223,29 +223,48 @@ impl Store {
 
     /// Append one record under the lock, after repairing a torn tail.
     pub fn append(&self, record: &Record) -> Result<(), StoreError> {
+        self.with_lock(|| self.append_locked(record))
+    }
+
+    /// Append `record` unless a record for which `same` holds is already stored;
+    /// then return that one and write nothing. Looking and appending happen under one
+    /// lock, so two callers cannot both add the same session.
+    pub fn append_unless(
+        &self,
+        record: &Record,
+        same: impl Fn(&Record) -> bool,
+    ) -> Result<Option<Record>, StoreError> {
+        self.with_lock(|| {
+            if let Some(existing) = self.load()?.records.into_iter().find(|r| same(r)) {
+                return Ok(Some(existing));
+            }
+            self.append_locked(record).map(|()| None)
+        })
+    }
+
+    /// The append itself; the caller holds the lock.
+    fn append_locked(&self, record: &Record) -> Result<(), StoreError> {
         let mut line = record.to_line().into_bytes();
         line.push(b'\n');
-        self.with_lock(|| {
-            let path = self.path();
-            // Repair through a read-write handle: on Windows an append-only handle
-            // may not truncate.
-            let mut file = OpenOptions::new()
-                .create(true)
-                .read(true)
-                .write(true)
-                .truncate(false)
-                .open(&path)
-                .map_err(io_err(&path))?;
-            repair_torn_tail(&mut file).map_err(io_err(&path))?;
-            drop(file);
-            let mut file = OpenOptions::new()
-                .append(true)
-                .open(&path)
-                .map_err(io_err(&path))?;
-            file.write_all(&line).map_err(io_err(&path))?;
-            file.sync_all().map_err(io_err(&path))?;
-            Ok(())
-        })
+        let path = self.path();
+        // Repair through a read-write handle: on Windows an append-only handle
+        // may not truncate.
+        let mut file = OpenOptions::new()
+            .create(true)
+            .read(true)
+            .write(true)
+            .truncate(false)
+            .open(&path)
+            .map_err(io_err(&path))?;
+        repair_torn_tail(&mut file).map_err(io_err(&path))?;
+        drop(file);
+        let mut file = OpenOptions::new()
+            .append(true)
+            .open(&path)
+            .map_err(io_err(&path))?;
+        file.write_all(&line).map_err(io_err(&path))?;
+        file.sync_all().map_err(io_err(&path))?;
+        Ok(())
     }
 
     /// Read the store under the lock, let `edit` change or add records, and write the
