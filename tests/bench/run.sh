@@ -172,6 +172,8 @@ for extra in records_bench.sh run_throughput.sh; do
     bash "$HERE/$extra" || log "$extra failed (exit $?)"
   fi
 done
+log "running sync_bench.sh over the corpus"
+bash "$HERE/sync_bench.sh" "$CORPUS" "$SS" || log "sync_bench.sh failed (exit $?)"
 
 # UI frame time with 10k sessions and 100 updates/s, in the release app (what users run:
 # the debug backend's own work would compete with the web view for the two cores).

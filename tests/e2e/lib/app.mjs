@@ -4,7 +4,23 @@ import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { WebDriver } from "./webdriver.mjs";
-import { startTauriDriver, startXvfb } from "./desktop.mjs";
+import { sleep, startTauriDriver, startXvfb } from "./desktop.mjs";
+
+let launches = 0;
+
+/** Open the WebDriver session. tauri-driver answers on its port before the
+ * WebKitWebDriver it starts is listening; a request in that gap is dropped ("fetch
+ * failed", seen on a loaded machine), and nothing was launched, so it is asked again. */
+async function startSession(wd, app) {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await wd.start(app);
+    } catch (e) {
+      if (attempt >= 20 || !/fetch failed/.test(String(e))) throw e;
+      await sleep(500);
+    }
+  }
+}
 
 export const appBinary = () =>
   process.env.SESSIONSCOPE_APP ??
@@ -27,20 +43,24 @@ export async function launchApp(env, artifacts) {
       NO_AT_BRIDGE: "1",
       ...env,
     },
-    path.join(artifacts, `tauri-driver-${process.pid}.log`),
+    path.join(artifacts, `tauri-driver-${process.pid}-${++launches}.log`),
   );
   const wd = new WebDriver(driver.port);
-  await wd.start(app);
-  await wd.waitFor("return document.querySelector('[data-testid=stats]') !== null", {
-    what: "the window to render",
-  });
-  return {
-    wd,
-    display: xvfb.display,
-    stop: async () => {
-      await wd.quit();
-      driver.stop();
-      xvfb.stop();
-    },
+  const stop = async () => {
+    await wd.quit();
+    driver.stop();
+    xvfb.stop();
   };
+  try {
+    await startSession(wd, app);
+    await wd.waitFor("return document.querySelector('[data-testid=stats]') !== null", {
+      what: "the window to render",
+    });
+  } catch (e) {
+    // Whoever called us gets no handle to stop these: stop them here, or their open
+    // pipes keep the test process alive after it failed.
+    await stop();
+    throw e;
+  }
+  return { wd, display: xvfb.display, stop };
 }
