@@ -44,7 +44,7 @@ test-ui: deps
 	cd ui && npx vitest run
 
 e2e: build
-	SESSIONSCOPE_APP="$(APP)" node --test --test-concurrency=1 tests/e2e/
+	SESSIONSCOPE_APP="$(APP)" node --test --test-concurrency=1 --test-timeout=300000 tests/e2e/
 
 bench: build
 	@bash tests/bench/run.sh
