@@ -29,9 +29,10 @@ const driver = await startTauriDriver(
   path.join(work, "driver.log"),
 );
 const wd = new WebDriver(driver.port);
-/** Peak RSS (VmHWM) of the newest sessionscope-app process, in MiB. */
+/** Peak RSS (VmHWM) of the newest sessionscope-app process, in MiB (the kernel keeps 15
+ * characters of a process name: "sessionscope-ap"). */
 const appPeakMiB = () => {
-  const pid = execFileSync("pgrep", ["-n", "-x", "sessionscope-app"]).toString().trim();
+  const pid = execFileSync("pgrep", ["-n", "-x", "sessionscope-ap"]).toString().trim();
   const hwm = fs.readFileSync(`/proc/${pid}/status`, "utf8").match(/VmHWM:\s+(\d+) kB/);
   return hwm ? (Number(hwm[1]) / 1024).toFixed(1) : "?";
 };
