@@ -275,10 +275,30 @@ impl SessionIndex {
     /// Walk every root and read every transcript found (new bytes only for known ones).
     pub fn scan_all(&mut self, now: DateTime<Utc>) -> SessionChange {
         let roots = self.roots.clone();
+        // The files of every root are read in one parallel batch (no core idles while
+        // the last big file of one root is read alone), then published root by root.
+        let mut found_per_root = Vec::new();
+        for root in &roots {
+            if harness::source_kind(root.harness) == SourceKind::Files {
+                let found = transcript_files(root, &root.path, &mut self.read_errors);
+                for path in &found {
+                    if !self.files.contains_key(path) {
+                        self.track(root.clone(), path.clone());
+                    }
+                }
+                found_per_root.push(found);
+            }
+        }
+        let all: Vec<PathBuf> = found_per_root.iter().flatten().cloned().collect();
+        self.refresh_files(&all);
         let mut change = SessionChange::default();
+        let mut found_per_root = found_per_root.into_iter();
         for root in &roots {
             match harness::source_kind(root.harness) {
-                SourceKind::Files => change.merge(self.scan_dir(root, &root.path, now)),
+                SourceKind::Files => {
+                    let found = found_per_root.next().unwrap_or_default();
+                    change.merge(self.publish_files(&found, now));
+                }
                 SourceKind::Store => {
                     let found = self.store_of(root).scan();
                     change.merge(self.apply_stored(root, found, now));
@@ -357,11 +377,20 @@ impl SessionIndex {
         // Only time and processes moved: a row whose status and pid stay put has
         // nothing new (its facts were published when they were read). Finding the
         // others first keeps a tick over thousands of idle sessions cheap.
+        // Walked in place (no lookup by path per file): a tick over 10 000 idle
+        // files must stay cheap.
         let moved: Vec<PathBuf> = self
             .files
-            .keys()
-            .filter(|path| !self.status_unchanged(path, &owners, now))
-            .cloned()
+            .iter()
+            .filter(|(path, file)| {
+                let pid = if owners.is_empty() {
+                    None
+                } else {
+                    owners.get(*path).copied()
+                };
+                !self.status_unchanged(file, pid, now)
+            })
+            .map(|(path, _)| path.clone())
             .collect();
         for path in moved {
             if let Some(row) = self.publish(&path, &owners, now) {
@@ -371,19 +400,10 @@ impl SessionIndex {
         change
     }
 
-    fn status_unchanged(
-        &self,
-        path: &Path,
-        owners: &HashMap<PathBuf, u32>,
-        now: DateTime<Utc>,
-    ) -> bool {
-        let Some(file) = self.files.get(path) else {
-            return false;
-        };
+    fn status_unchanged(&self, file: &TrackedFile, pid: Option<u32>, now: DateTime<Utc>) -> bool {
         let Some(old) = &file.published else {
             return false;
         };
-        let pid = owners.get(path).copied();
         old.pid == pid && old.status == self.infer_status(file, pid, now)
     }
 
@@ -531,6 +551,13 @@ impl SessionIndex {
     /// Read many tracked files at once, spread over all cores (each file is read by
     /// one thread, files are independent), then publish their rows in path order.
     fn read_files(&mut self, paths: &[PathBuf], now: DateTime<Utc>) -> SessionChange {
+        self.refresh_files(paths);
+        self.publish_files(paths, now)
+    }
+
+    /// Bring the facts of many tracked files up to date, spread over all cores (each
+    /// file is read by one thread, files are independent, biggest first).
+    fn refresh_files(&mut self, paths: &[PathBuf]) {
         use rayon::prelude::*;
         let wanted: std::collections::HashSet<&PathBuf> = paths.iter().collect();
         let work: Vec<(&PathBuf, &mut TrackedFile)> = self
@@ -572,6 +599,10 @@ impl SessionIndex {
             })
             .collect();
         self.read_errors.extend(errors);
+    }
+
+    /// Publish the rows of `paths`, in path order.
+    fn publish_files(&mut self, paths: &[PathBuf], now: DateTime<Utc>) -> SessionChange {
         let owners = self.process_owners();
         let mut change = SessionChange::default();
         let mut sorted: Vec<&PathBuf> = paths.iter().collect();

@@ -64,6 +64,11 @@ impl LiveSessions {
                 let mut next_tick = Instant::now() + STATUS_TICK;
                 loop {
                     let wait = next_tick.saturating_duration_since(Instant::now());
+                    // The header counts are worked out only for a change that goes out.
+                    let counted = |index: &SessionIndex, change: SessionChange| {
+                        let counts = (!change.is_empty()).then(|| index.counts());
+                        (change, counts)
+                    };
                     let (change, counts) = match rx.recv_timeout(wait) {
                         Ok(mut batch) => {
                             // Drain whatever else is queued: one change set for all of it.
@@ -73,17 +78,19 @@ impl LiveSessions {
                             batch.sort();
                             batch.dedup();
                             let mut index = lock(&shared);
-                            (index.paths_changed(&batch, Utc::now()), index.counts())
+                            let change = index.paths_changed(&batch, Utc::now());
+                            counted(&index, change)
                         }
                         Err(RecvTimeoutError::Timeout) => {
                             next_tick = Instant::now() + STATUS_TICK;
                             let procs = scanner.scan();
                             let mut index = lock(&shared);
-                            (index.refresh_status(procs, Utc::now()), index.counts())
+                            let change = index.refresh_status(procs, Utc::now());
+                            counted(&index, change)
                         }
                         Err(RecvTimeoutError::Disconnected) => return,
                     };
-                    if !change.is_empty() {
+                    if let Some(counts) = counts {
                         listener(change, counts);
                     }
                 }

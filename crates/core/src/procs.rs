@@ -96,7 +96,9 @@ impl ProcessScanner {
 
     /// Every agent process currently running.
     pub fn scan(&mut self) -> Vec<AgentProcess> {
+        // Threads are skipped below, so their `/proc/<pid>/task` entries are not listed.
         let kind = ProcessRefreshKind::nothing()
+            .without_tasks()
             .with_cmd(UpdateKind::OnlyIfNotSet)
             .with_cwd(UpdateKind::OnlyIfNotSet);
         self.system

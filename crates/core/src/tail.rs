@@ -19,7 +19,17 @@ use std::path::{Path, PathBuf};
 /// Agents do write multi-megabyte lines (tool results); 64 MiB leaves room for them.
 pub const MAX_LINE_BYTES: usize = 64 * 1024 * 1024;
 
+/// The smallest read; reads grow with what is left to read up to [`MAX_READ`].
 const READ_CHUNK: usize = 256 * 1024;
+/// The largest read: a whole transcript of up to this size is read at once, so its
+/// lines are handed out from the read buffer without being copied again.
+const MAX_READ: usize = 4 * 1024 * 1024;
+
+thread_local! {
+    /// One read buffer per thread, reused by every cursor read on that thread: a cold
+    /// scan of thousands of files allocates (and zeroes) it once per thread.
+    static READ_BUF: std::cell::RefCell<Vec<u8>> = const { std::cell::RefCell::new(Vec::new()) };
+}
 
 /// What a read found, besides the lines themselves.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -139,17 +149,32 @@ impl TailCursor {
             return Ok(event);
         }
         file.seek(SeekFrom::Start(self.offset))?;
-        let mut buf = vec![0u8; READ_CHUNK];
-        loop {
-            let n = match file.read(&mut buf) {
-                Ok(0) => break,
-                Ok(n) => n,
-                Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
-                Err(e) => return Err(e),
-            };
-            self.offset += n as u64;
-            self.feed(&buf[..n], &mut on_line);
-        }
+        // One byte more than is left, so a file read whole ends with a read of 0.
+        let want = usize::try_from(meta.len() - self.offset)
+            .unwrap_or(MAX_READ)
+            .saturating_add(1)
+            .clamp(READ_CHUNK, MAX_READ);
+        READ_BUF.with(|cell| {
+            let mut owned = Vec::new();
+            // Should `on_line` itself read a file on this thread, it gets its own buffer.
+            let mut guard = cell.try_borrow_mut().ok();
+            let buf = guard.as_deref_mut().unwrap_or(&mut owned);
+            if buf.len() < want {
+                buf.resize(want, 0);
+            }
+            let buf = &mut buf[..want];
+            loop {
+                let n = match file.read(buf) {
+                    Ok(0) => break,
+                    Ok(n) => n,
+                    Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+                    Err(e) => return Err(e),
+                };
+                self.offset += n as u64;
+                self.feed(&buf[..n], &mut on_line);
+            }
+            Ok(())
+        })?;
         // Thousands of cursors sit idle between appends: none keeps a big line buffer.
         if self.partial.is_empty() {
             self.partial = Vec::new();

@@ -24,6 +24,7 @@ use std::path::{Path, PathBuf};
 
 use serde::Deserialize;
 
+use super::condense::{self, Decision, Seg};
 use super::deliverables::ToolCallKind;
 use super::{
     decode_record, file_stem, lenient_bool, lenient_str, parse_ts, title_from, TranscriptFacts,
@@ -328,6 +329,8 @@ pub struct ClaudeTranscript {
     pending_tools: HashSet<String>,
     /// Shell calls awaiting their result, whose output may announce a deliverable.
     shell_calls: HashMap<String, ToolCallKind>,
+    /// Reused buffer for condensed long lines.
+    condensed: Vec<u8>,
 }
 
 impl ClaudeTranscript {
@@ -339,6 +342,7 @@ impl ClaudeTranscript {
             messages_seen: HashSet::new(),
             pending_tools: HashSet::new(),
             shell_calls: HashMap::new(),
+            condensed: Vec::new(),
         }
     }
 
@@ -495,6 +499,55 @@ impl ClaudeTranscript {
     }
 }
 
+/// A condensed line buffer larger than this is not kept between lines.
+const CONDENSED_KEEP: usize = 64 * 1024;
+
+/// Is a string at `path` one that [`Record`] skips with `IgnoredAny`? Only those may be
+/// dropped from a line before it is decoded (see [`condense`]). Mirrors the serde types
+/// above: a field they do not name is ignored, and a tool result's `content` is too
+/// unless it is captured.
+fn ignored_by_record(path: &[Seg<'_>], capture: bool) -> Decision {
+    use Seg::{Index, Key};
+    const RECORD: &[&[u8]] = &[
+        b"type",
+        b"timestamp",
+        b"sessionId",
+        b"cwd",
+        b"gitBranch",
+        b"requestId",
+        b"isApiErrorMessage",
+        b"isMeta",
+        b"summary",
+        b"costUSD",
+        b"message",
+    ];
+    const MESSAGE: &[&[u8]] = &[b"content", b"model", b"id", b"stop_reason", b"usage"];
+    const BLOCK: &[&[u8]] = &[
+        b"type",
+        b"text",
+        b"id",
+        b"tool_use_id",
+        b"is_error",
+        b"name",
+        b"input",
+        b"content",
+    ];
+    const INPUT: &[&[u8]] = &[b"command", b"file_path", b"notebook_path"];
+    let ignored = match path {
+        [Key(k), ..] if !RECORD.contains(k) => true,
+        [Key(b"message"), Key(k), ..] if !MESSAGE.contains(k) => true,
+        [Key(b"message"), Key(b"content"), Index, Key(k), ..] if !BLOCK.contains(k) => true,
+        [Key(b"message"), Key(b"content"), Index, Key(b"content"), ..] => !capture,
+        [Key(b"message"), Key(b"content"), Index, Key(b"input"), Key(k), ..] => !INPUT.contains(k),
+        _ => false,
+    };
+    if ignored {
+        Decision::Drop
+    } else {
+        Decision::Keep
+    }
+}
+
 /// Tools that create or edit the file named in their input.
 fn is_file_write(name: Option<&str>) -> bool {
     matches!(name, Some("Write" | "Edit" | "MultiEdit" | "NotebookEdit"))
@@ -526,11 +579,28 @@ impl TranscriptParser for ClaudeTranscript {
             memchr::memmem::find(line, id.as_bytes()).is_some() && kind.may_announce(line)
         });
         CAPTURE_TOOL_OUTPUT.with(|c| c.set(capture));
-        let mut lossy = None;
-        let record = decode_record::<Record>(line, &mut lossy, &mut self.facts.parse_errors);
+        // A long line is first shrunk to the parts `Record` reads (see `condense`);
+        // should that fail or the shrunk line not decode, the line is read as it is.
+        let mut short = std::mem::take(&mut self.condensed);
+        let shrunk = line.len() >= condense::MIN_LINE
+            && condense::condense(line, &mut short, |path, _| ignored_by_record(path, capture));
+        let mut done = false;
+        if shrunk {
+            if let Ok(rec) = serde_json::from_slice::<Record>(&short) {
+                self.apply(rec);
+                done = true;
+            }
+        }
+        if !done {
+            let mut lossy = None;
+            let record = decode_record::<Record>(line, &mut lossy, &mut self.facts.parse_errors);
+            if let Some(rec) = record {
+                self.apply(rec);
+            }
+        }
         CAPTURE_TOOL_OUTPUT.with(|c| c.set(false));
-        if let Some(rec) = record {
-            self.apply(rec);
+        if short.capacity() <= CONDENSED_KEEP {
+            self.condensed = short;
         }
     }
 

@@ -39,6 +39,7 @@ use serde::Deserialize;
 use serde_json::value::RawValue;
 use serde_json::Value;
 
+use super::condense::{self, Decision, Seg};
 use super::deliverables::ToolCallKind;
 use super::{decode_record, file_stem, parse_ts, title_from, TranscriptFacts, TranscriptParser};
 use crate::model::Usage;
@@ -92,6 +93,10 @@ struct Line<'a> {
     timestamp: Option<Cow<'a, str>>,
     kind: Option<Cow<'a, str>>,
     payload: Payload<'a>,
+    /// How many `type` and `payload` keys the line has (a condensed line is used only
+    /// when it has one of each, see [`CodexTranscript::apply_condensed`]).
+    kinds_seen: u32,
+    payloads_seen: u32,
 }
 
 enum Payload<'a> {
@@ -117,12 +122,18 @@ impl<'de: 'a, 'a> Deserialize<'de> for Line<'a> {
                     timestamp: None,
                     kind: None,
                     payload: Payload::Missing,
+                    kinds_seen: 0,
+                    payloads_seen: 0,
                 };
                 while let Some(key) = map.next_key::<Cow<'de, str>>()? {
                     match &*key {
                         "timestamp" => line.timestamp = map.next_value::<Lenient<'a>>()?.0,
-                        "type" => line.kind = map.next_value::<Lenient<'a>>()?.0,
+                        "type" => {
+                            line.kinds_seen += 1;
+                            line.kind = map.next_value::<Lenient<'a>>()?.0;
+                        }
                         "payload" => {
+                            line.payloads_seen += 1;
                             line.payload = match line.kind.as_deref() {
                                 Some("response_item") => Payload::Item(map.next_value()?),
                                 Some(_) => Payload::Other(map.next_value()?),
@@ -245,6 +256,8 @@ pub struct CodexTranscript {
     held: Option<HeldCount>,
     replay_second: Option<String>,
     counts_seen: u32,
+    /// Reused buffer for condensed long lines.
+    condensed: Vec<u8>,
 }
 
 impl CodexTranscript {
@@ -261,6 +274,7 @@ impl CodexTranscript {
             held: None,
             replay_second: None,
             counts_seen: 0,
+            condensed: Vec::new(),
         }
     }
 
@@ -270,10 +284,10 @@ impl CodexTranscript {
             self.facts.note_time(ts);
         }
         let payload = match line.payload {
-            Payload::Item(item) => return self.response_item(item),
+            Payload::Item(item) => return self.response_item(item, None),
             Payload::Raw(raw) if line.kind.as_deref() == Some("response_item") => {
                 if let Ok(item) = serde_json::from_str::<ResponseItem>(raw.get()) {
-                    self.response_item(item);
+                    self.response_item(item, None);
                 }
                 return;
             }
@@ -316,7 +330,9 @@ impl CodexTranscript {
         }
     }
 
-    fn response_item(&mut self, item: ResponseItem) {
+    /// `output`: the item's raw `output` when the line was condensed without it.
+    fn response_item(&mut self, item: ResponseItem, output: Option<&str>) {
+        let output = item.output.map(|raw| output.unwrap_or(raw.get()));
         let call_id = item
             .call_id
             .as_deref()
@@ -351,16 +367,15 @@ impl CodexTranscript {
                     if let Some(kind) = self.shell_calls.remove(id) {
                         // Decode megabytes of output only when its raw text could
                         // announce a commit or a PR.
-                        let output = item
-                            .output
-                            .filter(|raw| kind.may_announce(raw.get().as_bytes()))
-                            .and_then(|raw| serde_json::from_str::<Value>(raw.get()).ok());
+                        let output = output
+                            .filter(|raw| kind.may_announce(raw.as_bytes()))
+                            .and_then(|raw| serde_json::from_str::<Value>(raw).ok());
                         if let Some(text) = output_text(output.as_ref()) {
                             self.facts.note_tool_output(kind, &text);
                         }
                     }
                 }
-                if tool_output_failed(item.output) {
+                if tool_output_failed(output) {
                     self.facts.tool_errors += 1;
                 }
                 self.facts.turn = if self.pending_tools.is_empty() {
@@ -521,18 +536,21 @@ fn output_text(output: Option<&Value>) -> Option<String> {
 /// Codex writes a tool's output as a string, either JSON with `metadata.exit_code`
 /// (older) or text starting `Exit code: N` (newer); an object with `metadata` is read
 /// the same way.
-fn tool_output_failed(output: Option<&RawValue>) -> bool {
+fn tool_output_failed(output: Option<&str>) -> bool {
     let Some(raw) = output else { return false };
+    if cannot_fail(raw) {
+        return false;
+    }
     let exit_code = |json: &str| {
         serde_json::from_str::<ExecOutput>(json)
             .ok()
             .and_then(|o| o.metadata)
             .and_then(|m| m.exit_code)
     };
-    let code = match raw.get().as_bytes().first() {
-        Some(b'{') => exit_code(raw.get()),
+    let code = match raw.as_bytes().first() {
+        Some(b'{') => exit_code(raw),
         Some(b'"') => {
-            let Ok(text) = serde_json::from_str::<Cow<str>>(raw.get()) else {
+            let Ok(text) = serde_json::from_str::<Cow<str>>(raw) else {
                 return false;
             };
             match text.strip_prefix("Exit code: ") {
@@ -548,8 +566,101 @@ fn tool_output_failed(output: Option<&RawValue>) -> bool {
     code.is_some_and(|c| c != 0)
 }
 
+/// Can this raw tool output (a JSON string) be judged not failed without decoding it?
+/// Yes when it does not start with `Exit code: `, has no `\u` escape (which could spell
+/// any text), and every `exit_code` in it is followed by `":0` and `,` or `}` in its
+/// escaped form: then any exit code [`tool_output_failed`] could read from the
+/// decoded text is 0. Spares decoding and re-parsing megabytes of shell output.
+fn cannot_fail(raw: &str) -> bool {
+    let b = raw.as_bytes();
+    if b.first() != Some(&b'"')
+        || b.starts_with(b"\"Exit code: ")
+        || memchr::memmem::find(b, b"\\u").is_some()
+    {
+        return false;
+    }
+    memchr::memmem::find_iter(b, b"exit_code").all(|at| {
+        let rest = &b[at + b"exit_code".len()..];
+        rest.starts_with(b"\\\":0,") || rest.starts_with(b"\\\":0}")
+    })
+}
+
+/// Is a string at `path` of a rollout line one the parser skips, assuming the line is
+/// a `response_item` (checked after decoding, see [`CodexTranscript::apply_condensed`])?
+/// The item's `output` is dropped too, once kept aside in `output` (it must be valid
+/// UTF-8, as serde would require of it).
+fn ignored_by_item<'a>(
+    path: &[Seg<'a>],
+    token: &'a [u8],
+    output: &mut Option<&'a str>,
+) -> Decision {
+    use Seg::Key;
+    const ITEM: &[&[u8]] = &[
+        b"type",
+        b"call_id",
+        b"output",
+        b"arguments",
+        b"input",
+        b"action",
+    ];
+    match path {
+        [Key(k), ..] if !matches!(*k, b"timestamp" | b"type" | b"payload") => Decision::Drop,
+        [Key(b"payload"), Key(b"output")] => {
+            match (output.is_none(), simdutf8::basic::from_utf8(token)) {
+                (true, Ok(text)) => {
+                    *output = Some(text);
+                    Decision::Drop
+                }
+                _ => Decision::GiveUp,
+            }
+        }
+        [Key(b"payload"), Key(k), ..] if !ITEM.contains(k) => Decision::Drop,
+        _ => Decision::Keep,
+    }
+}
+
+impl CodexTranscript {
+    /// Decode a long `response_item` line from its condensed copy (see [`condense`]).
+    /// Returns `false`, having changed nothing, when the line must be decoded as it is.
+    fn apply_condensed(&mut self, line: &[u8]) -> bool {
+        if line.len() < condense::MIN_LINE
+            || memchr::memmem::find(&line[..line.len().min(256)], b"\"type\":\"response_item\"")
+                .is_none()
+        {
+            return false;
+        }
+        let mut short = std::mem::take(&mut self.condensed);
+        let mut output = None;
+        let mut done = false;
+        if condense::condense(line, &mut short, |path, token| {
+            ignored_by_item(path, token, &mut output)
+        }) {
+            if let Ok(l) = serde_json::from_slice::<Line>(&short) {
+                // One `type`, one `payload`, read as an item: the dropped strings were
+                // ones `ResponseItem` and `Line` skip.
+                if l.kinds_seen == 1 && l.payloads_seen == 1 {
+                    if let Payload::Item(item) = l.payload {
+                        if let Some(ts) = parse_ts(l.timestamp.as_deref()) {
+                            self.facts.note_time(ts);
+                        }
+                        self.response_item(item, output);
+                        done = true;
+                    }
+                }
+            }
+        }
+        if short.capacity() <= 64 * 1024 {
+            self.condensed = short;
+        }
+        done
+    }
+}
+
 impl TranscriptParser for CodexTranscript {
     fn apply_line(&mut self, line: &[u8]) {
+        if self.apply_condensed(line) {
+            return;
+        }
         let mut lossy = None;
         if let Some(l) = decode_record::<Line>(line, &mut lossy, &mut self.facts.parse_errors) {
             self.apply(l);
@@ -688,7 +799,7 @@ mod tests {
     fn exit_code_text_outputs() {
         let failed = |json: &str| {
             let raw: &RawValue = serde_json::from_str(json).unwrap();
-            tool_output_failed(Some(raw))
+            tool_output_failed(Some(raw.get()))
         };
         assert!(failed(r#""Exit code: 1\nWall time: 0.1s""#));
         assert!(!failed(r#""Exit code: 0\nOutput:""#));

@@ -18,6 +18,7 @@
 
 pub mod claude;
 pub mod codex;
+pub(crate) mod condense;
 pub mod copilot;
 pub mod deliverables;
 pub mod gemini;
