@@ -30,6 +30,7 @@ fn main() {
         "last_quit_notice",
         "dismiss_quit_notice",
         "reveal_session_file",
+        "ack_run_output",
     ]);
     tauri_build::try_build(tauri_build::Attributes::new().app_manifest(manifest))
         .expect("tauri-build failed");

@@ -56,6 +56,7 @@ fn main() {
             commands::runs::dismiss_quit_notice,
             commands::runs::start_run,
             commands::runs::attach_run,
+            commands::runs::ack_run_output,
             commands::runs::write_run_input,
             commands::runs::resize_run,
             commands::runs::kill_run,

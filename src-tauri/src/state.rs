@@ -8,6 +8,7 @@ use sessionscope_core::alerts::{AlertTracker, RateLimit};
 use sessionscope_core::cache::IndexCache;
 use sessionscope_core::index::SessionIndex;
 use sessionscope_core::live::LiveSessions;
+use sessionscope_core::pacer::PacedStreams;
 use sessionscope_core::quit_notice;
 use sessionscope_core::settings::{self, Settings};
 use sessionscope_core::supervisor::Supervisor;
@@ -25,6 +26,8 @@ pub struct AppState {
     /// Why the settings file could not be used, shown once in Settings.
     pub settings_problem: Option<String>,
     pub alerts: Mutex<(AlertTracker, RateLimit)>,
+    /// Terminal panels being fed run output, by the id they acknowledge with.
+    pub output_streams: std::sync::Arc<PacedStreams>,
 }
 
 fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
@@ -115,6 +118,7 @@ impl AppState {
                 tracker,
                 RateLimit::new(4, std::time::Duration::from_secs(60)),
             )),
+            output_streams: Default::default(),
         }
     }
 

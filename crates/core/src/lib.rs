@@ -20,6 +20,7 @@ pub mod index;
 pub mod kill;
 pub mod live;
 pub mod model;
+pub mod pacer;
 pub mod paths;
 pub mod pricing;
 pub mod procs;

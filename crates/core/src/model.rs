@@ -355,6 +355,8 @@ pub struct RunOutput {
     /// Output decoded as UTF-8; a multibyte character split across reads is held back
     /// until it is complete.
     pub data: String,
+    /// What the panel acknowledges once it has drawn `data` (see [`crate::pacer`]).
+    pub ack: u32,
 }
 
 /// What the user asked to start: any shell command, an agent CLI included.

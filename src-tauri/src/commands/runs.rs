@@ -5,6 +5,7 @@ use std::sync::mpsc::RecvTimeoutError;
 use std::time::{Duration, Instant};
 
 use sessionscope_core::model::{RunInfo, RunOutput, RunRequest, RunStatus};
+use sessionscope_core::pacer::OutputPacer;
 use sessionscope_core::paths;
 use sessionscope_core::quit_notice::{self, QuitNotice};
 use sessionscope_core::supervisor::Utf8Stream;
@@ -16,7 +17,10 @@ use crate::state::AppState;
 /// Output is gathered this long before one message goes to the terminal panel, so a
 /// command printing thousands of lines a second costs a few IPC messages, not thousands.
 const OUTPUT_BATCH: Duration = Duration::from_millis(16);
-const OUTPUT_BATCH_MAX: usize = 512 * 1024;
+/// How far the panel may be behind before output is held back, and how much of the
+/// held output is kept for it (the newest; the log has all of it).
+const PANEL_WINDOW: usize = 512 * 1024;
+const PANEL_KEEP: usize = 256 * 1024;
 
 /// What the last quit did to runs still alive, until the user dismisses it.
 #[tauri::command]
@@ -39,41 +43,81 @@ pub fn start_run(state: State<'_, AppState>, request: RunRequest) -> Result<RunI
     state.supervisor.start(request).map_err(|e| e.to_string())
 }
 
-/// Replay the run's recent output, then stream the rest until the run ends.
+/// Replay the run's recent output, then stream the rest until the run ends, paced to
+/// what the panel draws ([`OutputPacer`]). Returns the id the panel acknowledges with
+/// ([`ack_run_output`]).
 #[tauri::command]
 pub fn attach_run(
     state: State<'_, AppState>,
     id: String,
     on_output: Channel<RunOutput>,
-) -> Result<(), String> {
+) -> Result<u64, String> {
     let (backlog, rx) = state.supervisor.attach(&id).map_err(|e| e.to_string())?;
+    let mut pacer = OutputPacer::new(PANEL_WINDOW, PANEL_KEEP);
+    let stream = state.output_streams.open(pacer.credit());
+    let streams = state.output_streams.clone();
     std::thread::spawn(move || {
         let mut text = Utf8Stream::default();
-        let send = |data: String| {
-            on_output
+        let mut send = |pacer: &mut OutputPacer| match pacer.take() {
+            None => true,
+            Some(bytes) => on_output
                 .send(RunOutput {
                     run_id: id.clone(),
-                    data,
+                    ack: bytes.len() as u32,
+                    data: text.decode(&bytes),
                 })
-                .is_ok()
+                .is_ok(),
         };
-        if !backlog.is_empty() && !send(text.decode(&backlog)) {
-            return;
-        }
-        while let Ok(mut batch) = rx.recv() {
-            let deadline = Instant::now() + OUTPUT_BATCH;
-            while batch.len() < OUTPUT_BATCH_MAX {
-                match rx.recv_timeout(deadline.saturating_duration_since(Instant::now())) {
-                    Ok(more) => batch.extend(more),
-                    Err(RecvTimeoutError::Timeout) | Err(RecvTimeoutError::Disconnected) => break,
+        pacer.push(&backlog);
+        let mut open = send(&mut pacer);
+        // After the run ended, held output waits this many ticks for a panel that may
+        // have been closed.
+        let mut grace = 300;
+        while open {
+            // While output is held for a panel that is behind, wake up to look at its
+            // acknowledgements even when the run prints nothing more.
+            let first = if pacer.holding() {
+                rx.recv_timeout(OUTPUT_BATCH)
+            } else {
+                rx.recv().map_err(|_| RecvTimeoutError::Disconnected)
+            };
+            match first {
+                Ok(chunk) => {
+                    pacer.push(&chunk);
+                    // Gather for one batch period (bounded by time, not by what
+                    // arrives: a firehose always has more).
+                    let deadline = Instant::now() + OUTPUT_BATCH;
+                    loop {
+                        let left = deadline.saturating_duration_since(Instant::now());
+                        match rx.recv_timeout(left) {
+                            Ok(more) if !left.is_zero() => pacer.push(&more),
+                            Ok(more) => {
+                                pacer.push(&more);
+                                break;
+                            }
+                            Err(_) => break,
+                        }
+                    }
                 }
+                Err(RecvTimeoutError::Timeout) => {}
+                Err(RecvTimeoutError::Disconnected) if pacer.holding() && grace > 0 => {
+                    // The run ended: what is held still goes out once there is room.
+                    grace -= 1;
+                    std::thread::sleep(OUTPUT_BATCH);
+                }
+                Err(RecvTimeoutError::Disconnected) => break,
             }
-            if !send(text.decode(&batch)) {
-                return;
-            }
+            open = send(&mut pacer);
         }
+        streams.close(stream);
     });
-    Ok(())
+    Ok(stream)
+}
+
+/// The panel has drawn `bytes` of stream `stream`'s output.
+#[tauri::command]
+pub fn ack_run_output(state: State<'_, AppState>, stream: u64, bytes: u32) {
+    state.output_streams.acknowledge(stream, bytes as usize);
 }
 
 #[tauri::command]

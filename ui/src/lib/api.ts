@@ -99,11 +99,26 @@ export const startRun = (request: RunRequest) => invoke<RunInfo>("start_run", { 
 export const onRunChanged = (handler: (run: RunInfo) => void): Promise<UnlistenFn> =>
   listen<RunInfo>("run-changed", (e) => handler(e.payload));
 
-/** Replays the run's recent output, then streams the rest to `onOutput`. */
-export function attachRun(id: string, onOutput: (data: string) => void): Promise<void> {
+/** Replays the run's recent output, then streams the rest to `onOutput`, which calls
+ * `drawn` once the terminal has drawn that piece: the backend holds output back while
+ * the panel is behind (the log keeps all of it), so a firehose cannot freeze the window. */
+export function attachRun(
+  id: string,
+  onOutput: (data: string, drawn: () => void) => void,
+): Promise<void> {
   const channel = new Channel<RunOutput>();
-  channel.onmessage = (msg) => onOutput(msg.data);
-  return invoke<void>("attach_run", { id, onOutput: channel });
+  let stream: number | null = null;
+  let owed = 0; // drawn before the backend told us the stream's id
+  const ack = (bytes: number) => {
+    if (stream === null) owed += bytes;
+    else invoke<void>("ack_run_output", { stream, bytes }).catch(() => {});
+  };
+  channel.onmessage = (msg) => onOutput(msg.data, () => ack(msg.ack));
+  return invoke<number>("attach_run", { id, onOutput: channel }).then((id) => {
+    stream = id;
+    if (owed > 0) ack(owed);
+    owed = 0;
+  });
 }
 
 export const writeRunInput = (id: string, data: string) =>

@@ -121,7 +121,11 @@ export type RunOutput = { run_id: string,
  * Output decoded as UTF-8; a multibyte character split across reads is held back
  * until it is complete.
  */
-data: string, };
+data: string, 
+/**
+ * What the panel acknowledges once it has drawn `data` (see [`crate::pacer`]).
+ */
+ack: number, };
 
 export type RunRequest = { name: string, command: string, cwd: string | null, 
 /**
