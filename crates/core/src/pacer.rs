@@ -5,9 +5,12 @@
 //!
 //! The panel acknowledges what it has drawn. While more than `window` bytes are
 //! unacknowledged, new output is held back; of what is held only the last `keep` bytes
-//! are kept, cut at a line start, and the panel is told how much it did not get. The
-//! run's log file always has every byte: this only decides what the panel shows. A
-//! panel that keeps up never loses anything.
+//! are kept, cut at a line start, and the panel is told how much it did not get. What
+//! goes out at once is also at most `keep_lines` lines: a terminal's cost is per line
+//! as much as per byte (`yes` prints 128 thousand lines in 256 KiB, more than anyone
+//! reads between two frames). The run's log file always has every byte: this only
+//! decides what the panel shows. A panel that keeps up with output of ordinary density
+//! loses nothing.
 
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
@@ -17,19 +20,28 @@ pub struct OutputPacer {
     in_flight: Arc<AtomicUsize>,
     window: usize,
     keep: usize,
+    keep_lines: usize,
     held: Vec<u8>,
     skipped: u64,
 }
 
 impl OutputPacer {
-    pub fn new(window: usize, keep: usize) -> Self {
+    pub fn new(window: usize, keep: usize, keep_lines: usize) -> Self {
         OutputPacer {
             in_flight: Arc::new(AtomicUsize::new(0)),
             window,
             keep: keep.max(1),
+            keep_lines: keep_lines.max(1),
             held: Vec::new(),
             skipped: 0,
         }
+    }
+
+    /// Change how much is kept and how many lines go out at once (e.g. a whole
+    /// scrollback for the replay when a panel opens, less for live output).
+    pub fn limit(&mut self, keep: usize, keep_lines: usize) {
+        self.keep = keep.max(1);
+        self.keep_lines = keep_lines.max(1);
     }
 
     /// The counter the panel's acknowledgements go to ([`acknowledge`]).
@@ -64,6 +76,14 @@ impl OutputPacer {
     pub fn take(&mut self) -> Option<Vec<u8>> {
         if !self.holding() || self.in_flight.load(Ordering::Acquire) >= self.window {
             return None;
+        }
+        // At most `keep_lines` lines: cut just after the newline that ends the line
+        // before them (a last line without its newline yet counts as one of them).
+        let complete = self.held.last() == Some(&b'\n');
+        let wanted = self.keep_lines + usize::from(complete);
+        if let Some(cut) = memchr::memrchr_iter(b'\n', &self.held).nth(wanted - 1) {
+            self.skipped += cut as u64 + 1;
+            self.held.drain(..=cut);
         }
         let mut out = Vec::with_capacity(self.held.len() + 96);
         if self.skipped > 0 {
@@ -134,7 +154,7 @@ mod tests {
 
     #[test]
     fn a_panel_that_keeps_up_gets_every_byte_in_order() {
-        let mut p = OutputPacer::new(100, 50);
+        let mut p = OutputPacer::new(100, 50, 1000);
         let credit = p.credit();
         let mut got = Vec::new();
         for i in 0..1000u32 {
@@ -150,7 +170,7 @@ mod tests {
 
     #[test]
     fn a_slow_panel_gets_the_newest_lines_and_a_note_of_what_it_missed() {
-        let mut p = OutputPacer::new(10, 20);
+        let mut p = OutputPacer::new(10, 20, 1000);
         let credit = p.credit();
         p.push(b"0123456789ab\n");
         let first = p.take().unwrap();
@@ -174,7 +194,10 @@ mod tests {
     #[test]
     fn acknowledgements_reach_the_named_open_stream_only() {
         let streams = PacedStreams::default();
-        let (mut a, mut b) = (OutputPacer::new(10, 100), OutputPacer::new(10, 100));
+        let (mut a, mut b) = (
+            OutputPacer::new(10, 100, 1000),
+            OutputPacer::new(10, 100, 1000),
+        );
         let (ia, ib) = (streams.open(a.credit()), streams.open(b.credit()));
         assert_ne!(ia, ib);
         a.push(b"0123456789\n");
@@ -194,18 +217,37 @@ mod tests {
     }
 
     #[test]
+    fn a_burst_of_more_lines_than_a_frame_shows_sends_only_the_newest() {
+        let mut p = OutputPacer::new(1 << 20, 1 << 20, 3);
+        p.push(b"y\ny\ny\ny\ny\nlast-but-two\nlast-but-one\nlast\n");
+        let text = String::from_utf8(p.take().unwrap()).unwrap();
+        assert!(text.contains("10 bytes not shown"), "{text}");
+        assert!(
+            text.ends_with("]\x1b[0m\r\nlast-but-two\nlast-but-one\nlast\n"),
+            "{text}"
+        );
+        // A partial last line is one of the lines kept.
+        p.push(b"a\nb\nc\npartial");
+        let text = String::from_utf8(p.take().unwrap()).unwrap();
+        assert!(text.ends_with("\r\nb\nc\npartial"), "{text}");
+        // Within the limit nothing is cut.
+        p.push(b"1\n2\n3\n");
+        assert_eq!(p.take().unwrap(), b"1\n2\n3\n");
+    }
+
+    #[test]
     fn acknowledging_more_than_was_sent_never_underflows() {
-        let p = OutputPacer::new(10, 10);
+        let p = OutputPacer::new(10, 10, 1000);
         acknowledge(&p.credit(), 5);
         assert_eq!(p.credit().load(Ordering::Acquire), 0);
     }
 
     #[test]
     fn a_line_longer_than_what_is_kept_is_cut_not_dropped_whole() {
-        let mut p = OutputPacer::new(0, 8);
+        let mut p = OutputPacer::new(0, 8, 1000);
         p.push(&[b'y'; 100]);
         assert!(p.take().is_none(), "a zero window sends nothing");
-        let mut q = OutputPacer::new(1, 8);
+        let mut q = OutputPacer::new(1, 8, 1000);
         q.push(&[b'y'; 100]);
         let text = String::from_utf8(q.take().unwrap()).unwrap();
         assert!(text.contains("92 bytes not shown"), "{text}");

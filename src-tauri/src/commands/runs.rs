@@ -21,6 +21,10 @@ const OUTPUT_BATCH: Duration = Duration::from_millis(16);
 /// held output is kept for it (the newest; the log has all of it).
 const PANEL_WINDOW: usize = 512 * 1024;
 const PANEL_KEEP: usize = 256 * 1024;
+/// At most this many lines of live output go to the panel at once.
+const PANEL_LINES: usize = 2000;
+/// The panel's scrollback (Terminal.svelte): what a replay may fill.
+const SCROLLBACK: usize = 10_000;
 
 /// What the last quit did to runs still alive, until the user dismisses it.
 #[tauri::command]
@@ -53,7 +57,9 @@ pub fn attach_run(
     on_output: Channel<RunOutput>,
 ) -> Result<u64, String> {
     let (backlog, rx) = state.supervisor.attach(&id).map_err(|e| e.to_string())?;
-    let mut pacer = OutputPacer::new(PANEL_WINDOW, PANEL_KEEP);
+    // The replay may fill the panel's whole scrollback; live output goes at most
+    // PANEL_LINES at a time.
+    let mut pacer = OutputPacer::new(PANEL_WINDOW, backlog.len().max(PANEL_KEEP), SCROLLBACK);
     let stream = state.output_streams.open(pacer.credit());
     let streams = state.output_streams.clone();
     std::thread::spawn(move || {
@@ -70,6 +76,7 @@ pub fn attach_run(
         };
         pacer.push(&backlog);
         let mut open = send(&mut pacer);
+        pacer.limit(PANEL_KEEP, PANEL_LINES);
         // After the run ended, held output waits this many ticks for a panel that may
         // have been closed.
         let mut grace = 300;
