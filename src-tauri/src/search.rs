@@ -8,6 +8,7 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use sessionscope_core::model::ScanProgress;
+use sessionscope_core::progress::Throttled;
 use sessionscope_core::search::SearchIndex;
 use tauri::{AppHandle, Emitter, Manager};
 
@@ -15,6 +16,8 @@ use crate::state::AppState;
 
 /// How often pending changes are folded into the index.
 const UPDATE_PERIOD: Duration = Duration::from_secs(5);
+/// At most one progress event this often (plus the last).
+pub const PROGRESS_PERIOD: Duration = Duration::from_millis(100);
 
 pub struct SearchService {
     reader: Mutex<Option<SearchIndex>>,
@@ -47,9 +50,10 @@ impl SearchService {
                                 continue;
                             }
                         };
-                        let report = |p: ScanProgress| {
+                        let throttled = Throttled::new(PROGRESS_PERIOD, |p: ScanProgress| {
                             let _ = updater_app.emit("search-progress", p);
-                        };
+                        });
+                        let report = |p: ScanProgress| throttled.report(p);
                         if let Err(e) = writer.update(&roots, &report, &never) {
                             eprintln!("sessionscope: search index update failed: {e}");
                         }

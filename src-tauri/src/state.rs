@@ -9,6 +9,7 @@ use sessionscope_core::cache::IndexCache;
 use sessionscope_core::index::SessionIndex;
 use sessionscope_core::live::LiveSessions;
 use sessionscope_core::pacer::PacedStreams;
+use sessionscope_core::progress::Throttled;
 use sessionscope_core::quit_notice;
 use sessionscope_core::settings::{self, Settings};
 use sessionscope_core::supervisor::Supervisor;
@@ -55,9 +56,10 @@ fn start_live(app: &AppHandle, settings: &Settings) -> LiveSessions {
         Err(e) => eprintln!("sessionscope: cache unavailable, reading every transcript: {e}"),
     }
     let on_progress = app.clone();
-    index.set_progress(Box::new(move |p| {
+    let throttled = Throttled::new(crate::search::PROGRESS_PERIOD, move |p| {
         let _ = tauri::Emitter::emit(&on_progress, "index-progress", p);
-    }));
+    });
+    index.set_progress(Box::new(move |p| throttled.report(p)));
     let on_change = app.clone();
     LiveSessions::start_with(index, move |change, counts| {
         notify::session_changes(&on_change, &change.upserted);

@@ -10,7 +10,7 @@ import path from "node:path";
 import { WebDriver } from "../e2e/lib/webdriver.mjs";
 import { sleep, startTauriDriver, startXvfb } from "../e2e/lib/desktop.mjs";
 import { appBinary } from "../e2e/lib/app.mjs";
-import { startFrameProbe, stats, stopFrameProbe } from "./lib/frames.mjs";
+import { longFrames, startFrameProbe, stats, stopFrameProbe } from "./lib/frames.mjs";
 
 const SECONDS = Number(process.argv[2] ?? 30);
 const COMMAND = process.argv[3] ?? "yes";
@@ -62,6 +62,7 @@ try {
   console.log(`app peak RSS:             ${rss} MiB`);
   console.log(`frame interval ms:        ${stats(frames)}`);
   console.log(`render work per frame ms: ${stats(render)}`);
+  console.log(`frames over 100 ms at:    ${longFrames(frames)}`);
 } finally {
   await wd.quit();
   driver.stop();

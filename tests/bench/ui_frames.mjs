@@ -8,7 +8,7 @@ import os from "node:os";
 import path from "node:path";
 import { WebDriver } from "../e2e/lib/webdriver.mjs";
 import { sleep, startTauriDriver, startXvfb } from "../e2e/lib/desktop.mjs";
-import { startFrameProbe, stats, stopFrameProbe } from "./lib/frames.mjs";
+import { longFrames, startFrameProbe, stats, stopFrameProbe } from "./lib/frames.mjs";
 
 const [SESSIONS = 10000, RATE = 100, SECONDS = 10] = process.argv.slice(2).map(Number);
 const app =
@@ -77,6 +77,7 @@ try {
   console.log(`frame interval ms:        ${stats(frames)}`);
   console.log(`render work per frame ms: ${stats(render)}`);
   console.log(`script+DOM per update ms: ${stats(updates)}`);
+  console.log(`frames over 100 ms at:    ${longFrames(frames)}`);
 } finally {
   await wd.quit();
   driver.stop();

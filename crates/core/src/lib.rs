@@ -24,6 +24,7 @@ pub mod pacer;
 pub mod paths;
 pub mod pricing;
 pub mod procs;
+pub mod progress;
 pub mod quit_notice;
 pub mod records;
 pub mod search;

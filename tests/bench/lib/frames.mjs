@@ -32,6 +32,17 @@ export async function stopFrameProbe(wd) {
   return { frames, render, updates };
 }
 
+/** When the frames longer than `ms` happened, in seconds since the probe started. */
+export function longFrames(frames, ms = 100) {
+  let t = 0;
+  const at = [];
+  for (const f of frames) {
+    t += f;
+    if (f > ms) at.push(`${(t / 1000).toFixed(2)} s (${f.toFixed(0)} ms)`);
+  }
+  return at.length ? at.join(", ") : "none";
+}
+
 /** "p50 … p95 … p99 … max … (n=…)" of a list of milliseconds. */
 export function stats(xs) {
   xs = [...xs].sort((a, b) => a - b);
