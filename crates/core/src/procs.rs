@@ -312,8 +312,9 @@ mod platform {
         false
     }
 
-    /// Windows has no signals: every stop is a forced termination of the process (the
-    /// supervisor's job object takes the tree down with it).
+    /// Windows has no signals: every stop is a forced termination of the process. Its
+    /// children are not taken down with it: the supervisor has no job object yet (it
+    /// cannot be compiled or tested on the Linux machines this project is built on).
     pub fn send(pid: u32, _signal: StopSignal, _group: bool) -> Result<(), SignalError> {
         let mut sys = sysinfo::System::new();
         let spid = sysinfo::Pid::from_u32(pid);
