@@ -7,28 +7,20 @@ import { execFileSync } from "node:child_process";
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
-import { WebDriver } from "../e2e/lib/webdriver.mjs";
-import { sleep, startTauriDriver, startXvfb } from "../e2e/lib/desktop.mjs";
-import { appBinary } from "../e2e/lib/app.mjs";
-import { longFrames, startFrameProbe, stats, stopFrameProbe } from "./lib/frames.mjs";
+import { sleep } from "../e2e/lib/desktop.mjs";
+import { launchApp } from "../e2e/lib/app.mjs";
+import { printFrames, startFrameProbe, stopFrameProbe } from "./lib/frames.mjs";
 
 const SECONDS = Number(process.argv[2] ?? 30);
 const COMMAND = process.argv[3] ?? "yes";
 const work = fs.mkdtempSync(path.join(os.tmpdir(), "sessionscope-termframes-"));
 const dataDir = path.join(work, "data");
 
-const xvfb = await startXvfb();
-const driver = await startTauriDriver(
-  {
-    ...process.env,
-    DISPLAY: xvfb.display,
-    WEBKIT_DISABLE_COMPOSITING_MODE: "1",
-    CLAUDE_CONFIG_DIR: path.join(work, "claude"),
-    SESSIONSCOPE_DATA_DIR: dataDir,
-  },
-  path.join(work, "driver.log"),
+const app = await launchApp(
+  { CLAUDE_CONFIG_DIR: path.join(work, "claude"), SESSIONSCOPE_DATA_DIR: dataDir },
+  work,
 );
-const wd = new WebDriver(driver.port);
+const wd = app.wd;
 /** Peak RSS (VmHWM) of the newest sessionscope-app process, in MiB (the kernel keeps 15
  * characters of a process name: "sessionscope-ap"). */
 const appPeakMiB = () => {
@@ -37,10 +29,6 @@ const appPeakMiB = () => {
   return hwm ? (Number(hwm[1]) / 1024).toFixed(1) : "?";
 };
 try {
-  await wd.start(appBinary());
-  await wd.waitFor("return document.querySelector('[data-testid=stats]') !== null", {
-    what: "the window",
-  });
   await wd.click(await wd.find("[data-testid=tab-runs]"));
   await wd.type(await wd.find("[data-testid=run-name]"), "firehose");
   await wd.type(await wd.find("[data-testid=run-command]"), COMMAND);
@@ -51,7 +39,7 @@ try {
     what: "the run",
   });
   await sleep(SECONDS * 1000);
-  const { frames, render } = await stopFrameProbe(wd);
+  const probe = await stopFrameProbe(wd);
   const elapsed = (Date.now() - t0) / 1000;
   const logs = fs.readdirSync(path.join(dataDir, "runs")).filter((f) => f.endsWith(".log"));
   const bytes = logs.reduce((n, f) => n + fs.statSync(path.join(dataDir, "runs", f)).size, 0);
@@ -60,12 +48,8 @@ try {
   console.log(`${SECONDS} s of \`${COMMAND}\` in the open terminal panel; load average ${load} on ${os.cpus().length} cores`);
   console.log(`bytes to the log:         ${(bytes / elapsed / 1e6).toFixed(1)} MB/s (${(bytes / 1e6).toFixed(0)} MB)`);
   console.log(`app peak RSS:             ${rss} MiB`);
-  console.log(`frame interval ms:        ${stats(frames)}`);
-  console.log(`render work per frame ms: ${stats(render)}`);
-  console.log(`frames over 100 ms at:    ${longFrames(frames)}`);
+  printFrames(probe);
 } finally {
-  await wd.quit();
-  driver.stop();
-  xvfb.stop();
+  await app.stop();
   fs.rmSync(work, { recursive: true, force: true, maxRetries: 3 });
 }

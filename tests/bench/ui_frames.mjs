@@ -8,7 +8,7 @@ import os from "node:os";
 import path from "node:path";
 import { WebDriver } from "../e2e/lib/webdriver.mjs";
 import { sleep, startTauriDriver, startXvfb } from "../e2e/lib/desktop.mjs";
-import { longFrames, startFrameProbe, stats, stopFrameProbe } from "./lib/frames.mjs";
+import { printFrames, startFrameProbe, stopFrameProbe } from "./lib/frames.mjs";
 
 const [SESSIONS = 10000, RATE = 100, SECONDS = 10] = process.argv.slice(2).map(Number);
 const app =
@@ -69,15 +69,12 @@ try {
     }
     await sleep(Math.max(0, 100 - (Date.now() - started)));
   }
-  const { frames, render, updates } = await stopFrameProbe(wd);
+  const probe = await stopFrameProbe(wd);
   const rows = await wd.execute("return document.querySelectorAll('[data-testid=session-row]').length");
   const load = fs.readFileSync("/proc/loadavg", "utf8").split(" ")[0];
   console.log(`rows in the DOM: ${rows} (virtualized); load average ${load} on ${os.cpus().length} cores`);
   console.log(`${SECONDS} s with ${RATE} appends/s spread over ${SESSIONS} sessions`);
-  console.log(`frame interval ms:        ${stats(frames)}`);
-  console.log(`render work per frame ms: ${stats(render)}`);
-  console.log(`script+DOM per update ms: ${stats(updates)}`);
-  console.log(`frames over 100 ms at:    ${longFrames(frames)}`);
+  printFrames(probe);
 } finally {
   await wd.quit();
   driver.stop();

@@ -32,6 +32,14 @@ export async function stopFrameProbe(wd) {
   return { frames, render, updates };
 }
 
+/** Print what a probe recorded, one measure a line. */
+export function printFrames({ frames, render, updates }) {
+  console.log(`frame interval ms:        ${stats(frames)}`);
+  console.log(`render work per frame ms: ${stats(render)}`);
+  if (updates.length) console.log(`script+DOM per update ms: ${stats(updates)}`);
+  console.log(`frames over 100 ms at:    ${longFrames(frames)}`);
+}
+
 /** When the frames longer than `ms` happened, in seconds since the probe started. */
 export function longFrames(frames, ms = 100) {
   let t = 0;
