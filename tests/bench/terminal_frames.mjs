@@ -3,13 +3,12 @@
 // log meanwhile, with the app's peak RSS. Prints one block of numbers.
 //
 //   node tests/bench/terminal_frames.mjs [seconds=30] [command="yes"]
-import { execFileSync } from "node:child_process";
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { sleep } from "../e2e/lib/desktop.mjs";
 import { launchApp } from "../e2e/lib/app.mjs";
-import { printFrames, startFrameProbe, stopFrameProbe } from "./lib/frames.mjs";
+import { newestPid, peakMiB, printFrames, startFrameProbe, stopFrameProbe } from "./lib/frames.mjs";
 
 const SECONDS = Number(process.argv[2] ?? 30);
 const COMMAND = process.argv[3] ?? "yes";
@@ -21,13 +20,6 @@ const app = await launchApp(
   work,
 );
 const wd = app.wd;
-/** Peak RSS (VmHWM) of the newest sessionscope-app process, in MiB (the kernel keeps 15
- * characters of a process name: "sessionscope-ap"). */
-const appPeakMiB = () => {
-  const pid = execFileSync("pgrep", ["-n", "-x", "sessionscope-ap"]).toString().trim();
-  const hwm = fs.readFileSync(`/proc/${pid}/status`, "utf8").match(/VmHWM:\s+(\d+) kB/);
-  return hwm ? (Number(hwm[1]) / 1024).toFixed(1) : "?";
-};
 try {
   await wd.click(await wd.find("[data-testid=tab-runs]"));
   await wd.type(await wd.find("[data-testid=run-name]"), "firehose");
@@ -43,7 +35,7 @@ try {
   const elapsed = (Date.now() - t0) / 1000;
   const logs = fs.readdirSync(path.join(dataDir, "runs")).filter((f) => f.endsWith(".log"));
   const bytes = logs.reduce((n, f) => n + fs.statSync(path.join(dataDir, "runs", f)).size, 0);
-  const rss = appPeakMiB();
+  const rss = peakMiB(newestPid("sessionscope-app"));
   const load = fs.readFileSync("/proc/loadavg", "utf8").split(" ")[0];
   console.log(`${SECONDS} s of \`${COMMAND}\` in the open terminal panel; load average ${load} on ${os.cpus().length} cores`);
   console.log(`bytes to the log:         ${(bytes / elapsed / 1e6).toFixed(1)} MB/s (${(bytes / 1e6).toFixed(0)} MB)`);

@@ -1,14 +1,16 @@
 // Benchmark (not a test): UI frame time of the real app with N sessions while M of
 // them receive a new record each second, measured in the web view with
-// requestAnimationFrame + performance.now(). Prints p50/p95/p99/max frame time.
+// requestAnimationFrame + performance.now(). Prints p50/p95/p99/max frame time and the
+// CPU of the backend and the web view meanwhile; with IDLE_SECONDS=N, first their CPU
+// over N idle seconds (nothing appended, nothing measuring in the page).
 //
-//   node tests/bench/ui_frames.mjs [sessions=10000] [updates_per_s=100] [seconds=10]
+//   [IDLE_SECONDS=60] node tests/bench/ui_frames.mjs [sessions=10000] [updates_per_s=100] [seconds=10]
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { WebDriver } from "../e2e/lib/webdriver.mjs";
 import { sleep, startTauriDriver, startXvfb } from "../e2e/lib/desktop.mjs";
-import { printFrames, startFrameProbe, stopFrameProbe } from "./lib/frames.mjs";
+import { cpuSeconds, newestPid, printFrames, startFrameProbe, stopFrameProbe } from "./lib/frames.mjs";
 
 const [SESSIONS = 10000, RATE = 100, SECONDS = 10] = process.argv.slice(2).map(Number);
 const app =
@@ -58,6 +60,22 @@ try {
     await wd.execute(`const i = document.querySelector('[data-testid=session-search]'); i.value = arguments[0]; i.dispatchEvent(new Event('input', {bubbles: true}));`, process.env.FRAMES_QUERY);
     await sleep(500);
   }
+  // CPU of the backend and of the web view's process: first idle (IDLE_SECONDS, nothing
+  // appended, no probe running), then over the probe's seconds.
+  const pids = { backend: newestPid("sessionscope-app"), "web view": newestPid("WebKitWebProcess") };
+  let cpu0 = Object.fromEntries(Object.entries(pids).map(([k, p]) => [k, cpuSeconds(p)]));
+  let wall0 = Date.now();
+  const cpuSince = () =>
+    Object.entries(pids)
+      .map(([k, p]) => `${k} ${((100 * (cpuSeconds(p) - cpu0[k])) / ((Date.now() - wall0) / 1000)).toFixed(2)} %`)
+      .join(", ");
+  const idleSeconds = Number(process.env.IDLE_SECONDS ?? 0);
+  if (idleSeconds > 0) {
+    await sleep(idleSeconds * 1000);
+    console.log(`idle ${idleSeconds} s, CPU, % of one core: ${cpuSince()}`);
+    cpu0 = Object.fromEntries(Object.entries(pids).map(([k, p]) => [k, cpuSeconds(p)]));
+    wall0 = Date.now();
+  }
   await startFrameProbe(wd);
   const end = Date.now() + SECONDS * 1000;
   let n = 2;
@@ -69,12 +87,14 @@ try {
     }
     await sleep(Math.max(0, 100 - (Date.now() - started)));
   }
+  const cpu = cpuSince();
   const probe = await stopFrameProbe(wd);
   const rows = await wd.execute("return document.querySelectorAll('[data-testid=session-row]').length");
   const load = fs.readFileSync("/proc/loadavg", "utf8").split(" ")[0];
   console.log(`rows in the DOM: ${rows} (virtualized); load average ${load} on ${os.cpus().length} cores`);
   console.log(`${SECONDS} s with ${RATE} appends/s spread over ${SESSIONS} sessions`);
   printFrames(probe);
+  console.log(`CPU, % of one core:       ${cpu}`);
 } finally {
   await wd.quit();
   driver.stop();

@@ -4,6 +4,27 @@
 // (from the frame's callback to the first task after its paint), and the duration of
 // the app's own User Timing measures (e.g. "sessions-update").
 
+import { execFileSync } from "node:child_process";
+import fs from "node:fs";
+
+/** The newest process named `name` (the kernel keeps 15 characters of a name). */
+export function newestPid(name) {
+  return execFileSync("pgrep", ["-n", "-x", name.slice(0, 15)]).toString().trim();
+}
+
+/** CPU seconds (user + system) a process has used so far. */
+export function cpuSeconds(pid) {
+  // Fields after the command name (which may hold spaces), from /proc/PID/stat.
+  const after = fs.readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1].split(" ");
+  return (Number(after[11]) + Number(after[12])) / 100; // utime, stime in clock ticks (USER_HZ 100)
+}
+
+/** Peak RSS (VmHWM) of a process, in MiB. */
+export function peakMiB(pid) {
+  const hwm = fs.readFileSync(`/proc/${pid}/status`, "utf8").match(/VmHWM:\s+(\d+) kB/);
+  return hwm ? (Number(hwm[1]) / 1024).toFixed(1) : "?";
+}
+
 /** Start recording in the page. */
 export async function startFrameProbe(wd) {
   await wd.execute(`
