@@ -335,9 +335,11 @@ describe("session detail", () => {
     await shot("10-session-detail");
     // "Open folder" hands the transcript's directory to the desktop's opener.
     await wd.click(await wd.find("[data-testid=open-folder]"));
+    // The stand-in's `>>` creates the file a moment before its line is written.
+    const said = () => (fs.existsSync(opened) ? fs.readFileSync(opened, "utf8") : "");
     const deadline = Date.now() + 5000;
-    while (!fs.existsSync(opened) && Date.now() < deadline) await sleep(50);
-    assert.equal(fs.readFileSync(opened, "utf8").trim(), projectDir);
+    while (!said().endsWith("\n") && Date.now() < deadline) await sleep(50);
+    assert.equal(said().trim(), projectDir);
   });
 });
 
