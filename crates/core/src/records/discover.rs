@@ -177,7 +177,8 @@ pub struct Signals {
     pub git_commits: usize,
 }
 
-fn iso(t: DateTime<Utc>) -> String {
+/// A record's time, as `sync` writes it.
+pub(super) fn iso(t: DateTime<Utc>) -> String {
     t.to_rfc3339_opts(SecondsFormat::AutoSi, false)
 }
 

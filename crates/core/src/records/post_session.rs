@@ -227,13 +227,14 @@ pub fn record_seen_session(
         ..Default::default()
     };
     let mut record = build_record(&input, Some(facts), now);
-    let signals = Signals::from_facts(facts);
-    if let Some(start) = &signals.start_time {
+    // The transcript's own times, written as sync writes them (build_record has read
+    // the rest of the facts already).
+    if let Some(start) = facts.started_at.map(super::discover::iso) {
         record.timestamp = start.clone();
-        record.start_time = Some(start.clone());
+        record.start_time = Some(start);
     }
-    if signals.end_time.is_some() {
-        record.end_time = signals.end_time;
+    if let Some(end) = facts.last_activity.map(super::discover::iso) {
+        record.end_time = Some(end);
     }
     if record.project.is_none() {
         record.project = session.project.clone();
