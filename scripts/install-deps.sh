@@ -13,6 +13,8 @@ APT_PACKAGES=(
   xvfb webkit2gtk-driver xdotool dbus-x11 imagemagick
   # The stand-in notification server of the E2E tests (Debian's python3 with D-Bus).
   python3-dbus python3-gi
+  # gptme for the real-agent suite lives in a venv (tests/agents).
+  python3-venv
 )
 
 say() { printf '\033[1m[deps]\033[0m %s\n' "$*"; }
@@ -56,4 +58,25 @@ if [ ! -f "$stamp" ] || ! cmp -s ui/package-lock.json "$stamp"; then
   say "installing UI packages (npm ci)"
   (cd ui && npm ci --no-audit --no-fund)
   cp ui/package-lock.json "$stamp"
+fi
+
+# The real agents the conformance suite drives (tests/agents), pinned by the lockfiles
+# there, installed into a cache outside the clone; reinstalled only when a lockfile changed.
+agents="${SESSIONSCOPE_AGENTS_DIR:-$HOME/.cache/sessionscope/agents}"
+if [ ! -f "$agents/npm/.sessionscope-lock" ] || ! cmp -s tests/agents/package-lock.json "$agents/npm/.sessionscope-lock"; then
+  # `npm install` over the committed lockfile, not `npm ci`: the registry serves
+  # opencode-ai's platform packages for this platform only, so the lockfile cannot list
+  # the others and `npm ci` would call it out of sync.
+  say "installing the pinned agent CLIs into $agents/npm"
+  mkdir -p "$agents/npm"
+  cp tests/agents/package.json tests/agents/package-lock.json "$agents/npm/"
+  (cd "$agents/npm" && npm install --no-audit --no-fund --loglevel=error)
+  cp tests/agents/package-lock.json "$agents/npm/.sessionscope-lock"
+fi
+if [ ! -f "$agents/venv/.sessionscope-requirements" ] || ! cmp -s tests/agents/requirements.txt "$agents/venv/.sessionscope-requirements"; then
+  say "installing the pinned gptme into $agents/venv (pip)"
+  rm -rf "$agents/venv"
+  python3 -m venv "$agents/venv"
+  "$agents/venv/bin/pip" install --quiet --disable-pip-version-check -r tests/agents/requirements.txt
+  cp tests/agents/requirements.txt "$agents/venv/.sessionscope-requirements"
 fi

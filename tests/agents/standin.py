@@ -100,11 +100,70 @@ def find_shell_tool(tools):
     for name in SHELL_TOOL_NAMES:
         if name in by_name:
             return name, by_name[name]
+    # Codex 0.171: one freeform `exec` tool runs JavaScript that calls nested tools.
+    for tool in tools or []:
+        if isinstance(tool, dict) and tool.get("type") == "custom" and tool.get("name") == "exec":
+            return "exec", {"custom": True}
     return None
 
 
+def instance_of(schema):
+    """A small value that satisfies a JSON schema, for side requests that ask for JSON
+    (Gemini CLI's model router asks for a complexity score before each turn)."""
+    if not isinstance(schema, dict):
+        return "stand-in"
+    if schema.get("enum"):
+        return schema["enum"][0]
+    kind = str(schema.get("type", "object")).lower()
+    if kind == "object":
+        return {k: instance_of(v) for k, v in (schema.get("properties") or {}).items()}
+    if kind == "array":
+        return [instance_of(schema.get("items"))]
+    if kind in ("integer", "number"):
+        return max(1, int(schema.get("minimum", 1)))
+    if kind == "boolean":
+        return False
+    return "stand-in"
+
+
+def wanted_schema(req):
+    """The JSON schema a request asks its answer to follow, if any."""
+    config = req.get("generationConfig") or {}
+    for key in ("responseJsonSchema", "responseSchema"):
+        if config.get(key):
+            return config[key]
+    fmt = (req.get("text") or {}).get("format") or req.get("response_format") or {}
+    if isinstance(fmt, dict):
+        return fmt.get("schema") or (fmt.get("json_schema") or {}).get("schema")
+    return None
+
+
+def offered_tools(req):
+    """The tools a request offers: its `tools`, plus the ones Codex (0.171) sends as an
+    `additional_tools` input item grouped in namespaces."""
+    tools = list(req.get("tools") or [])
+    for item in req.get("input") or [] if isinstance(req.get("input"), list) else []:
+        if isinstance(item, dict) and item.get("type") == "additional_tools":
+            for group in item.get("tools") or []:
+                tools += group.get("tools") or [group] if isinstance(group, dict) else []
+    return tools
+
+
+def tool_names(tools):
+    names = []
+    for tool in tools or []:
+        if isinstance(tool, dict):
+            fn = tool.get("function") if isinstance(tool.get("function"), dict) else tool
+            names.append(fn.get("name") or fn.get("type"))
+            names += [d.get("name") for d in tool.get("functionDeclarations") or [] if isinstance(d, dict)]
+    return names
+
+
 def shell_arguments(schema, command):
-    """Arguments for a shell tool call, shaped by the tool's own schema."""
+    """Arguments for a shell tool call, shaped by the tool's own schema (a string of
+    JavaScript for Codex's freeform `exec`)."""
+    if schema.get("custom"):
+        return "// @exec: {\"yield_time_ms\": 600000}\nconst r = await tools.exec_command({cmd: %s, yield_time_ms: 600000});\ntext(r);" % json.dumps(command)
     props = (schema or {}).get("properties") or {}
     spec = props.get("command") or props.get("cmd") or {}
     key = "cmd" if "cmd" in props and "command" not in props else "command"
@@ -178,7 +237,7 @@ class Handler(BaseHTTPRequestHandler):
             if path.endswith("/messages"):
                 return self.turn("anthropic", req, bool(req.get("tools")), req.get("stream"))
             if path.endswith("/responses"):
-                return self.turn("responses", req, bool(req.get("tools")), req.get("stream"))
+                return self.turn("responses", req, bool(offered_tools(req)), req.get("stream"))
             if path.endswith("/chat/completions"):
                 return self.turn("chat", req, bool(req.get("tools")), req.get("stream"))
             m = re.search(r"/models/([^/:]+):(streamGenerateContent|generateContent)$", path)
@@ -197,13 +256,15 @@ class Handler(BaseHTTPRequestHandler):
         if is_turn:
             index, step = self.script.next()
         else:
-            index, step = None, dict(SIDE_USAGE, text=SIDE_TEXT, side=True)
-        emit("request", api=api, model=model, step=index, side=not is_turn, stream=bool(stream))
+            schema = wanted_schema(req)
+            text = json.dumps(instance_of(schema)) if schema else SIDE_TEXT
+            index, step = None, dict(SIDE_USAGE, text=text, side=True)
+        emit("request", api=api, model=model, step=index, side=not is_turn, stream=bool(stream), keys=sorted(req), tools=tool_names(offered_tools(req)))
         if step.get("error"):
             return self.fail(api, int(step["error"]), index)
         tool = None
         if step.get("tool"):
-            found = find_shell_tool(req.get("tools"))
+            found = find_shell_tool(offered_tools(req))
             if found is None:
                 emit("error", step=index, reason="the agent offered no shell tool")
             else:
@@ -291,7 +352,9 @@ class Handler(BaseHTTPRequestHandler):
         output = []
         if chunks:
             output.append({"type": "message", "id": msg_id, "status": "completed", "role": "assistant", "content": [{"type": "output_text", "text": text, "annotations": []}]})
-        if tool:
+        if tool and isinstance(tool["arguments"], str):
+            output.append({"type": "custom_tool_call", "id": "ctc_" + tool["id"], "call_id": tool["id"], "name": tool["name"], "input": tool["arguments"], "status": "completed"})
+        elif tool:
             output.append({"type": "function_call", "id": "fc_" + tool["id"], "call_id": tool["id"], "name": tool["name"], "arguments": json.dumps(tool["arguments"]), "status": "completed"})
         full_usage = {
             "input_tokens": usage["input_tokens"],
@@ -322,7 +385,13 @@ class Handler(BaseHTTPRequestHandler):
             self.sse({"type": "response.content_part.done", "sequence_number": next(seq), "item_id": msg_id, "output_index": 0, "content_index": 0, "part": output[0]["content"][0]}, "response.content_part.done")
             self.sse({"type": "response.output_item.done", "sequence_number": next(seq), "output_index": 0, "item": output[0]}, "response.output_item.done")
             index = 1
-        if tool:
+        if tool and output[-1]["type"] == "custom_tool_call":
+            item = output[-1]
+            self.sse({"type": "response.output_item.added", "sequence_number": next(seq), "output_index": index, "item": dict(item, status="in_progress", input="")}, "response.output_item.added")
+            self.sse({"type": "response.custom_tool_call_input.delta", "sequence_number": next(seq), "item_id": item["id"], "output_index": index, "delta": item["input"]}, "response.custom_tool_call_input.delta")
+            self.sse({"type": "response.custom_tool_call_input.done", "sequence_number": next(seq), "item_id": item["id"], "output_index": index, "input": item["input"]}, "response.custom_tool_call_input.done")
+            self.sse({"type": "response.output_item.done", "sequence_number": next(seq), "output_index": index, "item": item}, "response.output_item.done")
+        elif tool:
             item = output[-1]
             self.sse({"type": "response.output_item.added", "sequence_number": next(seq), "output_index": index, "item": dict(item, status="in_progress", arguments="")}, "response.output_item.added")
             self.sse({"type": "response.function_call_arguments.delta", "sequence_number": next(seq), "item_id": item["id"], "output_index": index, "delta": item["arguments"]}, "response.function_call_arguments.delta")
