@@ -6,7 +6,10 @@
 //! `sessionscope_core::analytics`, and prints; the human layout lives in
 //! [`format`]. No record logic lives here.
 
+mod cost;
 mod format;
+mod maintenance;
+mod transcripts;
 
 use std::collections::HashMap;
 use std::io::BufRead;
@@ -55,6 +58,18 @@ enum RecordsCommand {
     PostSession(Box<PostSessionArgs>),
     /// Append a record (deprecated: use sync, post-session or annotate).
     Append(Box<AppendArgs>),
+    /// Merge duplicate records (same harness, overlapping times) into the richest one.
+    Dedup(maintenance::DedupArgs),
+    /// Fill `grades` from the legacy scalar grade fields.
+    RepairGrades(maintenance::RepairGradesArgs),
+    /// What sessions cost (prices from ~/.config/gptme/harness-quota.toml).
+    Cost(cost::CostArgs),
+    /// One agent log as a normalized transcript (gptme-sessions schema v1).
+    Transcript(transcripts::TranscriptArgs),
+    /// Replay a finished session in the terminal (a log path or a record id).
+    Replay(transcripts::ReplayArgs),
+    /// Find the sessions whose transcripts mention a string.
+    Search(transcripts::SearchArgs),
 }
 
 #[derive(Args, Clone, Default)]
@@ -350,6 +365,12 @@ pub fn run(args: RecordsArgs) -> Result<()> {
         Some(RecordsCommand::Judge(a)) => judge_cmd(&store, *a),
         Some(RecordsCommand::PostSession(a)) => post_session_cmd(&store, *a),
         Some(RecordsCommand::Append(a)) => append(&store, *a),
+        Some(RecordsCommand::Dedup(a)) => maintenance::dedup_cmd(&store, a),
+        Some(RecordsCommand::RepairGrades(a)) => maintenance::repair_grades_cmd(&store, a),
+        Some(RecordsCommand::Cost(a)) => cost::run(&store, a),
+        Some(RecordsCommand::Transcript(a)) => transcripts::transcript_cmd(a),
+        Some(RecordsCommand::Replay(a)) => transcripts::replay_cmd(&store, a),
+        Some(RecordsCommand::Search(a)) => transcripts::search_cmd(a),
     }
 }
 
@@ -427,14 +448,32 @@ fn stats(store: &Store, a: FilterArgs) -> Result<()> {
         } else if records::count(store)? > 0 {
             println!("No records in the last 30 days. Use --since all for all-time data.");
         } else {
-            discovery_summary(store, 30.0)?;
+            // The discovery summary already recommends `sync`.
+            return discovery_summary(store, 30.0);
         }
-        return Ok(());
+    } else {
+        if a.since.is_none() {
+            println!("Last 30 days (use --since all for all-time):\n");
+        }
+        print!("{}", format::stats(&s));
     }
-    if a.since.is_none() {
-        println!("Last 30 days (use --since all for all-time):\n");
+    unsynced_hint(store, since_days)
+}
+
+/// gptme-sessions' hint after `stats`, matched or not: transcripts of the window (whole
+/// days, 30 for `--since all`) that `sync` would import.
+fn unsynced_hint(store: &Store, since_days: Option<f64>) -> Result<()> {
+    let days = since_days
+        .map(f64::ceil)
+        .filter(|d| *d > 0.0)
+        .unwrap_or(30.0);
+    let records = store.load()?.records;
+    let n = discover::count_unsynced(&paths::harness_roots(), &records, days, Utc::now());
+    if n > 0 {
+        println!(
+            "\nHint: {n} session(s) discovered but not synced. Run 'sessionscope records sync' to import."
+        );
     }
-    print!("{}", format::stats(&s));
     Ok(())
 }
 

@@ -12,21 +12,29 @@ fn pct(rate: f64) -> String {
     format!("{:.0}%", rate * 100.0)
 }
 
-fn table(out: &mut String, title: &str, rows: &BTreeMap<String, Bucket>, min_width: usize) {
+/// One `By …:` table as gptme-sessions' `format_stats` prints it: names padded to
+/// `min_width` (or to the longest name when `grow`), counts as `{:3}/{:3}`.
+fn table(
+    out: &mut String,
+    title: &str,
+    rows: &BTreeMap<String, Bucket>,
+    min_width: usize,
+    grow: bool,
+) {
     if rows.is_empty() {
         return;
     }
-    let width = rows
-        .keys()
-        .map(|k| k.chars().count())
-        .max()
-        .unwrap_or(0)
-        .max(min_width);
+    let longest = rows.keys().map(|k| k.chars().count()).max().unwrap_or(0);
+    let width = if grow {
+        longest.max(min_width)
+    } else {
+        min_width
+    };
     let _ = writeln!(out, "{title}:");
     for (k, b) in rows {
         let _ = writeln!(
             out,
-            "  {k:<width$}  {:>4}/{:<4} ({})",
+            "  {k:<width$}  {:>3}/{:>3}  ({})",
             b.productive,
             b.total,
             pct(b.rate)
@@ -59,9 +67,6 @@ pub fn stats(s: &Stats) -> String {
         d.productive,
         pct(d.success_rate)
     );
-    if d.noop > 0 {
-        let _ = writeln!(out, "  NOOP: {} session(s)", d.noop);
-    }
     if d.violated_policy > 0 {
         let _ = writeln!(out, "  Policy violations: {} session(s)", d.violated_policy);
     }
@@ -75,15 +80,27 @@ pub fn stats(s: &Stats) -> String {
         );
     }
     out.push('\n');
-    table(&mut out, "By model", &d.by_model, 12);
-    table(&mut out, "By run type", &d.by_run_type, 12);
-    table(&mut out, "By harness", &d.by_harness, 12);
-    table(&mut out, "By project", &d.by_project, 12);
+    table(&mut out, "By model", &d.by_model, 12, true);
+    table(&mut out, "By run type", &d.by_run_type, 12, false);
+    table(&mut out, "By harness", &d.by_harness, 12, false);
+    table(&mut out, "By project", &d.by_project, 12, true);
     if worth_crossing(&d.by_model_run_type) {
-        table(&mut out, "By model × run type", &d.by_model_run_type, 25);
+        table(
+            &mut out,
+            "By model × run type",
+            &d.by_model_run_type,
+            25,
+            true,
+        );
     }
     if worth_crossing(&d.by_harness_model) {
-        table(&mut out, "By harness × model", &d.by_harness_model, 30);
+        table(
+            &mut out,
+            "By harness × model",
+            &d.by_harness_model,
+            30,
+            true,
+        );
     }
     out
 }
@@ -92,13 +109,15 @@ fn bar(n: u64) -> String {
     "#".repeat(n.min(40) as usize)
 }
 
+/// gptme-sessions' `format_run_analytics`, line for line.
 pub fn runs(r: &RunAnalytics) -> String {
     let Some(d) = &r.detail else {
         return "No session records found.\n".into();
     };
     let total = r.total.max(1) as f64;
     let mut out = String::new();
-    let _ = writeln!(out, "Run analytics ({} sessions)\n", r.total);
+    let _ = writeln!(out, "Run Analytics ({} sessions)", r.total);
+    let _ = writeln!(out, "{}\n", "=".repeat(50));
     let dist = &d.duration_distribution;
     let _ = writeln!(out, "Duration distribution:");
     for (name, n) in [
@@ -111,46 +130,52 @@ pub fn runs(r: &RunAnalytics) -> String {
     ] {
         let _ = writeln!(
             out,
-            "  {name:>7}  {n:>4}  ({:>5.1}%)  {}",
+            "  {name:>7}  {n:>3}  ({:>4.1}%)  {}",
             n as f64 / total * 100.0,
             bar(n)
         );
     }
     out.push('\n');
-    let _ = writeln!(out, "NOOP rate by run type:");
-    for (rt, v) in &d.noop_by_run_type {
-        let _ = writeln!(
-            out,
-            "  {rt:<15}  {:>4}/{:<4} ({})",
-            v.noop,
-            v.total,
-            pct(v.rate)
-        );
+    if !d.noop_by_run_type.is_empty() {
+        let _ = writeln!(out, "NOOP rate by run type:");
+        for (rt, v) in &d.noop_by_run_type {
+            let _ = writeln!(
+                out,
+                "  {rt:<15}  {:>3}/{:>3}  ({})",
+                v.noop,
+                v.total,
+                pct(v.rate)
+            );
+        }
+        out.push('\n');
     }
-    out.push('\n');
     if !d.short_runs.is_empty() {
         let _ = writeln!(out, "Short runs (<2min) by type:");
         let mut short: Vec<_> = d.short_runs.iter().collect();
         short.sort_by(|a, b| b.1.cmp(a.1).then(a.0.cmp(b.0)));
         for (rt, n) in short {
-            let _ = writeln!(out, "  {rt:<15}  {n:>4}");
+            let _ = writeln!(out, "  {rt:<15}  {n:>3}");
         }
         out.push('\n');
     }
-    let _ = writeln!(out, "Daily run counts:");
-    for (day, n) in &d.daily_counts {
-        let _ = writeln!(out, "  {day}  {n:>4}  {}", bar(*n));
+    if !d.daily_counts.is_empty() {
+        let _ = writeln!(out, "Daily run counts:");
+        for (day, n) in &d.daily_counts {
+            let _ = writeln!(out, "  {day}  {n:>3}  {}", bar(*n));
+        }
+        out.push('\n');
     }
-    out.push('\n');
-    let _ = writeln!(out, "Model × outcome:");
-    for (m, v) in &d.model_outcome {
-        let _ = writeln!(
-            out,
-            "  {m:<14}  {:>4} productive, {:>4} noop  ({} success)",
-            v.productive,
-            v.noop,
-            pct(v.rate)
-        );
+    if !d.model_outcome.is_empty() {
+        let _ = writeln!(out, "Model × outcome:");
+        for (m, v) in &d.model_outcome {
+            let _ = writeln!(
+                out,
+                "  {m:<12}  {:>3} productive, {:>3} noop  ({} success)",
+                v.productive,
+                v.noop,
+                pct(v.rate)
+            );
+        }
     }
     out
 }
@@ -184,8 +209,7 @@ pub fn query_line(r: &Record) -> String {
     )
 }
 
-/// Every field of a record, known ones first, then any keys this version does not
-/// know (so nothing in the store is hidden).
+/// `show`: gptme-sessions' layout (its fields, its labels, in its order).
 pub fn record_detail(r: &Record) -> String {
     let mut out = String::new();
     let status = if r.outcome.as_deref() == Some("productive") {
@@ -195,34 +219,86 @@ pub fn record_detail(r: &Record) -> String {
     };
     let date: String = r.timestamp.chars().take(10).collect();
     let _ = writeln!(out, "[{status}] {}  {date}", r.session_id);
-    let value = r.to_value();
-    let Some(obj) = value.as_object() else {
-        return out;
+    let mut line = |label: &str, value: &str| {
+        let _ = writeln!(out, "  {label:<14}{value}");
     };
-    let known = sessionscope_core::records::record::KNOWN_FIELDS;
-    let mut keys: Vec<&String> = obj.keys().collect();
-    keys.sort_by_key(|k| known.iter().position(|f| f == k).unwrap_or(usize::MAX));
-    for k in keys {
-        if k == "session_id" {
-            continue;
-        }
-        let v = &obj[k.as_str()];
-        let empty = v.is_null()
-            || v.as_array().is_some_and(|a| a.is_empty())
-            || v.as_object().is_some_and(|o| o.is_empty());
-        if empty {
-            continue;
-        }
-        let shown = match v {
-            serde_json::Value::String(s) => s.clone(),
-            other => other.to_string(),
-        };
-        let label = if known.contains(&k.as_str()) {
-            k.clone()
+    let set = |v: &Option<String>| v.as_deref().filter(|s| !s.is_empty()).map(str::to_string);
+    if let Some(v) = set(&r.session_name) {
+        line("Name:", &v);
+    }
+    if let Some(v) = set(&r.project) {
+        line("Project:", &v);
+    }
+    line(
+        "Harness:",
+        &set(&r.harness).unwrap_or_else(|| "unknown".into()),
+    );
+    line("Model:", &set(&r.model).unwrap_or_else(|| "unknown".into()));
+    line(
+        "Run type:",
+        &set(&r.run_type).unwrap_or_else(|| "unknown".into()),
+    );
+    line("Outcome:", r.outcome.as_deref().unwrap_or("None"));
+    if r.duration_seconds != 0 {
+        let s = r.duration_seconds;
+        let (h, rem) = (s.div_euclid(3600), s.rem_euclid(3600));
+        let (m, sec) = (rem / 60, rem % 60);
+        let dur = if h != 0 {
+            format!("{h}h {m}m {sec}s")
         } else {
-            format!("{k} (extra)")
+            format!("{m}m {sec}s")
         };
-        let _ = writeln!(out, "  {label:<24} {shown}");
+        line("Duration:", &dur);
+    }
+    if let Some(v) = set(&r.category) {
+        line("Category:", &v);
+    }
+    if let Some(v) = set(&r.recommended_category) {
+        line("Recommended:", &v);
+    }
+    if let Some(v) = set(&r.selector_mode) {
+        line("Selector:", &v);
+    }
+    if let Some(t) = r.token_count {
+        line("Tokens:", &thousands(t));
+    }
+    if let Some(score) = r.llm_judge_score {
+        line("Judge score:", &format!("{score:.2}"));
+    }
+    if let Some(v) = set(&r.llm_judge_reason) {
+        line("Judge reason:", &v);
+    }
+    if let Some(v) = set(&r.llm_judge_model) {
+        line("Judge model:", &v);
+    }
+    if let Some(v) = set(&r.trigger) {
+        line("Trigger:", &v);
+    }
+    if let Some(v) = set(&r.journal_path) {
+        line("Journal:", &v);
+    }
+    if !r.deliverables.is_empty() {
+        let _ = writeln!(out, "  Deliverables:");
+        for d in &r.deliverables {
+            let _ = writeln!(out, "    - {d}");
+        }
     }
     out
+}
+
+/// `f"{n:,}"`.
+fn thousands(n: i64) -> String {
+    let digits = n.unsigned_abs().to_string();
+    let mut out = String::new();
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    if n < 0 {
+        format!("-{out}")
+    } else {
+        out
+    }
 }

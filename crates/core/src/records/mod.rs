@@ -10,20 +10,32 @@
 //! - [`filter`]: the shared filters and `--since`;
 //! - [`post_session`]: building the record at the end of an agent run;
 //! - [`discover`]: finding agent transcripts and turning them into records (`sync`);
-//! - [`judge`]: the opt-in LLM judge.
+//! - [`judge`]: the opt-in LLM judge;
+//! - [`dedup`]: merging records that describe one session twice;
+//! - [`repair_grades`]: `grades` filled from the legacy scalar grade fields;
+//! - [`cost`]: what sessions cost, priced like gptme-usage;
+//! - [`normalized`]: one agent log as gptme-sessions' normalized transcript, printed
+//!   through [`pyjson`] as Python prints it;
+//! - [`transcript_search`]: `search` over those transcripts.
 //!
 //! Statistics over records live in [`crate::analytics`]. Nothing here knows about a
 //! terminal or a window; the CLI and the app call these functions.
 
 pub mod annotate;
+pub mod cost;
+pub mod dedup;
 pub mod discover;
 pub mod filter;
 pub mod judge;
 pub mod lookup;
 pub mod model_name;
+pub mod normalized;
 pub mod post_session;
+pub mod pyjson;
 pub mod record;
+pub mod repair_grades;
 pub mod store;
+pub mod transcript_search;
 
 pub use filter::{parse_since, RecordFilter};
 pub use lookup::{find_by_prefix, LookupError};

@@ -312,6 +312,18 @@ fn truthy(v: &Value) -> bool {
     }
 }
 
+/// The harm categories gptme-sessions knows; it reads any other `harm_category` as
+/// unset (we keep the value in the file, but rules that count fields follow Python).
+pub const HARM_CATEGORY_LABELS: &[&str] = &[
+    "deception",
+    "evaluation_gaming",
+    "reward_hacking",
+    "scope_creep",
+    "tool_misuse",
+    "coordination_harm",
+    "catastrophic",
+];
+
 /// `run_type` values that are session numbers or `autonomous-session*` mean
 /// `autonomous`; anything else is kept. `None` means "unchanged".
 pub fn normalize_run_type(raw: &str) -> Option<&'static str> {
