@@ -1,0 +1,213 @@
+//! `sessionscope records …` against the real gptme-sessions' outputs.
+//!
+//! tests/golden/gptme-sessions/ holds, for each case of its `cases.tsv`, what the
+//! Python tool (run from its source by `make.sh` there, not in CI) printed and how it
+//! left the store. Each case runs here on a fresh copy of the same fixture, with the
+//! same HOME, and must give the same exit status, the same stdout (JSON compared as
+//! values, text byte for byte) and the same records in the store.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use serde_json::Value;
+
+fn root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
+}
+
+fn golden() -> PathBuf {
+    root().join("tests/golden/gptme-sessions")
+}
+
+struct Case {
+    name: String,
+    fixture: String,
+    args: Vec<String>,
+}
+
+fn cases() -> Vec<Case> {
+    std::fs::read_to_string(golden().join("cases.tsv"))
+        .unwrap()
+        .lines()
+        .filter(|l| !l.trim().is_empty() && !l.starts_with('#'))
+        .map(|l| {
+            let mut cols = l.split('\t').map(str::to_string);
+            Case {
+                name: cols.next().unwrap(),
+                fixture: cols.next().unwrap(),
+                args: cols.collect(),
+            }
+        })
+        .collect()
+}
+
+/// Put the agents' fixture logs where a case's layout.tsv says (see make.sh).
+fn place_layout(fixture: &Path, home: &Path) {
+    let Ok(layout) = std::fs::read_to_string(fixture.join("layout.tsv")) else {
+        return;
+    };
+    for line in layout
+        .lines()
+        .filter(|l| !l.trim().is_empty() && !l.starts_with('#'))
+    {
+        let (from, to) = line.split_once('\t').unwrap();
+        copy_dir(&root().join("tests/fixtures").join(from), &home.join(to));
+    }
+}
+
+fn copy_dir(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).unwrap();
+    for e in std::fs::read_dir(from).unwrap() {
+        let e = e.unwrap();
+        let target = to.join(e.file_name());
+        if e.file_type().unwrap().is_dir() {
+            copy_dir(&e.path(), &target);
+        } else {
+            std::fs::copy(e.path(), target).unwrap();
+        }
+    }
+}
+
+/// Records of a store by id as a reader sees them (a key that is absent, null, empty or
+/// at its default reads the same; Python writes every default, Sessionscope leaves an
+/// untouched line as it was), and its lines that are not records.
+fn store_contents(text: &str) -> (BTreeMap<String, Value>, Vec<String>) {
+    let mut records = BTreeMap::new();
+    let mut other = Vec::new();
+    for line in text.lines().filter(|l| !l.trim().is_empty()) {
+        match serde_json::from_str::<Value>(line) {
+            Ok(Value::Object(mut m)) => {
+                m.retain(|k, v| {
+                    let default = match v {
+                        Value::Null => true,
+                        Value::Array(a) => a.is_empty(),
+                        Value::Object(o) => o.is_empty(),
+                        Value::String(s) => {
+                            s == "unknown"
+                                && ["harness", "model", "run_type", "outcome"].contains(&k.as_str())
+                        }
+                        _ => false,
+                    };
+                    // Python reads a harm category outside its labels as unset;
+                    // Sessionscope keeps the value in the file (record.rs).
+                    let unknown_harm = k == "harm_category"
+                        && !v.as_str().is_some_and(|h| {
+                            sessionscope_core::records::record::HARM_CATEGORY_LABELS.contains(&h)
+                        });
+                    !default && !unknown_harm
+                });
+                let id = m["session_id"].as_str().unwrap().to_string();
+                records.insert(id, Value::Object(m));
+            }
+            _ => other.push(line.to_string()),
+        }
+    }
+    other.sort();
+    (records, other)
+}
+
+#[test]
+fn every_case_matches_the_real_gptme_sessions() {
+    let fixtures = root().join("tests/fixtures/records");
+    let mut failures = Vec::new();
+    let all = cases();
+    assert!(!all.is_empty());
+    for case in &all {
+        let dir = tempfile::tempdir().unwrap();
+        let store = dir.path().join("store");
+        let home = dir.path().join("home");
+        std::fs::create_dir_all(&store).unwrap();
+        std::fs::create_dir_all(&home).unwrap();
+        let mut original = String::new();
+        if case.fixture != "empty" {
+            let from = fixtures.join(&case.fixture);
+            if from.join("session-records.jsonl").exists() {
+                std::fs::copy(
+                    from.join("session-records.jsonl"),
+                    store.join("session-records.jsonl"),
+                )
+                .unwrap();
+                original = std::fs::read_to_string(from.join("session-records.jsonl")).unwrap();
+            }
+            if from.join("home").is_dir() {
+                copy_dir(&from.join("home"), &home);
+            }
+            place_layout(&from, &home);
+        }
+        let out = Command::new(env!("CARGO_BIN_EXE_sessionscope"))
+            .arg("records")
+            .arg("--sessions-dir")
+            .arg(&store)
+            .args(&case.args)
+            .current_dir(dir.path())
+            .env_clear()
+            .env("HOME", &home)
+            .env("TZ", "UTC")
+            .env("PATH", std::env::var_os("PATH").unwrap_or_default())
+            .output()
+            .unwrap();
+        let expected_dir = golden().join(&case.name);
+        let read = |f: &str| std::fs::read_to_string(expected_dir.join(f)).unwrap();
+        let want_ok = read("exit").trim() == "0";
+        if out.status.success() != want_ok {
+            failures.push(format!(
+                "{}: exit {:?}, want {}; stderr: {}",
+                case.name,
+                out.status.code(),
+                read("exit").trim(),
+                String::from_utf8_lossy(&out.stderr)
+            ));
+            continue;
+        }
+        // Paths under the work folder print as @WORK@ in the golden files.
+        let work = dir.path().to_string_lossy().to_string();
+        let got = String::from_utf8_lossy(&out.stdout).replace(&work, "@WORK@");
+        let want = read("stdout");
+        let same = match (
+            serde_json::from_str::<Value>(&got),
+            serde_json::from_str::<Value>(&want),
+        ) {
+            (Ok(g), Ok(w)) => g == w,
+            _ => got == want,
+        };
+        if !same {
+            failures.push(format!(
+                "{}: stdout differs\n--- got\n{got}\n--- want\n{want}",
+                case.name
+            ));
+        }
+        let after =
+            std::fs::read_to_string(store.join("session-records.jsonl")).unwrap_or_default();
+        let want_store = expected_dir.join("store.jsonl");
+        if want_store.exists() {
+            let (got_r, got_o) = store_contents(&after);
+            let (want_r, want_o) = store_contents(&read("store.jsonl"));
+            for (id, w) in &want_r {
+                if got_r.get(id) != Some(w) {
+                    failures.push(format!(
+                        "{}: record {id} differs\n--- got\n{}\n--- want\n{w}",
+                        case.name,
+                        got_r.get(id).map(Value::to_string).unwrap_or_default()
+                    ));
+                }
+            }
+            if got_r.len() != want_r.len() || got_o != want_o {
+                failures.push(format!(
+                    "{}: store holds {} records and {:?}, want {} and {:?}",
+                    case.name,
+                    got_r.len(),
+                    got_o,
+                    want_r.len(),
+                    want_o
+                ));
+            }
+        } else if after != original {
+            failures.push(format!(
+                "{}: the store changed, want it unchanged",
+                case.name
+            ));
+        }
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n\n"));
+}

@@ -1,0 +1,54 @@
+#!/usr/bin/env bash
+# Regenerates the golden outputs of the real gptme-sessions from its source.
+# Not run in CI (the package is not on the registries CI reaches); run it by hand
+# when the fixtures or the cases change, and commit what it writes.
+#
+#   GPTME_SESSIONS=/path/to/venv/bin/gptme-sessions tests/golden/gptme-sessions/make.sh
+#
+# The outputs here were made with gptme/gptme-contrib at
+# aabb1db194872b04de73f9e656f2c1aa7f998b1b (packages/gptme-sessions and
+# packages/gptme-usage installed with `pip install -e` into a venv with click and
+# tomli), Python 3.11.
+#
+# Each line of cases.tsv is: NAME, FIXTURE (a folder of tests/fixtures/records, or
+# `empty`), then the arguments. A case runs in a fresh work folder (its working
+# directory) holding store/ (a copy of the fixture's session-records.jsonl) and home/
+# (HOME: a copy of the fixture's home/, plus the agents' fixture logs its layout.tsv
+# places there), and writes NAME/stdout, NAME/stderr, NAME/exit and, when the command
+# rewrote the store, NAME/store.jsonl. The work folder's path is written as @WORK@.
+set -euo pipefail
+here=$(cd "$(dirname "$0")" && pwd)
+fixtures="$here/../../fixtures/records"
+tool=${GPTME_SESSIONS:-/root/.cache/sessionscope/gs-venv/bin/gptme-sessions}
+while IFS=$'\t' read -r -a row; do
+  [[ ${#row[@]} -eq 0 || ${row[0]} == \#* ]] && continue
+  name=${row[0]} fixture=${row[1]} args=("${row[@]:2}")
+  work=$(mktemp -d)
+  mkdir -p "$work/store" "$work/home"
+  if [[ $fixture != empty ]]; then
+    src=$fixtures/$fixture
+    [[ -f $src/session-records.jsonl ]] && cp "$src/session-records.jsonl" "$work/store/"
+    [[ -d $src/home ]] && cp -a "$src/home/." "$work/home/"
+    if [[ -f $src/layout.tsv ]]; then
+      while IFS=$'\t' read -r from to; do
+        [[ -z $from || $from == \#* ]] && continue
+        mkdir -p "$work/home/$to"
+        cp -a "$fixtures/../$from/." "$work/home/$to/"
+      done <"$src/layout.tsv"
+    fi
+  fi
+  out="$here/$name"
+  mkdir -p "$out"
+  rc=0
+  (cd "$work" && env -i PATH="$PATH" HOME="$work/home" TZ=UTC LANG=C.UTF-8 COLUMNS=200 \
+    "$tool" --sessions-dir "$work/store" "${args[@]}" >"$out/stdout" 2>"$out/stderr") || rc=$?
+  echo "$rc" >"$out/exit"
+  sed -i "s|$work|@WORK@|g" "$out/stdout" "$out/stderr"
+  rm -f "$out/store.jsonl"
+  if [[ -f $work/store/session-records.jsonl ]] &&
+    ! cmp -s "$work/store/session-records.jsonl" "$fixtures/$fixture/session-records.jsonl"; then
+    cp "$work/store/session-records.jsonl" "$out/store.jsonl"
+  fi
+  rm -rf "$work"
+  echo "$name: exit $rc"
+done <"$here/cases.tsv"
