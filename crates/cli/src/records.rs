@@ -164,6 +164,10 @@ struct SyncArgs {
     /// Show what would be imported or updated without writing.
     #[arg(long)]
     dry_run: bool,
+    /// Only correct existing records' timestamps from their transcripts (nothing is
+    /// imported).
+    #[arg(long)]
+    fix_timestamps: bool,
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -597,6 +601,9 @@ fn discover_cmd(store: &Store, a: DiscoverArgs) -> Result<()> {
 }
 
 fn sync(store: &Store, a: SyncArgs) -> Result<()> {
+    if a.fix_timestamps {
+        return fix_timestamps(store, a.dry_run);
+    }
     let since_days = since_arg(&a.since)?;
     let harness = harness_arg(a.harness.as_deref())?;
     let found: Vec<Found> =
@@ -650,6 +657,33 @@ fn sync(store: &Store, a: SyncArgs) -> Result<()> {
     }
     parts.push(format!("{} unchanged.", report.unchanged));
     println!("{}", parts.join(", "));
+    Ok(())
+}
+
+/// `sync --fix-timestamps`, with gptme-sessions' lines.
+fn fix_timestamps(store: &Store, dry_run: bool) -> Result<()> {
+    let report = sessionscope_core::records::fix_timestamps::fix_timestamps(store, dry_run)?;
+    if report.total == 0 {
+        println!("No records in store to fix.");
+        return Ok(());
+    }
+    if dry_run {
+        let first19 = |s: &str| s.chars().take(19).collect::<String>();
+        for f in &report.fixes {
+            println!(
+                "  would fix: {}  {} → {}",
+                f.session_id,
+                first19(&f.old),
+                first19(&f.new)
+            );
+        }
+    }
+    println!(
+        "{} {} timestamp(s) out of {} record(s).",
+        if dry_run { "Would fix" } else { "Fixed" },
+        report.fixes.len(),
+        report.total
+    );
     Ok(())
 }
 

@@ -522,6 +522,10 @@ fn discover_and_sync_with_signals_are_idempotent() {
         .unwrap();
     assert_eq!(beta["outcome"], "noop");
     assert_eq!(beta["duration_seconds"], 30);
+    // Named like gptme-sessions names them: the first 8 characters of the file name,
+    // so `query` lists names rather than ids.
+    assert_eq!(alpha["session_name"], "5f0c2a9e");
+    assert_eq!(beta["session_name"], "0aa0bb11");
     assert_eq!(beta["model"], "claude-sonnet-4-5");
     let again = s.run(&["sync", "--since", "all", "--signals"]);
     assert_eq!(
@@ -690,6 +694,18 @@ fn bare_records_shows_recent_stats_and_the_unsynced_hint() {
         text.contains("Tip: 2 new session(s) in the last 14 days"),
         "{text}"
     );
+    // `stats` says the same after its tables, as gptme-sessions does.
+    let stats = String::from_utf8_lossy(&s.run(&["stats"]).stdout).to_string();
+    assert!(
+        stats.ends_with(
+            "\nHint: 2 session(s) discovered but not synced. Run 'sessionscope records sync' to import.\n"
+        ),
+        "{stats}"
+    );
+    assert!(!stats.contains("NOOP:"), "{stats}");
+    s.run(&["sync", "--since", "all"]);
+    let synced = String::from_utf8_lossy(&s.run(&["stats"]).stdout).to_string();
+    assert!(!synced.contains("Hint:"), "{synced}");
 }
 
 #[test]
@@ -726,6 +742,13 @@ fn discover_and_sync_cover_every_harness_in_the_registry() {
     // Every synced record says what its transcript says, and a re-run adds nothing.
     for r in s.json(&["query", "--json"]).as_array().unwrap() {
         assert_ne!(r["outcome"], "unknown", "{r}");
+        if r["harness"] == "gptme" {
+            // The log folder without its date.
+            assert!(
+                ["quick-fox", "broken-log"].contains(&r["session_name"].as_str().unwrap()),
+                "{r}"
+            );
+        }
         assert!(r["trajectory_path"]
             .as_str()
             .unwrap()

@@ -81,6 +81,7 @@ fn store_contents(text: &str) -> (BTreeMap<String, Value>, Vec<String>) {
                 m.retain(|k, v| {
                     let default = match v {
                         Value::Null => true,
+                        Value::Number(n) => k == "duration_seconds" && n.as_f64() == Some(0.0),
                         Value::Array(a) => a.is_empty(),
                         Value::Object(o) => o.is_empty(),
                         Value::String(s) => {

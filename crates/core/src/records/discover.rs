@@ -297,6 +297,7 @@ pub fn record_for(found: &Found, facts: Option<&TranscriptFacts>, with_signals: 
     let mut r = Record::new();
     r.harness = Some(record_harness_name(found.harness).to_string());
     r.trajectory_path = Some(found.path.to_string_lossy().into_owned());
+    r.session_name = session_name_of(found);
     if let Some(t) = facts.and_then(|f| f.started_at).or(found.modified) {
         r.timestamp = iso(t);
     }
@@ -310,6 +311,17 @@ pub fn record_for(found: &Found, facts: Option<&TranscriptFacts>, with_signals: 
         }
     }
     r
+}
+
+/// The `session_name` gptme-sessions gives a transcript (gptme: the log folder
+/// without its date; Claude Code, Codex: the first 8 characters of the file name;
+/// Copilot CLI: of its folder), so `query` lists names instead of ids.
+pub fn session_name_of(found: &Found) -> Option<String> {
+    let harness = match found.harness {
+        Harness::Copilot => "copilot",
+        other => record_harness_name(other),
+    };
+    super::normalized::session_name(harness, &found.path).filter(|n| !n.is_empty())
 }
 
 /// One line of `discover`: a transcript, whether the store has it, and with signals
@@ -431,6 +443,7 @@ pub fn merge_found(
             Some(&i) => {
                 let r = &mut records[i];
                 let mut changed = false;
+                changed |= fill_str(&mut r.session_name, session_name_of(f).as_deref());
                 if let Some(fx) = fx {
                     changed |= fill_str(&mut r.model, fx.model.as_deref());
                     changed |= fill_str(&mut r.project, fx.project.as_deref());

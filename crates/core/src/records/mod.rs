@@ -16,7 +16,8 @@
 //! - [`cost`]: what sessions cost, priced like gptme-usage;
 //! - [`normalized`]: one agent log as gptme-sessions' normalized transcript, printed
 //!   through [`pyjson`] as Python prints it;
-//! - [`transcript_search`]: `search` over those transcripts.
+//! - [`transcript_search`]: `search` over those transcripts;
+//! - [`fix_timestamps`]: `sync --fix-timestamps`.
 //!
 //! Statistics over records live in [`crate::analytics`]. Nothing here knows about a
 //! terminal or a window; the CLI and the app call these functions.
@@ -26,6 +27,7 @@ pub mod cost;
 pub mod dedup;
 pub mod discover;
 pub mod filter;
+pub mod fix_timestamps;
 pub mod judge;
 pub mod lookup;
 pub mod model_name;

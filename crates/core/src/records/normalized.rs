@@ -247,17 +247,25 @@ pub fn detect_format(msgs: &[PyValue]) -> Format {
 
 /// Python's `datetime.fromisoformat(ts.replace("Z", "+00:00"))`, naive read as UTC.
 pub fn parse_iso(ts: &str) -> Option<DateTime<FixedOffset>> {
+    let (naive, offset) = parse_iso_parts(ts)?;
+    offset
+        .unwrap_or_else(|| Utc.fix())
+        .from_local_datetime(&naive)
+        .single()
+}
+
+/// The same, keeping a naive time naive: (local time, offset if written).
+pub fn parse_iso_parts(ts: &str) -> Option<(NaiveDateTime, Option<FixedOffset>)> {
     let ts = ts.replace('Z', "+00:00");
     let ts = ts.trim_end();
-    // Split off an offset: the last '+' or '-' after the time part.
-    let (date_part, rest) = if ts.len() > 10 {
+    let (date_part, rest) = if ts.len() > 10 && ts.is_char_boundary(10) {
         ts.split_at(10)
     } else {
         (ts, "")
     };
     let date = NaiveDate::parse_from_str(date_part, "%Y-%m-%d").ok()?;
     if rest.is_empty() {
-        return Some(Utc.fix().from_utc_datetime(&date.and_hms_opt(0, 0, 0)?));
+        return Some((date.and_hms_opt(0, 0, 0)?, None));
     }
     let rest = &rest[rest.chars().next()?.len_utf8()..]; // any one separator
     let (time_str, offset) = match rest.find(['+', '-']) {
@@ -289,7 +297,7 @@ pub fn parse_iso(ts: &str) -> Option<DateTime<FixedOffset>> {
     let time = NaiveTime::from_hms_micro_opt(h, m, sec, micros)?;
     let naive = NaiveDateTime::new(date, time);
     let offset = match offset {
-        None => Utc.fix(),
+        None => None,
         Some(o) => {
             let sign = if o.starts_with('-') { -1 } else { 1 };
             let digits: String = o[1..].chars().filter(|c| *c != ':').collect();
@@ -305,10 +313,20 @@ pub fn parse_iso(ts: &str) -> Option<DateTime<FixedOffset>> {
             } else {
                 0
             };
-            FixedOffset::east_opt(sign * (hh * 3600 + mm * 60 + ss))?
+            Some(FixedOffset::east_opt(sign * (hh * 3600 + mm * 60 + ss))?)
         }
     };
-    offset.from_local_datetime(&naive).single()
+    Some((naive, offset))
+}
+
+/// Python's `isoformat()` of a naive datetime (no offset).
+pub fn isoformat_naive(t: &NaiveDateTime) -> String {
+    let mut out = t.format("%Y-%m-%dT%H:%M:%S").to_string();
+    let micros = t.and_utc().timestamp_subsec_micros();
+    if micros != 0 {
+        out.push_str(&format!(".{micros:06}"));
+    }
+    out
 }
 
 /// Python's `isoformat()` of an aware datetime.
@@ -880,6 +898,10 @@ mod tests {
             );
         }
         assert!(parse_iso("yesterday").is_none());
+        assert!(
+            parse_iso("2026-07-0é10:00:00").is_none(),
+            "no panic on a multi-byte 10th byte"
+        );
         assert!(parse_iso("2026-07-01T25:00:00").is_none());
     }
 }
