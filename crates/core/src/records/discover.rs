@@ -613,6 +613,12 @@ mod tests {
         r.model = Some("claude-opus-4-6".into());
         store.append(&r).unwrap();
         let found = find_transcripts(&roots, None, None, Utc::now());
+        // Without signals only the missing name is filled in (as gptme-sessions does).
+        let plain = sync(&store, &found, false, false).unwrap();
+        assert_eq!((plain.imported.len(), plain.updated.len()), (0, 1));
+        let named = store.load().unwrap().records;
+        assert_eq!(named[0].outcome.as_deref(), Some("unknown"));
+        assert!(named[0].session_name.is_some());
         let plain = sync(&store, &found, false, false).unwrap();
         assert_eq!((plain.imported.len(), plain.updated.len()), (0, 0));
         let rep = sync(&store, &found, true, false).unwrap();
