@@ -6,6 +6,7 @@
 //! `sessionscope_core::analytics`, and prints; the human layout lives in
 //! [`format`]. No record logic lives here.
 
+mod classify;
 mod cost;
 mod format;
 mod maintenance;
@@ -70,6 +71,10 @@ enum RecordsCommand {
     Replay(transcripts::ReplayArgs),
     /// Find the sessions whose transcripts mention a string.
     Search(transcripts::SearchArgs),
+    /// Classify autonomous sessions by kind of work, from their journal entries.
+    Classify(Box<classify::ClassifyArgs>),
+    /// Category breakdown, trend and diversity alerts of recent journal entries.
+    ClassifyStats(classify::ClassifyStatsArgs),
 }
 
 #[derive(Args, Clone, Default)]
@@ -375,6 +380,8 @@ pub fn run(args: RecordsArgs) -> Result<()> {
         Some(RecordsCommand::Transcript(a)) => transcripts::transcript_cmd(a),
         Some(RecordsCommand::Replay(a)) => transcripts::replay_cmd(&store, a),
         Some(RecordsCommand::Search(a)) => transcripts::search_cmd(a),
+        Some(RecordsCommand::Classify(a)) => classify::classify_cmd(&store, *a),
+        Some(RecordsCommand::ClassifyStats(a)) => classify::classify_stats_cmd(a),
     }
 }
 

@@ -17,12 +17,15 @@
 //! - [`normalized`]: one agent log as gptme-sessions' normalized transcript, printed
 //!   through [`pyjson`] as Python prints it;
 //! - [`transcript_search`]: `search` over those transcripts;
-//! - [`fix_timestamps`]: `sync --fix-timestamps`.
+//! - [`fix_timestamps`]: `sync --fix-timestamps`;
+//! - [`classify`]: the keyword classifier of journal entries (`classify`,
+//!   `classify-stats`).
 //!
 //! Statistics over records live in [`crate::analytics`]. Nothing here knows about a
 //! terminal or a window; the CLI and the app call these functions.
 
 pub mod annotate;
+pub mod classify;
 pub mod cost;
 pub mod dedup;
 pub mod discover;
