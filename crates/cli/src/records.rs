@@ -9,6 +9,7 @@
 mod classify;
 mod cost;
 mod format;
+mod judge_journal;
 mod maintenance;
 mod transcripts;
 
@@ -253,9 +254,14 @@ struct AnnotateArgs {
 
 #[derive(Args)]
 struct JudgeArgs {
-    /// Score the last N records (by timestamp).
-    #[arg(long, default_value_t = 20)]
-    last: usize,
+    /// Score autonomous-session journal entries (DIR/YYYY-MM-DD/autonomous-session-*.md)
+    /// like gptme-sessions; the default when ./journal exists. Without either, the
+    /// newest store records are scored.
+    #[arg(long)]
+    journal_dir: Option<PathBuf>,
+    /// Score the last N entries or records (by timestamp).
+    #[arg(long, default_value_t = 20, allow_negative_numbers = true)]
+    last: i64,
     /// The agent's goals, in priority order.
     #[arg(long)]
     goals: Option<String>,
@@ -742,7 +748,25 @@ fn judge_cmd(store: &Store, a: JudgeArgs) -> Result<()> {
         .goals
         .clone()
         .unwrap_or_else(|| judge::DEFAULT_GOALS.to_string());
-    let chosen = judge::latest(&store.load()?.records, a.last);
+    let journal_dir = a.journal_dir.clone().or_else(|| {
+        let default = std::env::current_dir().ok()?.join("journal");
+        default.is_dir().then_some(default)
+    });
+    if let Some(journal_dir) = journal_dir {
+        return judge_journal::run(
+            store,
+            judge_journal::JournalJudge {
+                journal_dir,
+                last: a.last,
+                goals: &goals,
+                cfg: &cfg,
+                update_store: a.update_store,
+                dry_run: a.dry_run,
+                json: a.json,
+            },
+        );
+    }
+    let chosen = judge::latest(&store.load()?.records, a.last.max(0) as usize);
     let mut results = Vec::new();
     let mut scored = Vec::new();
     for r in &chosen {

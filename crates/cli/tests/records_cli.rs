@@ -606,6 +606,70 @@ fn judge_server(
 }
 
 #[test]
+fn judge_scores_journal_entries_and_writes_them_to_matching_records() {
+    let s = Sandbox::new();
+    std::fs::create_dir_all(s.store_dir()).unwrap();
+    std::fs::write(
+        s.store_file(),
+        "{\"session_id\": \"ab12\", \"timestamp\": \"2026-11-01T10:00:00+00:00\"}\n",
+    )
+    .unwrap();
+    let journal = s.dir.path().join("journal");
+    for (day, name, body) in [
+        (
+            "2026-11-01",
+            "autonomous-session-ab12.md",
+            "# Code: fix\n```yaml\ncategory: code\noutcome: productive\n```\n",
+        ),
+        ("2026-11-02", "autonomous-session-cd34.md", "# Triage\n"),
+        ("2026-11-02", "notes.md", "# not an entry\n"),
+    ] {
+        std::fs::create_dir_all(journal.join(day)).unwrap();
+        std::fs::write(journal.join(day).join(name), body).unwrap();
+    }
+    let (base, server) = judge_server("{\"score\": 0.8, \"reason\": \"On goal.\"}", 2);
+    let out = s.run(&[
+        "judge",
+        "--journal-dir",
+        journal.to_str().unwrap(),
+        "--api",
+        "openai",
+        "--base-url",
+        &base,
+        "--model",
+        "local-judge",
+        "--update-store",
+        "--json",
+    ]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let rows: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(ids(&rows), ["ab12", "cd34"]);
+    let first = &rows[0];
+    assert_eq!(first["date"], "2026-11-01");
+    assert_eq!(first["category"], "code");
+    assert_eq!(first["outcome"], "productive");
+    assert!(first["journal_path"]
+        .as_str()
+        .unwrap()
+        .ends_with("2026-11-01/autonomous-session-ab12.md"));
+    assert_eq!(first["llm_judge_score"], json!(0.8));
+    assert_eq!(first["grade_reasons"], json!({"alignment": "On goal."}));
+    assert_eq!(rows[1]["category"], "unknown");
+    let seen = server.join().unwrap();
+    assert!(
+        seen[0].contains("Category: code"),
+        "the entry is what is judged"
+    );
+    let r = s.json(&["show", "ab12", "--json"]);
+    assert_eq!(r["llm_judge_score"], json!(0.8));
+    assert_eq!(r["grades"], json!({"alignment": 0.8}));
+}
+
+#[test]
 fn judge_dry_run_sends_nothing_and_hides_the_key() {
     let s = Sandbox::new().with_basic_store();
     let out = s.run(&[

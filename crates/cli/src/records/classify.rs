@@ -8,12 +8,13 @@ use std::path::{Path, PathBuf};
 use anyhow::{bail, Result};
 use clap::Args;
 use sessionscope_core::records::classify::{
-    classify_by_keywords, default_categories, journal_entries, PRODUCTIVE_CATEGORIES,
+    classify_by_keywords, default_categories, PRODUCTIVE_CATEGORIES,
 };
+use sessionscope_core::records::journal::{entry_date, journal_entries, session_id_of};
 use sessionscope_core::records::pyjson::PyValue;
 use sessionscope_core::records::Store;
 
-fn journal_dir(arg: Option<PathBuf>) -> Result<PathBuf> {
+pub fn journal_dir(arg: Option<PathBuf>) -> Result<PathBuf> {
     let dir = match arg {
         Some(d) => {
             if !d.exists() {
@@ -48,7 +49,7 @@ fn most_common<'a>(items: impl Iterator<Item = &'a str>) -> Vec<(&'a str, usize)
     counts
 }
 
-fn read_entry(path: &Path) -> Option<String> {
+pub fn read_entry(path: &Path) -> Option<String> {
     std::fs::read_to_string(path).ok()
 }
 
@@ -80,27 +81,6 @@ pub struct ClassifyArgs {
     goals: Option<String>,
 }
 
-/// `autonomous-session-<word>` → `<word>`, else the file stem.
-fn session_id_of(path: &Path) -> String {
-    let stem = path
-        .file_stem()
-        .map(|s| s.to_string_lossy().to_string())
-        .unwrap_or_default();
-    let word: String = stem
-        .strip_prefix("autonomous-session-")
-        .map(|rest| {
-            rest.chars()
-                .take_while(|c| c.is_alphanumeric() || *c == '_')
-                .collect()
-        })
-        .unwrap_or_default();
-    if word.is_empty() {
-        stem
-    } else {
-        word
-    }
-}
-
 pub fn classify_cmd(store: &Store, a: ClassifyArgs) -> Result<()> {
     if a.judge {
         if a.no_llm {
@@ -125,11 +105,7 @@ pub fn classify_cmd(store: &Store, a: ClassifyArgs) -> Result<()> {
             continue;
         };
         let sid = session_id_of(entry);
-        let date = entry
-            .parent()
-            .and_then(Path::file_name)
-            .map(|n| n.to_string_lossy().to_string())
-            .unwrap_or_default();
+        let date = entry_date(entry);
         let c = classify_by_keywords(&text, default_categories());
         let mut row = vec![
             ("session_id".to_string(), PyValue::Str(sid.clone())),
@@ -222,11 +198,7 @@ pub fn classify_stats_cmd(a: ClassifyStatsArgs) -> Result<()> {
             continue;
         };
         let c = classify_by_keywords(&text, default_categories());
-        let date = entry
-            .parent()
-            .and_then(Path::file_name)
-            .map(|n| n.to_string_lossy().to_string())
-            .unwrap_or_default();
+        let date = entry_date(entry);
         let mut py = vec![("date".to_string(), PyValue::Str(date))];
         py.extend(c.py_items());
         rows.push(Row {

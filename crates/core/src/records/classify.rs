@@ -11,9 +11,8 @@
 //! execution, keywords matching as whole words. An explicit `category:` line or a
 //! `Code: …` title adds 10. No score at all is a NOOP (hard when the entry is short and
 //! lists nothing). Journal entries are found as
-//! `JOURNAL/YYYY-MM-DD/*autonomous-session-*.md`.
+//! `JOURNAL/YYYY-MM-DD/*autonomous-session-*.md` (see [`super::journal`]).
 
-use std::path::{Path, PathBuf};
 use std::sync::OnceLock;
 
 use regex::{Regex, RegexBuilder};
@@ -340,51 +339,6 @@ pub fn classify_by_keywords(text: &str, categories: &[Category]) -> Classificati
         secondary_category: secondary.filter(|s| *s != best),
         ..result(&best, confidence, productive, deliverables)
     }
-}
-
-/// The autonomous-session journal entries under `journal_dir`
-/// (`YYYY-MM-DD/<glob>.md`), oldest day first, the last `last` of them (all when
-/// `last` is 0 or less). `pattern_anywhere` takes `*autonomous-session-*.md`
-/// (classify-stats) instead of `autonomous-session-*.md` (classify, judge).
-pub fn journal_entries(journal_dir: &Path, last: i64, pattern_anywhere: bool) -> Vec<PathBuf> {
-    let day = re(r"^\d{4}-\d{2}-\d{2}$");
-    let mut days: Vec<PathBuf> = std::fs::read_dir(journal_dir)
-        .map(|rd| rd.filter_map(|e| e.ok()).map(|e| e.path()).collect())
-        .unwrap_or_default();
-    days.sort();
-    let mut out = Vec::new();
-    for d in days {
-        let name = d
-            .file_name()
-            .map(|n| n.to_string_lossy().to_string())
-            .unwrap_or_default();
-        if !d.is_dir() || !day.is_match(&name) {
-            continue;
-        }
-        let mut files: Vec<PathBuf> = std::fs::read_dir(&d)
-            .map(|rd| rd.filter_map(|e| e.ok()).map(|e| e.path()).collect())
-            .unwrap_or_default();
-        files.retain(|f| {
-            let n = f
-                .file_name()
-                .map(|n| n.to_string_lossy().to_string())
-                .unwrap_or_default();
-            // pathlib's glob: `*` matches a leading dot too.
-            let hit = if pattern_anywhere {
-                n.contains("autonomous-session-")
-            } else {
-                n.starts_with("autonomous-session-")
-            };
-            hit && n.ends_with(".md")
-        });
-        files.sort();
-        out.extend(files);
-    }
-    if last > 0 {
-        let keep = (last as usize).min(out.len());
-        out.drain(..out.len() - keep);
-    }
-    out
 }
 
 #[cfg(test)]

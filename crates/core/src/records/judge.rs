@@ -197,6 +197,15 @@ pub fn store_verdicts(
     })
 }
 
+/// A bounded summary of an autonomous session's journal entry for the judge (its
+/// category and outcome, then the entry itself), as gptme-sessions judges entries.
+pub fn journal_summary(text: &str, category: &str, outcome: &str) -> String {
+    clip(
+        &format!("Category: {category}\nOutcome: {outcome}\n\nJournal entry:\n{text}"),
+        SUMMARY_MAX_CHARS,
+    )
+}
+
 /// A bounded, plain-text summary of a session for the judge.
 pub fn session_summary(r: &Record) -> String {
     let mut s = String::new();

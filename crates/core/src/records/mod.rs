@@ -19,7 +19,7 @@
 //! - [`transcript_search`]: `search` over those transcripts;
 //! - [`fix_timestamps`]: `sync --fix-timestamps`;
 //! - [`classify`]: the keyword classifier of journal entries (`classify`,
-//!   `classify-stats`).
+//!   `classify-stats`), found and read by [`journal`].
 //!
 //! Statistics over records live in [`crate::analytics`]. Nothing here knows about a
 //! terminal or a window; the CLI and the app call these functions.
@@ -31,6 +31,7 @@ pub mod dedup;
 pub mod discover;
 pub mod filter;
 pub mod fix_timestamps;
+pub mod journal;
 pub mod judge;
 pub mod lookup;
 pub mod model_name;
