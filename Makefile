@@ -8,7 +8,7 @@ export CARGO_TERM_COLOR ?= never
 APP := $(CARGO_TARGET_DIR)/debug/sessionscope-app
 CLI := $(CARGO_TARGET_DIR)/debug/sessionscope
 
-.PHONY: all deps ui build run test lint test-rust test-ui e2e bench package icons bindings clean
+.PHONY: all deps ui build run test lint test-rust test-ui e2e agents bench package icons bindings clean
 
 all: build
 
@@ -30,7 +30,7 @@ run: build
 	  xvfb-run -a -s "-screen 0 1400x900x24" "$(APP)"; \
 	fi
 
-test: build lint test-rust test-ui e2e
+test: build lint test-rust test-ui e2e agents
 
 lint: deps
 	cargo fmt --all -- --check
@@ -45,6 +45,11 @@ test-ui: deps
 
 e2e: build
 	SESSIONSCOPE_APP="$(APP)" node --test --test-concurrency=1 --test-timeout=300000 tests/e2e/
+
+# The real agents (tests/agents, pinned) against the stand-in model server: what
+# `sessionscope ps` shows at every checkpoint of every scenario.
+agents: build
+	SESSIONSCOPE_CLI="$(CLI)" python3 tests/agents/suite.py
 
 bench: build
 	@bash tests/bench/run.sh

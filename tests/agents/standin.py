@@ -18,9 +18,11 @@ generation or quota probes get a short fixed answer and do not consume a step):
 
     {"text": "...", "input_tokens": 120, "output_tokens": 40, "chunks": 8, "chunk_delay": 0.2}
     {"tool": "shell", "command": "sleep 2", ...tokens}   a call of the agent's shell tool
+    {"call": "complete", "arguments": {}}   a call of a tool the agent offers by name
     {"hold": true, ...}     stream the first chunk, then wait for `release` on stdin
     {"error": 500} / {"error": 529} (Anthropic's overloaded) / {"error": 429}
     {"cut": true, ...}      send part of the message, then drop the connection
+    {"repeat": true, ...}   answer every further turn with this step (an API that stays down)
 
 When the script runs out, every further turn gets `{"text": "Done."}` with
 `default_tokens`. The server prints one JSON line per event on stdout (`listening`
@@ -60,6 +62,8 @@ class Script:
         with self.lock:
             index = self.served
             self.served += 1
+            if self.steps and self.steps[0].get("repeat"):
+                return index, dict(self.steps[0])
             step = self.steps.pop(0) if self.steps else dict(DEFAULT_STEP)
             return index, step
 
@@ -269,6 +273,10 @@ class Handler(BaseHTTPRequestHandler):
                 emit("error", step=index, reason="the agent offered no shell tool")
             else:
                 tool = {"name": found[0], "arguments": shell_arguments(found[1], step["command"]), "id": "call_" + uuid.uuid4().hex[:20]}
+        if step.get("call"):
+            if step["call"] not in tool_names(offered_tools(req)):
+                emit("error", step=index, reason=f"the agent did not offer {step['call']}")
+            tool = {"name": step["call"], "arguments": step.get("arguments", {}), "id": "call_" + uuid.uuid4().hex[:20]}
         text = step.get("text", "" if tool else "Done.")
         usage = {"input_tokens": int(step.get("input_tokens", 11)), "output_tokens": int(step.get("output_tokens", 3))}
         chunks = split_text(text, int(step.get("chunks", 1))) if text else []
@@ -299,13 +307,15 @@ class Handler(BaseHTTPRequestHandler):
     def fail(self, api, status, index):
         emit("error", api=api, step=index, status=status)
         if api == "anthropic":
-            kind = {529: "overloaded_error", 429: "rate_limit_error"}.get(status, "api_error")
-            message = {529: "Overloaded", 429: "Rate limited"}.get(status, "Internal server error")
+            kind = {529: "overloaded_error", 429: "rate_limit_error", 400: "invalid_request_error"}.get(status, "api_error")
+            message = {529: "Overloaded", 429: "Rate limited", 400: "Stand-in refuses this request"}.get(status, "Internal server error")
             body = {"type": "error", "error": {"type": kind, "message": message}}
         elif api == "gemini":
-            body = {"error": {"code": status, "message": "Internal error", "status": "INTERNAL" if status >= 500 else "RESOURCE_EXHAUSTED"}}
+            body = {"error": {"code": status, "message": "Internal error", "status": {400: "INVALID_ARGUMENT", 429: "RESOURCE_EXHAUSTED"}.get(status, "INTERNAL")}}
         else:
-            body = {"error": {"message": "Internal server error", "type": "server_error", "code": None}}
+            kind = {400: "invalid_request_error", 429: "rate_limit_error"}.get(status, "server_error")
+            message = {400: "Stand-in refuses this request", 429: "Rate limited", 529: "Overloaded"}.get(status, "Internal server error")
+            body = {"error": {"message": message, "type": kind, "code": None}}
         data = json.dumps(body).encode()
         self.send_response(status)
         self.send_header("Content-Type", "application/json")
