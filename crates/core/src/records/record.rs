@@ -327,7 +327,7 @@ pub const HARM_CATEGORY_LABELS: &[&str] = &[
 /// `run_type` values that are session numbers or `autonomous-session*` mean
 /// `autonomous`; anything else is kept. `None` means "unchanged".
 pub fn normalize_run_type(raw: &str) -> Option<&'static str> {
-    let all_digits = !raw.is_empty() && raw.chars().all(|c| c.is_numeric());
+    let all_digits = !raw.is_empty() && raw.chars().all(is_py_digit);
     if all_digits || raw.starts_with("autonomous-session") {
         Some("autonomous")
     } else {
@@ -335,13 +335,54 @@ pub fn normalize_run_type(raw: &str) -> Option<&'static str> {
     }
 }
 
-/// `T24:00:00` (midnight written as hour 24) becomes `T23:59:59`; any other hour 24
-/// becomes hour 23, as in the Python package.
+/// `T24:00:00` (midnight written as hour 24) becomes `T23:59:59` wherever it occurs;
+/// otherwise every `T24:HH:MM` (two digits each, any script's digits) becomes
+/// `T23:HH:MM` — gptme-sessions' rule, so a `T24:30` without seconds is left alone.
 fn fix_hour_24(ts: &str) -> String {
     if ts.contains("T24:00:00") {
-        return ts.replacen("T24:00:00", "T23:59:59", 1);
+        return ts.replace("T24:00:00", "T23:59:59");
     }
-    ts.replacen("T24:", "T23:", 1)
+    static HOUR_24: std::sync::OnceLock<regex::Regex> = std::sync::OnceLock::new();
+    HOUR_24
+        .get_or_init(|| regex::Regex::new(r"T24:(\d{2}:\d{2})").expect("a valid pattern"))
+        .replace_all(ts, "T23:$1")
+        .into_owned()
+}
+
+/// Python's `str.isdigit()` for one character: a decimal digit of any script, or one
+/// of the other digit characters (superscripts, circled digits, ...). Unlike
+/// `char::is_numeric`, fractions and Roman numerals are not digits.
+pub fn is_py_digit(c: char) -> bool {
+    /// Characters with Numeric_Type=Digit (`isdigit() and not isdecimal()`), from
+    /// Python 3.11's Unicode database.
+    const DIGIT_TYPE: &[(u32, u32)] = &[
+        (0xB2, 0xB3),
+        (0xB9, 0xB9),
+        (0x1369, 0x1371),
+        (0x19DA, 0x19DA),
+        (0x2070, 0x2070),
+        (0x2074, 0x2079),
+        (0x2080, 0x2089),
+        (0x2460, 0x2468),
+        (0x2474, 0x247C),
+        (0x2488, 0x2490),
+        (0x24EA, 0x24EA),
+        (0x24F5, 0x24FD),
+        (0x24FF, 0x24FF),
+        (0x2776, 0x277E),
+        (0x2780, 0x2788),
+        (0x278A, 0x2792),
+        (0x10A40, 0x10A43),
+        (0x10E60, 0x10E68),
+        (0x11052, 0x1105A),
+        (0x1F100, 0x1F10A),
+    ];
+    static DECIMAL: std::sync::OnceLock<regex::Regex> = std::sync::OnceLock::new();
+    let cp = c as u32;
+    DIGIT_TYPE.iter().any(|(a, b)| (*a..=*b).contains(&cp))
+        || DECIMAL
+            .get_or_init(|| regex::Regex::new(r"^\p{Nd}$").expect("a valid pattern"))
+            .is_match(c.encode_utf8(&mut [0u8; 4]))
 }
 
 /// 8 hex characters of a fresh uuid4, like `str(uuid.uuid4())[:8]`.
@@ -433,6 +474,21 @@ mod tests {
             read(json!({"run_type": "monitoring"})).run_type.as_deref(),
             Some("monitoring")
         );
+        // Python's str.isdigit(): digits of any script and superscripts are digits,
+        // fractions and Roman numerals are not.
+        for (raw, want) in [
+            ("٣٤", "autonomous"),
+            ("²", "autonomous"),
+            ("①", "autonomous"),
+            ("½", "½"),
+            ("Ⅻ", "Ⅻ"),
+        ] {
+            assert_eq!(
+                read(json!({"run_type": raw})).run_type.as_deref(),
+                Some(want),
+                "{raw}"
+            );
+        }
     }
 
     #[test]
@@ -467,6 +523,18 @@ mod tests {
             read(json!({"timestamp": "2026-01-01T24:15:00"})).timestamp,
             "2026-01-01T23:15:00"
         );
+        // As gptme-sessions: hour 24 without seconds is left alone, every occurrence
+        // is repaired, and digits of any script count.
+        for (raw, want) in [
+            ("2026-01-01T24:30+00:00", "2026-01-01T24:30+00:00"),
+            (
+                "2026-01-01T24:00:00/2026-01-02T24:00:00",
+                "2026-01-01T23:59:59/2026-01-02T23:59:59",
+            ),
+            ("2026-01-01T24:١٥:٠٠", "2026-01-01T23:١٥:٠٠"),
+        ] {
+            assert_eq!(read(json!({"timestamp": raw})).timestamp, want, "{raw}");
+        }
     }
 
     #[test]
