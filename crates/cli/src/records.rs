@@ -6,6 +6,7 @@
 //! `sessionscope_core::analytics`, and prints; the human layout lives in
 //! [`format`]. No record logic lives here.
 
+mod blame;
 mod classify;
 mod cost;
 mod format;
@@ -76,6 +77,8 @@ enum RecordsCommand {
     Classify(Box<classify::ClassifyArgs>),
     /// Category breakdown, trend and diversity alerts of recent journal entries.
     ClassifyStats(classify::ClassifyStatsArgs),
+    /// Which agent session wrote a file, or one line of it (commits × session windows).
+    Blame(blame::BlameArgs),
 }
 
 #[derive(Args, Clone, Default)]
@@ -388,6 +391,7 @@ pub fn run(args: RecordsArgs) -> Result<()> {
         Some(RecordsCommand::Search(a)) => transcripts::search_cmd(a),
         Some(RecordsCommand::Classify(a)) => classify::classify_cmd(&store, *a),
         Some(RecordsCommand::ClassifyStats(a)) => classify::classify_stats_cmd(a),
+        Some(RecordsCommand::Blame(a)) => blame::blame_cmd(&store, a),
     }
 }
 

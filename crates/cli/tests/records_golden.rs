@@ -135,13 +135,25 @@ fn every_case_matches_the_real_gptme_sessions() {
                 copy_dir(&from.join("home"), &home);
             }
             place_layout(&from, &home);
+            if from.join("setup.sh").exists() {
+                let ok = Command::new("bash")
+                    .arg(from.join("setup.sh"))
+                    .current_dir(dir.path())
+                    .status()
+                    .unwrap();
+                assert!(ok.success(), "{}: setup.sh failed", case.name);
+            }
         }
+        let cwd = match std::fs::read_to_string(fixtures.join(&case.fixture).join("cwd")) {
+            Ok(sub) => dir.path().join(sub.trim()),
+            Err(_) => dir.path().to_path_buf(),
+        };
         let out = Command::new(env!("CARGO_BIN_EXE_sessionscope"))
             .arg("records")
             .arg("--sessions-dir")
             .arg(&store)
             .args(&case.args)
-            .current_dir(dir.path())
+            .current_dir(&cwd)
             .env_clear()
             .env("HOME", &home)
             .env("TZ", "UTC")

@@ -16,6 +16,8 @@
 # (HOME: a copy of the fixture's home/, plus the agents' fixture logs its layout.tsv
 # places there), and writes NAME/stdout, NAME/stderr, NAME/exit and, when the command
 # rewrote the store, NAME/store.jsonl. The work folder's path is written as @WORK@.
+# A fixture's setup.sh runs first in the work folder; its `cwd` file names the
+# subfolder the command runs in (default: the work folder).
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 fixtures="$here/../../fixtures/records"
@@ -29,6 +31,7 @@ while IFS=$'\t' read -r -a row; do
     src=$fixtures/$fixture
     [[ -f $src/session-records.jsonl ]] && cp "$src/session-records.jsonl" "$work/store/"
     [[ -d $src/home ]] && cp -a "$src/home/." "$work/home/"
+    [[ -x $src/setup.sh ]] && (cd "$work" && "$src/setup.sh")
     if [[ -f $src/layout.tsv ]]; then
       while IFS=$'\t' read -r from to; do
         [[ -z $from || $from == \#* ]] && continue
@@ -40,7 +43,9 @@ while IFS=$'\t' read -r -a row; do
   out="$here/$name"
   mkdir -p "$out"
   rc=0
-  (cd "$work" && env -i PATH="$PATH" HOME="$work/home" TZ=UTC LANG=C.UTF-8 COLUMNS=200 \
+  cwd=$work
+  [[ $fixture != empty && -f $fixtures/$fixture/cwd ]] && cwd=$work/$(cat "$fixtures/$fixture/cwd")
+  (cd "$cwd" && env -i PATH="$PATH" HOME="$work/home" TZ=UTC LANG=C.UTF-8 COLUMNS=200 \
     "$tool" --sessions-dir "$work/store" "${args[@]}" >"$out/stdout" 2>"$out/stderr") || rc=$?
   echo "$rc" >"$out/exit"
   sed -i "s|$work|@WORK@|g" "$out/stdout" "$out/stderr"

@@ -19,12 +19,14 @@
 //! - [`transcript_search`]: `search` over those transcripts;
 //! - [`fix_timestamps`]: `sync --fix-timestamps`;
 //! - [`classify`]: the keyword classifier of journal entries (`classify`,
-//!   `classify-stats`), found and read by [`journal`].
+//!   `classify-stats`), found and read by [`journal`];
+//! - [`blame`]: commits of a file matched to the session windows of the records.
 //!
 //! Statistics over records live in [`crate::analytics`]. Nothing here knows about a
 //! terminal or a window; the CLI and the app call these functions.
 
 pub mod annotate;
+pub mod blame;
 pub mod classify;
 pub mod cost;
 pub mod dedup;
