@@ -821,15 +821,7 @@ fn judge_cmd(store: &Store, a: JudgeArgs) -> Result<()> {
     if a.dry_run {
         println!("{} session(s) (dry run; nothing sent)", chosen.len());
     } else if !scored.is_empty() {
-        let scores: Vec<f64> = scored.iter().map(|(_, v)| v.score).collect();
-        let mean = scores.iter().sum::<f64>() / scores.len() as f64;
-        let min = scores.iter().cloned().fold(f64::INFINITY, f64::min);
-        let max = scores.iter().cloned().fold(f64::NEG_INFINITY, f64::max);
-        println!(
-            "\nScored: {}/{}  mean={mean:.2}  min={min:.2}  max={max:.2}",
-            scored.len(),
-            chosen.len()
-        );
+        println!("{}", judge_journal::scored_line(&scored, chosen.len()));
     }
     if !a.dry_run && scored.is_empty() && !chosen.is_empty() {
         bail!("no session was scored");

@@ -822,3 +822,55 @@ fn discover_and_sync_cover_every_harness_in_the_registry() {
     assert!(String::from_utf8_lossy(&again.stdout).starts_with("Imported 0 session(s)"));
     assert_eq!(s.store_lines().len() as u64, n);
 }
+
+/// A FIFO where a log or a journal entry is expected is refused at once, never read
+/// (opening one for reading would wait for a writer forever).
+#[cfg(unix)]
+#[test]
+fn fifos_in_place_of_logs_are_refused_not_read() {
+    let s = Sandbox::new();
+    let fifo = s.dir.path().join("log.jsonl");
+    let journal_day = s.dir.path().join("journal/2026-11-01");
+    std::fs::create_dir_all(&journal_day).unwrap();
+    let entry = journal_day.join("autonomous-session-ab.md");
+    for p in [&fifo, &entry] {
+        assert!(Command::new("mkfifo").arg(p).status().unwrap().success());
+    }
+    let journal = s.dir.path().join("journal");
+    for args in [
+        vec!["replay", fifo.to_str().unwrap()],
+        vec!["transcript", fifo.to_str().unwrap()],
+        vec!["classify-stats", "--journal-dir", journal.to_str().unwrap()],
+        vec![
+            "judge",
+            "--journal-dir",
+            journal.to_str().unwrap(),
+            "--dry-run",
+        ],
+    ] {
+        let mut child = Command::new(env!("CARGO_BIN_EXE_sessionscope"))
+            .arg("records")
+            .arg("--sessions-dir")
+            .arg(s.store_dir())
+            .args(&args)
+            .env("HOME", s.home())
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .unwrap();
+        let started = std::time::Instant::now();
+        let status = loop {
+            if let Some(st) = child.try_wait().unwrap() {
+                break st;
+            }
+            if started.elapsed() > std::time::Duration::from_secs(20) {
+                let _ = child.kill();
+                panic!("{args:?} blocked on a FIFO");
+            }
+            std::thread::sleep(std::time::Duration::from_millis(20));
+        };
+        if args[0] == "replay" || args[0] == "transcript" {
+            assert!(!status.success(), "{args:?}");
+        }
+    }
+}

@@ -49,8 +49,9 @@ fn most_common<'a>(items: impl Iterator<Item = &'a str>) -> Vec<(&'a str, usize)
     counts
 }
 
+/// A journal entry's text (`None` for a FIFO, a device, or text that is not UTF-8).
 pub fn read_entry(path: &Path) -> Option<String> {
-    std::fs::read_to_string(path).ok()
+    sessionscope_core::records::normalized::read_regular_text(path)
 }
 
 #[derive(Args)]

@@ -142,18 +142,23 @@ pub fn run(store: &Store, j: JournalJudge<'_>) -> Result<()> {
     if j.json {
         println!("{}", PyValue::List(rows).dumps_pretty(false));
     } else if !scored.is_empty() {
-        let scores: Vec<f64> = scored.iter().map(|(_, v)| v.score).collect();
-        let mean = scores.iter().sum::<f64>() / scores.len() as f64;
-        let min = scores.iter().cloned().fold(f64::INFINITY, f64::min);
-        let max = scores.iter().cloned().fold(f64::NEG_INFINITY, f64::max);
-        println!(
-            "\nScored: {}/{}  mean={mean:.2}  min={min:.2}  max={max:.2}",
-            scored.len(),
-            rows.len()
-        );
+        println!("{}", scored_line(&scored, rows.len()));
     }
     if scored.is_empty() {
         bail!("no session was scored");
     }
     Ok(())
+}
+
+/// gptme-sessions' closing line of `judge`: `Scored: N/M  mean=…  min=…  max=…`
+/// (`scored` is not empty).
+pub fn scored_line(scored: &[(String, Verdict)], total: usize) -> String {
+    let scores: Vec<f64> = scored.iter().map(|(_, v)| v.score).collect();
+    let mean = scores.iter().sum::<f64>() / scores.len() as f64;
+    let min = scores.iter().cloned().fold(f64::INFINITY, f64::min);
+    let max = scores.iter().cloned().fold(f64::NEG_INFINITY, f64::max);
+    format!(
+        "\nScored: {}/{total}  mean={mean:.2}  min={min:.2}  max={max:.2}",
+        scored.len()
+    )
 }

@@ -135,7 +135,7 @@ pub fn record_sources(primary: &Path) -> Vec<PathBuf> {
 pub fn load_windows(primary: &Path) -> Vec<SessionWindow> {
     let mut out: Vec<SessionWindow> = Vec::new();
     for src in record_sources(primary) {
-        let Ok(text) = std::fs::read_to_string(&src) else {
+        let Some(text) = super::normalized::read_regular_text(&src) else {
             continue;
         };
         for line in text.lines().map(str::trim).filter(|l| !l.is_empty()) {

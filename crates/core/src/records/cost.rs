@@ -47,7 +47,7 @@ impl QuotaConfig {
     /// Read `path`; an absent or unreadable file, or one that is not TOML, is an empty
     /// config (gptme-usage degrades the same way). Malformed entries are skipped.
     pub fn load(path: &Path) -> QuotaConfig {
-        let Ok(text) = std::fs::read_to_string(path) else {
+        let Some(text) = super::normalized::read_regular_text(path) else {
             return QuotaConfig::default();
         };
         let Ok(raw) = text.parse::<toml::Table>() else {

@@ -21,7 +21,7 @@ use serde::Serialize;
 use serde_json::{Map, Value};
 
 use super::filter::parse_timestamp;
-use super::record::{Record, HARM_CATEGORY_LABELS};
+use super::record::{truthy, Record, HARM_CATEGORY_LABELS};
 use super::store::{Store, StoreError};
 
 /// The fields whose presence makes a record richer, and which a keeper takes from its
@@ -202,17 +202,6 @@ fn is_empty_value(v: Option<&Value>) -> bool {
         None | Some(Value::Null) => true,
         Some(Value::String(s)) => s.is_empty() || s == "unknown",
         Some(_) => false,
-    }
-}
-
-fn truthy(v: &Value) -> bool {
-    match v {
-        Value::Null => false,
-        Value::Bool(b) => *b,
-        Value::Number(n) => n.as_f64().is_some_and(|f| f != 0.0),
-        Value::String(s) => !s.is_empty(),
-        Value::Array(a) => !a.is_empty(),
-        Value::Object(o) => !o.is_empty(),
     }
 }
 

@@ -37,7 +37,7 @@ pub struct FixReport {
 
 /// The first timestamp of a JSONL file, as (isoformat text, its date).
 fn first_timestamp(path: &Path) -> Option<(String, NaiveDate)> {
-    let text = std::fs::read_to_string(path).ok()?;
+    let text = super::normalized::read_regular_text(path)?;
     for line in text.lines().map(str::trim).filter(|l| !l.is_empty()) {
         let Some(entry) = PyValue::parse(line).filter(PyValue::is_dict) else {
             continue;

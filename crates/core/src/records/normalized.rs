@@ -161,10 +161,27 @@ pub enum ReadError {
     },
 }
 
+/// Read a whole file, refusing anything that is not a regular file: opening a FIFO
+/// or a device would block or never end.
+pub fn read_regular_file(path: &Path) -> std::io::Result<Vec<u8>> {
+    if !std::fs::metadata(path)?.is_file() {
+        return Err(std::io::Error::new(
+            std::io::ErrorKind::InvalidInput,
+            "not a regular file",
+        ));
+    }
+    std::fs::read(path)
+}
+
+/// [`read_regular_file`] as UTF-8 text; `None` when unreadable or not UTF-8.
+pub fn read_regular_text(path: &Path) -> Option<String> {
+    String::from_utf8(read_regular_file(path).ok()?).ok()
+}
+
 /// The log's records: every line that is a JSON object, in order.
 pub fn parse_lines(path: &Path) -> Result<Vec<PyValue>, ReadError> {
     let shown = path.display().to_string();
-    let bytes = std::fs::read(path).map_err(|e| match e.kind() {
+    let bytes = read_regular_file(path).map_err(|e| match e.kind() {
         std::io::ErrorKind::PermissionDenied => ReadError::PermissionDenied(shown.clone()),
         _ => ReadError::Io {
             path: shown.clone(),
@@ -682,7 +699,7 @@ fn is_jsonl(path: &Path) -> bool {
 
 /// gptme's per-log `config.toml`: (model, workspace).
 fn gptme_config(session_dir: &Path) -> (String, String) {
-    let Ok(text) = std::fs::read_to_string(session_dir.join("config.toml")) else {
+    let Some(text) = read_regular_text(&session_dir.join("config.toml")) else {
         return Default::default();
     };
     let Ok(t) = text.parse::<toml::Table>() else {
@@ -721,6 +738,9 @@ pub fn project(harness: &str, path: &Path) -> Option<String> {
             Some(gptme_config(dir).1).filter(|w| !w.is_empty())
         }
         "codex" => {
+            if !path.is_file() {
+                return None;
+            }
             let mut f = std::fs::File::open(path).ok()?;
             let mut buf = vec![0u8; 8192];
             let n = std::io::Read::read(&mut f, &mut buf).ok()?;
@@ -776,6 +796,9 @@ fn model(format: Format, msgs: &[PyValue], path: &Path) -> Option<String> {
 /// The model of the first assistant message among the first 50 lines (512 KiB) of a
 /// Claude Code log, skipping `<synthetic>` and `unknown`.
 fn claude_model(path: &Path) -> Option<String> {
+    if !path.is_file() {
+        return None;
+    }
     let mut f = std::fs::File::open(path).ok()?;
     let mut buf = Vec::with_capacity(512 * 1024);
     std::io::Read::read_to_end(&mut std::io::Read::take(&mut f, 512 * 1024), &mut buf).ok()?;

@@ -301,7 +301,8 @@ fn migrate_legacy(obj: &mut Map<String, Value>) {
     }
 }
 
-fn truthy(v: &Value) -> bool {
+/// Python's truthiness of a JSON value.
+pub(crate) fn truthy(v: &Value) -> bool {
     match v {
         Value::Null => false,
         Value::Bool(b) => *b,
