@@ -3,6 +3,7 @@
 //! Each subcommand is a few lines that call the core and print its answer, as a table
 //! for people or as JSON (`--json`) for scripts. No logic lives here.
 
+mod doctor;
 mod kill;
 mod ps;
 mod records;
@@ -48,6 +49,9 @@ enum Command {
     Usage(usage::UsageArgs),
     /// Full-text search over prompts, answers and tool output of every transcript.
     Search(search::SearchArgs),
+    /// What is read and what was found: roots, the agents' live state, processes,
+    /// unknown record types (format drift), models without a price, read errors.
+    Doctor(doctor::DoctorArgs),
 }
 
 fn main() {
@@ -62,6 +66,7 @@ fn main() {
         Command::Sessions(args) => sessions::run(args),
         Command::Usage(args) => usage::run(args),
         Command::Search(args) => search::run(args),
+        Command::Doctor(args) => doctor::run(args),
     };
     if let Err(e) = result {
         eprintln!("sessionscope: {e:#}");

@@ -72,7 +72,12 @@ fn print_table(sessions: &[Session], c: SessionCounts, now: DateTime<Utc>, index
             "{:<10} {:<12} {:<18} {:<20} {:>5} {:<18} {:>8}  {}",
             s.id.chars().take(8).collect::<String>(),
             s.harness.as_str(),
-            format!("{:?}{}", s.status, if s.gone { " (gone)" } else { "" }),
+            format!(
+                "{:?}{}{}",
+                s.status,
+                if s.gone { " (gone)" } else { "" },
+                if s.ambiguous { " (ambiguous)" } else { "" }
+            ),
             clip(s.model.as_deref().unwrap_or("-"), 20),
             s.message_count(),
             clip(s.project.as_deref().unwrap_or("-"), 18),

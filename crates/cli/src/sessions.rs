@@ -29,7 +29,7 @@ pub fn run(args: SessionsArgs) -> anyhow::Result<()> {
         return Ok(());
     }
     println!(
-        "{:<10} {:<12} {:<17} {:<26} {:>10} {:>9} {:>11} {:>12} {:>10}  TITLE",
+        "{:<10} {:<12} {:<17} {:<26} {:>10} {:>9} {:>11} {:>12} {:>13}  TITLE",
         "ID",
         "HARNESS",
         "LAST ACTIVITY",
@@ -42,7 +42,7 @@ pub fn run(args: SessionsArgs) -> anyhow::Result<()> {
     );
     for s in &sessions {
         println!(
-            "{:<10} {:<12} {:<17} {:<26} {:>10} {:>9} {:>11} {:>12} {:>10}  {}",
+            "{:<10} {:<12} {:<17} {:<26} {:>10} {:>9} {:>11} {:>12} {:>13}  {}",
             s.id.chars().take(8).collect::<String>(),
             s.harness.as_str(),
             s.last_activity
@@ -61,9 +61,11 @@ pub fn run(args: SessionsArgs) -> anyhow::Result<()> {
             s.usage.output_tokens,
             s.usage.cache_creation_tokens,
             s.usage.cache_read_tokens,
-            s.cost_usd
-                .map(|c| format!("${c:.2}"))
-                .unwrap_or_else(|| "-".into()),
+            match s.cost_usd {
+                Some(c) => format!("${c:.2}"),
+                None if s.price_unknown => "price unknown".into(),
+                None => "-".into(),
+            },
             s.title.as_deref().unwrap_or("")
         );
     }

@@ -25,12 +25,14 @@ use std::time::SystemTime;
 
 use chrono::{DateTime, Utc};
 
+use crate::agent_state::{self, AgentClaim};
 use crate::cache::{CachedFile, FileStamp, IndexCache};
 use crate::harness::{
     self, FileMode, HarnessRoot, SessionStore, SourceKind, StoredSession, TranscriptFacts,
     TranscriptParser, UsageSlot,
 };
 use crate::model::{ScanProgress, Session, SessionChange, SessionCounts};
+use crate::owners::{self, Candidate, Owner};
 use crate::procs::AgentProcess;
 use crate::status::{Liveness, StatusInputs, StatusRules};
 use crate::tail::{TailCursor, TailEvent};
@@ -72,6 +74,9 @@ struct TrackedFile {
     stamp: Option<FileStamp>,
     /// The stamp last written to the cache.
     saved: Option<FileStamp>,
+    /// A process (or the agent's live state) was matched to this session at some
+    /// point: when none is any more, the session has exited.
+    had_owner: bool,
 }
 
 impl TrackedFile {
@@ -103,6 +108,10 @@ pub struct SessionIndex {
     stores: HashMap<PathBuf, Box<dyn SessionStore>>,
     rules: StatusRules,
     processes: Vec<AgentProcess>,
+    /// What the agents' own live-state files said at the last status refresh.
+    claims: Vec<AgentClaim>,
+    /// Roots whose live-state folder exists (see [`agent_state::keeps_live_state`]).
+    roots_with_state: Vec<PathBuf>,
     /// Read errors other than "not found" (unreadable files or directories).
     pub read_errors: Vec<String>,
     cache: Option<IndexCache>,
@@ -122,6 +131,8 @@ impl SessionIndex {
             stores: HashMap::new(),
             rules: StatusRules::default(),
             processes: Vec::new(),
+            claims: Vec::new(),
+            roots_with_state: Vec::new(),
             read_errors: Vec::new(),
             cache: None,
             cached: HashMap::new(),
@@ -311,6 +322,9 @@ impl SessionIndex {
 
     /// The watcher reports these paths (files or directories) as changed.
     pub fn paths_changed(&mut self, paths: &[PathBuf], now: DateTime<Utc>) -> SessionChange {
+        // A new session's live-state entry is written before its transcript: read them
+        // again so the new row is not taken for an ended one until the next tick.
+        self.read_claims();
         let mut change = SessionChange::default();
         let mut store_paths: Vec<(HarnessRoot, Vec<PathBuf>)> = Vec::new();
         for path in paths {
@@ -365,6 +379,23 @@ impl SessionIndex {
         change
     }
 
+    /// Read the agents' live-state files again (a handful of small files).
+    fn read_claims(&mut self) {
+        let (claims, errors) = agent_state::read_claims(&self.roots);
+        self.claims = claims;
+        self.roots_with_state = self
+            .roots
+            .iter()
+            .filter(|r| agent_state::state_dir(r).is_some_and(|d| d.is_dir()))
+            .map(|r| r.path.clone())
+            .collect();
+        for e in errors {
+            if !self.read_errors.contains(&e) {
+                self.read_errors.push(e);
+            }
+        }
+    }
+
     /// Re-infer every status with fresh process information and the current time.
     pub fn refresh_status(
         &mut self,
@@ -372,6 +403,7 @@ impl SessionIndex {
         now: DateTime<Utc>,
     ) -> SessionChange {
         self.processes = processes;
+        self.read_claims();
         let mut change = SessionChange::default();
         let owners = self.process_owners();
         // Only time and processes moved: a row whose status and pid stay put has
@@ -383,12 +415,12 @@ impl SessionIndex {
             .files
             .iter()
             .filter(|(path, file)| {
-                let pid = if owners.is_empty() {
+                let owner = if owners.is_empty() {
                     None
                 } else {
-                    owners.get(*path).copied()
+                    owners.get(*path)
                 };
-                !self.status_unchanged(file, pid, now)
+                !self.status_unchanged(file, owner, now)
             })
             .map(|(path, _)| path.clone())
             .collect();
@@ -400,29 +432,56 @@ impl SessionIndex {
         change
     }
 
-    fn status_unchanged(&self, file: &TrackedFile, pid: Option<u32>, now: DateTime<Utc>) -> bool {
+    fn status_unchanged(
+        &self,
+        file: &TrackedFile,
+        owner: Option<&Owner>,
+        now: DateTime<Utc>,
+    ) -> bool {
         let Some(old) = &file.published else {
             return false;
         };
-        old.pid == pid && old.status == self.infer_status(file, pid, now)
+        old.pid == owner.and_then(|o| o.pid)
+            && old.ambiguous == owner.is_some_and(|o| o.ambiguous)
+            && old.agent_name.as_deref() == owner.and_then(|o| o.name.as_deref())
+            && old.status == self.infer_status(file, owner, now)
     }
 
     fn infer_status(
         &self,
         file: &TrackedFile,
-        pid: Option<u32>,
+        owner: Option<&Owner>,
         now: DateTime<Utc>,
     ) -> crate::model::Status {
         self.rules.infer(StatusInputs {
             turn: file.facts().turn,
             last_write: last_write(file),
-            liveness: if pid.is_some() {
-                Liveness::Alive
-            } else {
-                Liveness::NotFound
-            },
+            liveness: self.liveness(file, owner),
+            activity: owner.and_then(|o| o.activity),
             now,
         })
+    }
+
+    /// Alive while something stands behind the session. Exited once that is gone, or
+    /// at once when the agent keeps live state for every running session and has none
+    /// for this one.
+    fn liveness(&self, file: &TrackedFile, owner: Option<&Owner>) -> Liveness {
+        if owner.is_some() {
+            return Liveness::Alive;
+        }
+        let vouched = || {
+            file.parent_id.is_none()
+                && agent_state::keeps_live_state(
+                    file.root.harness,
+                    file.facts().agent_version.as_deref(),
+                )
+                && self.roots_with_state.contains(&file.root.path)
+        };
+        if file.had_owner || vouched() {
+            Liveness::Exited
+        } else {
+            Liveness::NotFound
+        }
     }
 
     fn root_of(&self, path: &Path) -> Option<HarnessRoot> {
@@ -469,6 +528,7 @@ impl SessionIndex {
                     published_location: None,
                     stamp: None,
                     saved: None,
+                    had_owner: false,
                 });
             entry.gone = s.gone;
             if !s.gone {
@@ -517,6 +577,7 @@ impl SessionIndex {
                 published_location: None,
                 stamp,
                 saved: stamp,
+                had_owner: false,
             },
         );
     }
@@ -616,52 +677,71 @@ impl SessionIndex {
         change
     }
 
-    /// Which session file each agent process is writing: for every process, the most
-    /// recently active session of its harness whose project is the process's cwd.
-    fn process_owners(&self) -> HashMap<PathBuf, u32> {
-        let mut owners = HashMap::new();
-        for proc in &self.processes {
-            let Some(cwd) = proc.cwd.as_deref() else {
-                continue;
-            };
-            let cwd_hash = gemini_project_hash(cwd);
-            let best = self
-                .files
-                .iter()
-                .filter(|(_, f)| !f.gone && f.root.harness == proc.harness)
-                .filter(|(_, f)| {
-                    let facts = f.facts();
-                    facts.project.as_deref().map(Path::new) == Some(cwd)
-                        || facts.project_hash.as_deref() == Some(cwd_hash.as_str())
-                })
-                .max_by_key(|(_, f)| last_write(f));
-            if let Some((path, _)) = best {
-                owners.insert(path.clone(), proc.identity.pid);
-            }
+    /// Which process (or live-state claim) stands behind each session file; see
+    /// [`owners`] for the rules.
+    fn process_owners(&self) -> HashMap<PathBuf, Owner> {
+        if self.processes.is_empty() && self.claims.is_empty() {
+            return HashMap::new();
         }
-        owners
+        let candidates: Vec<Candidate> = self
+            .files
+            .iter()
+            .filter(|(_, f)| !f.gone)
+            .map(|(path, f)| {
+                let facts = f.facts();
+                Candidate {
+                    path,
+                    harness: f.root.harness,
+                    session_id: facts.id.as_deref().unwrap_or(&f.id),
+                    project: facts.project.as_deref(),
+                    project_hash: facts.project_hash.as_deref(),
+                    last_write: last_write(f),
+                    is_subagent: f.parent_id.is_some(),
+                }
+            })
+            .collect();
+        owners::match_owners(
+            &candidates,
+            &self.processes,
+            &self.claims,
+            gemini_project_hash,
+            claimed_process_runs,
+        )
+    }
+
+    /// The live-state directories of the roots (watched too, so an agent's exit is
+    /// seen the moment its state file goes).
+    pub fn state_dirs(&self) -> Vec<PathBuf> {
+        let mut dirs: Vec<PathBuf> = self
+            .roots
+            .iter()
+            .filter_map(agent_state::state_dir)
+            .collect();
+        dirs.sort();
+        dirs.dedup();
+        dirs
     }
 
     /// Build the row of `path`; return it when it differs from the published one.
     fn publish(
         &mut self,
         path: &Path,
-        owners: &HashMap<PathBuf, u32>,
+        owners: &HashMap<PathBuf, Owner>,
         now: DateTime<Utc>,
     ) -> Option<Session> {
+        let owner = owners.get(path);
+        let liveness = self.liveness(self.files.get(path)?, owner);
         let file = self.files.get_mut(path)?;
-        let facts = file.facts();
-        let pid = owners.get(path).copied();
         let status = self.rules.infer(StatusInputs {
-            turn: facts.turn,
+            turn: file.facts().turn,
             last_write: last_write(file),
-            liveness: if pid.is_some() {
-                Liveness::Alive
-            } else {
-                Liveness::NotFound
-            },
+            liveness,
+            activity: owner.and_then(|o| o.activity),
             now,
         });
+        file.had_owner |= owner.is_some();
+        let facts = file.facts();
+        let pid = owner.and_then(|o| o.pid);
         // Gemini links sub-agents by the parent's *session id*, which only the records
         // carry (the file name holds 8 of its characters).
         let id = match (file.root.harness, facts.id.as_deref()) {
@@ -691,9 +771,14 @@ impl SessionIndex {
             tool_errors: facts.tool_errors,
             usage: facts.usage,
             cost_usd: facts.cost_usd,
+            price_unknown: facts.cost_usd.is_none() && facts.usage.total() > 0,
             parse_errors: facts.parse_errors + file.oversized_lines(),
             status,
             pid,
+            ambiguous: owner.is_some_and(|o| o.ambiguous),
+            agent_name: owner.and_then(|o| o.name.clone()),
+            agent_version: facts.agent_version.clone(),
+            unknown_records: facts.unknown.clone(),
             path: file
                 .published_location
                 .as_deref()
@@ -860,6 +945,16 @@ fn gemini_project_hash(cwd: &Path) -> String {
     use sha2::{Digest, Sha256};
     let digest = Sha256::digest(cwd.to_string_lossy().as_bytes());
     digest.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// Is the process a live-state file names (and not yet in a process scan) running?
+/// Where start ticks can be read they must match the claim's, so a file left behind
+/// by a killed process does not make a reused pid its owner.
+fn claimed_process_runs(pid: u32, proc_start: Option<u64>) -> bool {
+    match (proc_start, crate::procs::start_ticks(pid)) {
+        (Some(claimed), Some(actual)) => claimed == actual && crate::procs::is_alive(pid),
+        _ => crate::procs::is_alive(pid),
+    }
 }
 
 fn last_write(file: &TrackedFile) -> Option<DateTime<Utc>> {
@@ -1101,10 +1196,100 @@ mod tests {
             },
             harness: Harness::ClaudeCode,
             cwd: Some(PathBuf::from("/w/p")),
+            open_files: Vec::new(),
+            start_ticks: None,
         };
         let c = idx.refresh_status(vec![proc], Utc::now());
         assert_eq!(c.upserted[0].status, Status::WaitingForInput);
         assert_eq!(c.upserted[0].pid, Some(4242));
+        // The process exits: Ended at once, without waiting for a quiet file.
+        let c = idx.refresh_status(Vec::new(), Utc::now());
+        assert_eq!(c.upserted[0].status, Status::Ended);
+        assert_eq!(c.upserted[0].pid, None);
+    }
+
+    fn claude_proc(pid: u32) -> AgentProcess {
+        AgentProcess {
+            identity: crate::procs::ProcessIdentity { pid, start_time: 1 },
+            harness: Harness::ClaudeCode,
+            cwd: Some(PathBuf::from("/w/p")),
+            open_files: Vec::new(),
+            start_ticks: Some(u64::from(pid) * 10),
+        }
+    }
+
+    fn state_file(dir: &Path, pid: u32, session: &str, status: &str) {
+        std::fs::create_dir_all(dir.join("sessions")).unwrap();
+        let json = format!(
+            r#"{{"pid":{pid},"sessionId":"{session}","cwd":"/w/p","procStart":"{}","status":"{status}","name":"n-{session}","updatedAt":1,"statusUpdatedAt":1}}"#,
+            u64::from(pid) * 10
+        );
+        std::fs::write(dir.join("sessions").join(format!("{pid}.json")), json).unwrap();
+    }
+
+    #[test]
+    fn claude_live_state_gives_each_of_two_sessions_in_one_directory_its_pid_and_status() {
+        let (d, mut idx, first) = setup();
+        let second = first.with_file_name("def.jsonl");
+        // Written now, so that no row decays into Idle during the test.
+        let now = Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Millis, true);
+        let fresh = |line: &str| {
+            line.replace("2026-01-05T10:00:00.000Z", &now)
+                .replace("2026-01-05T10:00:02.000Z", &now)
+        };
+        append(&first, &fresh(PROMPT));
+        append(&second, &fresh(&PROMPT.replace("abc", "def")));
+        append(&second, &fresh(&ANSWER.replace("abc", "def")));
+        idx.scan_all(Utc::now());
+        let row =
+            |idx: &SessionIndex, id: &str| idx.sessions().into_iter().find(|s| s.id == id).unwrap();
+        // Two processes and no live state: nothing tells them apart.
+        idx.refresh_status(vec![claude_proc(11), claude_proc(22)], Utc::now());
+        for id in ["abc", "def"] {
+            let s = row(&idx, id);
+            assert!(s.ambiguous, "{id}");
+            assert_eq!(
+                s.pid, None,
+                "{id}: a guessed pid could be the other agent's"
+            );
+            assert!(s.status.is_active(), "{id}: {:?}", s.status);
+        }
+        // Their live-state files say who is who, and busy/idle.
+        state_file(d.path(), 11, "def", "idle");
+        state_file(d.path(), 22, "abc", "busy");
+        idx.refresh_status(vec![claude_proc(11), claude_proc(22)], Utc::now());
+        let (abc, def) = (row(&idx, "abc"), row(&idx, "def"));
+        assert_eq!((abc.pid, def.pid), (Some(22), Some(11)));
+        assert!(!abc.ambiguous && !def.ambiguous);
+        assert_eq!(abc.status, Status::Generating);
+        assert_eq!(def.status, Status::WaitingForInput);
+        assert_eq!(def.agent_name.as_deref(), Some("n-def"));
+        // Agent 22 finishes its turn and exits: its file goes, its row ends at once;
+        // the other keeps its own pid.
+        std::fs::remove_file(d.path().join("sessions/22.json")).unwrap();
+        append(&first, &fresh(ANSWER));
+        idx.paths_changed(&[first.clone()], Utc::now());
+        idx.refresh_status(vec![claude_proc(11)], Utc::now());
+        let (abc, def) = (row(&idx, "abc"), row(&idx, "def"));
+        assert_eq!(abc.status, Status::Ended);
+        assert_eq!(abc.pid, None);
+        assert_eq!(def.pid, Some(11));
+        assert_eq!(def.status, Status::WaitingForInput);
+    }
+
+    #[test]
+    fn a_state_file_left_by_a_killed_process_is_not_believed() {
+        let (d, mut idx, file) = setup();
+        append(&file, PROMPT);
+        idx.scan_all(Utc::now());
+        state_file(d.path(), 33, "abc", "busy");
+        // Pid 33 now belongs to a process started at another tick.
+        let mut reused = claude_proc(33);
+        reused.start_ticks = Some(5);
+        reused.cwd = Some(PathBuf::from("/elsewhere"));
+        idx.refresh_status(vec![reused], Utc::now());
+        let s = &idx.sessions()[0];
+        assert_eq!(s.pid, None);
     }
 }
 

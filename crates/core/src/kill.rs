@@ -202,6 +202,22 @@ pub fn agent_target(session: &Session, processes: &[AgentProcess]) -> Option<Kil
     })
 }
 
+/// Why `session` has no kill target: its process is not running, or nothing tells
+/// which of several processes in its directory writes it (and a guess could stop
+/// another agent).
+pub fn no_target_reason(session: &Session) -> String {
+    let name = session.title.as_deref().unwrap_or(&session.id);
+    if session.ambiguous {
+        format!(
+            "{name}: ambiguous: several {} processes run in {} and nothing says which one writes this session, so none is stopped",
+            session.harness.as_str(),
+            session.project.as_deref().unwrap_or("its directory")
+        )
+    } else {
+        format!("{name}: no agent process is running for it")
+    }
+}
+
 /// What a plan can be built from: the runs, sessions and processes the caller shows.
 #[derive(Default)]
 pub struct KillScope<'a> {
@@ -253,6 +269,7 @@ impl KillScope<'_> {
                         t,
                         format!("{} session {}", s.harness.as_str(), s.id),
                     )),
+                    None if exact && s.ambiguous => return Err(no_target_reason(s)),
                     None if exact => {
                         return Err(format!(
                             "session {} has no running agent process to stop",
@@ -654,6 +671,95 @@ mod tests {
         assert_eq!(steps.len(), 1);
     }
 
+    /// Issue 20 item 1: two agents of one kind in one directory. Without anything to
+    /// tell them apart Kill refuses; with their live state, the plan for A names A's
+    /// pid only, and B survives A's kill.
+    #[test]
+    fn two_agents_in_one_directory_kill_only_the_chosen_one_or_refuse() {
+        use crate::harness::HarnessRoot;
+        use crate::index::SessionIndex;
+        let base = tempfile::tempdir().unwrap();
+        let root = base.path().join("projects");
+        let state = base.path().join("sessions");
+        let project = root.join("-w-p");
+        std::fs::create_dir_all(&project).unwrap();
+        let now = chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Millis, true);
+        for id in ["sess-a", "sess-b"] {
+            std::fs::write(
+                project.join(format!("{id}.jsonl")),
+                format!(
+                    r#"{{"type":"user","sessionId":"{id}","timestamp":"{now}","cwd":"/w/p","message":{{"role":"user","content":"work {id}"}}}}"#
+                ) + "\n",
+            )
+            .unwrap();
+        }
+        let mut a = Command::new("sleep").arg("30").spawn().unwrap();
+        let mut b = Command::new("sleep").arg("30").spawn().unwrap();
+        let processes: Vec<AgentProcess> = [&a, &b]
+            .iter()
+            .map(|ch| AgentProcess {
+                identity: procs::identity_of(ch.id()).unwrap(),
+                harness: Harness::ClaudeCode,
+                cwd: Some("/w/p".into()),
+                open_files: Vec::new(),
+                start_ticks: procs::start_ticks(ch.id()),
+            })
+            .collect();
+        let mut index = SessionIndex::new(vec![HarnessRoot {
+            harness: Harness::ClaudeCode,
+            path: root.clone(),
+        }]);
+        index.scan_all(chrono::Utc::now());
+        index.refresh_status(processes.clone(), chrono::Utc::now());
+        let sessions = index.sessions();
+        let scope = KillScope {
+            sessions: &sessions,
+            processes: &processes,
+            ..Default::default()
+        };
+        for id in ["sess-a", "sess-b"] {
+            let refused = scope.find(id).unwrap_err();
+            assert!(refused.contains("ambiguous"), "{refused}");
+        }
+
+        // The live state Claude Code writes beside `projects` tells them apart.
+        std::fs::create_dir_all(&state).unwrap();
+        for (child, id) in [(&a, "sess-a"), (&b, "sess-b")] {
+            let ticks = procs::start_ticks(child.id())
+                .map(|t| format!(r#","procStart":"{t}""#))
+                .unwrap_or_default();
+            std::fs::write(
+                state.join(format!("{}.json", child.id())),
+                format!(
+                    r#"{{"pid":{},"sessionId":"{id}","status":"busy"{ticks}}}"#,
+                    child.id()
+                ),
+            )
+            .unwrap();
+        }
+        index.refresh_status(processes.clone(), chrono::Utc::now());
+        let sessions = index.sessions();
+        let scope = KillScope {
+            sessions: &sessions,
+            processes: &processes,
+            ..Default::default()
+        };
+        let target = scope.find("sess-a").unwrap();
+        let plan = scope.plan(&[target], Duration::from_millis(300));
+        assert_eq!(plan.items.len(), 1);
+        match &plan.items[0].target {
+            KillTarget::Agent { pid, .. } => assert_eq!(*pid, a.id()),
+            other => panic!("unexpected target {other:?}"),
+        }
+        assert!(!plan.items[0].detail.contains(&b.id().to_string()));
+        let outcomes = scope.execute(&plan, &fast(), &|_| {});
+        assert_eq!(outcomes[0].result, KillResult::Stopped);
+        a.wait().unwrap();
+        assert!(b.try_wait().unwrap().is_none(), "B must survive A's kill");
+        b.kill().unwrap();
+        b.wait().unwrap();
+    }
+
     #[test]
     fn a_bulk_plan_lists_exactly_the_selected_items() {
         let mut a = Command::new("sleep").arg("30").spawn().unwrap();
@@ -669,6 +775,8 @@ mod tests {
                 identity,
                 harness: Harness::Codex,
                 cwd: None,
+                open_files: Vec::new(),
+                start_ticks: None,
             })
             .collect();
         let target = |i: usize| KillTarget::Agent {

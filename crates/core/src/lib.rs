@@ -7,11 +7,13 @@
 //! agent processes are found and signalled by [`procs`]; [`kill`] plans and carries out
 //! graceful, PID-reuse-safe stops; [`gptme_server`] is a client of a gptme-server.
 
+pub mod agent_state;
 pub mod alerts;
 pub mod analytics;
 pub mod bindings;
 pub mod cache;
 pub mod dashboard;
+pub mod doctor;
 pub mod export;
 pub mod gptme_server;
 pub mod harness;
@@ -20,6 +22,7 @@ pub mod index;
 pub mod kill;
 pub mod live;
 pub mod model;
+pub mod owners;
 pub mod pacer;
 pub mod paths;
 pub mod pricing;

@@ -49,7 +49,13 @@ impl LiveSessions {
         mut index: SessionIndex,
         listener: impl Fn(SessionChange, SessionCounts) + Send + 'static,
     ) -> LiveSessions {
-        let paths: Vec<PathBuf> = index.roots().iter().map(|r| r.path.clone()).collect();
+        let state_dirs = index.state_dirs();
+        let paths: Vec<PathBuf> = index
+            .roots()
+            .iter()
+            .map(|r| r.path.clone())
+            .chain(state_dirs.iter().cloned())
+            .collect();
         let mut scanner = ProcessScanner::new();
         index.scan_all(Utc::now());
         index.refresh_status(scanner.scan(), Utc::now());
@@ -77,8 +83,18 @@ impl LiveSessions {
                             }
                             batch.sort();
                             batch.dedup();
+                            // An agent's live-state file came or went (it started,
+                            // changed busy/idle, or exited): re-match at once rather
+                            // than at the next tick.
+                            let state_moved = batch
+                                .iter()
+                                .any(|p| state_dirs.iter().any(|d| p.starts_with(d)));
+                            let procs = state_moved.then(|| scanner.scan());
                             let mut index = lock(&shared);
-                            let change = index.paths_changed(&batch, Utc::now());
+                            let mut change = index.paths_changed(&batch, Utc::now());
+                            if let Some(procs) = procs {
+                                change.merge(index.refresh_status(procs, Utc::now()));
+                            }
                             counted(&index, change)
                         }
                         Err(RecvTimeoutError::Timeout) => {

@@ -121,11 +121,25 @@ pub struct Session {
     /// agent recorded, else the usage priced with the embedded table
     /// ([`crate::pricing`]). `None` when no message could be priced (unknown model).
     pub cost_usd: Option<f64>,
+    /// Tokens were used but no cost is known: the model is not in the price table and
+    /// the agent recorded no cost. Shown as "price unknown" beside the tokens.
+    pub price_unknown: bool,
     /// Lines that could not be parsed; the session stays visible regardless.
     pub parse_errors: u32,
     pub status: Status,
     /// PID of the agent process matched to this session, if any.
     pub pid: Option<u32>,
+    /// Several agent processes of this kind share the session's directory and nothing
+    /// says which one writes it: the session counts as running, but no pid is named
+    /// and Kill refuses it.
+    pub ambiguous: bool,
+    /// The name the agent itself shows for the session (Claude Code's live state).
+    pub agent_name: Option<String>,
+    /// The agent's version, as its records name it.
+    pub agent_version: Option<String>,
+    /// Drift guard: record types and fields the parser does not know, with how often
+    /// each was seen. Empty when the format is fully understood.
+    pub unknown_records: std::collections::BTreeMap<String, u32>,
     /// The transcript file.
     pub path: String,
     /// The file was deleted after it was seen.

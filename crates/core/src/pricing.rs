@@ -51,6 +51,10 @@ const fn tiered(base: [f64; 4], above: [f64; 4]) -> Price {
 
 /// See the module documentation for where these numbers come from.
 const TABLE: &[(&str, Price)] = &[
+    // Claude Code 2.1.332's default model; not in ccusage 20.0.24's table. Measured
+    // from the agent's own `cost-state` records: one message each of 1M input, 100k
+    // output, 100k cache-write and 100k cache-read tokens cost $4, $2, $0.50, $0.04.
+    ("claude-opus-5-5", flat(4.0, 20.0, 5.0, 0.4)),
     ("claude-opus-4-6", flat(5.0, 25.0, 6.25, 0.5)),
     ("claude-opus-4-5", flat(5.0, 25.0, 6.25, 0.5)),
     ("claude-opus-4-1", flat(15.0, 75.0, 18.75, 1.5)),

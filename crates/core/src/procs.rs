@@ -2,10 +2,11 @@
 //! how to signal one without hitting a different process that reused its PID.
 //!
 //! A process is recognised by its executable name (`claude`, `codex`, `gptme`, ...) or,
-//! for agents that run on Node or Python, by a script path in its arguments. Matching a
-//! process to a session is by working directory: the session's `cwd` equals the
-//! process's cwd. When several sessions share a directory, the most recently active one
-//! gets the process (an agent writes one transcript at a time).
+//! for agents that run on Node or Python, by a script path in its arguments. Each one
+//! carries what can tie it to exactly one session: its working directory, the
+//! transcripts it holds open (Linux: `/proc/<pid>/fd`; Codex keeps its rollout open)
+//! and its start time in clock ticks (what Claude Code's live-state file records).
+//! `sessions::owners` does the matching.
 //!
 //! Signals go through [`ProcessIdentity`]: PID *and* start time. If the PID now belongs
 //! to a process started at another time, nothing is sent.
@@ -30,6 +31,12 @@ pub struct AgentProcess {
     pub identity: ProcessIdentity,
     pub harness: Harness,
     pub cwd: Option<PathBuf>,
+    /// Transcript-like files (`*.jsonl`, `*.json`) the process holds open. Read on
+    /// Linux only; empty elsewhere.
+    pub open_files: Vec<PathBuf>,
+    /// Start time in clock ticks since boot (`/proc/<pid>/stat` field 22), as Claude
+    /// Code writes it in `procStart`. Linux only.
+    pub start_ticks: Option<u64>,
 }
 
 /// Which agent a process is, from its name and arguments.
@@ -123,11 +130,49 @@ impl ProcessScanner {
                     },
                     harness,
                     cwd: p.cwd().map(PathBuf::from),
+                    open_files: open_transcripts(pid.as_u32()),
+                    start_ticks: start_ticks(pid.as_u32()),
                 });
             }
         }
         found
     }
+}
+
+/// The `*.jsonl` / `*.json` files process `pid` holds open (a handful of readlinks;
+/// only agent processes are asked). Unreadable (another user's process) reads as none.
+#[cfg(target_os = "linux")]
+pub fn open_transcripts(pid: u32) -> Vec<PathBuf> {
+    let Ok(fds) = std::fs::read_dir(format!("/proc/{pid}/fd")) else {
+        return Vec::new();
+    };
+    let mut files: Vec<PathBuf> = fds
+        .flatten()
+        .filter_map(|fd| std::fs::read_link(fd.path()).ok())
+        .filter(|p| p.extension().is_some_and(|e| e == "jsonl" || e == "json"))
+        .collect();
+    files.sort();
+    files.dedup();
+    files
+}
+
+#[cfg(not(target_os = "linux"))]
+pub fn open_transcripts(_pid: u32) -> Vec<PathBuf> {
+    Vec::new()
+}
+
+/// Field 22 of `/proc/<pid>/stat`: start time in clock ticks since boot.
+#[cfg(target_os = "linux")]
+pub fn start_ticks(pid: u32) -> Option<u64> {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+    // The command name (field 2) may hold spaces and parentheses: count after the last ')'.
+    let rest = &stat[stat.rfind(')')? + 1..];
+    rest.split_whitespace().nth(19)?.parse().ok()
+}
+
+#[cfg(not(target_os = "linux"))]
+pub fn start_ticks(_pid: u32) -> Option<u64> {
+    None
 }
 
 /// The identity of a live process, or `None` when no process has that PID.
@@ -359,6 +404,34 @@ mod tests {
         );
         assert_eq!(recognise("node", &s(&["node", "server.js"])), None);
         assert_eq!(recognise("bash", &s(&["bash", "claude"])), None);
+    }
+
+    #[cfg(target_os = "linux")]
+    #[test]
+    fn a_process_shows_the_transcript_it_holds_open_and_its_start_ticks() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("rollout-x.jsonl");
+        std::fs::write(&file, "").unwrap();
+        let mut child = std::process::Command::new("sh")
+            .arg("-c")
+            .arg("exec 3>>\"$0\"; sleep 30")
+            .arg(&file)
+            .spawn()
+            .unwrap();
+        let pid = child.id();
+        let held = crate::kill::wait_until(std::time::Duration::from_secs(5), || {
+            open_transcripts(pid).contains(&file)
+        });
+        let ticks = start_ticks(pid);
+        child.kill().unwrap();
+        child.wait().unwrap();
+        assert!(held, "the open file is listed");
+        let own = start_ticks(std::process::id()).unwrap();
+        assert!(ticks.unwrap() >= own, "a child starts after its parent");
+        assert!(
+            open_transcripts(pid).is_empty(),
+            "an exited process holds nothing"
+        );
     }
 
     #[cfg(unix)]

@@ -2,17 +2,22 @@
 //! file was written, and whether its agent process is alive.
 //!
 //! The rules, in order:
-//! 1. **Ended / Failed.** No agent process was found for the session and its file has
-//!    been quiet for [`StatusRules::ended_after`] → `Ended`, or `Failed` when the last
-//!    record was an error. (The grace period covers agents whose process we cannot see,
-//!    e.g. another user's, and the moment between a write and the next process scan.)
-//! 2. Otherwise the last records decide:
+//! 1. **Ended / Failed.** The session's process was seen and is gone (or the agent's
+//!    own live state for it went) → `Ended` at once, or `Failed` when the last record
+//!    was an error. No process was ever found for the session and its file has been
+//!    quiet for [`StatusRules::ended_after`] → the same. (That grace period covers
+//!    agents whose process we cannot see, e.g. another user's, and the moment between
+//!    a write and the next process scan.)
+//! 2. **The agent's own word.** Its live state says `idle` → `WaitingForInput` (also
+//!    with a tool call pending: it waits for the user's permission); `busy` →
+//!    `RunningTool` while a tool call is pending, else `Generating`.
+//! 3. Otherwise the last records decide:
 //!    - a prompt or tool result awaits the model's answer → `Generating`;
 //!    - the model asked for a tool and its result is not written yet → `RunningTool`;
 //!    - the model is streaming a message (no stop reason yet) → `Generating`, turning
 //!      into `WaitingForInput` once the file is quiet for [`StatusRules::stream_settle`];
 //!    - the turn ended (or ended in an error) → `WaitingForInput`.
-//! 3. **Idle.** `WaitingForInput` that has lasted more than [`StatusRules::idle_after`]
+//! 4. **Idle.** `WaitingForInput` that has lasted more than [`StatusRules::idle_after`]
 //!    becomes `Idle`: the agent is alive, but nobody has touched it for a long time.
 //!
 //! Generating and RunningTool never decay into Idle: a stuck tool should look stuck,
@@ -21,6 +26,7 @@
 
 use chrono::{DateTime, Duration, Utc};
 
+use crate::agent_state::AgentActivity;
 use crate::model::Status;
 
 /// Where the conversation stands after the last record, as a parser sees it.
@@ -45,7 +51,10 @@ pub enum TurnState {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Liveness {
     Alive,
+    /// No process was found, and none was ever seen for this session.
     NotFound,
+    /// The session's process was seen before and is gone now.
+    Exited,
 }
 
 /// The time thresholds of the rules above.
@@ -73,6 +82,8 @@ pub struct StatusInputs {
     /// The later of the last record's timestamp and the file's modification time.
     pub last_write: Option<DateTime<Utc>>,
     pub liveness: Liveness,
+    /// What the agent's own live state says, when it keeps one.
+    pub activity: Option<AgentActivity>,
     pub now: DateTime<Utc>,
 }
 
@@ -82,14 +93,33 @@ impl StatusRules {
             .last_write
             .map(|w| i.now.signed_duration_since(w))
             .unwrap_or(Duration::MAX);
-        if i.liveness == Liveness::NotFound && quiet >= self.ended_after {
+        let gone = match i.liveness {
+            Liveness::Exited => true,
+            Liveness::NotFound => quiet >= self.ended_after,
+            Liveness::Alive => false,
+        };
+        if gone {
             return if i.turn == TurnState::Errored {
                 Status::Failed
             } else {
                 Status::Ended
             };
         }
-        let status = match i.turn {
+        let status = match (i.activity, i.turn) {
+            (Some(AgentActivity::Idle), _) => Status::WaitingForInput,
+            (Some(AgentActivity::Busy), TurnState::ToolPending) => Status::RunningTool,
+            (Some(AgentActivity::Busy), _) => Status::Generating,
+            (None, turn) => self.from_turn(turn, quiet),
+        };
+        if status == Status::WaitingForInput && quiet >= self.idle_after {
+            Status::Idle
+        } else {
+            status
+        }
+    }
+
+    fn from_turn(&self, turn: TurnState, quiet: Duration) -> Status {
+        match turn {
             TurnState::AwaitingModel => Status::Generating,
             TurnState::ToolPending => Status::RunningTool,
             TurnState::Streaming if quiet < self.stream_settle => Status::Generating,
@@ -97,11 +127,6 @@ impl StatusRules {
             | TurnState::TurnEnded
             | TurnState::Errored
             | TurnState::Unknown => Status::WaitingForInput,
-        };
-        if status == Status::WaitingForInput && quiet >= self.idle_after {
-            Status::Idle
-        } else {
-            status
         }
     }
 }
@@ -111,6 +136,15 @@ mod tests {
     use super::*;
 
     fn at(secs_ago: i64, turn: TurnState, liveness: Liveness) -> Status {
+        said(secs_ago, turn, liveness, None)
+    }
+
+    fn said(
+        secs_ago: i64,
+        turn: TurnState,
+        liveness: Liveness,
+        activity: Option<AgentActivity>,
+    ) -> Status {
         let now = DateTime::parse_from_rfc3339("2026-11-25T12:00:00Z")
             .unwrap()
             .with_timezone(&Utc);
@@ -118,6 +152,7 @@ mod tests {
             turn,
             last_write: Some(now - Duration::seconds(secs_ago)),
             liveness,
+            activity,
             now,
         })
     }
@@ -151,12 +186,42 @@ mod tests {
     }
 
     #[test]
+    fn a_process_seen_and_gone_ends_the_session_at_once() {
+        // `claude -p` exits right after its answer: Ended, not "Waiting for input".
+        assert_eq!(at(1, TurnEnded, Exited), Status::Ended);
+        assert_eq!(at(0, Errored, Exited), Status::Failed);
+        assert_eq!(at(0, AwaitingModel, Exited), Status::Ended);
+    }
+
+    #[test]
+    fn the_agents_own_busy_and_idle_win_over_the_records() {
+        use AgentActivity::*;
+        // The records end a turn, but the agent says it is still at work.
+        assert_eq!(said(1, TurnEnded, Alive, Some(Busy)), Status::Generating);
+        assert_eq!(said(60, Streaming, Alive, Some(Busy)), Status::Generating);
+        assert_eq!(said(1, ToolPending, Alive, Some(Busy)), Status::RunningTool);
+        // Idle with a tool pending: it waits for the user's permission.
+        assert_eq!(
+            said(1, ToolPending, Alive, Some(Idle)),
+            Status::WaitingForInput
+        );
+        assert_eq!(
+            said(1, AwaitingModel, Alive, Some(Idle)),
+            Status::WaitingForInput
+        );
+        assert_eq!(said(3600, TurnEnded, Alive, Some(Idle)), Status::Idle);
+        assert_eq!(said(3600, TurnEnded, Alive, Some(Busy)), Status::Generating);
+        assert_eq!(said(1, TurnEnded, Exited, Some(Busy)), Status::Ended);
+    }
+
+    #[test]
     fn no_timestamp_at_all_counts_as_long_quiet() {
         let now = Utc::now();
         let s = StatusRules::default().infer(StatusInputs {
             turn: Unknown,
             last_write: None,
             liveness: NotFound,
+            activity: None,
             now,
         });
         assert_eq!(s, Status::Ended);

@@ -105,8 +105,7 @@ pub async fn kill_sessions(
         .filter_map(|s| {
             let target = kill::agent_target(s, &processes);
             if target.is_none() {
-                let name = s.title.clone().unwrap_or_else(|| s.id.clone());
-                not_running.push(format!("{name}: no agent process is running for it"));
+                not_running.push(kill::no_target_reason(s));
             }
             target
         })

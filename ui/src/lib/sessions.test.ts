@@ -27,6 +27,11 @@ function session(key: string, last: string | null, extra: Partial<Session> = {})
     gone: false,
     parent_id: null,
     cost_usd: null,
+    price_unknown: false,
+    ambiguous: false,
+    agent_name: null,
+    agent_version: null,
+    unknown_records: {},
     ...extra,
   };
 }

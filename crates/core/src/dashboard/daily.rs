@@ -214,6 +214,11 @@ mod tests {
             path: String::new(),
             gone: false,
             parent_id: None,
+            ambiguous: false,
+            agent_name: None,
+            price_unknown: false,
+            agent_version: None,
+            unknown_records: Default::default(),
         }
     }
 

@@ -5,14 +5,26 @@
 //! `projects`, else both `~/.config/claude/projects` and `~/.claude/projects`.
 //!
 //! Records we read (everything else is ignored): `type` (`user`, `assistant`, `system`,
-//! `summary`, ...), `timestamp`, `cwd`, `gitBranch`, `requestId`, `isApiErrorMessage`,
-//! `summary`, and `message` {`role`, `content` (a string or blocks: `text`,
-//! `tool_use`, `tool_result` with `is_error`), `model`, `id`, `stop_reason`, `usage`}.
+//! `summary`, `cost-state`, ...), `timestamp`, `cwd`, `gitBranch`, `version`,
+//! `requestId` (or, from 2.1.x on, `requestRef`), `isApiErrorMessage`, `summary`,
+//! `totalCostUSD` and `startTime` (of `cost-state`), and `message` {`role`, `content`
+//! (a string or blocks: `text`, `tool_use`, `tool_result` with `is_error`), `model`,
+//! `id`, `stop_reason`, `usage`}.
+//!
+//! Record types read as nothing, on purpose (seen with 2.1.332): `queue-operation`,
+//! `attachment`, `api-request-shape`, `api-request-blob`, `api-request`, `last-prompt`,
+//! `atis-latch`, `tools-used`, `mode`, `permission-mode`, `file-history-snapshot`. Any other type, and fields
+//! beyond [`KNOWN_FIELDS`], are counted by the drift guard ([`super::drift`]).
+//!
+//! Cost: when the agent writes `cost-state` records, their `totalCostUSD` (the last
+//! one per process `startTime`, summed) is the session's cost: the agent knows its own
+//! prices, including models our table lacks.
 //!
 //! Counting rules (the same as ccusage, so totals agree):
 //! - Streaming writes one assistant message as several lines sharing `message.id` and
-//!   `requestId`; usage is counted once per `message.id:requestId`. A line lacking
-//!   either id is counted on its own.
+//!   `requestId` (2.1.x: `requestRef`, one line per content block, each repeating the
+//!   message's usage); usage is counted once per `message.id:requestId`. A line
+//!   lacking either id is counted on its own.
 //! - An assistant *message* is counted once per `message.id`.
 //! - A user line is a prompt when it carries text; a line of only `tool_result` blocks
 //!   is the answer to a tool call, not a user message.
@@ -36,6 +48,144 @@ use crate::status::TurnState;
 
 /// Longest title kept, in characters.
 const TITLE_MAX: usize = 120;
+
+/// Record types read for nothing, deliberately (see the module documentation).
+const IGNORED_TYPES: &[&str] = &[
+    "queue-operation",
+    "attachment",
+    "api-request-shape",
+    "api-request-blob",
+    "api-request",
+    "last-prompt",
+    "atis-latch",
+    "tools-used",
+    "file-history-snapshot",
+    "custom-title",
+    "mode",
+    "permission-mode",
+];
+
+/// Top-level fields Claude Code 2.1.332 and older versions write, per record type.
+const KNOWN_FIELDS: &[(&str, &[&str])] = &[
+    (
+        "user",
+        &[
+            "cwd",
+            "entrypoint",
+            "gitBranch",
+            "isSidechain",
+            "message",
+            "parentUuid",
+            "permissionDecision",
+            "permissionMode",
+            "promptId",
+            "promptSource",
+            "rowSource",
+            "sandboxed",
+            "sentAtMs",
+            "sessionId",
+            "sourceToolAssistantUUID",
+            "timestamp",
+            "toolUseResult",
+            "turnOrigin",
+            "turnPosition",
+            "type",
+            "userType",
+            "uuid",
+            "version",
+            "isMeta",
+            "isCompactSummary",
+            "requestId",
+            "slug",
+            "agentId",
+            "isVisibleInTranscriptOnly",
+            "thinkingMetadata",
+            "todos",
+            "imagePasteIds",
+        ],
+    ),
+    (
+        "assistant",
+        &[
+            "apiBlockIndex",
+            "cwd",
+            "effort",
+            "entrypoint",
+            "gitBranch",
+            "isSidechain",
+            "madeBy",
+            "message",
+            "parentUuid",
+            "perTurnEffort",
+            "promptCacheRequested",
+            "requestRef",
+            "requestedModel",
+            "sessionId",
+            "timestamp",
+            "toolInputStreamMs",
+            "type",
+            "userType",
+            "uuid",
+            "version",
+            "requestId",
+            "isApiErrorMessage",
+            "costUSD",
+            "slug",
+            "agentId",
+            "error",
+        ],
+    ),
+    (
+        "system",
+        &[
+            "cwd",
+            "entrypoint",
+            "error",
+            "gitBranch",
+            "isSidechain",
+            "level",
+            "maxRetries",
+            "parentUuid",
+            "retryAttempt",
+            "retryInMs",
+            "sessionId",
+            "source",
+            "subtype",
+            "timestamp",
+            "type",
+            "userType",
+            "uuid",
+            "version",
+            "content",
+            "isMeta",
+            "isApiErrorMessage",
+            "toolUseID",
+            "logicalParentUuid",
+            "compactMetadata",
+            "slug",
+            "durationMs",
+            "messageCount",
+        ],
+    ),
+    (
+        "cost-state",
+        &[
+            "hasUnknownModelCost",
+            "modelUsage",
+            "sessionId",
+            "startTime",
+            "totalAPIDuration",
+            "totalAPIDurationWithoutRetries",
+            "totalCostUSD",
+            "totalDuration",
+            "totalLinesAdded",
+            "totalLinesRemoved",
+            "totalToolDuration",
+            "type",
+        ],
+    ),
+    ("summary", &["type", "summary", "leafUuid"]),
+];
 
 /// The Claude Code transcript roots for this environment.
 pub fn default_roots(claude_config_dir: Option<&str>, home: Option<&Path>) -> Vec<PathBuf> {
@@ -113,6 +263,17 @@ struct Record<'a> {
     /// Written by old Claude Code versions; ccusage uses it instead of pricing.
     #[serde(rename = "costUSD")]
     cost_usd: Option<f64>,
+    #[serde(borrow)]
+    version: Option<Cow<'a, str>>,
+    /// 2.1.x writes no `requestId`; the lines of one streamed message share this.
+    #[serde(rename = "requestRef", borrow)]
+    request_ref: Option<Cow<'a, str>>,
+    /// `cost-state`: what the agent says the session cost so far in this process.
+    #[serde(rename = "totalCostUSD")]
+    total_cost_usd: Option<f64>,
+    /// `cost-state`: when this process started (ms epoch), one total per process.
+    #[serde(rename = "startTime")]
+    start_time: Option<f64>,
     #[serde(borrow)]
     message: Option<Message<'a>>,
 }
@@ -327,6 +488,9 @@ pub struct ClaudeTranscript {
     usage_seen: HashSet<String>,
     messages_seen: HashSet<String>,
     pending_tools: HashSet<String>,
+    /// The last `totalCostUSD` of each process (by `cost-state` `startTime`, in ms).
+    agent_costs: Vec<(i64, f64)>,
+    fields: super::drift::FieldCheck,
     /// Shell calls awaiting their result, whose output may announce a deliverable.
     shell_calls: HashMap<String, ToolCallKind>,
     /// Reused buffer for condensed long lines.
@@ -341,6 +505,8 @@ impl ClaudeTranscript {
             usage_seen: HashSet::new(),
             messages_seen: HashSet::new(),
             pending_tools: HashSet::new(),
+            agent_costs: Vec::new(),
+            fields: Default::default(),
             shell_calls: HashMap::new(),
             condensed: Vec::new(),
         }
@@ -362,6 +528,11 @@ impl ClaudeTranscript {
         if let Some(branch) = rec.git_branch.filter(|b| !b.is_empty()) {
             if f.git_branch.as_deref() != Some(&*branch) {
                 f.git_branch = Some(branch.into_owned());
+            }
+        }
+        if let Some(v) = rec.version.filter(|v| !v.is_empty()) {
+            if f.agent_version.as_deref() != Some(&*v) {
+                f.agent_version = Some(v.into_owned());
             }
         }
         match rec.kind.as_deref() {
@@ -434,7 +605,8 @@ impl ClaudeTranscript {
                     f.assistant_messages += 1;
                 }
                 if let Some(u) = msg.usage {
-                    let fresh = match (msg.id.as_deref(), rec.request_id.as_deref()) {
+                    let request = rec.request_id.as_deref().or(rec.request_ref.as_deref());
+                    let fresh = match (msg.id.as_deref(), request) {
                         (Some(m), Some(r)) => self.usage_seen.insert(format!("{m}:{r}")),
                         _ => true,
                     };
@@ -494,7 +666,22 @@ impl ClaudeTranscript {
                 };
             }
             Some("system") if rec.is_api_error == Some(true) => f.turn = TurnState::Errored,
-            _ => {}
+            Some("cost-state") => {
+                if let Some(total) = rec.total_cost_usd.filter(|c| c.is_finite() && *c >= 0.0) {
+                    let process = rec.start_time.map(|t| t as i64).unwrap_or(0);
+                    match self.agent_costs.iter_mut().find(|(p, _)| *p == process) {
+                        Some(entry) => entry.1 = total,
+                        None => self.agent_costs.push((process, total)),
+                    }
+                    let sum = self.agent_costs.iter().map(|(_, c)| c).sum();
+                    f.agent_cost_usd = Some(sum);
+                    f.cost_usd = Some(sum);
+                }
+            }
+            Some("system" | "summary") => {}
+            Some(kind) if IGNORED_TYPES.contains(&kind) => {}
+            Some(kind) => super::drift::count(&mut f.unknown, &format!("type {kind}")),
+            None => {}
         }
     }
 }
@@ -520,6 +707,10 @@ fn ignored_by_record(path: &[Seg<'_>], capture: bool) -> Decision {
         b"summary",
         b"costUSD",
         b"message",
+        b"version",
+        b"requestRef",
+        b"totalCostUSD",
+        b"startTime",
     ];
     const MESSAGE: &[&[u8]] = &[b"content", b"model", b"id", b"stop_reason", b"usage"];
     const BLOCK: &[&[u8]] = &[
@@ -568,6 +759,23 @@ fn note_output(f: &mut TranscriptFacts, kind: ToolCallKind, content: Option<Cont
     }
 }
 
+impl ClaudeTranscript {
+    /// Drift guard: the first line of each known record type is checked for fields
+    /// this version of the parser has not seen.
+    fn check_fields(&mut self, rec: &Record<'_>, line: &[u8]) {
+        let Some(kind) = rec.kind.as_deref() else {
+            return;
+        };
+        if self.fields.done(kind) {
+            return;
+        }
+        if let Some((_, known)) = KNOWN_FIELDS.iter().find(|(k, _)| *k == kind) {
+            self.fields
+                .check(&mut self.facts.unknown, kind, line, known);
+        }
+    }
+}
+
 impl TranscriptParser for ClaudeTranscript {
     fn apply_line(&mut self, line: &[u8]) {
         if line.iter().all(u8::is_ascii_whitespace) {
@@ -587,6 +795,7 @@ impl TranscriptParser for ClaudeTranscript {
         let mut done = false;
         if shrunk {
             if let Ok(rec) = serde_json::from_slice::<Record>(&short) {
+                self.check_fields(&rec, line);
                 self.apply(rec);
                 done = true;
             }
@@ -595,6 +804,7 @@ impl TranscriptParser for ClaudeTranscript {
             let mut lossy = None;
             let record = decode_record::<Record>(line, &mut lossy, &mut self.facts.parse_errors);
             if let Some(rec) = record {
+                self.check_fields(&rec, line);
                 self.apply(rec);
             }
         }
@@ -762,5 +972,100 @@ mod tests {
         assert!(r
             .iter()
             .any(|p| p.ends_with("claude/projects") && !p.ends_with(".claude/projects")));
+    }
+
+    /// Files written by the real Claude Code 2.1.332 against a stand-in model server;
+    /// see tests/fixtures/claude-real/README.md for how, and for the expected numbers.
+    #[test]
+    fn real_claude_code_2_1_332_sessions() {
+        use crate::harness::fixture_support::sessions;
+        use crate::model::Harness;
+        let s = sessions(Harness::ClaudeCode, "claude-real/projects");
+        assert_eq!(s.len(), 5);
+        for session in s.values() {
+            assert!(
+                session.unknown_records.is_empty(),
+                "{}: every record type and field of the pinned version is known: {:?}",
+                session.id,
+                session.unknown_records
+            );
+            assert_eq!(session.agent_version.as_deref(), Some("2.1.332"));
+            assert_eq!(session.parse_errors, 0);
+        }
+        let hello = &s["6dd1feb8-3ad4-4f3d-9839-fe111773a9e4"];
+        assert_eq!(hello.title.as_deref(), Some("say hello"));
+        assert_eq!((hello.user_messages, hello.assistant_messages), (1, 1));
+        assert_eq!(hello.usage.input_tokens, 100);
+        assert_eq!(hello.usage.output_tokens, 42);
+        assert_eq!(hello.model.as_deref(), Some("claude-opus-5-5"));
+        // The agent's own cost-state, equal to our price for its default model.
+        assert_eq!(hello.cost_usd, Some(0.00124));
+        assert!(!hello.price_unknown);
+
+        let tool = &s["ee33b1b5-b52f-4912-b393-1f6171951658"];
+        assert_eq!((tool.user_messages, tool.assistant_messages), (1, 2));
+        assert_eq!((tool.tool_calls, tool.tool_errors), (1, 0));
+        assert_eq!(
+            (tool.usage.input_tokens, tool.usage.output_tokens),
+            (200, 62)
+        );
+        assert_eq!(tool.cost_usd, Some(0.00204));
+
+        // One message written as two lines (text, then tool_use) sharing `requestRef`
+        // and no `requestId`: its usage counts once.
+        let split = &s["573ae204-a7ab-4fce-bec0-709260eeed49"];
+        assert_eq!(split.assistant_messages, 2);
+        assert_eq!(
+            (split.usage.input_tokens, split.usage.output_tokens),
+            (200, 62)
+        );
+        assert_eq!(split.cost_usd, Some(0.00204));
+        assert_eq!(split.tool_calls, 1);
+
+        // Killed while retrying a dropped connection: a prompt, no answer, cost 0.
+        let retries = &s["c8ec0ba9-a557-40de-88ac-156fd30ab5aa"];
+        assert_eq!((retries.user_messages, retries.assistant_messages), (1, 0));
+        assert_eq!(retries.usage.total(), 0);
+        assert_eq!(retries.cost_usd, Some(0.0));
+
+        // Interactive, one turn, then Ctrl-D: `cost-state` is written at exit only, and
+        // counts a request the transcript does not show (twice the answer's price).
+        let interactive = &s["798e02c2-5d84-4a9c-9cca-20f928485e30"];
+        assert_eq!(
+            (interactive.user_messages, interactive.assistant_messages),
+            (1, 1)
+        );
+        assert_eq!(interactive.usage.output_tokens, 42);
+        assert_eq!(interactive.cost_usd, Some(0.00248));
+    }
+
+    #[test]
+    fn the_pinned_default_model_is_priced_as_claude_code_prices_it() {
+        let facts = fold(&[
+            r#"{"type":"assistant","requestRef":"r1","message":{"id":"m1","model":"claude-opus-5-5","stop_reason":"end_turn","usage":{"input_tokens":100,"output_tokens":42}}}"#,
+        ]);
+        assert!((facts.cost_usd.unwrap() - 0.00124).abs() < 1e-12);
+    }
+
+    #[test]
+    fn cost_state_totals_add_up_per_process_and_unknown_types_are_counted() {
+        let facts = fold(&[
+            r#"{"type":"assistant","message":{"id":"m1","model":"claude-unpriced-x","stop_reason":"end_turn","usage":{"input_tokens":10,"output_tokens":1}}}"#,
+            r#"{"type":"cost-state","startTime":1000,"totalCostUSD":0.5}"#,
+            r#"{"type":"cost-state","startTime":1000,"totalCostUSD":0.75}"#,
+            r#"{"type":"cost-state","startTime":2000,"totalCostUSD":0.25}"#,
+            r#"{"type":"hologram","x":1}"#,
+            r#"{"type":"hologram","x":2}"#,
+            r#"{"type":"user","brandNewField":1,"message":{"role":"user","content":"hi"}}"#,
+        ]);
+        assert_eq!(
+            facts.cost_usd,
+            Some(1.0),
+            "last total of each process, summed"
+        );
+        assert_eq!(facts.agent_cost_usd, Some(1.0));
+        assert_eq!(facts.unknown.get("type hologram"), Some(&2));
+        assert_eq!(facts.unknown.get("field user.brandNewField"), Some(&1));
+        assert_eq!(facts.unknown.len(), 2);
     }
 }

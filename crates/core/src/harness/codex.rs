@@ -15,6 +15,14 @@
 //! - `event_msg` — `payload.type` `user_message` (`message`: a prompt), `agent_message`
 //!   (an assistant message), `task_started`, `task_complete`, `turn_aborted`, `error`,
 //!   and `token_count` {`info`: {`last_token_usage`, `total_token_usage`}}.
+//! - Codex 0.171 writes no `user_message` / `agent_message` events: a turn's messages
+//!   are `event_msg` `item_completed` {`item`: {`type`: `UserMessage` / `AgentMessage`,
+//!   `content`: [{`text`}]}}. They are counted only in files without the older events,
+//!   so no message is counted twice. Read for nothing, on purpose: `world_state`,
+//!   `token_usage_record` (the same numbers as `token_count`, which stays the one
+//!   source of tokens), `thread_settings_applied` (its model is the `turn_context`'s).
+//!   Other types, and payload fields beyond [`KNOWN_FIELDS`], are counted by the drift
+//!   guard ([`super::drift`]).
 //!
 //! Token rules (ccusage's, so totals agree exactly):
 //! - a `token_count` uses `last_token_usage`, else the difference of
@@ -47,6 +55,112 @@ use crate::pricing;
 use crate::status::TurnState;
 
 const TITLE_MAX: usize = 120;
+
+/// Top-level line types read, or skipped on purpose.
+const KNOWN_TYPES: &[&str] = &[
+    "session_meta",
+    "turn_context",
+    "response_item",
+    "event_msg",
+    "world_state",
+    "token_usage_record",
+    "compacted",
+];
+
+/// `event_msg` payload types read, or skipped on purpose.
+const KNOWN_EVENTS: &[&str] = &[
+    "user_message",
+    "agent_message",
+    "agent_reasoning",
+    "agent_reasoning_raw_content",
+    "agent_reasoning_section_break",
+    "token_count",
+    "task_started",
+    "task_complete",
+    "turn_aborted",
+    "error",
+    "stream_error",
+    "item_started",
+    "item_completed",
+    "thread_settings_applied",
+    "exec_command_begin",
+    "exec_command_end",
+    "patch_apply_begin",
+    "patch_apply_end",
+    "mcp_tool_call_begin",
+    "mcp_tool_call_end",
+    "web_search_begin",
+    "web_search_end",
+    "turn_diff",
+    "entered_review_mode",
+    "exited_review_mode",
+    "context_compacted",
+];
+
+/// Payload fields Codex 0.171.0 and older versions write, per line type.
+const KNOWN_FIELDS: &[(&str, &[&str])] = &[
+    (
+        "session_meta",
+        &[
+            "account_scoped",
+            "base_instructions",
+            "cli_version",
+            "context_window",
+            "cwd",
+            "history_mode",
+            "id",
+            "model_provider",
+            "originator",
+            "runtime_workspace_roots",
+            "session_id",
+            "source",
+            "thread_source",
+            "timestamp",
+            "git",
+            "instructions",
+            "forked_from_id",
+        ],
+    ),
+    (
+        "turn_context",
+        &[
+            "active_permission_profile",
+            "approval_policy",
+            "approvals_reviewer",
+            "collaboration_mode",
+            "comp_hash",
+            "cwd",
+            "disabled_plugin_ids",
+            "model",
+            "multi_agent_version",
+            "permission_profile",
+            "realtime_active",
+            "root_turn_id",
+            "sandbox_policy",
+            "summary",
+            "turn_id",
+            "effort",
+            "user_instructions",
+            "developer_instructions",
+            "truncation_policy",
+            "final_output_json_schema",
+        ],
+    ),
+    (
+        "token_usage_record",
+        &[
+            "response_id",
+            "root_turn_id",
+            "session_id",
+            "thread_id",
+            "thread_token_usage",
+            "turn_id",
+            "turn_token_usage",
+            "usage",
+        ],
+    ),
+    ("world_state", &["full", "state"]),
+];
 /// ccusage prices Codex events without a model as `gpt-5`.
 const FALLBACK_MODEL: &str = "gpt-5";
 
@@ -258,6 +372,10 @@ pub struct CodexTranscript {
     counts_seen: u32,
     /// Reused buffer for condensed long lines.
     condensed: Vec<u8>,
+    /// The file has the older `user_message` / `agent_message` events: count those
+    /// and not `item_completed`.
+    legacy_messages: bool,
+    fields: super::drift::FieldCheck,
 }
 
 impl CodexTranscript {
@@ -275,6 +393,8 @@ impl CodexTranscript {
             replay_second: None,
             counts_seen: 0,
             condensed: Vec::new(),
+            legacy_messages: false,
+            fields: Default::default(),
         }
     }
 
@@ -296,6 +416,13 @@ impl CodexTranscript {
             Payload::Missing => Value::Null,
         };
         let p = &payload;
+        if let (Some(kind), Value::Object(map)) = (line.kind.as_deref(), p) {
+            if let Some((_, known)) = KNOWN_FIELDS.iter().find(|(k, _)| *k == kind) {
+                let keys = map.keys().map(String::as_str);
+                self.fields
+                    .check_keys(&mut self.facts.unknown, kind, keys, known);
+            }
+        }
         match line.kind.as_deref() {
             Some("session_meta") => self.session_meta(p),
             Some("turn_context") => {
@@ -308,7 +435,9 @@ impl CodexTranscript {
                 }
             }
             Some("event_msg") => self.event(p, line.timestamp.as_deref().unwrap_or("")),
-            _ => {}
+            Some(kind) if KNOWN_TYPES.contains(&kind) => {}
+            Some(kind) => super::drift::count(&mut self.facts.unknown, &format!("type {kind}")),
+            None => {}
         }
     }
 
@@ -318,6 +447,7 @@ impl CodexTranscript {
         }
         self.meta_seen = true;
         self.facts.id = str_at(p, "id").map(str::to_string);
+        self.facts.agent_version = str_at(p, "cli_version").map(str::to_string);
         if let Some(cwd) = str_at(p, "cwd") {
             self.facts.project = Some(cwd.to_string());
         }
@@ -391,17 +521,26 @@ impl CodexTranscript {
     fn event(&mut self, p: &Value, timestamp: &str) {
         match str_at(p, "type") {
             Some("user_message") => {
-                self.facts.user_messages += 1;
-                if self.facts.title.is_none() {
-                    self.facts.title = str_at(p, "message").and_then(|m| title_from(m, TITLE_MAX));
-                }
-                self.facts.turn = TurnState::AwaitingModel;
+                self.legacy_messages = true;
+                self.user_message(str_at(p, "message"));
             }
             Some("agent_message") => {
-                self.facts.assistant_messages += 1;
-                if self.pending_tools.is_empty() {
-                    self.facts.turn = TurnState::Streaming;
+                self.legacy_messages = true;
+                self.agent_message();
+            }
+            Some("item_completed") if !self.legacy_messages => {
+                let item = p.get("item");
+                match item.and_then(|i| str_at(i, "type")) {
+                    Some("UserMessage") => {
+                        let text = item.and_then(|i| i.get("content")).and_then(first_text);
+                        self.user_message(text);
+                    }
+                    Some("AgentMessage") => self.agent_message(),
+                    _ => {}
                 }
+            }
+            Some(kind) if !KNOWN_EVENTS.contains(&kind) => {
+                super::drift::count(&mut self.facts.unknown, &format!("type event_msg.{kind}"))
             }
             Some("task_started") => self.facts.turn = TurnState::AwaitingModel,
             Some("task_complete" | "turn_aborted") => {
@@ -411,6 +550,21 @@ impl CodexTranscript {
             Some("error" | "stream_error") => self.facts.turn = TurnState::Errored,
             Some("token_count") => self.token_count(p, timestamp),
             _ => {}
+        }
+    }
+
+    fn user_message(&mut self, text: Option<&str>) {
+        self.facts.user_messages += 1;
+        if self.facts.title.is_none() {
+            self.facts.title = text.and_then(|m| title_from(m, TITLE_MAX));
+        }
+        self.facts.turn = TurnState::AwaitingModel;
+    }
+
+    fn agent_message(&mut self) {
+        self.facts.assistant_messages += 1;
+        if self.pending_tools.is_empty() {
+            self.facts.turn = TurnState::Streaming;
         }
     }
 
@@ -511,6 +665,14 @@ impl CodexTranscript {
         self.facts
             .add_usage(parse_ts(Some(timestamp)), &model, &usage, cost);
     }
+}
+
+/// The first `text` of an `item_completed` item's content blocks.
+fn first_text(content: &Value) -> Option<&str> {
+    content
+        .as_array()?
+        .iter()
+        .find_map(|block| str_at(block, "text"))
 }
 
 fn str_at<'a>(v: &'a Value, key: &str) -> Option<&'a str> {
@@ -949,5 +1111,70 @@ mod tests {
         assert_eq!(f.files_written, ["src/a.rs", "src/b.rs"]);
         assert_eq!(f.deliverables, ["1234abc", "https://github.com/o/r/pull/9"]);
         assert!(f.looks_productive());
+    }
+
+    /// Rollouts written by the real Codex CLI 0.171.0 (`codex exec`) against a
+    /// stand-in Responses API; see tests/fixtures/codex-real/README.md.
+    #[test]
+    fn real_codex_0_171_rollouts() {
+        use crate::harness::fixture_support::sessions;
+        use crate::model::Harness;
+        let s = sessions(Harness::Codex, "codex-real/sessions");
+        assert_eq!(s.len(), 2);
+        for session in s.values() {
+            assert!(
+                session.unknown_records.is_empty(),
+                "{}: {:?}",
+                session.id,
+                session.unknown_records
+            );
+            assert_eq!(session.agent_version.as_deref(), Some("0.171.0"));
+            assert_eq!(session.models, vec!["gpt-6.2-sol"]);
+            assert!(session.price_unknown, "gpt-6.2-sol has no known price");
+        }
+        let hello = &s["01a24ec9-1d1b-77b2-99f3-c92d126068bd"];
+        assert_eq!(hello.title.as_deref(), Some("say hello"));
+        assert_eq!((hello.user_messages, hello.assistant_messages), (1, 1));
+        assert_eq!(
+            hello.usage,
+            Usage {
+                input_tokens: 150,
+                output_tokens: 30,
+                cache_creation_tokens: 0,
+                cache_read_tokens: 50
+            }
+        );
+        let tool = &s["01a24ece-d489-76e1-b4b3-8d170521b682"];
+        assert_eq!(tool.title.as_deref(), Some("run the tool"));
+        assert_eq!((tool.user_messages, tool.assistant_messages), (1, 1));
+        assert_eq!(tool.tool_calls, 1);
+        assert_eq!(
+            (
+                tool.usage.input_tokens,
+                tool.usage.cache_read_tokens,
+                tool.usage.output_tokens
+            ),
+            (300, 100, 60)
+        );
+    }
+
+    #[test]
+    fn item_completed_messages_are_not_counted_twice_beside_the_older_events() {
+        let mut t = CodexTranscript::new(Path::new("x.jsonl"));
+        for l in [
+            r#"{"timestamp":"2026-12-07T10:00:00Z","type":"event_msg","payload":{"type":"user_message","message":"old style"}}"#,
+            r#"{"timestamp":"2026-12-07T10:00:00Z","type":"event_msg","payload":{"type":"item_completed","item":{"type":"UserMessage","content":[{"type":"text","text":"new style"}]}}}"#,
+            r#"{"timestamp":"2026-12-07T10:00:01Z","type":"event_msg","payload":{"type":"agent_message","message":"a"}}"#,
+            r#"{"timestamp":"2026-12-07T10:00:01Z","type":"event_msg","payload":{"type":"item_completed","item":{"type":"AgentMessage","content":[]}}}"#,
+            r#"{"timestamp":"2026-12-07T10:00:02Z","type":"event_msg","payload":{"type":"quantum_event"}}"#,
+            r#"{"timestamp":"2026-12-07T10:00:02Z","type":"galaxy","payload":{}}"#,
+        ] {
+            t.apply_line(l.as_bytes());
+        }
+        let f = t.facts();
+        assert_eq!((f.user_messages, f.assistant_messages), (1, 1));
+        assert_eq!(f.title.as_deref(), Some("old style"));
+        assert_eq!(f.unknown.get("type event_msg.quantum_event"), Some(&1));
+        assert_eq!(f.unknown.get("type galaxy"), Some(&1));
     }
 }

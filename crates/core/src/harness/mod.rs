@@ -21,6 +21,7 @@ pub mod codex;
 pub(crate) mod condense;
 pub mod copilot;
 pub mod deliverables;
+pub mod drift;
 pub mod gemini;
 pub mod gptme;
 pub mod opencode;
@@ -80,6 +81,19 @@ pub struct TranscriptFacts {
     /// other agents a report falls back to the session's totals at its last activity.
     #[serde(default)]
     pub usage_slots: Vec<UsageSlot>,
+    /// The agent's version, as its records name it (Claude Code's `version`, Codex's
+    /// `cli_version`): unknown record types are reported per agent version.
+    #[serde(default)]
+    pub agent_version: Option<String>,
+    /// Drift guard: record types and fields the parser does not know, with how often
+    /// each was seen (see [`drift`]).
+    #[serde(default)]
+    pub unknown: std::collections::BTreeMap<String, u32>,
+    /// The cost the agent itself recorded (Claude Code's `cost-state` `totalCostUSD`,
+    /// summed over the processes that wrote the session); when present it is the
+    /// session's `cost_usd`.
+    #[serde(default)]
+    pub agent_cost_usd: Option<f64>,
 }
 
 /// Usage of one model within one quarter hour (UTC) of one session.

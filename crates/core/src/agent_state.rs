@@ -1,0 +1,302 @@
+//! What the agents themselves say about their running sessions: their own live-state
+//! files, read before anything is inferred from transcripts and working directories.
+//!
+//! - **Claude Code** (2.1.x) keeps `<config dir>/sessions/<pid>.json` while a process
+//!   runs: `pid`, `sessionId`, `cwd`, `procStart` (the process's start time in clock
+//!   ticks since boot, field 22 of `/proc/<pid>/stat` on Linux), `status` (`busy` /
+//!   `idle`), `name` (what the agent shows), `updatedAt`, `statusUpdatedAt` (ms epoch).
+//!   The file is removed when the process exits; one left behind by a killed process
+//!   names a dead pid (or a pid now used by a process started at another time) and is
+//!   ignored.
+//! - **Codex CLI** (0.171) holds `$CODEX_HOME/thread-writer-locks/<thread id>.lock`
+//!   (flocked) while a process writes that thread's rollout, and removes it on exit. It
+//!   names no pid; the pid comes from the process holding the rollout open (see
+//!   [`crate::procs::AgentProcess::open_files`]).
+//!
+//! The directories sit beside each transcript root (`<dir>/projects` →
+//! `<dir>/sessions`; `<codex home>/sessions` → `<codex home>/thread-writer-locks`).
+//! Everything here only reads; a malformed or half-written file is reported and
+//! skipped, never fatal.
+
+use std::path::{Path, PathBuf};
+
+use chrono::{DateTime, Utc};
+
+use crate::harness::HarnessRoot;
+use crate::model::Harness;
+
+/// Files larger than this are not live-state files (Claude's are about 600 bytes).
+const MAX_STATE_FILE: u64 = 64 * 1024;
+
+/// What the agent says its session is doing.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AgentActivity {
+    /// Working on a turn (Claude's `busy`).
+    Busy,
+    /// Done with its turn, waiting for the user (Claude's `idle`).
+    Idle,
+}
+
+/// One running session, as its agent describes it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct AgentClaim {
+    pub harness: Harness,
+    pub session_id: String,
+    /// The process writing the session, when the agent names it.
+    pub pid: Option<u32>,
+    /// The agent's own record of when that process started (Claude's `procStart`),
+    /// compared with the OS's to tell a live file from one a reused pid inherited.
+    pub proc_start: Option<u64>,
+    pub activity: Option<AgentActivity>,
+    /// The name the agent shows for the session.
+    pub name: Option<String>,
+    /// When the activity last changed, as the agent says.
+    pub activity_since: Option<DateTime<Utc>>,
+}
+
+/// The first versions known to keep a live-state entry for *every* running session
+/// (the pinned ones this was observed on). For sessions written by these versions or
+/// later, a live-state folder without an entry for the session means no process runs
+/// it: the session has ended, without waiting for its file to go quiet.
+const KEEPS_LIVE_STATE_SINCE: &[(Harness, &str)] = &[
+    (Harness::ClaudeCode, "2.1.332"),
+    (Harness::Codex, "0.171.0"),
+];
+
+/// Does `harness` at `version` keep live state for every running session?
+pub fn keeps_live_state(harness: Harness, version: Option<&str>) -> bool {
+    let Some(version) = version else {
+        return false;
+    };
+    KEEPS_LIVE_STATE_SINCE
+        .iter()
+        .find(|(h, _)| *h == harness)
+        .is_some_and(|(_, since)| version_at_least(version, since))
+}
+
+/// Compare dotted version numbers (`2.1.332` ≥ `2.1.40`); anything unparsable is not.
+fn version_at_least(version: &str, since: &str) -> bool {
+    let parse = |v: &str| -> Option<Vec<u64>> {
+        v.split(['.', '-', '+'])
+            .take(3)
+            .map(|p| p.parse::<u64>().ok())
+            .collect()
+    };
+    match (parse(version), parse(since)) {
+        (Some(v), Some(s)) => v >= s,
+        _ => false,
+    }
+}
+
+/// The live-state directory of a transcript root, if its agent keeps one.
+pub fn state_dir(root: &HarnessRoot) -> Option<PathBuf> {
+    let base = root.path.parent()?;
+    match root.harness {
+        Harness::ClaudeCode if root.path.file_name()? == "projects" => Some(base.join("sessions")),
+        Harness::Codex if root.path.file_name()? == "sessions" => {
+            Some(base.join("thread-writer-locks"))
+        }
+        _ => None,
+    }
+}
+
+/// Every claim under the live-state directories of `roots`, plus what could not be
+/// read. A missing directory is no error: the agent has simply never run.
+pub fn read_claims(roots: &[HarnessRoot]) -> (Vec<AgentClaim>, Vec<String>) {
+    let mut claims = Vec::new();
+    let mut errors = Vec::new();
+    let mut seen = Vec::new();
+    for root in roots {
+        let Some(dir) = state_dir(root) else { continue };
+        if seen.contains(&dir) {
+            continue;
+        }
+        seen.push(dir.clone());
+        let entries = match std::fs::read_dir(&dir) {
+            Ok(e) => e,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => continue,
+            Err(e) => {
+                errors.push(format!("{}: {e}", dir.display()));
+                continue;
+            }
+        };
+        for entry in entries.flatten() {
+            let path = entry.path();
+            match root.harness {
+                Harness::ClaudeCode => match read_claude(&path) {
+                    Ok(Some(c)) => claims.push(c),
+                    Ok(None) => {}
+                    Err(e) => errors.push(format!("{}: {e}", path.display())),
+                },
+                Harness::Codex => claims.extend(codex_lock(&path)),
+                _ => {}
+            }
+        }
+    }
+    (claims, errors)
+}
+
+/// Claude Code's `sessions/<pid>.json`; `Ok(None)` for other files in that folder.
+fn read_claude(path: &Path) -> Result<Option<AgentClaim>, String> {
+    if path.extension().is_none_or(|e| e != "json") {
+        return Ok(None);
+    }
+    // Only regular files: a FIFO or device named *.json must not block the reader.
+    let meta = std::fs::metadata(path).map_err(|e| e.to_string())?;
+    if !meta.is_file() {
+        return Ok(None);
+    }
+    if meta.len() > MAX_STATE_FILE {
+        return Err(format!(
+            "{} bytes: too large for a live-state file",
+            meta.len()
+        ));
+    }
+    let bytes = match std::fs::read(path) {
+        Ok(b) => b,
+        // Removed between listing and reading: the process just exited.
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+        Err(e) => return Err(e.to_string()),
+    };
+    parse_claude(&bytes).map(Some)
+}
+
+#[derive(serde::Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct ClaudeState {
+    pid: Option<u32>,
+    session_id: Option<String>,
+    proc_start: Option<serde_json::Value>,
+    status: Option<String>,
+    name: Option<String>,
+    status_updated_at: Option<i64>,
+}
+
+/// Parse one Claude Code live-state file.
+pub fn parse_claude(bytes: &[u8]) -> Result<AgentClaim, String> {
+    let s: ClaudeState =
+        serde_json::from_slice(bytes).map_err(|e| format!("not a live-state file: {e}"))?;
+    let session_id = s
+        .session_id
+        .filter(|id| !id.is_empty())
+        .ok_or("no sessionId")?;
+    // `procStart` is a string of digits in 2.1.332; accept a number too.
+    let proc_start = match s.proc_start {
+        Some(serde_json::Value::String(t)) => t.trim().parse().ok(),
+        Some(serde_json::Value::Number(n)) => n.as_u64(),
+        _ => None,
+    };
+    Ok(AgentClaim {
+        harness: Harness::ClaudeCode,
+        session_id,
+        pid: s.pid.filter(|p| *p > 0),
+        proc_start,
+        activity: match s.status.as_deref() {
+            Some("busy") => Some(AgentActivity::Busy),
+            Some("idle") => Some(AgentActivity::Idle),
+            _ => None,
+        },
+        name: s.name.filter(|n| !n.trim().is_empty()),
+        activity_since: crate::harness::ts_from_millis(s.status_updated_at),
+    })
+}
+
+/// Codex's `thread-writer-locks/<thread id>.lock`: that thread has a live writer.
+fn codex_lock(path: &Path) -> Option<AgentClaim> {
+    if path.extension().is_none_or(|e| e != "lock") {
+        return None;
+    }
+    let id = path.file_stem()?.to_str()?;
+    // `.coordination.lock` and anything else that is not a thread id.
+    if id.starts_with('.') || id.len() < 32 {
+        return None;
+    }
+    Some(AgentClaim {
+        harness: Harness::Codex,
+        session_id: id.to_string(),
+        pid: None,
+        proc_start: None,
+        activity: None,
+        name: None,
+        activity_since: None,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const REAL: &str = r#"{"pid":23487,"sessionId":"6dd1feb8-3ad4-4f3d-9839-fe111773a9e4","cwd":"/tmp/al-home2/proj","startedAt":1796618106886,"procStart":"34294","version":"2.1.332","peerProtocol":1,"kind":"interactive","entrypoint":"sdk-cli","name":"proj-5e","nameSource":"derived","status":"busy","updatedAt":1796618106746,"statusUpdatedAt":1796618106746}"#;
+
+    #[test]
+    fn a_real_claude_state_file_names_pid_session_status_and_name() {
+        let c = parse_claude(REAL.as_bytes()).unwrap();
+        assert_eq!(c.pid, Some(23487));
+        assert_eq!(c.session_id, "6dd1feb8-3ad4-4f3d-9839-fe111773a9e4");
+        assert_eq!(c.proc_start, Some(34294));
+        assert_eq!(c.activity, Some(AgentActivity::Busy));
+        assert_eq!(c.name.as_deref(), Some("proj-5e"));
+        assert_eq!(
+            c.activity_since.map(|t| t.timestamp_millis()),
+            Some(1796618106746)
+        );
+    }
+
+    #[test]
+    fn only_versions_known_to_keep_live_state_vouch_for_an_ended_session() {
+        assert!(keeps_live_state(Harness::ClaudeCode, Some("2.1.332")));
+        assert!(keeps_live_state(Harness::ClaudeCode, Some("2.2.0")));
+        assert!(keeps_live_state(Harness::ClaudeCode, Some("10.0.0")));
+        assert!(!keeps_live_state(Harness::ClaudeCode, Some("2.1.40")));
+        assert!(!keeps_live_state(Harness::ClaudeCode, Some("garbage")));
+        assert!(!keeps_live_state(Harness::ClaudeCode, None));
+        assert!(keeps_live_state(Harness::Codex, Some("0.171.0")));
+        assert!(!keeps_live_state(Harness::Codex, Some("0.98.1")));
+        assert!(!keeps_live_state(Harness::Gemini, Some("9.9.9")));
+    }
+
+    #[test]
+    fn torn_or_foreign_state_files_are_errors_not_panics() {
+        assert!(parse_claude(b"{\"pid\":1,\"sessionId\":\"a").is_err());
+        assert!(parse_claude(b"{\"pid\":1}").is_err());
+        assert!(parse_claude(b"\xff\xfe").is_err());
+        assert!(parse_claude(b"[1,2]").is_err());
+    }
+
+    #[test]
+    fn claims_are_read_beside_the_roots_and_bad_files_reported() {
+        let dir = tempfile::tempdir().unwrap();
+        let claude = dir.path().join(".claude");
+        let codex = dir.path().join(".codex");
+        std::fs::create_dir_all(claude.join("sessions")).unwrap();
+        std::fs::create_dir_all(codex.join("thread-writer-locks")).unwrap();
+        std::fs::write(claude.join("sessions/23487.json"), REAL).unwrap();
+        std::fs::write(claude.join("sessions/9.json"), "{torn").unwrap();
+        std::fs::write(claude.join("sessions/23487.abc.key"), "x").unwrap();
+        let thread = "01a24ec9-5024-7923-8822-e74452dfe4c6";
+        std::fs::write(codex.join(format!("thread-writer-locks/{thread}.lock")), "").unwrap();
+        std::fs::write(codex.join("thread-writer-locks/.coordination.lock"), "").unwrap();
+        let roots = vec![
+            HarnessRoot {
+                harness: Harness::ClaudeCode,
+                path: claude.join("projects"),
+            },
+            HarnessRoot {
+                harness: Harness::Codex,
+                path: codex.join("sessions"),
+            },
+            HarnessRoot {
+                harness: Harness::Codex,
+                path: codex.join("archived_sessions"),
+            },
+        ];
+        let (claims, errors) = read_claims(&roots);
+        assert_eq!(claims.len(), 2, "{claims:?}");
+        assert!(claims.iter().any(|c| c.pid == Some(23487)));
+        assert!(claims
+            .iter()
+            .any(|c| c.harness == Harness::Codex && c.session_id == thread && c.pid.is_none()));
+        assert_eq!(errors.len(), 1, "{errors:?}");
+        assert!(errors[0].contains("9.json"));
+    }
+}
