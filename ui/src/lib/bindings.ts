@@ -43,6 +43,11 @@ status_since: string | null, user_messages: number, assistant_messages: number, 
  */
 cost_usd: number | null, 
 /**
+ * Tokens were used but no cost is known: the model is not in the price table and
+ * the agent recorded no cost. Shown as "price unknown" beside the tokens.
+ */
+price_unknown: boolean, 
+/**
  * Lines that could not be parsed; the session stays visible regardless.
  */
 parse_errors: number, status: Status, 
@@ -50,6 +55,25 @@ parse_errors: number, status: Status,
  * PID of the agent process matched to this session, if any.
  */
 pid: number | null, 
+/**
+ * Several agent processes of this kind share the session's directory and nothing
+ * says which one writes it: the session counts as running, but no pid is named
+ * and Kill refuses it.
+ */
+ambiguous: boolean, 
+/**
+ * The name the agent itself shows for the session (Claude Code's live state).
+ */
+agent_name: string | null, 
+/**
+ * The agent's version, as its records name it.
+ */
+agent_version: string | null, 
+/**
+ * Drift guard: record types and fields the parser does not know, with how often
+ * each was seen. Empty when the format is fully understood.
+ */
+unknown_records: { [key in string]?: number }, 
 /**
  * The transcript file.
  */

@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
 import {
+  costLabel,
   shortId,
   formatAgo,
   formatCount,
@@ -114,5 +115,13 @@ describe("quitReportLine", () => {
     expect(quitReportLine({ ...base, action: "stop-failed", detail: "alive after SIGKILL" })).toBe(
       "build: could not be stopped — alive after SIGKILL",
     );
+  });
+});
+
+describe("costLabel", () => {
+  it("says price unknown instead of a dash or $0 when tokens have no price", () => {
+    expect(costLabel({ cost_usd: null, price_unknown: true })).toBe("price unknown");
+    expect(costLabel({ cost_usd: null, price_unknown: false })).toBe("—");
+    expect(costLabel({ cost_usd: 0.00124, price_unknown: false })).toBe("$0.0012");
   });
 });

@@ -57,6 +57,12 @@ export function formatCost(usd: number | null): string {
   return `$${Math.round(usd).toLocaleString("en-US")}`;
 }
 
+/** The cost cell: "price unknown" when tokens were used but no cost is known (the
+ * model has no price and the agent recorded none; decided in Rust, `price_unknown`). */
+export function costLabel(s: { cost_usd: number | null; price_unknown: boolean }): string {
+  return s.price_unknown ? "price unknown" : formatCost(s.cost_usd);
+}
+
 export function truncate(text: string, max: number): string {
   return text.length <= max ? text : `${text.slice(0, max - 1)}…`;
 }
