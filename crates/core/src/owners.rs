@@ -9,7 +9,8 @@
 //!    name. A claim whose pid is dead or reused is stale and ignored. A process the
 //!    agent accounts for is never guessed onto another session, even when its own
 //!    session has no transcript yet.
-//! 2. **The process holds the transcript open** (Codex keeps its rollout open).
+//! 2. **The process holds the transcript open** (Codex keeps its rollout open), or, for
+//!    gptme, the `.lock` in the conversation's folder.
 //! 3. **Working directory.** The processes of one harness left in one directory and
 //!    that directory's sessions, newest first (sessions the agent marked live without a
 //!    pid, e.g. Codex's writer locks, before the others): one process takes the newest
@@ -125,7 +126,7 @@ pub fn match_owners(
         for c in candidates {
             if c.harness == proc.harness
                 && !owners.contains_key(c.path)
-                && proc.open_files.iter().any(|f| f == c.path)
+                && proc.open_files.iter().any(|f| holds(c.harness, f, c.path))
             {
                 owners.insert(c.path.to_path_buf(), owned(proc, MatchedBy::OpenFile));
                 used_pids.insert(proc.identity.pid);
@@ -202,6 +203,14 @@ pub fn match_owners(
         }
     }
     owners
+}
+
+/// Does holding `open` open mean writing the transcript at `path`?
+fn holds(harness: Harness, open: &Path, path: &Path) -> bool {
+    open == path
+        || (harness == Harness::Gptme
+            && open.file_name().is_some_and(|n| n == ".lock")
+            && open.parent() == path.parent())
 }
 
 fn owned(proc: &AgentProcess, how: MatchedBy) -> Owner {
@@ -406,6 +415,22 @@ mod tests {
         assert_eq!(o[&a].pid, Some(10));
         assert_eq!(o[&b].pid, Some(20));
         assert_eq!(o[&a].matched_by, Some(MatchedBy::OpenFile));
+    }
+
+    #[test]
+    fn a_gptme_process_holding_its_conversation_lock_owns_that_conversation() {
+        let (a, b) = (
+            PathBuf::from("/logs/2026-12-07-a/conversation.jsonl"),
+            PathBuf::from("/logs/2026-12-07-b/conversation.jsonl"),
+        );
+        let cands = [cand(&a, "a", Harness::Gptme, 2), cand(&b, "b", Harness::Gptme, 1)];
+        let mut p = proc(10, Harness::Gptme, "/w/p");
+        p.open_files = vec![PathBuf::from("/logs/2026-12-07-b/.lock")];
+        let mut q = proc(20, Harness::Gptme, "/w/p");
+        q.open_files = vec![PathBuf::from("/logs/2026-12-07-a/.lock")];
+        let o = match_owners(&cands, &[p, q], &[], no_hash);
+        assert_eq!(o[&b].pid, Some(10));
+        assert_eq!(o[&a].pid, Some(20));
     }
 
     #[test]

@@ -31,8 +31,9 @@ pub struct AgentProcess {
     pub identity: ProcessIdentity,
     pub harness: Harness,
     pub cwd: Option<PathBuf>,
-    /// Transcript-like files (`*.jsonl`, `*.json`) the process holds open. Read on
-    /// Linux only; empty elsewhere.
+    /// Transcript-like files (`*.jsonl`, `*.json`) and lock files (`*.lock`, gptme's
+    /// `<conversation>/.lock`) the process holds open. Read on Linux only; empty
+    /// elsewhere.
     pub open_files: Vec<PathBuf>,
     /// Start time in clock ticks since boot (`/proc/<pid>/stat` field 22), as Claude
     /// Code writes it in `procStart`. Linux only.
@@ -139,8 +140,9 @@ impl ProcessScanner {
     }
 }
 
-/// The `*.jsonl` / `*.json` files process `pid` holds open (a handful of readlinks;
-/// only agent processes are asked). Unreadable (another user's process) reads as none.
+/// The `*.jsonl` / `*.json` / `*.lock` files process `pid` holds open (a handful of
+/// readlinks; only agent processes are asked). Unreadable (another user's process)
+/// reads as none.
 #[cfg(target_os = "linux")]
 pub fn open_transcripts(pid: u32) -> Vec<PathBuf> {
     let Ok(fds) = std::fs::read_dir(format!("/proc/{pid}/fd")) else {
@@ -149,7 +151,11 @@ pub fn open_transcripts(pid: u32) -> Vec<PathBuf> {
     let mut files: Vec<PathBuf> = fds
         .flatten()
         .filter_map(|fd| std::fs::read_link(fd.path()).ok())
-        .filter(|p| p.extension().is_some_and(|e| e == "jsonl" || e == "json"))
+        .filter(|p| {
+            p.extension()
+                .is_some_and(|e| e == "jsonl" || e == "json" || e == "lock")
+                || p.file_name().is_some_and(|n| n == ".lock")
+        })
         .collect();
     files.sort();
     files.dedup();
