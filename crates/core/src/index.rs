@@ -1268,7 +1268,7 @@ mod tests {
         // the other keeps its own pid.
         std::fs::remove_file(d.path().join("sessions/22.json")).unwrap();
         append(&first, &fresh(ANSWER));
-        idx.paths_changed(&[first.clone()], Utc::now());
+        idx.paths_changed(std::slice::from_ref(&first), Utc::now());
         idx.refresh_status(vec![claude_proc(11)], Utc::now());
         let (abc, def) = (row(&idx, "abc"), row(&idx, "def"));
         assert_eq!(abc.status, Status::Ended);

@@ -423,7 +423,10 @@ mod tests {
             PathBuf::from("/logs/2026-12-07-a/conversation.jsonl"),
             PathBuf::from("/logs/2026-12-07-b/conversation.jsonl"),
         );
-        let cands = [cand(&a, "a", Harness::Gptme, 2), cand(&b, "b", Harness::Gptme, 1)];
+        let cands = [
+            cand(&a, "a", Harness::Gptme, 2),
+            cand(&b, "b", Harness::Gptme, 1),
+        ];
         let mut p = proc(10, Harness::Gptme, "/w/p");
         p.open_files = vec![PathBuf::from("/logs/2026-12-07-b/.lock")];
         let mut q = proc(20, Harness::Gptme, "/w/p");

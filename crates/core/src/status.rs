@@ -109,7 +109,7 @@ impl StatusRules {
             (Some(AgentActivity::Idle), _) => Status::WaitingForInput,
             (Some(AgentActivity::Busy), TurnState::ToolPending) => Status::RunningTool,
             (Some(AgentActivity::Busy), _) => Status::Generating,
-            (None, turn) => self.from_turn(turn, quiet),
+            (None, turn) => self.status_of_turn(turn, quiet),
         };
         if status == Status::WaitingForInput && quiet >= self.idle_after {
             Status::Idle
@@ -118,7 +118,7 @@ impl StatusRules {
         }
     }
 
-    fn from_turn(&self, turn: TurnState, quiet: Duration) -> Status {
+    fn status_of_turn(&self, turn: TurnState, quiet: Duration) -> Status {
         match turn {
             TurnState::AwaitingModel => Status::Generating,
             TurnState::ToolPending => Status::RunningTool,
