@@ -73,7 +73,7 @@ agent_version: string | null,
  * Drift guard: record types and fields the parser does not know, with how often
  * each was seen. Empty when the format is fully understood.
  */
-unknown_records: { [key in string]?: number }, 
+unknown_records: { [key in string]: number }, 
 /**
  * The transcript file.
  */

@@ -102,6 +102,7 @@ const KNOWN_FIELDS: &[(&str, &[&str])] = &[
             "thinkingMetadata",
             "todos",
             "imagePasteIds",
+            "origin",
         ],
     ),
     (
@@ -133,6 +134,8 @@ const KNOWN_FIELDS: &[(&str, &[&str])] = &[
             "slug",
             "agentId",
             "error",
+            "serverClassifierRequest",
+            "session_id",
         ],
     ),
     (
