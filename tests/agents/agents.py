@@ -36,6 +36,15 @@ class Agent:
         """The model as the agent itself names it, given the one it sent to the API."""
         return wire_model
 
+    # Whether the agent's own files say which process writes which session (a live
+    # state file, a lock held by the writer). Where they do not, two agents of this
+    # kind in one directory may only be shown as "ambiguous".
+    tells_processes_apart = False
+
+    def recorded_cost(self, home):
+        """The cost in USD the agent itself recorded for the session, if it records one."""
+        return None
+
     def installed(self):
         return self.executable().exists()
 
@@ -91,6 +100,22 @@ class Claude(Agent):
     def prompt_argv(self, prompt):
         return [str(self.executable()), "-p", prompt, "--allowedTools", "Bash"]
 
+    tells_processes_apart = True  # ~/.claude/sessions/<pid>.json
+
+    def recorded_cost(self, home):
+        # The last `cost-state` record's totalCostUSD, in the session's transcript.
+        cost = None
+        for path in (home.path / ".claude" / "projects").glob("*/*.jsonl"):
+            for line in path.read_text(errors="replace").splitlines():
+                if '"cost-state"' in line:
+                    try:
+                        record = json.loads(line)
+                    except ValueError:
+                        continue
+                    if record.get("type") == "cost-state" and isinstance(record.get("totalCostUSD"), (int, float)):
+                        cost = record["totalCostUSD"]
+        return cost
+
 
 class Codex(Agent):
     name = "codex"
@@ -115,6 +140,8 @@ class Codex(Agent):
 
     def prompt_argv(self, prompt):
         return [str(self.executable()), "exec", "--skip-git-repo-check", "--dangerously-bypass-approvals-and-sandbox", prompt]
+
+    tells_processes_apart = True  # the writer holds a lock on its rollout
 
 
 class Gemini(Agent):
@@ -175,6 +202,18 @@ class Opencode(Agent):
     def prompt_argv(self, prompt):
         return [str(self.executable()), "run", prompt]
 
+    def recorded_cost(self, home):
+        # opencode prices each assistant message itself (`cost` in the message's data).
+        import sqlite3
+
+        db = home.path / ".local" / "share" / "opencode" / "opencode.db"
+        if not db.exists():
+            return None
+        with sqlite3.connect(f"file:{db}?mode=ro", uri=True) as conn:
+            costs = [json.loads(row[0]).get("cost") for row in conn.execute("select data from message")]
+        costs = [c for c in costs if isinstance(c, (int, float))]
+        return sum(costs) if costs else None
+
 
 class Copilot(Agent):
     name = "copilot"
@@ -210,6 +249,8 @@ class Gptme(Agent):
     def model_shown(self, wire_model):
         # gptme names a model with its provider, as chosen with -m.
         return f"local/{wire_model}"
+
+    tells_processes_apart = True  # the running gptme holds its conversation's .lock
 
     def env(self, home, port):
         return {"OPENAI_BASE_URL": f"http://127.0.0.1:{port}/v1", "OPENAI_API_KEY": API_KEY}

@@ -74,6 +74,10 @@ KNOWN_GAPS = [
     ({"opencode"}, ANY, TOTALS,
      "opencode's title is session.title in its database (here the title it generated); "
      "the parser takes the first prompt's text, JSON-quoted"),
+    ({"claude", "codex", "gemini", "gptme"}, ANY, "cost shown, or price unknown",
+     "the models these agents use by default (claude-opus-5-5, gpt-6.2-sol, "
+     "gemini-3.8-flash, local/stand-in) are not in the price table, nothing says 'price "
+     "unknown', and Claude Code's own cost-state is not used (issue 18 item 6, agents-live)"),
     ({"copilot"}, ANY, {"generating while streaming", "running tool while the command runs"},
      "the copilot process (a native binary started by node) is not matched to its "
      "session: no pid (agents-live)"),
@@ -328,7 +332,7 @@ class Observer:
             time.sleep(0.05)
 
 
-FIELDS = ["status", "pid", "model", "user_messages", "assistant_messages", "usage", "title", "project"]
+FIELDS = ["status", "pid", "ambiguous", "model", "user_messages", "assistant_messages", "usage", "cost_usd", "price_unknown", "title", "project"]
 
 
 def show(rows):
@@ -468,6 +472,25 @@ class Run:
             del expected["user_messages"], expected["assistant_messages"]
         expected.update(extra or {})
         self.check(name, lambda: self.observer.until(name, one_row(expected), time.time(), END_DEADLINE))
+        self.expect_cost()
+
+    def expect_cost(self):
+        """Tokens always come with a cost, or with "price unknown"; where the agent itself
+        recorded a cost, that is the one shown."""
+        agent_cost = self.agent.recorded_cost(self.home)
+
+        def priced(rows):
+            if len(rows) != 1:
+                return f"expected one session row, found {len(rows)}"
+            cost, unknown = rows[0].get("cost_usd"), rows[0].get("price_unknown")
+            if agent_cost is not None:
+                if cost is None or abs(cost - agent_cost) > 1e-9:
+                    return f"cost_usd: expected {agent_cost!r} (what the agent recorded), shown {cost!r}"
+            elif cost is None and not unknown:
+                return f"expected a cost or price_unknown, shown cost_usd {cost!r}, price_unknown {unknown!r}"
+            return None
+
+        self.check("cost shown, or price unknown", lambda: self.observer.until("cost", priced, time.time(), END_DEADLINE))
 
     def close(self):
         for proc in self.procs:
@@ -577,13 +600,18 @@ def scenario_two(run):
     def both(rows):
         if len(rows) != 2:
             return f"expected two session rows, found {len(rows)}"
-        pids = {r.get("pid") for r in rows}
-        owners = [p for p in pids if p in first.tree()], [p for p in pids if p in second.tree()]
         if not all(r.get("status") == "generating" for r in rows):
             return "expected both generating"
-        if len(pids) != 2 or not owners[0] or not owners[1]:
-            return f"expected each row to carry its own agent's pid ({first.pid} and {second.pid}, or their children)"
-        return None
+        pids = {r.get("pid") for r in rows}
+        owners = [p for p in pids if p in first.tree()], [p for p in pids if p in second.tree()]
+        if len(pids) == 2 and owners[0] and owners[1]:
+            return None
+        if not run.agent.tells_processes_apart and all(r.get("ambiguous") and r.get("pid") is None for r in rows):
+            return None  # nothing in this agent's files tells them apart: both say so
+        return (
+            f"expected each row to carry its own agent's pid ({first.pid} and {second.pid}, or their children)"
+            + ("" if run.agent.tells_processes_apart else ", or both to be ambiguous without a pid")
+        )
 
     run.check("two rows, own pids, both generating", lambda: run.observer.until("two agents", both, held["t"], STATUS_DEADLINE))
     run.standin.release()
