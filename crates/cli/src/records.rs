@@ -416,9 +416,10 @@ fn overview(store: &Store) -> Result<()> {
         println!("Last 30 days (use 'sessionscope records stats --since all' for all-time):\n");
         print!("{}", format::stats(&s));
         let records = store.load()?.records;
+        // gptme-sessions' wording, with this tool's name.
         match discover::count_unsynced(&paths::harness_roots(), &records, 14.0, now) {
-            0 => println!("Tip: run 'sessionscope records sync' to keep the store up to date."),
-            n => println!("Tip: {n} new session(s) in the last 14 days. Run 'sessionscope records sync' to import them."),
+            0 => println!("\nTip: Run 'sessionscope records sync' to keep the store up to date."),
+            n => println!("\nTip: {n} new session(s) available in the last 14 days. Run 'sessionscope records sync' to import."),
         }
         return Ok(());
     }

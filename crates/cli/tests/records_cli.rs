@@ -755,7 +755,7 @@ fn bare_records_shows_recent_stats_and_the_unsynced_hint() {
         "{text}"
     );
     assert!(
-        text.contains("Tip: 2 new session(s) in the last 14 days"),
+        text.contains("\n\nTip: 2 new session(s) available in the last 14 days. Run 'sessionscope records sync' to import.\n"),
         "{text}"
     );
     // `stats` says the same after its tables, as gptme-sessions does.
