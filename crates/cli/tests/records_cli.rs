@@ -874,3 +874,34 @@ fn fifos_in_place_of_logs_are_refused_not_read() {
         }
     }
 }
+
+/// Without a harness-quota.toml, gptme-sessions prices nothing; Sessionscope prices
+/// with its built-in table and says so. Expected dollars by hand from that table:
+/// d1000001 (claude-opus-4-6: 1000 in × $5 + 2000 out × $25 + 3000 cache writes ×
+/// $6.25 + 40000 cache reads × $0.50 per million) = $0.09375; f4000001
+/// (claude-sonnet-4.6: 2000 × $3 + 300 × $15 + 100 × $3.75 + 9000 × $0.30) =
+/// $0.013575; the other records have no token breakdown or an unknown model.
+#[test]
+fn cost_without_a_price_file_uses_the_built_in_table_and_says_so() {
+    let s = Sandbox::new();
+    std::fs::create_dir_all(s.store_dir()).unwrap();
+    std::fs::copy(
+        fixtures().join("parity/session-records.jsonl"),
+        s.store_file(),
+    )
+    .unwrap();
+    let out = s.run(&["cost", "--days", "36500", "--json"]);
+    assert!(out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("built-in price table"));
+    let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+    // 14 records; one timestamp does not parse, so it is outside any window.
+    assert_eq!(v["session_count"], 13);
+    assert_eq!(v["priced_count"], 2);
+    assert!(
+        (v["total_cost"].as_f64().unwrap() - 0.107325).abs() < 1e-12,
+        "{v}"
+    );
+    assert_eq!(v["by_model"]["opus"]["total_cost"], json!(0.09375));
+    assert_eq!(v["by_model"]["sonnet"]["total_cost"], json!(0.013575));
+    assert_eq!(v["by_day"]["2026-07-04"]["count"], 1);
+}
