@@ -63,6 +63,10 @@ fi
 # The real agents the conformance suite drives (tests/agents), pinned by the lockfiles
 # there, installed into a cache outside the clone; reinstalled only when a lockfile changed.
 agents="${SESSIONSCOPE_AGENTS_DIR:-$HOME/.cache/sessionscope/agents}"
+mkdir -p "$agents"
+# One installer at a time: two checkouts running this at once would each rebuild the venv.
+exec 9>"$agents/.install-lock"
+flock 9
 if [ ! -f "$agents/npm/.sessionscope-lock" ] || ! cmp -s tests/agents/package-lock.json "$agents/npm/.sessionscope-lock"; then
   # `npm install` over the committed lockfile, not `npm ci`: the registry serves
   # opencode-ai's platform packages for this platform only, so the lockfile cannot list
@@ -80,3 +84,4 @@ if [ ! -f "$agents/venv/.sessionscope-requirements" ] || ! cmp -s tests/agents/r
   "$agents/venv/bin/pip" install --quiet --disable-pip-version-check -r tests/agents/requirements.txt
   cp tests/agents/requirements.txt "$agents/venv/.sessionscope-requirements"
 fi
+flock -u 9
