@@ -9,8 +9,8 @@
 
 use std::time::Instant;
 
-use sessionscope_core::alerts::Alert;
 use sessionscope_core::model::Session;
+use sessionscope_core::sessions::alerts::Alert;
 use tauri::{AppHandle, Manager};
 
 use crate::state::AppState;

@@ -4,7 +4,7 @@
 //! then done is saved by [`crate::state::AppState::on_exit`] and shown at the next
 //! start.
 
-use sessionscope_core::quit_notice;
+use sessionscope_core::runs::quit_notice;
 use tauri::{AppHandle, Manager};
 
 use crate::state::AppState;

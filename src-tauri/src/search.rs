@@ -9,7 +9,7 @@ use std::time::Duration;
 
 use sessionscope_core::model::ScanProgress;
 use sessionscope_core::progress::Throttled;
-use sessionscope_core::search::SearchIndex;
+use sessionscope_core::sessions::search::SearchIndex;
 use tauri::{AppHandle, Emitter, Manager};
 
 use crate::state::AppState;

@@ -6,7 +6,7 @@
 use std::sync::Mutex;
 use std::time::Duration;
 
-use sessionscope_core::gptme_server::GptmeServerClient;
+use sessionscope_core::agents::gptme::server::GptmeServerClient;
 use sessionscope_core::model::ServerSessions as ServerView;
 use tauri::{AppHandle, Emitter, Manager};
 

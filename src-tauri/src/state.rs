@@ -4,16 +4,16 @@
 
 use std::sync::{Mutex, MutexGuard, RwLock, RwLockReadGuard};
 
-use sessionscope_core::alerts::{AlertTracker, RateLimit};
-use sessionscope_core::cache::IndexCache;
-use sessionscope_core::index::SessionIndex;
-use sessionscope_core::live::LiveSessions;
-use sessionscope_core::pacer::PacedStreams;
 use sessionscope_core::progress::Throttled;
-use sessionscope_core::quit_notice;
+use sessionscope_core::runs::pacer::PacedStreams;
+use sessionscope_core::runs::quit_notice;
+use sessionscope_core::runs::supervisor::Supervisor;
+use sessionscope_core::sessions::alerts::{AlertTracker, RateLimit};
+use sessionscope_core::sessions::cache::IndexCache;
+use sessionscope_core::sessions::index::SessionIndex;
+use sessionscope_core::sessions::live::LiveSessions;
 use sessionscope_core::settings::{self, Settings};
-use sessionscope_core::supervisor::Supervisor;
-use sessionscope_core::{harness::HarnessRoot, paths};
+use sessionscope_core::{agents::HarnessRoot, paths};
 use tauri::AppHandle;
 
 use crate::{events, notify, tray};

@@ -3,9 +3,9 @@
 
 use clap::Args;
 use sessionscope_core::doctor::{self, DoctorReport};
-use sessionscope_core::index::SessionIndex;
 use sessionscope_core::paths;
 use sessionscope_core::procs::ProcessScanner;
+use sessionscope_core::sessions::index::SessionIndex;
 
 #[derive(Args)]
 pub struct DoctorArgs {

@@ -8,13 +8,13 @@ use std::time::Duration;
 
 use chrono::Utc;
 use clap::Args;
-use sessionscope_core::gptme_server::GptmeServerClient;
-use sessionscope_core::index::SessionIndex;
+use sessionscope_core::agents::gptme::server::GptmeServerClient;
 use sessionscope_core::kill::{KillOptions, KillScope};
 use sessionscope_core::model::{GptmeServerSettings, KillResult, KillTarget};
 use sessionscope_core::paths;
 use sessionscope_core::procs::ProcessScanner;
-use sessionscope_core::supervisor::Supervisor;
+use sessionscope_core::runs::supervisor::Supervisor;
+use sessionscope_core::sessions::index::SessionIndex;
 
 #[derive(Args)]
 pub struct KillArgs {

@@ -2,10 +2,10 @@
 
 use chrono::{DateTime, Utc};
 use clap::Args;
-use sessionscope_core::index::SessionIndex;
 use sessionscope_core::model::{Session, SessionCounts};
 use sessionscope_core::paths;
 use sessionscope_core::procs::ProcessScanner;
+use sessionscope_core::sessions::index::SessionIndex;
 
 #[derive(Args)]
 pub struct PsArgs {

@@ -14,7 +14,7 @@ use std::time::Duration;
 
 use clap::Args;
 use sessionscope_core::model::{EnvVar, RunRequest, RunStatus};
-use sessionscope_core::supervisor::Supervisor;
+use sessionscope_core::runs::supervisor::Supervisor;
 
 use crate::terminal;
 

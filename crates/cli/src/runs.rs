@@ -4,7 +4,7 @@
 use chrono::Utc;
 use clap::Args;
 use sessionscope_core::model::RunInfo;
-use sessionscope_core::supervisor::Supervisor;
+use sessionscope_core::runs::supervisor::Supervisor;
 
 use crate::ps::{clip, human_duration};
 

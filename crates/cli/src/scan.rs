@@ -5,11 +5,11 @@
 use std::io::IsTerminal;
 
 use chrono::{DateTime, Utc};
-use sessionscope_core::cache::IndexCache;
-use sessionscope_core::harness::HarnessRoot;
-use sessionscope_core::index::SessionIndex;
+use sessionscope_core::agents::HarnessRoot;
 use sessionscope_core::model::Harness;
 use sessionscope_core::paths;
+use sessionscope_core::sessions::cache::IndexCache;
+use sessionscope_core::sessions::index::SessionIndex;
 
 /// Every root of `harness` (all harnesses when `None`).
 pub fn roots(harness: Option<Harness>) -> Vec<HarnessRoot> {
@@ -93,7 +93,7 @@ impl ScanArgs {
     pub fn since(&self, now: DateTime<Utc>) -> anyhow::Result<Option<DateTime<Utc>>> {
         self.since
             .as_deref()
-            .map(|s| sessionscope_core::usage::parse_since(s, now))
+            .map(|s| sessionscope_core::analytics::usage::parse_since(s, now))
             .transpose()
             .map_err(anyhow::Error::msg)
     }

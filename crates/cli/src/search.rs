@@ -5,8 +5,8 @@ use std::sync::atomic::AtomicBool;
 
 use chrono::Utc;
 use clap::Args;
-use sessionscope_core::search::{SearchFilter, SearchIndex};
-use sessionscope_core::usage::parse_since;
+use sessionscope_core::analytics::usage::parse_since;
+use sessionscope_core::sessions::search::{SearchFilter, SearchIndex};
 
 use crate::scan;
 

@@ -1,7 +1,7 @@
 //! `sessionscope transcript ID`: one session's transcript, as readable text or JSON.
 //!
 //! The session is found the way `ps` finds sessions (one scan of every harness root);
-//! the transcript comes from `sessionscope_core::transcript`. Nothing here parses an
+//! the transcript comes from `sessionscope_core::agents::transcript`. Nothing here parses an
 //! agent format.
 
 use std::io::{self, Write};
@@ -9,13 +9,13 @@ use std::io::{self, Write};
 use anyhow::{bail, Context};
 use chrono::Utc;
 use clap::Args;
-use sessionscope_core::index::SessionIndex;
-use sessionscope_core::model::{Session, Usage};
-use sessionscope_core::paths;
-use sessionscope_core::transcript::{
+use sessionscope_core::agents::transcript::{
     read_all_entries, read_transcript_tail, text, EntryKind, TranscriptEntry,
     DEFAULT_MAX_TEXT_BYTES,
 };
+use sessionscope_core::model::{Session, Usage};
+use sessionscope_core::paths;
+use sessionscope_core::sessions::index::SessionIndex;
 
 #[derive(Args)]
 pub struct TranscriptArgs {

@@ -3,7 +3,7 @@
 
 use chrono::{DateTime, Local, NaiveDate, Utc};
 use clap::Args;
-use sessionscope_core::usage::{report, GroupBy, UsageRow};
+use sessionscope_core::analytics::usage::{report, GroupBy, UsageRow};
 
 use crate::scan;
 

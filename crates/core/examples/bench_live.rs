@@ -18,9 +18,9 @@ use std::io::Write;
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
-use sessionscope_core::harness::HarnessRoot;
-use sessionscope_core::live::LiveSessions;
+use sessionscope_core::agents::HarnessRoot;
 use sessionscope_core::model::Harness;
+use sessionscope_core::sessions::live::LiveSessions;
 
 fn line(i: usize) -> String {
     format!(
@@ -134,7 +134,7 @@ fn idle(files: usize, seconds: u64) {
 }
 
 fn search(claude: &str, codex: &str, db: &str) {
-    use sessionscope_core::search::{SearchFilter, SearchIndex};
+    use sessionscope_core::sessions::search::{SearchFilter, SearchIndex};
     for suffix in ["", "-wal", "-shm"] {
         let _ = std::fs::remove_file(format!("{db}{suffix}"));
     }

@@ -22,7 +22,7 @@ use std::path::{Path, PathBuf};
 
 use chrono::{DateTime, Utc};
 
-use crate::harness::HarnessRoot;
+use crate::agents::HarnessRoot;
 use crate::model::Harness;
 
 /// Files larger than this are not live-state files (Claude's are about 600 bytes).
@@ -197,7 +197,7 @@ pub fn parse_claude(bytes: &[u8]) -> Result<AgentClaim, String> {
             _ => None,
         },
         name: s.name.filter(|n| !n.trim().is_empty()),
-        activity_since: crate::harness::ts_from_millis(s.status_updated_at),
+        activity_since: crate::agents::ts_from_millis(s.status_updated_at),
     })
 }
 

@@ -7,15 +7,15 @@
 
 use ts_rs::TS;
 
-use crate::dashboard::daily::{HarnessSeries, ProjectTotal, SessionAnalytics};
-use crate::dashboard::records_view::{
+use crate::agents::transcript::{EntryKind, TranscriptCursor, TranscriptEntry, TranscriptPage};
+use crate::model::*;
+use crate::settings::{ExtraRoot, Settings, SettingsSnapshot, Theme};
+use crate::views::daily::{HarnessSeries, ProjectTotal, SessionAnalytics};
+use crate::views::records_view::{
     DayOutcomes, DurationSummary, GroupRate, ModelOutcomeRow, NamedCount, NoopRow, RecordField,
     RecordQuery, RecordRow, RecordsOverview,
 };
-use crate::dashboard::{RecordAnnotation, RecordsPage, SessionRecorded};
-use crate::model::*;
-use crate::settings::{ExtraRoot, Settings, SettingsSnapshot, Theme};
-use crate::transcript::{EntryKind, TranscriptCursor, TranscriptEntry, TranscriptPage};
+use crate::views::{RecordAnnotation, RecordsPage, SessionRecorded};
 
 /// The whole generated file.
 pub fn typescript() -> String {
@@ -38,7 +38,7 @@ pub fn typescript() -> String {
         RunSettings::decl(&cfg),
         QuitReport::decl(&cfg),
         QuitAction::decl(&cfg),
-        crate::quit_notice::QuitNotice::decl(&cfg),
+        crate::runs::quit_notice::QuitNotice::decl(&cfg),
         StopSignal::decl(&cfg),
         KillTarget::decl(&cfg),
         KillPlanItem::decl(&cfg),
@@ -80,7 +80,7 @@ pub fn typescript() -> String {
         SessionRecorded::decl(&cfg),
     ];
     let mut out = String::from(
-        "// Generated from crates/core/src/model.rs and transcript/mod.rs by ts-rs. Do not edit by hand:\n\
+        "// Generated from crates/core/src/model.rs and agents/transcript/mod.rs by ts-rs. Do not edit by hand:\n\
          // UPDATE_BINDINGS=1 cargo test -p sessionscope-core bindings\n\n",
     );
     for d in decls {

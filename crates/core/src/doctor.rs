@@ -13,10 +13,10 @@ use std::collections::BTreeMap;
 use serde::Serialize;
 
 use crate::agent_state;
-use crate::index::SessionIndex;
 use crate::model::Harness;
 use crate::pricing;
 use crate::procs::AgentProcess;
+use crate::sessions::index::SessionIndex;
 
 #[derive(Debug, Serialize)]
 pub struct DoctorReport {
@@ -182,7 +182,7 @@ pub fn diagnose(index: &SessionIndex, processes: &[AgentProcess]) -> DoctorRepor
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::harness::HarnessRoot;
+    use crate::agents::HarnessRoot;
     use chrono::Utc;
 
     #[test]

@@ -369,7 +369,7 @@ pub struct RunOutput {
     /// Output decoded as UTF-8; a multibyte character split across reads is held back
     /// until it is complete.
     pub data: String,
-    /// What the panel acknowledges once it has drawn `data` (see [`crate::pacer`]).
+    /// What the panel acknowledges once it has drawn `data` (see [`crate::runs::pacer`]).
     pub ack: u32,
 }
 

@@ -7,7 +7,7 @@
 
 use std::path::{Path, PathBuf};
 
-use crate::harness::{claude, codex, copilot, gemini, gptme, opencode, HarnessRoot};
+use crate::agents::{claude, codex, copilot, gemini, gptme, opencode, HarnessRoot};
 use crate::model::Harness;
 
 /// Every transcript root Sessionscope watches in this environment, from each agent's

@@ -5,9 +5,9 @@
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
-use sessionscope_core::harness::HarnessRoot;
-use sessionscope_core::live::LiveSessions;
+use sessionscope_core::agents::HarnessRoot;
 use sessionscope_core::model::{Harness, SessionChange};
+use sessionscope_core::sessions::live::LiveSessions;
 
 fn wait_for(rx: &mpsc::Receiver<SessionChange>, what: impl Fn(&SessionChange) -> bool) -> bool {
     let deadline = Instant::now() + Duration::from_secs(10);

@@ -14,11 +14,11 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, ChildStdin, ChildStdout, Command, Stdio};
 
 use chrono::{Duration, Utc};
-use sessionscope_core::harness::HarnessRoot;
-use sessionscope_core::index::SessionIndex;
+use sessionscope_core::agents::HarnessRoot;
 use sessionscope_core::model::{Harness, Session, Status};
 use sessionscope_core::procs::ProcessScanner;
-use sessionscope_core::status::StatusRules;
+use sessionscope_core::sessions::index::SessionIndex;
+use sessionscope_core::sessions::status::StatusRules;
 
 /// The Python interpreter's real path, for a direct shebang (so the process name is the
 /// launcher's file name, not `env` or `python3`).

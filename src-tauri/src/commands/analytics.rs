@@ -2,7 +2,7 @@
 //! saving a chart's PNG or CSV where the user chooses (native dialog; the web view
 //! cannot write files).
 
-use sessionscope_core::dashboard::{self, SessionAnalytics};
+use sessionscope_core::views::{self, SessionAnalytics};
 use tauri::State;
 
 use crate::state::AppState;
@@ -11,7 +11,7 @@ use crate::state::AppState;
 #[tauri::command]
 pub fn session_analytics(state: State<'_, AppState>, days: u32) -> SessionAnalytics {
     let sessions = state.live().sessions();
-    dashboard::session_analytics_now(&sessions, days.clamp(1, 366))
+    views::session_analytics_now(&sessions, days.clamp(1, 366))
 }
 
 /// Ask where to save `bytes` (native dialog, proposing `file_name`) and write them.

@@ -10,11 +10,11 @@ use std::path::{Path, PathBuf};
 use std::sync::mpsc::{self, RecvTimeoutError};
 use std::time::Duration;
 
-use sessionscope_core::dashboard::{
+use sessionscope_core::records::Store;
+use sessionscope_core::sessions::watch::RootWatcher;
+use sessionscope_core::views::{
     self, DayOutcomes, RecordAnnotation, RecordField, RecordQuery, RecordsPage,
 };
-use sessionscope_core::records::Store;
-use sessionscope_core::watch::RootWatcher;
 use tauri::{AppHandle, Emitter, Manager, State};
 
 use crate::state::AppState;
@@ -31,12 +31,12 @@ fn store(state: &AppState) -> Store {
 
 #[tauri::command]
 pub fn list_records(state: State<'_, AppState>, query: RecordQuery) -> Result<RecordsPage, String> {
-    dashboard::records_page(&store(&state), &query).map_err(|e| e.to_string())
+    views::records_page(&store(&state), &query).map_err(|e| e.to_string())
 }
 
 #[tauri::command]
 pub fn record_detail(state: State<'_, AppState>, id: String) -> Result<Vec<RecordField>, String> {
-    dashboard::record_detail(&store(&state), &id).map_err(|e| e.to_string())
+    views::record_detail(&store(&state), &id).map_err(|e| e.to_string())
 }
 
 /// Outcomes per day of the records passing `query` (light scan, no rows).
@@ -45,7 +45,7 @@ pub fn record_trend(
     state: State<'_, AppState>,
     query: RecordQuery,
 ) -> Result<Vec<DayOutcomes>, String> {
-    dashboard::records_trend(&store(&state), &query).map_err(|e| e.to_string())
+    views::records_trend(&store(&state), &query).map_err(|e| e.to_string())
 }
 
 /// Amend one record under the store lock; returns its fields as written.
@@ -55,7 +55,7 @@ pub fn annotate_record(
     id: String,
     annotation: RecordAnnotation,
 ) -> Result<Vec<RecordField>, String> {
-    dashboard::annotate_record(&store(&state), &id, &annotation).map_err(|e| e.to_string())
+    views::annotate_record(&store(&state), &id, &annotation).map_err(|e| e.to_string())
 }
 
 /// "Record this session": the post-session pipeline on a row of the live table, written
@@ -64,12 +64,12 @@ pub fn annotate_record(
 pub fn record_session(
     state: State<'_, AppState>,
     key: String,
-) -> Result<dashboard::SessionRecorded, String> {
+) -> Result<views::SessionRecorded, String> {
     let (session, facts) = state
         .live()
         .session_with_facts(&key)
         .ok_or_else(|| format!("no session {key} in the table"))?;
-    dashboard::record_session(&store(&state), &session, &facts).map_err(|e| e.to_string())
+    views::record_session(&store(&state), &session, &facts).map_err(|e| e.to_string())
 }
 
 /// Watch the record store for the app's lifetime and emit [`RECORDS_CHANGED`] when its

@@ -5,10 +5,10 @@ use std::sync::mpsc::RecvTimeoutError;
 use std::time::{Duration, Instant};
 
 use sessionscope_core::model::{RunInfo, RunOutput, RunRequest, RunStatus};
-use sessionscope_core::pacer::OutputPacer;
 use sessionscope_core::paths;
-use sessionscope_core::quit_notice::{self, QuitNotice};
-use sessionscope_core::supervisor::Utf8Stream;
+use sessionscope_core::runs::pacer::OutputPacer;
+use sessionscope_core::runs::quit_notice::{self, QuitNotice};
+use sessionscope_core::runs::supervisor::Utf8Stream;
 use tauri::ipc::Channel;
 use tauri::{AppHandle, Manager, State};
 

@@ -1,7 +1,7 @@
 //! The full-text search command behind the search box's "full text" mode.
 
 use sessionscope_core::model::SearchHit;
-use sessionscope_core::search::SearchFilter;
+use sessionscope_core::sessions::search::SearchFilter;
 use tauri::{AppHandle, Manager};
 
 use crate::search::SearchService;

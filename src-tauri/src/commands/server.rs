@@ -1,6 +1,6 @@
 //! Commands about a configured gptme-server's sessions.
 
-use sessionscope_core::gptme_server::GptmeServerClient;
+use sessionscope_core::agents::gptme::server::GptmeServerClient;
 use tauri::{AppHandle, Manager};
 
 use sessionscope_core::model::ServerSessions;

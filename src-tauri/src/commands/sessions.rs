@@ -1,7 +1,7 @@
 //! Commands about agent sessions.
 
-use sessionscope_core::export;
 use sessionscope_core::model::SessionSnapshot;
+use sessionscope_core::sessions::export;
 use tauri::State;
 
 use crate::state::AppState;

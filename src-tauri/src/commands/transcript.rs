@@ -3,8 +3,10 @@
 
 use std::path::PathBuf;
 
+use sessionscope_core::agents::transcript::{
+    self, TranscriptCursor, TranscriptEntry, TranscriptPage,
+};
 use sessionscope_core::model::{Harness, Session};
-use sessionscope_core::transcript::{self, TranscriptCursor, TranscriptEntry, TranscriptPage};
 use tauri::{AppHandle, Manager};
 
 use crate::state::AppState;

@@ -1,4 +1,4 @@
-// Generated from crates/core/src/model.rs and transcript/mod.rs by ts-rs. Do not edit by hand:
+// Generated from crates/core/src/model.rs and agents/transcript/mod.rs by ts-rs. Do not edit by hand:
 // UPDATE_BINDINGS=1 cargo test -p sessionscope-core bindings
 
 export type Harness = "claude-code" | "codex" | "gptme" | "gemini" | "opencode" | "copilot";
@@ -147,7 +147,7 @@ export type RunOutput = { run_id: string,
  */
 data: string, 
 /**
- * What the panel acknowledges once it has drawn `data` (see [`crate::pacer`]).
+ * What the panel acknowledges once it has drawn `data` (see [`crate::runs::pacer`]).
  */
 ack: number, };
 

@@ -3,8 +3,8 @@
 //! with signals, fills outcome, duration, start/end time, tokens and deliverables.
 //!
 //! Every harness Sessionscope knows is covered through the harness registry
-//! ([`crate::paths::harness_roots`], [`crate::harness::is_transcript`],
-//! [`crate::harness::parser_for`]), so an agent added there is discovered here without
+//! ([`crate::paths::harness_roots`], [`crate::agents::is_transcript`],
+//! [`crate::agents::parser_for`]), so an agent added there is discovered here without
 //! a change. Sub-agent transcripts are part of their parent session and are skipped.
 //! Signals come from the same [`TranscriptFacts`] the session list shows, so token
 //! totals agree with it. This module never writes to an agent's files; `sync` writes
@@ -18,9 +18,9 @@ use serde::Serialize;
 
 use super::record::Record;
 use super::store::{Store, StoreError};
-use crate::harness::{self, FileMode, HarnessRoot, SourceKind, TranscriptFacts};
+use crate::agents::{self, FileMode, HarnessRoot, SourceKind, TranscriptFacts};
 use crate::model::Harness;
-use crate::tail::TailCursor;
+use crate::sessions::tail::TailCursor;
 
 /// The name a harness has in the record store. Copilot CLI is `copilot-cli` there,
 /// as gptme-sessions writes it.
@@ -71,8 +71,8 @@ pub fn find_transcripts(
         if harness_filter.is_some_and(|h| h != root.harness) {
             continue;
         }
-        if harness::source_kind(root.harness) == SourceKind::Store {
-            let Some(mut store) = harness::store_for(root.harness, &root.path) else {
+        if agents::source_kind(root.harness) == SourceKind::Store {
+            let Some(mut store) = agents::store_for(root.harness, &root.path) else {
                 continue;
             };
             for s in store.scan() {
@@ -93,7 +93,7 @@ pub fn find_transcripts(
         let mut files = Vec::new();
         walk(root, &root.path, 0, &mut files);
         for path in files {
-            if harness::ids_from_path(root.harness, &path).1.is_some() || !seen.insert(path.clone())
+            if agents::ids_from_path(root.harness, &path).1.is_some() || !seen.insert(path.clone())
             {
                 continue;
             }
@@ -128,7 +128,7 @@ fn walk(root: &HarnessRoot, dir: &Path, depth: usize, out: &mut Vec<PathBuf>) {
         };
         if kind.is_dir() && depth < MAX_DEPTH {
             walk(root, &path, depth + 1, out);
-        } else if kind.is_file() && harness::is_transcript(root.harness, &root.path, &path) {
+        } else if kind.is_file() && agents::is_transcript(root.harness, &root.path, &path) {
             out.push(path);
         }
     }
@@ -137,10 +137,10 @@ fn walk(root: &HarnessRoot, dir: &Path, depth: usize, out: &mut Vec<PathBuf>) {
 /// Fold a whole transcript file into facts with its harness's parser (line by line,
 /// or whole for formats rewritten on every change).
 pub fn read_facts(h: Harness, path: &Path) -> std::io::Result<TranscriptFacts> {
-    match harness::file_mode(h, path) {
-        FileMode::WholeFile => Ok(harness::parse_whole_file(h, path, &std::fs::read(path)?)),
+    match agents::file_mode(h, path) {
+        FileMode::WholeFile => Ok(agents::parse_whole_file(h, path, &std::fs::read(path)?)),
         FileMode::Lines => {
-            let mut parser = harness::parser_for(h, path);
+            let mut parser = agents::parser_for(h, path);
             let mut cursor = TailCursor::new(path);
             cursor.read_new(|line| parser.apply_line(line))?;
             Ok(parser.facts().clone())

@@ -42,6 +42,7 @@ pub mod post_session;
 pub mod pyjson;
 pub mod record;
 pub mod repair_grades;
+pub mod scan;
 pub mod store;
 pub mod transcript_search;
 
@@ -60,7 +61,7 @@ pub fn query(
 ) -> Result<Vec<Record>, StoreError> {
     let bytes = store.read_bytes()?;
     let mut kept: Vec<&[u8]> = Vec::new();
-    crate::analytics::scan::scan_store_lines(&bytes, |f, line| {
+    crate::records::scan::scan_store_lines(&bytes, |f, line| {
         if filter.matches(f, now) {
             kept.push(line);
         }
@@ -71,7 +72,7 @@ pub fn query(
 /// How many records the store holds (a light scan; malformed lines do not count).
 pub fn count(store: &Store) -> Result<u64, StoreError> {
     let path = store.path();
-    let parts = crate::analytics::scan::scan_file_parallel(&path, || 0u64, |n, _| *n += 1)
+    let parts = crate::records::scan::scan_file_parallel(&path, || 0u64, |n, _| *n += 1)
         .map_err(|source| StoreError::Io { path, source })?;
     Ok(parts.into_iter().sum())
 }

@@ -22,7 +22,7 @@ use chrono::{DateTime, Duration, SecondsFormat, Utc};
 
 use super::discover::{looks_like_sha, Signals};
 use super::record::Record;
-use crate::harness::TranscriptFacts;
+use crate::agents::TranscriptFacts;
 
 /// Everything the caller of `post-session` says about the run.
 #[derive(Debug, Clone, Default, PartialEq)]

@@ -5,7 +5,7 @@
 //! characters either side of the first match of a message.
 //!
 //! This is the drop-in for scripts; the app's own full-text search over every session
-//! is [`crate::search`] (an FTS5 index), which answers faster on large histories.
+//! is [`crate::sessions::search`] (an FTS5 index), which answers faster on large histories.
 
 use std::path::PathBuf;
 

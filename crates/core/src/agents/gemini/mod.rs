@@ -1,0 +1,592 @@
+//! Gemini CLI chats: `$GEMINI_DATA_DIR` (default `~/.gemini/tmp`), laid out
+//! `<project>/chats/session-<YYYY-MM-DDThh-mm>-<id8>.jsonl` (current) or `.json`
+//! (older); sub-agent chats sit in `<project>/chats/<parent session id>/<id>.jsonl`.
+//!
+//! Read from gemini-cli's `chatRecordingService.ts` and ccusage's Gemini adapter:
+//! - **JSONL** (append-only): a header {`sessionId`, `projectHash`, `startTime`,
+//!   `lastUpdated`, `kind` (`main` | `subagent`), `directories`}, then one message per
+//!   line. A message is rewritten by appending it again with the same `id` (the later
+//!   line wins); `{"$set": {...}}` lines update metadata (`summary`, ...);
+//!   `{"$rewindTo": id}` lines drop messages from the conversation view.
+//! - **JSON** (whole file, rewritten on every change): the same header fields plus
+//!   `messages: [...]`.
+//! - Message: {`id`, `timestamp`, `type` (`user` | `gemini` | `info` | `error` |
+//!   `warning`), `content` (string or parts `[{text}]`), `toolCalls` [{`id`, `name`,
+//!   `status` (`success` | `error` | `cancelled` | still running), ...}], `thoughts`,
+//!   `model`, `tokens` {`input`, `output`, `cached`, `thoughts`, `tool`, `total`}}.
+//! - The project is known only by `projectHash`, the SHA-256 of its root path; newer
+//!   versions name the folder after the project and write its path in
+//!   `<project>/.project_root`, which we read when present.
+//!
+//! Token rules (ccusage's): only `gemini` messages with `tokens` and a model count (in
+//! JSONL a model seen on an earlier line is inherited, in JSON it is not); `cached`
+//! overlaps `input` (input becomes `input - min(input, cached)`) only when `total`
+//! equals `input + output + thoughts + tool`; `tool` tokens are input; cache-read =
+//! `cached`; when `total` exceeds what is accounted for, the excess becomes output if
+//! output is 0 (otherwise it is reasoning, which ccusage does not show as output).
+//! `$rewindTo` does not refund tokens: usage of rewound messages still counts, and so
+//! do their messages (ccusage ignores rewinds too).
+
+pub(super) mod transcript;
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+
+use serde_json::Value;
+
+use super::{decode_record, file_stem, parse_ts, title_from, TranscriptFacts, TranscriptParser};
+use crate::model::Usage;
+use crate::pricing;
+use crate::sessions::status::TurnState;
+
+const TITLE_MAX: usize = 120;
+
+/// `$GEMINI_DATA_DIR` (comma list, as ccusage reads it), else `~/.gemini/tmp`.
+pub fn default_roots(data_dir: Option<&str>, home: Option<&Path>) -> Vec<PathBuf> {
+    if let Some(list) = data_dir.filter(|v| !v.trim().is_empty()) {
+        return list
+            .split(',')
+            .map(str::trim)
+            .filter(|s| !s.is_empty())
+            .map(PathBuf::from)
+            .collect();
+    }
+    home.map(|h| vec![h.join(".gemini").join("tmp")])
+        .unwrap_or_default()
+}
+
+/// `<project>/chats/*.json[l]` or `<project>/chats/<parent>/*.jsonl`.
+pub fn is_transcript(root: &Path, path: &Path) -> bool {
+    let Ok(rel) = path.strip_prefix(root) else {
+        return false;
+    };
+    let parts: Vec<_> = rel.components().map(|c| c.as_os_str()).collect();
+    let ext_ok = path
+        .extension()
+        .is_some_and(|e| e == "jsonl" || e == "json");
+    ext_ok
+        && match parts.len() {
+            3 => parts[1] == "chats",
+            4 => parts[1] == "chats" && path.extension().is_some_and(|e| e == "jsonl"),
+            _ => false,
+        }
+}
+
+/// The file stem is the id; a sub-agent's parent is the folder it sits in under `chats/`.
+pub fn ids_from_path(path: &Path) -> (String, Option<String>) {
+    let parent_dir = path.parent();
+    let parent = parent_dir
+        .filter(|d| {
+            d.parent()
+                .and_then(Path::file_name)
+                .is_some_and(|n| n == "chats")
+        })
+        .and_then(Path::file_name)
+        .map(|n| n.to_string_lossy().into_owned());
+    (file_stem(path), parent)
+}
+
+/// What one message contributes, kept so a rewritten message can replace it.
+#[derive(Clone, Default)]
+struct MessageSummary {
+    user: bool,
+    gemini: bool,
+    usage: Option<Usage>,
+    cost: Option<f64>,
+    tool_calls: u32,
+    tool_errors: u32,
+    tools_running: bool,
+}
+
+/// Folds a Gemini chat: line by line for JSONL, or all messages of a JSON file.
+pub struct GeminiTranscript {
+    facts: TranscriptFacts,
+    /// Message id → its current contribution.
+    messages: HashMap<String, MessageSummary>,
+    models_hint: Option<String>,
+    inherit_model: bool,
+    header_time: Option<chrono::DateTime<chrono::Utc>>,
+    summary: Option<String>,
+    seen_user_title: bool,
+    anonymous: u64,
+}
+
+impl GeminiTranscript {
+    pub fn new(path: &Path) -> Self {
+        let project = path
+            .parent()
+            .and_then(|d| {
+                d.ancestors()
+                    .find(|a| a.file_name().is_some_and(|n| n == "chats"))
+            })
+            .and_then(Path::parent)
+            .and_then(|proj| std::fs::read_to_string(proj.join(".project_root")).ok())
+            .map(|s| s.trim().to_string())
+            .filter(|s| !s.is_empty());
+        GeminiTranscript {
+            facts: TranscriptFacts {
+                project,
+                ..Default::default()
+            },
+            messages: HashMap::new(),
+            models_hint: None,
+            inherit_model: true,
+            header_time: None,
+            summary: None,
+            seen_user_title: false,
+            anonymous: 0,
+        }
+    }
+
+    fn apply_record(&mut self, rec: &Value) {
+        let Some(obj) = rec.as_object() else {
+            self.facts.parse_errors += 1;
+            return;
+        };
+        if let Some(set) = obj.get("$set") {
+            if let Some(s) = set.get("summary").and_then(Value::as_str) {
+                self.summary = title_from(s, TITLE_MAX);
+                if !self.seen_user_title {
+                    self.facts.title = self.summary.clone();
+                }
+            }
+            if let Some(t) = parse_ts(set.get("lastUpdated").and_then(Value::as_str)) {
+                self.facts.note_time(t);
+            }
+            return;
+        }
+        if obj.contains_key("$rewindTo") {
+            return;
+        }
+        if let Some(id) = obj.get("sessionId").and_then(Value::as_str) {
+            self.facts.id = Some(id.to_string());
+        }
+        if let Some(h) = obj.get("projectHash").and_then(Value::as_str) {
+            self.facts.project_hash = Some(h.to_string());
+        }
+        for key in ["startTime", "lastUpdated"] {
+            if let Some(t) = parse_ts(obj.get(key).and_then(Value::as_str)) {
+                self.facts.note_time(t);
+                if key == "startTime" {
+                    self.header_time = Some(t);
+                }
+            }
+        }
+        if self.inherit_model {
+            if let Some(m) = obj
+                .get("model")
+                .and_then(Value::as_str)
+                .filter(|m| !m.trim().is_empty())
+            {
+                self.models_hint = Some(m.to_string());
+            }
+        }
+        if obj.get("id").and_then(Value::as_str).is_some() && obj.contains_key("type") {
+            self.apply_message(obj);
+        }
+    }
+
+    fn apply_message(&mut self, m: &serde_json::Map<String, Value>) {
+        let id = match m.get("id").and_then(Value::as_str) {
+            Some(id) => id.to_string(),
+            None => {
+                self.anonymous += 1;
+                format!("\u{0}{}", self.anonymous)
+            }
+        };
+        if let Some(t) = parse_ts(m.get("timestamp").and_then(Value::as_str)) {
+            self.facts.note_time(t);
+        }
+        let kind = m.get("type").and_then(Value::as_str).unwrap_or("");
+        let model = m
+            .get("model")
+            .and_then(Value::as_str)
+            .filter(|s| !s.trim().is_empty())
+            .map(str::to_string)
+            .or_else(|| self.models_hint.clone().filter(|_| self.inherit_model));
+        let mut s = MessageSummary {
+            user: kind == "user",
+            gemini: kind == "gemini",
+
+            ..Default::default()
+        };
+        if s.gemini {
+            if let (Some(model), Some(tokens)) = (model.as_deref(), m.get("tokens")) {
+                if let Some((usage, reasoning)) = usage_of(tokens) {
+                    // ccusage bills thoughts (and any unseen part of `total`) as output.
+                    let mut billed = usage;
+                    billed.output_tokens += reasoning;
+                    s.cost = pricing::message_cost(model, &billed, 0);
+                    s.usage = Some(usage);
+                }
+            }
+            if let Some(model) = model.as_deref() {
+                self.facts.note_model(model);
+            }
+            if let Some(calls) = m.get("toolCalls").and_then(Value::as_array) {
+                for c in calls {
+                    s.tool_calls += 1;
+                    match c.get("status").and_then(Value::as_str) {
+                        Some("error") => s.tool_errors += 1,
+                        Some("success" | "cancelled") => {}
+                        _ => s.tools_running = true,
+                    }
+                }
+            }
+        }
+        if s.user && !self.seen_user_title {
+            if let Some(t) = content_text(m.get("content")).and_then(|t| title_from(&t, TITLE_MAX))
+            {
+                self.facts.title = Some(t);
+                self.seen_user_title = true;
+            }
+        }
+        let id_key = id.clone();
+        let old = self.messages.insert(id, s.clone()).unwrap_or_default();
+        // A rewrite without usable tokens keeps the tokens already counted (ccusage
+        // keeps the earlier event in that case).
+        let (new_usage, new_cost) = match s.usage {
+            Some(u) => (Some(u), s.cost),
+            None => (old.usage, old.cost),
+        };
+        if let Some(entry) = self.messages.get_mut(&id_key) {
+            entry.usage = new_usage;
+            entry.cost = new_cost;
+        }
+        let f = &mut self.facts;
+        f.user_messages = f.user_messages + s.user as u32 - old.user as u32;
+        f.assistant_messages = f.assistant_messages + s.gemini as u32 - old.gemini as u32;
+        f.tool_calls = f.tool_calls + s.tool_calls - old.tool_calls;
+        f.tool_errors = f.tool_errors + s.tool_errors - old.tool_errors;
+        if let Some(u) = old.usage {
+            sub_usage(&mut f.usage, &u);
+        }
+        if let Some(u) = new_usage {
+            f.usage.add(&u);
+        }
+        if let Some(c) = old.cost {
+            *f.cost_usd.get_or_insert(0.0) -= c;
+        }
+        f.add_cost(new_cost);
+        match kind {
+            "user" => f.turn = TurnState::AwaitingModel,
+            "gemini" => {
+                f.turn = if s.tools_running {
+                    TurnState::ToolPending
+                } else if s.tool_calls > 0 {
+                    // Tools finished inside this message: the model is called again.
+                    TurnState::AwaitingModel
+                } else {
+                    TurnState::TurnEnded
+                }
+            }
+            "error" => f.turn = TurnState::Errored,
+            _ => {}
+        }
+    }
+}
+
+fn sub_usage(total: &mut Usage, u: &Usage) {
+    total.input_tokens = total.input_tokens.saturating_sub(u.input_tokens);
+    total.output_tokens = total.output_tokens.saturating_sub(u.output_tokens);
+    total.cache_creation_tokens = total
+        .cache_creation_tokens
+        .saturating_sub(u.cache_creation_tokens);
+    total.cache_read_tokens = total.cache_read_tokens.saturating_sub(u.cache_read_tokens);
+}
+
+fn content_text(v: Option<&Value>) -> Option<String> {
+    match v? {
+        Value::String(s) => Some(s.clone()),
+        Value::Array(parts) => Some(
+            parts
+                .iter()
+                .filter_map(|p| p.get("text").and_then(Value::as_str))
+                .collect::<Vec<_>>()
+                .join(""),
+        ),
+        _ => None,
+    }
+}
+
+fn num(v: &Value, keys: &[&str]) -> u64 {
+    keys.iter()
+        .find_map(|k| v.get(*k).and_then(Value::as_f64))
+        .filter(|f| f.is_finite())
+        .map(|f| f.max(0.0).trunc() as u64)
+        .unwrap_or(0)
+}
+
+/// One message's usage under ccusage's Gemini rules (see the module docs), and its
+/// reasoning tokens (thoughts plus any unseen part of `total`), billed as output.
+fn usage_of(tokens: &Value) -> Option<(Usage, u64)> {
+    if !tokens.is_object() {
+        return None;
+    }
+    let input = num(
+        tokens,
+        &["input", "prompt", "input_tokens", "prompt_tokens"],
+    );
+    let mut output = num(
+        tokens,
+        &["output", "candidates", "output_tokens", "candidates_tokens"],
+    );
+    let cached = num(tokens, &["cached", "cached_tokens"]);
+    let thoughts = num(
+        tokens,
+        &[
+            "thoughts",
+            "reasoning",
+            "thoughts_tokens",
+            "reasoning_tokens",
+        ],
+    );
+    let tool = num(tokens, &["tool", "tool_tokens"]);
+    let total = ["total", "total_tokens"]
+        .iter()
+        .find_map(|k| tokens.get(*k).and_then(Value::as_f64))
+        .filter(|f| f.is_finite())
+        .map(|f| f.max(0.0).trunc() as u64);
+    let inclusive = input + output + thoughts + tool;
+    let overlap = cached > 0 && total == Some(inclusive) && total != Some(inclusive + cached);
+    let input_without_cache = if overlap {
+        input - input.min(cached)
+    } else {
+        input
+    };
+    let input_tokens = input_without_cache + tool;
+    let total = total.unwrap_or(input_tokens + output + cached + thoughts);
+    let known = input_tokens + output + cached + thoughts;
+    let missing = total.saturating_sub(known);
+    let mut extra = thoughts;
+    if missing > 0 {
+        if output == 0 {
+            output = missing;
+        } else {
+            extra += missing;
+        }
+    }
+    if input_tokens == 0 && output == 0 && cached == 0 && extra == 0 {
+        return None;
+    }
+    Some((
+        Usage {
+            input_tokens,
+            output_tokens: output,
+            cache_creation_tokens: 0,
+            cache_read_tokens: cached,
+        },
+        extra,
+    ))
+}
+
+impl TranscriptParser for GeminiTranscript {
+    fn apply_line(&mut self, line: &[u8]) {
+        let mut lossy = None;
+        if let Some(v) = decode_record::<Value>(line, &mut lossy, &mut self.facts.parse_errors) {
+            self.apply_record(&v);
+        }
+    }
+
+    fn facts(&self) -> &TranscriptFacts {
+        &self.facts
+    }
+}
+
+/// Rebuild the facts of an older whole-file `.json` chat.
+pub fn parse_json_file(path: &Path, content: &[u8]) -> TranscriptFacts {
+    let mut t = GeminiTranscript::new(path);
+    // In a JSON file a message's model is not inherited from earlier ones (ccusage).
+    t.inherit_model = false;
+    let text = String::from_utf8_lossy(content);
+    let Ok(v) = serde_json::from_str::<Value>(&text) else {
+        if !text.trim().is_empty() {
+            t.facts.parse_errors += 1;
+        }
+        return t.facts;
+    };
+    let Some(obj) = v.as_object() else {
+        t.facts.parse_errors += 1;
+        return t.facts;
+    };
+    let mut header = obj.clone();
+    let messages = header.remove("messages");
+    t.apply_record(&Value::Object(header));
+    if let Some(Value::Array(msgs)) = messages {
+        for m in &msgs {
+            match m.as_object() {
+                Some(o) if o.contains_key("type") => t.apply_message(o),
+                Some(_) => {}
+                None => t.facts.parse_errors += 1,
+            }
+        }
+    }
+    if let Some(summary) = t.summary.clone().filter(|_| !t.seen_user_title) {
+        t.facts.title = Some(summary);
+    }
+    t.facts
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn u(json: &str) -> Option<Usage> {
+        usage_of(&serde_json::from_str(json).unwrap()).map(|(u, _)| u)
+    }
+
+    #[test]
+    fn cached_overlaps_input_only_when_total_says_so() {
+        // total = input+output+thoughts+tool → cached is inside input.
+        let a =
+            u(r#"{"input":1000,"output":100,"cached":400,"thoughts":50,"tool":0,"total":1150}"#)
+                .unwrap();
+        assert_eq!(
+            (a.input_tokens, a.cache_read_tokens, a.output_tokens),
+            (600, 400, 100)
+        );
+        // total includes cached on top → cached is extra.
+        let b =
+            u(r#"{"input":1000,"output":100,"cached":400,"thoughts":50,"tool":0,"total":1550}"#)
+                .unwrap();
+        assert_eq!((b.input_tokens, b.cache_read_tokens), (1000, 400));
+        // Tool tokens are input; a total beyond the parts fills a zero output.
+        let c = u(r#"{"input":10,"output":0,"cached":0,"tool":5,"total":40}"#).unwrap();
+        assert_eq!((c.input_tokens, c.output_tokens), (15, 25));
+        assert_eq!(u(r#"{"input":0,"output":0}"#), None);
+    }
+
+    #[test]
+    fn a_rewritten_message_replaces_its_earlier_version() {
+        let mut t = GeminiTranscript::new(Path::new("/nowhere/chats/s.jsonl"));
+        for l in [
+            r#"{"sessionId":"s1","projectHash":"ab","startTime":"2026-01-01T00:00:00Z","lastUpdated":"2026-01-01T00:00:00Z","kind":"main"}"#,
+            r#"{"id":"u1","timestamp":"2026-01-01T00:00:01Z","type":"user","content":[{"text":"refactor "},{"text":"it"}]}"#,
+            r#"{"id":"g1","timestamp":"2026-01-01T00:00:02Z","type":"gemini","content":"","model":"gemini-2.5-pro","toolCalls":[{"id":"t1","name":"run_shell_command","status":"executing"}],"tokens":{"input":100,"output":10,"cached":0,"thoughts":0,"tool":0,"total":110}}"#,
+        ] {
+            t.apply_line(l.as_bytes());
+        }
+        assert_eq!(t.facts().turn, TurnState::ToolPending);
+        t.apply_line(br#"{"id":"g1","timestamp":"2026-01-01T00:00:03Z","type":"gemini","content":"","model":"gemini-2.5-pro","toolCalls":[{"id":"t1","name":"run_shell_command","status":"error"}],"tokens":{"input":100,"output":10,"cached":0,"thoughts":0,"tool":0,"total":110}}"#);
+        let f = t.facts();
+        assert_eq!(f.turn, TurnState::AwaitingModel);
+        assert_eq!(
+            (f.assistant_messages, f.tool_calls, f.tool_errors),
+            (1, 1, 1)
+        );
+        assert_eq!(f.usage.input_tokens, 100);
+        assert_eq!(f.title.as_deref(), Some("refactor it"));
+        assert_eq!(f.id.as_deref(), Some("s1"));
+        assert_eq!(f.project_hash.as_deref(), Some("ab"));
+    }
+
+    #[test]
+    fn whole_json_files_parse_and_bad_ones_count_an_error() {
+        let json = br#"{"sessionId":"s2","projectHash":"cd","startTime":"2026-01-01T00:00:00Z","lastUpdated":"2026-01-01T00:01:00Z","messages":[{"id":"a","type":"user","content":"hi","timestamp":"2026-01-01T00:00:01Z"},{"id":"b","type":"gemini","content":"yo","timestamp":"2026-01-01T00:00:02Z","tokens":{"input":5,"output":1,"total":6}},{"id":"c","type":"gemini","model":"gemini-2.5-flash","content":"ok","timestamp":"2026-01-01T00:00:03Z","tokens":{"input":7,"output":2,"total":9}}]}"#;
+        let f = parse_json_file(Path::new("/x/chats/session-1.json"), json);
+        assert_eq!(f.assistant_messages, 2);
+        // "b" has no model: ccusage drops its tokens in JSON files.
+        assert_eq!(f.usage.input_tokens, 7);
+        assert_eq!(f.turn, TurnState::TurnEnded);
+        assert_eq!(
+            parse_json_file(Path::new("/x/a.json"), b"{\"sessionId\":").parse_errors,
+            1
+        );
+        assert_eq!(parse_json_file(Path::new("/x/a.json"), b"").parse_errors, 0);
+    }
+
+    #[test]
+    fn paths() {
+        let root = Path::new("/g/tmp");
+        assert!(is_transcript(
+            root,
+            Path::new("/g/tmp/abc/chats/session-1.json")
+        ));
+        assert!(is_transcript(
+            root,
+            Path::new("/g/tmp/abc/chats/p1/child.jsonl")
+        ));
+        assert!(!is_transcript(root, Path::new("/g/tmp/abc/logs.json")));
+        assert_eq!(
+            ids_from_path(Path::new("/g/tmp/abc/chats/p1/child.jsonl")),
+            ("child".into(), Some("p1".into()))
+        );
+        assert_eq!(ids_from_path(Path::new("/g/tmp/abc/chats/s.jsonl")).1, None);
+    }
+
+    /// Totals written by hand; see tests/fixtures/gemini/README.md.
+    #[test]
+    fn fixture_totals() {
+        use crate::agents::fixture_support::sessions;
+        use crate::model::Harness;
+        let s = sessions(Harness::Gemini, "gemini/tmp");
+        assert_eq!(s.len(), 4);
+        let json = &s["aaaa1111-0000-4000-8000-00000000a001"];
+        assert_eq!(
+            json.usage,
+            Usage {
+                input_tokens: 2430,
+                output_tokens: 300,
+                cache_creation_tokens: 0,
+                cache_read_tokens: 1100
+            }
+        );
+        assert_eq!((json.user_messages, json.assistant_messages), (1, 3));
+        assert_eq!((json.tool_calls, json.tool_errors), (1, 1));
+        assert_eq!(json.title.as_deref(), Some("Summarise the open issues"));
+        // Priced as gemini-2.5-pro, thoughts billed as output ($/M: 1.25 in, 0.125
+        // cached, 10 out): (400·1.25 + 600·0.125 + 250·10) + (2030·1.25 + 500·0.125 +
+        // 100·10) = 3075 + 3600 per million; the model-less message costs nothing.
+        assert!((json.cost_usd.unwrap() - 0.006675).abs() < 1e-12);
+        let main = &s["bbbb2222-0000-4000-8000-00000000b002"];
+        assert_eq!(
+            main.usage,
+            Usage {
+                input_tokens: 400,
+                output_tokens: 110,
+                cache_creation_tokens: 0,
+                cache_read_tokens: 0
+            }
+        );
+        assert_eq!(main.project.as_deref(), Some("/home/dev/web"));
+        assert_eq!(main.title.as_deref(), Some("Add a dark mode toggle"));
+        assert_eq!(
+            main.assistant_messages, 2,
+            "the rewritten message counts once"
+        );
+        assert_eq!(main.parse_errors, 1);
+        let child = &s["helper-7c1d"];
+        assert_eq!(
+            child.parent_id.as_deref(),
+            Some("bbbb2222-0000-4000-8000-00000000b002")
+        );
+        assert_eq!(child.usage.input_tokens, 80);
+        assert_eq!(s["session-2026-11-20T12-00-empty000"].message_count(), 0);
+    }
+
+    #[test]
+    fn a_rewritten_json_file_is_read_again_whole() {
+        let dir = tempfile::tempdir().unwrap();
+        let chats = dir.path().join("p").join("chats");
+        std::fs::create_dir_all(&chats).unwrap();
+        let file = chats.join("session-1.json");
+        let one = r#"{"sessionId":"s","projectHash":"h","messages":[{"id":"a","type":"user","content":"hi","timestamp":"2026-01-01T00:00:00Z"}]}"#;
+        std::fs::write(&file, one).unwrap();
+        let mut idx = crate::sessions::index::SessionIndex::new(vec![crate::agents::HarnessRoot {
+            harness: crate::model::Harness::Gemini,
+            path: dir.path().to_path_buf(),
+        }]);
+        idx.scan_all(chrono::Utc::now());
+        assert_eq!(idx.sessions()[0].message_count(), 1);
+        let two = r#"{"sessionId":"s","projectHash":"h","messages":[{"id":"a","type":"user","content":"hi","timestamp":"2026-01-01T00:00:00Z"},{"id":"b","type":"gemini","model":"gemini-2.5-pro","content":"yo","timestamp":"2026-01-01T00:00:05Z","tokens":{"input":9,"output":1,"total":10}}]}"#;
+        std::fs::write(&file, two).unwrap();
+        let c = idx.paths_changed(std::slice::from_ref(&file), chrono::Utc::now());
+        assert_eq!(c.upserted.len(), 1);
+        assert_eq!(
+            c.upserted[0].message_count(),
+            2,
+            "not 3: the file is re-read, not appended"
+        );
+        assert_eq!(c.upserted[0].usage.input_tokens, 9);
+    }
+}

@@ -1,0 +1,346 @@
+//! Gemini CLI chats as entries (the format is described in `harness::gemini`).
+//!
+//! Both shapes are read whole: the older `.json` is rewritten on every change, and in
+//! the `.jsonl` a message is updated by appending it again with the same `id` (the
+//! later copy replaces the earlier one in place) and `{"$rewindTo": id}` removes that
+//! message and everything after it (everything when the id is unknown), as gemini-cli's
+//! `loadConversationRecord` does. A `$set` of `messages` (the model's context after a
+//! compression) is not followed: the transcript keeps every message that was shown.
+//! Each message becomes:
+//! - `user` → a prompt; `info` / `warning` → notices; `error` → an error;
+//! - `gemini` → one thinking entry per `thoughts` item (`subject: description`), its
+//!   text, then per `toolCalls` item a call (`name`, `id`, `args`) followed by its
+//!   result once it has one (`result[].functionResponse.response.output` or `.error`,
+//!   else `resultDisplay`), failed when `status` is `error`. The message's `tokens`
+//!   (as Gemini reports them: `input`, `output`, `cached`) go on its first entry; the
+//!   model is the message's own, else (JSONL only) the last one seen.
+
+use std::path::Path;
+
+use serde_json::Value;
+
+use crate::agents::parse_ts;
+use crate::agents::transcript::{
+    pretty_input, text_of, Draft, EntryKind, TranscriptError, WholeTranscript,
+};
+use crate::model::Usage;
+
+pub(crate) fn read_whole(path: &Path) -> Result<WholeTranscript, TranscriptError> {
+    let bytes = std::fs::read(path).map_err(|e| TranscriptError::io(path, e))?;
+    let text = String::from_utf8_lossy(&bytes);
+    let mut errors = 0u32;
+    let mut messages: Vec<(String, Value)> = Vec::new();
+    let is_jsonl = path.extension().is_some_and(|e| e == "jsonl");
+    if is_jsonl {
+        for line in text.lines() {
+            if line.trim().is_empty() {
+                continue;
+            }
+            let Ok(v) = serde_json::from_str::<Value>(line) else {
+                errors += 1;
+                continue;
+            };
+            let Some(obj) = v.as_object() else {
+                errors += 1;
+                continue;
+            };
+            if let Some(target) = obj.get("$rewindTo").and_then(Value::as_str) {
+                // As gemini-cli's loader: an unknown id rewinds everything.
+                let pos = messages.iter().position(|(id, _)| id == target);
+                messages.truncate(pos.unwrap_or(0));
+                continue;
+            }
+            if !obj.get("id").is_some_and(Value::is_string) {
+                continue; // the header, `$set` metadata, unknown records
+            }
+            upsert(&mut messages, v);
+        }
+    } else if !text.trim().is_empty() {
+        match serde_json::from_str::<Value>(&text) {
+            Ok(v) => match v.get("messages").and_then(Value::as_array) {
+                Some(list) => {
+                    for m in list {
+                        if m.get("type").is_some() {
+                            upsert(&mut messages, m.clone());
+                        } else {
+                            errors += 1;
+                        }
+                    }
+                }
+                None => errors += 1,
+            },
+            Err(_) => errors += 1,
+        }
+    }
+    let mut whole = WholeTranscript {
+        parse_errors: errors,
+        total_bytes: bytes.len() as u64,
+        ..Default::default()
+    };
+    let mut model_hint: Option<String> = None;
+    for (_, m) in &messages {
+        let own_model = m
+            .get("model")
+            .and_then(Value::as_str)
+            .filter(|s| !s.trim().is_empty())
+            .map(String::from);
+        if is_jsonl && own_model.is_some() {
+            model_hint = own_model.clone();
+        }
+        let model = own_model.or_else(|| model_hint.clone());
+        whole.begin_message();
+        let start = whole.drafts.len();
+        message_entries(m, model, &mut whole.drafts);
+        let ts = parse_ts(m.get("timestamp").and_then(Value::as_str));
+        for d in &mut whole.drafts[start..] {
+            d.timestamp = d.timestamp.or(ts);
+        }
+    }
+    Ok(whole)
+}
+
+/// A later copy of a message replaces the earlier one where it stood.
+fn upsert(messages: &mut Vec<(String, Value)>, m: Value) {
+    let id = m
+        .get("id")
+        .and_then(Value::as_str)
+        .map(String::from)
+        .unwrap_or_else(|| format!("\u{0}{}", messages.len()));
+    match messages.iter_mut().find(|(k, _)| *k == id) {
+        Some(slot) => slot.1 = m,
+        None => messages.push((id, m)),
+    }
+}
+
+fn message_entries(m: &Value, model: Option<String>, out: &mut Vec<Draft>) {
+    let content = m.get("content").map(text_of).unwrap_or_default();
+    let start = out.len();
+    match m.get("type").and_then(Value::as_str) {
+        Some("user") => out.push(Draft::new(EntryKind::User, content)),
+        Some("gemini") => {
+            for t in m
+                .get("thoughts")
+                .and_then(Value::as_array)
+                .into_iter()
+                .flatten()
+            {
+                let subject = t.get("subject").and_then(Value::as_str).unwrap_or("");
+                let description = t.get("description").and_then(Value::as_str).unwrap_or("");
+                let text = match (subject.is_empty(), description.is_empty()) {
+                    (false, false) => format!("{subject}: {description}"),
+                    (false, true) => subject.to_string(),
+                    _ => description.to_string(),
+                };
+                let mut d = Draft::new(EntryKind::Thinking, text);
+                d.timestamp = parse_ts(t.get("timestamp").and_then(Value::as_str));
+                out.push(d);
+            }
+            if !content.trim().is_empty() {
+                out.push(Draft::new(EntryKind::Assistant, content));
+            }
+            for call in m
+                .get("toolCalls")
+                .and_then(Value::as_array)
+                .into_iter()
+                .flatten()
+            {
+                tool_call_entries(call, out);
+            }
+            if out.len() == start {
+                // A message still streaming (no text yet): keep its place and usage.
+                out.push(Draft::new(EntryKind::Assistant, ""));
+            }
+            for d in &mut out[start..] {
+                if matches!(d.kind, EntryKind::Assistant | EntryKind::Thinking) {
+                    d.model = model.clone();
+                }
+            }
+            if let Some(first) = out.get_mut(start) {
+                first.usage = m.get("tokens").and_then(usage_of);
+                first.model = model.clone();
+            }
+        }
+        Some("error") => {
+            let mut d = Draft::new(EntryKind::Error, content);
+            d.is_error = true;
+            out.push(d);
+        }
+        _ => out.push(Draft::new(EntryKind::System, content)),
+    }
+}
+
+fn tool_call_entries(call: &Value, out: &mut Vec<Draft>) {
+    let name = call.get("name").and_then(Value::as_str).map(String::from);
+    let id = call.get("id").and_then(Value::as_str).map(String::from);
+    let mut c = Draft::new(EntryKind::ToolCall, "");
+    c.tool_name = name.clone();
+    c.tool_use_id = id.clone();
+    c.tool_input = call.get("args").map(pretty_input);
+    c.timestamp = parse_ts(call.get("timestamp").and_then(Value::as_str));
+    out.push(c);
+    let status = call.get("status").and_then(Value::as_str);
+    let responses: Vec<String> = call
+        .get("result")
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+        .filter_map(|r| r.pointer("/functionResponse/response"))
+        .filter_map(|r| r.get("output").or_else(|| r.get("error")))
+        .map(text_of)
+        .collect();
+    let text = if responses.is_empty() {
+        call.get("resultDisplay")
+            .map(|d| match d {
+                Value::String(s) => s.clone(),
+                other => pretty_input(other),
+            })
+            .unwrap_or_default()
+    } else {
+        responses.join("\n")
+    };
+    let finished = matches!(status, Some("success" | "error" | "cancelled"));
+    if !finished && text.is_empty() {
+        return; // still running: no result yet
+    }
+    let mut r = Draft::new(EntryKind::ToolResult, text);
+    r.tool_name = name;
+    r.tool_use_id = id;
+    r.is_error = status == Some("error");
+    r.timestamp = c_timestamp(out);
+    out.push(r);
+}
+
+fn c_timestamp(out: &[Draft]) -> Option<chrono::DateTime<chrono::Utc>> {
+    out.last().and_then(|c| c.timestamp)
+}
+
+fn usage_of(tokens: &Value) -> Option<Usage> {
+    let n = |k: &str| tokens.get(k).and_then(Value::as_u64).unwrap_or(0);
+    let u = Usage {
+        input_tokens: n("input"),
+        output_tokens: n("output"),
+        cache_creation_tokens: 0,
+        cache_read_tokens: n("cached"),
+    };
+    (u.total() > 0).then_some(u)
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::agents::transcript::test_support::*;
+    use crate::agents::transcript::*;
+    use crate::model::Harness;
+
+    #[test]
+    fn whole_json_chat_with_thoughts_a_failed_tool_and_notices() {
+        let p = fixture(
+            "gemini/tmp/5d41402abc4b2a76b9719d911017c5925d41402abc4b2a76b9719d911017c592/chats/session-2026-11-20T10-00-aaaa1111.json",
+        );
+        let (entries, errors) = read_all(Harness::Gemini, &p);
+        assert_eq!(errors, 0);
+        assert_eq!(
+            kinds_and_texts(&entries),
+            vec![
+                (EntryKind::User, "Summarise   the open issues".to_string()),
+                (EntryKind::Thinking, "plan: list".to_string()),
+                (EntryKind::Assistant, "Looking.".to_string()),
+                (EntryKind::ToolCall, String::new()),
+                (EntryKind::ToolResult, "gh: not found".to_string()),
+                (EntryKind::System, "Request cancelled.".to_string()),
+                (EntryKind::Assistant, "gh is not installed.".to_string()),
+            ]
+        );
+        assert_eq!(entries[1].usage.map(|u| u.input_tokens), Some(1000));
+        assert_eq!(entries[2].usage, None);
+        assert_eq!(entries[3].tool_name.as_deref(), Some("run_shell_command"));
+        assert_eq!(entries[3].usage.map(|u| u.output_tokens), Some(100));
+        assert_eq!(
+            entries[3].tool_input.as_deref(),
+            Some("{\n  \"command\": \"gh issue list\"\n}")
+        );
+        assert!(entries[4].is_error);
+        assert_eq!(entries[4].tool_use_id.as_deref(), Some("tc1"));
+        // In a JSON file the model is not inherited.
+        assert_eq!(entries[6].model, None);
+        assert_eq!(entries[2].model.as_deref(), Some("gemini-2.5-pro"));
+    }
+
+    #[test]
+    fn every_prefix_of_a_json_chat_reads_without_panic() {
+        let src = std::fs::read(fixture(
+            "gemini/tmp/5d41402abc4b2a76b9719d911017c5925d41402abc4b2a76b9719d911017c592/chats/session-2026-11-20T10-00-aaaa1111.json",
+        ))
+        .unwrap();
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("session-x.json");
+        for cut in (0..src.len()).step_by(5) {
+            std::fs::write(&p, &src[..cut]).unwrap();
+            let page = read_transcript(Harness::Gemini, &p, &TranscriptCursor::default(), 100, 100)
+                .unwrap();
+            let blank = src[..cut].iter().all(u8::is_ascii_whitespace);
+            assert_eq!(page.parse_errors, u32::from(!blank), "cut at {cut}");
+        }
+    }
+
+    #[test]
+    fn jsonl_rewrites_replace_in_place_and_bad_lines_are_counted() {
+        let p = fixture("gemini/tmp/web/chats/session-2026-11-21T08-30-bbbb2222.jsonl");
+        let (entries, errors) = read_all(Harness::Gemini, &p);
+        assert_eq!(errors, 1, "the cut-off g9 line");
+        assert_eq!(
+            kinds_and_texts(&entries),
+            vec![
+                (EntryKind::User, "Add a dark \nmode toggle".to_string()),
+                (EntryKind::Assistant, "Added the toggle.".to_string()),
+                (EntryKind::Assistant, "Also styled the header.".to_string()),
+            ]
+        );
+        assert_eq!(entries[1].usage.map(|u| u.output_tokens), Some(60));
+        // g2 has no model of its own; in JSONL it inherits g1's.
+        assert_eq!(entries[2].model.as_deref(), Some("gemini-2.5-flash"));
+    }
+
+    #[test]
+    fn the_last_message_is_sent_again_and_rewinds_reset() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("session-x.jsonl");
+        let head = concat!(
+            r#"{"sessionId":"x","startTime":"2026-11-21T08:30:00.000Z"}"#,
+            "\n",
+            r#"{"id":"u1","type":"user","content":"hi"}"#,
+            "\n",
+            r#"{"id":"g1","type":"gemini","content":"","toolCalls":[{"id":"t1","name":"ls","args":{},"status":"executing"}]}"#,
+            "\n",
+        );
+        std::fs::write(&p, head).unwrap();
+        let page =
+            read_transcript(Harness::Gemini, &p, &TranscriptCursor::default(), 100, 100).unwrap();
+        assert_eq!(page.entries.len(), 2, "prompt and the running call");
+        assert_eq!(page.next.index, 1, "g1 may still change");
+        let updated = format!(
+            "{head}{}\n",
+            r#"{"id":"g1","type":"gemini","content":"","toolCalls":[{"id":"t1","name":"ls","args":{},"status":"success","result":[{"functionResponse":{"response":{"output":"a.txt"}}}]}]}"#
+        );
+        std::fs::write(&p, &updated).unwrap();
+        let page2 = read_transcript(Harness::Gemini, &p, &page.next, 100, 100).unwrap();
+        assert!(!page2.reset);
+        assert_eq!(
+            kinds_and_texts(&page2.entries),
+            vec![
+                (EntryKind::ToolCall, String::new()),
+                (EntryKind::ToolResult, "a.txt".to_string())
+            ]
+        );
+        assert_eq!(page2.entries[0].index, 1);
+        std::fs::write(&p, format!("{updated}{{\"$rewindTo\":\"g1\"}}\n")).unwrap();
+        let page3 = read_transcript(Harness::Gemini, &p, &page2.next, 100, 100).unwrap();
+        // Nothing from index 1 on any more: applying the page drops g1's entries.
+        assert!(!page3.reset);
+        assert!(page3.entries.is_empty());
+        assert_eq!(page3.next.index, 1);
+        std::fs::write(&p, format!("{updated}{{\"$rewindTo\":\"nope\"}}\n")).unwrap();
+        let page4 =
+            read_transcript(Harness::Gemini, &p, &TranscriptCursor::default(), 100, 100).unwrap();
+        assert!(page4.entries.is_empty(), "an unknown id rewinds everything");
+    }
+}

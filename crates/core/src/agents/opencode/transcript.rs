@@ -1,0 +1,453 @@
+//! opencode sessions as entries (the layouts are described in `harness::opencode`).
+//!
+//! A session's path is what the index stores: `<data dir>/opencode.db#<session id>`
+//! for the database, or the session's JSON file `storage/session/<project>/<id>.json`
+//! (or its message folder `storage/message/<id>`) for the older tree. The database is
+//! opened read-only; a message that exists in both layouts is read from the database,
+//! as the index counts it.
+//!
+//! Messages are ordered by `time.created` then id, their parts by id. A user message's
+//! `text` parts (not `synthetic` ones) are the prompt; an assistant message's parts
+//! become entries in order: `text` → text, `reasoning` → thinking, `tool` → a call
+//! (`tool`, `callID`, `state.input`) and, once `state.status` is `completed` or
+//! `error`, its result (`state.output` / `state.error`); step and snapshot parts show
+//! nothing. A message `error` ({`name`, `data.message`}) is an error entry. The
+//! message's `tokens` go on its first entry.
+
+use std::collections::HashSet;
+use std::path::{Path, PathBuf};
+
+use rusqlite::{Connection, OpenFlags};
+use serde_json::Value;
+
+use crate::agents::transcript::{
+    pretty_input, text_of, Draft, EntryKind, TranscriptError, WholeTranscript,
+};
+use crate::agents::ts_from_millis;
+use crate::model::Usage;
+
+struct Message {
+    id: String,
+    data: Value,
+    parts: Vec<Value>,
+}
+
+pub(crate) fn read_whole(path: &Path) -> Result<WholeTranscript, TranscriptError> {
+    let location = path.to_string_lossy().into_owned();
+    let (messages, total_bytes, errors) = match split_db_location(&location) {
+        Some((db, sid)) => read_db(Path::new(db), sid, &location)?,
+        None => read_tree(path)?,
+    };
+    let mut whole = WholeTranscript {
+        parse_errors: errors,
+        total_bytes,
+        ..Default::default()
+    };
+    for m in messages {
+        whole.begin_message();
+        message_entries(&m, &mut whole.drafts);
+    }
+    Ok(whole)
+}
+
+/// `…/opencode.db#ses_x` → (`…/opencode.db`, `ses_x`).
+fn split_db_location(location: &str) -> Option<(&str, &str)> {
+    let (db, sid) = location.rsplit_once('#')?;
+    (db.ends_with(".db") && !sid.is_empty()).then_some((db, sid))
+}
+
+fn store_error(location: &str, e: impl std::fmt::Display) -> TranscriptError {
+    TranscriptError::Store {
+        location: location.to_string(),
+        message: e.to_string(),
+    }
+}
+
+fn open_db(db: &Path) -> rusqlite::Result<Connection> {
+    let flags = OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX;
+    let conn = Connection::open_with_flags(db, flags)?;
+    conn.busy_timeout(std::time::Duration::from_millis(250))?;
+    Ok(conn)
+}
+
+fn read_db(
+    db: &Path,
+    sid: &str,
+    location: &str,
+) -> Result<(Vec<Message>, u64, u32), TranscriptError> {
+    let size = std::fs::metadata(db)
+        .map_err(|e| TranscriptError::io(db, e))?
+        .len();
+    let conn = open_db(db).map_err(|e| store_error(location, e))?;
+    let mut errors = 0;
+    let mut messages = Vec::new();
+    let mut st = conn
+        .prepare("SELECT id, data FROM message WHERE session_id = ?1")
+        .map_err(|e| store_error(location, e))?;
+    let rows = st
+        .query_map([sid], |r| {
+            Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?))
+        })
+        .map_err(|e| store_error(location, e))?;
+    for (id, data) in rows.flatten() {
+        match serde_json::from_str::<Value>(&data) {
+            Ok(v) if v.is_object() => messages.push(Message {
+                id,
+                data: v,
+                parts: Vec::new(),
+            }),
+            _ => errors += 1,
+        }
+    }
+    let mut st = conn
+        .prepare("SELECT message_id, data FROM part WHERE session_id = ?1 ORDER BY id")
+        .map_err(|e| store_error(location, e))?;
+    let rows = st
+        .query_map([sid], |r| {
+            Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?))
+        })
+        .map_err(|e| store_error(location, e))?;
+    for (mid, data) in rows.flatten() {
+        match serde_json::from_str::<Value>(&data) {
+            Ok(v) => {
+                if let Some(m) = messages.iter_mut().find(|m| m.id == mid) {
+                    m.parts.push(v);
+                }
+            }
+            Err(_) => errors += 1,
+        }
+    }
+    sort_messages(&mut messages);
+    Ok((messages, size, errors))
+}
+
+/// The older JSON tree; `path` is the session file or the session's message folder.
+fn read_tree(path: &Path) -> Result<(Vec<Message>, u64, u32), TranscriptError> {
+    if !path.exists() {
+        return Err(TranscriptError::NotFound(path.to_path_buf()));
+    }
+    let storage = path
+        .ancestors()
+        .find(|a| a.file_name().is_some_and(|n| n == "storage"))
+        .map(Path::to_path_buf)
+        .ok_or_else(|| store_error(&path.to_string_lossy(), "not an opencode session path"))?;
+    let sid = path
+        .file_stem()
+        .map(|s| s.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let in_db = ids_in_database(storage.parent().unwrap_or(&storage));
+    let mut errors = 0;
+    let mut size = 0;
+    let mut messages = Vec::new();
+    for file in json_files(&storage.join("message").join(&sid)) {
+        let Some((v, len)) = read_json(&file) else {
+            errors += 1;
+            continue;
+        };
+        size += len;
+        let id = v
+            .get("id")
+            .and_then(Value::as_str)
+            .map(String::from)
+            .unwrap_or_else(|| {
+                file.file_stem()
+                    .unwrap_or_default()
+                    .to_string_lossy()
+                    .into()
+            });
+        if in_db.contains(&id) {
+            continue;
+        }
+        let mut parts = Vec::new();
+        for pf in json_files(&storage.join("part").join(&id)) {
+            match read_json(&pf) {
+                Some((p, len)) => {
+                    size += len;
+                    parts.push((p.get("id").and_then(Value::as_str).map(String::from), p));
+                }
+                None => errors += 1,
+            }
+        }
+        parts.sort_by(|a, b| a.0.cmp(&b.0));
+        messages.push(Message {
+            id,
+            data: v,
+            parts: parts.into_iter().map(|(_, p)| p).collect(),
+        });
+    }
+    sort_messages(&mut messages);
+    Ok((messages, size, errors))
+}
+
+/// Message ids the database beside the tree holds (they win over the tree's copies).
+fn ids_in_database(data_dir: &Path) -> HashSet<String> {
+    let db = data_dir.join("opencode.db");
+    if !db.is_file() {
+        return HashSet::new();
+    }
+    let Ok(conn) = open_db(&db) else {
+        return HashSet::new();
+    };
+    let Ok(mut st) = conn.prepare("SELECT id FROM message") else {
+        return HashSet::new();
+    };
+    let ids = st
+        .query_map([], |r| r.get::<_, String>(0))
+        .map(|rows| rows.flatten().collect())
+        .unwrap_or_default();
+    ids
+}
+
+fn json_files(dir: &Path) -> Vec<PathBuf> {
+    let mut files: Vec<PathBuf> = std::fs::read_dir(dir)
+        .into_iter()
+        .flatten()
+        .flatten()
+        .map(|e| e.path())
+        .filter(|p| p.extension().is_some_and(|e| e == "json"))
+        .collect();
+    files.sort();
+    files
+}
+
+fn read_json(path: &Path) -> Option<(Value, u64)> {
+    let bytes = std::fs::read(path).ok()?;
+    let v: Value = serde_json::from_str(&String::from_utf8_lossy(&bytes)).ok()?;
+    v.is_object().then_some((v, bytes.len() as u64))
+}
+
+fn sort_messages(messages: &mut [Message]) {
+    messages.sort_by(|a, b| {
+        let t = |m: &Message| m.data.pointer("/time/created").and_then(Value::as_i64);
+        (t(a), &a.id).cmp(&(t(b), &b.id))
+    });
+}
+
+fn message_entries(m: &Message, out: &mut Vec<Draft>) {
+    let d = &m.data;
+    let ts = ts_from_millis(d.pointer("/time/created").and_then(Value::as_i64));
+    let model = d
+        .get("modelID")
+        .or_else(|| d.pointer("/model/modelID"))
+        .and_then(Value::as_str)
+        .map(String::from);
+    let start = out.len();
+    let role = d.get("role").and_then(Value::as_str);
+    for p in &m.parts {
+        let synthetic = p.get("synthetic").and_then(Value::as_bool) == Some(true);
+        match p.get("type").and_then(Value::as_str) {
+            Some("text") if role == Some("user") => {
+                let kind = if synthetic {
+                    EntryKind::System
+                } else {
+                    EntryKind::User
+                };
+                out.push(Draft::new(
+                    kind,
+                    p.get("text").map(text_of).unwrap_or_default(),
+                ));
+            }
+            Some("text") => out.push(Draft::new(
+                EntryKind::Assistant,
+                p.get("text").map(text_of).unwrap_or_default(),
+            )),
+            Some("reasoning") => out.push(Draft::new(
+                EntryKind::Thinking,
+                p.get("text").map(text_of).unwrap_or_default(),
+            )),
+            Some("tool") => tool_entries(p, out),
+            Some("file") => {
+                let name = p
+                    .get("filename")
+                    .or_else(|| p.get("url"))
+                    .and_then(Value::as_str)
+                    .unwrap_or("file");
+                out.push(Draft::new(EntryKind::System, format!("[attached {name}]")));
+            }
+            _ => {}
+        }
+    }
+    if let Some(err) = d.get("error").filter(|e| !e.is_null()) {
+        let name = err.get("name").and_then(Value::as_str).unwrap_or("Error");
+        let msg = err
+            .pointer("/data/message")
+            .map(text_of)
+            .unwrap_or_default();
+        let mut e = Draft::new(EntryKind::Error, format!("{name}: {msg}"));
+        e.is_error = true;
+        out.push(e);
+    }
+    let assistant = role == Some("assistant");
+    if assistant && out.len() == start {
+        // A message still streaming: keep its place (and its usage).
+        out.push(Draft::new(EntryKind::Assistant, ""));
+    }
+    for x in &mut out[start..] {
+        x.timestamp = x.timestamp.or(ts);
+        if assistant && matches!(x.kind, EntryKind::Assistant | EntryKind::Thinking) {
+            x.model = model.clone();
+        }
+    }
+    if let (true, Some(first)) = (assistant, out.get_mut(start)) {
+        first.usage = d.get("tokens").and_then(usage_of);
+        first.model = model;
+    }
+}
+
+fn tool_entries(p: &Value, out: &mut Vec<Draft>) {
+    let state = p.get("state").unwrap_or(&Value::Null);
+    let name = p.get("tool").and_then(Value::as_str).map(String::from);
+    let id = p.get("callID").and_then(Value::as_str).map(String::from);
+    let mut c = Draft::new(EntryKind::ToolCall, "");
+    c.tool_name = name.clone();
+    c.tool_use_id = id.clone();
+    c.tool_input = state.get("input").map(pretty_input);
+    c.timestamp = ts_from_millis(state.pointer("/time/start").and_then(Value::as_i64));
+    out.push(c);
+    let status = state.get("status").and_then(Value::as_str);
+    let (text, failed) = match status {
+        Some("completed") => (state.get("output").map(text_of).unwrap_or_default(), false),
+        Some("error") => (state.get("error").map(text_of).unwrap_or_default(), true),
+        _ => return,
+    };
+    let mut r = Draft::new(EntryKind::ToolResult, text);
+    r.tool_name = name;
+    r.tool_use_id = id;
+    r.is_error = failed;
+    r.timestamp = ts_from_millis(state.pointer("/time/end").and_then(Value::as_i64));
+    out.push(r);
+}
+
+fn usage_of(t: &Value) -> Option<Usage> {
+    let n = |p: &str| t.pointer(p).and_then(Value::as_u64).unwrap_or(0);
+    let u = Usage {
+        input_tokens: n("/input"),
+        output_tokens: n("/output"),
+        cache_creation_tokens: n("/cache/write"),
+        cache_read_tokens: n("/cache/read"),
+    };
+    (u.total() > 0).then_some(u)
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::agents::transcript::test_support::*;
+    use crate::agents::transcript::*;
+    use crate::model::Harness;
+    use std::path::{Path, PathBuf};
+
+    fn db_session(sid: &str) -> PathBuf {
+        let mut p = fixture("opencode/opencode.db").into_os_string();
+        p.push(format!("#{sid}"));
+        PathBuf::from(p)
+    }
+
+    #[test]
+    fn database_session_with_tool_parts() {
+        let (entries, errors) = read_all(Harness::Opencode, &db_session("ses_a"));
+        assert_eq!(errors, 0);
+        assert_eq!(
+            kinds_and_texts(&entries),
+            vec![
+                (
+                    EntryKind::User,
+                    "Refactor the checkout flow into smaller functions".to_string()
+                ),
+                (EntryKind::ToolCall, String::new()),
+                (EntryKind::ToolResult, "...".to_string()),
+                (EntryKind::ToolCall, String::new()),
+                (EntryKind::ToolResult, "exit 1".to_string()),
+                (
+                    EntryKind::Assistant,
+                    "Split into three functions.".to_string()
+                ),
+            ]
+        );
+        assert_eq!(entries[1].tool_name.as_deref(), Some("read"));
+        assert_eq!(entries[1].tool_use_id.as_deref(), Some("toolu_1"));
+        assert_eq!(
+            entries[1].tool_input.as_deref(),
+            Some("{\n  \"filePath\": \"checkout.ts\"\n}")
+        );
+        assert!(!entries[2].is_error);
+        assert!(entries[4].is_error);
+        assert_eq!(entries[4].tool_use_id.as_deref(), Some("toolu_2"));
+        let u = entries[1].usage.unwrap();
+        assert_eq!(
+            (
+                u.input_tokens,
+                u.output_tokens,
+                u.cache_read_tokens,
+                u.cache_creation_tokens
+            ),
+            (1500, 300, 8000, 1200)
+        );
+        assert_eq!(entries[5].model.as_deref(), Some("claude-sonnet-4-5"));
+        assert_eq!(entries[5].usage.map(|u| u.cache_read_tokens), Some(9000));
+    }
+
+    #[test]
+    fn a_cut_off_message_row_is_a_parse_error() {
+        let (entries, errors) = read_all(Harness::Opencode, &db_session("ses_b"));
+        assert_eq!(errors, 1);
+        assert_eq!(
+            kinds_and_texts(&entries),
+            vec![
+                (EntryKind::User, "Map the payment module".to_string()),
+                (EntryKind::Assistant, "It has four files.".to_string()),
+            ]
+        );
+    }
+
+    #[test]
+    fn json_tree_session_skips_messages_the_database_owns() {
+        let p = fixture("opencode/storage/session/prj_old/ses_old.json");
+        let (entries, errors) = read_all(Harness::Opencode, &p);
+        assert_eq!(errors, 1, "the truncated msg_o3.json");
+        assert_eq!(
+            kinds_and_texts(&entries),
+            vec![
+                (
+                    EntryKind::User,
+                    "Why does the build fail on CI?".to_string()
+                ),
+                (EntryKind::Assistant, "Missing env var.".to_string()),
+            ]
+        );
+        assert_eq!(entries[1].model.as_deref(), Some("claude-haiku-4-5"));
+    }
+
+    #[test]
+    fn a_file_that_is_not_a_database_is_an_error_not_a_panic() {
+        let dir = tempfile::tempdir().unwrap();
+        let db = dir.path().join("opencode.db");
+        std::fs::write(&db, b"this is not sqlite\n\xff\xfe").unwrap();
+        let mut p = db.into_os_string();
+        p.push("#ses_a");
+        let err = read_transcript(
+            Harness::Opencode,
+            Path::new(&p),
+            &TranscriptCursor::default(),
+            10,
+            100,
+        )
+        .unwrap_err();
+        assert!(matches!(err, TranscriptError::Store { .. }), "{err}");
+    }
+
+    #[test]
+    fn a_missing_database_is_a_clear_error() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut p = dir.path().join("opencode.db").into_os_string();
+        p.push("#ses_a");
+        let err = read_transcript(
+            Harness::Opencode,
+            Path::new(&p),
+            &TranscriptCursor::default(),
+            10,
+            100,
+        )
+        .unwrap_err();
+        assert!(matches!(err, TranscriptError::NotFound(_)), "{err}");
+    }
+}

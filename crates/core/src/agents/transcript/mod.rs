@@ -1,0 +1,688 @@
+//! Session transcripts for the detail view: one agent's files read into a normalized,
+//! UI-ready list of [`TranscriptEntry`]s (prompts, answers, thinking, tool calls and
+//! their results, errors, summaries), page by page and live as the file grows.
+//!
+//! The `harness` parsers fold a transcript into counts for the table; this module keeps
+//! the content. It only reads: it never writes an agent's file, never renders HTML
+//! (text is plain text with ANSI escape sequences removed, see [`text`]) and never
+//! panics on input: a record it cannot read is counted in
+//! [`TranscriptPage::parse_errors`] and skipped.
+//!
+//! ## Reading model
+//! [`read_transcript`] answers one [`TranscriptPage`] starting at a
+//! [`TranscriptCursor`]. The caller keeps a list of entries and applies each page the
+//! same way, whatever the format:
+//! 1. if `page.reset`, clear the list (the file was truncated or replaced);
+//! 2. drop every entry whose `index` is `>= from.index` (the cursor it asked with);
+//! 3. append `page.entries` and keep `page.next` for the next request.
+//!
+//! Append-only formats (Claude Code, Codex, gptme, Copilot) are read by byte offset:
+//! `next` points after the last complete line read, so old entries are never sent
+//! again and a half-written last line waits for its newline. Formats whose records are
+//! rewritten in place (Gemini chats, opencode's store) are re-read whole; their `next`
+//! points at the first entry of the last message, so that message, which may still be
+//! growing, is sent again on the next request and replaces its earlier copy.
+//!
+//! A long session can be opened at its end with [`read_transcript_tail`] (the last
+//! entries with their true indices, and a `next` cursor to tail from); earlier entries
+//! are then read forward from the start with [`read_transcript`].
+//!
+//! Large texts are cut to `max_text_bytes` (`truncated`, `full_len`);
+//! [`read_entry_full`] reads one entry again without the cut, from the cursor stored in
+//! the entry (`at`).
+
+mod lines;
+pub mod text;
+
+use std::io;
+use std::path::{Path, PathBuf};
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use ts_rs::TS;
+
+use crate::model::{Harness, Usage};
+
+/// Default cut for one entry's text: enough for a screenful, small enough to send
+/// hundreds of entries to the UI at once.
+pub const DEFAULT_MAX_TEXT_BYTES: usize = 16 * 1024;
+
+/// Default number of entries in one page.
+pub const DEFAULT_PAGE_ENTRIES: usize = 500;
+
+/// What one transcript entry is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, TS)]
+#[serde(rename_all = "kebab-case")]
+pub enum EntryKind {
+    /// A prompt the user typed.
+    User,
+    /// Text the model wrote.
+    Assistant,
+    /// The model's reasoning, as far as the agent records it.
+    Thinking,
+    /// The model asked for a tool: `tool_name`, `tool_input`, `tool_use_id`.
+    ToolCall,
+    /// A tool's output; `tool_use_id` names its call when the format records it.
+    ToolResult,
+    /// A notice from the agent itself (token usage, aborted turn, model change, ...).
+    System,
+    /// An API or agent error.
+    Error,
+    /// A summary of the conversation (Claude Code summaries and compactions).
+    Summary,
+}
+
+/// Where a read starts: a byte offset for line formats, an entry index for all.
+///
+/// Opaque to the UI: it stores the `next` cursor of a page and sends it back.
+/// `carry` is a small piece of parser state that one line leaves for the next (for
+/// example the model Codex announced before its messages).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, TS)]
+pub struct TranscriptCursor {
+    /// Byte offset of the next unread line (0 and unused for whole-file formats).
+    #[ts(type = "number")]
+    pub offset: u64,
+    /// Index the next entry gets.
+    pub index: u32,
+    pub carry: Option<String>,
+}
+
+/// One thing that happened in a session, ready to show as plain text.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
+pub struct TranscriptEntry {
+    /// Position in the transcript, from 0, stable across reads.
+    pub index: u32,
+    pub timestamp: Option<DateTime<Utc>>,
+    pub kind: EntryKind,
+    /// Plain text without ANSI escapes; cut to the page's `max_text_bytes`.
+    pub text: String,
+    pub tool_name: Option<String>,
+    /// Links a tool call and its result (Claude `tool_use_id`, Codex `call_id`, ...).
+    pub tool_use_id: Option<String>,
+    /// The tool's arguments as pretty-printed JSON (or the raw text the agent wrote).
+    pub tool_input: Option<String>,
+    pub is_error: bool,
+    pub model: Option<String>,
+    /// Token usage of the model call that produced this entry, on the first entry of
+    /// that call only, so summing entries never counts a call twice.
+    pub usage: Option<Usage>,
+    /// `text` or `tool_input` was cut; [`read_entry_full`] returns all of it.
+    pub truncated: bool,
+    /// Bytes of `text` plus `tool_input` as the agent wrote them (before cutting and
+    /// before escape sequences were removed).
+    #[ts(type = "number")]
+    pub full_len: u64,
+    /// Where to read this entry again ([`read_entry_full`]).
+    pub at: TranscriptCursor,
+}
+
+/// One answer of [`read_transcript`]; see the module documentation for how to apply it.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, TS)]
+pub struct TranscriptPage {
+    pub entries: Vec<TranscriptEntry>,
+    /// Where the next read starts.
+    pub next: TranscriptCursor,
+    /// The transcript shrank or was replaced: drop everything and apply this page.
+    pub reset: bool,
+    /// Everything written so far was read; ask again when the file changes.
+    pub at_end: bool,
+    /// Size of the transcript file (the database for opencode).
+    #[ts(type = "number")]
+    pub total_bytes: u64,
+    /// Records of this read that could not be parsed and were skipped.
+    pub parse_errors: u32,
+}
+
+/// Why a transcript could not be read at all.
+#[derive(Debug, thiserror::Error)]
+pub enum TranscriptError {
+    #[error("transcript {0} no longer exists")]
+    NotFound(PathBuf),
+    #[error("cannot read transcript {path}: {source}")]
+    Io { path: PathBuf, source: io::Error },
+    #[error("cannot read opencode session {location}: {message}")]
+    Store { location: String, message: String },
+    #[error("entry {index} is not in transcript {path}")]
+    NoSuchEntry { path: PathBuf, index: u32 },
+}
+
+impl TranscriptError {
+    pub(crate) fn io(path: &Path, source: io::Error) -> Self {
+        if source.kind() == io::ErrorKind::NotFound {
+            TranscriptError::NotFound(path.to_path_buf())
+        } else {
+            TranscriptError::Io {
+                path: path.to_path_buf(),
+                source,
+            }
+        }
+    }
+}
+
+/// An entry as a format module produces it, before numbering and cutting.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct Draft {
+    pub timestamp: Option<DateTime<Utc>>,
+    pub kind: EntryKind,
+    pub text: String,
+    pub tool_name: Option<String>,
+    pub tool_use_id: Option<String>,
+    pub tool_input: Option<String>,
+    pub is_error: bool,
+    pub model: Option<String>,
+    pub usage: Option<Usage>,
+}
+
+impl Draft {
+    pub fn new(kind: EntryKind, text: impl Into<String>) -> Self {
+        Draft {
+            timestamp: None,
+            kind,
+            text: text.into(),
+            tool_name: None,
+            tool_use_id: None,
+            tool_input: None,
+            is_error: false,
+            model: None,
+            usage: None,
+        }
+    }
+
+    fn finish(self, index: u32, at: TranscriptCursor, max_text_bytes: usize) -> TranscriptEntry {
+        self.shrink(max_text_bytes)
+            .finish(index, at, max_text_bytes)
+    }
+
+    /// Drop the raw bytes a cut to `max_text_bytes` can never need (cheap: no
+    /// cleaning), remembering the full size.
+    fn shrink(mut self, max_text_bytes: usize) -> ShrunkDraft {
+        let full_len = self.text.len() + self.tool_input.as_ref().map_or(0, String::len);
+        let budget = text::raw_budget(max_text_bytes);
+        let mut raw_cut = false;
+        for t in std::iter::once(&mut self.text).chain(self.tool_input.as_mut()) {
+            if t.len() > budget {
+                t.truncate(text::floor_char_boundary(t, budget));
+                raw_cut = true;
+            }
+        }
+        ShrunkDraft {
+            draft: self,
+            full_len,
+            raw_cut,
+        }
+    }
+}
+
+/// A draft whose texts hold at most what its cut needs, waiting to be cleaned and
+/// numbered (tail reads keep many of these and finish only the survivors).
+#[derive(Debug)]
+pub(crate) struct ShrunkDraft {
+    draft: Draft,
+    full_len: usize,
+    raw_cut: bool,
+}
+
+impl ShrunkDraft {
+    pub(crate) fn finish(
+        self,
+        index: u32,
+        at: TranscriptCursor,
+        max_text_bytes: usize,
+    ) -> TranscriptEntry {
+        let d = self.draft;
+        let (text, cut_text) = text::clean_and_cut(&d.text, max_text_bytes);
+        let (tool_input, cut_input) = match d.tool_input {
+            Some(input) => {
+                let (t, cut) = text::clean_and_cut(&input, max_text_bytes);
+                (Some(t), cut)
+            }
+            None => (None, false),
+        };
+        TranscriptEntry {
+            index,
+            timestamp: d.timestamp,
+            kind: d.kind,
+            text,
+            tool_name: d.tool_name.map(|n| text::clean_and_cut(&n, 256).0),
+            tool_use_id: d.tool_use_id,
+            tool_input,
+            is_error: d.is_error,
+            model: d.model,
+            usage: d.usage,
+            truncated: self.raw_cut || cut_text || cut_input,
+            full_len: self.full_len as u64,
+            at,
+        }
+    }
+}
+
+/// Turns one line of an append-only transcript into drafts. `carry` is the state the
+/// previous line left (see [`TranscriptCursor::carry`]).
+pub(crate) trait LineFormat {
+    /// `Err(())` when the line is not a record of this format (a parse error).
+    fn entries(&mut self, line: &[u8], out: &mut Vec<Draft>) -> Result<(), ()>;
+    fn carry(&self) -> Option<String>;
+}
+
+/// How a harness's transcript is read.
+enum Layout {
+    /// Append-only lines, turned into drafts by a format made from the cursor's carry.
+    Lines(fn(Option<String>) -> Box<dyn LineFormat>),
+    /// Records rewritten in place: the whole transcript is read on every request.
+    Whole(fn(&Path) -> Result<WholeTranscript, TranscriptError>),
+}
+
+fn layout(harness: Harness) -> Layout {
+    match harness {
+        Harness::ClaudeCode => {
+            Layout::Lines(|c| Box::new(super::claude::transcript::ClaudeLines::new(c)))
+        }
+        Harness::Codex => Layout::Lines(|c| Box::new(super::codex::transcript::CodexLines::new(c))),
+        Harness::Gptme => Layout::Lines(|c| Box::new(super::gptme::transcript::GptmeLines::new(c))),
+        Harness::Copilot => {
+            Layout::Lines(|c| Box::new(super::copilot::transcript::CopilotLines::new(c)))
+        }
+        Harness::Gemini => Layout::Whole(super::gemini::transcript::read_whole),
+        Harness::Opencode => Layout::Whole(super::opencode::transcript::read_whole),
+    }
+}
+
+/// Every entry of a format that is re-read whole, with the index of the first entry of
+/// each message (so the last message can be sent again while it grows).
+#[derive(Debug, Default)]
+pub(crate) struct WholeTranscript {
+    pub drafts: Vec<Draft>,
+    pub message_starts: Vec<usize>,
+    pub parse_errors: u32,
+    pub total_bytes: u64,
+}
+
+impl WholeTranscript {
+    /// Start a new message: the drafts pushed next belong to it.
+    pub fn begin_message(&mut self) {
+        if self.message_starts.last() != Some(&self.drafts.len()) {
+            self.message_starts.push(self.drafts.len());
+        }
+    }
+}
+
+/// Read a page of the transcript of `harness` at `path` (a session's
+/// [`crate::model::Session::path`]), starting at `from`, with at most about `limit`
+/// entries (a record is never split, so a page may end a few entries later) and texts
+/// cut to `max_text_bytes`.
+pub fn read_transcript(
+    harness: Harness,
+    path: &Path,
+    from: &TranscriptCursor,
+    limit: usize,
+    max_text_bytes: usize,
+) -> Result<TranscriptPage, TranscriptError> {
+    read_window(
+        harness,
+        path,
+        from,
+        Window::Head(limit.max(1)),
+        max_text_bytes,
+    )
+}
+
+/// The last `last` entries of a transcript, for opening a long session at its end.
+///
+/// The whole file is read (only the kept entries are held in memory), so the entries
+/// carry their true `index`, and `next` continues live tailing from the end. Earlier
+/// entries are read forward from the start with [`read_transcript`] as the user
+/// scrolls back; indices tell where they meet.
+pub fn read_transcript_tail(
+    harness: Harness,
+    path: &Path,
+    last: usize,
+    max_text_bytes: usize,
+) -> Result<TranscriptPage, TranscriptError> {
+    let from = TranscriptCursor::default();
+    read_window(
+        harness,
+        path,
+        &from,
+        Window::Tail(last.max(1)),
+        max_text_bytes,
+    )
+}
+
+/// Which entries a read keeps.
+#[derive(Debug, Clone, Copy)]
+pub(crate) enum Window {
+    /// The first `n` from the cursor on (a record is never split).
+    Head(usize),
+    /// The last `n` of the whole transcript.
+    Tail(usize),
+}
+
+fn read_window(
+    harness: Harness,
+    path: &Path,
+    from: &TranscriptCursor,
+    window: Window,
+    max_text_bytes: usize,
+) -> Result<TranscriptPage, TranscriptError> {
+    let whole = match layout(harness) {
+        Layout::Lines(make_format) => {
+            return lines::read_page(path, from, window, max_text_bytes, make_format)
+        }
+        Layout::Whole(read_whole) => read_whole(path)?,
+    };
+    Ok(match window {
+        Window::Head(limit) => page_of_whole(whole, from, limit, max_text_bytes),
+        Window::Tail(last) => {
+            let start = TranscriptCursor {
+                index: whole.drafts.len().saturating_sub(last) as u32,
+                ..TranscriptCursor::default()
+            };
+            page_of_whole(whole, &start, usize::MAX, max_text_bytes)
+        }
+    })
+}
+
+/// The whole transcript in one page: pages of [`DEFAULT_PAGE_ENTRIES`] read and
+/// applied as the module documentation says (for the CLI and a first load).
+pub fn read_all_entries(
+    harness: Harness,
+    path: &Path,
+    max_text_bytes: usize,
+) -> Result<TranscriptPage, TranscriptError> {
+    let mut all = TranscriptPage::default();
+    let mut cursor = TranscriptCursor::default();
+    // A whole-file format reports every bad record on every page; a line format only
+    // those of the lines it read.
+    let rereads_whole = matches!(layout(harness), Layout::Whole(_));
+    loop {
+        let page = read_transcript(harness, path, &cursor, DEFAULT_PAGE_ENTRIES, max_text_bytes)?;
+        if page.reset {
+            all.entries.clear();
+        }
+        all.entries.retain(|e| e.index < cursor.index);
+        all.entries.extend(page.entries);
+        if rereads_whole {
+            all.parse_errors = page.parse_errors;
+        } else {
+            all.parse_errors += page.parse_errors;
+        }
+        all.total_bytes = page.total_bytes;
+        all.next = page.next.clone();
+        if page.at_end {
+            all.at_end = true;
+            return Ok(all);
+        }
+        cursor = page.next;
+    }
+}
+
+/// One entry in full (no cut), read again from the cursor it carries (`entry.at`).
+pub fn read_entry_full(
+    harness: Harness,
+    path: &Path,
+    at: &TranscriptCursor,
+    index: u32,
+) -> Result<TranscriptEntry, TranscriptError> {
+    let page = read_transcript(harness, path, at, 1, usize::MAX)?;
+    page.entries
+        .into_iter()
+        .find(|e| e.index == index)
+        .ok_or_else(|| TranscriptError::NoSuchEntry {
+            path: path.to_path_buf(),
+            index,
+        })
+}
+
+fn page_of_whole(
+    whole: WholeTranscript,
+    from: &TranscriptCursor,
+    limit: usize,
+    max_text_bytes: usize,
+) -> TranscriptPage {
+    let total = whole.drafts.len();
+    let mut start = from.index as usize;
+    let reset = start > total;
+    if reset {
+        start = 0;
+    }
+    let end = start.saturating_add(limit).min(total);
+    let at_end = end == total;
+    let at = TranscriptCursor {
+        offset: 0,
+        index: start as u32,
+        carry: None,
+    };
+    let entries = whole
+        .drafts
+        .into_iter()
+        .enumerate()
+        .skip(start)
+        .take(end - start)
+        .map(|(i, d)| {
+            let at = TranscriptCursor {
+                index: i as u32,
+                ..at.clone()
+            };
+            d.finish(i as u32, at, max_text_bytes)
+        })
+        .collect();
+    // At the end, point at the last message so it is sent again while it grows; never
+    // before `start`, so a page always moves forward or stays.
+    let next_index = if at_end {
+        whole
+            .message_starts
+            .iter()
+            .rev()
+            .find(|s| **s < total)
+            .copied()
+            .unwrap_or(total)
+            .max(start)
+    } else {
+        end
+    };
+    TranscriptPage {
+        entries,
+        next: TranscriptCursor {
+            offset: 0,
+            index: next_index as u32,
+            carry: None,
+        },
+        reset,
+        at_end,
+        total_bytes: whole.total_bytes,
+        parse_errors: whole.parse_errors,
+    }
+}
+
+/// Pretty JSON of a tool's arguments; a string that holds JSON is parsed first (Codex
+/// writes arguments as a JSON string), any other string is kept as written.
+pub(crate) fn pretty_input(v: &serde_json::Value) -> String {
+    match v {
+        serde_json::Value::String(s) => match serde_json::from_str::<serde_json::Value>(s) {
+            Ok(inner @ (serde_json::Value::Object(_) | serde_json::Value::Array(_))) => {
+                serde_json::to_string_pretty(&inner).unwrap_or_else(|_| s.clone())
+            }
+            _ => s.clone(),
+        },
+        other => serde_json::to_string_pretty(other).unwrap_or_default(),
+    }
+}
+
+/// The text inside a value that is a string, or a list of parts with `text` (or
+/// `content`) strings; images and other parts become a short placeholder.
+pub(crate) fn text_of(v: &serde_json::Value) -> String {
+    use serde_json::Value;
+    match v {
+        Value::String(s) => s.clone(),
+        Value::Array(parts) => {
+            let mut out = String::new();
+            for p in parts {
+                let piece = match p {
+                    Value::String(s) => s.clone(),
+                    Value::Object(o) => match o.get("text").or_else(|| o.get("content")) {
+                        Some(t) => text_of(t),
+                        None => match o.get("type").and_then(Value::as_str) {
+                            Some(kind) => format!("[{kind}]"),
+                            None => String::new(),
+                        },
+                    },
+                    _ => String::new(),
+                };
+                if piece.is_empty() {
+                    continue;
+                }
+                if !out.is_empty() {
+                    out.push('\n');
+                }
+                out.push_str(&piece);
+            }
+            out
+        }
+        Value::Null => String::new(),
+        other => other.to_string(),
+    }
+}
+
+#[cfg(test)]
+pub(crate) mod test_support {
+    use super::*;
+
+    pub fn fixture(rel: &str) -> PathBuf {
+        crate::agents::fixture_support::fixture(rel)
+    }
+
+    /// Every entry of a transcript, read in pages of `limit`, untruncated.
+    pub fn read_all(harness: Harness, path: &Path) -> (Vec<TranscriptEntry>, u32) {
+        let mut cursor = TranscriptCursor::default();
+        let mut entries: Vec<TranscriptEntry> = Vec::new();
+        let mut errors = 0;
+        for _ in 0..10_000 {
+            let page = read_transcript(harness, path, &cursor, 3, usize::MAX).unwrap();
+            if page.reset {
+                entries.clear();
+            }
+            entries.retain(|e| e.index < cursor.index);
+            entries.extend(page.entries);
+            errors += page.parse_errors;
+            let done = page.at_end;
+            cursor = page.next;
+            if done {
+                return (entries, errors);
+            }
+        }
+        panic!("pages never ended");
+    }
+
+    /// `(kind, text)` of each entry, for compact expectations.
+    pub fn kinds_and_texts(entries: &[TranscriptEntry]) -> Vec<(EntryKind, String)> {
+        entries.iter().map(|e| (e.kind, e.text.clone())).collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn tail_reads_give_the_last_entries_with_their_true_indexes() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("conversation.jsonl");
+        let mut text = String::new();
+        for i in 0..300 {
+            text.push_str(&format!("{{\"role\":\"user\",\"content\":\"m{i}\"}}\n"));
+        }
+        std::fs::write(&p, &text).unwrap();
+        let tail = read_transcript_tail(Harness::Gptme, &p, 5, 100).unwrap();
+        let got: Vec<(u32, String)> = tail
+            .entries
+            .iter()
+            .map(|e| (e.index, e.text.clone()))
+            .collect();
+        let want: Vec<(u32, String)> = (295..300).map(|i| (i, format!("m{i}"))).collect();
+        assert_eq!(got, want);
+        assert!(tail.at_end);
+        assert_eq!(tail.next.offset, text.len() as u64);
+        assert_eq!(tail.next.index, 300);
+        // The same entries a forward read gives.
+        let all = read_all_entries(Harness::Gptme, &p, 100).unwrap();
+        assert_eq!(all.entries[295..], tail.entries[..]);
+
+        let gemini =
+            test_support::fixture("gemini/tmp/web/chats/session-2026-11-21T08-30-bbbb2222.jsonl");
+        let tail = read_transcript_tail(Harness::Gemini, &gemini, 2, 100).unwrap();
+        assert_eq!(
+            tail.entries.iter().map(|e| e.index).collect::<Vec<_>>(),
+            vec![1, 2]
+        );
+        assert_eq!(tail.next.index, 2, "the last message is sent again");
+    }
+
+    #[test]
+    fn read_all_entries_counts_each_bad_record_once() {
+        let gemini =
+            test_support::fixture("gemini/tmp/web/chats/session-2026-11-21T08-30-bbbb2222.jsonl");
+        let all = read_all_entries(Harness::Gemini, &gemini, 100).unwrap();
+        assert_eq!((all.entries.len(), all.parse_errors), (3, 1));
+        let gptme = test_support::fixture("gptme/2026-11-21-broken-log/conversation.jsonl");
+        let all = read_all_entries(Harness::Gptme, &gptme, 100).unwrap();
+        assert_eq!((all.entries.len(), all.parse_errors), (3, 1));
+        assert!(all.at_end);
+    }
+
+    #[test]
+    fn pretty_input_parses_json_strings_and_keeps_plain_ones() {
+        let v = serde_json::json!("{\"command\":[\"ls\"]}");
+        assert_eq!(pretty_input(&v), "{\n  \"command\": [\n    \"ls\"\n  ]\n}");
+        assert_eq!(
+            pretty_input(&serde_json::json!("*** Begin Patch")),
+            "*** Begin Patch"
+        );
+        assert_eq!(
+            pretty_input(&serde_json::json!({"a": 1})),
+            "{\n  \"a\": 1\n}"
+        );
+    }
+
+    #[test]
+    fn text_of_joins_parts_and_names_the_rest() {
+        let v = serde_json::json!([{"type":"text","text":"a"},{"type":"image","source":{}},"b"]);
+        assert_eq!(text_of(&v), "a\n[image]\nb");
+    }
+
+    fn whole(n: usize, starts: &[usize]) -> WholeTranscript {
+        WholeTranscript {
+            drafts: (0..n)
+                .map(|i| Draft::new(EntryKind::User, format!("e{i}")))
+                .collect(),
+            message_starts: starts.to_vec(),
+            parse_errors: 0,
+            total_bytes: 10,
+        }
+    }
+
+    #[test]
+    fn whole_pages_resend_the_last_message_and_reset_when_shrunk() {
+        let from = TranscriptCursor::default();
+        let p = page_of_whole(whole(5, &[0, 2, 4]), &from, 2, 100);
+        assert_eq!(p.entries.len(), 2);
+        assert!(!p.at_end);
+        assert_eq!(p.next.index, 2);
+        let p = page_of_whole(whole(5, &[0, 2, 3]), &p.next, 10, 100);
+        assert_eq!(
+            p.entries.iter().map(|e| e.index).collect::<Vec<_>>(),
+            vec![2, 3, 4]
+        );
+        assert!(p.at_end);
+        // The last message (entries 3..) is asked for again.
+        assert_eq!(p.next.index, 3);
+        // The transcript lost entries (a rewind): start over.
+        let p = page_of_whole(
+            whole(2, &[0]),
+            &TranscriptCursor { index: 4, ..from },
+            10,
+            100,
+        );
+        assert!(p.reset);
+        assert_eq!(p.entries.len(), 2);
+    }
+}

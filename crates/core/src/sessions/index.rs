@@ -1,0 +1,1489 @@
+//! The live session table: one entry per transcript file under the harness roots, each
+//! with its [`TailCursor`] and parser, turned into [`Session`] rows.
+//!
+//! The table is fed three kinds of news and answers each with a [`SessionChange`]
+//! holding only the rows that really changed:
+//! - [`SessionIndex::scan_all`]: walk every root (start-up, or a root that appeared);
+//! - [`SessionIndex::paths_changed`]: the watcher saw these paths change; only the new
+//!   bytes of each append-only file are read, a whole-file session (Gemini `.json`) is
+//!   re-read when its size or mtime changed, and paths under a store root (opencode)
+//!   go to that root's [`SessionStore`], which rebuilds only the sessions they affect;
+//! - [`SessionIndex::refresh_status`]: time passed or processes came and went, so
+//!   statuses are re-inferred without reading any file.
+//!
+//! Deleted files keep their row, marked `gone`, so the user still sees what vanished.
+//! This module does no watching and no process scanning of its own.
+//!
+//! A first scan reads files in parallel (one file per thread, see `read_files`). With
+//! an [`IndexCache`] ([`SessionIndex::with_cache`]), a file whose size, mtime and inode
+//! match its cached stamp is not read at all; its cached facts are used until it
+//! changes, and then it is parsed again from byte 0 (see `cache` for why).
+
+use std::collections::{BTreeMap, HashMap};
+use std::path::{Path, PathBuf};
+use std::time::SystemTime;
+
+use chrono::{DateTime, Utc};
+
+use crate::agent_state::{self, AgentClaim};
+use crate::agents::{
+    self, FileMode, HarnessRoot, SessionStore, SourceKind, StoredSession, TranscriptFacts,
+    TranscriptParser, UsageSlot,
+};
+use crate::model::{ScanProgress, Session, SessionChange, SessionCounts};
+use crate::owners::{self, Candidate, Owner};
+use crate::procs::AgentProcess;
+use crate::sessions::cache::{CachedFile, FileStamp, IndexCache};
+use crate::sessions::status::{Liveness, StatusInputs, StatusRules};
+use crate::sessions::tail::{TailCursor, TailEvent};
+
+/// How the facts of one row are kept up to date.
+enum Reader {
+    /// Append-only JSONL: new bytes only, line by line.
+    Lines {
+        cursor: TailCursor,
+        parser: Box<dyn TranscriptParser>,
+    },
+    /// A file rewritten whole: re-read when its size or mtime changes.
+    Whole {
+        facts: TranscriptFacts,
+        stamp: Option<(u64, SystemTime)>,
+    },
+    /// A session of a [`SessionStore`]: the store hands over rebuilt facts.
+    Stored { facts: TranscriptFacts },
+    /// Facts from the cache, for a file unchanged since they were derived; replaced by
+    /// a fresh `Lines` or `Whole` reader (reading from byte 0) once the file changes.
+    Cached {
+        facts: TranscriptFacts,
+        oversized_lines: u32,
+    },
+}
+
+struct TrackedFile {
+    root: HarnessRoot,
+    id: String,
+    parent_id: Option<String>,
+    reader: Reader,
+    mtime: Option<DateTime<Utc>>,
+    gone: bool,
+    /// The row as last published, to publish only real changes.
+    published: Option<Session>,
+    /// Where a store session lives (shown as its path); `None` for plain files.
+    published_location: Option<PathBuf>,
+    /// The stamp of the bytes the facts were derived from (files only).
+    stamp: Option<FileStamp>,
+    /// The stamp last written to the cache.
+    saved: Option<FileStamp>,
+    /// A process (or the agent's live state) was matched to this session at some
+    /// point: when none is any more, the session has exited.
+    had_owner: bool,
+}
+
+impl TrackedFile {
+    fn facts(&self) -> &TranscriptFacts {
+        match &self.reader {
+            Reader::Lines { parser, .. } => parser.facts(),
+            Reader::Whole { facts, .. } | Reader::Stored { facts } => facts,
+            Reader::Cached { facts, .. } => facts,
+        }
+    }
+
+    fn oversized_lines(&self) -> u32 {
+        match &self.reader {
+            Reader::Lines { cursor, .. } => cursor.oversized_lines() as u32,
+            Reader::Cached {
+                oversized_lines, ..
+            } => *oversized_lines,
+            _ => 0,
+        }
+    }
+}
+
+/// See the module documentation.
+pub struct SessionIndex {
+    roots: Vec<HarnessRoot>,
+    /// Rows keyed by their file, or by `<store location>` for store sessions.
+    files: BTreeMap<PathBuf, TrackedFile>,
+    /// One store per [`SourceKind::Store`] root, created on first scan.
+    stores: HashMap<PathBuf, Box<dyn SessionStore>>,
+    rules: StatusRules,
+    processes: Vec<AgentProcess>,
+    /// What the agents' own live-state files said at the last status refresh.
+    claims: Vec<AgentClaim>,
+    /// Roots whose live-state folder exists (see [`agent_state::keeps_live_state`]).
+    roots_with_state: Vec<PathBuf>,
+    /// Read errors other than "not found" (unreadable files or directories).
+    pub read_errors: Vec<String>,
+    cache: Option<IndexCache>,
+    /// Cached files not yet claimed by a scan.
+    cached: HashMap<PathBuf, CachedFile>,
+    progress: Option<ProgressFn>,
+}
+
+/// Called from the scanning threads as files are read.
+pub type ProgressFn = Box<dyn Fn(ScanProgress) + Send + Sync>;
+
+impl SessionIndex {
+    pub fn new(roots: Vec<HarnessRoot>) -> Self {
+        SessionIndex {
+            roots,
+            files: BTreeMap::new(),
+            stores: HashMap::new(),
+            rules: StatusRules::default(),
+            processes: Vec::new(),
+            claims: Vec::new(),
+            roots_with_state: Vec::new(),
+            read_errors: Vec::new(),
+            cache: None,
+            cached: HashMap::new(),
+            progress: None,
+        }
+    }
+
+    /// Use `cache`: files it knows unchanged are not read, and what is read is saved
+    /// to it after every scan and batch of changes.
+    pub fn with_cache(mut self, cache: IndexCache) -> Self {
+        self.cached = cache.load();
+        self.cache = Some(cache);
+        self
+    }
+
+    /// Report reading progress (files and bytes done of total) during scans.
+    pub fn set_progress(&mut self, progress: ProgressFn) {
+        self.progress = Some(progress);
+    }
+
+    /// Every session row with its usage split by quarter hour and model (for
+    /// [`crate::analytics::usage::report`]); the same rows as [`SessionIndex::sessions`].
+    pub fn usage_rows(&self) -> Vec<(Session, Vec<UsageSlot>)> {
+        let sessions = self.sessions();
+        let mut slots: HashMap<&str, &Vec<UsageSlot>> = HashMap::new();
+        for f in self.files.values() {
+            if let Some(row) = &f.published {
+                let keep = sessions
+                    .iter()
+                    .any(|s| s.key == row.key && s.path == row.path);
+                if keep {
+                    slots.insert(&row.key, &f.facts().usage_slots);
+                }
+            }
+        }
+        sessions
+            .iter()
+            .map(|s| {
+                let slots = slots.get(s.key.as_str()).map(|v| (*v).clone());
+                (s.clone(), slots.unwrap_or_default())
+            })
+            .collect()
+    }
+
+    /// Write what changed since the last save to the cache (no-op without one).
+    fn save_cache(&mut self) {
+        let Some(cache) = self.cache.as_mut() else {
+            return;
+        };
+        let mut upserts: Vec<(PathBuf, CachedFile)> = Vec::new();
+        let mut removed: Vec<PathBuf> = self.cached.drain().map(|(p, _)| p).collect();
+        for (path, f) in self.files.iter_mut() {
+            if matches!(f.reader, Reader::Stored { .. }) {
+                continue;
+            }
+            if f.gone {
+                if f.saved.take().is_some() {
+                    removed.push(path.clone());
+                }
+                continue;
+            }
+            if f.stamp.is_some() && f.stamp != f.saved {
+                let oversized_lines = f.oversized_lines();
+                upserts.push((
+                    path.clone(),
+                    CachedFile {
+                        harness: f.root.harness,
+                        stamp: f.stamp.unwrap_or(FileStamp {
+                            size: 0,
+                            mtime_ns: 0,
+                            inode: 0,
+                        }),
+                        oversized_lines,
+                        facts: f.facts().clone(),
+                    },
+                ));
+                f.saved = f.stamp;
+            }
+        }
+        let refs: Vec<(&Path, &CachedFile)> =
+            upserts.iter().map(|(p, c)| (p.as_path(), c)).collect();
+        if let Err(e) = cache.save(&refs, &removed) {
+            self.read_errors
+                .push(format!("{}: cache not saved: {e}", cache.path().display()));
+        }
+    }
+
+    pub fn roots(&self) -> &[HarnessRoot] {
+        &self.roots
+    }
+
+    pub fn with_rules(mut self, rules: StatusRules) -> Self {
+        self.rules = rules;
+        self
+    }
+
+    /// Every row once, borrowed, most recent activity first. One session may have two
+    /// files (Codex moves a rollout to `archived_sessions/`): the live copy wins over
+    /// the vanished one.
+    fn rows(&self) -> Vec<&Session> {
+        let mut by_key: HashMap<&str, &Session> = HashMap::new();
+        for row in self.files.values().filter_map(|f| f.published.as_ref()) {
+            match by_key.get(row.key.as_str()) {
+                Some(kept) if kept.gone <= row.gone => {}
+                _ => {
+                    by_key.insert(&row.key, row);
+                }
+            }
+        }
+        let mut rows: Vec<&Session> = by_key.into_values().collect();
+        rows.sort_by(|a, b| {
+            b.last_activity
+                .cmp(&a.last_activity)
+                .then(a.key.cmp(&b.key))
+        });
+        rows
+    }
+
+    /// One row and the facts it was derived from ("Record this session" builds its
+    /// record from them, so its tokens are the table's).
+    pub fn session_with_facts(&self, key: &str) -> Option<(Session, TranscriptFacts)> {
+        let row = self.rows().into_iter().find(|s| s.key == key)?;
+        let file = self
+            .files
+            .values()
+            .find(|f| f.published.as_ref() == Some(row))?;
+        Some((row.clone(), file.facts().clone()))
+    }
+
+    /// Every row, most recent activity first.
+    pub fn sessions(&self) -> Vec<Session> {
+        self.rows().into_iter().cloned().collect()
+    }
+
+    /// The most recently active sessions in `status`, at most `limit` of them, without
+    /// cloning the rest of the table.
+    pub fn sessions_in(&self, status: crate::model::Status, limit: usize) -> Vec<Session> {
+        self.rows()
+            .into_iter()
+            .filter(|s| s.status == status)
+            .take(limit)
+            .cloned()
+            .collect()
+    }
+
+    /// Header counts, computed over borrowed rows (this runs after every change).
+    pub fn counts(&self) -> SessionCounts {
+        SessionCounts::of(self.rows())
+    }
+
+    /// Walk every root and read every transcript found (new bytes only for known ones).
+    pub fn scan_all(&mut self, now: DateTime<Utc>) -> SessionChange {
+        let roots = self.roots.clone();
+        // The files of every root are read in one parallel batch (no core idles while
+        // the last big file of one root is read alone), then published root by root.
+        let mut found_per_root = Vec::new();
+        for root in &roots {
+            if agents::source_kind(root.harness) == SourceKind::Files {
+                let found = transcript_files(root, &root.path, &mut self.read_errors);
+                for path in &found {
+                    if !self.files.contains_key(path) {
+                        self.track(root.clone(), path.clone());
+                    }
+                }
+                found_per_root.push(found);
+            }
+        }
+        let all: Vec<PathBuf> = found_per_root.iter().flatten().cloned().collect();
+        self.refresh_files(&all);
+        let mut change = SessionChange::default();
+        let mut found_per_root = found_per_root.into_iter();
+        for root in &roots {
+            match agents::source_kind(root.harness) {
+                SourceKind::Files => {
+                    let found = found_per_root.next().unwrap_or_default();
+                    change.merge(self.publish_files(&found, now));
+                }
+                SourceKind::Store => {
+                    let found = self.store_of(root).scan();
+                    change.merge(self.apply_stored(root, found, now));
+                }
+            }
+        }
+        self.save_cache();
+        change
+    }
+
+    /// The watcher reports these paths (files or directories) as changed.
+    pub fn paths_changed(&mut self, paths: &[PathBuf], now: DateTime<Utc>) -> SessionChange {
+        // A new session's live-state entry is written before its transcript: read them
+        // again so the new row is not taken for an ended one until the next tick.
+        self.read_claims();
+        let mut change = SessionChange::default();
+        let mut store_paths: Vec<(HarnessRoot, Vec<PathBuf>)> = Vec::new();
+        for path in paths {
+            if let Some(root) = self
+                .root_of(path)
+                .filter(|r| agents::source_kind(r.harness) == SourceKind::Store)
+            {
+                match store_paths.iter_mut().find(|(r, _)| *r == root) {
+                    Some((_, list)) => list.push(path.clone()),
+                    None => store_paths.push((root, vec![path.clone()])),
+                }
+                continue;
+            }
+            if path.is_dir() {
+                if let Some(root) = self.root_of(path) {
+                    change.merge(self.scan_dir(&root, path, now));
+                }
+                continue;
+            }
+            if self.files.contains_key(path) {
+                change.merge(self.read_file(path, now));
+                continue;
+            }
+            if let Some(root) = self.root_of(path) {
+                if agents::is_transcript(root.harness, &root.path, path) {
+                    self.track(root, path.clone());
+                    change.merge(self.read_file(path, now));
+                    continue;
+                }
+            }
+            // A removed directory: every tracked file under it may be gone.
+            let under: Vec<PathBuf> = self
+                .files
+                .range(path.clone()..)
+                .take_while(|(p, _)| p.starts_with(path))
+                .map(|(p, _)| p.clone())
+                .collect();
+            for p in under {
+                change.merge(self.read_file(&p, now));
+            }
+        }
+        for (root, list) in store_paths {
+            let found = self.store_of(&root).changed(&list);
+            change.merge(self.apply_stored(&root, found, now));
+        }
+        if self.cache.is_some() {
+            // Files seen only by this batch are not "unclaimed" cache rows: keep those.
+            let unclaimed = std::mem::take(&mut self.cached);
+            self.save_cache();
+            self.cached = unclaimed;
+        }
+        change
+    }
+
+    /// Read the agents' live-state files again (a handful of small files).
+    fn read_claims(&mut self) {
+        let (claims, errors) = agent_state::read_claims(&self.roots);
+        self.claims = claims;
+        self.roots_with_state = self
+            .roots
+            .iter()
+            .filter(|r| agent_state::state_dir(r).is_some_and(|d| d.is_dir()))
+            .map(|r| r.path.clone())
+            .collect();
+        for e in errors {
+            if !self.read_errors.contains(&e) {
+                self.read_errors.push(e);
+            }
+        }
+    }
+
+    /// Re-infer every status with fresh process information and the current time.
+    pub fn refresh_status(
+        &mut self,
+        processes: Vec<AgentProcess>,
+        now: DateTime<Utc>,
+    ) -> SessionChange {
+        self.processes = processes;
+        self.read_claims();
+        let mut change = SessionChange::default();
+        let owners = self.process_owners();
+        // Only time and processes moved: a row whose status and pid stay put has
+        // nothing new (its facts were published when they were read). Finding the
+        // others first keeps a tick over thousands of idle sessions cheap.
+        // Walked in place (no lookup by path per file): a tick over 10 000 idle
+        // files must stay cheap.
+        let moved: Vec<PathBuf> = self
+            .files
+            .iter()
+            .filter(|(path, file)| {
+                let owner = if owners.is_empty() {
+                    None
+                } else {
+                    owners.get(*path)
+                };
+                !self.status_unchanged(file, owner, now)
+            })
+            .map(|(path, _)| path.clone())
+            .collect();
+        for path in moved {
+            if let Some(row) = self.publish(&path, &owners, now) {
+                change.upserted.push(row);
+            }
+        }
+        change
+    }
+
+    fn status_unchanged(
+        &self,
+        file: &TrackedFile,
+        owner: Option<&Owner>,
+        now: DateTime<Utc>,
+    ) -> bool {
+        let Some(old) = &file.published else {
+            return false;
+        };
+        old.pid == owner.and_then(|o| o.pid)
+            && old.ambiguous == owner.is_some_and(|o| o.ambiguous)
+            && old.agent_name.as_deref() == owner.and_then(|o| o.name.as_deref())
+            && old.status == self.infer_status(file, owner, now)
+    }
+
+    fn infer_status(
+        &self,
+        file: &TrackedFile,
+        owner: Option<&Owner>,
+        now: DateTime<Utc>,
+    ) -> crate::model::Status {
+        self.rules.infer(StatusInputs {
+            turn: file.facts().turn,
+            last_write: last_write(file),
+            liveness: self.liveness(file, owner),
+            activity: owner.and_then(|o| o.activity),
+            now,
+        })
+    }
+
+    /// Alive while something stands behind the session. Exited once that is gone, or
+    /// at once when the agent keeps live state for every running session and has none
+    /// for this one.
+    fn liveness(&self, file: &TrackedFile, owner: Option<&Owner>) -> Liveness {
+        if owner.is_some() {
+            return Liveness::Alive;
+        }
+        let vouched = || {
+            file.parent_id.is_none()
+                && agent_state::keeps_live_state(
+                    file.root.harness,
+                    file.facts().agent_version.as_deref(),
+                )
+                && self.roots_with_state.contains(&file.root.path)
+        };
+        if file.had_owner || vouched() {
+            Liveness::Exited
+        } else {
+            Liveness::NotFound
+        }
+    }
+
+    fn root_of(&self, path: &Path) -> Option<HarnessRoot> {
+        self.roots
+            .iter()
+            .find(|r| path.starts_with(&r.path))
+            .cloned()
+    }
+
+    fn store_of(&mut self, root: &HarnessRoot) -> &mut Box<dyn SessionStore> {
+        self.stores.entry(root.path.clone()).or_insert_with(|| {
+            agents::store_for(root.harness, &root.path)
+                .expect("source_kind says this harness has a store")
+        })
+    }
+
+    /// Take the sessions a store rebuilt into the table.
+    fn apply_stored(
+        &mut self,
+        root: &HarnessRoot,
+        found: Vec<StoredSession>,
+        now: DateTime<Utc>,
+    ) -> SessionChange {
+        if let Some(store) = self.stores.get_mut(&root.path) {
+            self.read_errors.extend(store.take_errors());
+        }
+        let mut keys = Vec::new();
+        for s in found {
+            // A store session is keyed by its id under the root, whatever its location.
+            let key = root.path.join(format!("#{}", s.id));
+            let entry = self
+                .files
+                .entry(key.clone())
+                .or_insert_with(|| TrackedFile {
+                    root: root.clone(),
+                    id: s.id.clone(),
+                    parent_id: None,
+                    reader: Reader::Stored {
+                        facts: TranscriptFacts::default(),
+                    },
+                    mtime: None,
+                    gone: false,
+                    published: None,
+                    published_location: None,
+                    stamp: None,
+                    saved: None,
+                    had_owner: false,
+                });
+            entry.gone = s.gone;
+            if !s.gone {
+                entry.parent_id = s.parent_id;
+                entry.reader = Reader::Stored { facts: s.facts };
+                // A database's mtime is shared by all its sessions and says nothing
+                // about one of them: store sessions go by their own timestamps.
+                entry.mtime = None;
+                entry.published_location = Some(s.location);
+            }
+            keys.push(key);
+        }
+        let owners = self.process_owners();
+        let mut change = SessionChange::default();
+        for key in keys {
+            if let Some(row) = self.publish(&key, &owners, now) {
+                change.upserted.push(row);
+            }
+        }
+        change
+    }
+
+    fn track(&mut self, root: HarnessRoot, path: PathBuf) {
+        let (id, parent_id) = agents::ids_from_path(root.harness, &path);
+        let mut stamp = None;
+        let reader = match self.cached.remove(&path) {
+            Some(c) if c.harness == root.harness && FileStamp::of(&path) == Some(c.stamp) => {
+                stamp = Some(c.stamp);
+                Reader::Cached {
+                    facts: c.facts,
+                    oversized_lines: c.oversized_lines,
+                }
+            }
+            _ => fresh_reader(root.harness, &path),
+        };
+        self.files.insert(
+            path,
+            TrackedFile {
+                root,
+                id,
+                parent_id,
+                reader,
+                mtime: None,
+                gone: false,
+                published: None,
+                published_location: None,
+                stamp,
+                saved: stamp,
+                had_owner: false,
+            },
+        );
+    }
+
+    fn scan_dir(&mut self, root: &HarnessRoot, dir: &Path, now: DateTime<Utc>) -> SessionChange {
+        let found = transcript_files(root, dir, &mut self.read_errors);
+        for path in &found {
+            if !self.files.contains_key(path) {
+                self.track(root.clone(), path.clone());
+            }
+        }
+        self.read_files(&found, now)
+    }
+
+    /// Read the new bytes of one tracked file (or the whole file, for whole-file
+    /// sessions) and publish its row if it changed.
+    fn read_file(&mut self, path: &Path, now: DateTime<Utc>) -> SessionChange {
+        let Some(file) = self.files.get_mut(path) else {
+            return SessionChange::default();
+        };
+        if let Some(e) = refresh_source(path, file) {
+            self.read_errors.push(e);
+        }
+        let owners = self.process_owners();
+        let mut change = SessionChange::default();
+        if let Some(row) = self.publish(path, &owners, now) {
+            change.upserted.push(row);
+        }
+        change
+    }
+
+    /// Read many tracked files at once, spread over all cores (each file is read by
+    /// one thread, files are independent), then publish their rows in path order.
+    fn read_files(&mut self, paths: &[PathBuf], now: DateTime<Utc>) -> SessionChange {
+        self.refresh_files(paths);
+        self.publish_files(paths, now)
+    }
+
+    /// Bring the facts of many tracked files up to date, spread over all cores (each
+    /// file is read by one thread, files are independent, biggest first).
+    fn refresh_files(&mut self, paths: &[PathBuf]) {
+        use rayon::prelude::*;
+        let wanted: std::collections::HashSet<&PathBuf> = paths.iter().collect();
+        let work: Vec<(&PathBuf, &mut TrackedFile)> = self
+            .files
+            .iter_mut()
+            .filter(|(p, _)| wanted.contains(p))
+            .collect();
+        let mut work: Vec<(u64, &PathBuf, &mut TrackedFile)> = work
+            .into_iter()
+            .map(|(p, f)| (std::fs::metadata(p).map(|m| m.len()).unwrap_or(0), p, f))
+            .collect();
+        // Biggest first, so one huge file does not start last and finish alone.
+        work.sort_by_key(|(size, _, _)| std::cmp::Reverse(*size));
+        let total = ScanProgress {
+            files_done: 0,
+            files_total: work.len() as u64,
+            bytes_done: 0,
+            bytes_total: work.iter().map(|(size, _, _)| size).sum(),
+        };
+        let files_done = std::sync::atomic::AtomicU64::new(0);
+        let bytes_done = std::sync::atomic::AtomicU64::new(0);
+        let progress = self.progress.as_deref();
+        if let Some(report) = progress {
+            report(total);
+        }
+        let errors: Vec<String> = work
+            .par_iter_mut()
+            .filter_map(|(size, path, file)| {
+                let error = refresh_source(path, file);
+                if let Some(report) = progress {
+                    use std::sync::atomic::Ordering::Relaxed;
+                    report(ScanProgress {
+                        files_done: files_done.fetch_add(1, Relaxed) + 1,
+                        bytes_done: bytes_done.fetch_add(*size, Relaxed) + *size,
+                        ..total
+                    });
+                }
+                error
+            })
+            .collect();
+        self.read_errors.extend(errors);
+    }
+
+    /// Publish the rows of `paths`, in path order.
+    fn publish_files(&mut self, paths: &[PathBuf], now: DateTime<Utc>) -> SessionChange {
+        let owners = self.process_owners();
+        let mut change = SessionChange::default();
+        let mut sorted: Vec<&PathBuf> = paths.iter().collect();
+        sorted.sort();
+        sorted.dedup();
+        for path in sorted {
+            if let Some(row) = self.publish(path, &owners, now) {
+                change.upserted.push(row);
+            }
+        }
+        change
+    }
+
+    /// Which process (or live-state claim) stands behind each session file; see
+    /// [`owners`] for the rules.
+    fn process_owners(&self) -> HashMap<PathBuf, Owner> {
+        if self.processes.is_empty() && self.claims.is_empty() {
+            return HashMap::new();
+        }
+        let candidates: Vec<Candidate> = self
+            .files
+            .iter()
+            .filter(|(_, f)| !f.gone)
+            .map(|(path, f)| {
+                let facts = f.facts();
+                Candidate {
+                    path,
+                    harness: f.root.harness,
+                    session_id: facts.id.as_deref().unwrap_or(&f.id),
+                    project: facts.project.as_deref(),
+                    project_hash: facts.project_hash.as_deref(),
+                    last_write: last_write(f),
+                    is_subagent: f.parent_id.is_some(),
+                }
+            })
+            .collect();
+        owners::match_owners(
+            &candidates,
+            &self.processes,
+            &self.claims,
+            gemini_project_hash,
+            claimed_process_runs,
+        )
+    }
+
+    /// The live-state directories of the roots (watched too, so an agent's exit is
+    /// seen the moment its state file goes).
+    pub fn state_dirs(&self) -> Vec<PathBuf> {
+        let mut dirs: Vec<PathBuf> = self
+            .roots
+            .iter()
+            .filter_map(agent_state::state_dir)
+            .collect();
+        dirs.sort();
+        dirs.dedup();
+        dirs
+    }
+
+    /// Build the row of `path`; return it when it differs from the published one.
+    fn publish(
+        &mut self,
+        path: &Path,
+        owners: &HashMap<PathBuf, Owner>,
+        now: DateTime<Utc>,
+    ) -> Option<Session> {
+        let owner = owners.get(path);
+        let liveness = self.liveness(self.files.get(path)?, owner);
+        let file = self.files.get_mut(path)?;
+        let status = self.rules.infer(StatusInputs {
+            turn: file.facts().turn,
+            last_write: last_write(file),
+            liveness,
+            activity: owner.and_then(|o| o.activity),
+            now,
+        });
+        file.had_owner |= owner.is_some();
+        let facts = file.facts();
+        let pid = owner.and_then(|o| o.pid);
+        // Gemini links sub-agents by the parent's *session id*, which only the records
+        // carry (the file name holds 8 of its characters).
+        let id = match (file.root.harness, facts.id.as_deref()) {
+            (crate::model::Harness::Gemini, Some(record_id)) => record_id.to_string(),
+            _ => file.id.clone(),
+        };
+        let parent_id = file.parent_id.clone().or_else(|| facts.parent_id.clone());
+        let status_since = match &file.published {
+            Some(old) if old.status == status => old.status_since,
+            _ => last_write(file).or(Some(now)),
+        };
+        let row = Session {
+            key: format!("{}:{}", file.root.harness.as_str(), id),
+            id,
+            harness: file.root.harness,
+            title: facts.title.clone(),
+            project: facts.project.clone(),
+            git_branch: facts.git_branch.clone(),
+            model: facts.model.clone(),
+            models: facts.models.clone(),
+            started_at: facts.started_at,
+            last_activity: facts.last_activity.or(file.mtime),
+            status_since,
+            user_messages: facts.user_messages,
+            assistant_messages: facts.assistant_messages,
+            tool_calls: facts.tool_calls,
+            tool_errors: facts.tool_errors,
+            usage: facts.usage,
+            cost_usd: facts.cost_usd,
+            price_unknown: facts.cost_usd.is_none() && facts.usage.total() > 0,
+            parse_errors: facts.parse_errors + file.oversized_lines(),
+            status,
+            pid,
+            ambiguous: owner.is_some_and(|o| o.ambiguous),
+            agent_name: owner.and_then(|o| o.name.clone()),
+            agent_version: facts.agent_version.clone(),
+            unknown_records: facts.unknown.clone(),
+            path: file
+                .published_location
+                .as_deref()
+                .unwrap_or(path)
+                .to_string_lossy()
+                .into_owned(),
+            gone: file.gone,
+            parent_id,
+        };
+        if file.published.as_ref() == Some(&row) {
+            return None;
+        }
+        file.published = Some(row.clone());
+        let key = row.key.clone();
+        if row.gone
+            && self.files.iter().any(|(p, f)| {
+                p != path && !f.gone && f.published.as_ref().is_some_and(|o| o.key == key)
+            })
+        {
+            // The session lives on in another file; do not push its vanished copy.
+            return None;
+        }
+        Some(row)
+    }
+}
+
+/// Every transcript file of `root` below `dir` (transcripts are at most a few levels
+/// deep). Unreadable directories are noted in `errors`; missing ones are just empty.
+pub fn transcript_files(root: &HarnessRoot, dir: &Path, errors: &mut Vec<String>) -> Vec<PathBuf> {
+    fn walk(
+        root: &HarnessRoot,
+        dir: &Path,
+        depth: usize,
+        out: &mut Vec<PathBuf>,
+        errors: &mut Vec<String>,
+    ) {
+        const MAX_DEPTH: usize = 6;
+        let entries = match std::fs::read_dir(dir) {
+            Ok(e) => e,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return,
+            Err(e) => {
+                errors.push(format!("{}: {e}", dir.display()));
+                return;
+            }
+        };
+        for entry in entries.flatten() {
+            let path = entry.path();
+            let Ok(kind) = entry.file_type() else {
+                continue;
+            };
+            if kind.is_dir() && depth < MAX_DEPTH {
+                walk(root, &path, depth + 1, out, errors);
+            } else if kind.is_file() && agents::is_transcript(root.harness, &root.path, &path) {
+                out.push(path);
+            }
+        }
+    }
+    let mut out = Vec::new();
+    walk(root, dir, 0, &mut out, errors);
+    out
+}
+
+/// Bring one file's facts up to date from disk (new bytes of a line file, the whole of
+/// a rewritten file) and note its mtime and whether it is gone. Touches nothing but
+/// `file`, so many files can be refreshed in parallel. Returns a read error worth
+/// reporting ("not found" is not one: the file is just gone).
+fn refresh_source(path: &Path, file: &mut TrackedFile) -> Option<String> {
+    let harness = file.root.harness;
+    let mut error = None;
+    if matches!(file.reader, Reader::Stored { .. }) {
+        return None;
+    }
+    // Stat before reading: if the file grows while it is read, the saved stamp is
+    // older than the bytes and the next start reads it again rather than trusting it.
+    let before = FileStamp::of(path);
+    if let Reader::Cached { .. } = file.reader {
+        match before {
+            None => {
+                file.gone = true;
+                return None;
+            }
+            Some(now) if Some(now) == file.stamp => {
+                file.gone = false;
+                file.mtime = mtime_of(path);
+                return None;
+            }
+            Some(_) => file.reader = fresh_reader(harness, path),
+        }
+    }
+    match &mut file.reader {
+        Reader::Lines { cursor, parser } => match cursor.read_new(|line| parser.apply_line(line)) {
+            Ok(TailEvent::Gone) => file.gone = true,
+            Ok(TailEvent::Reset) => {
+                // Start over: rebuild the facts from the lines just read again.
+                file.gone = false;
+                let mut fresh = agents::parser_for(harness, path);
+                let mut again = TailCursor::new(path);
+                let _ = again.read_new(|line| fresh.apply_line(line));
+                *parser = fresh;
+                *cursor = again;
+            }
+            Ok(TailEvent::Appended) => file.gone = false,
+            Err(e) => error = Some(e),
+        },
+        Reader::Cached { .. } => {}
+        Reader::Whole { facts, stamp } => match std::fs::metadata(path) {
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => file.gone = true,
+            Err(e) => error = Some(e),
+            Ok(meta) => {
+                file.gone = false;
+                let now_stamp = meta.modified().ok().map(|m| (meta.len(), m));
+                if now_stamp.is_none() || *stamp != now_stamp {
+                    match std::fs::read(path) {
+                        Ok(bytes) => {
+                            *facts = agents::parse_whole_file(harness, path, &bytes);
+                            *stamp = now_stamp;
+                        }
+                        Err(e) if e.kind() == std::io::ErrorKind::NotFound => file.gone = true,
+                        Err(e) => error = Some(e),
+                    }
+                }
+            }
+        },
+        Reader::Stored { .. } => {}
+    }
+    file.stamp = match (&file.reader, before) {
+        // What was consumed, not what the file has now: see the stat above.
+        (Reader::Lines { cursor, .. }, Some(b)) => Some(FileStamp {
+            size: cursor.offset(),
+            ..b
+        }),
+        (Reader::Whole { .. }, b) => b,
+        _ => None,
+    };
+    if !file.gone {
+        file.mtime = mtime_of(path);
+    }
+    error.map(|e| format!("{}: {e}", path.display()))
+}
+
+fn mtime_of(path: &Path) -> Option<DateTime<Utc>> {
+    std::fs::metadata(path)
+        .and_then(|m| m.modified())
+        .ok()
+        .map(DateTime::<Utc>::from)
+}
+
+/// A reader that will read `path` from byte 0.
+fn fresh_reader(harness: crate::model::Harness, path: &Path) -> Reader {
+    match agents::file_mode(harness, path) {
+        FileMode::Lines => Reader::Lines {
+            cursor: TailCursor::new(path),
+            parser: agents::parser_for(harness, path),
+        },
+        FileMode::WholeFile => Reader::Whole {
+            facts: TranscriptFacts::default(),
+            stamp: None,
+        },
+    }
+}
+
+/// Gemini CLI names a project folder by the SHA-256 (hex) of its root path.
+fn gemini_project_hash(cwd: &Path) -> String {
+    use sha2::{Digest, Sha256};
+    let digest = Sha256::digest(cwd.to_string_lossy().as_bytes());
+    digest.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// Is the process a live-state file names (and not yet in a process scan) running?
+/// Where start ticks can be read they must match the claim's, so a file left behind
+/// by a killed process does not make a reused pid its owner.
+fn claimed_process_runs(pid: u32, proc_start: Option<u64>) -> bool {
+    match (proc_start, crate::procs::start_ticks(pid)) {
+        (Some(claimed), Some(actual)) => claimed == actual && crate::procs::is_alive(pid),
+        _ => crate::procs::is_alive(pid),
+    }
+}
+
+fn last_write(file: &TrackedFile) -> Option<DateTime<Utc>> {
+    let facts = file.facts();
+    match (facts.last_activity, file.mtime) {
+        (Some(a), Some(b)) => Some(a.max(b)),
+        (a, b) => a.or(b),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::{Harness, Status};
+    use std::io::Write;
+
+    const PROMPT: &str = r#"{"type":"user","sessionId":"abc","timestamp":"2026-01-05T10:00:00.000Z","cwd":"/w/p","message":{"role":"user","content":"hello"}}"#;
+    const ANSWER: &str = r#"{"type":"assistant","sessionId":"abc","timestamp":"2026-01-05T10:00:02.000Z","requestId":"r","message":{"id":"m","model":"claude-sonnet-4-5","stop_reason":"end_turn","content":[{"type":"text","text":"hi"}],"usage":{"input_tokens":5,"output_tokens":2}}}"#;
+
+    fn setup() -> (tempfile::TempDir, SessionIndex, PathBuf) {
+        let dir = tempfile::tempdir().unwrap();
+        let root = dir.path().join("projects");
+        std::fs::create_dir_all(root.join("-w-p")).unwrap();
+        let idx = SessionIndex::new(vec![HarnessRoot {
+            harness: Harness::ClaudeCode,
+            path: root.clone(),
+        }]);
+        let file = root.join("-w-p").join("abc.jsonl");
+        (dir, idx, file)
+    }
+
+    fn append(path: &Path, line: &str) {
+        let mut f = std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(path)
+            .unwrap();
+        writeln!(f, "{line}").unwrap();
+    }
+
+    #[test]
+    fn scan_then_append_publishes_only_the_changed_row() {
+        let (_d, mut idx, file) = setup();
+        append(&file, PROMPT);
+        let now = Utc::now();
+        let c = idx.scan_all(now);
+        assert_eq!(c.upserted.len(), 1);
+        assert_eq!(c.upserted[0].key, "claude-code:abc");
+        assert_eq!(c.upserted[0].message_count(), 1);
+        assert_eq!(c.upserted[0].status, Status::Generating);
+        // Nothing changed: nothing published.
+        assert!(idx
+            .paths_changed(std::slice::from_ref(&file), now)
+            .is_empty());
+        append(&file, ANSWER);
+        let c = idx.paths_changed(std::slice::from_ref(&file), now);
+        assert_eq!(c.upserted.len(), 1);
+        assert_eq!(c.upserted[0].message_count(), 2);
+        assert_eq!(c.upserted[0].usage.input_tokens, 5);
+        assert_eq!(c.upserted[0].model.as_deref(), Some("claude-sonnet-4-5"));
+    }
+
+    #[test]
+    fn a_row_is_recorded_once_with_the_tables_tokens_and_the_transcripts_times() {
+        use crate::records::post_session::{record_seen_session, Recorded};
+        let (d, mut idx, file) = setup();
+        append(&file, PROMPT);
+        append(&file, ANSWER);
+        idx.scan_all(Utc::now());
+        assert!(idx.session_with_facts("claude-code:nope").is_none());
+        let (row, facts) = idx.session_with_facts("claude-code:abc").unwrap();
+        let store = crate::records::Store::new(d.path().join("store"));
+        let Recorded::Added(r) = record_seen_session(&store, &row, &facts, Utc::now()).unwrap()
+        else {
+            panic!("first click must add a record");
+        };
+        assert_eq!(r.harness.as_deref(), Some("claude-code"));
+        assert_eq!(r.trajectory_path.as_deref(), file.to_str());
+        assert_eq!(r.model.as_deref(), Some("claude-sonnet-4-5"));
+        assert_eq!(r.token_count, Some(row.usage.total() as i64));
+        assert_eq!(r.exit_code, Some(0));
+        // Nothing produced in a 2-second chat: post-session calls that a noop.
+        assert_eq!(r.outcome.as_deref(), Some("noop"));
+        assert_eq!(r.duration_seconds, 2);
+        assert!(
+            r.timestamp.starts_with("2026-01-05T10:00:00"),
+            "{}",
+            r.timestamp
+        );
+        assert!(r
+            .end_time
+            .as_deref()
+            .unwrap()
+            .starts_with("2026-01-05T10:00:02"));
+        assert_eq!(r.project.as_deref(), Some("/w/p"));
+        // A second click finds it and writes nothing.
+        let again = record_seen_session(&store, &row, &facts, Utc::now()).unwrap();
+        assert_eq!(again, Recorded::AlreadyThere(r));
+        assert_eq!(store.load().unwrap().records.len(), 1);
+    }
+
+    #[test]
+    fn a_failed_session_is_recorded_as_failed() {
+        use crate::records::post_session::{record_seen_session, Recorded};
+        let (d, mut idx, file) = setup();
+        append(&file, PROMPT);
+        idx.scan_all(Utc::now());
+        let (mut row, facts) = idx.session_with_facts("claude-code:abc").unwrap();
+        row.status = Status::Failed;
+        let store = crate::records::Store::new(d.path().join("store"));
+        match record_seen_session(&store, &row, &facts, Utc::now()).unwrap() {
+            Recorded::Added(r) => {
+                assert_eq!(r.outcome.as_deref(), Some("failed"));
+                assert_eq!(r.exit_code, Some(1));
+            }
+            other => panic!("expected a new record, got {other:?}"),
+        }
+    }
+
+    #[test]
+    fn new_file_in_new_project_dir_is_found_from_its_directory_event() {
+        let (_d, mut idx, file) = setup();
+        idx.scan_all(Utc::now());
+        let new_dir = file.parent().unwrap().parent().unwrap().join("-w-q");
+        std::fs::create_dir_all(&new_dir).unwrap();
+        append(&new_dir.join("def.jsonl"), PROMPT);
+        let c = idx.paths_changed(&[new_dir], Utc::now());
+        assert_eq!(c.upserted.len(), 1);
+        assert_eq!(c.upserted[0].id, "def");
+    }
+
+    #[test]
+    fn deleted_file_keeps_its_row_marked_gone() {
+        let (_d, mut idx, file) = setup();
+        append(&file, PROMPT);
+        idx.scan_all(Utc::now());
+        std::fs::remove_file(&file).unwrap();
+        let c = idx.paths_changed(std::slice::from_ref(&file), Utc::now());
+        assert!(c.upserted[0].gone);
+        assert_eq!(idx.sessions().len(), 1);
+    }
+
+    #[test]
+    fn truncated_file_is_recounted_from_scratch() {
+        let (_d, mut idx, file) = setup();
+        append(&file, PROMPT);
+        append(&file, ANSWER);
+        idx.scan_all(Utc::now());
+        std::fs::write(&file, format!("{PROMPT}\n")).unwrap();
+        let c = idx.paths_changed(std::slice::from_ref(&file), Utc::now());
+        assert_eq!(c.upserted[0].message_count(), 1);
+        assert_eq!(c.upserted[0].usage.input_tokens, 0);
+    }
+
+    #[test]
+    fn an_archived_rollout_replaces_its_vanished_copy() {
+        let dir = tempfile::tempdir().unwrap();
+        let sessions = dir.path().join("sessions");
+        let archived = dir.path().join("archived_sessions");
+        let day = sessions.join("2026/11/20");
+        std::fs::create_dir_all(&day).unwrap();
+        std::fs::create_dir_all(&archived).unwrap();
+        let name = "rollout-2026-11-20T09-00-00-019a0c11-1111-7000-8000-000000000001.jsonl";
+        let line = r#"{"timestamp":"2026-11-20T09:00:01Z","type":"event_msg","payload":{"type":"user_message","message":"hi"}}"#;
+        append(&day.join(name), line);
+        let mut idx = SessionIndex::new(vec![
+            HarnessRoot {
+                harness: Harness::Codex,
+                path: sessions,
+            },
+            HarnessRoot {
+                harness: Harness::Codex,
+                path: archived.clone(),
+            },
+        ]);
+        idx.scan_all(Utc::now());
+        std::fs::rename(day.join(name), archived.join(name)).unwrap();
+        let c = idx.paths_changed(&[day.join(name), archived.join(name)], Utc::now());
+        assert!(
+            c.upserted.iter().all(|s| !s.gone),
+            "the gone copy is not pushed"
+        );
+        let rows = idx.sessions();
+        assert_eq!(rows.len(), 1);
+        assert!(!rows[0].gone);
+        assert!(rows[0].path.contains("archived_sessions"));
+        assert_eq!(idx.counts().total, 1);
+    }
+
+    #[test]
+    fn an_opencode_database_write_updates_only_that_session() {
+        let dir = tempfile::tempdir().unwrap();
+        let db = dir.path().join("opencode.db");
+        let conn = rusqlite::Connection::open(&db).unwrap();
+        conn.execute_batch(
+            "CREATE TABLE session (id TEXT, parent_id TEXT, directory TEXT, title TEXT, time_created INTEGER, time_updated INTEGER);
+             CREATE TABLE message (id TEXT, session_id TEXT, time_created INTEGER, time_updated INTEGER, data TEXT);
+             CREATE TABLE part (id TEXT, message_id TEXT, session_id TEXT, time_created INTEGER, time_updated INTEGER, data TEXT);
+             INSERT INTO session VALUES ('s1', NULL, '/w', 't', 1000, 1000);
+             INSERT INTO session VALUES ('s2', NULL, '/w', 'u', 1000, 1000);
+             INSERT INTO message VALUES ('m1', 's1', 1000, 1000, '{\"role\":\"user\",\"time\":{\"created\":1000}}');",
+        )
+        .unwrap();
+        let mut idx = SessionIndex::new(vec![HarnessRoot {
+            harness: Harness::Opencode,
+            path: dir.path().to_path_buf(),
+        }]);
+        assert_eq!(idx.scan_all(Utc::now()).upserted.len(), 2);
+        conn.execute_batch(
+            "INSERT INTO message VALUES ('m2', 's1', 2000, 2000, '{\"role\":\"assistant\",\"modelID\":\"gpt-5\",\"providerID\":\"openai\",\"time\":{\"created\":2000,\"completed\":2500},\"tokens\":{\"input\":5,\"output\":1}}');",
+        )
+        .unwrap();
+        let wal = dir.path().join("opencode.db-wal");
+        let c = idx.paths_changed(&[db, wal], Utc::now());
+        assert_eq!(c.upserted.len(), 1, "only s1 changed");
+        assert_eq!(c.upserted[0].id, "s1");
+        assert_eq!(c.upserted[0].assistant_messages, 1);
+        assert_eq!(c.upserted[0].usage.input_tokens, 5);
+    }
+
+    #[test]
+    fn a_process_in_the_project_dir_keeps_the_session_alive() {
+        let (_d, mut idx, file) = setup();
+        append(&file, PROMPT);
+        append(&file, ANSWER);
+        let later = Utc::now() + chrono::Duration::minutes(5);
+        idx.scan_all(later);
+        let c = idx.refresh_status(Vec::new(), later);
+        let status = c
+            .upserted
+            .first()
+            .map(|s| s.status)
+            .unwrap_or(idx.sessions()[0].status);
+        assert_eq!(status, Status::Ended);
+        let proc = AgentProcess {
+            identity: crate::procs::ProcessIdentity {
+                pid: 4242,
+                start_time: 1,
+            },
+            harness: Harness::ClaudeCode,
+            cwd: Some(PathBuf::from("/w/p")),
+            open_files: Vec::new(),
+            start_ticks: None,
+        };
+        let c = idx.refresh_status(vec![proc], Utc::now());
+        assert_eq!(c.upserted[0].status, Status::WaitingForInput);
+        assert_eq!(c.upserted[0].pid, Some(4242));
+        // The process exits: Ended at once, without waiting for a quiet file.
+        let c = idx.refresh_status(Vec::new(), Utc::now());
+        assert_eq!(c.upserted[0].status, Status::Ended);
+        assert_eq!(c.upserted[0].pid, None);
+    }
+
+    fn claude_proc(pid: u32) -> AgentProcess {
+        AgentProcess {
+            identity: crate::procs::ProcessIdentity { pid, start_time: 1 },
+            harness: Harness::ClaudeCode,
+            cwd: Some(PathBuf::from("/w/p")),
+            open_files: Vec::new(),
+            start_ticks: Some(u64::from(pid) * 10),
+        }
+    }
+
+    fn state_file(dir: &Path, pid: u32, session: &str, status: &str) {
+        std::fs::create_dir_all(dir.join("sessions")).unwrap();
+        let json = format!(
+            r#"{{"pid":{pid},"sessionId":"{session}","cwd":"/w/p","procStart":"{}","status":"{status}","name":"n-{session}","updatedAt":1,"statusUpdatedAt":1}}"#,
+            u64::from(pid) * 10
+        );
+        std::fs::write(dir.join("sessions").join(format!("{pid}.json")), json).unwrap();
+    }
+
+    #[test]
+    fn claude_live_state_gives_each_of_two_sessions_in_one_directory_its_pid_and_status() {
+        let (d, mut idx, first) = setup();
+        let second = first.with_file_name("def.jsonl");
+        // Written now, so that no row decays into Idle during the test.
+        let now = Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Millis, true);
+        let fresh = |line: &str| {
+            line.replace("2026-01-05T10:00:00.000Z", &now)
+                .replace("2026-01-05T10:00:02.000Z", &now)
+        };
+        append(&first, &fresh(PROMPT));
+        append(&second, &fresh(&PROMPT.replace("abc", "def")));
+        append(&second, &fresh(&ANSWER.replace("abc", "def")));
+        idx.scan_all(Utc::now());
+        let row =
+            |idx: &SessionIndex, id: &str| idx.sessions().into_iter().find(|s| s.id == id).unwrap();
+        // Two processes and no live state: nothing tells them apart.
+        idx.refresh_status(vec![claude_proc(11), claude_proc(22)], Utc::now());
+        for id in ["abc", "def"] {
+            let s = row(&idx, id);
+            assert!(s.ambiguous, "{id}");
+            assert_eq!(
+                s.pid, None,
+                "{id}: a guessed pid could be the other agent's"
+            );
+            assert!(s.status.is_active(), "{id}: {:?}", s.status);
+        }
+        // Their live-state files say who is who, and busy/idle.
+        state_file(d.path(), 11, "def", "idle");
+        state_file(d.path(), 22, "abc", "busy");
+        idx.refresh_status(vec![claude_proc(11), claude_proc(22)], Utc::now());
+        let (abc, def) = (row(&idx, "abc"), row(&idx, "def"));
+        assert_eq!((abc.pid, def.pid), (Some(22), Some(11)));
+        assert!(!abc.ambiguous && !def.ambiguous);
+        assert_eq!(abc.status, Status::Generating);
+        assert_eq!(def.status, Status::WaitingForInput);
+        assert_eq!(def.agent_name.as_deref(), Some("n-def"));
+        // Agent 22 finishes its turn and exits: its file goes, its row ends at once;
+        // the other keeps its own pid.
+        std::fs::remove_file(d.path().join("sessions/22.json")).unwrap();
+        append(&first, &fresh(ANSWER));
+        idx.paths_changed(std::slice::from_ref(&first), Utc::now());
+        idx.refresh_status(vec![claude_proc(11)], Utc::now());
+        let (abc, def) = (row(&idx, "abc"), row(&idx, "def"));
+        assert_eq!(abc.status, Status::Ended);
+        assert_eq!(abc.pid, None);
+        assert_eq!(def.pid, Some(11));
+        assert_eq!(def.status, Status::WaitingForInput);
+    }
+
+    #[test]
+    fn a_state_file_left_by_a_killed_process_is_not_believed() {
+        let (d, mut idx, file) = setup();
+        append(&file, PROMPT);
+        idx.scan_all(Utc::now());
+        state_file(d.path(), 33, "abc", "busy");
+        // Pid 33 now belongs to a process started at another tick.
+        let mut reused = claude_proc(33);
+        reused.start_ticks = Some(5);
+        reused.cwd = Some(PathBuf::from("/elsewhere"));
+        idx.refresh_status(vec![reused], Utc::now());
+        let s = &idx.sessions()[0];
+        assert_eq!(s.pid, None);
+    }
+}
+
+/// The cache never changes an answer: after any sequence of file operations, an
+/// index started from the cache (and one that stayed up through the changes) lists
+/// exactly the sessions a cold index lists.
+#[cfg(test)]
+mod cache_equivalence {
+    use super::*;
+    use crate::model::Harness;
+    use proptest::prelude::*;
+    use std::io::Write;
+    use std::time::{Duration, UNIX_EPOCH};
+
+    const NAMES: [&str; 3] = ["-w-p/a.jsonl", "-w-p/b.jsonl", "-w-q/a.jsonl"];
+
+    /// Lines of every kind the Claude parser counts, a streamed duplicate, a torn
+    /// line and one without its newline yet.
+    fn line(k: u8) -> String {
+        let ts = format!("2026-01-05T10:{:02}:00.000Z", k % 60);
+        match k % 7 {
+            0 => {
+                format!(
+                    r#"{{"type":"user","sessionId":"s","timestamp":"{ts}","cwd":"/w/p","message":{{"role":"user","content":"prompt {k} ü"}}}}"#
+                ) + "\n"
+            }
+            1 | 2 => {
+                format!(
+                    r#"{{"type":"assistant","timestamp":"{ts}","requestId":"r{}","message":{{"id":"m{}","model":"claude-sonnet-4-5","stop_reason":"tool_use","content":[{{"type":"tool_use","id":"t{k}","name":"Bash","input":{{}}}}],"usage":{{"input_tokens":{k},"output_tokens":3,"cache_read_input_tokens":100}}}}}}"#,
+                    k / 2,
+                    k / 2
+                ) + "\n"
+            }
+            3 => {
+                format!(
+                    r#"{{"type":"user","timestamp":"{ts}","message":{{"role":"user","content":[{{"type":"tool_result","tool_use_id":"t{}","content":"out","is_error":{}}}]}}}}"#,
+                    k - 2,
+                    k.is_multiple_of(2)
+                ) + "\n"
+            }
+            4 => "{\"type\":\"assistant\",\"message\":{\"id\":\n".to_string(),
+            5 => format!(r#"{{"type":"summary","summary":"sum {k}"}}"#) + "\n",
+            _ => format!(r#"{{"type":"assistant","message":{{"id":"x{k}","usage":{{"input_tok"#),
+        }
+    }
+
+    #[derive(Debug, Clone)]
+    enum Op {
+        Append(usize, Vec<u8>),
+        Truncate(usize, usize),
+        Delete(usize),
+        Rename(usize, usize),
+        ReplaceShorter(usize, bool),
+        TouchMtime(usize),
+        Restart,
+    }
+
+    fn op() -> impl Strategy<Value = Op> {
+        prop_oneof![
+            4 => (0..3usize, prop::collection::vec(any::<u8>(), 1..5)).prop_map(|(i, l)| Op::Append(i, l)),
+            1 => (0..3usize, 0..400usize).prop_map(|(i, n)| Op::Truncate(i, n)),
+            1 => (0..3usize).prop_map(Op::Delete),
+            1 => (0..3usize, 0..3usize).prop_map(|(i, j)| Op::Rename(i, j)),
+            1 => (0..3usize, any::<bool>()).prop_map(|(i, b)| Op::ReplaceShorter(i, b)),
+            1 => (0..3usize).prop_map(Op::TouchMtime),
+            1 => Just(Op::Restart),
+        ]
+    }
+
+    fn cold(roots: &[HarnessRoot], now: DateTime<Utc>) -> Vec<Session> {
+        let mut idx = SessionIndex::new(roots.to_vec());
+        idx.scan_all(now);
+        idx.sessions()
+    }
+
+    fn warm(roots: &[HarnessRoot], db: &Path, now: DateTime<Utc>) -> SessionIndex {
+        let mut idx = SessionIndex::new(roots.to_vec()).with_cache(IndexCache::open(db).unwrap());
+        idx.scan_all(now);
+        idx
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig { cases: 48, ..ProptestConfig::default() })]
+        #[test]
+        fn cached_index_equals_a_cold_index(ops in prop::collection::vec(op(), 1..25)) {
+            let dir = tempfile::tempdir().unwrap();
+            let root = dir.path().join("projects");
+            std::fs::create_dir_all(root.join("-w-p")).unwrap();
+            std::fs::create_dir_all(root.join("-w-q")).unwrap();
+            let db = dir.path().join("cache.sqlite3");
+            let roots = vec![HarnessRoot { harness: Harness::ClaudeCode, path: root.clone() }];
+            let now = Utc::now();
+            let mut up = warm(&roots, &db, now);
+            // Every write gets its own mtime in the past, as a real writer's would be
+            // distinct; a cache keyed on (size, mtime, inode) must never mix them up.
+            let mut clock = 0u64;
+            let mut stamp = |p: &Path| {
+                clock += 1;
+                if let Ok(f) = std::fs::File::options().append(true).open(p) {
+                    f.set_modified(UNIX_EPOCH + Duration::from_secs(1_700_000_000 + clock)).unwrap();
+                }
+            };
+            for op in ops {
+                let mut touched = Vec::new();
+                match op {
+                    Op::Append(i, kinds) => {
+                        let p = root.join(NAMES[i]);
+                        let mut f = std::fs::OpenOptions::new().create(true).append(true).open(&p).unwrap();
+                        for k in kinds {
+                            f.write_all(line(k).as_bytes()).unwrap();
+                        }
+                        drop(f);
+                        stamp(&p);
+                        touched.push(p);
+                    }
+                    Op::Truncate(i, n) => {
+                        let p = root.join(NAMES[i]);
+                        if let Ok(f) = std::fs::File::options().write(true).open(&p) {
+                            let len = f.metadata().unwrap().len();
+                            f.set_len(len.min(n as u64)).unwrap();
+                            drop(f);
+                            stamp(&p);
+                        }
+                        touched.push(p);
+                    }
+                    Op::Delete(i) => {
+                        let p = root.join(NAMES[i]);
+                        let _ = std::fs::remove_file(&p);
+                        touched.push(p);
+                    }
+                    Op::Rename(i, j) => {
+                        let (from, to) = (root.join(NAMES[i]), root.join(NAMES[j]));
+                        let _ = std::fs::rename(&from, &to);
+                        touched.extend([from, to]);
+                    }
+                    Op::ReplaceShorter(i, in_place) => {
+                        let p = root.join(NAMES[i]);
+                        if let Ok(old) = std::fs::read(&p) {
+                            let keep = &old[..old.len() / 2];
+                            if in_place {
+                                std::fs::write(&p, keep).unwrap();
+                            } else {
+                                let tmp = dir.path().join("tmp");
+                                std::fs::write(&tmp, keep).unwrap();
+                                std::fs::rename(&tmp, &p).unwrap();
+                            }
+                            stamp(&p);
+                        }
+                        touched.push(p);
+                    }
+                    Op::TouchMtime(i) => {
+                        let p = root.join(NAMES[i]);
+                        stamp(&p);
+                        touched.push(p);
+                    }
+                    Op::Restart => up = warm(&roots, &db, now),
+                }
+                up.paths_changed(&touched, now);
+                let expected = cold(&roots, now);
+                let restarted = warm(&roots, &db, now).sessions();
+                prop_assert_eq!(&restarted, &expected);
+                // The index that stayed up keeps vanished rows (marked gone) and knows
+                // since when each status held, which a fresh index cannot: compare the rest.
+                let blur = |rows: Vec<Session>| -> Vec<Session> {
+                    rows.into_iter()
+                        .filter(|s| !s.gone)
+                        .map(|s| Session { status_since: None, ..s })
+                        .collect()
+                };
+                prop_assert_eq!(blur(up.sessions()), blur(expected));
+            }
+        }
+    }
+
+    #[test]
+    fn a_garbage_cache_file_is_rebuilt_with_the_same_result() {
+        let fixture = crate::agents::fixture_support::fixture("claude/projects");
+        let roots = vec![HarnessRoot {
+            harness: Harness::ClaudeCode,
+            path: fixture,
+        }];
+        let dir = tempfile::tempdir().unwrap();
+        let db = dir.path().join("cache.sqlite3");
+        let now = Utc::now();
+        let expected = cold(&roots, now);
+        assert!(!expected.is_empty());
+        std::fs::write(&db, vec![0xA5u8; 8192]).unwrap();
+        assert_eq!(warm(&roots, &db, now).sessions(), expected);
+        // And the rebuilt cache now answers without reading: same rows again.
+        let again = warm(&roots, &db, now);
+        assert!(again
+            .files
+            .values()
+            .all(|f| matches!(f.reader, Reader::Cached { .. })));
+        assert_eq!(again.sessions(), expected);
+    }
+}

@@ -1,0 +1,208 @@
+//! The live loop: watcher → index → coalesced change sets pushed to a listener.
+//!
+//! [`LiveSessions::start`] scans every root once, then runs one background thread that
+//! owns the work: batches of changed paths from [`crate::sessions::watch::RootWatcher`] are read
+//! incrementally, and every [`STATUS_TICK`] the statuses are re-inferred with a fresh
+//! process scan (status depends on time and on processes, which no file event reports).
+//! Each non-empty [`SessionChange`] goes to the listener; the app forwards it as an
+//! event, so the UI never polls.
+//!
+//! The index sits behind a mutex so a snapshot can be taken at any time.
+
+use std::path::PathBuf;
+use std::sync::mpsc::{self, RecvTimeoutError};
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::thread;
+use std::time::{Duration, Instant};
+
+use chrono::Utc;
+
+use crate::agents::HarnessRoot;
+use crate::model::{Session, SessionChange, SessionCounts, SessionSnapshot};
+use crate::procs::ProcessScanner;
+use crate::sessions::index::SessionIndex;
+use crate::sessions::watch::RootWatcher;
+
+/// How often statuses are re-inferred (elapsed-time rules, process liveness).
+pub const STATUS_TICK: Duration = Duration::from_secs(2);
+
+/// A running live loop. Dropping it stops watching; the thread ends with the watcher.
+pub struct LiveSessions {
+    index: Arc<Mutex<SessionIndex>>,
+    _watcher: Option<RootWatcher>,
+}
+
+impl LiveSessions {
+    /// Scan `roots`, then watch them and call `listener` with every change and the
+    /// header counts after it.
+    pub fn start(
+        roots: Vec<HarnessRoot>,
+        listener: impl Fn(SessionChange, SessionCounts) + Send + 'static,
+    ) -> LiveSessions {
+        Self::start_with(SessionIndex::new(roots), listener)
+    }
+
+    /// Like [`LiveSessions::start`], with an index prepared by the caller: one with a
+    /// cache ([`SessionIndex::with_cache`], so unchanged files are not read at start)
+    /// and a progress callback ([`SessionIndex::set_progress`]) for the first scan.
+    pub fn start_with(
+        mut index: SessionIndex,
+        listener: impl Fn(SessionChange, SessionCounts) + Send + 'static,
+    ) -> LiveSessions {
+        let state_dirs = index.state_dirs();
+        let paths: Vec<PathBuf> = index
+            .roots()
+            .iter()
+            .map(|r| r.path.clone())
+            .chain(state_dirs.iter().cloned())
+            .collect();
+        let mut scanner = ProcessScanner::new();
+        index.scan_all(Utc::now());
+        index.refresh_status(scanner.scan(), Utc::now());
+        let index = Arc::new(Mutex::new(index));
+
+        let (tx, rx) = mpsc::channel::<Vec<PathBuf>>();
+        let watcher = RootWatcher::start(paths, tx).ok();
+        let shared = Arc::clone(&index);
+        thread::Builder::new()
+            .name("live-sessions".into())
+            .spawn(move || {
+                let mut next_tick = Instant::now() + STATUS_TICK;
+                loop {
+                    let wait = next_tick.saturating_duration_since(Instant::now());
+                    // The header counts are worked out only for a change that goes out.
+                    let counted = |index: &SessionIndex, change: SessionChange| {
+                        let counts = (!change.is_empty()).then(|| index.counts());
+                        (change, counts)
+                    };
+                    let (change, counts) = match rx.recv_timeout(wait) {
+                        Ok(mut batch) => {
+                            // Drain whatever else is queued: one change set for all of it.
+                            while let Ok(more) = rx.try_recv() {
+                                batch.extend(more);
+                            }
+                            batch.sort();
+                            batch.dedup();
+                            // An agent's live-state file came or went (it started,
+                            // changed busy/idle, or exited): re-match at once rather
+                            // than at the next tick.
+                            let state_moved = batch
+                                .iter()
+                                .any(|p| state_dirs.iter().any(|d| p.starts_with(d)));
+                            let procs = state_moved.then(|| scanner.scan());
+                            let mut index = lock(&shared);
+                            let mut change = index.paths_changed(&batch, Utc::now());
+                            if let Some(procs) = procs {
+                                change.merge(index.refresh_status(procs, Utc::now()));
+                            }
+                            counted(&index, change)
+                        }
+                        Err(RecvTimeoutError::Timeout) => {
+                            next_tick = Instant::now() + STATUS_TICK;
+                            let procs = scanner.scan();
+                            let mut index = lock(&shared);
+                            let change = index.refresh_status(procs, Utc::now());
+                            counted(&index, change)
+                        }
+                        Err(RecvTimeoutError::Disconnected) => return,
+                    };
+                    if let Some(counts) = counts {
+                        listener(change, counts);
+                    }
+                }
+            })
+            .expect("spawning the live-sessions thread");
+        LiveSessions {
+            index,
+            _watcher: watcher,
+        }
+    }
+
+    pub fn sessions(&self) -> Vec<Session> {
+        lock(&self.index).sessions()
+    }
+
+    pub fn counts(&self) -> SessionCounts {
+        lock(&self.index).counts()
+    }
+
+    /// Only the sessions in `status` (the tray lists the waiting ones), without
+    /// cloning the whole table.
+    pub fn sessions_in(&self, status: crate::model::Status, limit: usize) -> Vec<Session> {
+        lock(&self.index).sessions_in(status, limit)
+    }
+
+    /// One row and the facts behind it (see [`SessionIndex::session_with_facts`]).
+    pub fn session_with_facts(
+        &self,
+        key: &str,
+    ) -> Option<(Session, crate::agents::TranscriptFacts)> {
+        lock(&self.index).session_with_facts(key)
+    }
+
+    pub fn roots(&self) -> Vec<HarnessRoot> {
+        lock(&self.index).roots().to_vec()
+    }
+
+    /// The whole table, its counts and the roots searched, taken under one lock.
+    pub fn snapshot(&self) -> SessionSnapshot {
+        let index = lock(&self.index);
+        SessionSnapshot {
+            sessions: index.sessions(),
+            counts: index.counts(),
+            roots: index
+                .roots()
+                .iter()
+                .map(|r| r.path.display().to_string())
+                .collect(),
+            scanning: false,
+        }
+    }
+}
+
+/// A poisoned lock only means another thread panicked mid-update; the table is still
+/// the best we have, so keep serving it.
+fn lock(index: &Mutex<SessionIndex>) -> MutexGuard<'_, SessionIndex> {
+    index.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::Harness;
+    use std::io::Write;
+
+    #[test]
+    fn an_appended_line_reaches_the_listener() {
+        let dir = tempfile::tempdir().unwrap();
+        let root = dir.path().canonicalize().unwrap().join("projects");
+        std::fs::create_dir_all(root.join("-p")).unwrap();
+        let file = root.join("-p").join("s1.jsonl");
+        std::fs::write(&file, "").unwrap();
+        let (tx, rx) = mpsc::channel();
+        let live = LiveSessions::start(
+            vec![HarnessRoot {
+                harness: Harness::ClaudeCode,
+                path: root,
+            }],
+            move |c, _counts| {
+                let _ = tx.send(c);
+            },
+        );
+        assert_eq!(live.sessions().len(), 1);
+        let mut f = std::fs::OpenOptions::new()
+            .append(true)
+            .open(&file)
+            .unwrap();
+        writeln!(f, r#"{{"type":"user","message":{{"content":"hi"}}}}"#).unwrap();
+        let deadline = Instant::now() + Duration::from_secs(5);
+        let mut seen = false;
+        while Instant::now() < deadline && !seen {
+            if let Ok(c) = rx.recv_timeout(Duration::from_millis(100)) {
+                seen = c.upserted.iter().any(|s| s.user_messages == 1);
+            }
+        }
+        assert!(seen, "change with the new message pushed");
+        assert_eq!(live.sessions()[0].user_messages, 1);
+    }
+}

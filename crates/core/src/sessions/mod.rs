@@ -1,0 +1,17 @@
+//! The live session table and what feeds it: [`watch`] (filesystem events),
+//! [`tail`] (incremental reads), [`index`] + [`cache`] (the rows, and the SQLite cache
+//! that makes a restart cheap), [`status`] (what each session is doing), [`live`] (the
+//! loop that turns all of it into change sets), [`search`] (full-text search over
+//! transcripts), [`alerts`] (which changes deserve a notification) and [`export`]
+//! (CSV/JSON of the rows).
+
+pub mod alerts;
+pub mod cache;
+pub mod export;
+pub mod index;
+pub mod live;
+pub mod search;
+pub mod sqlite_file;
+pub mod status;
+pub mod tail;
+pub mod watch;
