@@ -78,6 +78,10 @@ pub fn match_owners(
     runs: impl Fn(u32, Option<u64>) -> bool,
 ) -> HashMap<PathBuf, Owner> {
     let mut owners: HashMap<PathBuf, Owner> = HashMap::new();
+    // Processes of one agent (a launcher and its worker) count as one: each is known
+    // by its family's topmost agent process, and a family is matched at most once.
+    let family = families(processes);
+    let fam = |pid: u32| family.get(&pid).copied().unwrap_or(pid);
     let mut used_pids: HashSet<u32> = HashSet::new();
 
     // 1. Claims with a pid that runs.
@@ -99,7 +103,7 @@ pub fn match_owners(
             None if runs(pid, claim.proc_start) => {}
             None => continue,
         }
-        used_pids.insert(pid);
+        used_pids.insert(fam(pid));
         let claimed = candidates.iter().filter(|c| {
             c.harness == claim.harness && c.session_id == claim.session_id && !c.is_subagent
         });
@@ -120,7 +124,7 @@ pub fn match_owners(
 
     // 2. Transcripts held open.
     for proc in processes {
-        if used_pids.contains(&proc.identity.pid) {
+        if used_pids.contains(&fam(proc.identity.pid)) {
             continue;
         }
         for c in candidates {
@@ -129,7 +133,7 @@ pub fn match_owners(
                 && proc.open_files.iter().any(|f| holds(c.harness, f, c.path))
             {
                 owners.insert(c.path.to_path_buf(), owned(proc, MatchedBy::OpenFile));
-                used_pids.insert(proc.identity.pid);
+                used_pids.insert(fam(proc.identity.pid));
             }
         }
     }
@@ -137,7 +141,10 @@ pub fn match_owners(
     // 3. The rest, by working directory.
     let mut groups: HashMap<(Harness, &Path), Vec<&AgentProcess>> = HashMap::new();
     for proc in processes {
-        if used_pids.contains(&proc.identity.pid) {
+        // One entry per family: its topmost process, the one the user started.
+        if used_pids.contains(&fam(proc.identity.pid))
+            || fam(proc.identity.pid) != proc.identity.pid
+        {
             continue;
         }
         if let Some(cwd) = proc.cwd.as_deref() {
@@ -205,6 +212,32 @@ pub fn match_owners(
     owners
 }
 
+/// Each agent process's family: the topmost of its ancestors that is an agent process
+/// of the same harness (itself when its parent is not one).
+fn families(processes: &[AgentProcess]) -> HashMap<u32, u32> {
+    let by_pid: HashMap<u32, &AgentProcess> =
+        processes.iter().map(|p| (p.identity.pid, p)).collect();
+    processes
+        .iter()
+        .map(|p| {
+            let mut top = p;
+            // Bounded: a pid cycle cannot happen in a real table, but input is input.
+            for _ in 0..64 {
+                match top.parent_pid.and_then(|pp| by_pid.get(&pp)) {
+                    Some(parent)
+                        if parent.harness == p.harness
+                            && parent.identity.pid != top.identity.pid =>
+                    {
+                        top = parent
+                    }
+                    _ => break,
+                }
+            }
+            (p.identity.pid, top.identity.pid)
+        })
+        .collect()
+}
+
 /// Does holding `open` open mean writing the transcript at `path`?
 fn holds(harness: Harness, open: &Path, path: &Path) -> bool {
     open == path
@@ -237,6 +270,7 @@ mod tests {
             cwd: Some(PathBuf::from(cwd)),
             open_files: Vec::new(),
             start_ticks: Some(1000 + pid as u64),
+            parent_pid: None,
         }
     }
 
@@ -434,6 +468,36 @@ mod tests {
         let o = match_owners(&cands, &[p, q], &[], no_hash);
         assert_eq!(o[&b].pid, Some(10));
         assert_eq!(o[&a].pid, Some(20));
+    }
+
+    #[test]
+    fn a_launcher_and_its_worker_are_one_agent_not_two() {
+        let (a, old) = (PathBuf::from("/r/a.jsonl"), PathBuf::from("/r/old.jsonl"));
+        let cands = [
+            cand(&a, "a", Harness::Gemini, 2),
+            cand(&old, "old", Harness::Gemini, 1),
+        ];
+        let launcher = proc(10, Harness::Gemini, "/w/p");
+        let mut worker = proc(11, Harness::Gemini, "/w/p");
+        worker.parent_pid = Some(10);
+        let o = match_owners(&cands, &[launcher, worker], &[], no_hash);
+        assert_eq!(o[&a].pid, Some(10), "the process the user started");
+        assert!(!o[&a].ambiguous);
+        assert!(!o.contains_key(&old), "one agent, one session");
+
+        // Codex: the native worker holds the rollout open; its npm launcher must not
+        // then be guessed onto an older session in the same directory.
+        let cands = [
+            cand(&a, "a", Harness::Codex, 2),
+            cand(&old, "old", Harness::Codex, 1),
+        ];
+        let launcher = proc(20, Harness::Codex, "/w/p");
+        let mut worker = proc(21, Harness::Codex, "/w/p");
+        worker.parent_pid = Some(20);
+        worker.open_files = vec![a.clone()];
+        let o = match_owners(&cands, &[launcher, worker], &[], no_hash);
+        assert_eq!(o[&a].pid, Some(21));
+        assert!(!o.contains_key(&old), "{o:?}");
     }
 
     #[test]

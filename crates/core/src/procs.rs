@@ -38,6 +38,10 @@ pub struct AgentProcess {
     /// Start time in clock ticks since boot (`/proc/<pid>/stat` field 22), as Claude
     /// Code writes it in `procStart`. Linux only.
     pub start_ticks: Option<u64>,
+    /// The parent process: an agent may run as a launcher and a worker (Gemini CLI
+    /// relaunches itself in a child `node`; the Codex npm shim starts the native
+    /// binary), both in one directory, and they are one agent, not two.
+    pub parent_pid: Option<u32>,
 }
 
 /// Which agent a process is, from its name and arguments.
@@ -133,6 +137,7 @@ impl ProcessScanner {
                     cwd: p.cwd().map(PathBuf::from),
                     open_files: open_transcripts(pid.as_u32()),
                     start_ticks: start_ticks(pid.as_u32()),
+                    parent_pid: p.parent().map(|pp| pp.as_u32()),
                 });
             }
         }

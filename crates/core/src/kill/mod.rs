@@ -703,6 +703,7 @@ mod tests {
                 cwd: Some("/w/p".into()),
                 open_files: Vec::new(),
                 start_ticks: procs::start_ticks(ch.id()),
+                parent_pid: None,
             })
             .collect();
         let mut index = SessionIndex::new(vec![HarnessRoot {
@@ -777,6 +778,7 @@ mod tests {
                 cwd: None,
                 open_files: Vec::new(),
                 start_ticks: None,
+                parent_pid: None,
             })
             .collect();
         let target = |i: usize| KillTarget::Agent {

@@ -1198,6 +1198,7 @@ mod tests {
             cwd: Some(PathBuf::from("/w/p")),
             open_files: Vec::new(),
             start_ticks: None,
+            parent_pid: None,
         };
         let c = idx.refresh_status(vec![proc], Utc::now());
         assert_eq!(c.upserted[0].status, Status::WaitingForInput);
@@ -1215,6 +1216,7 @@ mod tests {
             cwd: Some(PathBuf::from("/w/p")),
             open_files: Vec::new(),
             start_ticks: Some(u64::from(pid) * 10),
+            parent_pid: None,
         }
     }
 
