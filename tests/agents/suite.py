@@ -58,9 +58,6 @@ KNOWN_GAPS = [
     ({"codex"}, {"tool", "many"}, TOTALS,
      "Codex 0.171: a turn that only calls a tool (custom_tool_call, no message) is not "
      "counted as an assistant message, as Claude Code's are"),
-    ({"gemini"}, {"stream", "tool"}, {"generating while streaming", "running tool while the command runs"},
-     "Gemini CLI relaunches itself as a child node process; the two are taken for two "
-     "agents in one directory, so a lone session is 'ambiguous' without a pid"),
     ({"gemini"}, {"tool"}, "running tool while the command runs",
      "Gemini CLI 0.61 adds toolCalls to its message only after the tool has run; while it "
      "runs the file holds an answer with tokens and no text, shown as Waiting for input"),
