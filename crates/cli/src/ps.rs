@@ -6,6 +6,7 @@ use sessionscope_core::model::{Session, SessionCounts};
 use sessionscope_core::paths;
 use sessionscope_core::procs::ProcessScanner;
 use sessionscope_core::sessions::index::SessionIndex;
+use sessionscope_core::sessions::short_id::ShortIds;
 
 #[derive(Args)]
 pub struct PsArgs {
@@ -23,6 +24,10 @@ pub fn run(args: PsArgs) -> anyhow::Result<()> {
     index.scan_all(now);
     index.refresh_status(ProcessScanner::new().scan(), now);
     let counts = index.counts();
+    // Short ids are unique among every session `kill` or `transcript` could name,
+    // not only among the rows shown.
+    let all_ids: Vec<String> = index.sessions().into_iter().map(|s| s.id).collect();
+    let shorts = ShortIds::new(&all_ids);
     let sessions: Vec<Session> = index
         .sessions()
         .into_iter()
@@ -38,11 +43,17 @@ pub fn run(args: PsArgs) -> anyhow::Result<()> {
         println!("{}", serde_json::to_string_pretty(&out)?);
         return Ok(());
     }
-    print_table(&sessions, counts, now, &index);
+    print_table(&sessions, &shorts, counts, now, &index);
     Ok(())
 }
 
-fn print_table(sessions: &[Session], c: SessionCounts, now: DateTime<Utc>, index: &SessionIndex) {
+fn print_table(
+    sessions: &[Session],
+    shorts: &ShortIds,
+    c: SessionCounts,
+    now: DateTime<Utc>,
+    index: &SessionIndex,
+) {
     println!(
         "{} sessions: {} active ({} generating, {} running tool, {} waiting), {} idle, {} ended",
         c.total, c.active, c.generating, c.running_tool, c.waiting, c.idle, c.ended
@@ -70,7 +81,7 @@ fn print_table(sessions: &[Session], c: SessionCounts, now: DateTime<Utc>, index
             .unwrap_or_default();
         println!(
             "{:<10} {:<12} {:<18} {:<20} {:>5} {:<18} {:>8}  {}",
-            s.id.chars().take(8).collect::<String>(),
+            shorts.get(&s.id),
             s.harness.as_str(),
             format!(
                 "{:?}{}{}",

@@ -3,6 +3,7 @@
 use chrono::Utc;
 use clap::Args;
 use sessionscope_core::model::Session;
+use sessionscope_core::sessions::short_id::ShortIds;
 
 use crate::scan;
 
@@ -19,10 +20,13 @@ pub fn run(args: SessionsArgs) -> anyhow::Result<()> {
     let now = Utc::now();
     let since = args.scan.since(now)?;
     let index = args.scan.index(now);
-    let sessions: Vec<Session> = index
-        .sessions()
-        .into_iter()
+    let all = index.sessions();
+    let all_ids: Vec<&str> = all.iter().map(|s| s.id.as_str()).collect();
+    let shorts = ShortIds::new(&all_ids);
+    let sessions: Vec<Session> = all
+        .iter()
         .filter(|s| since.is_none_or(|t| s.last_activity.is_some_and(|a| a >= t)))
+        .cloned()
         .collect();
     if args.json {
         println!("{}", serde_json::to_string_pretty(&sessions)?);
@@ -43,7 +47,7 @@ pub fn run(args: SessionsArgs) -> anyhow::Result<()> {
     for s in &sessions {
         println!(
             "{:<10} {:<12} {:<17} {:<26} {:>10} {:>9} {:>11} {:>12} {:>13}  {}",
-            s.id.chars().take(8).collect::<String>(),
+            shorts.get(&s.id),
             s.harness.as_str(),
             s.last_activity
                 .map(|t| t

@@ -16,6 +16,7 @@ use sessionscope_core::agents::transcript::{
 use sessionscope_core::model::{Session, Usage};
 use sessionscope_core::paths;
 use sessionscope_core::sessions::index::SessionIndex;
+use sessionscope_core::sessions::short_id;
 
 #[derive(Args)]
 pub struct TranscriptArgs {
@@ -77,7 +78,7 @@ fn find_session(
     }
     let mut matches: Vec<Session> = sessions
         .into_iter()
-        .filter(|s| s.id.starts_with(wanted))
+        .filter(|s| short_id::matches(&s.id, wanted))
         .collect();
     match matches.len() {
         1 => Ok(matches.remove(0)),

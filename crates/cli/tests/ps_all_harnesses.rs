@@ -5,6 +5,8 @@
 use std::path::PathBuf;
 use std::process::Command;
 
+use sessionscope_core::sessions::short_id;
+
 fn fixtures() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../tests/fixtures")
 }
@@ -92,4 +94,60 @@ fn ps_table_names_each_harness() {
     ] {
         assert!(text.contains(harness), "{harness} not in:\n{text}");
     }
+}
+
+/// The ID column is the one short-id rule of core: every row's id is different, and
+/// each names exactly one session, so `kill`/`transcript` can take it back. (Before,
+/// three Codex rows read `019a0c11` and two gptme rows `2026-11-`.)
+#[test]
+fn ps_table_ids_are_distinct_and_each_names_one_session() {
+    let f = fixtures();
+    let home = tempfile::tempdir().unwrap();
+    let run = |args: &[&str]| {
+        let out = Command::new(env!("CARGO_BIN_EXE_sessionscope"))
+            .args(args)
+            .env("HOME", home.path())
+            .env("XDG_DATA_HOME", home.path().join("data"))
+            .env("XDG_CONFIG_HOME", home.path().join("config"))
+            .env("CLAUDE_CONFIG_DIR", f.join("claude"))
+            .env("CODEX_HOME", f.join("codex"))
+            .env("GPTME_LOGS_DIR", f.join("gptme"))
+            .env("GEMINI_DATA_DIR", f.join("gemini/tmp"))
+            .env("OPENCODE_DATA_DIR", f.join("opencode"))
+            .env("COPILOT_STATE_DIR", f.join("copilot"))
+            .output()
+            .expect("run sessionscope");
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8(out.stdout).unwrap()
+    };
+    let v: serde_json::Value = serde_json::from_str(&run(&["ps", "--all", "--json"])).unwrap();
+    let ids: Vec<String> = v["sessions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["id"].as_str().unwrap().to_string())
+        .collect();
+    let table = run(&["ps", "--all"]);
+    let shown: Vec<&str> = table
+        .lines()
+        .skip_while(|l| !l.starts_with("ID "))
+        .skip(1)
+        .map(|l| l.split_whitespace().next().unwrap())
+        .collect();
+    assert_eq!(shown.len(), ids.len(), "{table}");
+    let distinct: std::collections::HashSet<_> = shown.iter().collect();
+    assert_eq!(distinct.len(), shown.len(), "ids repeat:\n{table}");
+    for short in &shown {
+        let named: Vec<_> = ids
+            .iter()
+            .filter(|id| short_id::matches(id, short))
+            .collect();
+        assert_eq!(named.len(), 1, "{short} names {named:?}");
+    }
+    // The rule skips gptme's date prefix instead of showing it.
+    assert!(!shown.iter().any(|s| s.starts_with("2026-11-")), "{table}");
 }

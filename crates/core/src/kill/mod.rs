@@ -261,7 +261,7 @@ impl KillScope<'_> {
             }
         }
         for s in self.sessions {
-            if s.id.starts_with(query) || s.key.starts_with(query) {
+            if crate::sessions::short_id::matches(&s.id, query) || s.key.starts_with(query) {
                 let exact = s.id == query || s.key == query;
                 match agent_target(s, self.processes) {
                     Some(t) => candidates.push((

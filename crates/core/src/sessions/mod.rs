@@ -2,7 +2,8 @@
 //! [`tail`] (incremental reads), [`index`] + [`cache`] (the rows, and the SQLite cache
 //! that makes a restart cheap), [`status`] (what each session is doing), [`live`] (the
 //! loop that turns all of it into change sets), [`search`] (full-text search over
-//! transcripts), [`alerts`] (which changes deserve a notification) and [`export`]
+//! transcripts), [`short_id`] (the one rule for showing and accepting short ids),
+//! [`alerts`] (which changes deserve a notification) and [`export`]
 //! (CSV/JSON of the rows).
 
 pub mod alerts;
@@ -11,6 +12,7 @@ pub mod export;
 pub mod index;
 pub mod live;
 pub mod search;
+pub mod short_id;
 pub mod sqlite_file;
 pub mod status;
 pub mod tail;

@@ -1,0 +1,219 @@
+//! Short session ids: the one rule the CLI and the app use to show an id in a few
+//! characters, and to accept such a short id back on every command that takes one.
+//!
+//! Like git's short hashes, each id is shown by the shortest prefix (at least
+//! [`MIN_LEN`] characters) that names it alone among the ids shown with it. The prefix
+//! is taken *after* what ids of one agent share by construction: gptme's
+//! `2026-11-20-quick-fox` and Gemini's `session-2026-11-20T10-00-aaaa1111` would all
+//! read `2026-11-` otherwise. That part ([`distinct_part`]) is what a user sees and
+//! types; the full id is accepted too ([`matches`]).
+//!
+//! When no prefix of the distinct part names an id alone (two ids differ only in their
+//! date), the full id is shown, since it always does.
+
+/// Shortest prefix shown, in characters: as many as a UUID's first group.
+pub const MIN_LEN: usize = 8;
+
+/// The part of `id` after a leading `session-` and a leading date (`2026-11-20`,
+/// optionally with a time `T10-00` or `T10-00-00`) followed by `-` or `_`. The whole
+/// id when nothing is left after them.
+pub fn distinct_part(id: &str) -> &str {
+    let rest = id.strip_prefix("session-").unwrap_or(id);
+    let rest = strip_date(rest).unwrap_or(rest);
+    if rest.is_empty() {
+        id
+    } else {
+        rest
+    }
+}
+
+/// `rest` after `YYYY-MM-DD[THH-MM[-SS]]` and one `-` or `_`, if it starts so.
+fn strip_date(s: &str) -> Option<&str> {
+    let b = s.as_bytes();
+    let digits = |from: usize, n: usize| {
+        b.len() >= from + n && b[from..from + n].iter().all(u8::is_ascii_digit)
+    };
+    let is = |at: usize, c: u8| b.get(at) == Some(&c);
+    if !(digits(0, 4) && is(4, b'-') && digits(5, 2) && is(7, b'-') && digits(8, 2)) {
+        return None;
+    }
+    let mut end = 10;
+    // An optional time: `THH-MM` or `THH-MM-SS`.
+    if is(end, b'T') && digits(end + 1, 2) && is(end + 3, b'-') && digits(end + 4, 2) {
+        end += 6;
+        if is(end, b'-') && digits(end + 1, 2) {
+            end += 3;
+        }
+    }
+    match b.get(end) {
+        Some(b'-' | b'_') => Some(&s[end + 1..]),
+        _ => None,
+    }
+}
+
+/// Does `query` name `id`: a prefix of the id itself or of its [`distinct_part`]?
+pub fn matches(id: &str, query: &str) -> bool {
+    !query.is_empty() && (id.starts_with(query) || distinct_part(id).starts_with(query))
+}
+
+/// The short id of each of `ids`, in the same order. An id listed twice gets the
+/// same short id both times.
+pub fn short_ids<S: AsRef<str>>(ids: &[S]) -> Vec<String> {
+    // Every string a query is matched against, with the index of its owner: a prefix
+    // names an id alone when no other owner's string starts with it.
+    let mut keys: Vec<(&str, usize)> = Vec::with_capacity(ids.len() * 2);
+    for (i, id) in ids.iter().enumerate() {
+        let id = id.as_ref();
+        keys.push((id, i));
+        let d = distinct_part(id);
+        if d.len() != id.len() {
+            keys.push((d, i));
+        }
+    }
+    keys.sort_unstable();
+    // Duplicated ids are the same session: let the first occurrence own them all.
+    let mut owner: std::collections::HashMap<&str, usize> = std::collections::HashMap::new();
+    for (i, id) in ids.iter().enumerate() {
+        owner.entry(id.as_ref()).or_insert(i);
+    }
+    let owner_of = |i: usize| owner[ids[i].as_ref()];
+    ids.iter()
+        .enumerate()
+        .map(|(i, id)| {
+            let id = id.as_ref();
+            let me = owner_of(i);
+            let d = distinct_part(id);
+            let pos = keys.partition_point(|k| k.0 < d);
+            // In sorted order the longest prefix shared with any other owner's string
+            // is the one shared with the nearest such string on either side.
+            let before = keys[..pos].iter().rev().find(|k| owner_of(k.1) != me);
+            let after = keys[pos..].iter().find(|k| owner_of(k.1) != me);
+            let shared = [before, after]
+                .into_iter()
+                .flatten()
+                .map(|k| common_prefix_len(d, k.0))
+                .max()
+                .unwrap_or(0);
+            let want = (shared + 1).max(MIN_LEN.min(d.len()));
+            if want > d.len() {
+                return id.to_string();
+            }
+            let mut end = want;
+            while !d.is_char_boundary(end) {
+                end += 1;
+            }
+            d[..end].to_string()
+        })
+        .collect()
+}
+
+/// The short ids of one set of sessions, looked up by full id.
+pub struct ShortIds(std::collections::HashMap<String, String>);
+
+impl ShortIds {
+    pub fn new<S: AsRef<str>>(ids: &[S]) -> Self {
+        let shorts = short_ids(ids);
+        ShortIds(
+            ids.iter()
+                .map(|i| i.as_ref().to_string())
+                .zip(shorts)
+                .collect(),
+        )
+    }
+
+    /// The short id of `id`; the id itself when it was not in the set.
+    pub fn get<'a>(&'a self, id: &'a str) -> &'a str {
+        self.0.get(id).map_or(id, String::as_str)
+    }
+}
+
+fn common_prefix_len(a: &str, b: &str) -> usize {
+    a.bytes().zip(b.bytes()).take_while(|(x, y)| x == y).count()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn dates_and_session_prefixes_are_skipped() {
+        assert_eq!(distinct_part("2026-11-20-quick-fox"), "quick-fox");
+        assert_eq!(
+            distinct_part("session-2026-11-20T10-00-aaaa1111"),
+            "aaaa1111"
+        );
+        assert_eq!(distinct_part("2026-11-20T10-00-05_x"), "x");
+        assert_eq!(
+            distinct_part("5f0c7a8e-1111-4222-8333-944445555666"),
+            "5f0c7a8e-1111-4222-8333-944445555666"
+        );
+        // Nothing after the date: the id is all there is.
+        assert_eq!(distinct_part("2026-11-20"), "2026-11-20");
+        assert_eq!(distinct_part("2026-1x-20-a"), "2026-1x-20-a");
+    }
+
+    #[test]
+    fn ids_that_differ_early_are_shown_by_eight_characters() {
+        let ids = [
+            "5f0c7a8e-1111-4222-8333-944445555666",
+            "9a0c7a8e-1111",
+            "ses_abc",
+        ];
+        assert_eq!(short_ids(&ids), ["5f0c7a8e", "9a0c7a8e", "ses_abc"]);
+    }
+
+    #[test]
+    fn ids_sharing_a_long_prefix_get_longer_until_each_is_unique() {
+        // Codex's UUIDv7 ids start with the time: sessions of one minute share 8+ chars.
+        let ids = [
+            "019a0c11-aaaa-7000-8000-000000000001",
+            "019a0c11-abcd-7000-8000-000000000002",
+            "019a0c11-b000-7000-8000-000000000003",
+        ];
+        let short = short_ids(&ids);
+        assert_eq!(short, ["019a0c11-aa", "019a0c11-ab", "019a0c11-b"]);
+        for (s, id) in short.iter().zip(ids) {
+            let named: Vec<_> = ids.iter().filter(|i| matches(i, s)).collect();
+            assert_eq!(named, [&id], "{s} must name {id} alone");
+        }
+    }
+
+    #[test]
+    fn dated_ids_are_told_apart_after_the_date() {
+        let ids = [
+            "2026-11-20-quick-fox",
+            "2026-11-21-quick-owl",
+            "2026-11-21-slow-cat",
+        ];
+        let short = short_ids(&ids);
+        assert_eq!(short, ["quick-fo", "quick-ow", "slow-cat"]);
+        assert!(matches(ids[0], "quick-fo") && !matches(ids[1], "quick-fo"));
+    }
+
+    #[test]
+    fn ids_equal_after_the_date_are_shown_whole() {
+        let ids = ["2026-11-20-fox", "2026-11-21-fox", "2026-11-21-owl"];
+        assert_eq!(short_ids(&ids), ["2026-11-20-fox", "2026-11-21-fox", "owl"]);
+    }
+
+    #[test]
+    fn a_short_id_never_names_another_full_id() {
+        // "aaaa1111" is the distinct part of the first and a prefix of the second id.
+        let ids = ["session-2026-11-20T10-00-aaaa1111", "aaaa1111bbbb"];
+        let short = short_ids(&ids);
+        for (s, id) in short.iter().zip(ids) {
+            let named: Vec<_> = ids.iter().filter(|i| matches(i, s)).collect();
+            assert_eq!(named, [&id], "{s} must name {id} alone");
+        }
+    }
+
+    #[test]
+    fn the_same_id_twice_and_non_ascii_ids_are_fine() {
+        assert_eq!(short_ids(&["abc", "abc"]), ["abc", "abc"]);
+        assert_eq!(
+            short_ids(&["ééééééééé1", "ééééééééé2"]),
+            ["ééééééééé1", "ééééééééé2"]
+        );
+        assert_eq!(short_ids::<&str>(&[]), Vec::<String>::new());
+    }
+}
