@@ -138,17 +138,24 @@ pub fn match_owners(
         }
     }
 
-    // 3. The rest, by working directory.
+    // 3. The rest, by working directory. A family counts once per directory, by the
+    // topmost of its members there (a launcher may sit elsewhere than its worker).
     let mut groups: HashMap<(Harness, &Path), Vec<&AgentProcess>> = HashMap::new();
     for proc in processes {
-        // One entry per family: its topmost process, the one the user started.
-        if used_pids.contains(&fam(proc.identity.pid))
-            || fam(proc.identity.pid) != proc.identity.pid
-        {
+        if used_pids.contains(&fam(proc.identity.pid)) {
             continue;
         }
         if let Some(cwd) = proc.cwd.as_deref() {
-            groups.entry((proc.harness, cwd)).or_default().push(proc);
+            let group = groups.entry((proc.harness, cwd)).or_default();
+            match group
+                .iter_mut()
+                .find(|p| fam(p.identity.pid) == fam(proc.identity.pid))
+            {
+                // The family's root wins over a deeper member.
+                Some(kept) if proc.identity.pid == fam(proc.identity.pid) => *kept = proc,
+                Some(_) => {}
+                None => group.push(proc),
+            }
         }
     }
     for ((harness, cwd), procs) in groups {
@@ -498,6 +505,18 @@ mod tests {
         let o = match_owners(&cands, &[launcher, worker], &[], no_hash);
         assert_eq!(o[&a].pid, Some(21));
         assert!(!o.contains_key(&old), "{o:?}");
+    }
+
+    #[test]
+    fn a_launcher_in_another_directory_does_not_hide_its_worker() {
+        let a = PathBuf::from("/r/a.jsonl");
+        let cands = [cand(&a, "a", Harness::Opencode, 2)];
+        let launcher = proc(10, Harness::Opencode, "/elsewhere");
+        let mut worker = proc(11, Harness::Opencode, "/w/p");
+        worker.parent_pid = Some(10);
+        let o = match_owners(&cands, &[launcher, worker], &[], no_hash);
+        assert_eq!(o[&a].pid, Some(11));
+        assert!(!o[&a].ambiguous);
     }
 
     #[test]
