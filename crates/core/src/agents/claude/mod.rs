@@ -34,7 +34,7 @@ pub(super) mod transcript;
 
 use std::borrow::Cow;
 use std::collections::{HashMap, HashSet};
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use serde::Deserialize;
 
@@ -191,29 +191,6 @@ const KNOWN_FIELDS: &[(&str, &[&str])] = &[
     ),
     ("summary", &["type", "summary", "leafUuid"]),
 ];
-
-/// The Claude Code transcript roots for this environment.
-pub fn default_roots(claude_config_dir: Option<&str>, home: Option<&Path>) -> Vec<PathBuf> {
-    if let Some(list) = claude_config_dir.filter(|v| !v.trim().is_empty()) {
-        return list
-            .split(',')
-            .map(str::trim)
-            .filter(|s| !s.is_empty())
-            .map(|dir| Path::new(dir).join("projects"))
-            .collect();
-    }
-    let mut roots = Vec::new();
-    if let Some(config) = directories::BaseDirs::new().map(|b| b.config_dir().to_path_buf()) {
-        roots.push(config.join("claude").join("projects"));
-    }
-    if let Some(home) = home {
-        let dot = home.join(".claude").join("projects");
-        if !roots.contains(&dot) {
-            roots.push(dot);
-        }
-    }
-    roots
-}
 
 /// Transcripts sit one level below the root (`<slug>/<uuid>.jsonl`) or, for sub-agents,
 /// three levels below (`<slug>/<uuid>/subagents/<agent>.jsonl`).
@@ -963,20 +940,6 @@ mod tests {
             ids_from_path(Path::new("/r/p/-h/abc.jsonl")),
             ("abc".into(), None)
         );
-    }
-
-    #[test]
-    fn roots_come_from_the_env_list_or_both_defaults() {
-        let r = default_roots(Some("/a, /b"), Some(Path::new("/home/u")));
-        assert_eq!(
-            r,
-            vec![PathBuf::from("/a/projects"), PathBuf::from("/b/projects")]
-        );
-        let r = default_roots(None, Some(Path::new("/home/u")));
-        assert!(r.contains(&PathBuf::from("/home/u/.claude/projects")));
-        assert!(r
-            .iter()
-            .any(|p| p.ends_with("claude/projects") && !p.ends_with(".claude/projects")));
     }
 
     /// Files written by the real Claude Code 2.1.332 against a stand-in model server;

@@ -166,18 +166,6 @@ const KNOWN_FIELDS: &[(&str, &[&str])] = &[
 /// ccusage prices Codex events without a model as `gpt-5`.
 const FALLBACK_MODEL: &str = "gpt-5";
 
-/// `$CODEX_HOME/sessions` and `$CODEX_HOME/archived_sessions`, default `~/.codex`.
-pub fn default_roots(codex_home: Option<&str>, home: Option<&Path>) -> Vec<std::path::PathBuf> {
-    let base = match codex_home.map(str::trim).filter(|v| !v.is_empty()) {
-        Some(dir) => std::path::PathBuf::from(dir),
-        None => match home {
-            Some(h) => h.join(".codex"),
-            None => return Vec::new(),
-        },
-    };
-    vec![base.join("sessions"), base.join("archived_sessions")]
-}
-
 /// Any `rollout-*.jsonl` below the root (dated folders, or flat in `archived_sessions`).
 pub fn is_transcript(root: &Path, path: &Path) -> bool {
     path.starts_with(root)
@@ -990,13 +978,6 @@ mod tests {
             Path::new("/h/.codex/sessions"),
             Path::new("/h/.codex/sessions/history.jsonl")
         ));
-        assert_eq!(
-            default_roots(Some("/c"), None),
-            vec![
-                std::path::PathBuf::from("/c/sessions"),
-                std::path::PathBuf::from("/c/archived_sessions")
-            ]
-        );
     }
 
     /// Totals written by hand from the rules above; see tests/fixtures/codex/README.md.

@@ -28,7 +28,7 @@
 pub(super) mod transcript;
 
 use std::collections::HashSet;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use serde::Deserialize;
 use serde_json::Value;
@@ -39,15 +39,6 @@ use crate::pricing;
 use crate::sessions::status::TurnState;
 
 const TITLE_MAX: usize = 120;
-
-/// `$COPILOT_STATE_DIR`, else `~/.copilot/session-state`.
-pub fn default_roots(state_dir: Option<&str>, home: Option<&Path>) -> Vec<PathBuf> {
-    if let Some(dir) = state_dir.map(str::trim).filter(|d| !d.is_empty()) {
-        return vec![PathBuf::from(dir)];
-    }
-    home.map(|h| vec![h.join(".copilot").join("session-state")])
-        .unwrap_or_default()
-}
 
 /// `<root>/<uuid>/events.jsonl`.
 pub fn is_transcript(root: &Path, path: &Path) -> bool {

@@ -30,7 +30,7 @@
 pub(super) mod transcript;
 
 use std::collections::HashMap;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use serde_json::Value;
 
@@ -40,20 +40,6 @@ use crate::pricing;
 use crate::sessions::status::TurnState;
 
 const TITLE_MAX: usize = 120;
-
-/// `$GEMINI_DATA_DIR` (comma list, as ccusage reads it), else `~/.gemini/tmp`.
-pub fn default_roots(data_dir: Option<&str>, home: Option<&Path>) -> Vec<PathBuf> {
-    if let Some(list) = data_dir.filter(|v| !v.trim().is_empty()) {
-        return list
-            .split(',')
-            .map(str::trim)
-            .filter(|s| !s.is_empty())
-            .map(PathBuf::from)
-            .collect();
-    }
-    home.map(|h| vec![h.join(".gemini").join("tmp")])
-        .unwrap_or_default()
-}
 
 /// `<project>/chats/*.json[l]` or `<project>/chats/<parent>/*.jsonl`.
 pub fn is_transcript(root: &Path, path: &Path) -> bool {

@@ -26,7 +26,7 @@
 pub mod server;
 pub(super) mod transcript;
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use chrono::{DateTime, Local, NaiveDateTime, TimeZone, Utc};
 use serde::Deserialize;
@@ -70,16 +70,6 @@ const TOOL_BLOCKS: &[&str] = &[
     "todoread",
     "complete",
 ];
-
-/// `$GPTME_LOGS_DIR`, else `~/.local/share/gptme/logs` (XDG data dir).
-pub fn default_roots(logs_dir: Option<&str>) -> Vec<PathBuf> {
-    if let Some(dir) = logs_dir.map(str::trim).filter(|d| !d.is_empty()) {
-        return vec![PathBuf::from(dir)];
-    }
-    directories::BaseDirs::new()
-        .map(|b| vec![b.data_dir().join("gptme").join("logs")])
-        .unwrap_or_default()
-}
 
 /// `<root>/<conversation>/conversation.jsonl` (branches are not separate sessions).
 pub fn is_transcript(root: &Path, path: &Path) -> bool {

@@ -41,22 +41,6 @@ use crate::sessions::status::TurnState;
 
 const TITLE_MAX: usize = 120;
 
-/// `$OPENCODE_DATA_DIR` (comma list, as ccusage reads it), else
-/// `~/.local/share/opencode` (the XDG data dir).
-pub fn default_roots(data_dir: Option<&str>) -> Vec<PathBuf> {
-    if let Some(list) = data_dir.filter(|v| !v.trim().is_empty()) {
-        return list
-            .split(',')
-            .map(str::trim)
-            .filter(|s| !s.is_empty())
-            .map(PathBuf::from)
-            .collect();
-    }
-    directories::BaseDirs::new()
-        .map(|b| vec![b.data_dir().join("opencode")])
-        .unwrap_or_default()
-}
-
 /// The session row (from the `session` table or `storage/session/*/<id>.json`).
 #[derive(Default, Clone)]
 struct SessionInfo {
