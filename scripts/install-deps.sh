@@ -13,7 +13,11 @@ APT_PACKAGES=(
   xvfb webkit2gtk-driver xdotool dbus-x11 imagemagick
   # The stand-in notification server of the E2E tests (Debian's python3 with D-Bus).
   python3-dbus python3-gi
-  # gptme for the real-agent suite lives in a venv (tests/agents).
+  # make cross / make test-wine: Debian's Rust 1.96 with the standard library's source
+  # (-Zbuild-std for Windows and macOS), its clippy, mingw-w64 for Windows' C code and
+  # linking, Wine to run the Windows test binaries, a venv for Zig (macOS C code).
+  rustc-web cargo-web rust-web-src rust-web-clippy gcc-mingw-w64-x86-64 wine64
+  # gptme for the real-agent suite lives in a venv (tests/agents); Zig in one too.
   python3-venv
 )
 
@@ -50,6 +54,16 @@ done
 if ! command -v tauri-driver >/dev/null; then
   say "installing tauri-driver"
   cargo install tauri-driver --version '^2' --locked
+fi
+
+# Zig's clang (the ziglang wheel ships macOS libc headers) for make cross's Apple
+# targets, pinned, in a venv of its own.
+ZIG_VERSION=0.17.1
+zig_venv="$HOME/.cache/sessionscope/zig-venv"
+if ! "$zig_venv/bin/python" -m ziglang version 2>/dev/null | grep -qx "$ZIG_VERSION"; then
+  say "installing ziglang $ZIG_VERSION (pip, into $zig_venv)"
+  python3 -m venv "$zig_venv"
+  "$zig_venv/bin/pip" install --quiet --disable-pip-version-check "ziglang==$ZIG_VERSION"
 fi
 
 # npm ci only when node_modules does not match the lockfile.

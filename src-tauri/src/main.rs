@@ -21,14 +21,20 @@ mod state;
 mod tray;
 
 fn main() {
-    tauri::Builder::default()
+    // Windows: this process may have been started only to send Ctrl-C / Ctrl-Break to
+    // another console (see core's `console_ctrl`); then it does that and exits.
+    #[cfg(windows)]
+    sessionscope_core::procs::console_ctrl::run_helper_if_asked();
+    let builder = tauri::Builder::default()
         // First: a second launch only brings the running window forward.
         .plugin(tauri_plugin_single_instance::init(|app, _args, _cwd| {
             tray::show_main_window(app);
         }))
         .plugin(tauri_plugin_window_state::Builder::default().build())
-        .plugin(tauri_plugin_dialog::init())
-        .plugin(tauri_plugin_notification::init())
+        .plugin(tauri_plugin_dialog::init());
+    #[cfg(feature = "notifications")]
+    let builder = builder.plugin(tauri_plugin_notification::init());
+    builder
         .plugin(tauri_plugin_autostart::init(
             tauri_plugin_autostart::MacosLauncher::LaunchAgent,
             None,
