@@ -85,7 +85,10 @@ fn show(app: &AppHandle, alert: Alert) {
 
 /// Built without the notification plugin (only `make cross`'s check of the macOS app
 /// does that): the alert is written to stderr instead of being lost silently.
-#[cfg(all(not(all(unix, not(target_os = "macos"))), not(feature = "notifications")))]
+#[cfg(all(
+    not(all(unix, not(target_os = "macos"))),
+    not(feature = "notifications")
+))]
 fn show(_app: &AppHandle, alert: Alert) {
     eprintln!("sessionscope: {}: {}", alert.title, alert.body);
 }

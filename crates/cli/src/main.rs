@@ -55,6 +55,10 @@ enum Command {
 }
 
 fn main() {
+    // Windows: this process may have been started only to send Ctrl-C / Ctrl-Break to
+    // another console (see core's `console_ctrl`); then it does that and exits.
+    #[cfg(windows)]
+    sessionscope_core::procs::console_ctrl::run_helper_if_asked();
     let cli = Cli::parse();
     let result = match cli.command {
         Command::Ps(args) => ps::run(args),

@@ -472,7 +472,17 @@ pub enum StopSignal {
 }
 
 impl StopSignal {
+    /// The name users of this OS know it by. Windows has no signals: the first two are
+    /// console events (`procs::console_ctrl`), the last ends the process, or for a
+    /// run its whole job object (`procs::job`).
     pub fn name(self) -> &'static str {
+        if cfg!(windows) {
+            return match self {
+                StopSignal::Interrupt => "Ctrl-C",
+                StopSignal::Terminate => "Ctrl-Break",
+                StopSignal::Kill => "TerminateProcess",
+            };
+        }
         match self {
             StopSignal::Interrupt => "SIGINT",
             StopSignal::Terminate => "SIGTERM",

@@ -353,38 +353,13 @@ mod platform {
 }
 
 #[cfg(windows)]
-mod platform {
-    use super::{SignalError, StopSignal};
-
-    pub fn group_exists(pid: u32) -> bool {
-        super::is_alive(pid)
-    }
-
-    pub fn group_has_live_members(pid: u32) -> bool {
-        super::is_alive(pid)
-    }
-
-    pub fn leads_group(_pid: u32) -> bool {
-        false
-    }
-
-    /// Windows has no signals: every stop is a forced termination of the process. Its
-    /// children are not taken down with it: the supervisor has no job object yet (it
-    /// cannot be compiled or tested on the Linux machines this project is built on).
-    pub fn send(pid: u32, _signal: StopSignal, _group: bool) -> Result<(), SignalError> {
-        let mut sys = sysinfo::System::new();
-        let spid = sysinfo::Pid::from_u32(pid);
-        sys.refresh_processes(sysinfo::ProcessesToUpdate::Some(&[spid]), true);
-        match sys.process(spid) {
-            Some(p) if p.kill() => Ok(()),
-            Some(_) => Err(SignalError::Failed {
-                pid,
-                reason: "TerminateProcess failed".into(),
-            }),
-            None => Err(SignalError::NoSuchProcess(pid)),
-        }
-    }
-}
+pub mod console_ctrl;
+#[cfg(windows)]
+pub mod job;
+#[cfg(windows)]
+mod windows;
+#[cfg(windows)]
+use self::windows as platform;
 
 #[cfg(test)]
 mod tests {

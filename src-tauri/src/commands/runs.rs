@@ -163,16 +163,15 @@ pub async fn kill_run(app: AppHandle, id: String) -> Result<bool, String> {
     let pid = run.pid.map(|p| p.to_string()).unwrap_or_else(|| "?".into());
     let grace = state.settings().kill_grace();
     // The supervisor interrupts agent CLIs first (Ctrl-C stops their generation).
-    let steps = if sessionscope_core::kill::command_is_agent(&run.command).is_some() {
-        "SIGINT, then SIGTERM, then SIGKILL"
-    } else {
-        "SIGTERM, then SIGKILL"
-    };
+    let steps = sessionscope_core::kill::stop_steps_text(
+        &sessionscope_core::kill::signal_sequence(
+            sessionscope_core::kill::command_is_agent(&run.command).is_some(),
+        ),
+        grace,
+    );
     let text = format!(
-        "Stop “{}” (PID {pid}) and every process it started?\n\n{}\n\nIt gets {steps} after {} s.",
-        run.name,
-        run.command,
-        grace.as_secs()
+        "Stop “{}” (PID {pid}) and every process it started?\n\n{}\n\nIt gets {steps}.",
+        run.name, run.command
     );
     let confirmed = crate::dialogs::confirm(&app, "Kill run?", text, "Kill").await?;
     if !confirmed {

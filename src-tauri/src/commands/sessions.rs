@@ -136,10 +136,12 @@ pub async fn kill_sessions(
             text.push_str(&format!("\n• {reason}"));
         }
     }
-    text.push_str(&format!(
-        "\n\nEach gets SIGINT (stop generating), then SIGTERM, then SIGKILL after {} s.",
-        grace.as_secs()
-    ));
+    // Every agent CLI stops generating on Ctrl-C, so each gets the interrupt first.
+    let steps = sessionscope_core::kill::stop_steps_text(
+        &sessionscope_core::kill::signal_sequence(true),
+        grace,
+    );
+    text.push_str(&format!("\n\nEach gets {steps}."));
     let confirmed = crate::dialogs::confirm(&app, "Kill sessions?", text, "Stop").await?;
     if !confirmed {
         return Ok(Vec::new());

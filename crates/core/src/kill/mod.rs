@@ -78,6 +78,28 @@ pub fn signal_sequence(interrupt_first: bool) -> Vec<StopSignal> {
     s
 }
 
+/// How a stop with `signals` goes, in the words every confirmation uses and in this
+/// OS's terms: "SIGINT (stop generating), then SIGTERM, then SIGKILL after 5 s"; on
+/// Windows the same steps are Ctrl-C and Ctrl-Break sent to the target's console, then
+/// TerminateProcess of everything it started.
+pub fn stop_steps_text(signals: &[StopSignal], grace: Duration) -> String {
+    let steps: Vec<String> = signals
+        .iter()
+        .map(|s| match s {
+            StopSignal::Interrupt => format!("{} (stop generating)", s.name()),
+            StopSignal::Kill => format!("{} after {} s", s.name(), grace.as_secs()),
+            StopSignal::Terminate => s.name().to_string(),
+        })
+        .collect();
+    let mut text = steps.join(", then ");
+    if cfg!(windows) && !signals.is_empty() {
+        text.push_str(
+            " (Ctrl-C and Ctrl-Break go to its console; TerminateProcess ends every process it started: a run's job object, an agent's process tree)",
+        );
+    }
+    text
+}
+
 /// Is this shell command an agent CLI (its first word names one)?
 pub fn command_is_agent(command: &str) -> Option<Harness> {
     let first = command
@@ -104,7 +126,7 @@ pub fn escalate(
         }
     };
     let mut last: Option<StopSignal> = None;
-    for &signal in signals {
+    for (i, &signal) in signals.iter().enumerate() {
         let sent = if group {
             procs::signal_group_checked(who, signal)
         } else {
@@ -133,6 +155,20 @@ pub fn escalate(
                 let msg = e.to_string();
                 report(KillStep::PidReused, msg.clone());
                 return (KillResult::Refused, msg);
+            }
+            // A polite step that cannot be delivered (on Windows: a process with no
+            // console for Ctrl-C) must not stop the escalation: say so, go on.
+            Err(e @ SignalError::Failed { .. })
+                if signal != StopSignal::Kill && i + 1 < signals.len() =>
+            {
+                let msg = format!("{e}; going on to {}", signals[i + 1].name());
+                report(
+                    KillStep::Failed {
+                        reason: msg.clone(),
+                    },
+                    msg,
+                );
+                continue;
             }
             Err(e @ SignalError::Failed { .. }) => {
                 let msg = e.to_string();
@@ -520,6 +556,31 @@ impl KillScope<'_> {
             result,
             message,
             steps,
+        }
+    }
+}
+
+#[cfg(test)]
+mod text_tests {
+    use super::*;
+
+    /// The dialog names the steps as this OS's users know them.
+    #[test]
+    fn the_steps_are_said_in_this_os_terms() {
+        let agent = stop_steps_text(&signal_sequence(true), Duration::from_secs(5));
+        let plain = stop_steps_text(&signal_sequence(false), Duration::from_secs(3));
+        if cfg!(windows) {
+            assert!(agent.starts_with(
+                "Ctrl-C (stop generating), then Ctrl-Break, then TerminateProcess after 5 s ("
+            ));
+            assert!(agent.contains("job object"));
+            assert!(plain.starts_with("Ctrl-Break, then TerminateProcess after 3 s"));
+        } else {
+            assert_eq!(
+                agent,
+                "SIGINT (stop generating), then SIGTERM, then SIGKILL after 5 s"
+            );
+            assert_eq!(plain, "SIGTERM, then SIGKILL after 3 s");
         }
     }
 }

@@ -2,7 +2,8 @@
 //! the history of them that outlives any one Sessionscope process.
 //!
 //! A run is spawned through `portable-pty`, which makes the child a session and process
-//! group leader (`setsid`), so a kill reaches every grandchild through the group. Per
+//! group leader (`setsid`), so a kill reaches every grandchild through the group. On
+//! Windows (a ConPTY) the run is put in a job object instead (`job`), for the same end. Per
 //! run, one reader thread copies PTY output into a bounded in-memory ring buffer (what
 //! a newly opened terminal panel replays), the run's log file (everything), and to
 //! every attached subscriber; one waiter thread records the exit status.
@@ -159,6 +160,10 @@ struct RunSlot {
     owned: bool,
     /// For a run this process does not own: the Sessionscope process that does.
     owner: Option<ProcessIdentity>,
+    /// Windows: the job object holding the run's process tree, kept open (and so
+    /// findable by name) as long as this process knows the run.
+    #[cfg(windows)]
+    job: Option<crate::procs::job::Job>,
 }
 
 impl RunSlot {
@@ -174,6 +179,8 @@ impl RunSlot {
             input: None,
             owned: false,
             owner: entry.owner,
+            #[cfg(windows)]
+            job: None,
         }
     }
 
@@ -445,6 +452,18 @@ impl Supervisor {
             req.name.trim().to_string()
         };
         let pid = child.process_id();
+        let identity = pid.and_then(procs::identity_of);
+        // Windows: the whole tree in one job, so a kill reaches the grandchildren.
+        #[cfg(windows)]
+        let job = pid.and_then(|leader| match crate::procs::job::Job::contain(leader) {
+            Ok(job) => Some(job),
+            Err(e) => {
+                self.warn(format!(
+                    "run {id}: no job object ({e}); a kill ends its process tree by parent links"
+                ));
+                None
+            }
+        });
         let info = RunInfo {
             id: id.clone(),
             name,
@@ -460,7 +479,7 @@ impl Supervisor {
             env_names: req.env.iter().map(|v| v.name.clone()).collect(),
             duration_ms: None,
             exit_signal: None,
-            pid_start_time: pid.and_then(procs::identity_of).map(|i| i.start_time),
+            pid_start_time: identity.map(|i| i.start_time),
             detached: false,
         };
         self.slots().insert(
@@ -474,6 +493,8 @@ impl Supervisor {
                 input,
                 owned: true,
                 owner: self.inner.me,
+                #[cfg(windows)]
+                job,
             },
         );
         lock(&self.inner.order).push(id.clone());
@@ -599,6 +620,11 @@ impl Supervisor {
             slot.subscribers.clear();
             slot.input = None;
             slot.master = None;
+            // Its PID may be handed on now: the job's name must not outlive it.
+            #[cfg(windows)]
+            {
+                slot.job = None;
+            }
             info
         };
         self.notify(&info);
