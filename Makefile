@@ -8,7 +8,7 @@ export CARGO_TERM_COLOR ?= never
 APP := $(CARGO_TARGET_DIR)/debug/sessionscope-app
 CLI := $(CARGO_TARGET_DIR)/debug/sessionscope
 
-.PHONY: all deps ui build run test lint test-rust test-ui e2e agents bench package icons bindings clean
+.PHONY: all deps ui build run test lint cross test-rust test-wine test-ui e2e agents bench package icons bindings clean
 
 all: build
 
@@ -39,6 +39,16 @@ lint: deps
 
 test-rust: deps
 	cargo test --workspace
+
+# Core, CLI and app checked with clippy for Windows and both macOS architectures
+# (Debian's Rust with -Zbuild-std; target dir $(CROSS_TARGET_DIR)).
+export CROSS_TARGET_DIR ?= $(HOME)/.cache/sessionscope/cross
+cross: ui
+	@bash scripts/cross.sh
+
+# Core and CLI tests for Windows, run under Wine.
+test-wine: deps
+	@bash scripts/wine-test.sh
 
 test-ui: deps
 	cd ui && npx vitest run
