@@ -15,7 +15,7 @@ mod windows {
     use sessionscope_core::kill::KillOptions;
     use sessionscope_core::model::{KillResult, RunRequest, RunStatus, StopSignal};
     use sessionscope_core::procs::{self, console_ctrl, job, ProcessIdentity};
-    use sessionscope_core::supervisor::Supervisor;
+    use sessionscope_core::runs::supervisor::Supervisor;
 
     pub const SLEEP_ENV: &str = "SESSIONSCOPE_TEST_SLEEP";
 
