@@ -18,6 +18,12 @@ Checks:
    store whose complete lines all parse; the next `sessionscope records append`
    repairs the torn tail and loses no complete record.
 3. A `sessionscope` appender SIGKILLed at a random moment leaves a readable store.
+4. Writers killed during a *rewrite*: a Python rewriter SIGKILLed between writing its
+   temp file and renaming it, and `sessionscope records annotate` SIGKILLed at random
+   moments while it rewrites a large store, leave every record readable, exactly
+   once; the next `sessionscope` write removes the stale temp files. A torn last
+   line left by a killed appender is not turned into a permanent malformed line by
+   the next annotate.
 
 Stores live on tmpfs (/dev/shm) when available: the test is about locking, and
 40k fsyncs on a disk would take minutes. Exits non-zero on the first failure.
@@ -298,6 +304,91 @@ def sigkill_mid_write(binary, base):
     print(f"ok: SIGKILL mid-write leaves a readable store ({len(rk)} records from the killed writer kept)")
 
 
+def _rewriter_killed_before_rename(store_dir, ready):
+    """gptme-sessions' rewrite, stopped after the temp file is written and fsynced."""
+    lk = lock(store_dir)
+    path = os.path.join(store_dir, STORE)
+    with open(path, encoding="utf-8") as f:
+        lines = [raw.strip() for raw in f if raw.strip()]
+    tmp = f"{path}.tmp.{os.getpid()}.{uuid.uuid4().hex[:8]}"
+    with open(tmp, "w", encoding="utf-8") as f:
+        f.write("".join(line + "\n" for line in lines[: len(lines) // 2]))
+        f.flush()
+        os.fsync(f.fileno())
+    ready.set()
+    time.sleep(600)
+    unlock(lk)
+
+
+def temp_files(store_dir):
+    return [f for f in os.listdir(store_dir) if ".tmp." in f]
+
+
+def sigkill_mid_rewrite(binary, base, n):
+    store_dir = tempfile.mkdtemp(prefix="interop-rewrite-", dir=base)
+    lines = "".join(json.dumps(record("big", i, pad=200)) + "\n" for i in range(n))
+    with open(os.path.join(store_dir, STORE), "w", encoding="utf-8") as f:
+        f.write(lines)
+
+    # A Python rewriter dies holding a finished temp file: the store is untouched.
+    ready = multiprocessing.Event()
+    p = multiprocessing.Process(target=_rewriter_killed_before_rename, args=(store_dir, ready))
+    p.start()
+    check(ready.wait(60), "python rewriter did not start")
+    os.kill(p.pid, signal.SIGKILL)
+    p.join()
+    records, bad, _ = read_store(store_dir)
+    check(len(records) == n and not bad, "a rewriter killed before its rename changed the store")
+    check(len(temp_files(store_dir)) == 1, "the killed python rewriter left no temp file")
+    r = rust(binary, store_dir, "annotate", "big-000000", "--add-deliverable", "https://x/1")
+    check(r.returncode == 0, f"annotate after a killed rewrite failed: {r.stderr.decode()}")
+    check(not temp_files(store_dir), f"stale temp file kept: {temp_files(store_dir)}")
+
+    # sessionscope's annotate killed at random moments of its rewrite.
+    kills, temps_left = 0, set()
+    for attempt in range(6):
+        proc = subprocess.Popen(
+            [binary, "records", "--sessions-dir", store_dir, "annotate",
+             f"big-{attempt + 1:06d}", "--add-deliverable", f"https://x/{attempt}"],
+            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        )
+        # Wait for its temp file, then kill it a little later each time: while it
+        # writes the temp file, fsyncs it, or renames it.
+        deadline = time.time() + 30
+        while proc.poll() is None and not temp_files(store_dir) and time.time() < deadline:
+            time.sleep(0.001)
+        time.sleep(0.003 * attempt)
+        if proc.poll() is None:
+            proc.kill()
+            kills += 1
+        proc.wait()
+        temps_left |= set(temp_files(store_dir))
+        records, bad, data = read_store(store_dir)
+        check(not bad and data.endswith(b"\n"), f"torn store after a killed annotate: {bad[:1]}")
+        seqs = sorted(r["seq"] for r in records if r.get("writer") == "big")
+        check(seqs == list(range(n)), f"{len(seqs)} of {n} records after a killed annotate")
+    py_append(store_dir, record("after-rewrites", 0))
+    r = rust(binary, store_dir, "append", "--harness", "gptme", "--outcome", "noop", timeout=60)
+    check(r.returncode == 0, f"append after killed rewrites failed: {r.stderr.decode()}")
+    check(not temp_files(store_dir), f"stale temp files kept: {temp_files(store_dir)}")
+
+    # A torn tail, then an annotate: the torn line must not stay as a malformed line.
+    ready = multiprocessing.Event()
+    p = multiprocessing.Process(target=_torn_writer, args=(store_dir, ready))
+    p.start()
+    check(ready.wait(30), "torn writer did not start")
+    os.kill(p.pid, signal.SIGKILL)
+    p.join()
+    r = rust(binary, store_dir, "annotate", "big-000000", "--add-deliverable", "https://x/2")
+    check(r.returncode == 0, f"annotate over a torn tail failed: {r.stderr.decode()}")
+    py_append(store_dir, record("after-torn", 0))
+    records, bad, _ = read_store(store_dir)
+    check(not bad, f"the torn tail became a malformed line: {bad[:1]}")
+    check(len(records) == n + 3, f"{len(records)} records, expected {n + 3}")
+    print(f"ok: SIGKILL mid-rewrite ({kills} annotates killed, {len(temps_left)} temp files left by them and"
+          " removed by the next write) loses nothing")
+
+
 def main():
     if len(sys.argv) < 2:
         print(__doc__, file=sys.stderr)
@@ -311,6 +402,7 @@ def main():
     try:
         concurrent_writers(binary, base, n)
         sigkill_mid_write(binary, base)
+        sigkill_mid_rewrite(binary, base, max(n, 20000))
     finally:
         shutil.rmtree(base, ignore_errors=True)
     return 0

@@ -27,7 +27,8 @@ use sessionscope_core::records::annotate::{self, Annotation};
 use sessionscope_core::records::discover::{self, Found};
 use sessionscope_core::records::judge::{self, JudgeApi, JudgeConfig};
 use sessionscope_core::records::post_session::{self, PostSession};
-use sessionscope_core::records::{self, find, parse_since, query, Record, RecordFilter, Store};
+use sessionscope_core::records::{self, find, query, Record, RecordFilter, Store};
+use sessionscope_core::since::{parse_since, Since};
 
 #[derive(Args)]
 pub struct RecordsArgs {
@@ -97,7 +98,7 @@ struct FilterArgs {
     /// Substring of the project path.
     #[arg(long)]
     project: Option<String>,
-    /// Window: 90s, 30m, 2h, 7d, 2w, '2 hours ago', or all.
+    /// Window: 90s, 30m, 2h, 7d, 2w, '2 hours ago', a day (2026-11-01), or all.
     #[arg(long)]
     since: Option<String>,
     #[arg(long)]
@@ -105,7 +106,7 @@ struct FilterArgs {
 }
 
 impl FilterArgs {
-    fn filter(&self, since_days: Option<f64>) -> RecordFilter {
+    fn filter(&self, since: Option<Since>) -> RecordFilter {
         RecordFilter {
             model: self.model.clone(),
             run_type: self.run_type.clone(),
@@ -113,7 +114,7 @@ impl FilterArgs {
             harness: self.harness.clone(),
             outcome: self.outcome.clone(),
             project: self.project.clone(),
-            since_days,
+            since,
         }
     }
 }
@@ -395,7 +396,7 @@ pub fn run(args: RecordsArgs) -> Result<()> {
     }
 }
 
-fn since_arg(since: &str) -> Result<Option<f64>> {
+fn since_arg(since: &str) -> Result<Option<Since>> {
     Ok(parse_since(since)?)
 }
 
@@ -408,7 +409,7 @@ fn print_json(v: &impl serde::Serialize) -> Result<()> {
 fn overview(store: &Store) -> Result<()> {
     let now = Utc::now();
     let filter = RecordFilter {
-        since_days: Some(30.0),
+        since: Some(Since::days(30.0)),
         ..RecordFilter::default()
     };
     let s = analytics::store_stats(store, &filter, now)?;
@@ -431,7 +432,12 @@ fn overview(store: &Store) -> Result<()> {
 }
 
 fn discovery_summary(store: &Store, days: f64) -> Result<()> {
-    let found = discover::find_transcripts(&paths::harness_roots(), None, Some(days), Utc::now());
+    let found = discover::find_transcripts(
+        &paths::harness_roots(),
+        None,
+        Some(Since::days(days)),
+        Utc::now(),
+    );
     println!("No session records found in {}.", store.path().display());
     if found.is_empty() {
         println!("No sessions discovered in the last {days} days either.\nTo record sessions, run 'sessionscope records post-session' after each agent run.");
@@ -456,11 +462,11 @@ fn discovery_summary(store: &Store, days: f64) -> Result<()> {
 
 fn stats(store: &Store, a: FilterArgs) -> Result<()> {
     // Like gptme-sessions: no --since means the last 30 days.
-    let since_days = match a.since.as_deref() {
+    let since = match a.since.as_deref() {
         Some(s) if !s.is_empty() => since_arg(s)?,
-        _ => Some(30.0),
+        _ => Some(Since::days(30.0)),
     };
-    let s = analytics::store_stats(store, &a.filter(since_days), Utc::now())?;
+    let s = analytics::store_stats(store, &a.filter(since), Utc::now())?;
     if a.json {
         return print_json(&s);
     }
@@ -479,7 +485,7 @@ fn stats(store: &Store, a: FilterArgs) -> Result<()> {
         }
         print!("{}", format::stats(&s));
     }
-    unsynced_hint(store, since_days)
+    unsynced_hint(store, since.map(|s| s.days_before(Utc::now())))
 }
 
 /// gptme-sessions' hint after `stats`, matched or not: transcripts of the window (whole
@@ -500,11 +506,11 @@ fn unsynced_hint(store: &Store, since_days: Option<f64>) -> Result<()> {
 }
 
 fn query_cmd(store: &Store, a: QueryArgs) -> Result<()> {
-    let since_days = match a.filters.since.as_deref() {
+    let since = match a.filters.since.as_deref() {
         Some(s) => since_arg(s)?,
         None => None,
     };
-    let filter = a.filters.filter(since_days);
+    let filter = a.filters.filter(since);
     let now = Utc::now();
     if a.stats {
         let s = analytics::store_stats(store, &filter, now)?;
@@ -535,14 +541,15 @@ fn show(store: &Store, a: ShowArgs) -> Result<()> {
 }
 
 fn runs(store: &Store, a: RunsArgs) -> Result<()> {
-    let since_days = since_arg(&a.since)?;
-    let r = analytics::store_runs(store, since_days, Utc::now())?;
+    let since = since_arg(&a.since)?;
+    let now = Utc::now();
+    let r = analytics::store_runs(store, since, now)?;
     if a.json {
         return print_json(&r);
     }
     if r.total == 0 {
         if records::count(store)? == 0 {
-            return discovery_summary(store, since_days.unwrap_or(14.0).ceil());
+            return discovery_summary(store, since.map_or(14.0, |s| s.days_before(now)).ceil());
         }
         println!("No runs found in the selected window ({}).", a.since);
         return Ok(());
@@ -562,10 +569,9 @@ fn harness_arg(h: Option<&str>) -> Result<Option<sessionscope_core::model::Harne
 }
 
 fn discover_cmd(store: &Store, a: DiscoverArgs) -> Result<()> {
-    let since_days = since_arg(&a.since)?;
+    let since = since_arg(&a.since)?;
     let harness = harness_arg(a.harness.as_deref())?;
-    let found =
-        discover::find_transcripts(&paths::harness_roots(), harness, since_days, Utc::now());
+    let found = discover::find_transcripts(&paths::harness_roots(), harness, since, Utc::now());
     let total_discovered = found.len();
     let entries = discover::describe(&found, &store.load()?.records, a.signals, a.unsynced);
     if a.json {
@@ -622,10 +628,10 @@ fn sync(store: &Store, a: SyncArgs) -> Result<()> {
     if a.fix_timestamps {
         return fix_timestamps(store, a.dry_run);
     }
-    let since_days = since_arg(&a.since)?;
+    let since = since_arg(&a.since)?;
     let harness = harness_arg(a.harness.as_deref())?;
     let found: Vec<Found> =
-        discover::find_transcripts(&paths::harness_roots(), harness, since_days, Utc::now());
+        discover::find_transcripts(&paths::harness_roots(), harness, since, Utc::now());
     if found.is_empty() {
         println!("No sessions found in the window ({}).", a.since);
         return Ok(());

@@ -80,7 +80,7 @@ pub struct ScanArgs {
     /// Only this agent's sessions (claude-code, codex, gptme, gemini, opencode, copilot).
     #[arg(long, value_parser = parse_harness)]
     pub harness: Option<sessionscope_core::model::Harness>,
-    /// Only what happened since this age (90s, 30m, 2h, 7d, 2w) or date (2026-11-01).
+    /// Only what happened since this age (90s, 30m, 2h, 7d, 2w, '2 hours ago') or day (2026-11-01).
     #[arg(long)]
     pub since: Option<String>,
     /// Read every file again instead of using the cache.
@@ -93,9 +93,10 @@ impl ScanArgs {
     pub fn since(&self, now: DateTime<Utc>) -> anyhow::Result<Option<DateTime<Utc>>> {
         self.since
             .as_deref()
-            .map(|s| sessionscope_core::analytics::usage::parse_since(s, now))
+            .map(sessionscope_core::since::parse_since)
             .transpose()
-            .map_err(anyhow::Error::msg)
+            .map(|since| since.flatten().map(|s| s.cutoff(now)))
+            .map_err(anyhow::Error::from)
     }
 
     /// The index over the chosen agents' roots (cached unless `--no-cache`).

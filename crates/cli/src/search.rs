@@ -5,8 +5,8 @@ use std::sync::atomic::AtomicBool;
 
 use chrono::Utc;
 use clap::Args;
-use sessionscope_core::analytics::usage::parse_since;
 use sessionscope_core::sessions::search::{SearchFilter, SearchIndex};
+use sessionscope_core::since::parse_since;
 
 use crate::scan;
 
@@ -33,9 +33,10 @@ pub fn run(args: SearchArgs) -> anyhow::Result<()> {
     let since = args
         .since
         .as_deref()
-        .map(|s| parse_since(s, Utc::now()))
-        .transpose()
-        .map_err(anyhow::Error::msg)?;
+        .map(parse_since)
+        .transpose()?
+        .flatten()
+        .map(|s| s.cutoff(Utc::now()));
     let mut index = SearchIndex::open(&SearchIndex::default_path())?;
     let bar = scan::progress_bar("indexing text");
     let report = |p: sessionscope_core::model::ScanProgress| {

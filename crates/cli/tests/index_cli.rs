@@ -169,3 +169,42 @@ fn search_finds_prompts_answers_and_tool_output() {
     let none = run(data.path(), &["search", "\"failed tests\"", "--json"]);
     assert_eq!(none, serde_json::json!([]));
 }
+
+/// One `--since` grammar for every command (issue 20): gptme-sessions' spellings work
+/// here too, and windows older than the calendar mean "everything" instead of a panic.
+#[test]
+fn since_takes_one_grammar_and_never_panics() {
+    let data = tempfile::tempdir().unwrap();
+    let all_tokens = tokens(&run(data.path(), &["usage", "--json"])["totals"]);
+    for huge in [
+        "9999999999999w",
+        "100000000",
+        "2 hours ago",
+        "all",
+        "2026-11-01",
+    ] {
+        let usage = run(data.path(), &["usage", "--json", "--since", huge]);
+        let sessions = run(data.path(), &["sessions", "--json", "--since", huge]);
+        let hits = run(
+            data.path(),
+            &["search", "limiter", "--json", "--since", huge],
+        );
+        if huge == "2 hours ago" {
+            // The fixtures are from 2026-11-24: nothing is that recent.
+            assert_eq!(hits, serde_json::json!([]));
+            continue;
+        }
+        assert_eq!(tokens(&usage["totals"]), all_tokens, "{huge}");
+        assert_eq!(sessions.as_array().unwrap().len(), 2, "{huge}");
+        assert_eq!(hits.as_array().unwrap().len(), 2, "{huge}");
+    }
+    let empty = tempfile::tempdir().unwrap();
+    let bad = Command::new(env!("CARGO_BIN_EXE_sessionscope"))
+        .args(["usage", "--since", "7y"])
+        .env("HOME", empty.path())
+        .env("SESSIONSCOPE_DATA_DIR", data.path())
+        .output()
+        .unwrap();
+    assert!(!bad.status.success());
+    assert!(String::from_utf8_lossy(&bad.stderr).contains("'7y' for '--since'"));
+}

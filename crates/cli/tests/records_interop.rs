@@ -1,6 +1,6 @@
 //! Runs tests/records_interop.py: the Python gptme-sessions lock protocol and
 //! `sessionscope records` writing one store at the same time (4 writers × 10k records,
-//! annotations from both tools during the appends, SIGKILL mid-write). Skipped, with a
+//! annotations from both tools during the appends, SIGKILL mid-write and mid-rewrite). Skipped, with a
 //! message, where python3 is not installed.
 
 use std::path::Path;
@@ -32,4 +32,5 @@ fn python_and_sessionscope_share_one_store_without_loss() {
         stdout.contains("SIGKILL mid-write leaves a readable store"),
         "{stdout}"
     );
+    assert!(stdout.contains("SIGKILL mid-rewrite"), "{stdout}");
 }

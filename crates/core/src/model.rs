@@ -79,15 +79,24 @@ pub struct Usage {
 }
 
 impl Usage {
+    /// Token counts come from files anyone can write: sums saturate at `u64::MAX`
+    /// instead of panicking (debug) or wrapping to a small number (release).
     pub fn add(&mut self, other: &Usage) {
-        self.input_tokens += other.input_tokens;
-        self.output_tokens += other.output_tokens;
-        self.cache_creation_tokens += other.cache_creation_tokens;
-        self.cache_read_tokens += other.cache_read_tokens;
+        self.input_tokens = self.input_tokens.saturating_add(other.input_tokens);
+        self.output_tokens = self.output_tokens.saturating_add(other.output_tokens);
+        self.cache_creation_tokens = self
+            .cache_creation_tokens
+            .saturating_add(other.cache_creation_tokens);
+        self.cache_read_tokens = self
+            .cache_read_tokens
+            .saturating_add(other.cache_read_tokens);
     }
 
     pub fn total(&self) -> u64 {
-        self.input_tokens + self.output_tokens + self.cache_creation_tokens + self.cache_read_tokens
+        self.input_tokens
+            .saturating_add(self.output_tokens)
+            .saturating_add(self.cache_creation_tokens)
+            .saturating_add(self.cache_read_tokens)
     }
 }
 
@@ -287,6 +296,10 @@ pub struct SessionSnapshot {
     /// The first scan is still reading transcripts (the table will be replaced).
     #[serde(default)]
     pub scanning: bool,
+    /// Problems that are not rows: files skipped (FIFOs, too large to read), roots
+    /// watched by polling. Updated by the `index-notices` event.
+    #[serde(default)]
+    pub notices: Vec<String>,
 }
 
 /// The `sessions-changed` event: the rows that changed and the new header counts.
@@ -641,6 +654,30 @@ pub struct ActivitySummary {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn usage_sums_saturate_instead_of_overflowing() {
+        let huge = Usage {
+            input_tokens: u64::MAX,
+            output_tokens: u64::MAX,
+            cache_creation_tokens: u64::MAX,
+            cache_read_tokens: u64::MAX,
+        };
+        let mut sum = huge;
+        sum.add(&huge);
+        assert_eq!(sum, huge);
+        assert_eq!(sum.total(), u64::MAX);
+        let mut small = Usage {
+            input_tokens: 2,
+            ..Usage::default()
+        };
+        small.add(&Usage {
+            input_tokens: 3,
+            output_tokens: 1,
+            ..Usage::default()
+        });
+        assert_eq!((small.input_tokens, small.total()), (5, 6));
+    }
 
     #[test]
     fn a_run_request_without_env_is_accepted_as_the_ui_sends_it() {

@@ -19,6 +19,7 @@ pub use stats::{stats, Bucket, DurationStats, Stats};
 use chrono::{DateTime, Utc};
 
 use crate::records::{RecordFilter, Store, StoreError};
+use crate::since::Since;
 
 /// `stats` over the records of `store` that pass `filter`.
 pub fn store_stats(
@@ -41,14 +42,14 @@ pub fn store_stats(
     Ok(all.finish())
 }
 
-/// `runs` over the records of `store` within `since_days` (all when `None`).
+/// `runs` over the records of `store` since `since` (all when `None`).
 pub fn store_runs(
     store: &Store,
-    since_days: Option<f64>,
+    since: Option<Since>,
     now: DateTime<Utc>,
 ) -> Result<RunAnalytics, StoreError> {
     let filter = RecordFilter {
-        since_days,
+        since,
         ..RecordFilter::default()
     };
     let path = store.path();

@@ -21,6 +21,7 @@ use super::store::{Store, StoreError};
 use crate::agents::{self, FileMode, HarnessRoot, SourceKind, TranscriptFacts};
 use crate::model::Harness;
 use crate::sessions::tail::TailCursor;
+use crate::since::Since;
 
 /// The name a harness has in the record store. Copilot CLI is `copilot-cli` there,
 /// as gptme-sessions writes it.
@@ -56,15 +57,15 @@ pub struct Found {
     pub facts: Option<TranscriptFacts>,
 }
 
-/// Every top-level transcript under `roots` modified within `since_days` of `now`
+/// Every top-level transcript under `roots` modified since `since` (before `now`)
 /// (all of them when `None`), oldest first.
 pub fn find_transcripts(
     roots: &[HarnessRoot],
     harness_filter: Option<Harness>,
-    since_days: Option<f64>,
+    since: Option<Since>,
     now: DateTime<Utc>,
 ) -> Vec<Found> {
-    let cutoff = since_days.map(|d| now - chrono::Duration::seconds((d * 86400.0).ceil() as i64));
+    let cutoff = since.map(|s| s.cutoff(now));
     let mut seen = BTreeSet::new();
     let mut out = Vec::new();
     for root in roots {
@@ -138,7 +139,11 @@ fn walk(root: &HarnessRoot, dir: &Path, depth: usize, out: &mut Vec<PathBuf>) {
 /// or whole for formats rewritten on every change).
 pub fn read_facts(h: Harness, path: &Path) -> std::io::Result<TranscriptFacts> {
     match agents::file_mode(h, path) {
-        FileMode::WholeFile => Ok(agents::parse_whole_file(h, path, &std::fs::read(path)?)),
+        FileMode::WholeFile => {
+            let bytes =
+                crate::agent_file::read_whole(path, crate::agent_file::MAX_WHOLE_FILE_BYTES)?;
+            Ok(agents::parse_whole_file(h, path, &bytes))
+        }
         FileMode::Lines => {
             let mut parser = agents::parser_for(h, path);
             let mut cursor = TailCursor::new(path);
@@ -234,7 +239,7 @@ pub fn count_unsynced(
     now: DateTime<Utc>,
 ) -> usize {
     let synced = synced_paths(records);
-    find_transcripts(roots, None, Some(days), now)
+    find_transcripts(roots, None, Some(Since::days(days)), now)
         .iter()
         .filter(|f| !synced.contains(f.path.to_string_lossy().as_ref()))
         .count()
@@ -568,7 +573,7 @@ mod tests {
     #[test]
     fn finds_top_level_transcripts_only() {
         let (_d, roots, file) = corpus();
-        let found = find_transcripts(&roots, None, Some(7.0), Utc::now());
+        let found = find_transcripts(&roots, None, Some(Since::days(7.0)), Utc::now());
         assert_eq!(found.len(), 1);
         assert_eq!(found[0].path, file);
         assert!(find_transcripts(&roots, Some(Harness::Codex), None, Utc::now()).is_empty());

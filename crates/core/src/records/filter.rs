@@ -1,68 +1,16 @@
 //! The filters `stats` and `query` share (`--model --run-type --category --harness
 //! --outcome --project --since`) and the `--since` syntax.
 //!
-//! `--since` follows gptme-sessions' `_parse_since`: `90s`, `30m`, `2h`, `7d`, `2w`
-//! (with long unit names too: `min`, `hours`, `weeks`, ...), a bare number meaning
-//! days, an optional trailing `ago` (`"2 hours ago"`), and `all` for no limit. A record
-//! passes when its `timestamp` is at or after `now - window`; a timestamp that does
-//! not parse fails any time filter, as in Python. Timestamps without an offset are
+//! `--since` is [`crate::since`]'s grammar (gptme-sessions' plus calendar days). A
+//! record passes when its `timestamp` is at or after the cut-off; a timestamp that
+//! does not parse fails any time filter, as in Python. Timestamps without an offset are
 //! read as local time, as Python's `datetime.fromisoformat(...).timestamp()` does.
 
 use chrono::{DateTime, Local, NaiveDate, NaiveDateTime, TimeZone, Utc};
 
 use super::model_name::normalize_model;
 use super::record::Record;
-
-/// A `--since` value that did not parse.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("invalid value '{0}' for '--since' (expected e.g. 90s, 30m, 2h, 7d, 2w, '2 hours ago', or 'all')")]
-pub struct SinceError(pub String);
-
-/// Parse a `--since` value into a window in days (`None` = no limit).
-pub fn parse_since(since: &str) -> Result<Option<f64>, SinceError> {
-    let s = since.trim().to_lowercase();
-    if s.is_empty() || s == "all" {
-        return Ok(None);
-    }
-    let body = match split_amount(&s) {
-        Some(parts) => Some(parts),
-        None => s
-            .strip_suffix("ago")
-            .and_then(|rest| split_amount(rest.trim())),
-    };
-    let Some((value, unit)) = body else {
-        return Err(SinceError(since.to_string()));
-    };
-    let per_unit = match unit {
-        "" | "d" | "day" | "days" => 1.0,
-        "s" | "sec" | "secs" | "second" | "seconds" => 1.0 / 86400.0,
-        "m" | "min" | "mins" | "minute" | "minutes" => 1.0 / 1440.0,
-        "h" | "hr" | "hrs" | "hour" | "hours" => 1.0 / 24.0,
-        "w" | "wk" | "wks" | "week" | "weeks" => 7.0,
-        _ => return Err(SinceError(since.to_string())),
-    };
-    Ok(Some(value * per_unit))
-}
-
-/// `<digits>[.<digits>]<spaces><letters>` → (number, unit); anything else is `None`.
-fn split_amount(s: &str) -> Option<(f64, &str)> {
-    let num_end = s
-        .find(|c: char| !(c.is_ascii_digit() || c == '.'))
-        .unwrap_or(s.len());
-    let num = &s[..num_end];
-    let valid_number = !num.is_empty()
-        && !num.starts_with('.')
-        && !num.ends_with('.')
-        && num.matches('.').count() <= 1;
-    if !valid_number {
-        return None;
-    }
-    let unit = s[num_end..].trim_start();
-    if !unit.chars().all(|c| c.is_ascii_lowercase()) {
-        return None;
-    }
-    Some((num.parse().ok()?, unit))
-}
+use crate::since::Since;
 
 /// Parse a record timestamp the way Python's `fromisoformat` would accept it.
 pub fn parse_timestamp(ts: &str) -> Option<DateTime<Utc>> {
@@ -108,8 +56,8 @@ pub struct RecordFilter {
     pub outcome: Option<String>,
     /// Substring of the project path.
     pub project: Option<String>,
-    /// Window in days (from [`parse_since`]).
-    pub since_days: Option<f64>,
+    /// How far back (from [`crate::since::parse_since`]); `None` is all time.
+    pub since: Option<Since>,
 }
 
 /// The few fields filtering and statistics read, borrowed from a record or from a
@@ -152,7 +100,7 @@ impl RecordFilter {
             || self.project.is_some()
     }
 
-    /// Does a record pass, `now` being the reference for `since_days`?
+    /// Does a record pass, `now` being the reference for `since`?
     pub fn matches(&self, f: &RecordFields<'_>, now: DateTime<Utc>) -> bool {
         fn eq(want: &Option<String>, have: Option<&str>) -> bool {
             match want.as_deref().filter(|w| !w.is_empty()) {
@@ -180,10 +128,10 @@ impl RecordFilter {
                 return false;
             }
         }
-        if let Some(days) = self.since_days {
-            let cutoff = now.timestamp_micros() as f64 / 1e6 - days * 86400.0;
+        if let Some(since) = self.since {
+            let cutoff = since.cutoff(now);
             match parse_timestamp(f.timestamp) {
-                Some(t) if t.timestamp_micros() as f64 / 1e6 >= cutoff => {}
+                Some(t) if t >= cutoff => {}
                 _ => return false,
             }
         }
@@ -194,22 +142,6 @@ impl RecordFilter {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn since_units() {
-        assert_eq!(parse_since("90s"), Ok(Some(90.0 * (1.0 / 86400.0))));
-        assert_eq!(parse_since("30m"), Ok(Some(30.0 * (1.0 / 1440.0))));
-        assert_eq!(parse_since("2h"), Ok(Some(2.0 * (1.0 / 24.0))));
-        assert_eq!(parse_since("7d"), Ok(Some(7.0)));
-        assert_eq!(parse_since("2w"), Ok(Some(14.0)));
-        assert_eq!(parse_since("30"), Ok(Some(30.0)));
-        assert_eq!(parse_since("1.5d"), Ok(Some(1.5)));
-        assert_eq!(parse_since("2 hours ago"), Ok(Some(2.0 * (1.0 / 24.0))));
-        assert_eq!(parse_since(" ALL "), Ok(None));
-        assert!(parse_since("7y").is_err());
-        assert!(parse_since("d").is_err());
-        assert!(parse_since("-3d").is_err());
-    }
 
     #[test]
     fn timestamps_in_python_iso_forms_parse() {
@@ -253,11 +185,11 @@ mod tests {
             ..Default::default()
         }));
         assert!(by(RecordFilter {
-            since_days: Some(7.0),
+            since: Some(Since::days(7.0)),
             ..Default::default()
         }));
         assert!(!by(RecordFilter {
-            since_days: Some(4.0),
+            since: Some(Since::days(4.0)),
             ..Default::default()
         }));
         assert!(!by(RecordFilter {

@@ -46,7 +46,7 @@ pub mod scan;
 pub mod store;
 pub mod transcript_search;
 
-pub use filter::{parse_since, RecordFilter};
+pub use filter::RecordFilter;
 pub use lookup::{find_by_prefix, LookupError};
 pub use model_name::normalize_model;
 pub use record::Record;

@@ -74,6 +74,10 @@ fn scan_line(line: &[u8], now: &str, each: &mut impl FnMut(&RecordFields<'_>)) -
     if line.is_empty() {
         return true;
     }
+    // Only an object is a record: serde would read `[]` as a struct of defaults.
+    if !line.starts_with(b"{") {
+        return false;
+    }
     if let Ok(fast) = serde_json::from_slice::<FastLine<'_>>(line) {
         let ts = fast.timestamp.as_ref().and_then(|t| t.as_deref());
         // Hour-24 timestamps are rare; the full parser knows how to repair them.
@@ -377,5 +381,14 @@ mod tests {
         let mut n = 0;
         let bad = scan_store_bytes(bytes, |_| n += 1);
         assert_eq!((n, bad), (1, 3));
+    }
+
+    /// gptme-sessions counts only objects: `[]`, `42` and `"x"` are malformed lines.
+    #[test]
+    fn json_that_is_not_an_object_is_malformed() {
+        let bytes = b"{\"session_id\":\"a\"}\n[]\n42\n\"x\"\nnull\n{}\n";
+        let mut n = 0;
+        let bad = scan_store_bytes(bytes, |_| n += 1);
+        assert_eq!((n, bad), (2, 4));
     }
 }

@@ -12,7 +12,12 @@
 //! - rewrite: under the lock, re-read the file, write every line to a uniquely named
 //!   temp file in the same directory (untouched records and malformed lines byte for
 //!   byte, changed records re-serialised), fsync, rename over the store. Nothing is ever
-//!   deleted by a rewrite.
+//!   deleted by a rewrite, except what the next append would cut anyway: a torn last
+//!   line (no `\n`, not valid JSON, not the only line) is not written back, so it
+//!   never becomes a permanent malformed line in the middle of the store;
+//! - a temp file (`session-records.jsonl.tmp.*`, our name and Python's) is only ever
+//!   created under the lock, so any found while holding it was left by a writer that
+//!   died mid-rewrite: every locked write removes them.
 //!
 //! Unlike the Python package, the rewrite keeps every line in its place (Python moves
 //! malformed lines to the end) and only re-serialises the records that changed.
@@ -81,12 +86,27 @@ pub struct Loaded {
     /// Non-empty lines that are not JSON objects (skipped, but counted).
     pub malformed: usize,
     lines: Vec<Line>,
+    /// The last line is torn (see the module docs): a rewrite drops it.
+    torn_tail: bool,
 }
 
 /// Parse the bytes of a store file. Blank lines are dropped; a final line without a
 /// newline is treated like any other line (a torn one is malformed). Large stores are
 /// parsed on every core, in line-aligned chunks, and put back together in order.
 fn parse(bytes: &[u8]) -> Loaded {
+    let mut loaded = parse_lines(bytes);
+    loaded.torn_tail = match memchr::memrchr(b'\n', bytes) {
+        Some(nl) => {
+            let last = &bytes[nl + 1..];
+            !last.iter().all(u8::is_ascii_whitespace) && !is_one_json_value(last).unwrap_or(false)
+        }
+        None => false, // a lone first line is never dropped
+    };
+    loaded
+}
+
+/// [`parse`] without the torn-tail check.
+fn parse_lines(bytes: &[u8]) -> Loaded {
     const MIN_CHUNK: usize = 2 << 20;
     let threads = std::thread::available_parallelism()
         .map(|n| n.get())
@@ -258,6 +278,7 @@ impl Store {
             .map_err(io_err(&path))?;
         repair_torn_tail(&mut file).map_err(io_err(&path))?;
         drop(file);
+        self.remove_stale_temps();
         let mut file = OpenOptions::new()
             .append(true)
             .open(&path)
@@ -313,9 +334,11 @@ impl Store {
     /// Write `records` in the places of `loaded`'s lines to a temp file and rename it
     /// over the store. Must be called with the lock held.
     fn write_back(&self, loaded: &Loaded, records: &[Record]) -> Result<(), StoreError> {
+        self.remove_stale_temps();
         let path = self.path();
         let mut out: Vec<u8> = Vec::with_capacity(loaded.lines.len() * 256);
-        for line in &loaded.lines {
+        let kept = loaded.lines.len() - usize::from(loaded.torn_tail);
+        for line in &loaded.lines[..kept] {
             match line {
                 Line::Record { raw, index } => {
                     if records[*index] == loaded.records[*index] {
@@ -348,12 +371,34 @@ impl Store {
         sync_dir(&self.dir);
         Ok(())
     }
+
+    /// Delete the temp files of rewrites that died before their rename. Must be called
+    /// with the lock held (only lock holders create temp files). Best effort: a temp
+    /// file that cannot be removed costs disk space, not data.
+    fn remove_stale_temps(&self) {
+        let Ok(entries) = std::fs::read_dir(&self.dir) else {
+            return;
+        };
+        let prefix = format!("{STORE_FILE}.tmp.");
+        for entry in entries.flatten() {
+            let stale = entry
+                .file_name()
+                .to_str()
+                .is_some_and(|n| n.starts_with(&prefix))
+                && entry.file_type().is_ok_and(|t| t.is_file());
+            if stale {
+                let _ = std::fs::remove_file(entry.path());
+            }
+        }
+    }
 }
 
 /// If the file does not end in `\n` and its last partial line is not valid JSON,
 /// truncate back to just after the last newline. A file whose only line is
 /// unparseable is left alone: that is damage we must not turn into data loss.
-/// Only the tail is read, so an append costs the same on a huge store.
+/// Only the tail is read, so an append costs the same on a huge store; a long torn
+/// tail is read twice (back to its start, then forward through the JSON check), with
+/// one 64 KiB buffer: O(tail) time, constant memory.
 fn repair_torn_tail(file: &mut File) -> io::Result<bool> {
     let len = file.seek(SeekFrom::End(0))?;
     if len == 0 {
@@ -365,23 +410,17 @@ fn repair_torn_tail(file: &mut File) -> io::Result<bool> {
     if last[0] == b'\n' {
         return Ok(false);
     }
-    // Walk backwards in chunks to the last newline, collecting the partial line.
     const CHUNK: u64 = 64 * 1024;
-    let mut tail: Vec<u8> = Vec::new();
+    let mut buf = vec![0u8; CHUNK as usize];
     let mut end = len;
     let newline_at = loop {
         let start = end.saturating_sub(CHUNK);
-        let mut buf = vec![0u8; (end - start) as usize];
+        let chunk = &mut buf[..(end - start) as usize];
         file.seek(SeekFrom::Start(start))?;
-        file.read_exact(&mut buf)?;
-        if let Some(i) = memchr::memrchr(b'\n', &buf) {
-            let mut t = buf[i + 1..].to_vec();
-            t.extend_from_slice(&tail);
-            tail = t;
+        file.read_exact(chunk)?;
+        if let Some(i) = memchr::memrchr(b'\n', chunk) {
             break Some(start + i as u64);
         }
-        buf.extend_from_slice(&tail);
-        tail = buf;
         if start == 0 {
             break None;
         }
@@ -394,10 +433,9 @@ fn repair_torn_tail(file: &mut File) -> io::Result<bool> {
         file.write_all(b"\n")?;
         return Ok(false);
     };
-    let valid = std::str::from_utf8(&tail)
-        .ok()
-        .is_some_and(|s| serde_json::from_str::<serde::de::IgnoredAny>(s).is_ok());
-    if valid {
+    file.seek(SeekFrom::Start(newline_at + 1))?;
+    let tail = io::BufReader::with_capacity(CHUNK as usize, Read::by_ref(file).take(len));
+    if is_one_json_value(tail)? {
         // A complete record that only lacks its newline: terminate it.
         file.seek(SeekFrom::End(0))?;
         file.write_all(b"\n")?;
@@ -406,6 +444,98 @@ fn repair_torn_tail(file: &mut File) -> io::Result<bool> {
     file.set_len(newline_at + 1)?;
     file.sync_all()?;
     Ok(true)
+}
+
+/// Is `text` one JSON value in UTF-8 (surrounding whitespace allowed)? The test
+/// Python's `json.loads(partial.decode("utf-8"))` makes, streamed: nothing is kept
+/// but the parser's nesting. Errors are the reader's, not the JSON's.
+fn is_one_json_value(text: impl Read) -> io::Result<bool> {
+    use serde::Deserialize;
+    let mut checked = Utf8Checked::new(text);
+    let mut de = serde_json::Deserializer::from_reader(&mut checked);
+    let parsed = serde::de::IgnoredAny::deserialize(&mut de).and_then(|_| de.end());
+    drop(de);
+    if let Some(e) = checked.io_error.take() {
+        return Err(e);
+    }
+    Ok(parsed.is_ok() && checked.finish())
+}
+
+/// A reader that checks, as the bytes pass, that they are UTF-8 (serde_json does not
+/// check the inside of strings it skips).
+struct Utf8Checked<R> {
+    inner: R,
+    /// The bytes of a character cut by a read boundary (at most 3).
+    pending: Vec<u8>,
+    valid: bool,
+    /// A read error, told apart from a JSON error after the parse.
+    io_error: Option<io::Error>,
+}
+
+impl<R: Read> Utf8Checked<R> {
+    fn new(inner: R) -> Self {
+        Utf8Checked {
+            inner,
+            pending: Vec::new(),
+            valid: true,
+            io_error: None,
+        }
+    }
+
+    /// Valid so far, and no character left unfinished at the end.
+    fn finish(&self) -> bool {
+        self.valid && self.pending.is_empty()
+    }
+
+    fn check(&mut self, bytes: &[u8]) {
+        let mut rest = bytes;
+        if !self.pending.is_empty() {
+            // Complete the cut character with at most 3 more bytes.
+            let take = rest.len().min(4 - self.pending.len());
+            self.pending.extend_from_slice(&rest[..take]);
+            match std::str::from_utf8(&self.pending) {
+                Ok(_) => {
+                    rest = &rest[take..];
+                    self.pending.clear();
+                }
+                Err(e) if e.valid_up_to() > 0 => {
+                    let used = e.valid_up_to() - (self.pending.len() - take);
+                    rest = &rest[used..];
+                    self.pending.clear();
+                }
+                Err(e) if e.error_len().is_none() && take == rest.len() => {
+                    return; // still unfinished: wait for more
+                }
+                Err(_) => {
+                    self.valid = false;
+                    return;
+                }
+            }
+        }
+        if let Err(e) = std::str::from_utf8(rest) {
+            match e.error_len() {
+                Some(_) => self.valid = false,
+                None => self.pending = rest[e.valid_up_to()..].to_vec(),
+            }
+        }
+    }
+}
+
+impl<R: Read> Read for Utf8Checked<R> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        let n = match self.inner.read(buf) {
+            Ok(n) => n,
+            Err(e) => {
+                let kind = e.kind();
+                self.io_error = Some(e);
+                return Err(kind.into());
+            }
+        };
+        if self.valid {
+            self.check(&buf[..n]);
+        }
+        Ok(n)
+    }
 }
 
 #[cfg(unix)]
@@ -577,6 +707,145 @@ mod tests {
                 );
             }
         }
+    }
+
+    /// Issue 20: the torn-tail repair reads the tail in O(its length) with one
+    /// buffer; what it decides is Python's `json.loads(partial.decode("utf-8"))`.
+    #[test]
+    fn a_long_torn_tail_is_cut_and_a_long_valid_one_kept() {
+        let (_d, s) = store();
+        // Multi-byte characters land across the 64 KiB read boundaries.
+        let long_text = "é€😀".repeat(60_000);
+        let head = "{\"session_id\":\"a\"}\n";
+        let torn = format!("{head}{{\"session_id\":\"b\",\"notes\":\"{long_text}");
+        std::fs::write(s.path(), &torn).unwrap();
+        s.append(&rec("c")).unwrap();
+        let ids: Vec<_> = s
+            .load()
+            .unwrap()
+            .records
+            .into_iter()
+            .map(|r| r.session_id)
+            .collect();
+        assert_eq!(ids, ["a", "c"]);
+
+        let whole = format!("{head}{{\"session_id\":\"b\",\"notes\":\"{long_text}\"}}");
+        std::fs::write(s.path(), &whole).unwrap();
+        s.append(&rec("c")).unwrap();
+        let loaded = s.load().unwrap();
+        assert_eq!(loaded.records.len(), 3);
+        assert_eq!(loaded.records[1].extra["notes"], long_text.as_str());
+    }
+
+    #[test]
+    fn a_tail_with_invalid_utf8_is_torn_like_python_says() {
+        let (_d, s) = store();
+        let mut bytes = b"{\"session_id\":\"a\"}\n{\"session_id\":\"b\",\"notes\":\"".to_vec();
+        bytes.extend_from_slice(&[0xff, 0xfe]);
+        bytes.extend_from_slice(b"\"}");
+        std::fs::write(s.path(), &bytes).unwrap();
+        s.append(&rec("c")).unwrap();
+        let text = std::fs::read(s.path()).unwrap();
+        assert!(!text.windows(2).any(|w| w == [0xff, 0xfe]));
+        assert_eq!(s.load().unwrap().records.len(), 2);
+    }
+
+    /// The UTF-8 check holds whatever the read boundaries: one byte at a time here.
+    #[test]
+    fn the_json_check_streams_through_any_read_size() {
+        struct OneByte<'a>(&'a [u8]);
+        impl Read for OneByte<'_> {
+            fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+                let Some((first, rest)) = self.0.split_first() else {
+                    return Ok(0);
+                };
+                buf[0] = *first;
+                self.0 = rest;
+                Ok(1)
+            }
+        }
+        let check = |b: &[u8]| is_one_json_value(OneByte(b)).unwrap();
+        assert!(check("{\"a\":\"é€😀\"}".as_bytes()));
+        assert!(check(b" [1, 2] "));
+        assert!(check(b"42"));
+        assert!(!check(b"{\"a\":1"));
+        assert!(!check(b"{\"a\":1} {}"));
+        assert!(!check(b"{\"a\":\"\xe2\x82\"}"), "a cut 3-byte character");
+        assert!(!check(b"{\"a\":\"\xc3\"}"));
+        assert!(!check(b"\"\xf0\x9f\x98\""));
+        assert!(is_one_json_value("\"😀\"".as_bytes()).unwrap());
+    }
+
+    /// A torn last line read by a rewrite (annotate, upsert) is not written back: it
+    /// would become a malformed line for good, no longer last, never repaired.
+    #[test]
+    fn a_rewrite_drops_a_torn_last_line_like_the_next_append_would() {
+        let (_d, s) = store();
+        std::fs::write(
+            s.path(),
+            "{\"session_id\":\"a\"}\nnot json\n{\"session_id\":\"b\",\"mo",
+        )
+        .unwrap();
+        s.modify(|rs| {
+            rs[0].outcome = Some("productive".into());
+            Ok(())
+        })
+        .unwrap();
+        let text = std::fs::read_to_string(s.path()).unwrap();
+        let lines: Vec<&str> = text.lines().collect();
+        assert_eq!(lines.len(), 2, "{text}");
+        assert!(lines[0].contains("productive"));
+        assert_eq!(lines[1], "not json", "a malformed line in the middle stays");
+        // A valid last line without its newline is kept, and a lone torn first line too.
+        std::fs::write(s.path(), "{\"session_id\":\"a\"}\n{\"session_id\":\"b\"}").unwrap();
+        s.upsert(vec![rec("z")]).unwrap();
+        assert_eq!(s.load().unwrap().records.len(), 3);
+        std::fs::write(s.path(), "{\"session_id\":\"torn").unwrap();
+        s.upsert(vec![rec("z")]).unwrap();
+        let text = std::fs::read_to_string(s.path()).unwrap();
+        assert!(text.starts_with("{\"session_id\":\"torn\n"), "{text}");
+    }
+
+    /// A writer killed between writing its temp file and renaming it leaves the temp
+    /// file; the next locked write (ours or Python's name for it) removes it.
+    #[test]
+    fn the_next_write_removes_temp_files_of_a_crashed_rewrite() {
+        let (_d, s) = store();
+        s.append(&rec("a")).unwrap();
+        let ours = s.dir().join(format!("{STORE_FILE}.tmp.4242.abcdefgh"));
+        let pythons = s.dir().join(format!("{STORE_FILE}.tmp.77.0123abcd"));
+        let unrelated = s.dir().join("notes.tmp.1");
+        for p in [&ours, &pythons, &unrelated] {
+            std::fs::write(p, "{\"session_id\":\"half").unwrap();
+        }
+        s.append(&rec("b")).unwrap();
+        assert!(!ours.exists() && !pythons.exists());
+        assert!(unrelated.exists());
+        std::fs::write(&ours, "x").unwrap();
+        s.upsert(vec![rec("c")]).unwrap();
+        assert!(!ours.exists());
+        assert_eq!(s.load().unwrap().records.len(), 3);
+    }
+
+    /// gptme-sessions counts only objects as records: `[]`, `42`, `"x"` and `null`
+    /// are malformed lines, counted, and kept byte for byte by a rewrite.
+    #[test]
+    fn json_that_is_not_an_object_is_a_malformed_line_kept_verbatim() {
+        let (_d, s) = store();
+        let original = "{\"session_id\":\"a\"}\n[]\n42\n\"x\"\nnull\n{\"session_id\":\"b\"}\n";
+        std::fs::write(s.path(), original).unwrap();
+        let loaded = s.load().unwrap();
+        assert_eq!((loaded.records.len(), loaded.malformed), (2, 4));
+        assert_eq!(crate::records::count(&s).unwrap(), 2);
+        s.modify(|rs| {
+            rs[1].outcome = Some("noop".into());
+            Ok(())
+        })
+        .unwrap();
+        let text = std::fs::read_to_string(s.path()).unwrap();
+        let lines: Vec<&str> = text.lines().collect();
+        assert_eq!(lines[..5], original.lines().collect::<Vec<_>>()[..5]);
+        assert!(lines[5].contains("\"noop\""));
     }
 
     #[test]

@@ -130,7 +130,7 @@ pub fn session_analytics(
                 cost_usd: 0.0,
             });
             t.sessions += is_session as u64;
-            t.tokens += tokens;
+            t.tokens = t.tokens.saturating_add(tokens);
             t.cost_usd += s.cost_usd.unwrap_or(0.0);
         }
     }

@@ -39,7 +39,7 @@ pub struct RecordsPage {
 #[derive(Debug, thiserror::Error)]
 pub enum PageError {
     #[error(transparent)]
-    Since(#[from] crate::records::filter::SinceError),
+    Since(#[from] crate::since::SinceError),
     #[error(transparent)]
     Store(#[from] StoreError),
 }

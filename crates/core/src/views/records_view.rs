@@ -13,9 +13,10 @@ use serde_json::Value;
 use ts_rs::TS;
 
 use crate::analytics::{Bucket, RunAnalytics, Stats};
-use crate::records::filter::{RecordFields, SinceError};
+use crate::records::filter::RecordFields;
 use crate::records::record::KNOWN_FIELDS;
-use crate::records::{parse_since, Record, RecordFilter};
+use crate::records::{Record, RecordFilter};
+use crate::since::{parse_since, SinceError};
 
 /// The shared filters of `sessionscope records query`, as the view sends them. Empty
 /// strings do not filter; `since` takes the CLI's forms (`90s`, `30m`, `2h`, `7d`,
@@ -41,7 +42,7 @@ fn non_empty(s: &Option<String>) -> Option<String> {
 
 impl RecordQuery {
     pub fn to_filter(&self) -> Result<RecordFilter, SinceError> {
-        let since_days = match non_empty(&self.since) {
+        let since = match non_empty(&self.since) {
             Some(s) => parse_since(&s)?,
             None => None,
         };
@@ -52,7 +53,7 @@ impl RecordQuery {
             harness: non_empty(&self.harness),
             outcome: non_empty(&self.outcome),
             project: non_empty(&self.project),
-            since_days,
+            since,
         })
     }
 }
@@ -393,7 +394,7 @@ mod tests {
         let f = q.to_filter().unwrap();
         assert_eq!(f.model, None);
         assert_eq!(f.harness.as_deref(), Some("codex"));
-        assert_eq!(f.since_days, Some(14.0));
+        assert_eq!(f.since, Some(crate::since::Since::days(14.0)));
         let bad = RecordQuery {
             since: Some("yesterday".into()),
             ..RecordQuery::default()

@@ -201,7 +201,7 @@ impl GeminiTranscript {
                 if let Some((usage, reasoning)) = usage_of(tokens) {
                     // ccusage bills thoughts (and any unseen part of `total`) as output.
                     let mut billed = usage;
-                    billed.output_tokens += reasoning;
+                    billed.output_tokens = billed.output_tokens.saturating_add(reasoning);
                     s.cost = pricing::message_cost(model, &billed, 0);
                     s.usage = Some(usage);
                 }
@@ -333,23 +333,26 @@ fn usage_of(tokens: &Value) -> Option<(Usage, u64)> {
         .find_map(|k| tokens.get(*k).and_then(Value::as_f64))
         .filter(|f| f.is_finite())
         .map(|f| f.max(0.0).trunc() as u64);
-    let inclusive = input + output + thoughts + tool;
-    let overlap = cached > 0 && total == Some(inclusive) && total != Some(inclusive + cached);
+    // Counts come from the file: sums saturate rather than overflow.
+    let sum = |parts: &[u64]| parts.iter().fold(0u64, |a, b| a.saturating_add(*b));
+    let inclusive = sum(&[input, output, thoughts, tool]);
+    let overlap =
+        cached > 0 && total == Some(inclusive) && total != Some(inclusive.saturating_add(cached));
     let input_without_cache = if overlap {
         input - input.min(cached)
     } else {
         input
     };
-    let input_tokens = input_without_cache + tool;
-    let total = total.unwrap_or(input_tokens + output + cached + thoughts);
-    let known = input_tokens + output + cached + thoughts;
+    let input_tokens = input_without_cache.saturating_add(tool);
+    let known = sum(&[input_tokens, output, cached, thoughts]);
+    let total = total.unwrap_or(known);
     let missing = total.saturating_sub(known);
     let mut extra = thoughts;
     if missing > 0 {
         if output == 0 {
             output = missing;
         } else {
-            extra += missing;
+            extra = extra.saturating_add(missing);
         }
     }
     if input_tokens == 0 && output == 0 && cached == 0 && extra == 0 {

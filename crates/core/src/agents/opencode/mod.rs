@@ -530,7 +530,7 @@ fn session_facts(sid: &str, info: &SessionInfo, mut msgs: Vec<MessageRow>) -> Tr
                         let recorded = d.get("cost").and_then(Value::as_f64).filter(|c| *c > 0.0);
                         let priced = || {
                             let mut billed = u;
-                            billed.output_tokens += extra;
+                            billed.output_tokens = billed.output_tokens.saturating_add(extra);
                             pricing::message_cost(model, &billed, 0)
                         };
                         f.add_cost(recorded.or_else(priced));
@@ -593,7 +593,7 @@ fn usage_of(tokens: &Value) -> Option<(Usage, u64)> {
             extra = missing;
         }
     }
-    (u.total() + extra > 0).then_some((u, extra))
+    (u.total().saturating_add(extra) > 0).then_some((u, extra))
 }
 
 fn str_at<'a>(v: &'a Value, key: &str) -> Option<&'a str> {
@@ -603,7 +603,8 @@ fn str_at<'a>(v: &'a Value, key: &str) -> Option<&'a str> {
 }
 
 fn read_json(path: &Path) -> Option<Value> {
-    let bytes = std::fs::read(path).ok()?;
+    let bytes =
+        crate::agent_file::read_whole(path, crate::agent_file::MAX_WHOLE_FILE_BYTES).ok()?;
     serde_json::from_slice(&bytes).ok()
 }
 

@@ -12,7 +12,6 @@
 //! append by an offset alone; agents only append, and the index's `TailCursor`, which
 //! compares inodes, reports such a replacement, upon which the caller starts over.
 
-use std::fs::File;
 use std::io::{BufRead, BufReader, Seek, SeekFrom};
 use std::path::Path;
 
@@ -31,7 +30,7 @@ pub(crate) fn read_page(
     make_format: impl Fn(Option<String>) -> Box<dyn LineFormat>,
 ) -> Result<TranscriptPage, TranscriptError> {
     let io_err = |e| TranscriptError::io(path, e);
-    let mut file = File::open(path).map_err(io_err)?;
+    let mut file = crate::agent_file::open(path).map_err(io_err)?;
     let total_bytes = file.metadata().map_err(io_err)?.len();
     let mut page = TranscriptPage {
         total_bytes,
@@ -103,7 +102,8 @@ pub(crate) fn read_page(
                             tail.push((cursor.index, at.clone(), d.shrink(max_text_bytes)))
                         }
                     }
-                    cursor.index += 1;
+                    // A cursor handed back by the web view may hold any index.
+                    cursor.index = cursor.index.saturating_add(1);
                 }
             }
         }
@@ -193,6 +193,26 @@ mod tests {
         assert_eq!(second.entries[0].index, 1);
         assert_eq!(second.next.index, 2);
         assert_eq!(second.total_bytes, (USER.len() + ANSWER.len() + 2) as u64);
+    }
+
+    /// The web view hands cursors back; one holding the largest index must not
+    /// overflow (issue 20): the index stops at `u32::MAX`.
+    #[test]
+    fn a_cursor_at_the_largest_index_reads_without_overflow() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("s.jsonl");
+        append(&p, format!("{USER}\n{ANSWER}\n").as_bytes());
+        let from = TranscriptCursor {
+            index: u32::MAX,
+            ..Default::default()
+        };
+        let page = read(&p, &from);
+        assert_eq!(page.entries.len(), 2);
+        assert!(page.entries.iter().all(|e| e.index == u32::MAX));
+        assert_eq!(page.next.index, u32::MAX);
+        let tail =
+            read_transcript(Harness::ClaudeCode, &p, &from, 1, DEFAULT_MAX_TEXT_BYTES).unwrap();
+        assert_eq!(tail.next.index, u32::MAX);
     }
 
     #[test]
