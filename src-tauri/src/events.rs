@@ -5,6 +5,7 @@ use tauri::{AppHandle, Emitter};
 
 pub const SESSIONS_CHANGED: &str = "sessions-changed";
 pub const RUN_CHANGED: &str = "run-changed";
+pub const INDEX_NOTICES: &str = "index-notices";
 
 pub fn sessions_changed(app: &AppHandle, change: SessionChange, counts: SessionCounts) {
     let _ = app.emit(SESSIONS_CHANGED, SessionsChanged { change, counts });
@@ -12,4 +13,9 @@ pub fn sessions_changed(app: &AppHandle, change: SessionChange, counts: SessionC
 
 pub fn run_changed(app: &AppHandle, run: &RunInfo) {
     let _ = app.emit(RUN_CHANGED, run);
+}
+
+/// The whole list of notices (files skipped, roots polled), each time it changes.
+pub fn index_notices(app: &AppHandle, notices: Vec<String>) {
+    let _ = app.emit(INDEX_NOTICES, notices);
 }

@@ -11,7 +11,7 @@ use sessionscope_core::runs::supervisor::Supervisor;
 use sessionscope_core::sessions::alerts::{AlertTracker, RateLimit};
 use sessionscope_core::sessions::cache::IndexCache;
 use sessionscope_core::sessions::index::SessionIndex;
-use sessionscope_core::sessions::live::LiveSessions;
+use sessionscope_core::sessions::live::{LiveOptions, LiveSessions};
 use sessionscope_core::settings::{self, Settings};
 use sessionscope_core::{agents::HarnessRoot, paths};
 use tauri::AppHandle;
@@ -61,15 +61,27 @@ fn start_live(app: &AppHandle, settings: &Settings) -> LiveSessions {
     });
     index.set_progress(Box::new(move |p| throttled.report(p)));
     let on_change = app.clone();
-    LiveSessions::start_with(index, move |change, counts| {
-        notify::session_changes(&on_change, &change.upserted);
-        if let Some(search) = tauri::Manager::try_state::<crate::search::SearchService>(&on_change)
-        {
-            search.mark_dirty();
-        }
-        events::sessions_changed(&on_change, change, counts);
-        tray::refresh(&on_change);
-    })
+    let on_notices = app.clone();
+    let options = LiveOptions {
+        on_notices: Some(Box::new(move |notices| {
+            events::index_notices(&on_notices, notices)
+        })),
+        ..LiveOptions::default()
+    };
+    LiveSessions::start_full(
+        index,
+        move |change, counts| {
+            notify::session_changes(&on_change, &change.upserted);
+            if let Some(search) =
+                tauri::Manager::try_state::<crate::search::SearchService>(&on_change)
+            {
+                search.mark_dirty();
+            }
+            events::sessions_changed(&on_change, change, counts);
+            tray::refresh(&on_change);
+        },
+        options,
+    )
 }
 
 impl AppState {

@@ -9,11 +9,14 @@
 //! gptme-sessions record store and [`analytics`] the numbers over it and over usage;
 //! [`views`] shapes both for the app's Records and Analytics views.
 
+pub mod agent_file;
 pub mod agent_state;
 pub mod agents;
 pub mod analytics;
 pub mod bindings;
 pub mod doctor;
+#[doc(hidden)]
+pub mod fuzz_hooks;
 pub mod kill;
 pub mod model;
 pub mod owners;
@@ -25,4 +28,5 @@ pub mod records;
 pub mod runs;
 pub mod sessions;
 pub mod settings;
+pub mod since;
 pub mod views;

@@ -80,6 +80,10 @@ export const onSearchProgress = (handler: (p: ScanProgress) => void): Promise<Un
 export const onIndexProgress = (handler: (p: ScanProgress) => void): Promise<UnlistenFn> =>
   listen<ScanProgress>("index-progress", (e) => handler(e.payload));
 
+/** Problems that are not rows (files skipped, roots polled): the whole list, on each change. */
+export const onIndexNotices = (handler: (notices: string[]) => void): Promise<UnlistenFn> =>
+  listen<string[]>("index-notices", (e) => handler(e.payload));
+
 /** The whole table was rebuilt (first scan done, or roots changed): take a new snapshot. */
 export const onSessionsReset = (handler: () => void): Promise<UnlistenFn> =>
   listen<null>("sessions-reset", () => handler());

@@ -99,7 +99,12 @@ roots: Array<string>,
 /**
  * The first scan is still reading transcripts (the table will be replaced).
  */
-scanning: boolean, };
+scanning: boolean, 
+/**
+ * Problems that are not rows: files skipped (FIFOs, too large to read), roots
+ * watched by polling. Updated by the `index-notices` event.
+ */
+notices: Array<string>, };
 
 export type SessionsChanged = { change: SessionChange, counts: SessionCounts, };
 

@@ -143,6 +143,8 @@ export class SessionTable {
 
   counts = $state<SessionCounts>(EMPTY_COUNTS);
   roots = $state<string[]>([]);
+  /** Problems that are not rows: files skipped (FIFOs, too large), roots polled. */
+  notices = $state<string[]>([]);
   loaded = $state(false);
   /** Reading transcripts: "files done/total" and a 0–1 fraction, or null when done. */
   scan = $state<{ label: string; fraction: number } | null>({ label: "starting", fraction: 0 });
@@ -286,6 +288,7 @@ export class SessionTable {
     this.#facetVersion++;
     this.counts = snapshot.counts;
     this.roots = snapshot.roots;
+    this.notices = snapshot.notices;
     this.loaded = true;
     if (!snapshot.scanning) this.scan = null;
   }

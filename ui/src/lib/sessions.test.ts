@@ -58,6 +58,7 @@ describe("SessionTable", () => {
       counts: counts(3),
       roots: ["/r"],
       scanning: false,
+      notices: [],
     });
     expect(t.visible.map((s) => s.id)).toEqual(["b", "a", "c"]);
     expect(t.loaded).toBe(true);
@@ -71,6 +72,7 @@ describe("SessionTable", () => {
       counts: counts(1),
       roots: [],
       scanning: false,
+      notices: [],
     });
     t.apply(
       {
@@ -128,6 +130,7 @@ describe("SessionTable", () => {
       counts: counts(3),
       roots: [],
       scanning: false,
+      notices: [],
     });
     return t;
   }
@@ -257,6 +260,7 @@ describe("SessionTable", () => {
       counts: counts(60),
       roots: [],
       scanning: false,
+      notices: [],
     });
     for (const key of ["last_activity", "messages", "status", "title"] as SortKey[]) {
       live.sortBy(key);
@@ -268,7 +272,13 @@ describe("SessionTable", () => {
         live.apply({ upserted, removed }, counts(0));
         if (step === 20) live.query = "task 1";
         const fresh = new SessionTable();
-        fresh.load({ sessions: [...allRows(live)], counts: counts(0), roots: [], scanning: false });
+        fresh.load({
+          sessions: [...allRows(live)],
+          counts: counts(0),
+          roots: [],
+          scanning: false,
+          notices: [],
+        });
         fresh.sortKey = live.sortKey;
         fresh.descending = live.descending;
         fresh.query = live.query;

@@ -25,6 +25,7 @@ use std::time::SystemTime;
 
 use chrono::{DateTime, Utc};
 
+use crate::agent_file;
 use crate::agent_state::{self, AgentClaim};
 use crate::agents::{
     self, FileMode, HarnessRoot, SessionStore, SourceKind, StoredSession, TranscriptFacts,
@@ -350,6 +351,14 @@ impl SessionIndex {
             }
             if let Some(root) = self.root_of(path) {
                 if agents::is_transcript(root.harness, &root.path, path) {
+                    // A FIFO, socket or device named like a transcript is never
+                    // tracked: reading it could block this thread for good.
+                    let meta = std::fs::metadata(path);
+                    if let Some(kind) = meta.as_ref().ok().and_then(agent_file::special_kind) {
+                        let e = agent_file::NotRegular(kind);
+                        self.read_errors.push(format!("{}: {e}", path.display()));
+                        continue;
+                    }
                     self.track(root, path.clone());
                     change.merge(self.read_file(path, now));
                     continue;
@@ -833,6 +842,21 @@ pub fn transcript_files(root: &HarnessRoot, dir: &Path, errors: &mut Vec<String>
                 walk(root, &path, depth + 1, out, errors);
             } else if kind.is_file() && agents::is_transcript(root.harness, &root.path, &path) {
                 out.push(path);
+            } else if !kind.is_dir() && agents::is_transcript(root.harness, &root.path, &path) {
+                // A symlink (followed: to a transcript it counts), a FIFO, a socket
+                // or a device: the last three are skipped and said so.
+                match std::fs::metadata(&path) {
+                    Ok(meta) => match agent_file::special_kind(&meta) {
+                        None => out.push(path),
+                        Some(kind) => errors.push(format!(
+                            "{}: {}",
+                            path.display(),
+                            agent_file::NotRegular(kind)
+                        )),
+                    },
+                    Err(e) if e.kind() == std::io::ErrorKind::NotFound => {} // dangling
+                    Err(e) => errors.push(format!("{}: {e}", path.display())),
+                }
             }
         }
     }
@@ -891,7 +915,10 @@ fn refresh_source(path: &Path, file: &mut TrackedFile) -> Option<String> {
                 file.gone = false;
                 let now_stamp = meta.modified().ok().map(|m| (meta.len(), m));
                 if now_stamp.is_none() || *stamp != now_stamp {
-                    match std::fs::read(path) {
+                    match crate::agent_file::read_whole(
+                        path,
+                        crate::agent_file::MAX_WHOLE_FILE_BYTES,
+                    ) {
                         Ok(bytes) => {
                             *facts = agents::parse_whole_file(harness, path, &bytes);
                             *stamp = now_stamp;
@@ -1015,6 +1042,74 @@ mod tests {
         assert_eq!(c.upserted[0].message_count(), 2);
         assert_eq!(c.upserted[0].usage.input_tokens, 5);
         assert_eq!(c.upserted[0].model.as_deref(), Some("claude-sonnet-4-5"));
+    }
+
+    /// Issue 20: a FIFO (or a symlink to one, or a socket) named like a transcript,
+    /// appearing while the app runs, is skipped and reported at once; it never blocks
+    /// the thread that holds the index. Same for a tracked file replaced by a FIFO,
+    /// and for the cold scan.
+    #[cfg(unix)]
+    #[test]
+    fn fifos_and_sockets_named_like_transcripts_are_skipped_and_reported() {
+        let (_d, mut idx, file) = setup();
+        append(&file, PROMPT);
+        idx.scan_all(Utc::now());
+        let dir = file.parent().unwrap();
+        let fifo = dir.join("fifo.jsonl");
+        crate::agent_file::tests::mkfifo(&fifo);
+        let link = dir.join("link.jsonl");
+        std::os::unix::fs::symlink(&fifo, &link).unwrap();
+        let sock = dir.join("sock.jsonl");
+        let _listener = std::os::unix::net::UnixListener::bind(&sock).unwrap();
+        let (tx, rx) = std::sync::mpsc::channel();
+        let changed = vec![fifo.clone(), link.clone(), sock.clone()];
+        std::thread::spawn(move || {
+            let change = idx.paths_changed(&changed, Utc::now());
+            let _ = tx.send((idx, change));
+        });
+        let (mut idx, change) = rx
+            .recv_timeout(std::time::Duration::from_secs(1))
+            .expect("the change is handled within 1 s, not blocked on the FIFO");
+        assert!(change.is_empty());
+        assert_eq!(idx.sessions().len(), 1);
+        for (p, kind) in [(&fifo, "a FIFO"), (&link, "a FIFO"), (&sock, "a socket")] {
+            let said = format!("{}: skipped: {kind}, not a regular file", p.display());
+            assert!(
+                idx.read_errors.contains(&said),
+                "{said} in {:?}",
+                idx.read_errors
+            );
+        }
+        // The transcript itself is swapped for a FIFO: an error, not a hang.
+        idx.read_errors.clear();
+        std::fs::remove_file(&file).unwrap();
+        crate::agent_file::tests::mkfifo(&file);
+        let (tx, rx) = std::sync::mpsc::channel();
+        let path = file.clone();
+        std::thread::spawn(move || {
+            idx.paths_changed(&[path], Utc::now());
+            let _ = tx.send(idx);
+        });
+        let idx = rx.recv_timeout(std::time::Duration::from_secs(1)).unwrap();
+        assert!(
+            idx.read_errors.iter().any(|e| e.contains("a FIFO")),
+            "{:?}",
+            idx.read_errors
+        );
+        // A cold scan reports them too, and reads the rest.
+        let mut cold = SessionIndex::new(idx.roots().to_vec());
+        append(&dir.join("other.jsonl"), PROMPT);
+        cold.scan_all(Utc::now());
+        assert_eq!(cold.sessions().len(), 1);
+        assert_eq!(
+            cold.read_errors
+                .iter()
+                .filter(|e| e.contains("a FIFO"))
+                .count(),
+            3,
+            "{:?}",
+            cold.read_errors
+        );
     }
 
     #[test]

@@ -8,7 +8,12 @@
 //! event, so the UI never polls.
 //!
 //! The index sits behind a mutex so a snapshot can be taken at any time.
+//!
+//! Problems that are not rows (a FIFO named like a transcript, a file too large to
+//! read, a root watched by polling) become *notices*: a short, deduplicated list sent
+//! to a second listener whenever it changes, within the batch that found them.
 
+use std::collections::VecDeque;
 use std::path::PathBuf;
 use std::sync::mpsc::{self, RecvTimeoutError};
 use std::sync::{Arc, Mutex, MutexGuard};
@@ -21,15 +26,65 @@ use crate::agents::HarnessRoot;
 use crate::model::{Session, SessionChange, SessionCounts, SessionSnapshot};
 use crate::procs::ProcessScanner;
 use crate::sessions::index::SessionIndex;
-use crate::sessions::watch::RootWatcher;
+use crate::sessions::watch::{HealthProbe, RootWatcher, WatchConfig};
 
 /// How often statuses are re-inferred (elapsed-time rules, process liveness).
 pub const STATUS_TICK: Duration = Duration::from_secs(2);
 
+/// The most read problems kept as notices (the newest win).
+const MAX_PROBLEMS: usize = 20;
+
+/// Called with the whole list of notices each time it changes.
+pub type NoticesFn = Box<dyn Fn(Vec<String>) + Send>;
+
+/// Options of [`LiveSessions::start_full`].
+#[derive(Default)]
+pub struct LiveOptions {
+    pub watch: WatchConfig,
+    pub on_notices: Option<NoticesFn>,
+}
+
 /// A running live loop. Dropping it stops watching; the thread ends with the watcher.
 pub struct LiveSessions {
     index: Arc<Mutex<SessionIndex>>,
+    notices: Arc<Mutex<Vec<String>>>,
     _watcher: Option<RootWatcher>,
+}
+
+/// The notices of the live loop: the watcher's, then the newest read problems.
+struct Notices {
+    problems: VecDeque<String>,
+    probe: Option<HealthProbe>,
+    shared: Arc<Mutex<Vec<String>>>,
+    listener: Option<NoticesFn>,
+}
+
+impl Notices {
+    /// Take the index's new read errors; tell the listener if the list changed.
+    fn update(&mut self, index: &mut SessionIndex) {
+        for e in index.read_errors.drain(..) {
+            self.problems.retain(|p| *p != e);
+            self.problems.push_back(e);
+            if self.problems.len() > MAX_PROBLEMS {
+                self.problems.pop_front();
+            }
+        }
+        let mut all = self
+            .probe
+            .as_ref()
+            .and_then(HealthProbe::health)
+            .map(|h| h.notices())
+            .unwrap_or_default();
+        all.extend(self.problems.iter().cloned());
+        let mut shared = self.shared.lock().unwrap_or_else(|e| e.into_inner());
+        if *shared != all {
+            shared.clone_from(&all);
+            drop(shared);
+            if let Some(listener) = &self.listener {
+                listener(all);
+            }
+        }
+    }
 }
 
 impl LiveSessions {
@@ -46,8 +101,18 @@ impl LiveSessions {
     /// cache ([`SessionIndex::with_cache`], so unchanged files are not read at start)
     /// and a progress callback ([`SessionIndex::set_progress`]) for the first scan.
     pub fn start_with(
+        index: SessionIndex,
+        listener: impl Fn(SessionChange, SessionCounts) + Send + 'static,
+    ) -> LiveSessions {
+        Self::start_full(index, listener, LiveOptions::default())
+    }
+
+    /// [`LiveSessions::start_with`], with a listener for the notices and the watcher's
+    /// knobs.
+    pub fn start_full(
         mut index: SessionIndex,
         listener: impl Fn(SessionChange, SessionCounts) + Send + 'static,
+        options: LiveOptions,
     ) -> LiveSessions {
         let state_dirs = index.state_dirs();
         let paths: Vec<PathBuf> = index
@@ -59,10 +124,18 @@ impl LiveSessions {
         let mut scanner = ProcessScanner::new();
         index.scan_all(Utc::now());
         index.refresh_status(scanner.scan(), Utc::now());
-        let index = Arc::new(Mutex::new(index));
 
         let (tx, rx) = mpsc::channel::<Vec<PathBuf>>();
-        let watcher = RootWatcher::start(paths, tx).ok();
+        let watcher = RootWatcher::start_with(paths, tx, options.watch).ok();
+        let shared_notices = Arc::new(Mutex::new(Vec::new()));
+        let mut notices = Notices {
+            problems: VecDeque::new(),
+            probe: watcher.as_ref().map(RootWatcher::health_probe),
+            shared: Arc::clone(&shared_notices),
+            listener: options.on_notices,
+        };
+        notices.update(&mut index);
+        let index = Arc::new(Mutex::new(index));
         let shared = Arc::clone(&index);
         thread::Builder::new()
             .name("live-sessions".into())
@@ -95,6 +168,7 @@ impl LiveSessions {
                             if let Some(procs) = procs {
                                 change.merge(index.refresh_status(procs, Utc::now()));
                             }
+                            notices.update(&mut index);
                             counted(&index, change)
                         }
                         Err(RecvTimeoutError::Timeout) => {
@@ -102,6 +176,8 @@ impl LiveSessions {
                             let procs = scanner.scan();
                             let mut index = lock(&shared);
                             let change = index.refresh_status(procs, Utc::now());
+                            // The watcher's health changes without a batch.
+                            notices.update(&mut index);
                             counted(&index, change)
                         }
                         Err(RecvTimeoutError::Disconnected) => return,
@@ -114,8 +190,17 @@ impl LiveSessions {
             .expect("spawning the live-sessions thread");
         LiveSessions {
             index,
+            notices: shared_notices,
             _watcher: watcher,
         }
+    }
+
+    /// What the user should know that is not a row (see the module docs).
+    pub fn notices(&self) -> Vec<String> {
+        self.notices
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone()
     }
 
     pub fn sessions(&self) -> Vec<Session> {
@@ -156,6 +241,7 @@ impl LiveSessions {
                 .map(|r| r.path.display().to_string())
                 .collect(),
             scanning: false,
+            notices: self.notices(),
         }
     }
 }
@@ -204,5 +290,56 @@ mod tests {
         }
         assert!(seen, "change with the new message pushed");
         assert_eq!(live.sessions()[0].user_messages, 1);
+    }
+
+    /// Issue 20: a FIFO named like a transcript, made while the app runs, is reported
+    /// as a notice within a second, and the live thread goes on reading the others.
+    #[cfg(unix)]
+    #[test]
+    fn a_fifo_made_while_running_is_reported_and_blocks_nothing() {
+        let dir = tempfile::tempdir().unwrap();
+        let root = dir.path().canonicalize().unwrap().join("projects");
+        std::fs::create_dir_all(root.join("-p")).unwrap();
+        let file = root.join("-p").join("s1.jsonl");
+        std::fs::write(&file, "").unwrap();
+        let (tx, rx) = mpsc::channel();
+        let (notice_tx, notice_rx) = mpsc::channel();
+        let live = LiveSessions::start_full(
+            SessionIndex::new(vec![HarnessRoot {
+                harness: Harness::ClaudeCode,
+                path: root.clone(),
+            }]),
+            move |c, _counts| {
+                let _ = tx.send(c);
+            },
+            LiveOptions {
+                on_notices: Some(Box::new(move |n| {
+                    let _ = notice_tx.send(n);
+                })),
+                ..LiveOptions::default()
+            },
+        );
+        let fifo = root.join("-p").join("pipe.jsonl");
+        crate::agent_file::tests::mkfifo(&fifo);
+        let said = format!("{}: skipped: a FIFO, not a regular file", fifo.display());
+        let notices = notice_rx
+            .recv_timeout(Duration::from_secs(1))
+            .expect("the FIFO is reported within 1 s");
+        assert_eq!(notices, [said.clone()]);
+        assert_eq!(live.snapshot().notices, [said]);
+        let mut f = std::fs::OpenOptions::new()
+            .append(true)
+            .open(&file)
+            .unwrap();
+        writeln!(f, r#"{{"type":"user","message":{{"content":"hi"}}}}"#).unwrap();
+        let deadline = Instant::now() + Duration::from_secs(5);
+        let mut seen = false;
+        while Instant::now() < deadline && !seen {
+            if let Ok(c) = rx.recv_timeout(Duration::from_millis(100)) {
+                seen = c.upserted.iter().any(|s| s.user_messages == 1);
+            }
+        }
+        assert!(seen, "the live thread still reads the real transcript");
+        assert_eq!(live.sessions().len(), 1);
     }
 }

@@ -47,6 +47,13 @@ struct TextPiece {
 
 /// Files indexed per transaction: the unit of progress and of cancellation.
 const BATCH_FILES: usize = 32;
+/// A batch's pieces are all held until its transaction: a batch also ends once its
+/// files add up to this many bytes, so a few big transcripts are not held at once.
+const BATCH_BYTES: u64 = 128 << 20;
+/// Files read at once. Reading a whole-file transcript (Gemini, opencode) holds its
+/// parsed JSON, a few times the file's size: a bound on the machine's whole memory
+/// must not scale with its number of cores.
+const MAX_READERS: usize = 4;
 
 /// What an update did.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -160,18 +167,29 @@ impl SearchIndex {
         progress(total);
         let files_done = AtomicU64::new(0);
         let bytes_done = AtomicU64::new(0);
-        for batch in todo.chunks(BATCH_FILES) {
+        let readers = rayon::ThreadPoolBuilder::new()
+            .num_threads(rayon::current_num_threads().min(MAX_READERS))
+            .thread_name(|i| format!("search-read-{i}"))
+            .build()
+            .ok();
+        for batch in batches(&todo) {
             if cancel.load(Ordering::Relaxed) {
                 stats.cancelled = true;
                 break;
             }
-            let read: Vec<(&HarnessRoot, &PathBuf, FileStamp, Vec<TextPiece>)> = batch
-                .par_iter()
-                .map(|(root, path, stamp)| {
-                    let pieces = read_pieces(root.harness, path);
-                    (root, path, *stamp, pieces)
-                })
-                .collect();
+            let read_batch = || {
+                batch
+                    .par_iter()
+                    .map(|(root, path, stamp)| {
+                        let pieces = read_pieces(root.harness, path);
+                        (root, path, *stamp, pieces)
+                    })
+                    .collect::<Vec<_>>()
+            };
+            let read: Vec<(&HarnessRoot, &PathBuf, FileStamp, Vec<TextPiece>)> = match &readers {
+                Some(pool) => pool.install(read_batch),
+                None => read_batch(),
+            };
             let tx = self.conn.transaction()?;
             {
                 let mut insert = tx.prepare_cached("INSERT INTO pieces (body) VALUES (?1)")?;
@@ -329,6 +347,27 @@ fn forget(tx: &rusqlite::Transaction, path: &Path) -> rusqlite::Result<()> {
     }
     tx.execute("DELETE FROM files WHERE path = ?1", [&path_text])?;
     Ok(())
+}
+
+/// `todo` cut into batches of at most [`BATCH_FILES`] files and about [`BATCH_BYTES`]
+/// bytes (a file bigger than that is a batch of its own).
+fn batches<T>(todo: &[(T, PathBuf, FileStamp)]) -> Vec<&[(T, PathBuf, FileStamp)]> {
+    let mut out = Vec::new();
+    let mut start = 0;
+    let mut bytes = 0u64;
+    for (i, (_, _, stamp)) in todo.iter().enumerate() {
+        let full = i - start == BATCH_FILES || (i > start && bytes + stamp.size > BATCH_BYTES);
+        if full {
+            out.push(&todo[start..i]);
+            start = i;
+            bytes = 0;
+        }
+        bytes += stamp.size;
+    }
+    if start < todo.len() {
+        out.push(&todo[start..]);
+    }
+    out
 }
 
 /// Every piece of one file: its prompts, answers and tool results; an unreadable file

@@ -11,7 +11,6 @@
 //! error. Lines longer than [`MAX_LINE_BYTES`] are skipped and counted, never buffered
 //! without bound. This module knows nothing of JSON or of any agent format.
 
-use std::fs::File;
 use std::io::{self, Read, Seek, SeekFrom};
 use std::path::{Path, PathBuf};
 
@@ -115,7 +114,8 @@ impl TailCursor {
     /// Read everything appended since the last call and pass each complete line
     /// (without its `\n`, and without a trailing `\r`) to `on_line`.
     pub fn read_new(&mut self, mut on_line: impl FnMut(&[u8])) -> io::Result<TailEvent> {
-        let mut file = match File::open(&self.path) {
+        // Never blocks: a FIFO or device under this name is an error, not a hang.
+        let mut file = match crate::agent_file::open(&self.path) {
             Ok(f) => f,
             Err(e) if e.kind() == io::ErrorKind::NotFound => {
                 // Whatever appears under this name later is a new file, even if the
@@ -234,6 +234,7 @@ fn trim_cr(line: &[u8]) -> &[u8] {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::fs::File;
     use std::io::Write;
 
     fn lines_of(cursor: &mut TailCursor) -> (TailEvent, Vec<String>) {

@@ -26,7 +26,8 @@ use crate::agents::transcript::{
 use crate::model::Usage;
 
 pub(crate) fn read_whole(path: &Path) -> Result<WholeTranscript, TranscriptError> {
-    let bytes = std::fs::read(path).map_err(|e| TranscriptError::io(path, e))?;
+    let bytes = crate::agent_file::read_whole(path, crate::agent_file::MAX_WHOLE_FILE_BYTES)
+        .map_err(|e| TranscriptError::io(path, e))?;
     let text = String::from_utf8_lossy(&bytes);
     let mut errors = 0u32;
     let mut messages: Vec<(String, Value)> = Vec::new();

@@ -211,7 +211,8 @@ fn json_files(dir: &Path) -> Vec<PathBuf> {
 }
 
 fn read_json(path: &Path) -> Option<(Value, u64)> {
-    let bytes = std::fs::read(path).ok()?;
+    let bytes =
+        crate::agent_file::read_whole(path, crate::agent_file::MAX_WHOLE_FILE_BYTES).ok()?;
     let v: Value = serde_json::from_str(&String::from_utf8_lossy(&bytes)).ok()?;
     v.is_object().then_some((v, bytes.len() as u64))
 }

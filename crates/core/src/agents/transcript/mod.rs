@@ -383,7 +383,8 @@ fn read_window(
 }
 
 /// The whole transcript in one page: pages of [`DEFAULT_PAGE_ENTRIES`] read and
-/// applied as the module documentation says (for the CLI and a first load).
+/// applied as the module documentation says (for the CLI and a first load); a
+/// whole-file format is parsed once.
 pub fn read_all_entries(
     harness: Harness,
     path: &Path,
@@ -391,9 +392,15 @@ pub fn read_all_entries(
 ) -> Result<TranscriptPage, TranscriptError> {
     let mut all = TranscriptPage::default();
     let mut cursor = TranscriptCursor::default();
-    // A whole-file format reports every bad record on every page; a line format only
-    // those of the lines it read.
-    let rereads_whole = matches!(layout(harness), Layout::Whole(_));
+    if let Layout::Whole(read_whole) = layout(harness) {
+        // Parsed once, in one page: paging would parse the whole file once per page.
+        return Ok(page_of_whole(
+            read_whole(path)?,
+            &cursor,
+            usize::MAX,
+            max_text_bytes,
+        ));
+    }
     loop {
         let page = read_transcript(harness, path, &cursor, DEFAULT_PAGE_ENTRIES, max_text_bytes)?;
         if page.reset {
@@ -401,11 +408,7 @@ pub fn read_all_entries(
         }
         all.entries.retain(|e| e.index < cursor.index);
         all.entries.extend(page.entries);
-        if rereads_whole {
-            all.parse_errors = page.parse_errors;
-        } else {
-            all.parse_errors += page.parse_errors;
-        }
+        all.parse_errors += page.parse_errors;
         all.total_bytes = page.total_bytes;
         all.next = page.next.clone();
         if page.at_end {
