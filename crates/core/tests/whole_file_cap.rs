@@ -8,11 +8,11 @@ use std::sync::atomic::AtomicBool;
 
 use chrono::Utc;
 use sessionscope_core::agent_file::MAX_WHOLE_FILE_BYTES;
-use sessionscope_core::agents::HarnessRoot;
-use sessionscope_core::sessions::index::SessionIndex;
-use sessionscope_core::model::Harness;
-use sessionscope_core::sessions::search::{SearchFilter, SearchIndex};
 use sessionscope_core::agents::transcript::{read_transcript, TranscriptCursor};
+use sessionscope_core::agents::HarnessRoot;
+use sessionscope_core::model::Harness;
+use sessionscope_core::sessions::index::SessionIndex;
+use sessionscope_core::sessions::search::{SearchFilter, SearchIndex};
 
 /// A Gemini chat whose one user message holds `pad` bytes of text, then `word`.
 fn write_chat(path: &Path, id: &str, pad: usize, word: &str) {

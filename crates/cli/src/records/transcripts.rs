@@ -406,7 +406,9 @@ pub fn search_cmd(a: SearchArgs) -> Result<()> {
     let found = discover::find_transcripts(
         &paths::harness_roots(),
         None,
-        Some(a.days.max(0) as f64 + 1.0),
+        Some(sessionscope_core::since::Since::days(
+            a.days.max(0) as f64 + 1.0,
+        )),
         Utc::now(),
     );
     let paths: Vec<PathBuf> = found

@@ -325,7 +325,7 @@ mod tests {
         let notices = notice_rx
             .recv_timeout(Duration::from_secs(1))
             .expect("the FIFO is reported within 1 s");
-        assert_eq!(notices, [said.clone()]);
+        assert_eq!(notices, std::slice::from_ref(&said));
         assert_eq!(live.snapshot().notices, [said]);
         let mut f = std::fs::OpenOptions::new()
             .append(true)
