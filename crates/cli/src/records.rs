@@ -561,9 +561,9 @@ fn runs(store: &Store, a: RunsArgs) -> Result<()> {
 fn harness_arg(h: Option<&str>) -> Result<Option<sessionscope_core::model::Harness>> {
     match h {
         None => Ok(None),
-        Some(name) => match discover::parse_harness(name) {
-            Some(h) => Ok(Some(h)),
-            None => bail!("unknown harness '{name}' (claude-code, codex, gptme, gemini, opencode, copilot-cli)"),
+        Some(name) => match name.parse() {
+            Ok(h) => Ok(Some(h)),
+            Err(_) => bail!("unknown harness '{name}' (claude-code, codex, gptme, gemini, opencode, copilot-cli)"),
         },
     }
 }

@@ -19,18 +19,6 @@ pub fn roots(harness: Option<Harness>) -> Vec<HarnessRoot> {
         .collect()
 }
 
-/// Parse a `--harness` value (`claude-code`, `codex`, ...; `claude` also works).
-pub fn parse_harness(name: &str) -> Result<Harness, String> {
-    let name = if name == "claude" {
-        "claude-code"
-    } else {
-        name
-    };
-    serde_json::from_value(serde_json::Value::String(name.to_string())).map_err(|_| {
-        format!("unknown harness {name:?} (claude-code, codex, gptme, gemini, opencode, copilot)")
-    })
-}
-
 /// Scan `roots` into an index, using the cache unless `no_cache`.
 pub fn scan(roots: Vec<HarnessRoot>, no_cache: bool, now: DateTime<Utc>) -> SessionIndex {
     let mut index = SessionIndex::new(roots);
@@ -78,7 +66,7 @@ pub fn progress_bar(what: &str) -> Option<indicatif::ProgressBar> {
 #[derive(clap::Args)]
 pub struct ScanArgs {
     /// Only this agent's sessions (claude-code, codex, gptme, gemini, opencode, copilot).
-    #[arg(long, value_parser = parse_harness)]
+    #[arg(long, value_parser = str::parse::<Harness>)]
     pub harness: Option<sessionscope_core::model::Harness>,
     /// Only what happened since this age (90s, 30m, 2h, 7d, 2w, '2 hours ago') or day (2026-11-01).
     #[arg(long)]

@@ -16,7 +16,7 @@ pub struct SearchArgs {
     #[arg(required = true)]
     query: Vec<String>,
     /// Only this agent's transcripts (claude-code, codex, gptme).
-    #[arg(long, value_parser = scan::parse_harness)]
+    #[arg(long, value_parser = str::parse::<sessionscope_core::model::Harness>)]
     harness: Option<sessionscope_core::model::Harness>,
     /// Only text written since this age (90s, 30m, 2h, 7d, 2w) or date (2026-11-01).
     #[arg(long)]

@@ -36,6 +36,35 @@ impl Harness {
     }
 }
 
+impl std::fmt::Display for Harness {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// A harness name no agent has.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("unknown harness {0:?} (claude-code, codex, gptme, gemini, opencode, copilot)")]
+pub struct UnknownHarness(pub String);
+
+/// The one parser of harness names, as the CLI and the record store spell them:
+/// [`Harness::as_str`], plus `claude` and gptme-sessions' `copilot-cli`.
+impl std::str::FromStr for Harness {
+    type Err = UnknownHarness;
+
+    fn from_str(name: &str) -> Result<Self, Self::Err> {
+        Ok(match name {
+            "claude-code" | "claude" => Harness::ClaudeCode,
+            "codex" => Harness::Codex,
+            "gptme" => Harness::Gptme,
+            "gemini" => Harness::Gemini,
+            "opencode" => Harness::Opencode,
+            "copilot" | "copilot-cli" => Harness::Copilot,
+            _ => return Err(UnknownHarness(name.to_string())),
+        })
+    }
+}
+
 /// What a session is doing right now, as inferred by `status`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, TS)]
 #[serde(rename_all = "kebab-case")]
@@ -724,5 +753,28 @@ mod tests {
         assert_eq!(run.shell_exit_code(), 1, "lost: unknown");
         run.status = RunStatus::Completed;
         assert_eq!(run.shell_exit_code(), 0);
+    }
+}
+
+#[cfg(test)]
+mod harness_name_tests {
+    use super::*;
+
+    #[test]
+    fn every_harness_name_parses_back_and_aliases_are_accepted() {
+        for h in [
+            Harness::ClaudeCode,
+            Harness::Codex,
+            Harness::Gptme,
+            Harness::Gemini,
+            Harness::Opencode,
+            Harness::Copilot,
+        ] {
+            assert_eq!(h.to_string().parse::<Harness>(), Ok(h));
+        }
+        assert_eq!("claude".parse::<Harness>(), Ok(Harness::ClaudeCode));
+        assert_eq!("copilot-cli".parse::<Harness>(), Ok(Harness::Copilot));
+        let err = "Claude".parse::<Harness>().unwrap_err().to_string();
+        assert!(err.contains("unknown harness \"Claude\"") && err.contains("claude-code"));
     }
 }

@@ -32,19 +32,6 @@ pub fn record_harness_name(h: Harness) -> &'static str {
     }
 }
 
-/// Parse a harness name as the CLI and the store spell it.
-pub fn parse_harness(name: &str) -> Option<Harness> {
-    Some(match name {
-        "claude-code" | "claude" => Harness::ClaudeCode,
-        "codex" => Harness::Codex,
-        "gptme" => Harness::Gptme,
-        "gemini" => Harness::Gemini,
-        "opencode" => Harness::Opencode,
-        "copilot" | "copilot-cli" => Harness::Copilot,
-        _ => return None,
-    })
-}
-
 /// One session found under a harness root: a transcript file, or a session inside a
 /// store (opencode), whose facts are then already read.
 #[derive(Debug, Clone, PartialEq)]
@@ -644,7 +631,7 @@ mod tests {
             Harness::Opencode,
             Harness::Copilot,
         ] {
-            assert_eq!(parse_harness(record_harness_name(h)), Some(h));
+            assert_eq!(record_harness_name(h).parse::<Harness>(), Ok(h));
         }
         assert_eq!(record_harness_name(Harness::Copilot), "copilot-cli");
     }

@@ -20,7 +20,7 @@ use std::time::Duration;
 
 use serde_json::{json, Value};
 
-use super::discover::{parse_harness, read_facts};
+use super::discover::read_facts;
 use super::record::Record;
 
 /// Longest transcript summary sent, in characters (the Python judge truncates its
@@ -227,7 +227,7 @@ pub fn session_summary(r: &Record) -> String {
     }
     let facts = match (
         &r.trajectory_path,
-        r.harness.as_deref().and_then(parse_harness),
+        r.harness.as_deref().and_then(|h| h.parse().ok()),
     ) {
         (Some(p), Some(h)) => read_facts(h, std::path::Path::new(p)).ok(),
         _ => None,

@@ -177,7 +177,7 @@ pub fn record_session(
     let mut warning = None;
     let facts = match (
         &input.trajectory_path,
-        super::discover::parse_harness(&input.harness),
+        input.harness.parse::<crate::model::Harness>().ok(),
     ) {
         (Some(p), Some(h)) if std::path::Path::new(p).is_file() => {
             match super::discover::read_facts(h, std::path::Path::new(p)) {
