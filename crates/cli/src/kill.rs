@@ -150,7 +150,7 @@ fn confirm_and_stop(
         let word = match o.result {
             KillResult::Stopped => "stopped",
             KillResult::AlreadyGone => "already gone",
-            KillResult::Refused => "NOT stopped (PID reused)",
+            KillResult::Refused => "NOT stopped (refused)",
             KillResult::Failed => "FAILED",
         };
         all_stopped &= o.result == KillResult::Stopped;

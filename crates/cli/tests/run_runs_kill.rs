@@ -409,3 +409,84 @@ fn several_ids_are_listed_together_and_stopped_at_once() {
     assert_eq!(first.0.wait().unwrap().code(), Some(143));
     assert_eq!(second.0.wait().unwrap().code(), Some(143));
 }
+
+/// A corrupt `runs.jsonl` cannot make `kill` signal PID 0, 1, a value `kill(2)` reads as
+/// "every process", or the process group the CLI itself runs in: each is refused by name
+/// and nothing dies. The CLI runs inside a group led by a sleeper, so a signal that got
+/// through would stop both.
+#[cfg(target_os = "linux")]
+#[test]
+fn kill_never_signals_the_pids_a_corrupt_history_names() {
+    use std::os::unix::process::CommandExt;
+
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path();
+    let mut leader = BackgroundRun(
+        Command::new("sleep")
+            .arg("60")
+            .process_group(0)
+            .spawn()
+            .unwrap(),
+    );
+    let group = leader.0.id();
+    // The owner lives, so the runs stay "running" and reach the kill plan.
+    let owner = sessionscope_core::procs::identity_of(group).unwrap();
+    let runs = data.join("data/runs");
+    std::fs::create_dir_all(&runs).unwrap();
+    let line = |id: &str, pid: serde_json::Value| {
+        serde_json::json!({
+            "event": "run",
+            "owner": owner,
+            "run": {
+                "id": id, "name": id, "command": "sleep 60", "cwd": null, "pid": pid,
+                "started_at": "2026-12-01T10:00:00Z", "ended_at": null, "status": "running",
+                "exit_code": null, "reason": null, "log_path": null,
+                "pid_start_time": owner.start_time,
+            }
+        })
+        .to_string()
+    };
+    let cases = [
+        ("pidzero0000", serde_json::json!(0), "PID 0"),
+        ("pidone00000", serde_json::json!(1), "init"),
+        ("pidallbits0", serde_json::json!(u32::MAX), "not a PID"),
+        ("owngroup000", serde_json::json!(group), "own process group"),
+    ];
+    let mut file = String::new();
+    for (id, pid, _) in &cases {
+        file.push_str(&line(id, pid.clone()));
+        file.push('\n');
+    }
+    // A negative PID is not a PID at all: the line is skipped as malformed.
+    file.push_str(&line("negative000", serde_json::json!(-5)));
+    file.push('\n');
+    std::fs::write(runs.join("runs.jsonl"), file).unwrap();
+
+    for (id, _, why) in cases {
+        let out = output(
+            sessionscope(data)
+                .args(["kill", "--yes", "--grace", "0", id])
+                .process_group(group as i32),
+        );
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(
+            out.status.code().is_some(),
+            "{id}: the CLI must exit, not die of a signal: {out:?}"
+        );
+        assert!(!out.status.success(), "{id}: nothing was stopped: {out:?}");
+        assert!(
+            stderr.contains("refusing to signal") && stderr.contains(why),
+            "{id}: the refusal says why: {stderr}"
+        );
+        assert!(
+            leader.0.try_wait().unwrap().is_none(),
+            "{id}: the group's leader still runs"
+        );
+    }
+    let out = output(sessionscope(data).args(["kill", "--yes", "negative000"]));
+    assert!(
+        !out.status.success() && out.status.code().is_some(),
+        "{out:?}"
+    );
+    assert!(leader.0.try_wait().unwrap().is_none());
+}

@@ -9,13 +9,21 @@
 //! `sessions::owners` does the matching.
 //!
 //! Signals go through [`ProcessIdentity`]: PID *and* start time. If the PID now belongs
-//! to a process started at another time, nothing is sent.
+//! to a process started at another time, nothing is sent. On Linux (5.3 and later) a
+//! pidfd is opened before the start time is checked and the signal goes through it
+//! ([`pidfd`]), so the process checked is the process signalled even if it exits and its
+//! PID is reused in between. Some PIDs are never signalled whatever a file or a caller
+//! says ([`forbidden_target`]): 0, 1, values `kill(2)` reads as groups, and
+//! Sessionscope's own process, group and session.
 
 use std::path::PathBuf;
 
 use sysinfo::{ProcessRefreshKind, ProcessesToUpdate, RefreshKind, System, UpdateKind};
 
 use crate::model::Harness;
+
+#[cfg(target_os = "linux")]
+mod pidfd;
 
 /// A PID together with the time the process started, which a reused PID cannot fake.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
@@ -212,6 +220,33 @@ pub enum SignalError {
     PidReused(u32),
     #[error("could not signal process {pid}: {reason}")]
     Failed { pid: u32, reason: String },
+    #[error("refusing to signal PID {pid}: {reason}; nothing was sent")]
+    Forbidden { pid: u32, reason: &'static str },
+}
+
+/// Why `pid` must never be signalled (with `group`: as a process group), or `None`.
+///
+/// The numbers come from files anyone can corrupt (`runs.jsonl`, an agent's own state
+/// files) and from the web view, so this is checked right before every signal, in one
+/// place: `kill(2)` reads 0 as "my own process group" and negative numbers (a `u32`
+/// above `i32::MAX` cast to `pid_t`) as a group or "every process"; 1 is init; and
+/// Sessionscope never stops itself, the group it runs in, or its session's leader (the
+/// shell `sessionscope kill` was typed into).
+pub fn forbidden_target(pid: u32, group: bool) -> Option<&'static str> {
+    if pid == 0 {
+        return Some("PID 0 would name Sessionscope's own process group");
+    }
+    if pid == std::process::id() {
+        return Some("that is Sessionscope itself");
+    }
+    platform::forbidden(pid, group)
+}
+
+fn check_target(pid: u32, group: bool) -> Result<(), SignalError> {
+    match forbidden_target(pid, group) {
+        Some(reason) => Err(SignalError::Forbidden { pid, reason }),
+        None => Ok(()),
+    }
 }
 
 /// The signals Sessionscope sends, in the order of a graceful stop (defined in
@@ -220,16 +255,20 @@ pub use crate::model::StopSignal;
 
 /// Send `signal` to the process `who` names, only if it is still that process.
 pub fn signal_process(who: ProcessIdentity, signal: StopSignal) -> Result<(), SignalError> {
+    check_target(who.pid, false)?;
+    // Opened before the check: from here on the handle names this process only.
+    let handle = platform::Handle::open(who.pid)?;
     match identity_of(who.pid) {
         None => Err(SignalError::NoSuchProcess(who.pid)),
         Some(now) if now.start_time != who.start_time => Err(SignalError::PidReused(who.pid)),
-        Some(_) => platform::send(who.pid, signal, false),
+        Some(_) => platform::send(&handle, who.pid, signal, false),
     }
 }
 
 /// Send `signal` to the whole process group led by `leader` (a supervised run).
 pub fn signal_group(leader: u32, signal: StopSignal) -> Result<(), SignalError> {
-    platform::send(leader, signal, true)
+    check_target(leader, true)?;
+    platform::send(&platform::Handle::none(), leader, signal, true)
 }
 
 /// Send `signal` to the process group led by `leader`, only if the group is still the
@@ -240,10 +279,15 @@ pub fn signal_group_checked(
     leader: ProcessIdentity,
     signal: StopSignal,
 ) -> Result<(), SignalError> {
+    check_target(leader.pid, true)?;
+    // A reaped leader has no handle; its group then keeps the PID from reuse.
+    let handle = platform::Handle::open(leader.pid).unwrap_or_else(|_| platform::Handle::none());
     match identity_of(leader.pid) {
         Some(now) if now.start_time != leader.start_time => Err(SignalError::PidReused(leader.pid)),
-        Some(_) => platform::send(leader.pid, signal, true),
-        None if platform::group_exists(leader.pid) => platform::send(leader.pid, signal, true),
+        Some(_) => platform::send(&handle, leader.pid, signal, true),
+        None if platform::group_exists(leader.pid) => {
+            platform::send(&platform::Handle::none(), leader.pid, signal, true)
+        }
         None => Err(SignalError::NoSuchProcess(leader.pid)),
     }
 }
@@ -256,6 +300,10 @@ pub fn is_running(who: ProcessIdentity) -> bool {
 /// Is anything of the group led by `leader` still running? Counts the leader itself
 /// only when it is `leader` (not a process that reused the PID).
 pub fn group_is_running(leader: ProcessIdentity) -> bool {
+    // PID 0 would count the kernel's own threads (their group is 0) as members.
+    if leader.pid == 0 {
+        return false;
+    }
     match identity_of(leader.pid) {
         Some(now) if now.start_time == leader.start_time && is_alive(leader.pid) => true,
         // A zombie leader or no leader: members may still run.
@@ -298,8 +346,64 @@ mod platform {
     use nix::sys::signal::{kill, killpg, Signal};
     use nix::unistd::Pid;
 
+    /// A `pid_t` that names one process: 0 and negative values name groups to kill(2).
+    fn pid_t(pid: u32) -> Option<Pid> {
+        i32::try_from(pid)
+            .ok()
+            .filter(|&p| p > 0)
+            .map(Pid::from_raw)
+    }
+
+    pub fn forbidden(pid: u32, group: bool) -> Option<&'static str> {
+        let Some(target) = pid_t(pid) else {
+            return Some("not a PID (kill(2) would read it as a process group, or every process)");
+        };
+        if pid == 1 {
+            return Some("PID 1 is the system's init process");
+        }
+        if target == nix::unistd::getpgrp() {
+            return Some("that is Sessionscope's own process group");
+        }
+        if group && nix::unistd::getsid(None).is_ok_and(|sid| sid == target) {
+            return Some("that group holds the terminal session Sessionscope runs in");
+        }
+        None
+    }
+
+    /// The process's pidfd where the kernel has them; else nothing (plain kill).
+    pub struct Handle {
+        #[cfg(target_os = "linux")]
+        fd: Option<super::pidfd::PidFd>,
+    }
+
+    impl Handle {
+        pub fn none() -> Handle {
+            Handle {
+                #[cfg(target_os = "linux")]
+                fd: None,
+            }
+        }
+
+        #[cfg(target_os = "linux")]
+        pub fn open(pid: u32) -> Result<Handle, SignalError> {
+            use super::pidfd::{PidFd, PidFdError};
+            match PidFd::open(pid) {
+                Ok(fd) => Ok(Handle { fd: Some(fd) }),
+                Err(PidFdError::Gone) => Err(SignalError::NoSuchProcess(pid)),
+                // Older kernels, seccomp filters, or EPERM in odd namespaces: the same
+                // start-time check, then a plain kill.
+                Err(PidFdError::Unsupported | PidFdError::Other(_)) => Ok(Handle::none()),
+            }
+        }
+
+        #[cfg(not(target_os = "linux"))]
+        pub fn open(_pid: u32) -> Result<Handle, SignalError> {
+            Ok(Handle::none())
+        }
+    }
+
     pub fn group_exists(pgid: u32) -> bool {
-        killpg(Pid::from_raw(pgid as i32), None).is_ok()
+        pid_t(pgid).is_some_and(|g| killpg(g, None).is_ok())
     }
 
     /// `killpg(0)` also succeeds for a group of zombies; look for a member that runs.
@@ -325,17 +429,45 @@ mod platform {
     }
 
     pub fn leads_group(pid: u32) -> bool {
-        nix::unistd::getpgid(Some(Pid::from_raw(pid as i32)))
-            .is_ok_and(|g| g.as_raw() == pid as i32)
+        pid_t(pid).is_some_and(|p| nix::unistd::getpgid(Some(p)).is_ok_and(|g| g == p))
     }
 
-    pub fn send(pid: u32, signal: StopSignal, group: bool) -> Result<(), SignalError> {
+    /// Send through the pidfd when there is one (and, for a group, when the kernel
+    /// can: Linux 6.9); else `kill`/`killpg`, which the caller's checks guard.
+    pub fn send(
+        handle: &Handle,
+        pid: u32,
+        signal: StopSignal,
+        group: bool,
+    ) -> Result<(), SignalError> {
         let sig = match signal {
             StopSignal::Interrupt => Signal::SIGINT,
             StopSignal::Terminate => Signal::SIGTERM,
             StopSignal::Kill => Signal::SIGKILL,
         };
-        let target = Pid::from_raw(pid as i32);
+        let Some(target) = pid_t(pid) else {
+            return Err(SignalError::Forbidden {
+                pid,
+                reason: "not a PID",
+            });
+        };
+        #[cfg(target_os = "linux")]
+        if let Some(fd) = &handle.fd {
+            use super::pidfd::PidFdError;
+            match fd.send(sig as i32, group) {
+                Ok(()) => return Ok(()),
+                Err(PidFdError::Gone) => return Err(SignalError::NoSuchProcess(pid)),
+                Err(PidFdError::Other(e)) => {
+                    return Err(SignalError::Failed {
+                        pid,
+                        reason: e.to_string(),
+                    })
+                }
+                Err(PidFdError::Unsupported) => {}
+            }
+        }
+        #[cfg(not(target_os = "linux"))]
+        let _ = handle;
         let result = if group {
             killpg(target, sig)
         } else {
@@ -418,6 +550,55 @@ mod tests {
             open_transcripts(pid).is_empty(),
             "an exited process holds nothing"
         );
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn pids_that_name_groups_init_or_ourselves_are_never_signalled() {
+        let me = std::process::id();
+        let my_group = nix::unistd::getpgrp().as_raw() as u32;
+        for (pid, group) in [
+            (0, false),
+            (0, true),
+            (1, true),
+            (u32::MAX, false),
+            (i32::MAX as u32 + 1, true),
+            (me, false),
+            (my_group, true),
+        ] {
+            assert!(
+                forbidden_target(pid, group).is_some(),
+                "{pid} group={group}"
+            );
+        }
+        // Through every signalling entry point: refused before anything is sent (were
+        // it sent, this test process itself would be the one to die).
+        let zero = ProcessIdentity {
+            pid: 0,
+            start_time: 0,
+        };
+        for result in [
+            signal_group_checked(zero, StopSignal::Kill),
+            signal_process(zero, StopSignal::Kill),
+            signal_group(0, StopSignal::Kill),
+            signal_group(my_group, StopSignal::Kill),
+            signal_group(u32::MAX, StopSignal::Kill),
+        ] {
+            assert!(
+                matches!(result, Err(SignalError::Forbidden { .. })),
+                "{result:?}"
+            );
+        }
+        // The kernel's threads have group 0: PID 0 is no group that "still runs".
+        assert!(!group_is_running(zero));
+        // An ordinary child is fine to signal.
+        let mut child = std::process::Command::new("sleep")
+            .arg("30")
+            .spawn()
+            .unwrap();
+        assert_eq!(forbidden_target(child.id(), false), None);
+        child.kill().unwrap();
+        child.wait().unwrap();
     }
 
     #[cfg(unix)]

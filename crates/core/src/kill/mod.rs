@@ -156,6 +156,16 @@ pub fn escalate(
                 report(KillStep::PidReused, msg.clone());
                 return (KillResult::Refused, msg);
             }
+            Err(e @ SignalError::Forbidden { .. }) => {
+                let msg = e.to_string();
+                report(
+                    KillStep::Failed {
+                        reason: msg.clone(),
+                    },
+                    msg.clone(),
+                );
+                return (KillResult::Refused, msg);
+            }
             // A polite step that cannot be delivered (on Windows: a process with no
             // console for Ctrl-C) must not stop the escalation: say so, go on.
             Err(e @ SignalError::Failed { .. })
@@ -356,12 +366,30 @@ impl KillScope<'_> {
             if plan.items.iter().any(|i| &i.target == target) {
                 continue; // Selected twice: stop it once.
             }
+            if let Some(why) = self.forbidden(target) {
+                plan.skipped.push(why);
+                continue;
+            }
             match self.describe(target) {
                 Ok(item) => plan.items.push(item),
                 Err(why) => plan.skipped.push(why),
             }
         }
         plan
+    }
+
+    /// A target whose PID must never be signalled ([`procs::forbidden_target`]), e.g.
+    /// PID 0 read from a corrupt `runs.jsonl`: said in the dialog, never sent.
+    fn forbidden(&self, target: &KillTarget) -> Option<String> {
+        let (pid, name) = match target {
+            KillTarget::Run { run_id } => (self.run(run_id)?.pid?, format!("run {run_id}")),
+            KillTarget::Agent {
+                pid, session_key, ..
+            } => (*pid, session_key.clone()),
+            KillTarget::GptmeServer { .. } => return None,
+        };
+        let why = procs::forbidden_target(pid, true)?;
+        Some(format!("{name}: refusing to signal PID {pid}: {why}"))
     }
 
     fn describe(&self, target: &KillTarget) -> Result<KillPlanItem, String> {

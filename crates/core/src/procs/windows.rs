@@ -25,7 +25,30 @@ pub fn leads_group(_pid: u32) -> bool {
     true
 }
 
-pub fn send(pid: u32, signal: StopSignal, group: bool) -> Result<(), SignalError> {
+/// Windows has no pidfd; the start-time check guards the PID.
+pub struct Handle;
+
+impl Handle {
+    pub fn none() -> Handle {
+        Handle
+    }
+
+    pub fn open(_pid: u32) -> Result<Handle, SignalError> {
+        Ok(Handle)
+    }
+}
+
+/// 4 is the System process (0, the idle process, is refused for every OS).
+pub fn forbidden(pid: u32, _group: bool) -> Option<&'static str> {
+    (pid == 4).then_some("PID 4 is the Windows System process")
+}
+
+pub fn send(
+    _handle: &Handle,
+    pid: u32,
+    signal: StopSignal,
+    group: bool,
+) -> Result<(), SignalError> {
     let failed = |reason: String| SignalError::Failed { pid, reason };
     match signal {
         StopSignal::Interrupt => console_ctrl::send(pid, ConsoleEvent::CtrlC).map_err(failed),
