@@ -19,6 +19,7 @@ mod search;
 mod server;
 mod state;
 mod tray;
+mod window;
 
 fn main() {
     // Windows: this process may have been started only to send Ctrl-C / Ctrl-Break to
@@ -48,6 +49,8 @@ fn main() {
             tauri::Manager::manage(app, search::SearchService::start(&handle));
             server::start(&handle);
             commands::records::start_watch(&handle);
+            // Last: the window's first calls find everything above in place.
+            window::open_main_window(app)?;
             tray::create(&handle)?;
             tray::refresh(&handle);
             Ok(())

@@ -6,7 +6,7 @@
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
-import { sleep } from "../e2e/lib/desktop.mjs";
+import { answerDialog, sleep } from "../e2e/lib/desktop.mjs";
 import { launchApp } from "../e2e/lib/app.mjs";
 import { newestPid, peakMiB, printFrames, startFrameProbe, stopFrameProbe } from "./lib/frames.mjs";
 
@@ -24,8 +24,9 @@ try {
   await wd.click(await wd.find("[data-testid=tab-runs]"));
   await wd.type(await wd.find("[data-testid=run-name]"), "firehose");
   await wd.type(await wd.find("[data-testid=run-command]"), COMMAND);
-  await startFrameProbe(wd);
   await wd.click(await wd.find("[data-testid=run-start]"));
+  await answerDialog(app.display, "^Run command", "Return");
+  await startFrameProbe(wd);
   const t0 = Date.now();
   await wd.waitFor("return document.querySelector('[data-testid=run-row][data-run-status=running]') !== null", {
     what: "the run",

@@ -11,7 +11,14 @@ import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
-import { pressKeys, screenshotScreen, sleep, waitForWindow, windowExists } from "./lib/desktop.mjs";
+import {
+  answerDialog,
+  pressKeys,
+  screenshotScreen,
+  sleep,
+  waitForWindow,
+  windowExists,
+} from "./lib/desktop.mjs";
 import { launchApp } from "./lib/app.mjs";
 
 const here = path.dirname(fileURLToPath(import.meta.url));
@@ -160,6 +167,7 @@ describe("runs in a pseudo-terminal", () => {
     await wd.clear(cmd);
     await wd.type(cmd, command);
     await wd.click(await wd.find("[data-testid=run-start]"));
+    await answerDialog(xvfb.display, "^Run command", "Return");
     return wd.waitFor(
       `const rows = [...document.querySelectorAll('[data-testid=run-row]')]
          .filter(r => r.querySelector('.run-name').textContent === ${JSON.stringify(name)});
@@ -390,6 +398,8 @@ describe("settings", () => {
       "const s = document.querySelector('[data-testid=theme]'); s.value = 'dark'; s.dispatchEvent(new Event('change'));",
     );
     await wd.click(await wd.find("[data-testid=save-settings]"));
+    // A new directory to read is confirmed natively; the theme alone would not be.
+    await answerDialog(xvfb.display, "^Apply settings", "Return");
     await wd.waitFor(
       "return document.querySelector('[data-testid=settings-message]')?.textContent === 'Saved.'",
       { what: "the save confirmation" },
@@ -427,6 +437,7 @@ describe("terminal input and environment", () => {
     );
     if (more) await wd.type(await wd.waitForElement("[data-testid=run-env]"), "GREETING=héllo wörld");
     await wd.click(await wd.find("[data-testid=run-start]"));
+    await answerDialog(xvfb.display, "^Run command", "Return");
     await wd.waitFor(
       "return (document.querySelector('[data-testid=terminal] .xterm-rows')?.textContent ?? '').includes('greeting=héllo wörld')",
       { what: "the environment variable in the output" },
@@ -480,6 +491,7 @@ describe("gptme-server sessions", () => {
       const input = await wd.waitForElement("[data-testid=gptme-server-url]");
       await wd.type(input, url);
       await wd.click(await wd.find("[data-testid=save-settings]"));
+      await answerDialog(xvfb.display, "^Apply settings", "Return");
       await wd.waitFor(
         "return document.querySelector('[data-testid=settings-message]')?.textContent === 'Saved.'",
         { what: "saved" },

@@ -8,7 +8,14 @@ import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
-import { pressKeys, screenshotScreen, sleep, waitForWindow, windowExists } from "./lib/desktop.mjs";
+import {
+  answerDialog,
+  pressKeys,
+  screenshotScreen,
+  sleep,
+  waitForWindow,
+  windowExists,
+} from "./lib/desktop.mjs";
 import { launchApp } from "./lib/app.mjs";
 
 const here = path.dirname(fileURLToPath(import.meta.url));
@@ -51,6 +58,7 @@ describe("quitting with a run still alive", () => {
     await wd.type(await wd.find("[data-testid=run-name]"), "quit-survivor");
     await wd.type(await wd.find("[data-testid=run-command]"), "sleep 300");
     await wd.click(await wd.find("[data-testid=run-start]"));
+    await answerDialog(first.display, "^Run command", "Return");
     survivorPid = await wd.waitFor(
       "const r = document.querySelector('[data-testid=run-row][data-run-status=running]'); return r ? Number(r.dataset.pid) : null;",
       { what: "the run listed as running" },

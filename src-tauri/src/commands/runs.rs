@@ -1,14 +1,15 @@
-//! Commands about runs: start, stream, type into, resize, kill (after a native
-//! confirmation shown here, on the Rust side), and clear.
+//! Commands about runs: start and kill (each after a native confirmation shown here,
+//! on the Rust side), stream, type into, resize, and clear.
 
 use std::sync::mpsc::RecvTimeoutError;
 use std::time::{Duration, Instant};
 
+use sessionscope_core::consent;
 use sessionscope_core::model::{RunInfo, RunOutput, RunRequest, RunStatus};
 use sessionscope_core::paths;
 use sessionscope_core::runs::pacer::OutputPacer;
 use sessionscope_core::runs::quit_notice::{self, QuitNotice};
-use sessionscope_core::runs::supervisor::Utf8Stream;
+use sessionscope_core::runs::supervisor::{SupervisorError, Utf8Stream};
 use tauri::ipc::Channel;
 use tauri::{AppHandle, Manager, State};
 
@@ -42,9 +43,23 @@ pub fn list_runs(state: State<'_, AppState>) -> Vec<RunInfo> {
     state.supervisor.runs()
 }
 
+/// Start a command, after the user's yes in a native dialog that shows it (command,
+/// folder, environment) literally: a script in the web view cannot run anything on
+/// its own. `None` when the user said no.
 #[tauri::command]
-pub fn start_run(state: State<'_, AppState>, request: RunRequest) -> Result<RunInfo, String> {
-    state.supervisor.start(request).map_err(|e| e.to_string())
+pub async fn start_run(app: AppHandle, request: RunRequest) -> Result<Option<RunInfo>, String> {
+    if request.command.trim().is_empty() {
+        return Err(SupervisorError::EmptyCommand.to_string());
+    }
+    let question = consent::run_question(&request);
+    if !crate::dialogs::confirm(&app, "Run command?", question, "Run").await? {
+        return Ok(None);
+    }
+    app.state::<AppState>()
+        .supervisor
+        .start(request)
+        .map(Some)
+        .map_err(|e| e.to_string())
 }
 
 /// Replay the run's recent output, then stream the rest until the run ends, paced to
@@ -127,6 +142,9 @@ pub fn ack_run_output(state: State<'_, AppState>, stream: u64, bytes: u32) {
     state.output_streams.acknowledge(stream, bytes as usize);
 }
 
+/// Type into a run's terminal. Only runs this app started take input, and each of
+/// those started after the user's yes ([`start_run`]); runs of other processes (the
+/// CLI, an earlier app) are refused by the supervisor as detached.
 #[tauri::command]
 pub fn write_run_input(state: State<'_, AppState>, id: String, data: String) -> Result<(), String> {
     state

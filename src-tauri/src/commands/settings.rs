@@ -1,5 +1,7 @@
-//! Commands about settings.
+//! Commands about settings: read them, and save them (sensitive changes only after a
+//! native confirmation).
 
+use sessionscope_core::consent;
 use sessionscope_core::settings::{Settings, SettingsSnapshot};
 use tauri::{AppHandle, Manager};
 use tauri_plugin_autostart::ManagerExt;
@@ -16,10 +18,21 @@ pub fn get_settings(app: AppHandle) -> SettingsSnapshot {
     }
 }
 
-/// Save and apply. Launch at login is switched through the autostart plugin first,
-/// so a failure there leaves the saved settings unchanged.
+/// Save and apply. A change that decides where data is read from, written to or sent
+/// (`consent::settings_changes`) is applied only after the user's yes in a native
+/// dialog naming the new values; `false` when they said no (nothing was saved).
+/// Launch at login is switched through the autostart plugin first, so a failure there
+/// leaves the saved settings unchanged.
 #[tauri::command]
-pub fn save_settings(app: AppHandle, settings: Settings) -> Result<(), String> {
+pub async fn save_settings(app: AppHandle, settings: Settings) -> Result<bool, String> {
+    let current = app.state::<AppState>().settings();
+    let changes = consent::settings_changes(&current, &settings);
+    if !changes.is_empty() {
+        let question = consent::settings_question(&changes);
+        if !crate::dialogs::confirm(&app, "Apply settings?", question, "Apply").await? {
+            return Ok(false);
+        }
+    }
     let autostart = app.autolaunch();
     if settings.launch_at_login != autostart.is_enabled().unwrap_or(false) {
         let result = if settings.launch_at_login {
@@ -31,5 +44,6 @@ pub fn save_settings(app: AppHandle, settings: Settings) -> Result<(), String> {
     }
     app.state::<AppState>()
         .update_settings(&app, settings)
-        .map_err(|e| format!("could not save settings: {e}"))
+        .map_err(|e| format!("could not save settings: {e}"))?;
+    Ok(true)
 }

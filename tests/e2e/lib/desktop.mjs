@@ -104,3 +104,15 @@ export function pressKeys(display, id, ...keys) {
   xdotool(display, ["windowfocus", "--sync", id]);
   xdotool(display, ["key", "--clearmodifiers", ...keys]);
 }
+
+/** Answer the native dialog titled `titleRegex` with `key` ("Return" says yes,
+ * "Escape" cancels), as a user would, and wait until it has closed. */
+export async function answerDialog(display, titleRegex, key) {
+  const dialog = await waitForWindow(display, titleRegex);
+  // The dialog takes keys once it is mapped and focused.
+  await sleep(300);
+  pressKeys(display, dialog, key);
+  const deadline = Date.now() + 5000;
+  while (windowExists(display, dialog) && Date.now() < deadline) await sleep(50);
+  if (windowExists(display, dialog)) throw new Error(`the ${titleRegex} dialog did not close on ${key}`);
+}

@@ -66,8 +66,9 @@ export const onFocusSession = (handler: (key: string) => void): Promise<Unlisten
 
 export const getSettings = () => invoke<SettingsSnapshot>("get_settings");
 
-/** Saves and applies (a change of roots restarts watching). */
-export const saveSettings = (settings: Settings) => invoke<void>("save_settings", { settings });
+/** Saves and applies (a change of roots restarts watching). A change of where data is
+ * read, written or sent asks first in a native dialog: false when the user said no. */
+export const saveSettings = (settings: Settings) => invoke<boolean>("save_settings", { settings });
 
 /** Full-text search over every transcript; the snippet marks hits with [ and ]. */
 export const searchTranscripts = (query: string) =>
@@ -98,7 +99,8 @@ export const killServerSession = (id: string) => invoke<boolean>("kill_server_se
 
 export const listRuns = () => invoke<RunInfo[]>("list_runs");
 
-export const startRun = (request: RunRequest) => invoke<RunInfo>("start_run", { request });
+/** Asks the user in a native dialog that shows the command; null when they said no. */
+export const startRun = (request: RunRequest) => invoke<RunInfo | null>("start_run", { request });
 
 export const onRunChanged = (handler: (run: RunInfo) => void): Promise<UnlistenFn> =>
   listen<RunInfo>("run-changed", (e) => handler(e.payload));
