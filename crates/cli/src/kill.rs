@@ -1,7 +1,7 @@
 //! `sessionscope kill ID...`: stop runs or live agent sessions (found by the same scan
 //! `ps` does), after saying exactly what will be stopped and how. On a terminal it asks
 //! y/N; when stdin is not a terminal it refuses unless `--yes` is given, so a script
-//! never kills by accident.
+//! never kills by accident (exit status 3, [`crate::exit::REFUSED`]).
 
 use std::io::{BufRead, IsTerminal, Write};
 use std::time::Duration;
@@ -120,7 +120,7 @@ fn confirm_and_stop(
             eprintln!(
                 "sessionscope: refusing to kill without --yes: stdin is not a terminal to ask on"
             );
-            std::process::exit(2);
+            std::process::exit(crate::exit::REFUSED);
         }
         let question = if plan.items.len() == 1 {
             "Stop it?".to_string()
@@ -133,7 +133,7 @@ fn confirm_and_stop(
         std::io::stdin().lock().read_line(&mut answer)?;
         if !matches!(answer.trim().to_ascii_lowercase().as_str(), "y" | "yes") {
             println!("Nothing was stopped.");
-            std::process::exit(1);
+            std::process::exit(crate::exit::REFUSED);
         }
     }
     let label = |target: &KillTarget| {
@@ -157,7 +157,7 @@ fn confirm_and_stop(
         println!("{word}: {}: {}", label(&o.target), o.message);
     }
     if !all_stopped {
-        std::process::exit(1);
+        std::process::exit(crate::exit::ERROR);
     }
     Ok(())
 }

@@ -150,7 +150,11 @@ fn kill_refuses_without_yes_when_stdin_is_not_a_terminal() {
     let dir = tempfile::tempdir().unwrap();
     let (mut run, id) = background_sleeper(dir.path(), "sleeper");
     let refused = output(sessionscope(dir.path()).args(["kill", &id]));
-    assert_eq!(refused.status.code(), Some(2));
+    assert_eq!(
+        refused.status.code(),
+        Some(3),
+        "3 = refused, documented in --help"
+    );
     assert!(String::from_utf8_lossy(&refused.stderr).contains("--yes"));
     assert!(
         String::from_utf8_lossy(&refused.stdout).contains("sleeper"),
