@@ -194,14 +194,16 @@ mod tests {
     #[test]
     fn every_command_that_prints_a_table_has_json() {
         const NO_TABLE: &[&str] = &[
-            "",               // only subcommands
-            "run",            // the command's own output
-            "kill",           // the plan and each step, as they happen
-            "completions",    // a script
-            "man",            // files
-            "records sync",   // one summary line, as gptme-sessions prints it
-            "records append", // the new record's id
-            "records",        // bare: an overview; `records stats --json` is its JSON
+            "",                      // only subcommands
+            "run",                   // the command's own output
+            "kill",                  // the plan and each step, as they happen
+            "completions",           // a script
+            "man",                   // files
+            "records sync",          // one summary line, as gptme-sessions prints it
+            "records append",        // the new record's id
+            "records repair-grades", // one summary line
+            "records replay",        // the session itself, replayed on the terminal
+            "records",               // bare: an overview; `records stats --json` is its JSON
         ];
         for (path, cmd) in all_commands() {
             let name = path.join(" ");
