@@ -147,36 +147,6 @@ fn json_is_offered_and_parses_on_a_machine_without_agents() {
     }
 }
 
-#[test]
-fn ps_on_a_first_run_says_where_it_looked_and_how_to_look_elsewhere() {
-    let dir = tempfile::tempdir().unwrap();
-    let out = run(sessionscope(dir.path()).arg("ps"));
-    assert!(out.status.success());
-    let text = stdout(&out);
-    assert!(
-        text.contains("No agent sessions found. Searched:"),
-        "{text}"
-    );
-    let claude = dir.path().join("agents/claude/projects");
-    assert!(
-        text.contains(&format!(
-            "claude-code  {}  (does not exist)",
-            claude.display()
-        )),
-        "{text}"
-    );
-    for var in [
-        "CLAUDE_CONFIG_DIR",
-        "CODEX_HOME",
-        "GPTME_LOGS_DIR",
-        "COPILOT_STATE_DIR",
-    ] {
-        assert!(text.contains(var), "{var} not named:\n{text}");
-    }
-}
-
-/// Run `args` under a pseudo-terminal (util-linux `script`), as a person at a
-/// terminal would, and return what it printed.
 fn on_a_terminal(dir: &Path, args: &str, no_color: bool) -> String {
     let bin = env!("CARGO_BIN_EXE_sessionscope");
     let cmd = sessionscope(dir);
