@@ -70,6 +70,9 @@ KNOWN_GAPS = [
     ({"opencode"}, ANY, TOTALS,
      "opencode's title is session.title in its database (here the title it generated); "
      "the parser takes the first prompt's text, JSON-quoted"),
+    ({"opencode"}, ANY, {"generating while streaming", "running tool while the command runs"},
+     "passes since 8384f2f (4 runs of 4 here); kept listed until it has passed in CI "
+     "runs too, since a miss would fail make test"),
     ({"opencode"}, {"two"}, "two rows, own pids, both generating",
      "two opencode processes in one directory (no own state file, no open transcript: "
      "its database is shared) are matched by working directory only; one row sometimes "
