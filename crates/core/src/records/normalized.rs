@@ -162,15 +162,13 @@ pub enum ReadError {
 }
 
 /// Read a whole file, refusing anything that is not a regular file: opening a FIFO
-/// or a device would block or never end.
+/// or a device would block or never end. The refusal is [`crate::agent_file::open`]'s,
+/// which also holds when the file is swapped for a FIFO between the check and the open.
 pub fn read_regular_file(path: &Path) -> std::io::Result<Vec<u8>> {
-    if !std::fs::metadata(path)?.is_file() {
-        return Err(std::io::Error::new(
-            std::io::ErrorKind::InvalidInput,
-            "not a regular file",
-        ));
-    }
-    std::fs::read(path)
+    use std::io::Read;
+    let mut bytes = Vec::new();
+    crate::agent_file::open(path)?.read_to_end(&mut bytes)?;
+    Ok(bytes)
 }
 
 /// [`read_regular_file`] as UTF-8 text; `None` when unreadable or not UTF-8.
