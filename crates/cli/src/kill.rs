@@ -9,7 +9,7 @@ use std::time::Duration;
 use chrono::Utc;
 use clap::Args;
 use sessionscope_core::agents::gptme::server::GptmeServerClient;
-use sessionscope_core::kill::{KillOptions, KillScope};
+use sessionscope_core::kill::{self, KillOptions, KillScope};
 use sessionscope_core::model::{GptmeServerSettings, KillResult, KillTarget};
 use sessionscope_core::paths;
 use sessionscope_core::procs::ProcessScanner;
@@ -91,30 +91,15 @@ fn confirm_and_stop(
     yes: bool,
 ) -> anyhow::Result<()> {
     let plan = scope.plan(targets, grace);
-    for why in &plan.skipped {
-        eprintln!("sessionscope: cannot stop {why}");
-    }
     if plan.items.is_empty() {
+        for why in &plan.skipped {
+            eprintln!("sessionscope: cannot stop {}", kill::shown(why));
+        }
         anyhow::bail!("nothing to stop");
     }
-    println!("Will stop:");
-    for item in &plan.items {
-        let how = if item.signals.is_empty() {
-            "DELETE on the gptme-server".to_string()
-        } else {
-            item.signals
-                .iter()
-                .map(|s| s.name())
-                .collect::<Vec<_>>()
-                .join(" → ")
-        };
-        println!(
-            "  {}\n    {}\n    {how} (grace {:.1}s)",
-            item.label,
-            item.detail,
-            grace.as_secs_f64()
-        );
-    }
+    // The very text the app's dialog shows: names, paths and commands escaped, so a
+    // transcript cannot add lines to the question or send escapes to the terminal.
+    println!("{}", plan.describe());
     if !yes {
         if !std::io::stdin().is_terminal() {
             eprintln!(
@@ -140,10 +125,14 @@ fn confirm_and_stop(
         plan.items
             .iter()
             .find(|i| &i.target == target)
-            .map_or("", |i| i.label.as_str())
+            .map_or(String::new(), |i| kill::shown(&i.label))
     };
     let outcomes = scope.execute(&plan, &KillOptions::with_grace(grace), &|event| {
-        println!("  {}: {}", label(&event.target), event.message);
+        println!(
+            "  {}: {}",
+            label(&event.target),
+            kill::shown(&event.message)
+        );
     });
     let mut all_stopped = true;
     for o in &outcomes {
@@ -154,7 +143,7 @@ fn confirm_and_stop(
             KillResult::Failed => "FAILED",
         };
         all_stopped &= o.result == KillResult::Stopped;
-        println!("{word}: {}: {}", label(&o.target), o.message);
+        println!("{word}: {}: {}", label(&o.target), kill::shown(&o.message));
     }
     if !all_stopped {
         std::process::exit(crate::exit::ERROR);

@@ -233,7 +233,10 @@ fn kill_finds_a_live_agent_session_and_interrupts_it_first() {
     let text = String::from_utf8_lossy(&out.stdout);
     assert_eq!(out.status.code(), Some(0), "{out:?}");
     assert!(text.contains("claude-code"), "{text}");
-    assert!(text.contains("SIGINT → SIGTERM → SIGKILL"), "{text}");
+    assert!(
+        text.contains("SIGINT (stop generating), then SIGTERM, then SIGKILL after 1 s"),
+        "{text}"
+    );
     assert!(
         text.contains(&format!("sent SIGINT to process {}", agent.0.id())),
         "{text}"
@@ -241,6 +244,70 @@ fn kill_finds_a_live_agent_session_and_interrupts_it_first() {
     assert!(text.contains("exited after SIGINT"), "{text}");
     use std::os::unix::process::ExitStatusExt;
     assert_eq!(agent.0.wait().unwrap().signal(), Some(2));
+}
+
+/// A project directory and a first prompt with line breaks and terminal escapes in
+/// them (both legal in a Linux path and a transcript) are shown escaped in the kill
+/// prompt: they add no line to it and reach the terminal as text, not as escapes.
+#[cfg(target_os = "linux")]
+#[test]
+fn kill_shows_a_transcripts_newlines_and_escapes_visibly_on_one_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path().canonicalize().unwrap();
+    let work = root.join("proj\n• claude-code · not this one\u{1b}[2J");
+    std::fs::create_dir(&work).unwrap();
+    let session_id = "7e1d9a2e-1f3b-4c6d-8e7f-0a1b2c3d4e5f";
+    let transcripts = root.join("no-agents/projects/-proj");
+    std::fs::create_dir_all(&transcripts).unwrap();
+    let line = serde_json::json!({
+        "type": "user",
+        "sessionId": session_id,
+        "timestamp": chrono_now(),
+        "cwd": work,
+        "message": {"role": "user", "content": "fix it\u{1b}]0;owned\u{7}\rStop 0 sessions?"}
+    });
+    std::fs::write(
+        transcripts.join(format!("{session_id}.jsonl")),
+        format!("{line}\n"),
+    )
+    .unwrap();
+    let bin = root.join("bin");
+    std::fs::create_dir(&bin).unwrap();
+    std::os::unix::fs::symlink(which("sleep"), bin.join("claude")).unwrap();
+    let mut agent = BackgroundRun(
+        Command::new(bin.join("claude"))
+            .arg("30")
+            .current_dir(&work)
+            .spawn()
+            .unwrap(),
+    );
+    std::thread::sleep(Duration::from_millis(200));
+
+    // Without --yes (stdin is no terminal) it only prints what it would stop.
+    let out = output(sessionscope(&root).args(["kill", &session_id[..8]]));
+    assert_eq!(out.status.code(), Some(3), "{out:?}");
+    assert!(
+        !out.stdout.iter().any(|b| matches!(b, 0x1b | 0x07 | b'\r')),
+        "no raw escape reaches the terminal: {out:?}"
+    );
+    let text = String::from_utf8_lossy(&out.stdout);
+    let lines: Vec<&str> = text.lines().collect();
+    assert_eq!(lines[0], "Stop 1 agent session?", "{text}");
+    assert_eq!(
+        lines.iter().filter(|l| l.starts_with("• ")).count(),
+        1,
+        "one item, no fake second one: {text}"
+    );
+    let detail = lines
+        .iter()
+        .find(|l| l.contains("pid "))
+        .unwrap_or_else(|| panic!("{text}"));
+    assert!(
+        detail.ends_with("proj\\n• claude-code · not this one\\u{1b}[2J"),
+        "the path, escaped, on its one line: {text}"
+    );
+    assert!(!text.contains("owned\u{7}"), "{text}");
+    assert!(agent.0.try_wait().unwrap().is_none(), "nothing was stopped");
 }
 
 fn chrono_now() -> String {

@@ -57,13 +57,19 @@ pub fn literal(text: &str, max_chars: usize) -> String {
             '\n' => out.push_str("\\n"),
             '\r' => out.push_str("\\r"),
             '\t' => out.push_str("\\t"),
-            c if c.is_control() || is_invisible_format(c) => {
+            c if c.is_control() || is_invisible_format(c) || is_line_break(c) => {
                 let _ = write!(out, "\\u{{{:x}}}", c as u32);
             }
             c => out.push(c),
         }
     }
     out
+}
+
+/// Unicode's line and paragraph separators: not control characters, yet GTK and
+/// most terminals start a new line at them.
+fn is_line_break(c: char) -> bool {
+    matches!(c, '\u{2028}' | '\u{2029}')
 }
 
 /// Characters that change how text around them is laid out or show nothing at all

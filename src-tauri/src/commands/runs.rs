@@ -5,7 +5,8 @@ use std::sync::mpsc::RecvTimeoutError;
 use std::time::{Duration, Instant};
 
 use sessionscope_core::consent;
-use sessionscope_core::model::{RunInfo, RunOutput, RunRequest, RunStatus};
+use sessionscope_core::kill::KillScope;
+use sessionscope_core::model::{KillTarget, RunInfo, RunOutput, RunRequest};
 use sessionscope_core::paths;
 use sessionscope_core::runs::pacer::OutputPacer;
 use sessionscope_core::runs::quit_notice::{self, QuitNotice};
@@ -171,27 +172,18 @@ pub fn resize_run(
 #[tauri::command]
 pub async fn kill_run(app: AppHandle, id: String) -> Result<bool, String> {
     let state = app.state::<AppState>();
-    let run = state
-        .supervisor
-        .run(&id)
-        .ok_or_else(|| format!("no run with id {id}"))?;
-    if run.status != RunStatus::Running {
-        return Err(format!("“{}” is not running", run.name));
-    }
-    let pid = run.pid.map(|p| p.to_string()).unwrap_or_else(|| "?".into());
     let grace = state.settings().kill_grace();
-    // The supervisor interrupts agent CLIs first (Ctrl-C stops their generation).
-    let steps = sessionscope_core::kill::stop_steps_text(
-        &sessionscope_core::kill::signal_sequence(
-            sessionscope_core::kill::command_is_agent(&run.command).is_some(),
-        ),
-        grace,
-    );
-    let text = format!(
-        "Stop “{}” (PID {pid}) and every process it started?\n\n{}\n\nIt gets {steps}.",
-        run.name, run.command
-    );
-    let confirmed = crate::dialogs::confirm(&app, "Kill run?", text, "Kill").await?;
+    // The plan refuses what is not running or names a PID that must never be signalled;
+    // its text is the one the CLI's prompt shows, run name and command escaped.
+    let plan = KillScope {
+        supervisor: Some(&state.supervisor),
+        ..KillScope::default()
+    }
+    .plan(&[KillTarget::Run { run_id: id.clone() }], grace);
+    if plan.items.is_empty() {
+        return Err(plan.nothing_to_stop());
+    }
+    let confirmed = crate::dialogs::confirm(&app, plan.title(), plan.describe(), "Kill").await?;
     if !confirmed {
         return Ok(false);
     }

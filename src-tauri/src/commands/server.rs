@@ -1,6 +1,10 @@
 //! Commands about a configured gptme-server's sessions.
 
+use std::time::Duration;
+
 use sessionscope_core::agents::gptme::server::GptmeServerClient;
+use sessionscope_core::kill::KillScope;
+use sessionscope_core::model::KillTarget;
 use tauri::{AppHandle, Manager};
 
 use sessionscope_core::model::ServerSessions;
@@ -24,11 +28,29 @@ pub async fn kill_server_session(app: AppHandle, id: String) -> Result<bool, Str
     let settings = app.state::<AppState>().settings().gptme_server;
     let client = GptmeServerClient::from_settings(&settings)
         .ok_or_else(|| "no gptme-server is configured (Settings)".to_string())?;
-    let text = format!(
-        "Stop gptme-server session {id} at {}?\n\nGeneration is interrupted, pending tool runs are cleared and the session is removed from the server (its conversation log stays).",
-        client.base_url()
+    let sessions = app
+        .state::<ServerWatch>()
+        .0
+        .lock()
+        .unwrap_or_else(|e| e.into_inner())
+        .sessions
+        .clone();
+    // The id comes from the web view: the plan's text shows it escaped, like the CLI.
+    let plan = KillScope {
+        server: Some(&client),
+        server_sessions: &sessions,
+        ..KillScope::default()
+    }
+    .plan(
+        &[KillTarget::GptmeServer {
+            session_id: id.clone(),
+        }],
+        Duration::ZERO,
     );
-    if !crate::dialogs::confirm(&app, "Kill server session?", text, "Stop").await? {
+    if plan.items.is_empty() {
+        return Err(plan.nothing_to_stop());
+    }
+    if !crate::dialogs::confirm(&app, plan.title(), plan.describe(), "Stop").await? {
         return Ok(false);
     }
     tauri::async_runtime::spawn_blocking(move || client.delete_session(&id))

@@ -120,29 +120,10 @@ pub async fn kill_sessions(
     let mut plan = scope.plan(&targets, grace);
     plan.skipped.extend(not_running);
     if plan.items.is_empty() {
-        return Err(format!("Nothing to stop. {}", plan.skipped.join("; ")));
+        return Err(plan.nothing_to_stop());
     }
-    let mut text = format!(
-        "Stop {} agent session{}?\n",
-        plan.items.len(),
-        if plan.items.len() == 1 { "" } else { "s" }
-    );
-    for item in &plan.items {
-        text.push_str(&format!("\n• {} — {}", item.label, item.detail));
-    }
-    if !plan.skipped.is_empty() {
-        text.push_str("\n\nNot stopped:");
-        for reason in &plan.skipped {
-            text.push_str(&format!("\n• {reason}"));
-        }
-    }
-    // Every agent CLI stops generating on Ctrl-C, so each gets the interrupt first.
-    let steps = sessionscope_core::kill::stop_steps_text(
-        &sessionscope_core::kill::signal_sequence(true),
-        grace,
-    );
-    text.push_str(&format!("\n\nEach gets {steps}."));
-    let confirmed = crate::dialogs::confirm(&app, "Kill sessions?", text, "Stop").await?;
+    // One text for this dialog and the CLI's prompt; transcript fields shown escaped.
+    let confirmed = crate::dialogs::confirm(&app, plan.title(), plan.describe(), "Stop").await?;
     if !confirmed {
         return Ok(Vec::new());
     }

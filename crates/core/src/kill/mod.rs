@@ -14,6 +14,10 @@
 //! shows a native one, the CLI asks on the terminal) and never decides *what* to kill:
 //! it executes exactly the plan it is given.
 
+mod confirm;
+
+pub use confirm::shown;
+
 use std::time::{Duration, Instant};
 
 use chrono::Utc;
@@ -76,28 +80,6 @@ pub fn signal_sequence(interrupt_first: bool) -> Vec<StopSignal> {
     }
     s.extend([StopSignal::Terminate, StopSignal::Kill]);
     s
-}
-
-/// How a stop with `signals` goes, in the words every confirmation uses and in this
-/// OS's terms: "SIGINT (stop generating), then SIGTERM, then SIGKILL after 5 s"; on
-/// Windows the same steps are Ctrl-C and Ctrl-Break sent to the target's console, then
-/// TerminateProcess of everything it started.
-pub fn stop_steps_text(signals: &[StopSignal], grace: Duration) -> String {
-    let steps: Vec<String> = signals
-        .iter()
-        .map(|s| match s {
-            StopSignal::Interrupt => format!("{} (stop generating)", s.name()),
-            StopSignal::Kill => format!("{} after {} s", s.name(), grace.as_secs()),
-            StopSignal::Terminate => s.name().to_string(),
-        })
-        .collect();
-    let mut text = steps.join(", then ");
-    if cfg!(windows) && !signals.is_empty() {
-        text.push_str(
-            " (Ctrl-C and Ctrl-Break go to its console; TerminateProcess ends every process it started: a run's job object, an agent's process tree)",
-        );
-    }
-    text
 }
 
 /// Is this shell command an agent CLI (its first word names one)?
@@ -455,11 +437,11 @@ impl KillScope<'_> {
                 })
             }
             KillTarget::GptmeServer { session_id } => {
-                if self.server.is_none() {
+                let Some(server) = self.server else {
                     return Err(format!(
                         "gptme-server session {session_id}: no gptme-server is configured"
                     ));
-                }
+                };
                 let s = self.server_sessions.iter().find(|s| &s.id == session_id);
                 Ok(KillPlanItem {
                     target: target.clone(),
@@ -469,10 +451,11 @@ impl KillScope<'_> {
                             .unwrap_or(session_id)
                     ),
                     detail: format!(
-                        "session {session_id}{}",
+                        "session {session_id}{} · at {}",
                         s.and_then(|s| s.model.as_deref())
                             .map(|m| format!(" · {m}"))
-                            .unwrap_or_default()
+                            .unwrap_or_default(),
+                        server.base_url()
                     ),
                     signals: Vec::new(),
                 })
@@ -584,31 +567,6 @@ impl KillScope<'_> {
             result,
             message,
             steps,
-        }
-    }
-}
-
-#[cfg(test)]
-mod text_tests {
-    use super::*;
-
-    /// The dialog names the steps as this OS's users know them.
-    #[test]
-    fn the_steps_are_said_in_this_os_terms() {
-        let agent = stop_steps_text(&signal_sequence(true), Duration::from_secs(5));
-        let plain = stop_steps_text(&signal_sequence(false), Duration::from_secs(3));
-        if cfg!(windows) {
-            assert!(agent.starts_with(
-                "Ctrl-C (stop generating), then Ctrl-Break, then TerminateProcess after 5 s ("
-            ));
-            assert!(agent.contains("job object"));
-            assert!(plain.starts_with("Ctrl-Break, then TerminateProcess after 3 s"));
-        } else {
-            assert_eq!(
-                agent,
-                "SIGINT (stop generating), then SIGTERM, then SIGKILL after 5 s"
-            );
-            assert_eq!(plain, "SIGTERM, then SIGKILL after 3 s");
         }
     }
 }
