@@ -25,6 +25,12 @@ Checks:
    line left by a killed appender is not turned into a permanent malformed line by
    the next annotate.
 
+With `--gptme-sessions` (run it with a Python that has the package, e.g. its venv's
+`python`), the Python side is the real gptme-sessions `SessionStore` (`append`,
+`lock` + `load_all` + `rewrite`, and a rewrite stopped in its own `Path.replace`)
+instead of the stand-in; use a small `--records` then: its append reads the whole
+store every time.
+
 Stores live on tmpfs (/dev/shm) when available: the test is about locking, and
 40k fsyncs on a disk would take minutes. Exits non-zero on the first failure.
 """
@@ -44,6 +50,15 @@ import uuid
 
 STORE = "session-records.jsonl"
 LOCK = STORE + ".lock"
+
+# gptme_sessions' (SessionStore, SessionRecord) with --gptme-sessions, else None.
+REAL = None
+
+
+def real_store(store_dir):
+    from pathlib import Path
+
+    return REAL[0](Path(store_dir))
 
 
 def lock(store_dir):
@@ -85,6 +100,9 @@ def repair_tail(path):
 
 
 def py_append(store_dir, record):
+    if REAL:
+        real_store(store_dir).append(REAL[1].from_dict(record))
+        return
     lk = lock(store_dir)
     try:
         path = os.path.join(store_dir, STORE)
@@ -99,6 +117,14 @@ def py_append(store_dir, record):
 
 def py_rewrite(store_dir, session_id, mutate):
     """gptme-sessions' rewrite: lock, re-read, change one record, temp + fsync + rename."""
+    if REAL:
+        store = real_store(store_dir)
+        with store.lock():
+            rec = next(r for r in store.load_all() if r.session_id == session_id)
+            d = rec.to_dict()
+            mutate(d)
+            store.rewrite([REAL[1].from_dict(d)])
+        return
     lk = lock(store_dir)
     try:
         path = os.path.join(store_dir, STORE)
@@ -306,6 +332,17 @@ def sigkill_mid_write(binary, base):
 
 def _rewriter_killed_before_rename(store_dir, ready):
     """gptme-sessions' rewrite, stopped after the temp file is written and fsynced."""
+    if REAL:
+        import pathlib
+
+        def hang(self, target):
+            ready.set()
+            time.sleep(600)
+
+        pathlib.Path.replace = hang
+        store = real_store(store_dir)
+        store.rewrite(store.load_all()[:1])
+        return
     lk = lock(store_dir)
     path = os.path.join(store_dir, STORE)
     with open(path, encoding="utf-8") as f:
@@ -394,6 +431,13 @@ def main():
         print(__doc__, file=sys.stderr)
         return 2
     binary = os.path.abspath(sys.argv[1])
+    if "--gptme-sessions" in sys.argv:
+        global REAL
+        from gptme_sessions.record import SessionRecord
+        from gptme_sessions.store import SessionStore
+
+        REAL = (SessionStore, SessionRecord)
+        print("Python side: the real gptme-sessions SessionStore")
     n = 10000
     if "--records" in sys.argv:
         n = int(sys.argv[sys.argv.index("--records") + 1])
