@@ -7,7 +7,8 @@
 //! run and remembered by [`runs`]; agent processes are found and signalled by [`procs`];
 //! [`kill`] plans and carries out graceful, PID-reuse-safe stops; [`records`] is the
 //! gptme-sessions record store and [`analytics`] the numbers over it and over usage;
-//! [`views`] shapes both for the app's Records and Analytics views.
+//! [`views`] shapes both for the app's Records and Analytics views; [`remote`] serves
+//! the live table to, and reads it from, other machines over SSH.
 
 pub mod agent_file;
 pub mod agent_state;
@@ -26,6 +27,7 @@ pub mod pricing;
 pub mod procs;
 pub mod progress;
 pub mod records;
+pub mod remote;
 pub mod runs;
 pub mod sessions;
 pub mod settings;

@@ -54,6 +54,9 @@ pub struct Settings {
     pub run_buffer_kib: u32,
     /// A local gptme-server whose sessions are listed beside the others.
     pub gptme_server: crate::model::GptmeServerSettings,
+    /// Other machines reached over SSH (`user@host` or a name from `~/.ssh/config`):
+    /// `--all-hosts` on the CLI.
+    pub hosts: Vec<String>,
     /// Keys written by a newer version, kept on save.
     #[serde(flatten)]
     #[ts(skip)]
@@ -75,6 +78,7 @@ impl Default for Settings {
             stop_runs_on_quit: false,
             run_buffer_kib: 1024,
             gptme_server: crate::model::GptmeServerSettings::default(),
+            hosts: Vec::new(),
             unknown: serde_json::Map::new(),
         }
     }

@@ -278,7 +278,12 @@ run_buffer_kib: number,
 /**
  * A local gptme-server whose sessions are listed beside the others.
  */
-gptme_server: GptmeServerSettings, };
+gptme_server: GptmeServerSettings, 
+/**
+ * Other machines reached over SSH (`user@host` or a name from `~/.ssh/config`):
+ * `--all-hosts` on the CLI.
+ */
+hosts: Array<string>, };
 
 export type SettingsSnapshot = { settings: Settings, problem: string | null, data_dir: string, };
 

@@ -225,6 +225,11 @@ impl LiveSessions {
         lock(&self.index).session_with_facts(key)
     }
 
+    /// Every session with its per-quarter-hour usage (see [`SessionIndex::usage_rows`]).
+    pub fn usage_rows(&self) -> Vec<(Session, Vec<crate::agents::UsageSlot>)> {
+        lock(&self.index).usage_rows()
+    }
+
     pub fn roots(&self) -> Vec<HarnessRoot> {
         lock(&self.index).roots().to_vec()
     }

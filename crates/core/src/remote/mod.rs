@@ -1,0 +1,19 @@
+//! Remote hosts over SSH, with no listener anywhere.
+//!
+//! A remote machine runs `sessionscope serve --stdio`: the same live loop as the app,
+//! headless, speaking the JSON-lines [`protocol`] on its stdin and stdout. This side
+//! reaches it only by running the system's OpenSSH client ([`client`]), so keys, the
+//! agent, `ProxyJump` and `ControlMaster` work as the user set them up, and
+//! [`link`] keeps one host live: its state (connecting, live, lost, retrying, not
+//! installed, version differs), reconnects with back-off, and a fresh snapshot each
+//! time. [`hosts`] names the machines a command is about (`--host`, `--all-hosts`).
+//!
+//! What it must never do: open a socket, run anything a remote says, or let a broken
+//! or hostile remote (garbage, huge lines, a wrong version, a flood) crash or freeze
+//! the local side. Everything a remote sends is data, read with a size cap and parsed
+//! into the protocol's types or rejected as a per-host error.
+
+pub mod client;
+pub mod hosts;
+pub mod link;
+pub mod protocol;

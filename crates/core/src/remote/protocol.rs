@@ -1,0 +1,364 @@
+//! The `serve --stdio` protocol: one JSON object per line, UTF-8, `\n`-terminated.
+//!
+//! **Server → client** ([`ServerMessage`], tagged by `"type"`):
+//! 1. `{"type":"hello","protocol":1,"version":"0.1.0","os":"linux","arch":"x86_64"}`
+//!    first, before the initial scan, so a client can check the version at once.
+//! 2. `{"type":"snapshot","snapshot":{...}}`: the whole table ([`SessionSnapshot`]).
+//! 3. Then only changes: `{"type":"changed","change":{...},"counts":{...}}` (the same
+//!    [`SessionChange`] the app gets, applied as upserts and removals by key; applying
+//!    one twice is harmless), and `{"type":"notices","notices":[...]}` when the list of
+//!    read problems changes.
+//! 4. `{"type":"beat"}` after every [`HEARTBEAT`] of silence, so a client tells a
+//!    quiet host from a dead link within [`SILENCE_LIMIT`].
+//! 5. `{"type":"reply","id":N,"answer":{...}}` or `{"type":"reply","id":N,"error":"..."}`
+//!    for each request, in any order relative to changes.
+//!
+//! **Client → server** ([`RequestLine`]): `{"id":N,"request":{"kind":"...",...}}`, see
+//! [`Request`]. Reads answer at once. A request that changes anything (`kill`) carries
+//! the [`Confirmation`] the local side obtained (its dialog or terminal answer, naming
+//! the host and exactly the targets); the server refuses one whose confirmation does not
+//! name the same targets as the plan. Starting runs and recording sessions on a host
+//! are not in protocol 1.
+//!
+//! The server stops when its stdin closes. A client reads every line with a cap
+//! ([`read_line_capped`], [`MAX_LINE_BYTES`]) and treats a line that is too long, not
+//! JSON, or not one of these messages as a broken host, never as something to run.
+//! The protocol number changes whenever a message changes incompatibly; both sides
+//! must speak the same one.
+
+use std::io::{self, BufRead};
+use std::time::Duration;
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+
+use crate::agents::transcript::TranscriptPage;
+use crate::agents::UsageSlot;
+use crate::model::{
+    KillOutcome, KillPlan, KillTarget, RunInfo, Session, SessionChange, SessionCounts,
+    SessionSnapshot,
+};
+
+/// The protocol this build speaks.
+pub const PROTOCOL_VERSION: u32 = 1;
+
+/// The longest line a client accepts from a server (a snapshot of tens of thousands of
+/// sessions fits; anything longer is a broken or hostile host).
+pub const MAX_LINE_BYTES: usize = 64 << 20;
+
+/// The longest request line a server accepts.
+pub const MAX_REQUEST_BYTES: usize = 1 << 20;
+
+/// A server says `beat` after this much silence.
+pub const HEARTBEAT: Duration = Duration::from_secs(1);
+
+/// A client calls a host lost after this much silence (a stopped or unreachable host
+/// sends nothing, not even an end of file).
+pub const SILENCE_LIMIT: Duration = Duration::from_millis(3500);
+
+/// What the server says first.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Hello {
+    pub protocol: u32,
+    /// The server's sessionscope version.
+    pub version: String,
+    /// `std::env::consts::OS` of the server (`linux`, `macos`, `windows`).
+    pub os: String,
+    /// `std::env::consts::ARCH` of the server (`x86_64`, `aarch64`).
+    pub arch: String,
+}
+
+impl Hello {
+    /// This build's hello.
+    pub fn this_build() -> Hello {
+        Hello {
+            protocol: PROTOCOL_VERSION,
+            version: env!("CARGO_PKG_VERSION").to_string(),
+            os: std::env::consts::OS.to_string(),
+            arch: std::env::consts::ARCH.to_string(),
+        }
+    }
+}
+
+/// One line from the server.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "kebab-case")]
+pub enum ServerMessage {
+    Hello(Hello),
+    Snapshot {
+        snapshot: SessionSnapshot,
+    },
+    Changed {
+        change: SessionChange,
+        counts: SessionCounts,
+    },
+    Notices {
+        notices: Vec<String>,
+    },
+    Beat,
+    Reply {
+        id: u64,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        answer: Option<Answer>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        error: Option<String>,
+    },
+}
+
+/// One line from the client.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RequestLine {
+    pub id: u64,
+    pub request: Request,
+}
+
+/// What a client can ask.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "kebab-case")]
+pub enum Request {
+    /// A session's transcript: the whole of it, or its last `last` entries. `session`
+    /// is an id, a key or a unique prefix of an id.
+    Transcript {
+        session: String,
+        last: Option<usize>,
+        max_text_bytes: usize,
+    },
+    /// The run history.
+    Runs,
+    /// The end of one run's log (`run` is an id or a unique prefix).
+    RunLog { run: String, max_bytes: usize },
+    /// Every session with its per-quarter-hour usage, for `usage` reports.
+    UsageRows,
+    /// What killing `ids` would stop (nothing is stopped).
+    KillPlan { ids: Vec<String>, grace_ms: u64 },
+    /// Carry out `plan`, confirmed on the local side.
+    Kill {
+        plan: KillPlan,
+        confirmation: Confirmation,
+    },
+}
+
+/// A successful answer, tagged by `"kind"`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "kebab-case")]
+pub enum Answer {
+    Transcript {
+        session: Box<Session>,
+        page: TranscriptPage,
+    },
+    Runs {
+        runs: Vec<RunInfo>,
+    },
+    /// The log's bytes as text (invalid UTF-8 replaced).
+    RunLog {
+        run: Box<RunInfo>,
+        text: String,
+    },
+    UsageRows {
+        rows: Vec<(Session, Vec<UsageSlot>)>,
+    },
+    KillPlan {
+        plan: KillPlan,
+    },
+    Killed {
+        outcomes: Vec<KillOutcome>,
+    },
+}
+
+/// How the user said yes, on the machine they sit at.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum ConfirmedBy {
+    /// The app's native dialog.
+    Dialog,
+    /// A y/N question on the terminal.
+    Terminal,
+    /// `--yes` on the command line.
+    YesFlag,
+}
+
+/// The yes the local side obtained before asking a host to change anything.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Confirmation {
+    pub by: ConfirmedBy,
+    pub at: DateTime<Utc>,
+    /// The host as the user named it in the question.
+    pub host: String,
+    /// Exactly what the question listed.
+    pub targets: Vec<KillTarget>,
+}
+
+impl Confirmation {
+    /// Whether this yes was given for exactly the items of `plan`.
+    pub fn covers(&self, plan: &KillPlan) -> bool {
+        let planned: Vec<&KillTarget> = plan.items.iter().map(|i| &i.target).collect();
+        let confirmed: Vec<&KillTarget> = self.targets.iter().collect();
+        !planned.is_empty() && planned == confirmed
+    }
+}
+
+/// Why a line could not be read.
+#[derive(Debug, thiserror::Error)]
+pub enum LineError {
+    #[error("a line longer than {max} bytes")]
+    TooLong { max: usize },
+    #[error(transparent)]
+    Io(#[from] io::Error),
+}
+
+/// Read one `\n`-terminated line into `buf` (cleared first, the newline dropped),
+/// never holding more than `max` bytes. `Ok(false)` at end of input (a last line
+/// without a newline is returned first).
+pub fn read_line_capped(
+    reader: &mut impl BufRead,
+    buf: &mut Vec<u8>,
+    max: usize,
+) -> Result<bool, LineError> {
+    buf.clear();
+    loop {
+        let chunk = match reader.fill_buf() {
+            Ok(c) => c,
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+            Err(e) => return Err(e.into()),
+        };
+        if chunk.is_empty() {
+            return Ok(!buf.is_empty());
+        }
+        let (take, done) = match memchr::memchr(b'\n', chunk) {
+            Some(i) => (i, true),
+            None => (chunk.len(), false),
+        };
+        if buf.len() + take > max {
+            return Err(LineError::TooLong { max });
+        }
+        buf.extend_from_slice(&chunk[..take]);
+        reader.consume(if done { take + 1 } else { take });
+        if done {
+            return Ok(true);
+        }
+    }
+}
+
+/// The start of a bad line, printable and short, for an error message.
+pub fn preview(line: &[u8]) -> String {
+    let text = String::from_utf8_lossy(&line[..line.len().min(200)]);
+    let mut out: String = text
+        .chars()
+        .take(60)
+        .map(|c| if c.is_control() { '·' } else { c })
+        .collect();
+    if text.chars().count() > 60 || line.len() > 200 {
+        out.push('…');
+    }
+    out
+}
+
+/// One server line as JSON (no newline).
+pub fn encode(message: &ServerMessage) -> Vec<u8> {
+    serde_json::to_vec(message).unwrap_or_else(|e| {
+        // Our own types always serialize; say so on the wire rather than panic.
+        serde_json::to_vec(&ServerMessage::Reply {
+            id: 0,
+            answer: None,
+            error: Some(format!("could not encode a message: {e}")),
+        })
+        .unwrap_or_default()
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn hello_round_trips_with_its_wire_names() {
+        let line = encode(&ServerMessage::Hello(Hello::this_build()));
+        let text = String::from_utf8(line.clone()).unwrap();
+        assert!(
+            text.starts_with(r#"{"type":"hello","protocol":1,"#),
+            "{text}"
+        );
+        let back: ServerMessage = serde_json::from_slice(&line).unwrap();
+        assert_eq!(back, ServerMessage::Hello(Hello::this_build()));
+        assert_eq!(encode(&ServerMessage::Beat), br#"{"type":"beat"}"#);
+    }
+
+    #[test]
+    fn requests_read_as_documented() {
+        let r: RequestLine = serde_json::from_str(
+            r#"{"id":7,"request":{"kind":"run-log","run":"3f2a","max_bytes":100}}"#,
+        )
+        .unwrap();
+        assert_eq!(
+            r.request,
+            Request::RunLog {
+                run: "3f2a".into(),
+                max_bytes: 100
+            }
+        );
+        assert!(
+            serde_json::from_str::<RequestLine>(r#"{"id":1,"request":{"kind":"rm"}}"#).is_err()
+        );
+    }
+
+    #[test]
+    fn a_line_over_the_cap_is_an_error_not_an_allocation() {
+        let data = vec![b'x'; 10_000];
+        let mut r = io::BufReader::with_capacity(64, &data[..]);
+        let mut buf = Vec::new();
+        let err = read_line_capped(&mut r, &mut buf, 1000).unwrap_err();
+        assert!(matches!(err, LineError::TooLong { max: 1000 }));
+        assert!(buf.len() <= 1000);
+    }
+
+    #[test]
+    fn lines_are_split_and_the_last_one_kept() {
+        let mut r = io::BufReader::with_capacity(3, &b"ab\ncdef\ngh"[..]);
+        let mut buf = Vec::new();
+        let mut lines = Vec::new();
+        while read_line_capped(&mut r, &mut buf, 100).unwrap() {
+            lines.push(String::from_utf8(buf.clone()).unwrap());
+        }
+        assert_eq!(lines, ["ab", "cdef", "gh"]);
+    }
+
+    #[test]
+    fn a_confirmation_covers_exactly_its_targets() {
+        let t = |pid| KillTarget::Agent {
+            pid,
+            start_time: 1,
+            session_key: "k".into(),
+        };
+        let item = |pid| crate::model::KillPlanItem {
+            target: t(pid),
+            label: String::new(),
+            detail: String::new(),
+            signals: Vec::new(),
+        };
+        let plan = KillPlan {
+            items: vec![item(10)],
+            skipped: Vec::new(),
+            grace_ms: 0,
+        };
+        let yes = |targets| Confirmation {
+            by: ConfirmedBy::Terminal,
+            at: Utc::now(),
+            host: "box".into(),
+            targets,
+        };
+        assert!(yes(vec![t(10)]).covers(&plan));
+        assert!(!yes(vec![t(11)]).covers(&plan));
+        assert!(!yes(vec![t(10), t(11)]).covers(&plan));
+        let empty = KillPlan {
+            items: Vec::new(),
+            ..plan
+        };
+        assert!(!yes(Vec::new()).covers(&empty));
+    }
+
+    #[test]
+    fn previews_are_short_and_printable() {
+        assert_eq!(preview(b"\x1b[31mhi\n"), "·[31mhi·");
+        assert!(preview(&[b'a'; 500]).ends_with('…'));
+    }
+}
