@@ -17,6 +17,8 @@ APT_PACKAGES=(
   # (-Zbuild-std for Windows and macOS), its clippy, mingw-w64 for Windows' C code and
   # linking, Wine to run the Windows test binaries, a venv for Zig (macOS C code).
   rustc-web cargo-web rust-web-src rust-web-clippy gcc-mingw-w64-x86-64 wine64
+  # The remote-host tests start a real OpenSSH server on a loopback port (issue 15).
+  openssh-server
   # gptme for the real-agent suite lives in a venv (tests/agents); Zig in one too.
   python3-venv
 )

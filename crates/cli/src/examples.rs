@@ -16,7 +16,9 @@ const EXAMPLES: &[(&[&str], &str)] = &[
     (
         &["ps"],
         "sessionscope ps                      # sessions that are not ended\n\
-         sessionscope ps --all --json | jq '.sessions[] | select(.status == \"waiting_for_input\")'",
+         sessionscope ps --all --json | jq '.sessions[] | select(.status == \"waiting_for_input\")'\n\
+         sessionscope ps --host devbox --host me@build-01   # other machines over ssh\n\
+         sessionscope ps --all-hosts          # this machine and every host in Settings",
     ),
     (
         &["run"],
@@ -32,12 +34,38 @@ const EXAMPLES: &[(&[&str], &str)] = &[
     (
         &["kill"],
         "sessionscope kill 3f2a               # asks first on a terminal\n\
-         sessionscope kill 3f2a 9bc1 --yes --grace 10",
+         sessionscope kill 3f2a 9bc1 --yes --grace 10\n\
+         sessionscope kill --host devbox 5d1c # asks here, naming the host",
     ),
     (
         &["transcript"],
         "sessionscope transcript 5d1c --last 20\n\
          sessionscope transcript 5d1c --json --full > session.json",
+    ),
+    (
+        &["remote"],
+        "sessionscope remote install devbox   # copy this binary there (same OS and arch)\n\
+         sessionscope remote status --all-hosts",
+    ),
+    (
+        &["remote", "install"],
+        "sessionscope remote install devbox\n\
+         sessionscope remote install me@build-01",
+    ),
+    (
+        &["remote", "status"],
+        "sessionscope remote status           # every host in Settings\n\
+         sessionscope remote status --host devbox --json",
+    ),
+    (
+        &["remote", "watch"],
+        "sessionscope remote watch --host devbox\n\
+         sessionscope remote watch --all-hosts --seconds 60   # bytes per host after a minute",
+    ),
+    (
+        &["serve"],
+        "sessionscope serve --stdio           # what `ssh HOST sessionscope serve --stdio` runs\n\
+         ssh devbox sessionscope serve --stdio | head -c 300",
     ),
     (
         &["records"],

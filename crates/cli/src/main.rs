@@ -8,14 +8,17 @@
 mod doctor;
 mod examples;
 mod exit;
+mod hosts;
 mod kill;
 mod ps;
 mod records;
 mod reference;
+mod remote;
 mod run;
 mod runs;
 mod scan;
 mod search;
+mod serve;
 mod sessions;
 mod terminal;
 mod transcript;
@@ -71,6 +74,11 @@ enum Command {
     /// What is read and what was found: roots, the agents' live state, processes,
     /// unknown record types (format drift), models without a price, read errors.
     Doctor(doctor::DoctorArgs),
+    /// Other machines over ssh: install sessionscope there, see how each host is doing.
+    Remote(remote::RemoteArgs),
+    /// This machine's live table for another machine's sessionscope, over stdin/stdout
+    /// (what `--host` runs through ssh; it opens no socket).
+    Serve(serve::ServeArgs),
     /// Print a shell completion script (bash, zsh, fish, powershell, elvish).
     Completions {
         #[arg(value_enum)]
@@ -107,6 +115,8 @@ fn main() {
         Command::Usage(args) => usage::run(args),
         Command::Search(args) => search::run(args),
         Command::Doctor(args) => doctor::run(args),
+        Command::Remote(args) => remote::run(args),
+        Command::Serve(args) => serve::run(args),
         Command::Completions { shell } => {
             clap_complete::generate(
                 shell,
@@ -204,6 +214,10 @@ mod tests {
             "records repair-grades", // one summary line
             "records replay",        // the session itself, replayed on the terminal
             "records",               // bare: an overview; `records stats --json` is its JSON
+            "remote",                // only subcommands
+            "remote install",        // one line saying what was copied
+            "remote watch",          // events as they happen
+            "serve",                 // the protocol itself is JSON lines
         ];
         for (path, cmd) in all_commands() {
             let name = path.join(" ");

@@ -1,4 +1,5 @@
-//! `sessionscope ps`: one scan of every harness root plus a process scan, printed.
+//! `sessionscope ps`: one scan of every harness root plus a process scan, printed;
+//! with `--host`, the snapshot each host's `serve --stdio` sends, in one table.
 
 use chrono::{DateTime, Utc};
 use clap::Args;
@@ -8,6 +9,8 @@ use sessionscope_core::procs::ProcessScanner;
 use sessionscope_core::sessions::index::SessionIndex;
 use sessionscope_core::sessions::short_id::ShortIds;
 
+use crate::hosts::{self, HostArgs};
+
 #[derive(Args)]
 pub struct PsArgs {
     /// Print JSON: {"sessions": [...], "counts": {...}}.
@@ -16,9 +19,14 @@ pub struct PsArgs {
     /// Show ended sessions too (by default only sessions that are not ended).
     #[arg(long, short)]
     all: bool,
+    #[command(flatten)]
+    hosts: HostArgs,
 }
 
 pub fn run(args: PsArgs) -> anyhow::Result<()> {
+    if args.hosts.named() {
+        return run_hosts(args);
+    }
     let now = Utc::now();
     let mut index = SessionIndex::new(paths::harness_roots());
     index.scan_all(now);
@@ -45,6 +53,113 @@ pub fn run(args: PsArgs) -> anyhow::Result<()> {
     }
     print_table(&sessions, &shorts, counts, now, &index);
     Ok(())
+}
+
+/// One machine's rows as `ps` shows them.
+struct HostRows {
+    host: String,
+    sessions: Vec<Session>,
+    shorts: ShortIds,
+    counts: SessionCounts,
+}
+
+/// `ps --host H... | --all-hosts`: every machine's rows in one table with a Host column.
+fn run_hosts(args: PsArgs) -> anyhow::Result<()> {
+    let now = Utc::now();
+    let machines = args.hosts.machines()?;
+    let shown = |s: &Session| {
+        args.all || s.status.is_active() || s.status == sessionscope_core::model::Status::Idle
+    };
+    let keep = |host: &str, all: Vec<Session>, counts| {
+        let ids: Vec<String> = all.iter().map(|s| s.id.clone()).collect();
+        HostRows {
+            host: host.to_string(),
+            shorts: ShortIds::new(&ids),
+            sessions: all.into_iter().filter(|s| shown(s)).collect(),
+            counts,
+        }
+    };
+    let mut tables = Vec::new();
+    let mut failed = false;
+    if machines.contains(&sessionscope_core::remote::hosts::Machine::Local) {
+        let mut index = SessionIndex::new(paths::harness_roots());
+        index.scan_all(now);
+        index.refresh_status(ProcessScanner::new().scan(), now);
+        tables.push(keep("local", index.sessions(), index.counts()));
+    }
+    for (host, result) in hosts::each_remote(&machines, |c| c.snapshot()) {
+        match result {
+            Ok(snap) => tables.push(keep(&host, snap.sessions, snap.counts)),
+            Err(e) => {
+                hosts::warn(&e);
+                failed = true;
+            }
+        }
+    }
+    let mut c = SessionCounts::default();
+    for t in &tables {
+        let n = t.counts;
+        c.total += n.total;
+        c.active += n.active;
+        c.idle += n.idle;
+        c.generating += n.generating;
+        c.running_tool += n.running_tool;
+        c.waiting += n.waiting;
+        c.ended += n.ended;
+    }
+    if args.json {
+        let sessions: Vec<serde_json::Value> = tables
+            .iter()
+            .flat_map(|t| t.sessions.iter().map(|s| hosts::with_host(s, &t.host)))
+            .collect();
+        let out = serde_json::json!({ "sessions": sessions, "counts": c });
+        println!("{}", serde_json::to_string_pretty(&out)?);
+    } else {
+        println!(
+            "{} sessions on {} hosts: {} active ({} generating, {} running tool, {} waiting), {} idle, {} ended",
+            c.total, tables.len(), c.active, c.generating, c.running_tool, c.waiting, c.idle, c.ended
+        );
+        println!(
+            "{:<16} {:<10} {:<12} {:<18} {:<20} {:>5} {:<18} {:>8}  TITLE",
+            "HOST", "ID", "HARNESS", "STATUS", "MODEL", "MSGS", "PROJECT", "ELAPSED"
+        );
+        for t in &tables {
+            for s in &t.sessions {
+                println!("{:<16} {}", clip(&t.host, 16), row(s, &t.shorts, now));
+            }
+        }
+    }
+    if failed {
+        std::process::exit(crate::exit::ERROR);
+    }
+    Ok(())
+}
+
+/// A row of the table, from the ID column on.
+fn row(s: &Session, shorts: &ShortIds, now: DateTime<Utc>) -> String {
+    let elapsed = s
+        .status_since
+        .map(|t| human_duration(now.signed_duration_since(t)))
+        .unwrap_or_default();
+    format!(
+        "{:<10} {:<12} {:<18} {:<20} {:>5} {:<18} {:>8}  {}",
+        shorts.get(&s.id),
+        s.harness.as_str(),
+        format!(
+            "{:?}{}{}",
+            s.status,
+            if s.gone { " (gone)" } else { "" },
+            if s.ambiguous { " (ambiguous)" } else { "" }
+        ),
+        clip(s.model.as_deref().unwrap_or("-"), 20),
+        s.message_count(),
+        clip(s.project.as_deref().unwrap_or("-"), 18),
+        elapsed,
+        // A title is what an agent (or a remote host) wrote: no escapes reach the terminal.
+        sessionscope_core::agents::transcript::text::strip_controls(
+            s.title.as_deref().unwrap_or("")
+        )
+    )
 }
 
 fn print_table(
@@ -75,26 +190,7 @@ fn print_table(
         "ID", "HARNESS", "STATUS", "MODEL", "MSGS", "PROJECT", "ELAPSED"
     );
     for s in sessions {
-        let elapsed = s
-            .status_since
-            .map(|t| human_duration(now.signed_duration_since(t)))
-            .unwrap_or_default();
-        println!(
-            "{:<10} {:<12} {:<18} {:<20} {:>5} {:<18} {:>8}  {}",
-            shorts.get(&s.id),
-            s.harness.as_str(),
-            format!(
-                "{:?}{}{}",
-                s.status,
-                if s.gone { " (gone)" } else { "" },
-                if s.ambiguous { " (ambiguous)" } else { "" }
-            ),
-            clip(s.model.as_deref().unwrap_or("-"), 20),
-            s.message_count(),
-            clip(s.project.as_deref().unwrap_or("-"), 18),
-            elapsed,
-            s.title.as_deref().unwrap_or("")
-        );
+        println!("{}", row(s, shorts, now));
     }
 }
 

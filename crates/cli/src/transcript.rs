@@ -2,7 +2,7 @@
 //!
 //! The session is found the way `ps` finds sessions (one scan of every harness root);
 //! the transcript comes from `sessionscope_core::agents::transcript`. Nothing here parses an
-//! agent format.
+//! agent format. With `--host H` the host's `serve --stdio` reads it there.
 
 use std::io::{self, Write};
 
@@ -15,8 +15,12 @@ use sessionscope_core::agents::transcript::{
 };
 use sessionscope_core::model::{Session, Usage};
 use sessionscope_core::paths;
+use sessionscope_core::remote::hosts::Machine;
+use sessionscope_core::remote::protocol::{Answer, Request};
 use sessionscope_core::sessions::index::SessionIndex;
 use sessionscope_core::sessions::short_id;
+
+use crate::hosts::{self, HostArgs};
 
 #[derive(Args)]
 pub struct TranscriptArgs {
@@ -31,30 +35,61 @@ pub struct TranscriptArgs {
     /// Print only the last N entries.
     #[arg(long, value_name = "N")]
     last: Option<usize>,
+    #[command(flatten)]
+    hosts: HostArgs,
 }
 
 pub fn run(args: TranscriptArgs) -> anyhow::Result<()> {
-    let mut index = SessionIndex::new(paths::harness_roots());
-    index.scan_all(Utc::now());
-    let session = find_session(index.sessions(), &args.id, &index)?;
     let max = if args.full {
         usize::MAX
     } else {
         DEFAULT_MAX_TEXT_BYTES
     };
-    let path: &std::path::Path = session.path.as_ref();
-    let page = match args.last {
-        Some(n) => read_transcript_tail(session.harness, path, n, max),
-        None => read_all_entries(session.harness, path, max),
-    }
-    .with_context(|| format!("session {}", session.id))?;
+    let (session, page) = match args.hosts.one()? {
+        Machine::Local => {
+            let mut index = SessionIndex::new(paths::harness_roots());
+            index.scan_all(Utc::now());
+            let session = find_session(index.sessions(), &args.id, &index)?;
+            let path: &std::path::Path = session.path.as_ref();
+            let page = match args.last {
+                Some(n) => read_transcript_tail(session.harness, path, n, max),
+                None => read_all_entries(session.harness, path, max),
+            }
+            .with_context(|| format!("session {}", session.id))?;
+            (session, page)
+        }
+        Machine::Remote(host) => {
+            let mut c = hosts::connect(&host)?;
+            let request = Request::Transcript {
+                session: args.id.clone(),
+                last: args.last,
+                max_text_bytes: max,
+            };
+            match c.request(request)? {
+                Answer::Transcript { session, mut page } => {
+                    // A host's text is cleaned here too: it reaches this terminal.
+                    for e in &mut page.entries {
+                        e.text = text::strip_controls(&e.text);
+                        e.tool_input = e.tool_input.as_deref().map(text::strip_controls);
+                        e.tool_name = e.tool_name.as_deref().map(text::strip_controls);
+                        e.model = e.model.as_deref().map(text::strip_controls);
+                    }
+                    (*session, page)
+                }
+                _ => return Err(hosts::unexpected(&c).into()),
+            }
+        }
+    };
     let mut out = io::BufWriter::new(io::stdout().lock());
     let written = if args.json {
-        let v = serde_json::json!({
+        let mut v = serde_json::json!({
             "session": session,
             "entries": page.entries,
             "parse_errors": page.parse_errors,
         });
+        if args.hosts.named() {
+            v["host"] = args.hosts.one()?.name().into();
+        }
         serde_json::to_writer_pretty(&mut out, &v)
             .map_err(io::Error::from)
             .and_then(|_| writeln!(out))

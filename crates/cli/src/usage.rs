@@ -1,10 +1,18 @@
 //! `sessionscope usage`: token and cost totals by day, model, session or project, in
-//! the shape of `ccusage daily|session` so the two can be compared.
+//! the shape of `ccusage daily|session` so the two can be compared. With `--host` or
+//! `--all-hosts` the hosts' sessions are summed in as well (days in this machine's
+//! time zone).
 
 use chrono::{DateTime, Local, NaiveDate, Utc};
 use clap::Args;
 use sessionscope_core::analytics::usage::{report, GroupBy, UsageRow};
 
+use sessionscope_core::agents::UsageSlot;
+use sessionscope_core::model::Session;
+use sessionscope_core::remote::hosts::Machine;
+use sessionscope_core::remote::protocol::{Answer, Request};
+
+use crate::hosts::{self, HostArgs};
 use crate::scan;
 
 #[derive(Args)]
@@ -17,14 +25,40 @@ pub struct UsageArgs {
     /// Print JSON with ccusage's field names.
     #[arg(long)]
     json: bool,
+    #[command(flatten)]
+    hosts: HostArgs,
 }
 
 pub fn run(args: UsageArgs) -> anyhow::Result<()> {
     let now = Utc::now();
     let since = args.scan.since(now)?;
-    let index = args.scan.index(now);
+    let machines = args.hosts.machines()?;
+    let mut rows: Vec<(Session, Vec<UsageSlot>)> = Vec::new();
+    if machines.contains(&Machine::Local) {
+        rows = args.scan.index(now).usage_rows();
+    }
+    let mut failed = false;
+    let remote = hosts::each_remote(&machines, |c| match c.request(Request::UsageRows)? {
+        Answer::UsageRows { rows } => Ok(rows),
+        _ => Err(hosts::unexpected(c)),
+    });
+    for (_, result) in remote {
+        match result {
+            Ok(more) => rows.extend(
+                more.into_iter()
+                    .filter(|(s, _)| args.scan.harness.is_none_or(|h| s.harness == h)),
+            ),
+            Err(e) => {
+                hosts::warn(&e);
+                failed = true;
+            }
+        }
+    }
+    if failed {
+        anyhow::bail!("not every host could be read; no totals printed");
+    }
     let local_day = |t: DateTime<Utc>| -> NaiveDate { t.with_timezone(&Local).date_naive() };
-    let r = report(&index.usage_rows(), args.by, since, &local_day);
+    let r = report(&rows, args.by, since, &local_day);
     let (list, key) = match args.by {
         GroupBy::Day => ("daily", "date"),
         GroupBy::Model => ("models", "model"),

@@ -1,0 +1,261 @@
+//! `sessionscope remote install|status|watch`: getting sessionscope onto a host, and
+//! seeing how each host is doing. Everything goes through the user's own `ssh`
+//! (`sessionscope_core::remote::client`); nothing here listens or runs what a host says.
+
+use std::io::Write;
+use std::process::Stdio;
+use std::time::{Duration, Instant};
+
+use anyhow::{bail, Context};
+use chrono::Local;
+use clap::{Args, Subcommand};
+use sessionscope_core::remote::client::SshCommand;
+use sessionscope_core::remote::hosts::{check_host, Machine};
+use sessionscope_core::remote::link::{HostLink, LinkEvent};
+
+use crate::hosts::{self, HostArgs};
+
+#[derive(Args)]
+pub struct RemoteArgs {
+    #[command(subcommand)]
+    command: RemoteCommand,
+}
+
+#[derive(Subcommand)]
+enum RemoteCommand {
+    /// Copy this sessionscope to HOST (~/.local/bin/sessionscope) when the host's OS
+    /// and architecture are this one's; otherwise say how to install it there.
+    Install {
+        /// user@host or a name from ~/.ssh/config.
+        host: String,
+    },
+    /// Connect to each host once: live (with its version and sessions), or what is
+    /// wrong and what to do.
+    Status {
+        #[command(flatten)]
+        hosts: HostArgs,
+        /// Print JSON: [{"host": ..., "live": bool, ...}].
+        #[arg(long)]
+        json: bool,
+    },
+    /// Follow hosts live and print each state (connecting, live, lost, retrying) and
+    /// each change set as it comes, then the bytes received per host.
+    Watch {
+        #[command(flatten)]
+        hosts: HostArgs,
+        /// Stop after this many seconds (default: until interrupted).
+        #[arg(long, value_name = "SECS")]
+        seconds: Option<u64>,
+    },
+}
+
+pub fn run(args: RemoteArgs) -> anyhow::Result<()> {
+    match args.command {
+        RemoteCommand::Install { host } => install(&host),
+        RemoteCommand::Status { hosts, json } => status(&hosts, json),
+        RemoteCommand::Watch { hosts, seconds } => watch(&hosts, seconds),
+    }
+}
+
+/// The remote hosts of `--host`/`--all-hosts`, else every host in Settings.
+fn remote_hosts(args: &HostArgs) -> anyhow::Result<Vec<String>> {
+    let args = if args.named() {
+        args.clone()
+    } else {
+        HostArgs {
+            all_hosts: true,
+            ..HostArgs::default()
+        }
+    };
+    let remote: Vec<String> = args
+        .machines()?
+        .into_iter()
+        .filter_map(|m| match m {
+            Machine::Remote(h) => Some(h),
+            Machine::Local => None,
+        })
+        .collect();
+    if remote.is_empty() {
+        bail!("no remote host: name one with --host, or add it to \"hosts\" in settings.json");
+    }
+    Ok(remote)
+}
+
+fn status(args: &HostArgs, json: bool) -> anyhow::Result<()> {
+    let hosts = remote_hosts(args)?;
+    let machines: Vec<Machine> = hosts.iter().cloned().map(Machine::Remote).collect();
+    let results = hosts::each_remote(&machines, |c| {
+        let hello = c.hello.clone();
+        c.snapshot().map(|s| (hello, s.counts))
+    });
+    let mut failed = false;
+    let mut out = Vec::new();
+    for (host, result) in results {
+        match result {
+            Ok((hello, counts)) => {
+                if !json {
+                    println!(
+                        "{host}: live, sessionscope {} (protocol {}) on {}/{}, {} sessions ({} active)",
+                        hello.version, hello.protocol, hello.os, hello.arch, counts.total, counts.active
+                    );
+                }
+                out.push(serde_json::json!({
+                    "host": host, "live": true, "version": hello.version,
+                    "protocol": hello.protocol, "os": hello.os, "arch": hello.arch,
+                    "counts": counts,
+                }));
+            }
+            Err(e) => {
+                failed = true;
+                if !json {
+                    println!("{host}: {e}");
+                }
+                out.push(
+                    serde_json::json!({ "host": host, "live": false, "error": e.to_string() }),
+                );
+            }
+        }
+    }
+    if json {
+        println!("{}", serde_json::to_string_pretty(&out)?);
+    }
+    if failed {
+        std::process::exit(crate::exit::ERROR);
+    }
+    Ok(())
+}
+
+fn watch(args: &HostArgs, seconds: Option<u64>) -> anyhow::Result<()> {
+    let hosts = remote_hosts(args)?;
+    let started = Instant::now();
+    let links: Vec<(String, HostLink)> = hosts
+        .iter()
+        .map(|host| {
+            let name = host.clone();
+            let link = HostLink::start(host, SshCommand::from_env(), move |event| {
+                let at = Local::now().format("%H:%M:%S");
+                let line = match event {
+                    LinkEvent::State(s) => s.describe(),
+                    LinkEvent::Snapshot(s) => format!("snapshot: {} sessions", s.sessions.len()),
+                    LinkEvent::Changed { change, counts } => format!(
+                        "changed: {} upserted, {} removed ({} active)",
+                        change.upserted.len(),
+                        change.removed.len(),
+                        counts.active
+                    ),
+                    LinkEvent::Notices(n) => format!("{} notices", n.len()),
+                };
+                let mut out = std::io::stdout().lock();
+                let _ = writeln!(out, "{at} {name}: {line}");
+                let _ = out.flush();
+            });
+            (host.clone(), link)
+        })
+        .collect();
+    let until = seconds.map(|s| started + Duration::from_secs(s));
+    while until.is_none_or(|u| Instant::now() < u) {
+        std::thread::sleep(Duration::from_millis(200));
+    }
+    let minutes = started.elapsed().as_secs_f64() / 60.0;
+    for (host, link) in &links {
+        let bytes = link.bytes_received();
+        println!(
+            "{host}: {bytes} bytes received in {:.1} s ({:.0} bytes/minute)",
+            minutes * 60.0,
+            bytes as f64 / minutes.max(1e-9)
+        );
+    }
+    Ok(())
+}
+
+/// `uname -s` and `-m` as `std::env::consts` names them.
+fn os_arch(uname: &str) -> Option<(String, String)> {
+    let mut words = uname.split_whitespace();
+    let os = match words.next()? {
+        "Linux" => "linux",
+        "Darwin" => "macos",
+        "FreeBSD" => "freebsd",
+        other => return Some((other.to_lowercase(), words.next()?.to_string())),
+    };
+    let arch = match words.next()? {
+        "x86_64" | "amd64" => "x86_64",
+        "aarch64" | "arm64" => "aarch64",
+        other => other,
+    };
+    Some((os.to_string(), arch.to_string()))
+}
+
+fn install(host: &str) -> anyhow::Result<()> {
+    let host = check_host(host).map_err(anyhow::Error::msg)?;
+    if host == sessionscope_core::remote::hosts::LOCAL {
+        bail!("`local` is this machine; name a remote host");
+    }
+    let ssh = SshCommand::from_env();
+    let uname = ssh
+        .command(&host, "uname -sm")
+        .stdin(Stdio::null())
+        .output()
+        .with_context(|| format!("running {}", ssh.program[0]))?;
+    if !uname.status.success() {
+        bail!(
+            "ssh {host} failed: {}",
+            String::from_utf8_lossy(&uname.stderr).trim()
+        );
+    }
+    let said = String::from_utf8_lossy(&uname.stdout).to_string();
+    let Some((os, arch)) = os_arch(&said) else {
+        bail!("{host}: `uname -sm` said {said:?}, which names no OS and architecture");
+    };
+    let (our_os, our_arch) = (std::env::consts::OS, std::env::consts::ARCH);
+    if (os.as_str(), arch.as_str()) != (our_os, our_arch) {
+        bail!(
+            "{host} is {os}/{arch} and this sessionscope is built for {our_os}/{our_arch}, \
+             so it cannot be copied. Install it there from the source (`cargo install \
+             --path crates/cli` in a clone of Sessionscope), or copy a {os}/{arch} build to \
+             ~/.local/bin/sessionscope on {host}."
+        );
+    }
+    let exe = std::env::current_exe().context("finding this program's file")?;
+    let binary = std::fs::read(&exe).with_context(|| format!("reading {}", exe.display()))?;
+    let put = "mkdir -p \"$HOME/.local/bin\" && cat > \"$HOME/.local/bin/.sessionscope.new\" \
+               && chmod 755 \"$HOME/.local/bin/.sessionscope.new\" \
+               && mv -f \"$HOME/.local/bin/.sessionscope.new\" \"$HOME/.local/bin/sessionscope\"";
+    let mut child = ssh
+        .command(&host, put)
+        .stdin(Stdio::piped())
+        .spawn()
+        .with_context(|| format!("running {}", ssh.program[0]))?;
+    if let Some(mut stdin) = child.stdin.take() {
+        stdin.write_all(&binary).context("sending the binary")?;
+    }
+    if !child.wait()?.success() {
+        bail!("copying to {host}:~/.local/bin/sessionscope failed (see ssh's message above)");
+    }
+    let c = hosts::connect(&host)?;
+    println!(
+        "installed {} bytes as {host}:~/.local/bin/sessionscope; it answers: sessionscope {} \
+         (protocol {})",
+        binary.len(),
+        c.hello.version,
+        c.hello.protocol
+    );
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn uname_names_map_to_rust_names() {
+        assert_eq!(
+            os_arch("Linux x86_64\n"),
+            Some(("linux".into(), "x86_64".into()))
+        );
+        assert_eq!(
+            os_arch("Darwin arm64"),
+            Some(("macos".into(), "aarch64".into()))
+        );
+        assert_eq!(os_arch(""), None);
+    }
+}

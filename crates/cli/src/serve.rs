@@ -1,0 +1,256 @@
+//! `sessionscope serve --stdio`: this machine's live table for another machine's
+//! sessionscope, which runs this over `ssh`. It speaks the protocol of
+//! `sessionscope_core::remote::protocol` on stdin and stdout: hello, snapshot, then only
+//! changes, beats on silence, and answers to requests. It opens no socket, writes
+//! nothing but its own data dir (the index cache), and ends when stdin closes or
+//! stdout breaks. A kill is carried out only with the confirmation the other side
+//! obtained for exactly that plan.
+
+use std::io::{self, BufReader, Write};
+use std::sync::mpsc::{self, RecvTimeoutError, Sender};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use clap::Args;
+use sessionscope_core::agents::transcript::{read_all_entries, read_transcript_tail};
+use sessionscope_core::kill::{KillOptions, KillScope};
+use sessionscope_core::model::{KillTarget, Session};
+use sessionscope_core::paths;
+use sessionscope_core::procs::ProcessScanner;
+use sessionscope_core::remote::protocol::{
+    self, Answer, Hello, Request, RequestLine, ServerMessage, HEARTBEAT, MAX_REQUEST_BYTES,
+};
+use sessionscope_core::runs::supervisor::Supervisor;
+use sessionscope_core::sessions::cache::IndexCache;
+use sessionscope_core::sessions::index::SessionIndex;
+use sessionscope_core::sessions::live::{LiveOptions, LiveSessions};
+use sessionscope_core::sessions::short_id;
+use sessionscope_core::settings;
+
+#[derive(Args)]
+pub struct ServeArgs {
+    /// Speak the protocol on stdin/stdout (the only transport; there is no socket).
+    #[arg(long, required = true)]
+    stdio: bool,
+}
+
+/// Messages out, and whether the snapshot has gone (changes before it are in it).
+struct Outbox {
+    tx: Sender<ServerMessage>,
+    snapshot_sent: bool,
+}
+
+pub fn run(_args: ServeArgs) -> anyhow::Result<()> {
+    let (tx, rx) = mpsc::channel::<ServerMessage>();
+    let writer = std::thread::spawn(move || write_messages(rx));
+    let _ = tx.send(ServerMessage::Hello(Hello::this_build()));
+    let outbox = Arc::new(Mutex::new(Outbox {
+        tx: tx.clone(),
+        snapshot_sent: false,
+    }));
+
+    let (user_settings, _) = settings::load(&settings::settings_path(&paths::data_dir()));
+    let mut roots = paths::harness_roots();
+    for extra in user_settings.roots() {
+        if !roots.contains(&extra) {
+            roots.push(extra);
+        }
+    }
+    let mut index = SessionIndex::new(roots);
+    if let Ok(cache) = IndexCache::open(&IndexCache::default_path()) {
+        index = index.with_cache(cache);
+    }
+    let on_change = Arc::clone(&outbox);
+    let on_notices = Arc::clone(&outbox);
+    let live = LiveSessions::start_full(
+        index,
+        move |change, counts| {
+            let out = lock(&on_change);
+            if out.snapshot_sent {
+                let _ = out.tx.send(ServerMessage::Changed { change, counts });
+            }
+        },
+        LiveOptions {
+            on_notices: Some(Box::new(move |notices| {
+                let out = lock(&on_notices);
+                if out.snapshot_sent {
+                    let _ = out.tx.send(ServerMessage::Notices { notices });
+                }
+            })),
+            ..LiveOptions::default()
+        },
+    );
+    {
+        let mut out = lock(&outbox);
+        let _ = out.tx.send(ServerMessage::Snapshot {
+            snapshot: live.snapshot(),
+        });
+        out.snapshot_sent = true;
+    }
+    let live = Arc::new(live);
+
+    let mut stdin = BufReader::new(io::stdin().lock());
+    let mut buf = Vec::new();
+    loop {
+        match protocol::read_line_capped(&mut stdin, &mut buf, MAX_REQUEST_BYTES) {
+            Ok(true) => {}
+            Ok(false) | Err(protocol::LineError::Io(_)) => break,
+            Err(e @ protocol::LineError::TooLong { .. }) => {
+                reply(&tx, 0, Err(format!("request refused: {e}")));
+                break;
+            }
+        }
+        if buf.iter().all(u8::is_ascii_whitespace) {
+            continue;
+        }
+        let line: RequestLine = match serde_json::from_slice(&buf) {
+            Ok(l) => l,
+            Err(e) => {
+                reply(&tx, 0, Err(format!("not a request: {e}")));
+                continue;
+            }
+        };
+        // Each request on its own thread: a kill's grace period blocks no reads.
+        let (live, tx) = (Arc::clone(&live), tx.clone());
+        std::thread::spawn(move || {
+            let answer = answer(&live, line.request);
+            reply(&tx, line.id, answer);
+        });
+    }
+    drop(tx);
+    drop(outbox);
+    drop(live);
+    let _ = writer;
+    Ok(())
+}
+
+fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+fn reply(tx: &Sender<ServerMessage>, id: u64, result: Result<Answer, String>) {
+    let (answer, error) = match result {
+        Ok(a) => (Some(a), None),
+        Err(e) => (None, Some(e)),
+    };
+    let _ = tx.send(ServerMessage::Reply { id, answer, error });
+}
+
+/// The writer thread: one line per message, a beat after each [`HEARTBEAT`] of
+/// silence; a broken stdout (the ssh link is gone) ends the process.
+fn write_messages(rx: mpsc::Receiver<ServerMessage>) {
+    let mut out = io::stdout().lock();
+    loop {
+        let message = match rx.recv_timeout(HEARTBEAT) {
+            Ok(m) => m,
+            Err(RecvTimeoutError::Timeout) => ServerMessage::Beat,
+            Err(RecvTimeoutError::Disconnected) => return,
+        };
+        let mut line = protocol::encode(&message);
+        line.push(b'\n');
+        if out.write_all(&line).and_then(|_| out.flush()).is_err() {
+            std::process::exit(0);
+        }
+    }
+}
+
+/// The answer to one request.
+fn answer(live: &LiveSessions, request: Request) -> Result<Answer, String> {
+    match request {
+        Request::Transcript {
+            session,
+            last,
+            max_text_bytes,
+        } => {
+            let s = find_session(&live.sessions(), &session)?;
+            let path: &std::path::Path = s.path.as_ref();
+            let page = match last {
+                Some(n) => read_transcript_tail(s.harness, path, n, max_text_bytes),
+                None => read_all_entries(s.harness, path, max_text_bytes),
+            }
+            .map_err(|e| format!("session {}: {e}", s.id))?;
+            Ok(Answer::Transcript {
+                session: Box::new(s),
+                page,
+            })
+        }
+        Request::Runs => Ok(Answer::Runs {
+            runs: Supervisor::open_default(|_| {}).runs(),
+        }),
+        Request::RunLog { run, max_bytes } => {
+            let sup = Supervisor::open_default(|_| {});
+            let run = sup.find_run(&run).map_err(|e| e.to_string())?;
+            let bytes = sup
+                .log_tail(&run.id, max_bytes)
+                .map_err(|e| e.to_string())?;
+            Ok(Answer::RunLog {
+                run: Box::new(run),
+                text: String::from_utf8_lossy(&bytes).into_owned(),
+            })
+        }
+        Request::UsageRows => Ok(Answer::UsageRows {
+            rows: live.usage_rows(),
+        }),
+        Request::KillPlan { ids, grace_ms } => {
+            let grace = Duration::from_millis(grace_ms.min(600_000));
+            with_scope(live, |scope| {
+                let targets = ids
+                    .iter()
+                    .map(|id| scope.find(id))
+                    .collect::<Result<Vec<KillTarget>, String>>()?;
+                Ok(Answer::KillPlan {
+                    plan: scope.plan(&targets, grace),
+                })
+            })
+        }
+        Request::Kill { plan, confirmation } => {
+            if !confirmation.covers(&plan) {
+                return Err("kill refused: the confirmation does not name exactly the \
+                            targets of the plan"
+                    .into());
+            }
+            let grace = Duration::from_millis(plan.grace_ms.min(600_000));
+            with_scope(live, |scope| {
+                Ok(Answer::Killed {
+                    outcomes: scope.execute(&plan, &KillOptions::with_grace(grace), &|_| {}),
+                })
+            })
+        }
+    }
+}
+
+/// A kill scope over this machine's runs, sessions and agent processes, as now.
+fn with_scope<T>(
+    live: &LiveSessions,
+    f: impl FnOnce(&KillScope) -> Result<T, String>,
+) -> Result<T, String> {
+    let sup = Supervisor::open_default(|_| {});
+    let sessions = live.sessions();
+    let processes = ProcessScanner::new().scan();
+    let scope = KillScope {
+        supervisor: Some(&sup),
+        sessions: &sessions,
+        processes: &processes,
+        ..Default::default()
+    };
+    f(&scope)
+}
+
+/// The session whose id or key is `wanted`, else the only one whose id starts with it.
+fn find_session(sessions: &[Session], wanted: &str) -> Result<Session, String> {
+    if let Some(s) = sessions.iter().find(|s| s.id == wanted || s.key == wanted) {
+        return Ok(s.clone());
+    }
+    let matches: Vec<&Session> = sessions
+        .iter()
+        .filter(|s| short_id::matches(&s.id, wanted))
+        .collect();
+    match matches.as_slice() {
+        [one] => Ok((*one).clone()),
+        [] => Err(format!("no session id starts with {wanted:?}")),
+        many => Err(format!(
+            "{} sessions start with {wanted:?}; give more of the id",
+            many.len()
+        )),
+    }
+}
