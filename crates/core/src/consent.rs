@@ -114,7 +114,8 @@ pub fn run_question(req: &RunRequest) -> String {
 /// The changes from `old` to `new` that need the user's yes, one sentence each naming
 /// the new value; empty when the save may go ahead as it is. Needing a yes: where the
 /// gptme-server is and which variable's value is sent to it as the token, where the
-/// record store is, a new transcript root to read, a shorter log retention (older logs
+/// record store is, a new transcript root to read, a new remote host (reached with the
+/// user's ssh keys), a shorter log retention (older logs
 /// are deleted), and launch at login. Switching any of them off is never asked about.
 pub fn settings_changes(old: &Settings, new: &Settings) -> Vec<String> {
     let mut changes = Vec::new();
@@ -149,6 +150,14 @@ pub fn settings_changes(old: &Settings, new: &Settings) -> Vec<String> {
             ),
         };
         changes.push(format!("Read and write session records in {dir}."));
+    }
+    for host in &new.hosts {
+        if !old.hosts.contains(host) {
+            changes.push(format!(
+                "Connect to {} with your ssh keys and run sessionscope there.",
+                literal(host, SHOWN_CHARS)
+            ));
+        }
     }
     for root in new.roots() {
         if !old.roots().contains(&root) {
@@ -289,6 +298,14 @@ mod tests {
         };
         off.gptme_server.base_url = None;
         assert!(settings_changes(&new, &off).is_empty());
+
+        // A new remote host is asked about, literally; removing one is not.
+        let mut host = new.clone();
+        host.hosts.push("me@box\nReally?".into());
+        let changes = settings_changes(&new, &host);
+        assert_eq!(changes.len(), 1, "{changes:#?}");
+        assert!(changes[0].contains("me@box\\nReally?"), "{}", changes[0]);
+        assert!(settings_changes(&host, &new).is_empty());
     }
 
     #[test]
