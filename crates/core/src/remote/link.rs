@@ -176,22 +176,24 @@ impl Follow {
         let mut lost_since: Option<DateTime<Utc>> = None;
         while !self.stopped() {
             (self.emit)(LinkEvent::State(HostState::Connecting));
-            let error = match self.session() {
-                Ok(live_since) => {
+            let outcome = self.session();
+            if self.stopped() {
+                // Ended by dropping the link, not lost.
+                return;
+            }
+            let error = match outcome {
+                Ok((error, since)) => {
                     // It was live: the next failure starts the back-off afresh.
                     attempt = 0;
-                    lost_since = Some(live_since.1);
+                    lost_since = Some(since);
                     (self.emit)(LinkEvent::State(HostState::Lost {
-                        since: live_since.1,
-                        reason: live_since.0.to_string(),
+                        since,
+                        reason: error.to_string(),
                     }));
-                    live_since.0
+                    error
                 }
                 Err(e) => e,
             };
-            if self.stopped() {
-                return;
-            }
             let wait = if error.needs_the_user() {
                 (self.emit)(LinkEvent::State(HostState::NeedsAction {
                     message: error.to_string(),
@@ -226,6 +228,15 @@ impl Follow {
             version: conn.hello.version.clone(),
         }));
         loop {
+            if self.stopped() {
+                return Ok((
+                    LinkError::Lost {
+                        host: self.host.clone(),
+                        reason: "stopped".into(),
+                    },
+                    Utc::now(),
+                ));
+            }
             match conn.next_message(SILENCE_LIMIT) {
                 Ok(ServerMessage::Changed { change, counts }) => {
                     (self.emit)(LinkEvent::Changed { change, counts })
@@ -312,6 +323,93 @@ mod tests {
         assert!(t.elapsed() < Duration::from_secs(5));
         assert!(wait_for(&live), "live again after the back-off");
         assert!(link.bytes_received() > 0);
+    }
+
+    /// Collect events until `what` matches or `limit` passes.
+    fn wait(
+        rx: &mpsc::Receiver<LinkEvent>,
+        limit: Duration,
+        what: impl Fn(&LinkEvent) -> bool,
+    ) -> bool {
+        let deadline = Instant::now() + limit;
+        while Instant::now() < deadline {
+            if let Ok(e) = rx.recv_timeout(Duration::from_millis(50)) {
+                if what(&e) {
+                    return true;
+                }
+            }
+        }
+        false
+    }
+
+    /// A stopped remote (SIGSTOP) sends nothing, not even an end of file: it is lost
+    /// within the silence limit.
+    #[test]
+    fn a_stopped_remote_is_lost_within_5s() {
+        let (tx, rx) = mpsc::channel();
+        let link = HostLink::start("fake", fake_live(), move |e| {
+            let _ = tx.send(e);
+        });
+        assert!(wait(&rx, Duration::from_secs(5), |e| matches!(
+            e,
+            LinkEvent::State(HostState::Live { .. })
+        )));
+        let pid = link.ssh_pid().expect("a pid").to_string();
+        let _ = std::process::Command::new("kill")
+            .args(["-STOP", &pid])
+            .status();
+        let t = Instant::now();
+        assert!(wait(&rx, Duration::from_secs(5), |e| matches!(
+            e,
+            LinkEvent::State(HostState::Lost { .. })
+        )));
+        assert!(t.elapsed() < Duration::from_secs(5), "{:?}", t.elapsed());
+        let _ = std::process::Command::new("kill")
+            .args(["-CONT", &pid])
+            .status();
+    }
+
+    /// A remote that floods changes as fast as it can neither freezes the link nor
+    /// stops it from being dropped at once.
+    #[test]
+    fn a_flood_of_changes_is_followed_and_dropping_the_link_is_prompt() {
+        let hello = String::from_utf8(encode(&ServerMessage::Hello(Hello::this_build()))).unwrap();
+        let snap = String::from_utf8(encode(&ServerMessage::Snapshot {
+            snapshot: SessionSnapshot::default(),
+        }))
+        .unwrap();
+        let change = String::from_utf8(encode(&ServerMessage::Changed {
+            change: SessionChange {
+                upserted: Vec::new(),
+                removed: vec!["k".repeat(1000)],
+            },
+            counts: SessionCounts::default(),
+        }))
+        .unwrap();
+        let script = format!("echo '{hello}'; echo '{snap}'; yes '{change}'");
+        let ssh = SshCommand {
+            program: vec!["sh".into(), "-c".into(), script, "fake-ssh".into()],
+            remote_command: String::new(),
+        };
+        let (tx, rx) = mpsc::channel();
+        let link = HostLink::start("flood", ssh, move |e| {
+            let _ = tx.send(e);
+        });
+        let mut changes = 0;
+        let deadline = Instant::now() + Duration::from_secs(5);
+        while changes < 1000 && Instant::now() < deadline {
+            if let Ok(LinkEvent::Changed { .. }) = rx.recv_timeout(Duration::from_millis(50)) {
+                changes += 1;
+            }
+        }
+        assert!(changes >= 1000, "only {changes} changes followed");
+        let t = Instant::now();
+        drop(link);
+        assert!(
+            t.elapsed() < Duration::from_secs(2),
+            "drop took {:?}",
+            t.elapsed()
+        );
     }
 
     #[test]
