@@ -254,11 +254,13 @@ fn ps_sessions_transcript_and_kill_reach_a_host_over_real_ssh() {
 }
 
 #[test]
-fn a_killed_ssh_shows_lost_within_5s_and_the_link_recovers() {
+fn a_killed_ssh_or_a_stopped_remote_shows_lost_within_5s_and_the_link_recovers() {
     let Some(sshd) = Sshd::start() else { return };
+    let pidfile = sshd.dir.path().join("serve.pid");
     let ssh = SshCommand {
         program: sshd.ssh().split_whitespace().map(str::to_string).collect(),
-        remote_command: sshd.remote_command(),
+        // The remote shell's pid is the serve's: it execs it.
+        remote_command: format!("echo $$ > {}; {}", pidfile.display(), sshd.remote_command()),
     };
     let (tx, rx) = mpsc::channel();
     let link = HostLink::start("box", ssh, move |e| {
@@ -302,6 +304,23 @@ fn a_killed_ssh_shows_lost_within_5s_and_the_link_recovers() {
         unreachable!()
     };
     assert_eq!(s.sessions.len(), 3);
+    wait_for(Duration::from_secs(5), &|e| {
+        matches!(e, LinkEvent::State(HostState::Live { .. }))
+    });
+
+    // The remote stops (SIGSTOP): ssh stays up but nothing comes, not even a beat.
+    let serve = std::fs::read_to_string(&pidfile)
+        .unwrap()
+        .trim()
+        .to_string();
+    let _ = Command::new("kill").args(["-STOP", &serve]).status();
+    let stopped = Instant::now();
+    wait_for(Duration::from_secs(5), &|e| {
+        matches!(e, LinkEvent::State(HostState::Lost { .. }))
+    });
+    assert!(stopped.elapsed() < Duration::from_secs(5));
+    let _ = Command::new("kill").args(["-CONT", &serve]).status();
+    drop(link);
 }
 
 #[test]

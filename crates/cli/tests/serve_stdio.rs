@@ -1,0 +1,111 @@
+//! `sessionscope serve --stdio` driven directly on its stdin and stdout (no ssh): the
+//! hello and snapshot come first, bad request lines get an error reply and change
+//! nothing, a kill whose confirmation does not name the plan's targets is refused, and
+//! closing stdin ends it. The Claude Code fixtures (`tests/fixtures/claude-cli`) are
+//! its agent data.
+
+use std::io::{BufRead, BufReader, Write};
+use std::path::PathBuf;
+use std::process::{Command, Stdio};
+use std::sync::mpsc;
+use std::time::{Duration, Instant};
+
+use serde_json::Value;
+
+#[test]
+fn serve_answers_refuses_and_ends_with_its_stdin() {
+    let tmp = tempfile::tempdir().unwrap();
+    let empty = tmp.path().join("empty");
+    let claude = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../tests/fixtures/claude-cli");
+    let mut child = Command::new(env!("CARGO_BIN_EXE_sessionscope"))
+        .args(["serve", "--stdio"])
+        .env("HOME", tmp.path())
+        .env("SESSIONSCOPE_DATA_DIR", tmp.path().join("data"))
+        .env("CLAUDE_CONFIG_DIR", &claude)
+        .env("CODEX_HOME", &empty)
+        .env("GPTME_LOGS_DIR", &empty)
+        .env("GEMINI_DATA_DIR", &empty)
+        .env("OPENCODE_DATA_DIR", &empty)
+        .env("COPILOT_STATE_DIR", &empty)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let (tx, rx) = mpsc::channel::<Value>();
+    let out = child.stdout.take().unwrap();
+    std::thread::spawn(move || {
+        for line in BufReader::new(out).lines() {
+            let Ok(line) = line else { return };
+            let v: Value = serde_json::from_str(&line).expect("every line is JSON");
+            let _ = tx.send(v);
+        }
+    });
+    let next = || rx.recv_timeout(Duration::from_secs(10)).expect("a line");
+    let hello = next();
+    assert_eq!(hello["type"], "hello");
+    assert_eq!(hello["protocol"], 1);
+    let snapshot = next();
+    assert_eq!(snapshot["type"], "snapshot");
+    assert_eq!(
+        snapshot["snapshot"]["sessions"].as_array().unwrap().len(),
+        3
+    );
+
+    let mut stdin = child.stdin.take().unwrap();
+    let kill = r#"{"id":1,"request":{"kind":"kill","plan":{"items":[{"target":{"kind":"run","run_id":"r1"},"label":"x","detail":"","signals":["terminate"]}],"skipped":[],"grace_ms":0},"confirmation":{"by":"terminal","at":"2026-01-01T00:00:00Z","host":"h","targets":[]}}}"#;
+    let lines = [
+        "rm -rf / # not a request".to_string(),
+        kill.to_string(),
+        r#"{"id":2,"request":{"kind":"runs"}}"#.to_string(),
+        r#"{"id":3,"request":{"kind":"transcript","session":"0d6f9f0e","last":1,"max_text_bytes":100}}"#
+            .to_string(),
+    ];
+    for l in &lines {
+        writeln!(stdin, "{l}").unwrap();
+    }
+    stdin.flush().unwrap();
+    let mut replies = std::collections::BTreeMap::new();
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while replies.len() < 4 && Instant::now() < deadline {
+        if let Ok(v) = rx.recv_timeout(Duration::from_millis(200)) {
+            if v["type"] == "reply" {
+                replies.insert(v["id"].as_u64().unwrap(), v);
+            }
+        }
+    }
+    assert!(replies[&0]["error"]
+        .as_str()
+        .unwrap()
+        .contains("not a request"));
+    assert!(
+        replies[&1]["error"]
+            .as_str()
+            .unwrap()
+            .contains("kill refused"),
+        "{}",
+        replies[&1]
+    );
+    assert_eq!(replies[&2]["answer"]["kind"], "runs");
+    assert_eq!(replies[&3]["answer"]["kind"], "transcript");
+    assert_eq!(
+        replies[&3]["answer"]["page"]["entries"]
+            .as_array()
+            .unwrap()
+            .len(),
+        1
+    );
+
+    drop(stdin);
+    let t = Instant::now();
+    loop {
+        if child.try_wait().unwrap().is_some() {
+            break;
+        }
+        assert!(
+            t.elapsed() < Duration::from_secs(5),
+            "serve outlived its stdin"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
