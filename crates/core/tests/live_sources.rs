@@ -66,7 +66,7 @@ fn an_opencode_database_commit_is_pushed() {
         "CREATE TABLE session (id TEXT, parent_id TEXT, directory TEXT, title TEXT, time_created INTEGER, time_updated INTEGER);
          CREATE TABLE message (id TEXT, session_id TEXT, time_created INTEGER, time_updated INTEGER, data TEXT);
          CREATE TABLE part (id TEXT, message_id TEXT, session_id TEXT, time_created INTEGER, time_updated INTEGER, data TEXT);
-         INSERT INTO session VALUES ('ses_1', NULL, '/w', 'New session', 1000, 1000);",
+         INSERT INTO session VALUES ('ses_1', NULL, '/w', 'New session - 1970-01-01T00:00:01.000Z', 1000, 1000);",
     )
     .unwrap();
     let (tx, rx) = mpsc::channel();

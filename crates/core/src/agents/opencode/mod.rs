@@ -466,6 +466,13 @@ fn session_facts(sid: &str, info: &SessionInfo, mut msgs: Vec<MessageRow>) -> Tr
         id: Some(sid.to_string()),
         project: info.directory.clone(),
         parent_id: info.parent_id.clone(),
+        // The title opencode shows (it generates one after the first prompt); its
+        // placeholder until then gives way to the first prompt's words.
+        title: info
+            .title
+            .as_deref()
+            .filter(|t| !is_placeholder_title(t))
+            .and_then(|t| title_from(t, TITLE_MAX)),
         ..Default::default()
     };
     for t in [info.created, info.updated] {
@@ -507,7 +514,13 @@ fn session_facts(sid: &str, info: &SessionInfo, mut msgs: Vec<MessageRow>) -> Tr
                         .filter_map(|p| p.get("text").and_then(Value::as_str))
                         .collect::<Vec<_>>()
                         .join(" ");
-                    f.title = title_from(&text, TITLE_MAX);
+                    // `opencode run "…"` (1.18) stores the prompt in quotes.
+                    let text = text.trim();
+                    let text = text
+                        .strip_prefix('"')
+                        .and_then(|t| t.strip_suffix('"'))
+                        .unwrap_or(text);
+                    f.title = title_from(text, TITLE_MAX);
                 }
                 f.turn = TurnState::AwaitingModel;
             }
@@ -566,6 +579,14 @@ fn session_facts(sid: &str, info: &SessionInfo, mut msgs: Vec<MessageRow>) -> Tr
         f.title = info.title.as_deref().and_then(|t| title_from(t, TITLE_MAX));
     }
     f
+}
+
+/// opencode's title for a session it has not named yet: `New session - <time>` (a
+/// sub-agent's: `Child session - <time>`).
+fn is_placeholder_title(title: &str) -> bool {
+    ["New session - ", "Child session - "]
+        .iter()
+        .any(|p| title.starts_with(p))
 }
 
 /// The usage of one message and the tokens of `total` not accounted for by its parts.
@@ -654,7 +675,11 @@ mod tests {
         assert_eq!(s.len(), 2);
         let a = &s[0].facts;
         assert_eq!(s[0].id, "ses_a");
-        assert_eq!(a.title.as_deref(), Some("add pagination"));
+        assert_eq!(
+            a.title.as_deref(),
+            Some("Generated title"),
+            "the title opencode shows"
+        );
         assert_eq!(
             (
                 a.user_messages,
@@ -687,6 +712,29 @@ mod tests {
             again.iter().all(|s| s.id == "ses_a"),
             "only the newest session"
         );
+    }
+
+    #[test]
+    fn an_unnamed_session_is_titled_by_its_prompt_without_the_quotes_opencode_run_adds() {
+        // opencode 1.18.33 `run`: the placeholder title until the title request
+        // answers, and the prompt stored in quotes.
+        let dir = tempfile::tempdir().unwrap();
+        let c = make_db(&dir.path().join("opencode.db"));
+        c.execute_batch(r#"
+            INSERT INTO session VALUES ('ses_n','p',NULL,'s','/w/p','New session - 2026-12-07T12:14:51.321Z','1',1767312000000,1767312009000);
+            INSERT INTO message VALUES ('msg_1','ses_n',1767312000000,1767312000000,'{"role":"user","time":{"created":1767312000000}}');
+            INSERT INTO part VALUES ('prt_1','msg_1','ses_n',0,0,'{"type":"text","text":"\"Check the build and report back\""}');
+        "#).unwrap();
+        drop(c);
+        let s = OpencodeStore::new(dir.path()).scan();
+        assert_eq!(
+            s[0].facts.title.as_deref(),
+            Some("Check the build and report back")
+        );
+        assert!(is_placeholder_title(
+            "Child session - 2026-12-07T12:14:51.321Z"
+        ));
+        assert!(!is_placeholder_title("New session ideas"));
     }
 
     #[test]
@@ -764,10 +812,7 @@ mod tests {
             ),
             (1, 2, 2, 1)
         );
-        assert_eq!(
-            a.title.as_deref(),
-            Some("Refactor the checkout flow into smaller functions")
-        );
+        assert_eq!(a.title.as_deref(), Some("Checkout refactor"));
         let b = &s["ses_b"];
         assert_eq!(b.parent_id.as_deref(), Some("ses_a"));
         assert_eq!(
