@@ -535,7 +535,14 @@ impl CodexTranscript {
             Some("task_started") => self.facts.turn = TurnState::AwaitingModel,
             Some("task_complete" | "turn_aborted") => {
                 self.pending_tools.clear();
-                self.facts.turn = TurnState::TurnEnded;
+                // 0.171 ends a turn the API refused with `task_complete` carrying the
+                // `error` (and writes no `error` event).
+                let failed = p.get("error").is_some_and(|e| !e.is_null());
+                self.facts.turn = if failed {
+                    TurnState::Errored
+                } else {
+                    TurnState::TurnEnded
+                };
             }
             Some("error" | "stream_error") => self.facts.turn = TurnState::Errored,
             Some("token_count") => self.token_count(p, timestamp),
@@ -849,6 +856,16 @@ mod tests {
             u(last),
             u(total)
         )
+    }
+
+    #[test]
+    fn a_task_completed_with_an_error_is_a_failed_turn() {
+        // Codex 0.171 after a refused request (suite, scenario error): no `error` event.
+        let user = r#"{"timestamp":"2026-01-01T00:00:01Z","type":"event_msg","payload":{"type":"task_started"}}"#;
+        let failed = r#"{"timestamp":"2026-01-01T00:00:02Z","type":"event_msg","payload":{"type":"task_complete","last_agent_message":null,"error":{"message":"Stand-in refuses this request","codex_error_info":"other"}}}"#;
+        let fine = r#"{"timestamp":"2026-01-01T00:00:02Z","type":"event_msg","payload":{"type":"task_complete","last_agent_message":"done","error":null}}"#;
+        assert_eq!(fold(&[user, failed]).turn, TurnState::Errored);
+        assert_eq!(fold(&[user, fine]).turn, TurnState::TurnEnded);
     }
 
     #[test]

@@ -208,11 +208,14 @@ impl CopilotTranscript {
                     f.note_model(model);
                 }
                 self.pending_tools.clear();
-                f.turn = if str_at(d, "shutdownType") == Some("error") {
-                    TurnState::Errored
-                } else {
-                    TurnState::TurnEnded
-                };
+                // A routine shutdown right after a `session.error` (1.0.102 exits so
+                // after a refused request) ends a failed session.
+                f.turn =
+                    if str_at(d, "shutdownType") == Some("error") || f.turn == TurnState::Errored {
+                        TurnState::Errored
+                    } else {
+                        TurnState::TurnEnded
+                    };
             }
             _ => {}
         }
@@ -285,6 +288,15 @@ mod tests {
         assert_eq!(f.usage.cache_creation_tokens, 30);
         assert_eq!(f.usage.output_tokens, 80);
         assert_eq!(f.models, vec!["claude-sonnet-4.5"]);
+    }
+
+    #[test]
+    fn a_routine_shutdown_after_a_session_error_stays_failed() {
+        // Copilot CLI 1.0.102 after a refused request (suite, scenario error).
+        let error = r#"{"type":"session.error","data":{"errorType":"query","message":"500 Internal server error","statusCode":500},"timestamp":"2026-01-01T00:00:08.000Z"}"#;
+        let end = r#"{"type":"session.shutdown","timestamp":"2026-01-01T00:00:09.000Z","data":{"shutdownType":"routine","modelMetrics":{}}}"#;
+        assert_eq!(fold(&[START, USER, error, end]).turn, TurnState::Errored);
+        assert_eq!(fold(&[START, USER, end]).turn, TurnState::TurnEnded);
     }
 
     #[test]

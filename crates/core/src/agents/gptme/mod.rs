@@ -213,6 +213,11 @@ impl GptmeTranscript {
                     TurnState::TurnEnded
                 };
             }
+            // gptme 0.35 marks a failed model call (`error: generic\nError code: 400
+            // ...`) with `metadata.error` and exits.
+            Some("system") if m.metadata.get("error").and_then(Value::as_bool) == Some(true) => {
+                f.turn = TurnState::Errored;
+            }
             Some("system") if self.tools_pending || m.metadata.get("tool").is_some() => {
                 // A tool result; several may follow one assistant message.
                 if text.trim_start().starts_with("Error") {
@@ -301,6 +306,20 @@ mod tests {
         assert_eq!(count_tool_calls(text), 2);
         assert_eq!(count_tool_calls("@shell(call_1): {\"command\": \"ls\"}"), 1);
         assert_eq!(count_tool_calls("email me @ noon"), 0);
+    }
+
+    #[test]
+    fn a_failed_model_call_marked_in_metadata_fails_the_turn() {
+        // gptme 0.35.1 after a refused request (suite, scenario error).
+        let dir = tempfile::tempdir().unwrap();
+        let mut t = GptmeTranscript::new(&dir.path().join("conversation.jsonl"));
+        for l in [
+            r#"{"role": "user", "content": "Check the build and report back", "timestamp": "2026-12-07T12:30:48.171496"}"#,
+            r#"{"role": "system", "content": "error: generic\nError code: 400 - {'error': {'message': 'Stand-in refuses this request'}}", "timestamp": "2026-12-07T12:31:00.169021+00:00", "metadata": {"error": true, "error_class": "generic", "exit_code": 1}}"#,
+        ] {
+            t.apply_line(l.as_bytes());
+        }
+        assert_eq!(t.facts().turn, TurnState::Errored);
     }
 
     #[test]
