@@ -12,6 +12,15 @@
 //!   (flocked) while a process writes that thread's rollout, and removes it on exit. It
 //!   names no pid; the pid comes from the process holding the rollout open (see
 //!   [`crate::procs::AgentProcess::open_files`]).
+//! - **opencode** (1.18) keeps no state file, and all its processes share one
+//!   database and one log, `<data dir>/log/opencode.log`, appending lines tagged with
+//!   a per-process run id (`run=7974f532 message=loop session.id=ses_…`). Each process
+//!   appends through its own descriptor, whose offset sits right after the last line
+//!   *it* wrote ([`crate::procs::AgentProcess::appending_logs`]): that line names the
+//!   process's run, and the run's latest `session.id` (or `created id=`) names its
+//!   session — a sub-agent's session resolved to its parent through the `parentID` of
+//!   its `created` line. Read from the log's last [`LOG_WINDOW`] bytes before the
+//!   offset; a run whose session is not there makes no claim (and stays inferred).
 //!
 //! The directories sit beside each transcript root (`<dir>/projects` →
 //! `<dir>/sessions`; `<codex home>/sessions` → `<codex home>/thread-writer-locks`).
@@ -24,6 +33,10 @@ use chrono::{DateTime, Utc};
 
 use crate::agents::HarnessRoot;
 use crate::model::Harness;
+use crate::procs::AgentProcess;
+
+/// How much of an agent's log before a process's offset is read to find its session.
+pub const LOG_WINDOW: u64 = 256 * 1024;
 
 /// Files larger than this are not live-state files (Claude's are about 600 bytes).
 const MAX_STATE_FILE: u64 = 64 * 1024;
@@ -136,6 +149,132 @@ pub fn read_claims(roots: &[HarnessRoot]) -> (Vec<AgentClaim>, Vec<String>) {
     (claims, errors)
 }
 
+/// What opencode processes say through the log they append to (see the module
+/// documentation): one claim per process whose run and session the log names.
+pub fn read_log_claims(roots: &[HarnessRoot], processes: &[AgentProcess]) -> Vec<AgentClaim> {
+    let mut claims = Vec::new();
+    for proc in processes.iter().filter(|p| p.harness == Harness::Opencode) {
+        for (log, offset) in &proc.appending_logs {
+            let ours = roots.iter().any(|r| {
+                r.harness == Harness::Opencode
+                    && log.parent().is_some_and(|d| d == r.path.join("log"))
+            });
+            if !ours {
+                continue;
+            }
+            let Some(window) = read_before(log, *offset, LOG_WINDOW) else {
+                continue;
+            };
+            if let Some(session_id) = opencode_session_of_last_line(&window) {
+                claims.push(AgentClaim {
+                    harness: Harness::Opencode,
+                    session_id,
+                    pid: Some(proc.identity.pid),
+                    proc_start: proc.start_ticks,
+                    activity: None,
+                    name: None,
+                    activity_since: None,
+                });
+                break;
+            }
+        }
+    }
+    claims
+}
+
+/// Up to `max` bytes of `path` ending at `end`, never blocking on a special file.
+fn read_before(path: &Path, end: u64, max: u64) -> Option<Vec<u8>> {
+    use std::io::{Read, Seek, SeekFrom};
+    let mut file = crate::agent_file::open(path).ok()?;
+    let start = end.saturating_sub(max);
+    file.seek(SeekFrom::Start(start)).ok()?;
+    let mut buf = Vec::new();
+    file.take(end - start).read_to_end(&mut buf).ok()?;
+    // The file was truncated or rotated below the offset: the offset tells nothing.
+    (buf.len() as u64 == end - start).then_some(buf)
+}
+
+/// The session of the run that wrote the window's last line (see the module
+/// documentation); `None` when the window does not end with a whole line tagged
+/// with a run, or the run names no session in it.
+pub fn opencode_session_of_last_line(window: &[u8]) -> Option<String> {
+    let text = String::from_utf8_lossy(window);
+    let body = text.strip_suffix('\n')?;
+    let last = body.rsplit('\n').next()?;
+    if !last.starts_with("timestamp=") {
+        return None;
+    }
+    let run = field(last, "run")?;
+    let mut parents: std::collections::HashMap<&str, &str> = std::collections::HashMap::new();
+    let mut session = None;
+    for line in body.lines().rev() {
+        if !line.starts_with("timestamp=") || field(line, "run") != Some(run) {
+            continue;
+        }
+        let created = field(line, "message") == Some("created");
+        if created {
+            if let (Some(id), Some(parent)) = (field(line, "id"), field(line, "parentID")) {
+                if parent.starts_with("ses_") {
+                    parents.insert(id, parent);
+                }
+            }
+        }
+        if session.is_none() {
+            session = field(line, "session.id")
+                .or_else(|| created.then(|| field(line, "id")).flatten())
+                .filter(|id| id.starts_with("ses_"));
+        }
+    }
+    // A sub-agent's session works for its parent's: the parent is the row.
+    let mut id = session?;
+    for _ in 0..16 {
+        match parents.get(id) {
+            Some(parent) => id = parent,
+            None => break,
+        }
+    }
+    Some(id.to_string())
+}
+
+/// The unquoted value of `key=value` in a logfmt line. Quoted values (`title="…"`,
+/// which may hold a prompt's words) are skipped whole, so text inside them cannot
+/// pass for a field.
+fn field<'a>(line: &'a str, key: &str) -> Option<&'a str> {
+    let mut rest = line;
+    loop {
+        rest = rest.trim_start_matches(' ');
+        if rest.is_empty() {
+            return None;
+        }
+        let eq = rest.find(['=', ' ']).unwrap_or(rest.len());
+        let name = &rest[..eq];
+        rest = &rest[eq..];
+        let Some(after) = rest.strip_prefix('=') else {
+            continue; // a bare word
+        };
+        if let Some(quoted) = after.strip_prefix('"') {
+            // Skip to the closing quote, past escaped ones.
+            let mut escaped = false;
+            let end = quoted.char_indices().find_map(|(i, c)| {
+                let close = c == '"' && !escaped;
+                escaped = c == '\\' && !escaped;
+                close.then_some(i)
+            });
+            match end {
+                Some(i) => rest = &quoted[i + 1..],
+                None => return None, // unterminated: nothing after it is trusted
+            }
+            continue;
+        }
+        let end = after.find(' ').unwrap_or(after.len());
+        let value = &after[..end];
+        rest = &after[end..];
+        if name == key && !value.is_empty() {
+            return Some(value);
+        }
+    }
+}
+
 /// Claude Code's `sessions/<pid>.json`; `Ok(None)` for other files in that folder.
 fn read_claude(path: &Path) -> Result<Option<AgentClaim>, String> {
     if path.extension().is_none_or(|e| e != "json") {
@@ -240,6 +379,48 @@ mod tests {
             c.activity_since.map(|t| t.timestamp_millis()),
             Some(1796618106746)
         );
+    }
+
+    const TWO_RUNS: &str = include_str!("../../../tests/fixtures/opencode-real/two-runs.log");
+
+    #[test]
+    fn each_opencode_process_is_told_by_the_line_before_its_offset() {
+        // The first process's offset: the end of its last line (line 23).
+        let first_end: usize = TWO_RUNS.split_inclusive('\n').take(23).map(str::len).sum();
+        let first = opencode_session_of_last_line(&TWO_RUNS.as_bytes()[..first_end]);
+        assert_eq!(first.as_deref(), Some("ses_daf926046ffeC15Z1gZgwajbS3"));
+        let second = opencode_session_of_last_line(TWO_RUNS.as_bytes());
+        assert_eq!(second.as_deref(), Some("ses_daf922d1effeuAD54A0KAh3ikY"));
+        // Not at a line's end (a torn window), or a window the run is not in: no claim.
+        assert_eq!(
+            opencode_session_of_last_line(&TWO_RUNS.as_bytes()[..first_end - 3]),
+            None
+        );
+        let run_only = "timestamp=1 level=INFO run=aa message=init\n";
+        assert_eq!(opencode_session_of_last_line(run_only.as_bytes()), None);
+        assert_eq!(opencode_session_of_last_line(b""), None);
+        assert_eq!(opencode_session_of_last_line(b"\xff\xfe\n"), None);
+    }
+
+    #[test]
+    fn a_sub_agents_session_is_claimed_as_its_parents_and_quotes_hide_nothing() {
+        let log = "timestamp=1 run=r1 message=created id=ses_parent parentID=undefined\n\
+                   timestamp=2 run=r2 message=loop session.id=ses_other\n\
+                   timestamp=3 run=r1 message=created id=ses_child parentID=ses_parent title=\"x\"\n\
+                   timestamp=4 run=r1 message=loop session.id=ses_child step=0\n";
+        assert_eq!(
+            opencode_session_of_last_line(log.as_bytes()).as_deref(),
+            Some("ses_parent")
+        );
+        // A title quoting fields (a prompt's words) is one value, not fields.
+        let log = "timestamp=1 run=r1 message=created id=ses_a title=\"run=r1 session.id=ses_b \\\" session.id=ses_c\"\n\
+                   timestamp=2 run=r1 message=\"llm runtime selected\" x=\"session.id=ses_d\"\n";
+        assert_eq!(
+            opencode_session_of_last_line(log.as_bytes()).as_deref(),
+            Some("ses_a")
+        );
+        assert_eq!(field("a=1 b=\"unterminated c=3", "c"), None);
+        assert_eq!(field("word a=1", "a"), Some("1"));
     }
 
     #[test]

@@ -9,8 +9,8 @@
 //!    name. A claim whose pid is dead or reused is stale and ignored. A process the
 //!    agent accounts for is never guessed onto another session, even when its own
 //!    session has no transcript yet.
-//! 2. **The process holds the transcript open** (Codex keeps its rollout open), or, for
-//!    gptme, the `.lock` in the conversation's folder.
+//! 2. **The process holds the transcript open** (Codex keeps its rollout open), or the
+//!    lock in the session's folder: gptme's `.lock`, Copilot's `inuse.<pid>.hold`.
 //! 3. **Working directory.** The processes of one harness left in one directory and
 //!    that directory's sessions, newest first (sessions the agent marked live without a
 //!    pid, e.g. Codex's writer locks, before the others): one process takes the newest
@@ -245,12 +245,23 @@ fn families(processes: &[AgentProcess]) -> HashMap<u32, u32> {
         .collect()
 }
 
-/// Does holding `open` open mean writing the transcript at `path`?
+/// Does holding `open` open mean writing the transcript at `path`? The transcript
+/// itself, or the lock its agent holds in the transcript's folder while it runs:
+/// gptme's `.lock`, Copilot CLI's `inuse.<pid>.hold` (1.0).
 fn holds(harness: Harness, open: &Path, path: &Path) -> bool {
-    open == path
-        || (harness == Harness::Gptme
-            && open.file_name().is_some_and(|n| n == ".lock")
-            && open.parent() == path.parent())
+    if open == path {
+        return true;
+    }
+    let name = open
+        .file_name()
+        .map(|n| n.to_string_lossy())
+        .unwrap_or_default();
+    let lock = match harness {
+        Harness::Gptme => name == ".lock",
+        Harness::Copilot => name.starts_with("inuse.") && name.ends_with(".hold"),
+        _ => false,
+    };
+    lock && open.parent() == path.parent()
 }
 
 fn owned(proc: &AgentProcess, how: MatchedBy) -> Owner {
@@ -276,6 +287,7 @@ mod tests {
             harness,
             cwd: Some(PathBuf::from(cwd)),
             open_files: Vec::new(),
+            appending_logs: Vec::new(),
             start_ticks: Some(1000 + pid as u64),
             parent_pid: None,
         }
@@ -475,6 +487,96 @@ mod tests {
         let o = match_owners(&cands, &[p, q], &[], no_hash);
         assert_eq!(o[&b].pid, Some(10));
         assert_eq!(o[&a].pid, Some(20));
+    }
+
+    #[test]
+    fn copilot_processes_are_told_apart_by_the_hold_file_in_their_session_folder() {
+        // Copilot CLI 1.0.102: node launcher + native worker each; the worker holds
+        // `<session>/inuse.<pid>.hold` open while it runs.
+        let (a, b) = (
+            PathBuf::from("/cs/aaaa/events.jsonl"),
+            PathBuf::from("/cs/bbbb/events.jsonl"),
+        );
+        let cands = [
+            cand(&a, "aaaa", Harness::Copilot, 1),
+            cand(&b, "bbbb", Harness::Copilot, 2),
+        ];
+        let launcher = |pid| proc(pid, Harness::Copilot, "/w/p");
+        let worker = |pid: u32, parent: u32, session: &str| {
+            let mut w = proc(pid, Harness::Copilot, "/w/p");
+            w.parent_pid = Some(parent);
+            w.open_files = vec![
+                PathBuf::from(format!("/cs/{session}/inuse.{pid}.hold")),
+                PathBuf::from("/h/.copilot/logs/.copilot-log.lock"),
+            ];
+            w
+        };
+        let procs = [
+            launcher(10),
+            worker(11, 10, "aaaa"),
+            launcher(20),
+            worker(21, 20, "bbbb"),
+        ];
+        let o = match_owners(&cands, &procs, &[], no_hash);
+        assert_eq!(o[&a].pid, Some(11));
+        assert_eq!(o[&b].pid, Some(21));
+        assert!(!o[&a].ambiguous && !o[&b].ambiguous);
+        // A hold file in another session's folder, or another agent's, proves nothing.
+        assert!(!holds(
+            Harness::Copilot,
+            Path::new("/cs/bbbb/inuse.11.hold"),
+            &a
+        ));
+        assert!(!holds(
+            Harness::Gemini,
+            Path::new("/cs/aaaa/inuse.11.hold"),
+            &a
+        ));
+        assert!(!holds(
+            Harness::Copilot,
+            Path::new("/cs/aaaa/other.hold"),
+            &a
+        ));
+    }
+
+    #[test]
+    fn an_opencode_claim_from_its_log_tells_two_processes_in_one_directory_apart() {
+        let (a, b) = (PathBuf::from("/oc/#ses_a"), PathBuf::from("/oc/#ses_b"));
+        let cands = [
+            cand(&a, "ses_a", Harness::Opencode, 1),
+            cand(&b, "ses_b", Harness::Opencode, 2),
+        ];
+        let procs = [
+            proc(10, Harness::Opencode, "/w/p"),
+            proc(20, Harness::Opencode, "/w/p"),
+        ];
+        let log_claim = |id: &str, pid: u32| AgentClaim {
+            harness: Harness::Opencode,
+            session_id: id.into(),
+            pid: Some(pid),
+            proc_start: Some(1000 + u64::from(pid)),
+            activity: None,
+            name: None,
+            activity_since: None,
+        };
+        // The older session belongs to the newer process here: no guessing by age.
+        let o = match_owners(
+            &cands,
+            &procs,
+            &[log_claim("ses_a", 20), log_claim("ses_b", 10)],
+            no_hash,
+        );
+        assert_eq!(o[&a].pid, Some(20));
+        assert_eq!(o[&b].pid, Some(10));
+        // One process's log says nothing yet: the other's claim stands, and the silent
+        // one is the only process left in the directory, so it takes the session left.
+        let o = match_owners(&cands, &procs, &[log_claim("ses_a", 20)], no_hash);
+        assert_eq!(o[&a].pid, Some(20));
+        assert_eq!(o[&b].pid, Some(10));
+        // Neither says: ambiguous, no pid on either row.
+        let o = match_owners(&cands, &procs, &[], no_hash);
+        assert!(o[&a].ambiguous && o[&b].ambiguous);
+        assert_eq!((o[&a].pid, o[&b].pid), (None, None));
     }
 
     #[test]

@@ -16,7 +16,7 @@
 //! says ([`forbidden_target`]): 0, 1, values `kill(2)` reads as groups, and
 //! Sessionscope's own process, group and session.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use sysinfo::{ProcessRefreshKind, ProcessesToUpdate, RefreshKind, System, UpdateKind};
 
@@ -40,9 +40,15 @@ pub struct AgentProcess {
     pub harness: Harness,
     pub cwd: Option<PathBuf>,
     /// Transcript-like files (`*.jsonl`, `*.json`) and lock files (`*.lock`, gptme's
-    /// `<conversation>/.lock`) the process holds open. Read on Linux only; empty
+    /// `<conversation>/.lock`, Copilot's `<session>/inuse.<pid>.hold`) the process
+    /// holds open. Read on Linux only; empty
     /// elsewhere.
     pub open_files: Vec<PathBuf>,
+    /// Log files (`*.log`) the process appends to, each with its file offset: right
+    /// after the last line *this* process wrote, since appending moves the offset to
+    /// the end of each write. opencode 1.18's processes share one log and tag each line
+    /// with their own run id, so that line tells which process is which. Linux only.
+    pub appending_logs: Vec<(PathBuf, u64)>,
     /// Start time in clock ticks since boot (`/proc/<pid>/stat` field 22), as Claude
     /// Code writes it in `procStart`. Linux only.
     pub start_ticks: Option<u64>,
@@ -55,22 +61,16 @@ pub struct AgentProcess {
 /// Which agent a process is, from its name and arguments.
 pub fn recognise(name: &str, args: &[String]) -> Option<Harness> {
     let name = name.trim_end_matches(".exe");
-    let by_name = match name {
-        "claude" => Some(Harness::ClaudeCode),
-        "codex" => Some(Harness::Codex),
-        "gptme" | "gptme-server" => Some(Harness::Gptme),
-        "gemini" => Some(Harness::Gemini),
-        "opencode" => Some(Harness::Opencode),
-        "copilot" => Some(Harness::Copilot),
-        // The npm package of Codex runs a native binary named after its target triple
-        // (`codex-x86_64-unknown-linux-musl`; the kernel keeps 15 characters of it).
-        n if n.starts_with("codex-x86_64") || n.starts_with("codex-aarch64") => {
-            Some(Harness::Codex)
+    if let Some(harness) = by_name(name) {
+        return Some(harness);
+    }
+    // A native agent whose process renamed itself (Copilot CLI 1.0's binary shows as
+    // `MainThread`): the program it was started as.
+    if let Some(program) = args.first().and_then(|a| Path::new(a).file_name()) {
+        let program = program.to_string_lossy();
+        if let Some(harness) = by_name(program.trim_end_matches(".exe")) {
+            return Some(harness);
         }
-        _ => None,
-    };
-    if by_name.is_some() {
-        return by_name;
     }
     // Node and Python launchers: look for the agent's script in the first arguments.
     if !matches!(name, "node" | "bun" | "deno" | "python" | "python3") {
@@ -86,7 +86,7 @@ pub fn recognise(name: &str, args: &[String]) -> Option<Harness> {
             Some(Harness::Gemini)
         } else if a.contains("opencode") {
             Some(Harness::Opencode)
-        } else if a.contains("@github/copilot") {
+        } else if a.contains("@github/copilot") || a.ends_with("/copilot") {
             Some(Harness::Copilot)
         } else if a.ends_with("/gptme") || a == "gptme" {
             Some(Harness::Gptme)
@@ -94,6 +94,24 @@ pub fn recognise(name: &str, args: &[String]) -> Option<Harness> {
             None
         }
     })
+}
+
+/// The agent a program name alone names.
+fn by_name(name: &str) -> Option<Harness> {
+    match name {
+        "claude" => Some(Harness::ClaudeCode),
+        "codex" => Some(Harness::Codex),
+        "gptme" | "gptme-server" => Some(Harness::Gptme),
+        "gemini" => Some(Harness::Gemini),
+        "opencode" => Some(Harness::Opencode),
+        "copilot" => Some(Harness::Copilot),
+        // The npm package of Codex runs a native binary named after its target triple
+        // (`codex-x86_64-unknown-linux-musl`; the kernel keeps 15 characters of it).
+        n if n.starts_with("codex-x86_64") || n.starts_with("codex-aarch64") => {
+            Some(Harness::Codex)
+        }
+        _ => None,
+    }
 }
 
 /// A reusable process scanner (keeping `System` avoids re-reading static data).
@@ -136,6 +154,7 @@ impl ProcessScanner {
                 .map(|a| a.to_string_lossy().into_owned())
                 .collect();
             if let Some(harness) = recognise(&name, &args) {
+                let (open_files, appending_logs) = open_files(pid.as_u32());
                 found.push(AgentProcess {
                     identity: ProcessIdentity {
                         pid: pid.as_u32(),
@@ -143,7 +162,8 @@ impl ProcessScanner {
                     },
                     harness,
                     cwd: p.cwd().map(PathBuf::from),
-                    open_files: open_transcripts(pid.as_u32()),
+                    open_files,
+                    appending_logs,
                     start_ticks: start_ticks(pid.as_u32()),
                     parent_pid: p.parent().map(|pp| pp.as_u32()),
                 });
@@ -153,31 +173,59 @@ impl ProcessScanner {
     }
 }
 
-/// The `*.jsonl` / `*.json` / `*.lock` files process `pid` holds open (a handful of
-/// readlinks; only agent processes are asked). Unreadable (another user's process)
-/// reads as none.
+/// The `*.jsonl` / `*.json` / `*.lock` files process `pid` holds open, and the `*.log`
+/// files it appends to with their offsets (a handful of readlinks; only agent
+/// processes are asked). Unreadable (another user's process) reads as none.
 #[cfg(target_os = "linux")]
-pub fn open_transcripts(pid: u32) -> Vec<PathBuf> {
+pub fn open_files(pid: u32) -> (Vec<PathBuf>, Vec<(PathBuf, u64)>) {
     let Ok(fds) = std::fs::read_dir(format!("/proc/{pid}/fd")) else {
-        return Vec::new();
+        return (Vec::new(), Vec::new());
     };
-    let mut files: Vec<PathBuf> = fds
-        .flatten()
-        .filter_map(|fd| std::fs::read_link(fd.path()).ok())
-        .filter(|p| {
-            p.extension()
-                .is_some_and(|e| e == "jsonl" || e == "json" || e == "lock")
-                || p.file_name().is_some_and(|n| n == ".lock")
-        })
-        .collect();
+    let mut files = Vec::new();
+    let mut logs = Vec::new();
+    for fd in fds.flatten() {
+        let Ok(path) = std::fs::read_link(fd.path()) else {
+            continue;
+        };
+        let ext = path.extension().and_then(|e| e.to_str()).unwrap_or("");
+        if matches!(ext, "jsonl" | "json" | "lock" | "hold")
+            || path.file_name().is_some_and(|n| n == ".lock")
+        {
+            files.push(path);
+        } else if ext == "log" {
+            let info = std::fs::read_to_string(format!(
+                "/proc/{pid}/fdinfo/{}",
+                fd.file_name().to_string_lossy()
+            ));
+            if let Some(pos) = info.ok().as_deref().and_then(appending_offset) {
+                logs.push((path, pos));
+            }
+        }
+    }
     files.sort();
     files.dedup();
-    files
+    logs.sort();
+    (files, logs)
 }
 
 #[cfg(not(target_os = "linux"))]
-pub fn open_transcripts(_pid: u32) -> Vec<PathBuf> {
-    Vec::new()
+pub fn open_files(_pid: u32) -> (Vec<PathBuf>, Vec<(PathBuf, u64)>) {
+    (Vec::new(), Vec::new())
+}
+
+/// The offset of an fd opened for appending, from its `/proc/<pid>/fdinfo/<fd>` text
+/// (`pos:` decimal, `flags:` octal); `None` when it is not opened with `O_APPEND`.
+pub fn appending_offset(fdinfo: &str) -> Option<u64> {
+    const O_APPEND: u32 = 0o2000;
+    let field = |name: &str| {
+        fdinfo
+            .lines()
+            .find_map(|l| l.strip_prefix(name))
+            .map(str::trim)
+    };
+    let flags = u32::from_str_radix(field("flags:")?, 8).ok()?;
+    let pos = field("pos:")?.parse().ok()?;
+    (flags & O_APPEND != 0).then_some(pos)
 }
 
 /// Field 22 of `/proc/<pid>/stat`: start time in clock ticks since boot.
@@ -502,6 +550,33 @@ mod tests {
     }
 
     #[test]
+    fn fdinfo_gives_the_offset_of_appending_fds_only() {
+        let append = "pos:\t4005\nflags:\t0102001\nmnt_id:\t30\nino:\t77\n";
+        assert_eq!(appending_offset(append), Some(4005));
+        assert_eq!(appending_offset("pos:\t4005\nflags:\t0100001\n"), None);
+        assert_eq!(appending_offset("pos:\tx\nflags:\t02001\n"), None);
+        assert_eq!(appending_offset("flags:\t02001\n"), None);
+        assert_eq!(appending_offset(""), None);
+    }
+
+    #[cfg(target_os = "linux")]
+    #[test]
+    fn a_log_this_process_appends_to_is_listed_with_its_offset() {
+        use std::io::Write;
+        let dir = tempfile::tempdir().unwrap();
+        let log = dir.path().join("agent.log");
+        std::fs::write(&log, "someone else's line\n").unwrap();
+        let mut f = std::fs::OpenOptions::new().append(true).open(&log).unwrap();
+        f.write_all(b"run=mine message=hello\n").unwrap();
+        let kept = std::fs::File::create(dir.path().join("t.jsonl")).unwrap();
+        let (files, logs) = open_files(std::process::id());
+        let log = log.canonicalize().unwrap();
+        assert!(logs.contains(&(log, 43)), "{logs:?}");
+        assert!(files.iter().any(|p| p.ends_with("t.jsonl")), "{files:?}");
+        drop((f, kept));
+    }
+
+    #[test]
     fn agents_are_recognised_by_name_or_script() {
         assert_eq!(recognise("claude", &[]), Some(Harness::ClaudeCode));
         assert_eq!(recognise("codex.exe", &[]), Some(Harness::Codex));
@@ -521,6 +596,19 @@ mod tests {
             Some(Harness::Gptme)
         );
         assert_eq!(recognise("node", &s(&["node", "server.js"])), None);
+        // Copilot CLI 1.0: the npm launcher, and its native binary, renamed MainThread.
+        assert_eq!(
+            recognise("node", &s(&["node", "/n/node_modules/.bin/copilot", "-p"])),
+            Some(Harness::Copilot)
+        );
+        assert_eq!(
+            recognise(
+                "MainThread",
+                &s(&["/n/@github/copilot-linux-x64/copilot", "-p"])
+            ),
+            Some(Harness::Copilot)
+        );
+        assert_eq!(recognise("MainThread", &s(&["/usr/bin/python3"])), None);
         assert_eq!(recognise("bash", &s(&["bash", "claude"])), None);
     }
 
@@ -538,7 +626,7 @@ mod tests {
             .unwrap();
         let pid = child.id();
         let held = crate::kill::wait_until(std::time::Duration::from_secs(5), || {
-            open_transcripts(pid).contains(&file)
+            open_files(pid).0.contains(&file)
         });
         let ticks = start_ticks(pid);
         child.kill().unwrap();
@@ -547,7 +635,7 @@ mod tests {
         let own = start_ticks(std::process::id()).unwrap();
         assert!(ticks.unwrap() >= own, "a child starts after its parent");
         assert!(
-            open_transcripts(pid).is_empty(),
+            open_files(pid).0.is_empty(),
             "an exited process holds nothing"
         );
     }

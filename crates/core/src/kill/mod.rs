@@ -749,6 +749,7 @@ mod tests {
                 harness: Harness::ClaudeCode,
                 cwd: Some("/w/p".into()),
                 open_files: Vec::new(),
+                appending_logs: Vec::new(),
                 start_ticks: procs::start_ticks(ch.id()),
                 parent_pid: None,
             })
@@ -824,6 +825,7 @@ mod tests {
                 harness: Harness::Codex,
                 cwd: None,
                 open_files: Vec::new(),
+                appending_logs: Vec::new(),
                 start_ticks: None,
                 parent_pid: None,
             })

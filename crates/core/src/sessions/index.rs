@@ -109,6 +109,9 @@ pub struct SessionIndex {
     stores: HashMap<PathBuf, Box<dyn SessionStore>>,
     rules: StatusRules,
     processes: Vec<AgentProcess>,
+    /// When `processes` was scanned (the `now` of the last status refresh); `None`
+    /// before the first scan.
+    processes_seen_at: Option<DateTime<Utc>>,
     /// What the agents' own live-state files said at the last status refresh.
     claims: Vec<AgentClaim>,
     /// Roots whose live-state folder exists (see [`agent_state::keeps_live_state`]).
@@ -132,6 +135,7 @@ impl SessionIndex {
             stores: HashMap::new(),
             rules: StatusRules::default(),
             processes: Vec::new(),
+            processes_seen_at: None,
             claims: Vec::new(),
             roots_with_state: Vec::new(),
             read_errors: Vec::new(),
@@ -390,7 +394,8 @@ impl SessionIndex {
 
     /// Read the agents' live-state files again (a handful of small files).
     fn read_claims(&mut self) {
-        let (claims, errors) = agent_state::read_claims(&self.roots);
+        let (mut claims, errors) = agent_state::read_claims(&self.roots);
+        claims.extend(agent_state::read_log_claims(&self.roots, &self.processes));
         self.claims = claims;
         self.roots_with_state = self
             .roots
@@ -412,6 +417,7 @@ impl SessionIndex {
         now: DateTime<Utc>,
     ) -> SessionChange {
         self.processes = processes;
+        self.processes_seen_at = Some(now);
         self.read_claims();
         let mut change = SessionChange::default();
         let owners = self.process_owners();
@@ -467,13 +473,15 @@ impl SessionIndex {
             last_write: last_write(file),
             liveness: self.liveness(file, owner),
             activity: owner.and_then(|o| o.activity),
+            errors_unrecorded: errors_unrecorded(file.root.harness),
             now,
         })
     }
 
-    /// Alive while something stands behind the session. Exited once that is gone, or
-    /// at once when the agent keeps live state for every running session and has none
-    /// for this one.
+    /// Alive while something stands behind the session. Exited once that is gone, at
+    /// once when the agent keeps live state for every running session and has none
+    /// for this one, or when no process that could write the session runs (see
+    /// [`SessionIndex::no_possible_writer`]).
     fn liveness(&self, file: &TrackedFile, owner: Option<&Owner>) -> Liveness {
         if owner.is_some() {
             return Liveness::Alive;
@@ -486,11 +494,49 @@ impl SessionIndex {
                 )
                 && self.roots_with_state.contains(&file.root.path)
         };
-        if file.had_owner || vouched() {
+        if file.had_owner || vouched() || self.no_possible_writer(file) {
             Liveness::Exited
         } else {
             Liveness::NotFound
         }
+    }
+
+    /// Is it certain that no running process writes this session? Only where the
+    /// process scan sees every agent's working directory (Linux), only for a session
+    /// last written [`SCAN_MARGIN`] before the last scan (a process that started since
+    /// is not in it), and only when no process of its agent works in, above or below
+    /// the session's project, or in a directory that cannot be read. So a Gemini,
+    /// opencode, Copilot or gptme session, which leaves nothing behind that goes when
+    /// its process exits, is Ended the moment its process is gone, instead of after its
+    /// file has been quiet for [`StatusRules::ended_after`] — which stays the rule for
+    /// a process this scan cannot see (another user's, another OS).
+    fn no_possible_writer(&self, file: &TrackedFile) -> bool {
+        if !cfg!(target_os = "linux") {
+            return false;
+        }
+        let (Some(seen), Some(written)) = (self.processes_seen_at, last_write(file)) else {
+            return false;
+        };
+        if written > seen - SCAN_MARGIN {
+            return false;
+        }
+        let facts = file.facts();
+        let project = facts.project.as_deref().map(Path::new);
+        let hash = facts.project_hash.as_deref();
+        !self
+            .processes
+            .iter()
+            .filter(|p| p.harness == file.root.harness)
+            .any(|p| match (p.cwd.as_deref(), project, hash) {
+                (None, _, _) => true,
+                (Some(cwd), Some(project), _) => {
+                    cwd.starts_with(project) || project.starts_with(cwd)
+                }
+                (Some(cwd), None, Some(hash)) => {
+                    cwd.ancestors().any(|d| gemini_project_hash(d) == hash)
+                }
+                (Some(_), None, None) => true,
+            })
     }
 
     fn root_of(&self, path: &Path) -> Option<HarnessRoot> {
@@ -746,6 +792,7 @@ impl SessionIndex {
             last_write: last_write(file),
             liveness,
             activity: owner.and_then(|o| o.activity),
+            errors_unrecorded: errors_unrecorded(file.root.harness),
             now,
         });
         file.had_owner |= owner.is_some();
@@ -966,6 +1013,16 @@ fn fresh_reader(harness: crate::model::Harness, path: &Path) -> Reader {
         },
     }
 }
+
+/// Agents that write no record when a model call fails for good (see
+/// [`StatusInputs::errors_unrecorded`]): Gemini CLI (0.61) prints the error and exits.
+fn errors_unrecorded(harness: crate::model::Harness) -> bool {
+    harness == crate::model::Harness::Gemini
+}
+
+/// How long before a process scan a session must have been last written for that scan
+/// to prove its process gone: the scan's time is taken around it, not inside it.
+const SCAN_MARGIN: chrono::Duration = chrono::Duration::milliseconds(500);
 
 /// Gemini CLI names a project folder by the SHA-256 (hex) of its root path.
 fn gemini_project_hash(cwd: &Path) -> String {
@@ -1292,6 +1349,7 @@ mod tests {
             harness: Harness::ClaudeCode,
             cwd: Some(PathBuf::from("/w/p")),
             open_files: Vec::new(),
+            appending_logs: Vec::new(),
             start_ticks: None,
             parent_pid: None,
         };
@@ -1310,6 +1368,7 @@ mod tests {
             harness: Harness::ClaudeCode,
             cwd: Some(PathBuf::from("/w/p")),
             open_files: Vec::new(),
+            appending_logs: Vec::new(),
             start_ticks: Some(u64::from(pid) * 10),
             parent_pid: None,
         }

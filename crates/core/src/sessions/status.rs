@@ -4,7 +4,9 @@
 //! The rules, in order:
 //! 1. **Ended / Failed.** The session's process was seen and is gone (or the agent's
 //!    own live state for it went) → `Ended` at once, or `Failed` when the last record
-//!    was an error. No process was ever found for the session and its file has been
+//!    was an error — or, for an agent that records no failed model call at all
+//!    ([`StatusInputs::errors_unrecorded`], Gemini CLI 0.61), when its last prompt was
+//!    left unanswered. No process was ever found for the session and its file has been
 //!    quiet for [`StatusRules::ended_after`] → the same. (That grace period covers
 //!    agents whose process we cannot see, e.g. another user's, and the moment between
 //!    a write and the next process scan.)
@@ -84,6 +86,10 @@ pub struct StatusInputs {
     pub liveness: Liveness,
     /// What the agent's own live state says, when it keeps one.
     pub activity: Option<AgentActivity>,
+    /// The agent writes nothing when a model call fails for good (it prints the error
+    /// and exits): a prompt it never answered before its process went is the only
+    /// trace of the failure.
+    pub errors_unrecorded: bool,
     pub now: DateTime<Utc>,
 }
 
@@ -99,7 +105,8 @@ impl StatusRules {
             Liveness::Alive => false,
         };
         if gone {
-            return if i.turn == TurnState::Errored {
+            let unanswered = i.errors_unrecorded && i.turn == TurnState::AwaitingModel;
+            return if i.turn == TurnState::Errored || unanswered {
                 Status::Failed
             } else {
                 Status::Ended
@@ -153,6 +160,7 @@ mod tests {
             last_write: Some(now - Duration::seconds(secs_ago)),
             liveness,
             activity,
+            errors_unrecorded: false,
             now,
         })
     }
@@ -194,6 +202,25 @@ mod tests {
     }
 
     #[test]
+    fn an_unanswered_prompt_is_a_failure_only_for_agents_that_record_no_errors() {
+        let infer = |turn, liveness, errors_unrecorded| {
+            let now = Utc::now();
+            StatusRules::default().infer(StatusInputs {
+                turn,
+                last_write: Some(now - Duration::seconds(1)),
+                liveness,
+                activity: None,
+                errors_unrecorded,
+                now,
+            })
+        };
+        assert_eq!(infer(AwaitingModel, Exited, true), Status::Failed);
+        assert_eq!(infer(AwaitingModel, Exited, false), Status::Ended);
+        assert_eq!(infer(TurnEnded, Exited, true), Status::Ended);
+        assert_eq!(infer(AwaitingModel, Alive, true), Status::Generating);
+    }
+
+    #[test]
     fn the_agents_own_busy_and_idle_win_over_the_records() {
         use AgentActivity::*;
         // The records end a turn, but the agent says it is still at work.
@@ -222,6 +249,7 @@ mod tests {
             last_write: None,
             liveness: NotFound,
             activity: None,
+            errors_unrecorded: false,
             now,
         });
         assert_eq!(s, Status::Ended);
