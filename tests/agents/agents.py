@@ -202,6 +202,10 @@ class Opencode(Agent):
     def prompt_argv(self, prompt):
         return [str(self.executable()), "run", prompt]
 
+    # Its processes share one log, each appending through its own descriptor: the line
+    # before a process's offset names its run, and the run names its session.
+    tells_processes_apart = True
+
     def recorded_cost(self, home):
         # opencode prices each assistant message itself (`cost` in the message's data).
         import sqlite3
@@ -233,6 +237,8 @@ class Copilot(Agent):
 
     def prompt_argv(self, prompt):
         return [str(self.executable()), "-p", prompt, "--allow-all-tools", "--disable-client-telemetry"]
+
+    tells_processes_apart = True  # the running copilot holds <session>/inuse.<pid>.hold
 
 
 class Gptme(Agent):

@@ -43,18 +43,9 @@ PROMPT = "Check the build and report back"
 # fails is reported as a gap and does not fail the run; one that passes is reported as
 # FIXD (the core was fixed: take it out of the list, and it guards the fix from then on).
 ANY = "*"
-NO_OWN_EXIT = {"gemini", "gptme", "opencode", "copilot"}
-ENDED_LATE = (
-    "this agent leaves no live state that goes when it exits, so Ended/Failed still waits "
-    "for the transcript to be quiet for 2 minutes once the process is gone"
-)
 TOTALS = {"counts, tokens, model, title, project", "tokens, model, title, project"}
 KNOWN_GAPS = [
     # (agents, scenarios, checks, reason); ANY matches every agent or scenario.
-    (NO_OWN_EXIT, ANY, {"ended after exit", "failed after exit", "both ended after exit"}, ENDED_LATE),
-    ({"codex"}, {"error"}, "failed after exit",
-     "Codex 0.171 ends the rollout after API errors without a record the status rule "
-     "reads as an error: Ended instead of Failed"),
     ({"codex"}, {"tool", "many"}, TOTALS,
      "Codex 0.171: a turn that only calls a tool (custom_tool_call, no message) is not "
      "counted as an assistant message, as Claude Code's are"),
@@ -67,19 +58,6 @@ KNOWN_GAPS = [
     ({"gptme"}, {"tool"}, "running tool while the command runs",
      "gptme 0.35 writes the assistant message with the tool call only after the tool ran; "
      "while it runs the transcript ends with the prompt, shown as Generating"),
-    ({"opencode"}, ANY, TOTALS,
-     "opencode's title is session.title in its database (here the title it generated); "
-     "the parser takes the first prompt's text, JSON-quoted"),
-    ({"opencode"}, ANY, {"generating while streaming", "running tool while the command runs"},
-     "passes since 8384f2f (4 runs of 4 here); kept listed until it has passed in CI "
-     "runs too, since a miss would fail make test"),
-    ({"opencode"}, {"two"}, "two rows, own pids, both generating",
-     "two opencode processes in one directory (no own state file, no open transcript: "
-     "its database is shared) are matched by working directory only; one row sometimes "
-     "gets the other's pid instead of both being 'ambiguous'"),
-    ({"copilot"}, ANY, {"generating while streaming", "running tool while the command runs", "two rows, own pids, both generating"},
-     "the copilot process (a native binary started by node) is not matched to its "
-     "session: no pid, and two in one directory are neither told apart nor 'ambiguous'"),
 ]
 
 
