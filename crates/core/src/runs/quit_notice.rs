@@ -14,6 +14,7 @@ use serde::{Deserialize, Serialize};
 use ts_rs::TS;
 
 use crate::model::{QuitPolicy, QuitReport, RunInfo};
+use crate::paths::Os;
 
 const FILE: &str = "last-quit.json";
 
@@ -59,8 +60,16 @@ pub fn dismiss(dir: &Path) -> std::io::Result<()> {
 }
 
 /// The question asked before quitting with `alive` runs; `None` when none are alive
-/// (then there is nothing to ask).
+/// (then there is nothing to ask). Said in this OS's terms (see [`question_on`]).
 pub fn question(alive: &[RunInfo], policy: QuitPolicy) -> Option<String> {
+    question_on(Os::current(), alive, policy)
+}
+
+/// [`question`] as it reads on `os`. On Windows a run cannot be left running yet: its
+/// terminal is a pseudoconsole this process owns, and Windows closes it — ending the
+/// programs attached to it — when Sessionscope exits; the question says so rather than
+/// promise what will not happen.
+pub fn question_on(os: Os, alive: &[RunInfo], policy: QuitPolicy) -> Option<String> {
     if alive.is_empty() {
         return None;
     }
@@ -68,12 +77,20 @@ pub fn question(alive: &[RunInfo], policy: QuitPolicy) -> Option<String> {
         1 => ("1 run is".to_string(), "It"),
         k => (format!("{k} runs are"), "They"),
     };
-    let what = match policy {
-        QuitPolicy::LeaveRunning => format!(
-            "{verb} will be left running: output keeps going to the log, and Sessionscope shows {} again at its next start.",
-            if alive.len() == 1 { "it" } else { "them" }
+    let them = if alive.len() == 1 { "it" } else { "them" };
+    let what = match (policy, os) {
+        (QuitPolicy::LeaveRunning, Os::Windows) => format!(
+            "{verb} cannot be left running on Windows yet: Windows closes a run's terminal when Sessionscope exits, which ends the programs in it (only a program that left its terminal keeps running, without output). Choose \"Stop\" in Settings to stop {them} gracefully instead."
         ),
-        QuitPolicy::Stop => format!(
+        (QuitPolicy::LeaveRunning, _) => format!(
+            "{verb} will be left running: output keeps going to the log, and Sessionscope shows {them} again at its next start."
+        ),
+        (QuitPolicy::Stop, Os::Windows) => format!(
+            "{verb} will be stopped (Ctrl-C and Ctrl-Break to {} console, then every process of {} job object is ended after the grace period).",
+            if alive.len() == 1 { "its" } else { "their" },
+            if alive.len() == 1 { "its" } else { "their" },
+        ),
+        (QuitPolicy::Stop, _) => format!(
             "{verb} will be stopped (SIGTERM, then SIGKILL after the grace period)."
         ),
     };
@@ -126,6 +143,35 @@ mod tests {
         assert!(two.starts_with("2 runs are still running:"), "{two}");
         assert!(two.contains("• b: b --watch"), "{two}");
         assert!(two.contains("They will be stopped"), "{two}");
+    }
+
+    /// Windows cannot keep a run's terminal open past quit: the question says what
+    /// will happen there, in Windows' terms, instead of promising a detached run.
+    #[test]
+    fn on_windows_the_question_says_what_windows_will_do() {
+        let alive = [run("build", Some(42))];
+        let leave = question_on(Os::Windows, &alive, QuitPolicy::LeaveRunning).unwrap();
+        assert!(
+            leave.starts_with("1 run is still running:\n• build (PID 42)"),
+            "{leave}"
+        );
+        assert!(
+            leave.contains("cannot be left running on Windows"),
+            "{leave}"
+        );
+        assert!(!leave.contains("will be left running"), "{leave}");
+        let stop = question_on(Os::Windows, &alive, QuitPolicy::Stop).unwrap();
+        assert!(
+            stop.contains("Ctrl-C and Ctrl-Break to its console"),
+            "{stop}"
+        );
+        assert!(!stop.contains("SIG"), "{stop}");
+        for os in [Os::Linux, Os::MacOs] {
+            let leave = question_on(os, &alive, QuitPolicy::LeaveRunning).unwrap();
+            assert!(leave.contains("It will be left running"), "{leave}");
+            let stop = question_on(os, &alive, QuitPolicy::Stop).unwrap();
+            assert!(stop.contains("SIGTERM, then SIGKILL"), "{stop}");
+        }
     }
 
     #[test]

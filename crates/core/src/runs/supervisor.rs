@@ -1177,7 +1177,7 @@ impl Supervisor {
     #[cfg(windows)]
     fn hand_off(&self, _id: &str) -> Result<String, SupervisorError> {
         Err(SupervisorError::Spawn(
-            "runs cannot outlive Sessionscope on Windows yet".into(),
+            "Windows closes a run's terminal when Sessionscope exits; leaving runs running is not supported there yet".into(),
         ))
     }
 }
