@@ -11,6 +11,8 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 export CARGO_TARGET_DIR="${CROSS_TARGET_DIR:-$HOME/.cache/sessionscope/cross}"
+# No debug info: nothing here is debugged, and it halves the disk and link time.
+export CARGO_PROFILE_DEV_DEBUG="${CARGO_PROFILE_DEV_DEBUG:-0}"
 export PATH="/usr/bin:$PATH" RUSTC=/usr/bin/rustc RUSTC_BOOTSTRAP=1
 unset RUSTC_WRAPPER RUSTUP_TOOLCHAIN
 export WINEPREFIX="${WINEPREFIX:-$HOME/.cache/sessionscope/wine}"
