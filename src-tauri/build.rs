@@ -31,6 +31,10 @@ fn main() {
         "dismiss_quit_notice",
         "reveal_session_file",
         "ack_run_output",
+        "record_costs",
+        "preview_duplicates",
+        "merge_duplicates",
+        "search_record_transcripts",
     ]);
     tauri_build::try_build(tauri_build::Attributes::new().app_manifest(manifest))
         .expect("tauri-build failed");

@@ -84,6 +84,10 @@ fn main() {
             commands::analytics::session_analytics,
             commands::analytics::save_export,
             commands::records::record_trend,
+            commands::records::record_costs,
+            commands::records::preview_duplicates,
+            commands::records::merge_duplicates,
+            commands::records::search_record_transcripts,
         ])
         .build(tauri::generate_context!())
         .expect("error while building Sessionscope")

@@ -36,7 +36,7 @@ fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
 }
 
 /// Default roots of every harness, then the ones the user added.
-fn roots_for(settings: &Settings) -> Vec<HarnessRoot> {
+pub fn roots_for(settings: &Settings) -> Vec<HarnessRoot> {
     let mut roots = paths::harness_roots();
     for extra in settings.roots() {
         if !roots.contains(&extra) {

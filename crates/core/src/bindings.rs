@@ -11,6 +11,10 @@ use crate::agents::transcript::{EntryKind, TranscriptCursor, TranscriptEntry, Tr
 use crate::model::*;
 use crate::settings::{ExtraRoot, Settings, SettingsSnapshot, Theme};
 use crate::views::daily::{HarnessSeries, ProjectTotal, SessionAnalytics};
+use crate::views::records_tools::{
+    CategoryRow, CategoryStats, CostGroup, CostView, DedupGroupView, DedupView, DuplicateView,
+    TranscriptMatch, TranscriptSearch,
+};
 use crate::views::records_view::{
     DayOutcomes, DurationSummary, GroupRate, ModelOutcomeRow, NamedCount, NoopRow, RecordField,
     RecordQuery, RecordRow, RecordsOverview,
@@ -75,7 +79,16 @@ pub fn typescript() -> String {
         HarnessSeries::decl(&cfg),
         ProjectTotal::decl(&cfg),
         SessionAnalytics::decl(&cfg),
+        CategoryRow::decl(&cfg),
+        CategoryStats::decl(&cfg),
         RecordsPage::decl(&cfg),
+        CostGroup::decl(&cfg),
+        CostView::decl(&cfg),
+        DuplicateView::decl(&cfg),
+        DedupGroupView::decl(&cfg),
+        DedupView::decl(&cfg),
+        TranscriptSearch::decl(&cfg),
+        TranscriptMatch::decl(&cfg),
         RecordAnnotation::decl(&cfg),
         SessionRecorded::decl(&cfg),
     ];

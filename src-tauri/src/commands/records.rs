@@ -3,6 +3,10 @@
 //! store file changed (`records-changed`), so records appended by another program —
 //! an agent's own `gptme-sessions post-session` — show up without a reload.
 //!
+//! The tools beside the table (cost, duplicates, transcript search) call the same core
+//! code as `sessionscope records cost|dedup|search`; merging duplicates asks first with
+//! a native dialog naming what it will mark.
+//!
 //! The store directory is the `record_store_dir` setting, else core's location rules
 //! (`GPTME_SESSIONS_DIR`, `~/.local/share/gptme-sessions/`).
 
@@ -10,8 +14,12 @@ use std::path::{Path, PathBuf};
 use std::sync::mpsc::{self, RecvTimeoutError};
 use std::time::Duration;
 
+use sessionscope_core::records::dedup::DEFAULT_MIN_OVERLAP;
 use sessionscope_core::records::Store;
 use sessionscope_core::sessions::watch::RootWatcher;
+use sessionscope_core::views::records_tools::{
+    self, CostView, DedupView, TranscriptMatch, TranscriptSearch,
+};
 use sessionscope_core::views::{
     self, DayOutcomes, RecordAnnotation, RecordField, RecordQuery, RecordsPage,
 };
@@ -70,6 +78,70 @@ pub fn record_session(
         .session_with_facts(&key)
         .ok_or_else(|| format!("no session {key} in the table"))?;
     views::record_session(&store(&state), &session, &facts).map_err(|e| e.to_string())
+}
+
+/// `records cost --days N` (`None`: every record).
+#[tauri::command]
+pub async fn record_costs(
+    state: State<'_, AppState>,
+    days: Option<i64>,
+) -> Result<CostView, String> {
+    let store = store(&state);
+    tauri::async_runtime::spawn_blocking(move || {
+        records_tools::store_cost(&store, days).map_err(|e| e.to_string())
+    })
+    .await
+    .map_err(|e| e.to_string())?
+}
+
+/// `records dedup --dry-run`: what a merge would mark; writes nothing.
+#[tauri::command]
+pub async fn preview_duplicates(state: State<'_, AppState>) -> Result<DedupView, String> {
+    let store = store(&state);
+    tauri::async_runtime::spawn_blocking(move || {
+        records_tools::dedup_preview(&store, DEFAULT_MIN_OVERLAP).map_err(|e| e.to_string())
+    })
+    .await
+    .map_err(|e| e.to_string())?
+}
+
+/// Merge exactly the duplicates of `preview`, after a native yes. `None` when the user
+/// said no; an error (and nothing written) when the store changed since the preview.
+#[tauri::command]
+pub async fn merge_duplicates(
+    app: AppHandle,
+    state: State<'_, AppState>,
+    preview: DedupView,
+) -> Result<Option<DedupView>, String> {
+    let store = store(&state);
+    if preview.duplicate_count == 0 {
+        return Err("the preview names no duplicate to merge".into());
+    }
+    let text =
+        records_tools::dedup_confirmation_text(&preview, &store.path().display().to_string());
+    if !crate::dialogs::confirm(&app, "Merge duplicate records?", text, "Merge").await? {
+        return Ok(None);
+    }
+    tauri::async_runtime::spawn_blocking(move || {
+        records_tools::dedup_apply(&store, DEFAULT_MIN_OVERLAP, &preview)
+            .map(Some)
+            .map_err(|e| e.to_string())
+    })
+    .await
+    .map_err(|e| e.to_string())?
+}
+
+/// `records search TEXT`: the sessions whose transcripts mention it, in the roots the
+/// app watches.
+#[tauri::command]
+pub async fn search_record_transcripts(
+    state: State<'_, AppState>,
+    search: TranscriptSearch,
+) -> Result<Vec<TranscriptMatch>, String> {
+    let roots = crate::state::roots_for(&state.settings());
+    tauri::async_runtime::spawn_blocking(move || records_tools::search_transcripts(&roots, &search))
+        .await
+        .map_err(|e| e.to_string())?
 }
 
 /// Watch the record store for the app's lifetime and emit [`RECORDS_CHANGED`] when its

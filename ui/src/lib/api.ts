@@ -21,7 +21,11 @@ import type {
   TranscriptPage,
 } from "./bindings";
 import type {
+  CostView,
   DayOutcomes,
+  DedupView,
+  TranscriptMatch,
+  TranscriptSearch,
   RecordAnnotation,
   RecordField,
   RecordQuery,
@@ -161,6 +165,21 @@ export const recordSession = (key: string) => invoke<SessionRecorded>("record_se
 /** Pushed when the record store file changed (another program appended, say). */
 export const onRecordsChanged = (handler: () => void): Promise<UnlistenFn> =>
   listen<null>("records-changed", () => handler());
+
+/** `records cost --days N` (null: every record). */
+export const recordCosts = (days: number | null) => invoke<CostView>("record_costs", { days });
+
+/** `records dedup --dry-run`: what a merge would mark; writes nothing. */
+export const previewDuplicates = () => invoke<DedupView>("preview_duplicates");
+
+/** Merges exactly `preview` after the backend's native confirmation; null if the user
+ *  said no. Rejects (nothing written) when the store changed since the preview. */
+export const mergeDuplicates = (preview: DedupView) =>
+  invoke<DedupView | null>("merge_duplicates", { preview });
+
+/** `records search TEXT`: sessions whose transcripts mention it. */
+export const searchRecordTranscripts = (search: TranscriptSearch) =>
+  invoke<TranscriptMatch[]>("search_record_transcripts", { search });
 
 /** Outcomes per day of the records passing `query`, without the rows. */
 export const recordTrend = (query: RecordQuery) => invoke<DayOutcomes[]>("record_trend", { query });

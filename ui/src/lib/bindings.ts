@@ -457,11 +457,106 @@ by_harness: Array<HarnessSeries>,
  */
 cost_per_day: Array<number>, unpriced: number, duration_buckets: Array<NamedCount>, top_projects: Array<ProjectTotal>, };
 
+export type CategoryRow = { name: string, count: number, 
+/**
+ * Share of all records of the selection.
+ */
+share: number, 
+/**
+ * Of them, records whose outcome is `productive`.
+ */
+productive_outcomes: number, 
+/**
+ * A category `classify` counts as productive work (not NOOP).
+ */
+productive_kind: boolean, };
+
+export type CategoryStats = { total: number, 
+/**
+ * Records without a category.
+ */
+unclassified: number, 
+/**
+ * Most records first; ties by name.
+ */
+categories: Array<CategoryRow>, };
+
 export type RecordsPage = { 
 /**
  * The store file, so the view can say where it looked.
  */
-store_path: string, rows: Array<RecordRow>, overview: RecordsOverview, trend: Array<DayOutcomes>, };
+store_path: string, rows: Array<RecordRow>, overview: RecordsOverview, trend: Array<DayOutcomes>, 
+/**
+ * The kinds of work of exactly those rows.
+ */
+categories: CategoryStats, };
+
+export type CostGroup = { name: string, count: number, total_cost: number, avg_cost: number, };
+
+export type CostView = { days: number | null, 
+/**
+ * Records in the window.
+ */
+session_count: number, 
+/**
+ * Of them, the ones a price was found for.
+ */
+priced_count: number, total_cost: number, 
+/**
+ * Per priced session.
+ */
+avg_cost: number, 
+/**
+ * Most expensive first.
+ */
+by_model: Array<CostGroup>, 
+/**
+ * Oldest day first.
+ */
+by_day: Array<CostGroup>, 
+/**
+ * Where the prices came from, in words.
+ */
+price_source: string, };
+
+export type DuplicateView = { session_id: string, richness: number, 
+/**
+ * Fields of the keeper filled from this record.
+ */
+merged_fields: Array<string>, };
+
+export type DedupGroupView = { keeper: string, harness: string, keeper_richness: number, duplicates: Array<DuplicateView>, };
+
+export type DedupView = { 
+/**
+ * `empty_store`, `no_duplicates`, `all_merged` (every group was merged before) or
+ * `found`.
+ */
+outcome: string, groups: Array<DedupGroupView>, 
+/**
+ * Duplicates merged, or that a merge would mark.
+ */
+duplicate_count: number, 
+/**
+ * The store was rewritten.
+ */
+applied: boolean, };
+
+export type TranscriptSearch = { text: string, days: number, case_sensitive: boolean, 
+/**
+ * Only this harness (`gptme`, `claude-code`, `codex`, `copilot`); all four when empty.
+ */
+harness: string | null, };
+
+export type TranscriptMatch = { session_id: string, harness: string, path: string, 
+/**
+ * `YYYY-MM-DD HH:MM`, or `unknown`.
+ */
+date: string, hit_count: number, 
+/**
+ * Up to three excerpts, as plain text: `role` and `text`.
+ */
+snippets: Array<[string, string]>, };
 
 export type RecordAnnotation = { outcome: string | null, category: string | null, add_deliverables: Array<string>, notes: string | null, };
 

@@ -38,6 +38,7 @@ const page = (ids: string[]): RecordsPage => ({
     model_outcome: [],
   },
   trend: [],
+  categories: { total: ids.length, unclassified: ids.length, categories: [] },
 });
 
 function deferred<T>() {

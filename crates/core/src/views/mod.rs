@@ -7,6 +7,7 @@
 //! adds the per-day aggregations the CLI has no command for. It never writes anything.
 
 pub mod daily;
+pub mod records_tools;
 pub mod records_view;
 
 pub use daily::{session_analytics, SessionAnalytics};
@@ -33,6 +34,8 @@ pub struct RecordsPage {
     pub rows: Vec<RecordRow>,
     pub overview: RecordsOverview,
     pub trend: Vec<DayOutcomes>,
+    /// The kinds of work of exactly those rows.
+    pub categories: records_tools::CategoryStats,
 }
 
 /// Why a page could not be built.
@@ -53,6 +56,7 @@ pub fn records_page(store: &Store, q: &RecordQuery) -> Result<RecordsPage, PageE
         rows: newest_first(&records),
         overview: RecordsOverview::new(&stats(fields()), &run_analytics(fields())),
         trend: outcome_trend(fields()),
+        categories: records_tools::category_stats(&records),
     })
 }
 
