@@ -20,6 +20,8 @@ fn main() {
         "search_transcripts",
         "list_server_sessions",
         "kill_server_session",
+        "list_remote_hosts",
+        "kill_remote_session",
         "list_records",
         "record_detail",
         "annotate_record",

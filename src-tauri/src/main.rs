@@ -14,6 +14,7 @@ mod events;
 mod menu;
 mod notify;
 mod quit;
+mod remote;
 mod reveal;
 mod search;
 mod server;
@@ -48,6 +49,7 @@ fn main() {
             tauri::Manager::manage(app, state);
             tauri::Manager::manage(app, search::SearchService::start(&handle));
             server::start(&handle);
+            remote::start(&handle);
             commands::records::start_watch(&handle);
             // Last: the window's first calls find everything above in place.
             window::open_main_window(app)?;
@@ -77,6 +79,8 @@ fn main() {
             commands::search::search_transcripts,
             commands::server::list_server_sessions,
             commands::server::kill_server_session,
+            commands::remote::list_remote_hosts,
+            commands::remote::kill_remote_session,
             commands::records::list_records,
             commands::records::record_detail,
             commands::records::annotate_record,

@@ -9,6 +9,8 @@ use ts_rs::TS;
 
 use crate::agents::transcript::{EntryKind, TranscriptCursor, TranscriptEntry, TranscriptPage};
 use crate::model::*;
+use crate::remote::link::HostState;
+use crate::remote::table::{RemoteHost, RemoteHosts};
 use crate::settings::{ExtraRoot, Settings, SettingsSnapshot, Theme};
 use crate::views::daily::{HarnessSeries, ProjectTotal, SessionAnalytics};
 use crate::views::records_tools::{
@@ -53,6 +55,9 @@ pub fn typescript() -> String {
         KillOutcome::decl(&cfg),
         ServerSession::decl(&cfg),
         ServerSessions::decl(&cfg),
+        HostState::decl(&cfg),
+        RemoteHost::decl(&cfg),
+        RemoteHosts::decl(&cfg),
         GptmeServerSettings::decl(&cfg),
         ActivitySummary::decl(&cfg),
         Theme::decl(&cfg),

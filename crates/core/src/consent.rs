@@ -151,7 +151,7 @@ pub fn settings_changes(old: &Settings, new: &Settings) -> Vec<String> {
         };
         changes.push(format!("Read and write session records in {dir}."));
     }
-    for host in &new.hosts {
+    for host in new.hosts.iter().filter(|h| !h.trim().is_empty()) {
         if !old.hosts.contains(host) {
             changes.push(format!(
                 "Connect to {} with your ssh keys and run sessionscope there.",

@@ -2,6 +2,7 @@
 
 pub mod analytics;
 pub mod records;
+pub mod remote;
 pub mod runs;
 pub mod search;
 pub mod server;

@@ -6,6 +6,7 @@ import type {
   KillEvent,
   KillOutcome,
   QuitNotice,
+  RemoteHosts,
   RunInfo,
   RunOutput,
   RunRequest,
@@ -100,6 +101,16 @@ export const onServerSessions = (handler: (s: ServerSessions) => void): Promise<
 
 /** Native dialog first; true when the server deleted the session. */
 export const killServerSession = (id: string) => invoke<boolean>("kill_server_session", { id });
+
+/** Settings' hosts: each one's state and rows, pushed as they change. */
+export const listRemoteHosts = () => invoke<RemoteHosts>("list_remote_hosts");
+
+export const onRemoteHosts = (handler: (r: RemoteHosts) => void): Promise<UnlistenFn> =>
+  listen<RemoteHosts>("remote-hosts", (e) => handler(e.payload));
+
+/** Native dialog first, naming the host; true when the host stopped it. */
+export const killRemoteSession = (host: string, id: string) =>
+  invoke<boolean>("kill_remote_session", { host, id });
 
 export const listRuns = () => invoke<RunInfo[]>("list_runs");
 

@@ -232,6 +232,24 @@ elapsed_seconds: number | null, created_at: string | null, last_activity: string
 
 export type ServerSessions = { base_url: string | null, sessions: Array<ServerSession>, error: string | null, };
 
+export type HostState = { "state": "connecting" } | { "state": "live", since: string, version: string, } | { "state": "lost", since: string, reason: string, } | { "state": "retrying", 
+/**
+ * When the host was last live, if it ever was.
+ */
+lost_since: string | null, attempt: number, next_at: string, reason: string, } | { "state": "needs-action", message: string, };
+
+export type RemoteHost = { 
+/**
+ * As the user named it in Settings.
+ */
+host: string, state: HostState, sessions: Array<Session>, counts: SessionCounts, 
+/**
+ * The host's read problems (files skipped, roots polled).
+ */
+notices: Array<string>, };
+
+export type RemoteHosts = { hosts: Array<RemoteHost>, };
+
 export type GptmeServerSettings = { 
 /**
  * e.g. `http://127.0.0.1:5700`; `None` when no server is configured.

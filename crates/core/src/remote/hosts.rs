@@ -69,6 +69,8 @@ pub fn machines(
         out.push(Machine::Local);
     }
     let listed = if all_hosts { settings_hosts } else { &[] };
+    // A blank line in Settings' list is no host.
+    let listed = listed.iter().filter(|h| !h.trim().is_empty());
     for h in named.iter().chain(listed) {
         let m = if h.trim() == LOCAL {
             Machine::Local
@@ -110,6 +112,10 @@ mod tests {
             [Machine::Local, Machine::Remote("u@h".into())]
         );
         assert!(machines(&[], true, &[]).is_err());
+        assert_eq!(
+            machines(&[], true, &s(&["", " "])).unwrap(),
+            [Machine::Local]
+        );
     }
 
     #[test]

@@ -15,6 +15,7 @@ use std::time::Duration;
 
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
+use ts_rs::TS;
 
 use crate::model::{SessionChange, SessionCounts, SessionSnapshot};
 use crate::remote::client::{Connection, LinkError, SshCommand, SshProcess};
@@ -27,7 +28,7 @@ pub const MAX_BACKOFF: Duration = Duration::from_secs(30);
 pub const USER_BACKOFF: Duration = Duration::from_secs(60);
 
 /// Where a host stands, as the Host column and `remote watch` show it.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
 #[serde(tag = "state", rename_all = "kebab-case")]
 pub enum HostState {
     Connecting,

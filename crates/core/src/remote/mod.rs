@@ -6,7 +6,8 @@
 //! agent, `ProxyJump` and `ControlMaster` work as the user set them up, and
 //! [`link`] keeps one host live: its state (connecting, live, lost, retrying, not
 //! installed, version differs), reconnects with back-off, and a fresh snapshot each
-//! time. [`hosts`] names the machines a command is about (`--host`, `--all-hosts`).
+//! time; [`table`] folds a link's events into the rows and state the app shows.
+//! [`hosts`] names the machines a command is about (`--host`, `--all-hosts`).
 //!
 //! What it must never do: open a socket, run anything a remote says, or let a broken
 //! or hostile remote (garbage, huge lines, a wrong version, a flood) crash or freeze
@@ -17,3 +18,4 @@ pub mod client;
 pub mod hosts;
 pub mod link;
 pub mod protocol;
+pub mod table;

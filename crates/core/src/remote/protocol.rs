@@ -189,6 +189,16 @@ pub struct Confirmation {
 }
 
 impl Confirmation {
+    /// The yes `by` gave just now for every item of `plan` on `host`.
+    pub fn for_plan(by: ConfirmedBy, host: &str, plan: &KillPlan) -> Confirmation {
+        Confirmation {
+            by,
+            at: Utc::now(),
+            host: host.to_string(),
+            targets: plan.items.iter().map(|i| i.target.clone()).collect(),
+        }
+    }
+
     /// Whether this yes was given for exactly the items of `plan`.
     pub fn covers(&self, plan: &KillPlan) -> bool {
         let planned: Vec<&KillTarget> = plan.items.iter().map(|i| &i.target).collect();
