@@ -117,12 +117,7 @@ fn kill_on_host(host: &str, ids: &[String], grace: Duration, yes: bool) -> anyho
         return Err(hosts::unexpected(&c).into());
     };
     let by = ask(&plan, yes, Some(host))?;
-    let confirmation = Confirmation {
-        by,
-        at: Utc::now(),
-        host: host.to_string(),
-        targets: plan.items.iter().map(|i| i.target.clone()).collect(),
-    };
+    let confirmation = Confirmation::for_plan(by, host, &plan);
     println!("Stopping on {}…", kill::shown(host));
     let Answer::Killed { outcomes } = c.request(Request::Kill {
         plan: plan.clone(),
