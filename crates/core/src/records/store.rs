@@ -98,7 +98,8 @@ fn parse(bytes: &[u8]) -> Loaded {
     loaded.torn_tail = match memchr::memrchr(b'\n', bytes) {
         Some(nl) => {
             let last = &bytes[nl + 1..];
-            !last.iter().all(u8::is_ascii_whitespace) && !is_one_json_value(last).unwrap_or(false)
+            !last.iter().all(u8::is_ascii_whitespace)
+                && !is_one_json_value(trim_blanks(last)).unwrap_or(false)
         }
         None => false, // a lone first line is never dropped
     };
@@ -433,8 +434,9 @@ fn repair_torn_tail(file: &mut File) -> io::Result<bool> {
         file.write_all(b"\n")?;
         return Ok(false);
     };
-    file.seek(SeekFrom::Start(newline_at + 1))?;
-    let tail = io::BufReader::with_capacity(CHUNK as usize, Read::by_ref(file).take(len));
+    let (from, to) = blank_trimmed(file, newline_at + 1, len)?;
+    file.seek(SeekFrom::Start(from))?;
+    let tail = io::BufReader::with_capacity(CHUNK as usize, Read::by_ref(file).take(to - from));
     if is_one_json_value(tail)? {
         // A complete record that only lacks its newline: terminate it.
         file.seek(SeekFrom::End(0))?;
@@ -444,6 +446,52 @@ fn repair_torn_tail(file: &mut File) -> io::Result<bool> {
     file.set_len(newline_at + 1)?;
     file.sync_all()?;
     Ok(true)
+}
+
+/// How many bytes at either end of a line to look at for blanks.
+const BLANK_LOOK: u64 = 4096;
+
+/// The range `start..end` of `file` without the blanks `str::trim` removes at either
+/// end (looked for in the first and last [`BLANK_LOOK`] bytes). The loader trims
+/// those, as Python's `str.strip()` does, before it parses a line; so a record with a
+/// no-break space after it is a record, and the repair must not cut it as torn.
+fn blank_trimmed(file: &mut File, start: u64, end: u64) -> io::Result<(u64, u64)> {
+    let mut head = vec![0u8; BLANK_LOOK.min(end - start) as usize];
+    file.seek(SeekFrom::Start(start))?;
+    file.read_exact(&mut head)?;
+    let tail_start = end.saturating_sub(BLANK_LOOK).max(start);
+    let mut tail = vec![0u8; (end - tail_start) as usize];
+    file.seek(SeekFrom::Start(tail_start))?;
+    file.read_exact(&mut tail)?;
+    let from = start + blank_prefix(&head) as u64;
+    let to = end.saturating_sub(blank_suffix(&tail) as u64).max(from);
+    Ok((from, to))
+}
+
+/// `line` without the blanks `str::trim` removes (see [`blank_trimmed`]).
+fn trim_blanks(line: &[u8]) -> &[u8] {
+    let rest = &line[blank_prefix(line)..];
+    &rest[..rest.len() - blank_suffix(rest)]
+}
+
+/// Bytes of Unicode blanks at the start of `bytes` (its valid UTF-8 part).
+fn blank_prefix(bytes: &[u8]) -> usize {
+    let text = match std::str::from_utf8(bytes) {
+        Ok(t) => t,
+        Err(e) => std::str::from_utf8(&bytes[..e.valid_up_to()]).unwrap_or_default(),
+    };
+    text.len() - text.trim_start().len()
+}
+
+/// Bytes of Unicode blanks at the end of `bytes`, which may start inside a character;
+/// none when the rest is not UTF-8.
+fn blank_suffix(bytes: &[u8]) -> usize {
+    let cut = bytes
+        .iter()
+        .take(3)
+        .take_while(|b| (0x80..0xC0).contains(*b))
+        .count();
+    std::str::from_utf8(&bytes[cut..]).map_or(0, |t| t.len() - t.trim_end().len())
 }
 
 /// Is `text` one JSON value in UTF-8 (surrounding whitespace allowed)? The test
@@ -804,6 +852,46 @@ mod tests {
         s.upsert(vec![rec("z")]).unwrap();
         let text = std::fs::read_to_string(s.path()).unwrap();
         assert!(text.starts_with("{\"session_id\":\"torn\n"), "{text}");
+    }
+
+    /// Found writing the store_repair fuzz target's oracle: a last line the loader
+    /// reads as a record, because it trims Unicode blanks (a no-break space, U+3000)
+    /// like Python's `str.strip()`, was cut as torn by the next append, losing the
+    /// record. Now what the loader counts, the repair and a rewrite keep.
+    #[test]
+    fn a_record_with_unicode_blanks_around_it_is_not_cut_as_torn() {
+        let (_d, s) = store();
+        for tail in [
+            "{\"session_id\":\"b\"}\u{a0}",
+            "\u{3000}{\"session_id\":\"b\"}\u{2029}\u{85}",
+            "\u{b}{\"session_id\":\"b\"} \u{c}",
+        ] {
+            let text = format!("{{\"session_id\":\"a\"}}\n{tail}");
+            std::fs::write(s.path(), &text).unwrap();
+            assert_eq!(s.load().unwrap().records.len(), 2, "{tail:?}");
+            s.append(&rec("c")).unwrap();
+            let ids: Vec<String> = s
+                .load()
+                .unwrap()
+                .records
+                .into_iter()
+                .map(|r| r.session_id)
+                .collect();
+            assert_eq!(ids, ["a", "b", "c"], "{tail:?}");
+            std::fs::write(s.path(), &text).unwrap();
+            s.upsert(vec![rec("c")]).unwrap();
+            assert_eq!(s.load().unwrap().records.len(), 3, "{tail:?}");
+        }
+        // Blanks around a torn line do not save it, and the look at the ends stays
+        // bounded: a long tail of blanks is cut like any torn line.
+        let torn = format!(
+            "{{\"session_id\":\"a\"}}\n\u{a0}{{\"session_id\":\"b{}",
+            "\u{a0}".repeat(5000)
+        );
+        std::fs::write(s.path(), &torn).unwrap();
+        s.append(&rec("c")).unwrap();
+        assert_eq!(s.load().unwrap().records.len(), 2);
+        assert_eq!(s.load().unwrap().malformed, 0);
     }
 
     /// A writer killed between writing its temp file and renaming it leaves the temp
