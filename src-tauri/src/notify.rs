@@ -15,6 +15,20 @@ use tauri::{AppHandle, Manager};
 
 use crate::state::AppState;
 
+/// Whether this run of the app has shown a notification yet: the first one says how
+/// to turn them off.
+static HINT_SHOWN: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+const TURN_OFF_HINT: &str = "Turn these off in Sessionscope's Settings → Notifications and tray.";
+
+/// The body of a notification; the first of each run of the app ends with the hint.
+fn body_of(alert: &Alert) -> String {
+    if HINT_SHOWN.swap(true, std::sync::atomic::Ordering::AcqRel) {
+        alert.body.clone()
+    } else {
+        format!("{}\n\n{TURN_OFF_HINT}", alert.body)
+    }
+}
+
 pub fn session_changes(app: &AppHandle, updated: &[Session]) {
     let Some(state) = app.try_state::<AppState>() else {
         return;
@@ -41,10 +55,11 @@ fn show(app: &AppHandle, alert: Alert) {
     static WAITING: AtomicUsize = AtomicUsize::new(0);
 
     let mut note = notify_rust::Notification::new();
+    // The desktop entry the packages install is Sessionscope.desktop.
     note.appname("Sessionscope")
         .summary(&alert.title)
-        .body(&alert.body)
-        .hint(notify_rust::Hint::DesktopEntry("sessionscope".into()));
+        .body(&body_of(&alert))
+        .hint(notify_rust::Hint::DesktopEntry("Sessionscope".into()));
     if WAITING.fetch_add(1, Ordering::AcqRel) >= MAX_WAITING {
         WAITING.fetch_sub(1, Ordering::AcqRel);
         if let Err(e) = note.show() {
@@ -53,15 +68,16 @@ fn show(app: &AppHandle, alert: Alert) {
         return;
     }
     note.action("default", "Open session");
+    note.action("settings", "Notification settings");
     let app = app.clone();
     let spawned = std::thread::Builder::new()
         .name("notification".into())
         .spawn(move || {
             match note.show() {
-                Ok(handle) => handle.wait_for_action(|action| {
-                    if action == "default" {
-                        crate::tray::focus_session(&app, &alert.session_key);
-                    }
+                Ok(handle) => handle.wait_for_action(|action| match action {
+                    "default" => crate::tray::focus_session(&app, &alert.session_key),
+                    "settings" => crate::tray::open_settings(&app),
+                    _ => {}
                 }),
                 Err(e) => eprintln!("sessionscope: notification not shown: {e}"),
             }
@@ -79,7 +95,7 @@ fn show(app: &AppHandle, alert: Alert) {
         .notification()
         .builder()
         .title(&alert.title)
-        .body(&alert.body)
+        .body(body_of(&alert))
         .show();
 }
 

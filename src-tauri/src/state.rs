@@ -4,6 +4,7 @@
 
 use std::sync::{Mutex, MutexGuard, RwLock, RwLockReadGuard};
 
+use sessionscope_core::model::{Session, SessionChange, SessionCounts};
 use sessionscope_core::progress::Throttled;
 use sessionscope_core::runs::pacer::PacedStreams;
 use sessionscope_core::runs::quit_notice;
@@ -22,6 +23,9 @@ pub struct AppState {
     live: RwLock<LiveSessions>,
     /// Cleared when the first scan's table has been swapped in.
     pub scanning: std::sync::atomic::AtomicBool,
+    /// The rows the first scan has read so far (also sent as they come), for a
+    /// snapshot asked for while it runs.
+    pub first_rows: FirstRows,
     pub supervisor: Supervisor,
     settings: Mutex<Settings>,
     /// Why the settings file could not be used, shown once in Settings.
@@ -31,7 +35,10 @@ pub struct AppState {
     pub output_streams: std::sync::Arc<PacedStreams>,
 }
 
-fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+/// Rows by key, shared between the first scan and [`AppState`].
+pub type FirstRows = std::sync::Arc<Mutex<std::collections::HashMap<String, Session>>>;
+
+pub fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
     m.lock().unwrap_or_else(|e| e.into_inner())
 }
 
@@ -48,8 +55,10 @@ pub fn roots_for(settings: &Settings) -> Vec<HarnessRoot> {
 
 /// The live table, resumed from the file cache (`index.sqlite3` in the data dir, shared
 /// with the CLI): unchanged transcripts are not read again at start. The scan reports
-/// its progress as `index-progress` events.
-fn start_live(app: &AppHandle, settings: &Settings) -> LiveSessions {
+/// its progress as `index-progress` events; with `fill_in` (the first scan after the
+/// window opened on an empty table) the rows read so far go out as `sessions-changed`
+/// too, newest files first, so the table fills in while older history is read.
+fn start_live(app: &AppHandle, settings: &Settings, fill_in: Option<FirstRows>) -> LiveSessions {
     let mut index = SessionIndex::new(roots_for(settings));
     match IndexCache::open(&IndexCache::default_path()) {
         Ok(cache) => index = index.with_cache(cache),
@@ -60,6 +69,24 @@ fn start_live(app: &AppHandle, settings: &Settings) -> LiveSessions {
         let _ = tauri::Emitter::emit(&on_progress, "index-progress", p);
     });
     index.set_progress(Box::new(move |p| throttled.report(p)));
+    if let Some(so_far) = fill_in {
+        let on_rows = app.clone();
+        index.set_rows_read(
+            Box::new(move |rows| {
+                let mut so_far = lock(&so_far);
+                for row in &rows {
+                    so_far.insert(row.key.clone(), row.clone());
+                }
+                let counts = SessionCounts::of(so_far.values());
+                let change = SessionChange {
+                    upserted: rows,
+                    removed: Vec::new(),
+                };
+                events::sessions_changed(&on_rows, change, counts);
+            }),
+            sessionscope_core::sessions::index::WAVE_BYTES,
+        );
+    }
     let on_change = app.clone();
     let on_notices = app.clone();
     let options = LiveOptions {
@@ -91,10 +118,12 @@ impl AppState {
         // The window opens at once on an empty table; the first scan (which may read
         // gigabytes) runs in the background and swaps the real table in when done.
         let live = LiveSessions::start(Vec::new(), |_, _| {});
+        let filling = FirstRows::default();
+        let first_rows = filling.clone();
         let scanner = app.clone();
         let first_settings = settings.clone();
         std::thread::spawn(move || {
-            let scanned = start_live(&scanner, &first_settings);
+            let scanned = start_live(&scanner, &first_settings, Some(first_rows));
             // setup() manages the state right after this constructor returns.
             let state = loop {
                 match tauri::Manager::try_state::<AppState>(&scanner) {
@@ -107,6 +136,7 @@ impl AppState {
             state
                 .scanning
                 .store(false, std::sync::atomic::Ordering::Release);
+            lock(&state.first_rows).clear();
             let _ = tauri::Emitter::emit(&scanner, "sessions-reset", ());
             tray::refresh(&scanner);
         });
@@ -125,6 +155,7 @@ impl AppState {
         AppState {
             live: RwLock::new(live),
             scanning: std::sync::atomic::AtomicBool::new(true),
+            first_rows: filling,
             supervisor,
             settings: Mutex::new(settings),
             settings_problem,
@@ -170,8 +201,9 @@ impl AppState {
         let roots_changed = lock(&self.settings).extra_roots != new.extra_roots;
         *lock(&self.settings) = new.clone();
         self.supervisor.set_ring_bytes(new.run_buffer_bytes());
+        crate::tray::set_visible(app, new.show_tray_icon);
         if roots_changed {
-            let fresh = start_live(app, &new);
+            let fresh = start_live(app, &new, None);
             lock(&self.alerts).0.prime(&fresh.sessions());
             *self.live.write().unwrap_or_else(|e| e.into_inner()) = fresh;
             let _ = tauri::Emitter::emit(app, "sessions-reset", ());

@@ -1,6 +1,7 @@
 //! The system tray: its tooltip counts generating and waiting sessions and running
 //! commands; its menu lists the sessions waiting for input (click one to open it),
-//! then Show window and Quit. The icon changes while any session waits for input.
+//! then where to turn notifications and the icon itself off, Show window and Quit. The
+//! icon changes while any session waits for input; Settings can hide it.
 
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Mutex;
@@ -43,6 +44,7 @@ pub fn create(app: &AppHandle) -> tauri::Result<()> {
         .menu(&build_menu(app, &TrayView::default())?)
         .on_menu_event(|app, event| match event.id().as_ref() {
             "show" => show_main_window(app),
+            "settings" => open_settings(app),
             "quit" => crate::quit::request(app),
             id => {
                 if let Some(key) = id.strip_prefix(FOCUS_PREFIX) {
@@ -53,7 +55,10 @@ pub fn create(app: &AppHandle) -> tauri::Result<()> {
     if let Some(icon) = app.default_window_icon() {
         tray = tray.icon(icon.clone());
     }
-    tray.build(app)?;
+    let tray = tray.build(app)?;
+    if let Some(state) = app.try_state::<AppState>() {
+        tray.set_visible(state.settings().show_tray_icon)?;
+    }
     app.manage(TrayState {
         shown: Mutex::new(TrayView::default()),
         dirty: AtomicBool::new(true),
@@ -106,6 +111,13 @@ fn build_menu(app: &AppHandle, view: &TrayView) -> tauri::Result<Menu<Wry>> {
         }
     }
     menu.append(&PredefinedMenuItem::separator(app)?)?;
+    menu.append(&MenuItem::with_id(
+        app,
+        "settings",
+        "Turn off notifications or this icon…",
+        true,
+        None::<&str>,
+    )?)?;
     menu.append(&MenuItem::with_id(
         app,
         "show",
@@ -184,6 +196,22 @@ fn redraw(app: &AppHandle) {
 pub fn focus_session(app: &AppHandle, key: &str) {
     show_main_window(app);
     let _ = app.emit("focus-session", key.to_string());
+}
+
+/// Show or hide the tray icon (the Settings checkbox).
+pub fn set_visible(app: &AppHandle, visible: bool) {
+    if let Some(tray) = app.tray_by_id(TRAY_ID) {
+        if let Err(e) = tray.set_visible(visible) {
+            eprintln!("sessionscope: could not change the tray icon: {e}");
+        }
+    }
+}
+
+/// Bring the window forward on Settings, where notifications and the icon are
+/// switched off (tray menu, notification button).
+pub fn open_settings(app: &AppHandle) {
+    show_main_window(app);
+    let _ = app.emit("menu-action", "settings".to_string());
 }
 
 pub fn show_main_window(app: &AppHandle) {

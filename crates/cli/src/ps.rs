@@ -173,15 +173,25 @@ fn print_table(
         "{} sessions: {} active ({} generating, {} running tool, {} waiting), {} idle, {} ended",
         c.total, c.active, c.generating, c.running_tool, c.waiting, c.idle, c.ended
     );
+    if sessions.is_empty() && c.total > 0 {
+        println!("No live sessions (use --all for ended ones).");
+        return;
+    }
     if sessions.is_empty() {
-        let roots: Vec<String> = index
-            .roots()
-            .iter()
-            .map(|r| r.path.display().to_string())
-            .collect();
+        // First run, or agents elsewhere: say where we looked and how to look elsewhere.
+        println!("No agent sessions found. Searched:");
+        let searched = paths::searched_roots(index.roots());
+        let mut vars: Vec<&str> = Vec::new();
+        for r in &searched {
+            let state = if r.exists { "" } else { "  (does not exist)" };
+            println!("  {:<12} {}{state}", r.harness.as_str(), r.path);
+            if !vars.contains(&r.env_var.as_str()) {
+                vars.push(&r.env_var);
+            }
+        }
         println!(
-            "No live sessions (use --all for ended ones). Searched: {}",
-            roots.join(", ")
+            "Agents that keep their files elsewhere: set their variable ({}).",
+            vars.join(", ")
         );
         return;
     }

@@ -33,6 +33,7 @@ pub fn typescript() -> String {
         Session::decl(&cfg),
         SessionCounts::decl(&cfg),
         SessionChange::decl(&cfg),
+        SearchedRoot::decl(&cfg),
         SessionSnapshot::decl(&cfg),
         SessionsChanged::decl(&cfg),
         RunStatus::decl(&cfg),

@@ -321,7 +321,7 @@ pub struct SessionSnapshot {
     pub sessions: Vec<Session>,
     pub counts: SessionCounts,
     /// Directories searched, shown when no session is found.
-    pub roots: Vec<String>,
+    pub roots: Vec<SearchedRoot>,
     /// The first scan is still reading transcripts (the table will be replaced).
     #[serde(default)]
     pub scanning: bool,
@@ -329,6 +329,19 @@ pub struct SessionSnapshot {
     /// watched by polling. Updated by the `index-notices` event.
     #[serde(default)]
     pub notices: Vec<String>,
+}
+
+/// One directory searched for an agent's transcripts, as the first-run screen lists it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
+pub struct SearchedRoot {
+    pub harness: Harness,
+    pub path: String,
+    /// The directory exists (the agent has written something there, or was set up).
+    pub exists: bool,
+    /// Added in Settings rather than the agent's default location.
+    pub from_settings: bool,
+    /// The variable that moves this agent's files (`CLAUDE_CONFIG_DIR`, ...).
+    pub env_var: String,
 }
 
 /// The `sessions-changed` event: the rows that changed and the new header counts.

@@ -14,7 +14,35 @@
 use std::path::{Path, PathBuf};
 
 use crate::agents::HarnessRoot;
-use crate::model::Harness;
+use crate::model::{Harness, SearchedRoot};
+
+/// The variable that moves an agent's files, as the first-run screen and `ps` name it:
+/// the first one of its row in [`AGENT_PATHS`] (the one that wins when several are set).
+pub fn root_env_var(harness: Harness) -> &'static str {
+    AGENT_PATHS
+        .iter()
+        .find(|row| row.harness == harness)
+        .and_then(|row| row.vars.first())
+        .map(|v| v.name)
+        .unwrap_or("")
+}
+
+/// What the first-run screen and `ps` say about where sessions were looked for: each
+/// root, whether it exists, and whether it came from the agent's default (or its
+/// variable) or from Settings.
+pub fn searched_roots(roots: &[HarnessRoot]) -> Vec<SearchedRoot> {
+    let defaults = harness_roots();
+    roots
+        .iter()
+        .map(|r| SearchedRoot {
+            harness: r.harness,
+            path: r.path.display().to_string(),
+            exists: r.path.is_dir(),
+            from_settings: !defaults.contains(r),
+            env_var: root_env_var(r.harness).to_string(),
+        })
+        .collect()
+}
 
 /// The operating systems whose agent paths differ.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -47,6 +47,8 @@ pub struct Settings {
     pub notify_failed: bool,
     pub theme: Theme,
     pub launch_at_login: bool,
+    /// Show the icon in the system tray (its menu says how to hide it).
+    pub show_tray_icon: bool,
     /// Stop the runs still alive when the app quits (otherwise they keep running).
     pub stop_runs_on_quit: bool,
     /// How much of each run's recent output is kept in memory for the terminal panel,
@@ -75,6 +77,7 @@ impl Default for Settings {
             notify_failed: true,
             theme: Theme::System,
             launch_at_login: false,
+            show_tray_icon: true,
             stop_runs_on_quit: false,
             run_buffer_kib: 1024,
             gptme_server: crate::model::GptmeServerSettings::default(),

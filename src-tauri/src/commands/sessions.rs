@@ -9,9 +9,19 @@ use crate::state::AppState;
 /// The full table, sent once; later changes arrive as `sessions-changed` events.
 #[tauri::command]
 pub fn list_sessions(state: State<'_, AppState>) -> SessionSnapshot {
+    let snapshot = state.live().snapshot();
+    if !state.scanning.load(std::sync::atomic::Ordering::Acquire) {
+        return snapshot;
+    }
+    // The first scan is still reading: what it has read so far (the same rows its
+    // `sessions-changed` events carry), and the roots it is reading.
+    let rows = crate::state::lock(&state.first_rows);
+    let sessions: Vec<_> = rows.values().cloned().collect();
     SessionSnapshot {
-        scanning: state.scanning.load(std::sync::atomic::Ordering::Acquire),
-        ..state.live().snapshot()
+        counts: sessionscope_core::model::SessionCounts::of(&sessions),
+        sessions,
+        scanning: true,
+        roots: snapshot.roots,
     }
 }
 

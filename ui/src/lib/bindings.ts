@@ -91,11 +91,25 @@ export type SessionCounts = { total: number, active: number, idle: number, gener
 
 export type SessionChange = { upserted: Array<Session>, removed: Array<string>, };
 
+export type SearchedRoot = { harness: Harness, path: string, 
+/**
+ * The directory exists (the agent has written something there, or was set up).
+ */
+exists: boolean, 
+/**
+ * Added in Settings rather than the agent's default location.
+ */
+from_settings: boolean, 
+/**
+ * The variable that moves this agent's files (`CLAUDE_CONFIG_DIR`, ...).
+ */
+env_var: string, };
+
 export type SessionSnapshot = { sessions: Array<Session>, counts: SessionCounts, 
 /**
  * Directories searched, shown when no session is found.
  */
-roots: Array<string>, 
+roots: Array<SearchedRoot>, 
 /**
  * The first scan is still reading transcripts (the table will be replaced).
  */
@@ -284,6 +298,10 @@ run_log_retention_days: number,
  * Seconds between the polite stop signal and SIGKILL.
  */
 kill_grace_seconds: number, notify_waiting: boolean, notify_finished: boolean, notify_failed: boolean, theme: Theme, launch_at_login: boolean, 
+/**
+ * Show the icon in the system tray (its menu says how to hide it).
+ */
+show_tray_icon: boolean, 
 /**
  * Stop the runs still alive when the app quits (otherwise they keep running).
  */

@@ -1,5 +1,5 @@
 // Formatting helpers for the tables: durations, relative times, short ids, numbers.
-import type { QuitReport, RunInfo, SessionRecorded, Status } from "./bindings";
+import type { Harness, QuitReport, RunInfo, SessionRecorded, Status } from "./bindings";
 
 /** "4s", "3m 07s", "2h 05m", "3d 04h" — compact and stable in width. */
 export function formatDuration(ms: number): string {
@@ -74,6 +74,16 @@ export const STATUS_LABELS: Record<Status, string> = {
   idle: "Idle",
   ended: "Ended",
   failed: "Failed",
+};
+
+/** Each agent's own name, as its users know it. */
+export const HARNESS_NAMES: Record<Harness, string> = {
+  "claude-code": "Claude Code",
+  codex: "Codex CLI",
+  gptme: "gptme",
+  gemini: "Gemini CLI",
+  opencode: "opencode",
+  copilot: "Copilot CLI",
 };
 
 /** "Running", "Completed", "Failed (exit 3)", "Killed". */

@@ -11,6 +11,7 @@ import type {
   SessionCounts,
   SessionSnapshot,
   Status,
+  SearchedRoot,
 } from "./bindings";
 
 export const EMPTY_COUNTS: SessionCounts = {
@@ -142,7 +143,7 @@ export class SessionTable {
   #last: { signature: unknown[]; list: Session[] } | null = null;
 
   counts = $state<SessionCounts>(EMPTY_COUNTS);
-  roots = $state<string[]>([]);
+  roots = $state<SearchedRoot[]>([]);
   /** Problems that are not rows: files skipped (FIFOs, too large), roots polled. */
   notices = $state<string[]>([]);
   loaded = $state(false);

@@ -56,13 +56,21 @@ describe("SessionTable", () => {
         session("claude-code:c", null),
       ],
       counts: counts(3),
-      roots: ["/r"],
+      roots: [
+        {
+          harness: "codex",
+          path: "/r",
+          exists: false,
+          from_settings: false,
+          env_var: "CODEX_HOME",
+        },
+      ],
       scanning: false,
       notices: [],
     });
     expect(t.visible.map((s) => s.id)).toEqual(["b", "a", "c"]);
     expect(t.loaded).toBe(true);
-    expect(t.roots).toEqual(["/r"]);
+    expect(t.roots.map((r) => r.path)).toEqual(["/r"]);
   });
 
   it("applies upserts and removals and takes the pushed counts", () => {

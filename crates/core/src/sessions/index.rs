@@ -122,10 +122,20 @@ pub struct SessionIndex {
     /// Cached files not yet claimed by a scan.
     cached: HashMap<PathBuf, CachedFile>,
     progress: Option<ProgressFn>,
+    /// The rows callback and the size of its waves in bytes.
+    rows_read: Option<(RowsFn, u64)>,
 }
 
 /// Called from the scanning threads as files are read.
 pub type ProgressFn = Box<dyn Fn(ScanProgress) + Send + Sync>;
+
+/// Called during [`SessionIndex::scan_all`] with the rows of each wave of files read.
+pub type RowsFn = Box<dyn Fn(Vec<Session>) + Send + Sync>;
+
+/// A good wave size for [`SessionIndex::set_rows_read`]: large enough to keep every
+/// core busy, small enough that a window fills in within a second or two on a first
+/// start over gigabytes.
+pub const WAVE_BYTES: u64 = 64 << 20;
 
 impl SessionIndex {
     pub fn new(roots: Vec<HarnessRoot>) -> Self {
@@ -142,6 +152,7 @@ impl SessionIndex {
             cache: None,
             cached: HashMap::new(),
             progress: None,
+            rows_read: None,
         }
     }
 
@@ -156,6 +167,14 @@ impl SessionIndex {
     /// Report reading progress (files and bytes done of total) during scans.
     pub fn set_progress(&mut self, progress: ProgressFn) {
         self.progress = Some(progress);
+    }
+
+    /// Hand over rows as their files are read during [`SessionIndex::scan_all`]: the
+    /// most recently written files first, in waves of about `wave_bytes` (see
+    /// [`WAVE_BYTES`]), so a first start over a long history shows today's sessions
+    /// while older ones are still read.
+    pub fn set_rows_read(&mut self, rows_read: RowsFn, wave_bytes: u64) {
+        self.rows_read = Some((rows_read, wave_bytes.max(1)));
     }
 
     /// Every session row with its usage split by quarter hour and model (for
@@ -306,7 +325,11 @@ impl SessionIndex {
             }
         }
         let all: Vec<PathBuf> = found_per_root.iter().flatten().cloned().collect();
-        self.refresh_files(&all);
+        if self.rows_read.is_some() {
+            self.read_in_waves(&all, now);
+        } else {
+            self.refresh_files(&all, None);
+        }
         let mut change = SessionChange::default();
         let mut found_per_root = found_per_root.into_iter();
         for root in &roots {
@@ -667,13 +690,59 @@ impl SessionIndex {
     /// Read many tracked files at once, spread over all cores (each file is read by
     /// one thread, files are independent), then publish their rows in path order.
     fn read_files(&mut self, paths: &[PathBuf], now: DateTime<Utc>) -> SessionChange {
-        self.refresh_files(paths);
+        self.refresh_files(paths, None);
         self.publish_files(paths, now)
     }
 
+    /// [`SessionIndex::scan_all`] with a rows callback: read the newest files first, a
+    /// wave at a time, and hand over each wave's rows (they are published, so the
+    /// change `scan_all` returns holds only what the waves did not).
+    fn read_in_waves(&mut self, paths: &[PathBuf], now: DateTime<Utc>) {
+        let mut sized: Vec<(PathBuf, u64, Option<std::time::SystemTime>)> = paths
+            .iter()
+            .map(|p| {
+                let meta = std::fs::metadata(p).ok();
+                let len = meta.as_ref().map_or(0, |m| m.len());
+                (p.clone(), len, meta.and_then(|m| m.modified().ok()))
+            })
+            .collect();
+        sized.sort_by(|a, b| b.2.cmp(&a.2));
+        let mut done = ScanProgress {
+            files_done: 0,
+            files_total: sized.len() as u64,
+            bytes_done: 0,
+            bytes_total: sized.iter().map(|(_, len, _)| len).sum(),
+        };
+        let wave_size = self
+            .rows_read
+            .as_ref()
+            .map_or(WAVE_BYTES, |(_, size)| *size);
+        let mut wave: Vec<PathBuf> = Vec::new();
+        let mut wave_bytes = 0;
+        let mut rest = sized.into_iter().peekable();
+        while let Some((path, len, _)) = rest.next() {
+            wave.push(path);
+            wave_bytes += len;
+            if wave_bytes < wave_size && rest.peek().is_some() {
+                continue;
+            }
+            self.refresh_files(&wave, Some(done));
+            done.files_done += wave.len() as u64;
+            done.bytes_done += wave_bytes;
+            let rows = self.publish_files(&wave, now).upserted;
+            if let (Some((hand_over, _)), false) = (&self.rows_read, rows.is_empty()) {
+                hand_over(rows);
+            }
+            wave.clear();
+            wave_bytes = 0;
+        }
+    }
+
     /// Bring the facts of many tracked files up to date, spread over all cores (each
-    /// file is read by one thread, files are independent, biggest first).
-    fn refresh_files(&mut self, paths: &[PathBuf]) {
+    /// file is read by one thread, files are independent, biggest first). `within`
+    /// places this batch inside a larger scan for the progress reports (what was done
+    /// before it, and the totals).
+    fn refresh_files(&mut self, paths: &[PathBuf], within: Option<ScanProgress>) {
         use rayon::prelude::*;
         let wanted: std::collections::HashSet<&PathBuf> = paths.iter().collect();
         let work: Vec<(&PathBuf, &mut TrackedFile)> = self
@@ -687,14 +756,14 @@ impl SessionIndex {
             .collect();
         // Biggest first, so one huge file does not start last and finish alone.
         work.sort_by_key(|(size, _, _)| std::cmp::Reverse(*size));
-        let total = ScanProgress {
+        let total = within.unwrap_or(ScanProgress {
             files_done: 0,
             files_total: work.len() as u64,
             bytes_done: 0,
             bytes_total: work.iter().map(|(size, _, _)| size).sum(),
-        };
-        let files_done = std::sync::atomic::AtomicU64::new(0);
-        let bytes_done = std::sync::atomic::AtomicU64::new(0);
+        });
+        let files_done = std::sync::atomic::AtomicU64::new(total.files_done);
+        let bytes_done = std::sync::atomic::AtomicU64::new(total.bytes_done);
         let progress = self.progress.as_deref();
         if let Some(report) = progress {
             report(total);
@@ -1077,6 +1146,48 @@ mod tests {
             .open(path)
             .unwrap();
         writeln!(f, "{line}").unwrap();
+    }
+
+    #[test]
+    fn a_first_scan_hands_over_rows_in_waves_newest_file_first() {
+        let (_d, mut idx, file) = setup();
+        let dir = file.parent().unwrap().to_path_buf();
+        // Five sessions written one after another: e0 oldest, e4 newest.
+        let t0 = SystemTime::now() - std::time::Duration::from_secs(3600);
+        for i in 0..5 {
+            let path = dir.join(format!("e{i}.jsonl"));
+            append(&path, &PROMPT.replace("\"abc\"", &format!("\"e{i}\"")));
+            let f = std::fs::File::options().write(true).open(&path).unwrap();
+            f.set_modified(t0 + std::time::Duration::from_secs(60 * i))
+                .unwrap();
+        }
+        let waves = std::sync::Arc::new(std::sync::Mutex::new(Vec::<Vec<String>>::new()));
+        let seen = waves.clone();
+        // Each prompt line is ~150 bytes: a wave of 300 bytes holds two files.
+        idx.set_rows_read(
+            Box::new(move |rows| {
+                seen.lock()
+                    .unwrap()
+                    .push(rows.into_iter().map(|r| r.id).collect());
+            }),
+            300,
+        );
+        idx.scan_all(Utc::now());
+        let waves = waves.lock().unwrap().clone();
+        assert!(waves.len() >= 2, "more than one wave: {waves:?}");
+        assert!(
+            waves[0].contains(&"e4".to_string()),
+            "newest first: {waves:?}"
+        );
+        assert!(
+            waves.last().unwrap().contains(&"e0".to_string()),
+            "{waves:?}"
+        );
+        let mut all: Vec<String> = waves.concat();
+        all.sort();
+        assert_eq!(all, ["e0", "e1", "e2", "e3", "e4"]);
+        // The table holds every row, as after a scan without waves.
+        assert_eq!(idx.sessions().len(), 5);
     }
 
     #[test]

@@ -240,11 +240,7 @@ impl LiveSessions {
         SessionSnapshot {
             sessions: index.sessions(),
             counts: index.counts(),
-            roots: index
-                .roots()
-                .iter()
-                .map(|r| r.path.display().to_string())
-                .collect(),
+            roots: crate::paths::searched_roots(index.roots()),
             scanning: false,
             notices: self.notices(),
         }
