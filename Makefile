@@ -8,7 +8,7 @@ export CARGO_TERM_COLOR ?= never
 APP := $(CARGO_TARGET_DIR)/debug/sessionscope-app
 CLI := $(CARGO_TARGET_DIR)/debug/sessionscope
 
-.PHONY: all deps ui build run test lint cross test-rust test-wine test-ui e2e agents bench package icons bindings clean
+.PHONY: all deps ui build run test lint cross test-rust test-wine test-ui e2e agents release-check bench package icons bindings clean
 
 all: build
 
@@ -64,12 +64,22 @@ agents: build
 bench: build
 	@bash tests/bench/run.sh
 
+# A .deb and an .rpm (release build) in $(CARGO_TARGET_DIR)/release/bundle/.
 package: ui
-	ui/node_modules/.bin/tauri build --bundles deb
+	@bash scripts/package.sh
+
+# Builds the packages from the debug build `make test` has just made (a release build
+# would add ~10 min cold on 2 cores and check the same packaging), installs the .deb
+# into a throwaway root, starts and quits the installed app, and uninstalls it.
+release-check: build
+	@paths=$$(bash scripts/package.sh --debug) && \
+	  SESSIONSCOPE_DEB=$$(echo "$$paths" | sed -n 1p) SESSIONSCOPE_RPM=$$(echo "$$paths" | sed -n 2p) \
+	  node --test --test-concurrency=1 --test-timeout=300000 tests/release/
 
 # Regenerate every icon size from the one source SVG.
 icons: deps
 	cd ui && npx tauri icon ../icons/icon.svg -o ../icons && rm -rf ../icons/android ../icons/ios
+	for s in 16 24 48 256 512; do /usr/bin/convert icons/icon.png -filter Lanczos -resize $${s}x$${s} -depth 8 PNG32:icons/$${s}x$${s}.png; done
 	/usr/bin/convert -background none -resize 64x64 icons/tray-waiting.svg -depth 8 PNG32:icons/tray-waiting.png
 
 bindings:
