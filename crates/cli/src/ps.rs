@@ -174,7 +174,15 @@ fn print_table(
         c.total, c.active, c.generating, c.running_tool, c.waiting, c.idle, c.ended
     );
     if sessions.is_empty() && c.total > 0 {
-        println!("No live sessions (use --all for ended ones).");
+        let roots: Vec<String> = index
+            .roots()
+            .iter()
+            .map(|r| r.path.display().to_string())
+            .collect();
+        println!(
+            "No live sessions (use --all for ended ones). Searched: {}",
+            roots.join(", ")
+        );
         return;
     }
     if sessions.is_empty() {
