@@ -8,10 +8,9 @@ use clap::Command;
 
 /// Write `sessionscope.1` and one page per subcommand (`sessionscope-ps.1`,
 /// `sessionscope-records-stats.1`, ...) into `dir`; returns the file names.
-pub fn write_man_pages(cmd: Command, dir: &Path) -> std::io::Result<Vec<String>> {
+pub fn write_man_pages(mut cmd: Command, dir: &Path) -> std::io::Result<Vec<String>> {
     std::fs::create_dir_all(dir)?;
     let mut written = Vec::new();
-    let mut cmd = cmd;
     cmd.build();
     write_page(&cmd, "sessionscope", dir, &mut written)?;
     Ok(written)

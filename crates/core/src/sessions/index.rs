@@ -706,7 +706,7 @@ impl SessionIndex {
                 (p.clone(), len, meta.and_then(|m| m.modified().ok()))
             })
             .collect();
-        sized.sort_by(|a, b| b.2.cmp(&a.2));
+        sized.sort_by_key(|(_, _, modified)| std::cmp::Reverse(*modified));
         let mut done = ScanProgress {
             files_done: 0,
             files_total: sized.len() as u64,
