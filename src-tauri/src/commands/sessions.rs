@@ -22,6 +22,7 @@ pub fn list_sessions(state: State<'_, AppState>) -> SessionSnapshot {
         sessions,
         scanning: true,
         roots: snapshot.roots,
+        notices: snapshot.notices,
     }
 }
 

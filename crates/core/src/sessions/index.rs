@@ -137,6 +137,10 @@ pub type RowsFn = Box<dyn Fn(Vec<Session>) + Send + Sync>;
 /// start over gigabytes.
 pub const WAVE_BYTES: u64 = 64 << 20;
 
+/// The first wave is this small (or the wave size, if smaller), and each next one twice
+/// the one before, up to the wave size: today's sessions are on screen at once.
+const FIRST_WAVE_BYTES: u64 = 1 << 20;
+
 impl SessionIndex {
     pub fn new(roots: Vec<HarnessRoot>) -> Self {
         SessionIndex {
@@ -170,9 +174,9 @@ impl SessionIndex {
     }
 
     /// Hand over rows as their files are read during [`SessionIndex::scan_all`]: the
-    /// most recently written files first, in waves of about `wave_bytes` (see
-    /// [`WAVE_BYTES`]), so a first start over a long history shows today's sessions
-    /// while older ones are still read.
+    /// most recently written files first, in waves growing from 1 MB to about
+    /// `wave_bytes` (see [`WAVE_BYTES`]), so a first start over a long history shows
+    /// today's sessions while older ones are still read.
     pub fn set_rows_read(&mut self, rows_read: RowsFn, wave_bytes: u64) {
         self.rows_read = Some((rows_read, wave_bytes.max(1)));
     }
@@ -717,13 +721,14 @@ impl SessionIndex {
             .rows_read
             .as_ref()
             .map_or(WAVE_BYTES, |(_, size)| *size);
+        let mut limit = FIRST_WAVE_BYTES.min(wave_size);
         let mut wave: Vec<PathBuf> = Vec::new();
         let mut wave_bytes = 0;
         let mut rest = sized.into_iter().peekable();
         while let Some((path, len, _)) = rest.next() {
             wave.push(path);
             wave_bytes += len;
-            if wave_bytes < wave_size && rest.peek().is_some() {
+            if wave_bytes < limit && rest.peek().is_some() {
                 continue;
             }
             self.refresh_files(&wave, Some(done));
@@ -735,6 +740,7 @@ impl SessionIndex {
             }
             wave.clear();
             wave_bytes = 0;
+            limit = limit.saturating_mul(2).min(wave_size);
         }
     }
 
@@ -1188,6 +1194,41 @@ mod tests {
         assert_eq!(all, ["e0", "e1", "e2", "e3", "e4"]);
         // The table holds every row, as after a scan without waves.
         assert_eq!(idx.sessions().len(), 5);
+    }
+
+    #[test]
+    fn first_scan_waves_start_at_one_megabyte_and_double() {
+        let (_d, mut idx, file) = setup();
+        let dir = file.parent().unwrap().to_path_buf();
+        // Five sessions of ~700 KB each (one long prompt), e0 oldest, e4 newest.
+        let long = "x".repeat(700 << 10);
+        let t0 = SystemTime::now() - std::time::Duration::from_secs(3600);
+        for i in 0..5 {
+            let path = dir.join(format!("e{i}.jsonl"));
+            let line = PROMPT
+                .replace("\"abc\"", &format!("\"e{i}\""))
+                .replace("\"hello\"", &format!("\"{long}\""));
+            append(&path, &line);
+            let f = std::fs::File::options().write(true).open(&path).unwrap();
+            f.set_modified(t0 + std::time::Duration::from_secs(60 * i))
+                .unwrap();
+        }
+        let waves = std::sync::Arc::new(std::sync::Mutex::new(Vec::<Vec<String>>::new()));
+        let seen = waves.clone();
+        idx.set_rows_read(
+            Box::new(move |rows| {
+                let mut ids: Vec<String> = rows.into_iter().map(|r| r.id).collect();
+                ids.sort();
+                seen.lock().unwrap().push(ids);
+            }),
+            WAVE_BYTES,
+        );
+        idx.scan_all(Utc::now());
+        // 1 MB: the two newest (1.4 MB); then 2 MB: the other three (2.1 MB).
+        assert_eq!(
+            *waves.lock().unwrap(),
+            [vec!["e3", "e4"], vec!["e0", "e1", "e2"]]
+        );
     }
 
     #[test]
