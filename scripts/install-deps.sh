@@ -21,8 +21,9 @@ APT_PACKAGES=(
   openssh-server
   # gptme for the real-agent suite lives in a venv (tests/agents); Zig in one too.
   python3-venv
-  # The release check (make release-check): unpack the .rpm, validate the desktop entry.
-  rpm2cpio cpio desktop-file-utils
+  # The release check (make release-check): read and unpack the .rpm, validate the
+  # desktop entry (dpkg-deb, dpkg --root and strip come with dpkg and build-essential).
+  rpm rpm2cpio cpio desktop-file-utils
 )
 
 say() { printf '\033[1m[deps]\033[0m %s\n' "$*"; }
