@@ -190,10 +190,12 @@ impl GeminiTranscript {
             .filter(|s| !s.trim().is_empty())
             .map(str::to_string)
             .or_else(|| self.models_hint.clone().filter(|_| self.inherit_model));
+        // 0.61 writes tool results as a `user` message of `functionResponse` parts:
+        // not a prompt.
+        let tool_results = kind == "user" && only_function_responses(m.get("content"));
         let mut s = MessageSummary {
-            user: kind == "user",
+            user: kind == "user" && !tool_results,
             gemini: kind == "gemini",
-
             ..Default::default()
         };
         if s.gemini {
@@ -209,7 +211,15 @@ impl GeminiTranscript {
             if let Some(model) = model.as_deref() {
                 self.facts.note_model(model);
             }
-            if let Some(calls) = m.get("toolCalls").and_then(Value::as_array) {
+            let calls = m.get("toolCalls").and_then(Value::as_array);
+            // 0.61 writes the model's answer (with its tokens) before running the
+            // function it asked for, and adds `toolCalls` only once that has run: an
+            // answered message without text or calls is a tool running now.
+            let silent = content_text(m.get("content")).is_none_or(|t| t.trim().is_empty());
+            if calls.is_none_or(|c| c.is_empty()) && silent && m.get("tokens").is_some() {
+                s.tools_running = true;
+            }
+            if let Some(calls) = calls {
                 for c in calls {
                     s.tool_calls += 1;
                     match c.get("status").and_then(Value::as_str) {
@@ -270,6 +280,13 @@ impl GeminiTranscript {
             _ => {}
         }
     }
+}
+
+/// Parts that are all `functionResponse`s (at least one).
+fn only_function_responses(content: Option<&Value>) -> bool {
+    content.and_then(Value::as_array).is_some_and(|parts| {
+        !parts.is_empty() && parts.iter().all(|p| p.get("functionResponse").is_some())
+    })
 }
 
 fn sub_usage(total: &mut Usage, u: &Usage) {
@@ -467,6 +484,41 @@ mod tests {
         assert_eq!(f.title.as_deref(), Some("refactor it"));
         assert_eq!(f.id.as_deref(), Some("s1"));
         assert_eq!(f.project_hash.as_deref(), Some("ab"));
+    }
+
+    #[test]
+    fn a_tool_runs_between_an_answer_without_text_and_its_results() {
+        // Gemini CLI 0.61.0, as written around a shell command (suite, scenario tool).
+        let mut t = GeminiTranscript::new(Path::new("/r/p/chats/session-x.jsonl"));
+        let answer = r#"{"id":"g1","timestamp":"2026-12-07T12:53:05.996Z","type":"gemini","content":"","thoughts":[],"tokens":{"input":700,"output":61,"cached":0,"thoughts":0,"tool":0,"total":761},"model":"gemini-3.8-flash"}"#;
+        for l in [
+            r#"{"id":"u1","timestamp":"2026-12-07T12:53:05.628Z","type":"user","content":[{"text":"Check the build and report back"}]}"#,
+            answer,
+        ] {
+            t.apply_line(l.as_bytes());
+        }
+        assert_eq!(
+            t.facts().turn,
+            TurnState::ToolPending,
+            "while the command runs"
+        );
+        let called = answer.replace(
+            r#""model":"gemini-3.8-flash"}"#,
+            r#""model":"gemini-3.8-flash","toolCalls":[{"id":"c1","name":"run_shell_command","status":"success"}]}"#,
+        );
+        t.apply_line(called.as_bytes());
+        t.apply_line(br#"{"id":"u2","timestamp":"2026-12-07T12:53:06.922Z","type":"user","content":[{"functionResponse":{"id":"c1","name":"run_shell_command","response":{"output":"tool finished"}}}]}"#);
+        assert_eq!(t.facts().turn, TurnState::AwaitingModel);
+        t.apply_line(br#"{"id":"g2","timestamp":"2026-12-07T12:53:07.108Z","type":"gemini","content":"The command finished.","thoughts":[],"tokens":{"input":905,"output":44,"cached":0,"thoughts":0,"tool":0,"total":949},"model":"gemini-3.8-flash"}"#);
+        let f = t.facts();
+        assert_eq!(f.turn, TurnState::TurnEnded);
+        assert_eq!(
+            (f.user_messages, f.assistant_messages),
+            (1, 2),
+            "a tool result is no prompt"
+        );
+        assert_eq!((f.usage.input_tokens, f.usage.output_tokens), (1605, 105));
+        assert_eq!(f.title.as_deref(), Some("Check the build and report back"));
     }
 
     #[test]
