@@ -365,6 +365,11 @@ pub struct CodexTranscript {
     /// The file has the older `user_message` / `agent_message` events: count those
     /// and not `item_completed`.
     legacy_messages: bool,
+    /// What the model's current response held so far (reset at each
+    /// `token_usage_record`, which 0.171 writes once per response): a response of
+    /// tool calls only is an assistant message too, as Claude Code's are.
+    response_called: bool,
+    response_spoke: bool,
     fields: super::drift::FieldCheck,
 }
 
@@ -384,6 +389,8 @@ impl CodexTranscript {
             counts_seen: 0,
             condensed: Vec::new(),
             legacy_messages: false,
+            response_called: false,
+            response_spoke: false,
             fields: Default::default(),
         }
     }
@@ -425,6 +432,13 @@ impl CodexTranscript {
                 }
             }
             Some("event_msg") => self.event(p, line.timestamp.as_deref().unwrap_or("")),
+            Some("token_usage_record") => {
+                if self.response_called && !self.response_spoke {
+                    self.facts.assistant_messages += 1;
+                }
+                self.response_called = false;
+                self.response_spoke = false;
+            }
             Some(kind) if KNOWN_TYPES.contains(&kind) => {}
             Some(kind) => super::drift::count(&mut self.facts.unknown, &format!("type {kind}")),
             None => {}
@@ -461,6 +475,7 @@ impl CodexTranscript {
         match item.kind.as_deref().map(str::trim) {
             Some("function_call" | "custom_tool_call" | "local_shell_call") => {
                 self.facts.tool_calls += 1;
+                self.response_called = true;
                 // The call's arguments as text: a JSON string (`arguments`), the raw
                 // input of a custom tool (`input`, e.g. an apply_patch envelope), or
                 // the `action` of a local shell call.
@@ -560,6 +575,7 @@ impl CodexTranscript {
 
     fn agent_message(&mut self) {
         self.facts.assistant_messages += 1;
+        self.response_spoke = true;
         if self.pending_tools.is_empty() {
             self.facts.turn = TurnState::Streaming;
         }
@@ -859,6 +875,22 @@ mod tests {
     }
 
     #[test]
+    fn a_response_of_tool_calls_only_is_an_assistant_message() {
+        // Codex 0.171 (suite, scenario tool): call, record, output; answer, record.
+        let lines = [
+            r#"{"timestamp":"2026-01-01T00:00:01Z","type":"response_item","payload":{"type":"custom_tool_call","id":"ctc_1","status":"completed","call_id":"c1","name":"exec","input":"ls"}}"#,
+            r#"{"timestamp":"2026-01-01T00:00:01Z","type":"token_usage_record","payload":{}}"#,
+            r#"{"timestamp":"2026-01-01T00:00:02Z","type":"response_item","payload":{"type":"custom_tool_call_output","call_id":"c1","output":"ok"}}"#,
+            r#"{"timestamp":"2026-01-01T00:00:03Z","type":"event_msg","payload":{"type":"item_completed","item":{"type":"AgentMessage","id":"a1"}}}"#,
+            r#"{"timestamp":"2026-01-01T00:00:03Z","type":"response_item","payload":{"type":"function_call","name":"shell","call_id":"c2","arguments":"{}"}}"#,
+            r#"{"timestamp":"2026-01-01T00:00:03Z","type":"token_usage_record","payload":{}}"#,
+        ];
+        let f = fold(&lines);
+        // One response of a call only, one of text and a call: two messages.
+        assert_eq!((f.assistant_messages, f.tool_calls), (2, 2));
+    }
+
+    #[test]
     fn a_task_completed_with_an_error_is_a_failed_turn() {
         // Codex 0.171 after a refused request (suite, scenario error): no `error` event.
         let user = r#"{"timestamp":"2026-01-01T00:00:01Z","type":"event_msg","payload":{"type":"task_started"}}"#;
@@ -1130,7 +1162,8 @@ mod tests {
             );
             assert_eq!(session.agent_version.as_deref(), Some("0.171.0"));
             assert_eq!(session.models, vec!["gpt-6.2-sol"]);
-            assert!(session.price_unknown, "gpt-6.2-sol has no known price");
+            assert!(!session.price_unknown, "gpt-6.2-sol is priced");
+            assert!(session.cost_usd.is_some_and(|c| c > 0.0));
         }
         let hello = &s["01a24ec9-1d1b-77b2-99f3-c92d126068bd"];
         assert_eq!(hello.title.as_deref(), Some("say hello"));
@@ -1146,7 +1179,8 @@ mod tests {
         );
         let tool = &s["01a24ece-d489-76e1-b4b3-8d170521b682"];
         assert_eq!(tool.title.as_deref(), Some("run the tool"));
-        assert_eq!((tool.user_messages, tool.assistant_messages), (1, 1));
+        // The response that only called the tool is a message too.
+        assert_eq!((tool.user_messages, tool.assistant_messages), (1, 2));
         assert_eq!(tool.tool_calls, 1);
         assert_eq!(
             (
