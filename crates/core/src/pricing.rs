@@ -80,6 +80,10 @@ const TABLE: &[(&str, Price)] = &[
     ("gpt-5.1-codex-mini", flat(0.25, 2.0, 0.3125, 0.025)),
     ("gpt-5.2", flat(1.75, 14.0, 1.75, 0.175)),
     ("gpt-5.2-codex", flat(1.75, 14.0, 1.75, 0.175)),
+    // Codex CLI 0.171's default model; not in ccusage 20.0.24's table. OpenAI's list
+    // price as LiteLLM's cost map (PR #52316) and opencode's model catalogue carry it:
+    // $2 input, $10 output, $0.10 cached input, $2.50 cache writes per million.
+    ("gpt-6.2-sol", flat(2.0, 10.0, 2.5, 0.1)),
     ("gpt-4.1", flat(2.0, 8.0, 2.5, 0.5)),
     ("gpt-4.1-mini", flat(0.4, 1.6, 0.5, 0.1)),
     ("gpt-4o", flat(2.5, 10.0, 3.125, 1.25)),
@@ -91,6 +95,13 @@ const TABLE: &[(&str, Price)] = &[
     ("gemini-2.5-flash", flat(0.3, 2.5, 0.375, 0.03)),
     ("gemini-2.5-flash-lite", flat(0.1, 0.4, 0.125, 0.01)),
     ("gemini-3-pro-preview", flat(2.0, 12.0, 2.5, 0.2)),
+    // Gemini CLI 0.61's main model and the one of its side requests (routing, titles);
+    // neither is in ccusage 20.0.24's table. 3.8 Flash at Google's introductory rate
+    // through 2026-12-31 ($1.50 / $7.50 from 2027-01-01; LiteLLM's cost map, PR
+    // #39340, charges the same rate); cache reads $0.075. Gemini charges no per-token
+    // cache write: the input price stands in, as for the models above.
+    ("gemini-3.8-flash", flat(0.75, 3.75, 0.75, 0.075)),
+    ("gemini-3.5-flash-lite", flat(0.3, 2.5, 0.3, 0.03)),
 ];
 
 /// The price of `model`, if the table knows it (see the module docs for the matching).
@@ -260,6 +271,34 @@ mod tests {
             0.00325
         ));
         assert_eq!(message_cost("mystery-model", &u(1, 1, 1, 1), 0), None);
+    }
+
+    #[test]
+    fn the_pinned_agents_default_models_are_priced() {
+        // What the pinned agents ask the stand-in for (tests/agents): Claude Code
+        // 2.1.332, Codex 0.171, Gemini CLI 0.61 (main and side requests), opencode
+        // 1.18.33 as configured there (and its title model), Copilot 1.0.102 (gpt-4.1).
+        for model in [
+            "claude-opus-5-5",
+            "gpt-6.2-sol",
+            "gemini-3.8-flash",
+            "gemini-3.5-flash-lite",
+            "claude-sonnet-4-5",
+            "claude-haiku-4-5-20251001",
+            "gpt-4.1",
+        ] {
+            assert!(price_of(model).is_some(), "{model} has no price");
+        }
+        // Flash-Lite is its own model, not a dated variant of a Flash.
+        assert_ne!(
+            price_of("gemini-3.5-flash-lite"),
+            price_of("gemini-3.8-flash")
+        );
+        // 1000 input + 1000 cached + 1000 output on Sol: $0.002 + $0.0001 + $0.01.
+        assert!(close(
+            codex_cost("gpt-6.2-sol", &u(1000, 1000, 0, 1000)).unwrap(),
+            0.0121
+        ));
     }
 
     #[test]
