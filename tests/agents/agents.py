@@ -45,6 +45,10 @@ class Agent:
         """The cost in USD the agent itself recorded for the session, if it records one."""
         return None
 
+    # The models it asks for by default have a price: its sessions must show a cost,
+    # not "price unknown" (False where the suite names a model no price table knows).
+    priced = True
+
     def installed(self):
         return self.executable().exists()
 
@@ -255,6 +259,8 @@ class Gptme(Agent):
     def model_shown(self, wire_model):
         # gptme names a model with its provider, as chosen with -m.
         return f"local/{wire_model}"
+
+    priced = False  # run with -m local/stand-in: no price exists, "price unknown" is right
 
     tells_processes_apart = True  # the running gptme holds its conversation's .lock
 
