@@ -96,6 +96,16 @@ pub fn recognise(name: &str, args: &[String]) -> Option<Harness> {
     })
 }
 
+/// `gptme-server`, by its name or as the script of a Python launcher.
+pub fn serves_many_workspaces(name: &str, args: &[String]) -> bool {
+    let is_server = |a: &str| {
+        Path::new(a)
+            .file_name()
+            .is_some_and(|n| n.to_string_lossy().trim_end_matches(".exe") == "gptme-server")
+    };
+    is_server(name) || args.iter().take(2).any(|a| is_server(a))
+}
+
 /// The agent a program name alone names.
 fn by_name(name: &str) -> Option<Harness> {
     match name {
@@ -155,13 +165,19 @@ impl ProcessScanner {
                 .collect();
             if let Some(harness) = recognise(&name, &args) {
                 let (open_files, appending_logs) = open_files(pid.as_u32());
+                // A server works for conversations in many workspaces: where it was
+                // started says nothing about which it writes (unknown, not a guess).
+                let cwd = match serves_many_workspaces(&name, &args) {
+                    true => None,
+                    false => p.cwd().map(PathBuf::from),
+                };
                 found.push(AgentProcess {
                     identity: ProcessIdentity {
                         pid: pid.as_u32(),
                         start_time: p.start_time(),
                     },
                     harness,
-                    cwd: p.cwd().map(PathBuf::from),
+                    cwd,
                     open_files,
                     appending_logs,
                     start_ticks: start_ticks(pid.as_u32()),
@@ -609,6 +625,15 @@ mod tests {
             Some(Harness::Copilot)
         );
         assert_eq!(recognise("MainThread", &s(&["/usr/bin/python3"])), None);
+        assert!(serves_many_workspaces(
+            "python3",
+            &s(&["python3", "/v/bin/gptme-server"])
+        ));
+        assert!(serves_many_workspaces("gptme-server", &[]));
+        assert!(!serves_many_workspaces(
+            "python3",
+            &s(&["python3", "/v/bin/gptme"])
+        ));
         assert_eq!(recognise("bash", &s(&["bash", "claude"])), None);
     }
 
