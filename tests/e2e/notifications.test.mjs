@@ -159,6 +159,15 @@ describe("desktop notifications", () => {
     assert.equal(note.app, "Sessionscope");
     assert.match(note.body, /Please refactor module 1/);
     assert.deepEqual(note.actions.slice(0, 2), ["default", "Open session"]);
+    // The first notification of a run says how to turn them off, and leads there.
+    assert.match(
+      note.body,
+      /Turn these off in Sessionscope's Settings → Notifications and tray\.$/,
+    );
+    assert.deepEqual(note.actions.slice(2, 4), [
+      "settings",
+      "Notification settings",
+    ]);
 
     // The app starts listening for the click right after the server took the
     // notification; a click within those milliseconds would be lost, as it would be for a
