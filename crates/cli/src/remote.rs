@@ -4,6 +4,8 @@
 
 use std::io::Write;
 use std::process::Stdio;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use anyhow::{bail, Context};
@@ -11,7 +13,7 @@ use chrono::Local;
 use clap::{Args, Subcommand};
 use sessionscope_core::remote::client::SshCommand;
 use sessionscope_core::remote::hosts::{check_host, Machine};
-use sessionscope_core::remote::link::{HostLink, LinkEvent};
+use sessionscope_core::remote::link::{HostLink, HostState, LinkEvent};
 
 use crate::hosts::{self, HostArgs};
 
@@ -128,42 +130,71 @@ fn status(args: &HostArgs, json: bool) -> anyhow::Result<()> {
 fn watch(args: &HostArgs, seconds: Option<u64>) -> anyhow::Result<()> {
     let hosts = remote_hosts(args)?;
     let started = Instant::now();
-    let links: Vec<(String, HostLink)> = hosts
+    // Per host: the bytes received, and the bytes and time when it last went live (what
+    // came after that is the idle cost: beats and changes only).
+    type Live = Arc<Mutex<Option<(u64, Instant)>>>;
+    let links: Vec<(String, HostLink, Arc<AtomicU64>, Live)> = hosts
         .iter()
         .map(|host| {
             let name = host.clone();
-            let link = HostLink::start(host, SshCommand::from_env(), move |event| {
-                let at = Local::now().format("%H:%M:%S");
-                let line = match event {
-                    LinkEvent::State(s) => s.describe(),
-                    LinkEvent::Snapshot(s) => format!("snapshot: {} sessions", s.sessions.len()),
-                    LinkEvent::Changed { change, counts } => format!(
-                        "changed: {} upserted, {} removed ({} active)",
-                        change.upserted.len(),
-                        change.removed.len(),
-                        counts.active
-                    ),
-                    LinkEvent::Notices(n) => format!("{} notices", n.len()),
-                };
-                let mut out = std::io::stdout().lock();
-                let _ = writeln!(out, "{at} {name}: {line}");
-                let _ = out.flush();
-            });
-            (host.clone(), link)
+            let bytes = Arc::new(AtomicU64::new(0));
+            let live: Live = Arc::default();
+            let (counter, went_live) = (Arc::clone(&bytes), Arc::clone(&live));
+            let link = HostLink::start_counting(
+                host,
+                SshCommand::from_env(),
+                Arc::clone(&bytes),
+                move |event| {
+                    let at = Local::now().format("%H:%M:%S");
+                    let line = match event {
+                        LinkEvent::State(s) => {
+                            if matches!(s, HostState::Live { .. }) {
+                                let n = counter.load(Ordering::Relaxed);
+                                *went_live.lock().unwrap_or_else(|e| e.into_inner()) =
+                                    Some((n, Instant::now()));
+                            }
+                            s.describe()
+                        }
+                        LinkEvent::Snapshot(s) => format!(
+                            "snapshot: {} sessions ({} bytes received so far)",
+                            s.sessions.len(),
+                            counter.load(Ordering::Relaxed)
+                        ),
+                        LinkEvent::Changed { change, counts } => format!(
+                            "changed: {} upserted, {} removed ({} active)",
+                            change.upserted.len(),
+                            change.removed.len(),
+                            counts.active
+                        ),
+                        LinkEvent::Notices(n) => format!("{} notices", n.len()),
+                    };
+                    let mut out = std::io::stdout().lock();
+                    let _ = writeln!(out, "{at} {name}: {line}");
+                    let _ = out.flush();
+                },
+            );
+            (host.clone(), link, bytes, live)
         })
         .collect();
     let until = seconds.map(|s| started + Duration::from_secs(s));
     while until.is_none_or(|u| Instant::now() < u) {
         std::thread::sleep(Duration::from_millis(200));
     }
-    let minutes = started.elapsed().as_secs_f64() / 60.0;
-    for (host, link) in &links {
-        let bytes = link.bytes_received();
-        println!(
-            "{host}: {bytes} bytes received in {:.1} s ({:.0} bytes/minute)",
-            minutes * 60.0,
-            bytes as f64 / minutes.max(1e-9)
+    for (host, _link, bytes, live) in &links {
+        let total = bytes.load(Ordering::Relaxed);
+        let mut line = format!(
+            "{host}: {total} bytes received in {:.1} s",
+            started.elapsed().as_secs_f64()
         );
+        if let Some((at_live, since)) = *live.lock().unwrap_or_else(|e| e.into_inner()) {
+            let secs = since.elapsed().as_secs_f64();
+            let idle = total.saturating_sub(at_live);
+            line.push_str(&format!(
+                "; since it went live {idle} bytes in {secs:.1} s ({:.0} bytes/minute)",
+                idle as f64 * 60.0 / secs.max(1e-9)
+            ));
+        }
+        println!("{line}");
     }
     Ok(())
 }

@@ -109,9 +109,19 @@ impl HostLink {
         ssh: SshCommand,
         on_event: impl Fn(LinkEvent) + Send + 'static,
     ) -> HostLink {
+        Self::start_counting(host, ssh, Arc::default(), on_event)
+    }
+
+    /// [`HostLink::start`], adding every byte the host sends to `bytes` (which the
+    /// caller can read from `on_event`, e.g. to tell the snapshot from what follows).
+    pub fn start_counting(
+        host: &str,
+        ssh: SshCommand,
+        bytes: Arc<AtomicU64>,
+        on_event: impl Fn(LinkEvent) + Send + 'static,
+    ) -> HostLink {
         let stop = Arc::new(AtomicBool::new(false));
         let process = Arc::new(Mutex::new(None));
-        let bytes = Arc::new(AtomicU64::new(0));
         let follow = Follow {
             host: host.to_string(),
             ssh,
@@ -144,14 +154,15 @@ impl HostLink {
 }
 
 impl Drop for HostLink {
+    /// Ends ssh at once. The thread is not waited for: it may be inside a connect
+    /// that has not said hello yet (up to its timeout); it stops as soon as that
+    /// returns, and ends the ssh it started.
     fn drop(&mut self) {
         self.stop.store(true, Ordering::SeqCst);
         if let Some(p) = lock(&self.process).take() {
             p.kill();
         }
-        if let Some(t) = self.thread.take() {
-            let _ = t.join();
-        }
+        drop(self.thread.take());
     }
 }
 
