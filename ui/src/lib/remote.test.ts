@@ -28,7 +28,7 @@ describe("hostStateText", () => {
 });
 
 describe("shownSessions", () => {
-  it("lists what is not ended, newest first", () => {
+  it("lists what is not ended first, each group newest first", () => {
     const s = (key: string, status: string, at: string) =>
       ({ key, status, last_activity: at }) as unknown as Session;
     const host = {
@@ -39,6 +39,6 @@ describe("shownSessions", () => {
         s("c", "generating", "2026-12-07T11:30:00Z"),
       ],
     } as unknown as RemoteHost;
-    expect(shownSessions(host).map((x) => x.key)).toEqual(["c", "a"]);
+    expect(shownSessions(host).map((x) => x.key)).toEqual(["c", "a", "b"]);
   });
 });

@@ -1,5 +1,5 @@
 // The remote hosts of Settings as the Sessions view shows them: a short state for each
-// host's chip, and which of its rows to list (those not ended, newest activity first).
+// host's chip, and which of its rows to list (those not ended first, newest activity first).
 import type { HostState, RemoteHost, Session } from "./bindings";
 import { formatAgo } from "./format";
 
@@ -37,9 +37,16 @@ export function hostStateClass(state: HostState): string {
   }
 }
 
-/** A host's sessions that are not ended, the most recently active first. */
+/** How many of a host's sessions the panel lists. */
+export const SHOWN_PER_HOST = 20;
+
+/** A host's sessions as the panel lists them: those not ended first, then the rest,
+ * each group by newest activity, at most [`SHOWN_PER_HOST`]. */
 export function shownSessions(host: RemoteHost): Session[] {
-  return host.sessions
-    .filter((s) => s.status !== "ended" && s.status !== "failed")
-    .sort((a, b) => (b.last_activity ?? "").localeCompare(a.last_activity ?? ""));
+  const ended = (s: Session) => (s.status === "ended" || s.status === "failed" ? 1 : 0);
+  return [...host.sessions]
+    .sort(
+      (a, b) => ended(a) - ended(b) || (b.last_activity ?? "").localeCompare(a.last_activity ?? ""),
+    )
+    .slice(0, SHOWN_PER_HOST);
 }
