@@ -195,3 +195,9 @@ if command -v node >/dev/null && command -v tauri-driver >/dev/null; then
     "${PRIORITY[@]}" node "$HERE/terminal_frames.mjs" 30 "$cmd" || log "terminal_frames failed (exit $?)"
   done
 fi
+# Issue 15: what remote hosts cost over ssh (10 hosts x 1000 sessions, idle for a minute),
+# against a loopback sshd the script starts.
+if command -v sshd >/dev/null || [ -x /usr/sbin/sshd ]; then
+  log "remote hosts: 10 hosts x 1000 sessions over a loopback sshd, 60 s idle"
+  SESSIONSCOPE="$CARGO_TARGET_DIR/release/sessionscope" bash "$HERE/remote_idle.sh" || log "remote_idle failed (exit $?)"
+fi
