@@ -2,8 +2,9 @@
 //! `sessionscope_core::remote::link::HostLink` per host) and pushed to the web view as
 //! `remote-hosts`: each host's state (connecting, live, lost since, retrying, what to
 //! do) and its rows. Links follow Settings: a host added starts one, a host removed
-//! ends its ssh. Events are coalesced to at most one push per [`PUSH`], so a host that
-//! floods changes cannot flood the web view.
+//! ends its ssh. Events are coalesced to at most one push per [`PUSH`], each with at
+//! most [`SHOWN_PER_HOST`] rows per host, so a host that floods changes, or has
+//! thousands of sessions, cannot flood the web view.
 
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
@@ -21,6 +22,9 @@ pub const REMOTE_HOSTS: &str = "remote-hosts";
 /// The longest a change waits before it is pushed.
 const PUSH: Duration = Duration::from_millis(250);
 
+/// Rows per host sent to the window (the panel lists these).
+const SHOWN_PER_HOST: usize = 20;
+
 /// The view of every host (what `list_remote_hosts` answers).
 pub struct RemoteWatch {
     view: Arc<Mutex<RemoteHosts>>,
@@ -28,7 +32,7 @@ pub struct RemoteWatch {
 
 impl RemoteWatch {
     pub fn view(&self) -> RemoteHosts {
-        lock(&self.view).clone()
+        lock(&self.view).shown(SHOWN_PER_HOST)
     }
 }
 
@@ -53,7 +57,8 @@ pub fn start(app: &AppHandle) {
                     follow(&wanted, &mut links, &view, &dirty);
                 }
                 if dirty.swap(false, Ordering::SeqCst) {
-                    let _ = app.emit(REMOTE_HOSTS, lock(&view).clone());
+                    let shown = lock(&view).shown(SHOWN_PER_HOST);
+                    let _ = app.emit(REMOTE_HOSTS, shown);
                 }
                 std::thread::sleep(PUSH);
             }
