@@ -34,6 +34,7 @@ fn main() {
         "reveal_session_file",
         "ack_run_output",
         "record_costs",
+        "refresh_server_sessions",
         "preview_duplicates",
         "merge_duplicates",
         "search_record_transcripts",

@@ -89,6 +89,7 @@ fn main() {
             commands::analytics::save_export,
             commands::records::record_trend,
             commands::records::record_costs,
+            commands::server::refresh_server_sessions,
             commands::records::preview_duplicates,
             commands::records::merge_duplicates,
             commands::records::search_record_transcripts,

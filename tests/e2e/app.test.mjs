@@ -62,6 +62,9 @@ async function shot(name) {
   screenshotScreen(xvfb.display, path.join(artifacts, `${name}.png`));
 }
 
+const textOf = (sel) =>
+  wd.execute(`return document.querySelector(${JSON.stringify(sel)})?.textContent?.trim() ?? null`);
+
 const rowScript = (id) => `
   const row = document.querySelector('[data-testid=session-row][data-session-id="${id}"]');
   if (!row) return null;
@@ -168,9 +171,11 @@ describe("runs in a pseudo-terminal", () => {
     await wd.type(cmd, command);
     await wd.click(await wd.find("[data-testid=run-start]"));
     await answerDialog(xvfb.display, "^Run command", "Return");
+    // A run without a name is named after its whole command.
+    const shown = name || command;
     return wd.waitFor(
       `const rows = [...document.querySelectorAll('[data-testid=run-row]')]
-         .filter(r => r.querySelector('.run-name').textContent === ${JSON.stringify(name)});
+         .filter(r => r.querySelector('.run-name').textContent === ${JSON.stringify(shown)});
        return rows.length ? { id: rows[0].dataset.runId, pid: Number(rows[0].dataset.pid) } : null;`,
       { what: `run ${name} listed` },
     );
@@ -186,7 +191,16 @@ describe("runs in a pseudo-terminal", () => {
       `return document.querySelector('[data-testid=run-row][data-run-id="${id}"] [data-testid=run-status]')?.textContent ?? null`,
     );
 
+  const badge = (id) =>
+    wd.execute(
+      `return document.querySelector('[data-testid=run-row][data-run-id="${id}"] .badge')?.textContent ?? null`,
+    );
+  const clearShown = () =>
+    wd.execute("return document.querySelector('[data-testid=clear-completed]') !== null");
+
   it("streams 200 lines into the terminal and ends Completed", async () => {
+    await wd.click(await wd.find("[data-testid=tab-runs]"));
+    assert.equal(await clearShown(), false, "nothing finished: no Clear completed");
     const run = await startRun(
       "count",
       "for i in $(seq 1 200); do echo line $i; sleep 0.01; done",
@@ -202,16 +216,19 @@ describe("runs in a pseudo-terminal", () => {
     );
     assert.match(text, /line 199/);
     assert.equal(await runLabel(run.id), "Completed");
+    assert.equal(await badge(run.id), "✓Completed");
+    assert.equal(await clearShown(), true, "a finished run can be cleared");
     await shot("04-run-completed");
   });
 
   it("shows Failed with the exit code of `exit 3`", async () => {
-    const run = await startRun("fails", "exit 3");
+    const run = await startRun("", "exit 3");
     await wd.waitFor(
       `return document.querySelector('[data-testid=run-row][data-run-id="${run.id}"]')?.dataset.runStatus === 'failed'`,
       { timeout: 10000, what: "status failed" },
     );
     assert.equal(await runLabel(run.id), "Failed (exit 3)");
+    assert.equal(await badge(run.id), "✗Failed (exit 3)");
     await shot("05-run-failed");
   });
 
@@ -470,9 +487,26 @@ describe("gptme-server sessions", () => {
       },
     ];
     const deletes = [];
+    // Later in the test the server starts asking for its token, as the real one does.
+    let wantsToken = false;
     const server = http.createServer((req, res) => {
       res.setHeader("content-type", "application/json");
-      if (req.method === "GET" && req.url === "/api/v2/sessions") {
+      if (req.method === "GET" && req.url === "/api/v2/server/health") {
+        // Unauthenticated by design in gptme (gptme#3701).
+        const generating = sessions.filter((s) => s.generating).length;
+        res.end(
+          JSON.stringify({
+            session_count: sessions.length,
+            generating_count: generating,
+            idle_count: sessions.length - generating,
+            health: generating === 0 ? "green" : generating < sessions.length ? "yellow" : "red",
+            slots: [],
+          }),
+        );
+      } else if (wantsToken) {
+        res.statusCode = 401;
+        res.end(JSON.stringify({ error: "Unauthorized" }));
+      } else if (req.method === "GET" && req.url === "/api/v2/sessions") {
         res.end(JSON.stringify(sessions));
       } else if (req.method === "DELETE" && req.url.startsWith("/api/v2/sessions/")) {
         const id = decodeURIComponent(req.url.split("/").pop());
@@ -503,6 +537,14 @@ describe("gptme-server sessions", () => {
       );
       assert.match(row, /Generating/);
       assert.match(row, /2026-11-25-refactor/);
+      // The /admin panel's header: health and counts, column headers, when it was asked.
+      assert.equal(await textOf("[data-testid=server-counts]"), "1 total · 1 generating · 0 idle");
+      assert.ok(
+        await wd.execute("return document.querySelector('[data-testid=server-health]').classList.contains('health-red')"),
+        "every session generating reads red",
+      );
+      assert.match(await textOf("[data-testid=server-sessions] .server-head"), /Conversation/);
+      assert.match(await textOf("[data-testid=server-updated]"), /^updated \d/);
       await shot("16-gptme-server");
       // The row may sit under the detail pane's edge; click it the way a pointer would.
       await wd.execute("document.querySelector('[data-testid=server-kill]').click()");
@@ -515,6 +557,22 @@ describe("gptme-server sessions", () => {
         what: "the session gone from the list",
       });
       assert.deepEqual(deletes, ["srv-5e55-1011"]);
+      // A server that wants its token: "token needed" with what to do, counts still shown.
+      wantsToken = true;
+      await wd.execute("document.querySelector('[data-testid=server-refresh]').click()");
+      const needed = await wd.waitFor(
+        "return document.querySelector('[data-testid=server-token-needed]')?.textContent ?? null",
+        { what: "the token-needed notice" },
+      );
+      assert.match(needed, /Token needed/);
+      assert.match(needed, /GPTME_SERVER_TOKEN/);
+      assert.equal(await textOf("[data-testid=server-counts]"), "0 total · 0 generating · 0 idle");
+      assert.equal(
+        await wd.execute("return document.querySelector('[data-testid=server-error]')"),
+        null,
+        "not shown as an outage",
+      );
+      await shot("16b-gptme-server-token-needed");
     } finally {
       server.close();
     }

@@ -11,7 +11,7 @@ use crate::agents::transcript::{EntryKind, TranscriptCursor, TranscriptEntry, Tr
 use crate::model::*;
 use crate::remote::link::HostState;
 use crate::remote::table::{RemoteHost, RemoteHosts};
-use crate::settings::{ExtraRoot, Settings, SettingsSnapshot, Theme};
+use crate::settings::{ExtraRoot, Settings, SettingsSnapshot, TerminalScheme, Theme};
 use crate::views::daily::{HarnessSeries, ProjectTotal, SessionAnalytics};
 use crate::views::records_tools::{
     CategoryRow, CategoryStats, CostGroup, CostView, DedupGroupView, DedupView, DuplicateView,
@@ -55,6 +55,7 @@ pub fn typescript() -> String {
         KillResult::decl(&cfg),
         KillOutcome::decl(&cfg),
         ServerSession::decl(&cfg),
+        ServerHealth::decl(&cfg),
         ServerSessions::decl(&cfg),
         HostState::decl(&cfg),
         RemoteHost::decl(&cfg),
@@ -62,6 +63,7 @@ pub fn typescript() -> String {
         GptmeServerSettings::decl(&cfg),
         ActivitySummary::decl(&cfg),
         Theme::decl(&cfg),
+        TerminalScheme::decl(&cfg),
         ExtraRoot::decl(&cfg),
         Settings::decl(&cfg),
         SettingsSnapshot::decl(&cfg),

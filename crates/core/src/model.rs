@@ -663,13 +663,31 @@ impl Default for GptmeServerSettings {
     }
 }
 
-/// What the app shows about a configured gptme-server: its sessions, or why they
-/// could not be read.
+/// What the app shows about a configured gptme-server: its health, its sessions, or
+/// why they could not be read.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, TS)]
 pub struct ServerSessions {
     pub base_url: Option<String>,
     pub sessions: Vec<ServerSession>,
     pub error: Option<String>,
+    /// The server answered 401: it wants its bearer token (even on loopback), which is
+    /// not an outage.
+    pub token_needed: bool,
+    /// `GET /api/v2/server/health` (needs no token); `None` when it did not answer.
+    pub health: Option<ServerHealth>,
+    /// When the server was last asked.
+    pub updated_at: Option<DateTime<Utc>>,
+}
+
+/// The counts gptme-server's own /admin panel shows, from `/api/v2/server/health`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
+pub struct ServerHealth {
+    pub session_count: u32,
+    pub generating_count: u32,
+    pub idle_count: u32,
+    /// `green` (nothing generating), `yellow` (some) or `red` (every session busy);
+    /// as the server says, or worked out from the counts when it says something else.
+    pub level: String,
 }
 
 /// A live session of a gptme-server, as `GET /api/v2/sessions` reports it.

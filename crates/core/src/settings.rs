@@ -24,6 +24,23 @@ pub enum Theme {
     Dark,
 }
 
+/// Colours of the terminal panel of runs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize, TS)]
+#[serde(rename_all = "kebab-case")]
+pub enum TerminalScheme {
+    /// The classic green on black.
+    GreenOnBlack,
+    /// Dark text on white.
+    Light,
+    SolarizedDark,
+    /// Light text on a dark blue. Also what a scheme of a newer version reads as, so
+    /// an unknown name never costs the user their other settings (serde wants this
+    /// catch-all last).
+    #[default]
+    #[serde(other)]
+    Default,
+}
+
 /// A transcript directory the user added for one harness.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
 pub struct ExtraRoot {
@@ -46,6 +63,8 @@ pub struct Settings {
     pub notify_finished: bool,
     pub notify_failed: bool,
     pub theme: Theme,
+    /// Colours of the runs' terminal panel.
+    pub terminal_scheme: TerminalScheme,
     pub launch_at_login: bool,
     /// Show the icon in the system tray (its menu says how to hide it).
     pub show_tray_icon: bool,
@@ -76,6 +95,7 @@ impl Default for Settings {
             notify_finished: true,
             notify_failed: true,
             theme: Theme::System,
+            terminal_scheme: TerminalScheme::Default,
             launch_at_login: false,
             show_tray_icon: true,
             stop_runs_on_quit: false,
@@ -227,6 +247,30 @@ mod tests {
             std::fs::read(dir.path().join("settings.json.bad")).unwrap(),
             b"{ not json"
         );
+    }
+
+    #[test]
+    fn the_terminal_scheme_round_trips_and_an_unknown_one_is_the_default() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = settings_path(dir.path());
+        let s = Settings {
+            terminal_scheme: TerminalScheme::GreenOnBlack,
+            ..Settings::default()
+        };
+        save(&path, &s).unwrap();
+        let raw: serde_json::Value =
+            serde_json::from_slice(&std::fs::read(&path).unwrap()).unwrap();
+        assert_eq!(raw["terminal_scheme"], "green-on-black");
+        assert_eq!(load(&path).0.terminal_scheme, TerminalScheme::GreenOnBlack);
+        std::fs::write(
+            &path,
+            br#"{"terminal_scheme":"amber-from-the-future","kill_grace_seconds":8}"#,
+        )
+        .unwrap();
+        let (s, err) = load(&path);
+        assert!(err.is_none(), "{err:?}");
+        assert_eq!(s.terminal_scheme, TerminalScheme::Default);
+        assert_eq!(s.kill_grace_seconds, 8, "the other settings are kept");
     }
 
     #[test]

@@ -9,7 +9,7 @@ use tauri::{AppHandle, Manager};
 
 use sessionscope_core::model::ServerSessions;
 
-use crate::server::ServerWatch;
+use crate::server::{self as watch, ServerWatch};
 use crate::state::AppState;
 
 #[tauri::command]
@@ -19,6 +19,14 @@ pub fn list_server_sessions(app: AppHandle) -> ServerSessions {
         .lock()
         .unwrap_or_else(|e| e.into_inner())
         .clone()
+}
+
+/// Ask the server now (the Refresh button) instead of waiting for the next poll.
+#[tauri::command]
+pub async fn refresh_server_sessions(app: AppHandle) -> Result<ServerSessions, String> {
+    tauri::async_runtime::spawn_blocking(move || watch::refresh(&app))
+        .await
+        .map_err(|e| e.to_string())
 }
 
 /// After the user's yes in a native dialog, `DELETE /api/v2/sessions/{id}`: the server
@@ -53,9 +61,12 @@ pub async fn kill_server_session(app: AppHandle, id: String) -> Result<bool, Str
     if !crate::dialogs::confirm(&app, plan.title(), plan.describe(), "Stop").await? {
         return Ok(false);
     }
-    tauri::async_runtime::spawn_blocking(move || client.delete_session(&id))
+    let deleted = id.clone();
+    tauri::async_runtime::spawn_blocking(move || client.delete_session(&deleted))
         .await
         .map_err(|e| e.to_string())?
         .map_err(|e| e.to_string())?;
+    // The row goes now, not at the next poll.
+    watch::forget(&app, &id);
     Ok(true)
 }

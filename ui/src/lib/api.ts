@@ -96,6 +96,9 @@ export const onSessionsReset = (handler: () => void): Promise<UnlistenFn> =>
 
 export const listServerSessions = () => invoke<ServerSessions>("list_server_sessions");
 
+/** Asks the server now instead of at the next poll. */
+export const refreshServerSessions = () => invoke<ServerSessions>("refresh_server_sessions");
+
 export const onServerSessions = (handler: (s: ServerSessions) => void): Promise<UnlistenFn> =>
   listen<ServerSessions>("server-sessions", (e) => handler(e.payload));
 

@@ -244,7 +244,27 @@ export type ServerSession = { id: string, conversation_id: string | null, model:
  */
 elapsed_seconds: number | null, created_at: string | null, last_activity: string | null, };
 
-export type ServerSessions = { base_url: string | null, sessions: Array<ServerSession>, error: string | null, };
+export type ServerHealth = { session_count: number, generating_count: number, idle_count: number, 
+/**
+ * `green` (nothing generating), `yellow` (some) or `red` (every session busy);
+ * as the server says, or worked out from the counts when it says something else.
+ */
+level: string, };
+
+export type ServerSessions = { base_url: string | null, sessions: Array<ServerSession>, error: string | null, 
+/**
+ * The server answered 401: it wants its bearer token (even on loopback), which is
+ * not an outage.
+ */
+token_needed: boolean, 
+/**
+ * `GET /api/v2/server/health` (needs no token); `None` when it did not answer.
+ */
+health: ServerHealth | null, 
+/**
+ * When the server was last asked.
+ */
+updated_at: string | null, };
 
 export type HostState = { "state": "connecting" } | { "state": "live", since: string, version: string, } | { "state": "lost", since: string, reason: string, } | { "state": "retrying", 
 /**
@@ -279,6 +299,8 @@ export type ActivitySummary = { sessions: SessionCounts, runs_running: number, }
 
 export type Theme = "system" | "light" | "dark";
 
+export type TerminalScheme = "green-on-black" | "light" | "solarized-dark" | "default";
+
 export type ExtraRoot = { harness: Harness, path: string, };
 
 export type Settings = { 
@@ -297,7 +319,11 @@ run_log_retention_days: number,
 /**
  * Seconds between the polite stop signal and SIGKILL.
  */
-kill_grace_seconds: number, notify_waiting: boolean, notify_finished: boolean, notify_failed: boolean, theme: Theme, launch_at_login: boolean, 
+kill_grace_seconds: number, notify_waiting: boolean, notify_finished: boolean, notify_failed: boolean, theme: Theme, 
+/**
+ * Colours of the runs' terminal panel.
+ */
+terminal_scheme: TerminalScheme, launch_at_login: boolean, 
 /**
  * Show the icon in the system tray (its menu says how to hide it).
  */

@@ -254,18 +254,10 @@ pub fn dedup_confirmation_text(preview: &DedupView, store_path: &str) -> String 
     text
 }
 
-/// `s` with control characters (newlines, escapes) written as `\n`, `\u{1b}`.
+/// `s` as the dialog may show it: control and invisible characters escaped, long
+/// values cut (one rule for every native question: [`crate::consent::literal`]).
 fn one_line(s: &str) -> String {
-    s.chars()
-        .flat_map(|c| {
-            let escaped: Vec<char> = if c.is_control() {
-                c.escape_debug().collect()
-            } else {
-                vec![c]
-            };
-            escaped
-        })
-        .collect()
+    crate::consent::literal(s, 120)
 }
 
 #[derive(Debug, thiserror::Error)]

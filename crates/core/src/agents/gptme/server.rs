@@ -17,6 +17,11 @@
 //!
 //! Fields that are missing or of the wrong type become `None`/0 rather than errors: a
 //! newer server must not make the list disappear. This module never retries.
+//!
+//! `GET /api/v2/server/health` needs no token (gptme#3701: probes carry none) and
+//! answers `{session_count, generating_count, idle_count, health: green|yellow|red,
+//! slots}`; [`snapshot`] asks it beside the list, so a server that wants a token still
+//! shows its counts, and a 401 reads as "token needed", not as an outage.
 
 use std::time::Duration;
 
@@ -24,14 +29,17 @@ use chrono::{DateTime, NaiveDateTime, Utc};
 use serde::Deserialize;
 use serde_json::Value;
 
-use crate::model::{GptmeServerSettings, ServerSession};
+use crate::model::{GptmeServerSettings, ServerHealth, ServerSession, ServerSessions};
 
 /// Why a request to the server did not give an answer.
 #[derive(Debug, thiserror::Error)]
 pub enum ServerError {
     #[error("could not reach gptme-server at {url}: {reason}")]
     Unreachable { url: String, reason: String },
-    #[error("gptme-server refused the request (HTTP {status}): check the token in ${token_env}")]
+    #[error(
+        "token needed: gptme-server asks for its bearer token even on loopback; start \
+         Sessionscope with ${token_env} set to the token the server uses (HTTP {status})"
+    )]
     Unauthorized { status: u16, token_env: String },
     #[error("gptme-server has no session {0}")]
     NotFound(String),
@@ -134,6 +142,19 @@ impl GptmeServerClient {
         parse_sessions(&body)
     }
 
+    /// `GET /api/v2/server/health`: the counts, without a token.
+    pub fn health(&self) -> Result<ServerHealth, ServerError> {
+        let url = self.url("/api/v2/server/health");
+        let (status, body) = self.send(self.agent.get(&url), &url, |r| r.call())?;
+        if status != 200 {
+            return Err(ServerError::Status {
+                status,
+                body: clip(&body),
+            });
+        }
+        parse_health(&body)
+    }
+
     /// `DELETE /api/v2/sessions/{id}`: interrupts its generation and removes it.
     pub fn delete_session(&self, id: &str) -> Result<(), ServerError> {
         let url = self.url(&format!("/api/v2/sessions/{}", encode_segment(id)));
@@ -164,6 +185,58 @@ fn encode_segment(s: &str) -> String {
         }
     }
     out
+}
+
+/// What the app shows now: the health counts and the sessions, each asked once.
+pub fn snapshot(client: &GptmeServerClient) -> ServerSessions {
+    let asked = Utc::now();
+    let health = client.health().ok();
+    let (sessions, error, token_needed) = match client.sessions() {
+        Ok(list) => (list, None, false),
+        Err(e) => {
+            let token = matches!(e, ServerError::Unauthorized { .. });
+            (Vec::new(), Some(e.to_string()), token)
+        }
+    };
+    ServerSessions {
+        base_url: Some(client.base_url().to_string()),
+        sessions,
+        error,
+        token_needed,
+        health,
+        updated_at: Some(asked),
+    }
+}
+
+/// Parse the body of `GET /api/v2/server/health`; counts that are missing are
+/// worked out from the others, and a level the server does not name from the counts.
+pub fn parse_health(body: &str) -> Result<ServerHealth, ServerError> {
+    let v: Value = serde_json::from_str(body).map_err(|e| ServerError::BadAnswer(e.to_string()))?;
+    if !v.is_object() {
+        return Err(ServerError::BadAnswer(
+            "the health answer is not an object".into(),
+        ));
+    }
+    let count = |k: &str| {
+        v.get(k)
+            .and_then(Value::as_u64)
+            .map(|n| n.min(u32::MAX as u64) as u32)
+    };
+    let total = count("session_count").unwrap_or(0);
+    let generating = count("generating_count").unwrap_or(0).min(total);
+    let idle = count("idle_count").unwrap_or(total - generating);
+    let level = match v.get("health").and_then(Value::as_str) {
+        Some(l @ ("green" | "yellow" | "red")) => l.to_string(),
+        _ if generating == 0 => "green".into(),
+        _ if generating < total => "yellow".into(),
+        _ => "red".into(),
+    };
+    Ok(ServerHealth {
+        session_count: total,
+        generating_count: generating,
+        idle_count: idle,
+        level,
+    })
 }
 
 /// Parse the body of `GET /api/v2/sessions`. Entries without an id are skipped.
@@ -275,7 +348,22 @@ pub(crate) mod test_server {
                     Some(t) => auth.as_deref() == Some(&format!("Bearer {t}")),
                     None => true,
                 };
-                let (status, body) = if !authorized {
+                let (status, body) = if method == "GET" && path == "/api/v2/server/health" {
+                    let generating = sessions.iter().filter(|s| s["generating"] == true).count();
+                    let level = match generating {
+                        0 => "green",
+                        g if g < sessions.len() => "yellow",
+                        _ => "red",
+                    };
+                    (
+                        "200 OK",
+                        serde_json::json!({"session_count": sessions.len(),
+                            "generating_count": generating,
+                            "idle_count": sessions.len() - generating,
+                            "health": level, "slots": []})
+                        .to_string(),
+                    )
+                } else if !authorized {
                     (
                         "401 UNAUTHORIZED",
                         r#"{"error":"Unauthorized"}"#.to_string(),
@@ -403,6 +491,58 @@ mod tests {
             bad.sessions(),
             Err(ServerError::Unauthorized { status: 401, .. })
         ));
+    }
+
+    #[test]
+    fn a_server_that_wants_its_token_still_shows_its_counts() {
+        let (url, _) = serve(real_shaped(), Some("right"));
+        let before = Utc::now();
+        let view = snapshot(&GptmeServerClient::new(&url, None));
+        assert!(view.token_needed);
+        assert!(view.sessions.is_empty());
+        let error = view.error.unwrap();
+        assert!(error.starts_with("token needed"), "{error}");
+        assert!(error.contains("$GPTME_SERVER_TOKEN"), "{error}");
+        let health = view.health.expect("health needs no token");
+        assert_eq!(health.session_count, 2);
+        assert_eq!((health.generating_count, health.idle_count), (1, 1));
+        assert_eq!(health.level, "yellow");
+        assert!(view
+            .updated_at
+            .is_some_and(|t| t >= before && t <= Utc::now()));
+
+        let ok = snapshot(&GptmeServerClient::new(&url, Some("right".into())));
+        assert!(!ok.token_needed);
+        assert_eq!(ok.error, None);
+        assert_eq!(ok.sessions.len(), 2);
+    }
+
+    #[test]
+    fn health_levels_follow_the_counts_when_the_server_does_not_say() {
+        let h = parse_health(r#"{"session_count": 3, "generating_count": 3}"#).unwrap();
+        assert_eq!((h.idle_count, h.level.as_str()), (0, "red"));
+        let h = parse_health(r#"{"session_count": 0, "health": "purple"}"#).unwrap();
+        assert_eq!(h.level, "green");
+        let h = parse_health(r#"{"session_count": 1, "generating_count": 9}"#).unwrap();
+        assert_eq!(h.generating_count, 1, "never more generating than sessions");
+        assert!(parse_health("[]").is_err());
+        assert!(parse_health("not json").is_err());
+    }
+
+    #[test]
+    fn an_unreachable_server_has_no_health_and_says_so() {
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
+        let view = snapshot(&GptmeServerClient::new(
+            &format!("http://127.0.0.1:{port}"),
+            None,
+        ));
+        assert!(!view.token_needed);
+        assert!(view.health.is_none());
+        assert!(view.error.unwrap().starts_with("could not reach"));
     }
 
     #[test]
