@@ -165,7 +165,7 @@ describe("runs in a pseudo-terminal", () => {
     await wd.click(await wd.find("[data-testid=tab-runs]"));
     const nameInput = await wd.find("[data-testid=run-name]");
     await wd.clear(nameInput);
-    await wd.type(nameInput, name);
+    if (name) await wd.type(nameInput, name);
     const cmd = await wd.find("[data-testid=run-command]");
     await wd.clear(cmd);
     await wd.type(cmd, command);
