@@ -25,7 +25,7 @@ pub enum Theme {
 }
 
 /// Colours of the terminal panel of runs.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize, TS)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, TS)]
 #[serde(rename_all = "kebab-case")]
 pub enum TerminalScheme {
     /// The classic green on black.
@@ -33,12 +33,24 @@ pub enum TerminalScheme {
     /// Dark text on white.
     Light,
     SolarizedDark,
-    /// Light text on a dark blue. Also what a scheme of a newer version reads as, so
-    /// an unknown name never costs the user their other settings (serde wants this
-    /// catch-all last).
+    /// Light text on a dark blue; also what an unknown scheme reads as.
     #[default]
-    #[serde(other)]
     Default,
+}
+
+/// A scheme this version does not know (a newer one's) reads as the default, so an
+/// unknown name never costs the user their other settings. Written by hand: a serde
+/// attribute for it would be lost on ts-rs (it warns on every build).
+impl<'de> Deserialize<'de> for TerminalScheme {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let value = serde_json::Value::deserialize(d)?;
+        Ok(match value.as_str() {
+            Some("green-on-black") => TerminalScheme::GreenOnBlack,
+            Some("light") => TerminalScheme::Light,
+            Some("solarized-dark") => TerminalScheme::SolarizedDark,
+            _ => TerminalScheme::Default,
+        })
+    }
 }
 
 /// A transcript directory the user added for one harness.

@@ -442,7 +442,7 @@ impl Supervisor {
             .map_err(|e| SupervisorError::Spawn(e.to_string()))?;
         let input = pair.master.take_writer().ok();
 
-        let name = super::naming::run_name(&req.name, &command);
+        let name = super::naming::run_name(&req.name, command);
         let pid = child.process_id();
         let identity = pid.and_then(procs::identity_of);
         // Windows: the whole tree in one job, so a kill reaches the grandchildren.
