@@ -11,7 +11,9 @@
 //! - **Codex CLI** (0.171) holds `$CODEX_HOME/thread-writer-locks/<thread id>.lock`
 //!   (flocked) while a process writes that thread's rollout, and removes it on exit. It
 //!   names no pid; the pid comes from the process holding the rollout open (see
-//!   [`crate::procs::AgentProcess::open_files`]).
+//!   [`crate::procs::AgentProcess::open_files`]). A process killed outright leaves its
+//!   lock file behind: on Linux a lock file nobody holds (its inode is not in
+//!   `/proc/locks`) is stale and claims nothing.
 //! - **opencode** (1.18) keeps no state file, and all its processes share one
 //!   database and one log, `<data dir>/log/opencode.log`, appending lines tagged with
 //!   a per-process run id (`run=7974f532 message=loop session.id=ses_…`). Each process
@@ -119,6 +121,7 @@ pub fn read_claims(roots: &[HarnessRoot]) -> (Vec<AgentClaim>, Vec<String>) {
     let mut claims = Vec::new();
     let mut errors = Vec::new();
     let mut seen = Vec::new();
+    let held = held_lock_inodes();
     for root in roots {
         let Some(dir) = state_dir(root) else { continue };
         if seen.contains(&dir) {
@@ -141,7 +144,7 @@ pub fn read_claims(roots: &[HarnessRoot]) -> (Vec<AgentClaim>, Vec<String>) {
                     Ok(None) => {}
                     Err(e) => errors.push(format!("{}: {e}", path.display())),
                 },
-                Harness::Codex => claims.extend(codex_lock(&path)),
+                Harness::Codex => claims.extend(codex_lock(&path, held.as_ref())),
                 _ => {}
             }
         }
@@ -340,11 +343,42 @@ pub fn parse_claude(bytes: &[u8]) -> Result<AgentClaim, String> {
     })
 }
 
-/// Codex's `thread-writer-locks/<thread id>.lock`: that thread has a live writer.
-fn codex_lock(path: &Path) -> Option<AgentClaim> {
+/// The inodes of every file some process holds a lock on (`/proc/locks`, Linux), or
+/// `None` where that cannot be read. Inodes only: a device number can read differently
+/// through an overlay, and a match on another device's inode only keeps a claim.
+pub fn held_lock_inodes() -> Option<std::collections::HashSet<u64>> {
+    if !cfg!(target_os = "linux") {
+        return None;
+    }
+    let text = std::fs::read_to_string("/proc/locks").ok()?;
+    Some(parse_proc_locks(&text))
+}
+
+/// `1: FLOCK  ADVISORY  WRITE 27525 fe:00:10017788 0 EOF` → 10017788 (a waiting
+/// lock, `-> FLOCK ...`, is held by someone else too).
+fn parse_proc_locks(text: &str) -> std::collections::HashSet<u64> {
+    text.lines()
+        .filter_map(|l| l.split_whitespace().find(|f| f.matches(':').count() == 2))
+        .filter_map(|id| id.rsplit(':').next()?.parse().ok())
+        .collect()
+}
+
+/// Codex's `thread-writer-locks/<thread id>.lock`: that thread has a live writer —
+/// unless `held` (see [`held_lock_inodes`]) shows nobody holds the lock.
+fn codex_lock(path: &Path, held: Option<&std::collections::HashSet<u64>>) -> Option<AgentClaim> {
     if path.extension().is_none_or(|e| e != "lock") {
         return None;
     }
+    #[cfg(unix)]
+    if let Some(held) = held {
+        use std::os::unix::fs::MetadataExt;
+        let inode = std::fs::metadata(path).ok()?.ino();
+        if !held.contains(&inode) {
+            return None; // left behind by a writer that was killed
+        }
+    }
+    #[cfg(not(unix))]
+    let _ = held;
     let id = path.file_stem()?.to_str()?;
     // `.coordination.lock` and anything else that is not a thread id.
     if id.starts_with('.') || id.len() < 32 {
@@ -424,6 +458,41 @@ mod tests {
     }
 
     #[test]
+    fn proc_locks_name_the_held_inodes() {
+        let text = "1: FLOCK  ADVISORY  WRITE 27525 fe:00:10017788 0 EOF\n\
+                    2: POSIX  ADVISORY  READ 27328 08:01:42 128 128\n\
+                    2: -> FLOCK  ADVISORY  WRITE 99 fe:00:7 0 EOF\n\
+                    garbage line\n";
+        let held = parse_proc_locks(text);
+        assert!(held.contains(&10017788) && held.contains(&42) && held.contains(&7));
+        assert_eq!(held.len(), 3);
+    }
+
+    #[cfg(target_os = "linux")]
+    #[test]
+    fn a_codex_writer_lock_nobody_holds_is_stale() {
+        use fs4::fs_std::FileExt;
+        let dir = tempfile::tempdir().unwrap();
+        let codex = dir.path().join(".codex");
+        std::fs::create_dir_all(codex.join("thread-writer-locks")).unwrap();
+        let thread = "01a250b3-ef67-7261-9b80-d40b2d7ab8c5";
+        let path = codex.join(format!("thread-writer-locks/{thread}.lock"));
+        let file = std::fs::File::create(&path).unwrap();
+        let roots = vec![HarnessRoot {
+            harness: Harness::Codex,
+            path: codex.join("sessions"),
+        }];
+        // Left behind by a killed writer: no claim.
+        assert!(read_claims(&roots).0.is_empty());
+        // Held by a live writer (here: this test): the thread is claimed.
+        file.lock_exclusive().unwrap();
+        let (claims, _) = read_claims(&roots);
+        assert_eq!(claims.len(), 1);
+        assert_eq!(claims[0].session_id, thread);
+        FileExt::unlock(&file).unwrap();
+    }
+
+    #[test]
     fn only_versions_known_to_keep_live_state_vouch_for_an_ended_session() {
         assert!(keeps_live_state(Harness::ClaudeCode, Some("2.1.332")));
         assert!(keeps_live_state(Harness::ClaudeCode, Some("2.2.0")));
@@ -455,7 +524,11 @@ mod tests {
         std::fs::write(claude.join("sessions/9.json"), "{torn").unwrap();
         std::fs::write(claude.join("sessions/23487.abc.key"), "x").unwrap();
         let thread = "01a24ec9-5024-7923-8822-e74452dfe4c6";
-        std::fs::write(codex.join(format!("thread-writer-locks/{thread}.lock")), "").unwrap();
+        let lock = codex.join(format!("thread-writer-locks/{thread}.lock"));
+        std::fs::write(&lock, "").unwrap();
+        // Held, as a live Codex holds it (a lock nobody holds is stale on Linux).
+        let held = std::fs::File::open(&lock).unwrap();
+        fs4::fs_std::FileExt::lock_shared(&held).unwrap();
         std::fs::write(codex.join("thread-writer-locks/.coordination.lock"), "").unwrap();
         let roots = vec![
             HarnessRoot {
