@@ -68,6 +68,10 @@ class Agent:
         return [str(self.executable())]
 
     quit_keys = [b"\x03", b"\x03"]
+    # What the TUI prints once it reads keys (None: wait for its first screen), and
+    # once the answer is on screen (the script's answer ends with "turn.").
+    ready_marker = None
+    answered_marker = b"turn."
 
 
 class Claude(Agent):
@@ -144,6 +148,15 @@ class Codex(Agent):
 
     def prompt_argv(self, prompt):
         return [str(self.executable()), "exec", "--skip-git-repo-check", "--dangerously-bypass-approvals-and-sandbox", prompt]
+
+    # The TUI, past its trust question, in a PTY that answers its terminal queries;
+    # it tells the terminal its state (OSC 7501), idle once it reads keys.
+    interactive = True
+    ready_marker = b"\x1b]7501;state=idle"
+    answered_marker = b"\x1b]7501;state=done"
+
+    def interactive_argv(self):
+        return [str(self.executable()), "--dangerously-bypass-approvals-and-sandbox"]
 
     tells_processes_apart = True  # the writer holds a lock on its rollout
 
