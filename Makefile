@@ -8,7 +8,7 @@ export CARGO_TERM_COLOR ?= never
 APP := $(CARGO_TARGET_DIR)/debug/sessionscope-app
 CLI := $(CARGO_TARGET_DIR)/debug/sessionscope
 
-.PHONY: all deps ui build run test lint cross test-rust test-wine test-ui e2e agents release-check bench package icons bindings clean
+.PHONY: all deps ui build run test lint cross test-rust test-wine test-ui e2e agents release-check bench fuzz package icons bindings clean
 
 all: build
 
@@ -63,6 +63,10 @@ agents: build
 
 bench: build
 	@bash tests/bench/run.sh
+
+# Every fuzz target for FUZZ_SECONDS (default 60) each; see scripts/fuzz.sh.
+fuzz: deps
+	@bash scripts/fuzz.sh
 
 # A .deb and an .rpm (release build) in $(CARGO_TARGET_DIR)/release/bundle/.
 package: ui

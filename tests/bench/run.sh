@@ -166,7 +166,7 @@ MD
 )
 echo "$TABLE" | tee "$WORK/results.md"
 
-for extra in records_bench.sh run_throughput.sh; do
+for extra in records_bench.sh run_throughput.sh untrusted_bench.sh; do
   if [ -f "$HERE/$extra" ]; then
     log "running $extra"
     bash "$HERE/$extra" || log "$extra failed (exit $?)"
