@@ -98,6 +98,8 @@ fn command() -> clap::Command {
 }
 
 fn main() {
+    // `sessionscope ps | head` ends quietly instead of panicking on the closed pipe.
+    sessionscope_core::procs::closed_pipe::end_quietly_when_the_reader_leaves();
     // Windows: this process may have been started only to send Ctrl-C / Ctrl-Break to
     // another console (see core's `console_ctrl`); then it does that and exits.
     #[cfg(windows)]

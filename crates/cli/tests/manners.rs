@@ -180,3 +180,34 @@ fn colour_only_on_a_terminal_and_never_with_no_color() {
     assert!(ps.contains("sessions:"), "{ps}");
     assert!(!ps.contains(ESC), "{ps:?}");
 }
+
+#[cfg(unix)]
+#[test]
+fn a_reader_that_leaves_early_ends_the_command_quietly() {
+    use std::os::unix::process::ExitStatusExt;
+    let dir = tempfile::tempdir().unwrap();
+    for args in [&["completions", "bash"][..], &["ps", "--all", "--json"]] {
+        // The reading end is closed before the command writes anything.
+        let (reader, writer) = std::io::pipe().unwrap();
+        drop(reader);
+        let out = sessionscope(dir.path())
+            .args(args)
+            .stdout(writer)
+            .stderr(Stdio::piped())
+            .output()
+            .unwrap();
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(!stderr.contains("panicked"), "{args:?}: {stderr}");
+        assert!(
+            out.status.success() || out.status.signal() == Some(libc_sigpipe()),
+            "{args:?} ended {:?}: {stderr}",
+            out.status
+        );
+    }
+}
+
+/// SIGPIPE's number (13 on Linux and macOS).
+#[cfg(unix)]
+fn libc_sigpipe() -> i32 {
+    13
+}

@@ -22,6 +22,7 @@ use sysinfo::{ProcessRefreshKind, ProcessesToUpdate, RefreshKind, System, Update
 
 use crate::model::Harness;
 
+pub mod closed_pipe;
 #[cfg(target_os = "linux")]
 mod pidfd;
 
