@@ -29,7 +29,9 @@ export PATH="/usr/bin:$PATH" RUSTC=/usr/bin/rustc RUSTC_BOOTSTRAP=1
 unset RUSTC_WRAPPER RUSTUP_TOOLCHAIN
 zig_cc="$PWD/scripts/zig-cc"
 
-if [ ! -f ui/dist/index.html ]; then
+with_app=0
+case " ${packages[*]} " in *" --workspace "* | *" sessionscope-app "*) with_app=1 ;; esac
+if [ "$with_app" = 1 ] && [ ! -f ui/dist/index.html ]; then
   echo "make cross: ui/dist is missing (the app embeds it): run 'make ui' first" >&2
   exit 1
 fi
@@ -39,17 +41,16 @@ for target in $targets; do
   env_vars=()
   case "$target" in
     *-apple-darwin)
-      case " ${packages[*]} " in
-        *" --workspace "* | *" sessionscope-app "*)
-          features=(--no-default-features --features sessionscope-app/custom-protocol) ;;
-      esac
+      if [ "$with_app" = 1 ]; then
+        features=(--no-default-features --features sessionscope-app/custom-protocol)
+      fi
       var=${target//-/_}
       env_vars=("CC_$var=$zig_cc" "ZIG_CC_TARGET=${target%%-*}-macos")
       ;;
   esac
   echo "== cross: $target"
   start=$SECONDS
-  env "${env_vars[@]}" /usr/bin/cargo clippy --quiet -Zbuild-std=std,panic_abort \
+  env "${env_vars[@]}" /usr/bin/cargo clippy --quiet --keep-going -Zbuild-std=std,panic_abort \
     --target "$target" "${packages[@]}" --all-targets "${features[@]}" -- -D warnings \
     -A clippy::missing-const-for-thread-local
   echo "== cross: $target clean ($((SECONDS - start)) s)"

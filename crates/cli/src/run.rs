@@ -100,7 +100,9 @@ pub fn run(args: RunArgs) -> anyhow::Result<()> {
         }
     }
     drop(stdout);
-    drop(raw_mode);
+    if let Some(mode) = raw_mode {
+        mode.leave();
+    }
     let done = sup
         .wait(&id)
         .ok_or_else(|| anyhow::anyhow!("run {id} vanished from the history"))?;

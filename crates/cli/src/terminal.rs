@@ -27,6 +27,11 @@ mod imp {
             termios::tcsetattr(&stdin, OptionalActions::Flush, &raw).ok()?;
             Some(RawMode { saved })
         }
+
+        /// Restore the previous mode now (as dropping it does).
+        pub fn leave(self) {
+            drop(self);
+        }
     }
 
     impl Drop for RawMode {
@@ -54,6 +59,8 @@ mod imp {
         pub fn enter() -> Option<RawMode> {
             None
         }
+
+        pub fn leave(self) {}
     }
 
     pub fn size() -> Option<(u16, u16)> {

@@ -194,6 +194,8 @@ fn kill_of_an_unknown_or_finished_id_stops_nothing() {
     assert!(String::from_utf8_lossy(&finished.stderr).contains("not running"));
 }
 
+/// Unix: the "agent" is `sleep` under the name `claude` (a symlink), ended by SIGINT.
+#[cfg(unix)]
 #[test]
 fn kill_finds_a_live_agent_session_and_interrupts_it_first() {
     let dir = tempfile::tempdir().unwrap();
@@ -310,6 +312,7 @@ fn kill_shows_a_transcripts_newlines_and_escapes_visibly_on_one_line() {
     assert!(agent.0.try_wait().unwrap().is_none(), "nothing was stopped");
 }
 
+#[cfg(unix)]
 fn chrono_now() -> String {
     // Recent activity, so the session counts as live rather than ended.
     let secs = std::time::SystemTime::now()
@@ -321,6 +324,7 @@ fn chrono_now() -> String {
         .to_rfc3339_opts(chrono::SecondsFormat::Millis, true)
 }
 
+#[cfg(unix)]
 fn which(program: &str) -> std::path::PathBuf {
     std::env::var_os("PATH")
         .into_iter()
