@@ -1,5 +1,6 @@
 //! `sessionscope search QUERY`: bring the full-text index up to date (progress bar on
 //! a terminal), then print the newest matching pieces with highlighted snippets.
+//! Transcripts the index could not read (too large to read whole) are named on stderr.
 
 use std::sync::atomic::AtomicBool;
 
@@ -46,9 +47,17 @@ pub fn run(args: SearchArgs) -> anyhow::Result<()> {
             bar.set_message(format!("{}/{} files", p.files_done, p.files_total));
         }
     };
-    index.update(&scan::roots(None), &report, &AtomicBool::new(false))?;
+    let stats = index.update(&scan::roots(None), &report, &AtomicBool::new(false))?;
     if let Some(bar) = bar {
         bar.finish_and_clear();
+    }
+    // Not searched, and said so (on stderr, so `--json` stays one array of hits).
+    for skipped in &stats.skipped {
+        eprintln!(
+            "sessionscope: not searched: {}: {}",
+            skipped.path.display(),
+            skipped.reason
+        );
     }
     let filter = SearchFilter {
         harness: args.harness,

@@ -208,3 +208,55 @@ fn since_takes_one_grammar_and_never_panics() {
     assert!(!bad.status.success());
     assert!(String::from_utf8_lossy(&bad.stderr).contains("'7y' for '--since'"));
 }
+
+/// Issue 20, item 5: a Gemini chat over the whole-file cap (64 MiB) is not searched,
+/// and `search` says so on stderr, with `--json` still one array on stdout.
+#[test]
+fn search_names_a_transcript_too_large_to_read() {
+    use std::io::Write;
+    let data = tempfile::tempdir().unwrap();
+    let gemini = tempfile::tempdir().unwrap();
+    let chats = gemini
+        .path()
+        .join("5d41402abc4b2a76b9719d911017c592")
+        .join("chats");
+    std::fs::create_dir_all(&chats).unwrap();
+    let big = chats.join("session-2026-11-20T10-00-big00000.json");
+    let mut f = std::io::BufWriter::new(std::fs::File::create(&big).unwrap());
+    f.write_all(br#"{"sessionId":"big","messages":[{"id":"m1","type":"user","content":""#)
+        .unwrap();
+    let block = "lorem ipsum ".repeat(1 << 16);
+    for _ in 0..(65 << 20) / block.len() + 1 {
+        f.write_all(block.as_bytes()).unwrap();
+    }
+    f.write_all(br#" needle"}]}"#).unwrap();
+    f.flush().unwrap();
+    drop(f);
+    let empty = tempfile::tempdir().unwrap();
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_sessionscope"));
+    cmd.args(["search", "needle", "--json"])
+        .env("HOME", empty.path())
+        .env("SESSIONSCOPE_DATA_DIR", data.path())
+        .env("GEMINI_DATA_DIR", gemini.path());
+    for var in [
+        "CLAUDE_CONFIG_DIR",
+        "CODEX_HOME",
+        "GPTME_LOGS_DIR",
+        "OPENCODE_DATA_DIR",
+        "COPILOT_STATE_DIR",
+    ] {
+        cmd.env(var, empty.path().join("none"));
+    }
+    let out = cmd.output().unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{stderr}");
+    let hits: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(hits, serde_json::json!([]));
+    assert!(
+        stderr.contains(&format!(
+            "not searched: {}: too large to read (66 MiB; files over 64 MiB are not read whole)",
+            big.display()
+        )),
+        "{stderr}"
+    );
+}

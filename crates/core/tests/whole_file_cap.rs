@@ -88,9 +88,19 @@ fn a_gemini_chat_over_the_cap_is_too_large_to_read_everywhere() {
     .is_ok());
 
     let mut search = SearchIndex::open(&dir.path().join("search.sqlite3")).unwrap();
-    search
-        .update(&roots, &|_| {}, &AtomicBool::new(false))
-        .unwrap();
+    for _ in 0..2 {
+        // Reported by every update, not only the first (the file is not recorded).
+        let stats = search
+            .update(&roots, &|_| {}, &AtomicBool::new(false))
+            .unwrap();
+        assert_eq!(stats.skipped.len(), 1, "{:?}", stats.skipped);
+        assert_eq!(stats.skipped[0].path, big);
+        let reason = &stats.skipped[0].reason;
+        assert!(
+            reason.starts_with("too large to read (65 MiB; files over 64 MiB"),
+            "{reason}"
+        );
+    }
     let hits = search.search("needle", &SearchFilter::default()).unwrap();
     assert_eq!(hits.len(), 1, "{hits:?}");
     assert_eq!(hits[0].path, small.display().to_string());

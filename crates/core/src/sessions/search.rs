@@ -7,8 +7,10 @@
 //! changed one has its rows replaced, a vanished one is dropped. Files are read and
 //! split into pieces in parallel and written in batches, one transaction each, so an
 //! update can report progress and be cancelled between batches (an `AtomicBool`)
-//! without leaving a half-indexed file. The app runs it in the background; the CLI
-//! runs it before each search.
+//! without leaving a half-indexed file. A file that cannot be read at all (over the
+//! whole-file cap, not a regular file) is not indexed and is listed in the update's
+//! [`UpdateStats::skipped`], every update, for the CLI and the app to show. The app
+//! runs it in the background; the CLI runs it before each search.
 //!
 //! [`SearchIndex::search`] matches every word of the query (a `"quoted phrase"` as a
 //! phrase), case- and accent-insensitively (`unicode61` with diacritics removed), and
@@ -56,13 +58,24 @@ const BATCH_BYTES: u64 = 128 << 20;
 const MAX_READERS: usize = 4;
 
 /// What an update did.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct UpdateStats {
     pub files_indexed: u64,
     pub files_removed: u64,
     pub bytes_read: u64,
     pub pieces: u64,
     pub cancelled: bool,
+    /// Transcripts not indexed because they could not be read at all (too large to
+    /// read whole, not a regular file), each with why. They are not recorded as
+    /// indexed, so every update tries them again (a stat) and reports them again.
+    pub skipped: Vec<SkippedFile>,
+}
+
+/// A transcript an update left out, and why ("too large to read (70 MiB; …)").
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SkippedFile {
+    pub path: PathBuf,
+    pub reason: String,
 }
 
 /// Narrowing of a search.
@@ -186,7 +199,13 @@ impl SearchIndex {
                     })
                     .collect::<Vec<_>>()
             };
-            let read: Vec<(&HarnessRoot, &PathBuf, FileStamp, Vec<TextPiece>)> = match &readers {
+            #[allow(clippy::type_complexity)]
+            let read: Vec<(
+                &HarnessRoot,
+                &PathBuf,
+                FileStamp,
+                Result<Vec<TextPiece>, String>,
+            )> = match &readers {
                 Some(pool) => pool.install(read_batch),
                 None => read_batch(),
             };
@@ -204,6 +223,22 @@ impl SearchIndex {
                 )?;
                 for (root, path, stamp, pieces) in &read {
                     forget(&tx, path)?;
+                    let pieces = match pieces {
+                        Ok(pieces) => pieces,
+                        Err(reason) => {
+                            stats.skipped.push(SkippedFile {
+                                path: (*path).clone(),
+                                reason: reason.clone(),
+                            });
+                            progress(ScanProgress {
+                                files_done: files_done.fetch_add(1, Ordering::Relaxed) + 1,
+                                bytes_done: bytes_done.fetch_add(stamp.size, Ordering::Relaxed)
+                                    + stamp.size,
+                                ..total
+                            });
+                            continue;
+                        }
+                    };
                     let (id, _) = agents::ids_from_path(root.harness, path);
                     let session = format!("{}:{id}", root.harness.as_str());
                     let path_text = path.to_string_lossy();
@@ -370,14 +405,24 @@ fn batches<T>(todo: &[(T, PathBuf, FileStamp)]) -> Vec<&[(T, PathBuf, FileStamp)
     out
 }
 
-/// Every piece of one file: its prompts, answers and tool results; an unreadable file
-/// has none.
-fn read_pieces(harness: Harness, path: &Path) -> Vec<TextPiece> {
-    use crate::agents::transcript::{read_all_entries, EntryKind};
-    let Ok(page) = read_all_entries(harness, path, PIECE_MAX_BYTES) else {
-        return Vec::new();
+/// Every piece of one file: its prompts, answers and tool results. A file that cannot
+/// be read at all because of what it is (over the whole-file cap, not a regular file)
+/// is an `Err` with the reason, to be reported; other read errors (it vanished, a
+/// transient I/O error) give no pieces, as before.
+fn read_pieces(harness: Harness, path: &Path) -> Result<Vec<TextPiece>, String> {
+    use crate::agents::transcript::{read_all_entries, EntryKind, TranscriptError};
+    let page = match read_all_entries(harness, path, PIECE_MAX_BYTES) {
+        Ok(page) => page,
+        Err(TranscriptError::Io { source, .. })
+            if source.kind() == std::io::ErrorKind::FileTooLarge
+                || crate::agent_file::is_not_regular(&source) =>
+        {
+            return Err(source.to_string());
+        }
+        Err(_) => return Ok(Vec::new()),
     };
-    page.entries
+    Ok(page
+        .entries
         .into_iter()
         .filter_map(|e| {
             let role = match e.kind {
@@ -393,7 +438,7 @@ fn read_pieces(harness: Harness, path: &Path) -> Vec<TextPiece> {
                 text: text.to_string(),
             })
         })
-        .collect()
+        .collect())
 }
 
 /// Turn what a user typed into an FTS5 query: every word must occur (implicit AND),

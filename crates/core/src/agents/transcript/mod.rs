@@ -272,6 +272,22 @@ enum Layout {
     Whole(fn(&Path) -> Result<WholeTranscript, TranscriptError>),
 }
 
+#[cfg(test)]
+thread_local! {
+    /// Whole-file transcripts read and parsed on this thread (tests count them).
+    static WHOLE_PARSES: std::cell::Cell<u32> = const { std::cell::Cell::new(0) };
+}
+
+/// Read and parse a whole-file transcript: every such read goes through here.
+fn parse_whole(
+    read_whole: fn(&Path) -> Result<WholeTranscript, TranscriptError>,
+    path: &Path,
+) -> Result<WholeTranscript, TranscriptError> {
+    #[cfg(test)]
+    WHOLE_PARSES.with(|n| n.set(n.get() + 1));
+    read_whole(path)
+}
+
 fn layout(harness: Harness) -> Layout {
     match harness {
         Harness::ClaudeCode => {
@@ -368,7 +384,7 @@ fn read_window(
         Layout::Lines(make_format) => {
             return lines::read_page(path, from, window, max_text_bytes, make_format)
         }
-        Layout::Whole(read_whole) => read_whole(path)?,
+        Layout::Whole(read_whole) => parse_whole(read_whole, path)?,
     };
     Ok(match window {
         Window::Head(limit) => page_of_whole(whole, from, limit, max_text_bytes),
@@ -395,7 +411,7 @@ pub fn read_all_entries(
     if let Layout::Whole(read_whole) = layout(harness) {
         // Parsed once, in one page: paging would parse the whole file once per page.
         return Ok(page_of_whole(
-            read_whole(path)?,
+            parse_whole(read_whole, path)?,
             &cursor,
             usize::MAX,
             max_text_bytes,
@@ -618,6 +634,53 @@ mod tests {
             vec![1, 2]
         );
         assert_eq!(tail.next.index, 2, "the last message is sent again");
+    }
+
+    /// Issue 20, item 5: `read_all_entries` (what search indexing uses) parses a
+    /// whole-file transcript once however many pages its entries make; paging it with
+    /// `read_transcript` used to parse it once per page (quadratic in its length).
+    #[test]
+    fn a_whole_file_transcript_is_parsed_once_for_all_its_entries() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("session-2026-11-20T10-00-many0000.json");
+        let n = DEFAULT_PAGE_ENTRIES * 3 + 7;
+        let messages: Vec<String> = (0..n)
+            .map(|i| {
+                format!(
+                    r#"{{"id":"m{i}","timestamp":"2026-11-20T10:00:01.000Z","type":"user","content":"prompt {i}"}}"#
+                )
+            })
+            .collect();
+        std::fs::write(
+            &path,
+            format!(
+                r#"{{"sessionId":"s","startTime":"2026-11-20T10:00:00.000Z","messages":[{}]}}"#,
+                messages.join(",")
+            ),
+        )
+        .unwrap();
+        let parses = || WHOLE_PARSES.with(|c| c.get());
+        let before = parses();
+        let all = read_all_entries(Harness::Gemini, &path, 100).unwrap();
+        assert_eq!(parses() - before, 1, "parsed once, not once per page");
+        assert_eq!(all.entries.len(), n);
+        assert!(all.at_end);
+        assert_eq!(all.entries[n - 1].text, format!("prompt {}", n - 1));
+        // The counter counts: reading the same entries page by page parses per page.
+        let before = parses();
+        let mut cursor = TranscriptCursor::default();
+        let mut pages = 0;
+        loop {
+            let page = read_transcript(Harness::Gemini, &path, &cursor, DEFAULT_PAGE_ENTRIES, 100)
+                .unwrap();
+            pages += 1;
+            if page.at_end {
+                break;
+            }
+            cursor = page.next;
+        }
+        assert_eq!(pages, 4);
+        assert_eq!(parses() - before, pages);
     }
 
     #[test]
