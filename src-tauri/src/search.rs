@@ -1,7 +1,8 @@
 //! Full-text search for the app: a background thread keeps the FTS index up to date
 //! (at start, then whenever sessions changed), reporting progress as
 //! `search-progress` events; queries use their own connection (the index is in WAL
-//! mode), so a search never waits for an update.
+//! mode), so a search never waits for an update. The transcripts the last update could
+//! not read (too large to read whole) are kept for the search results to name.
 
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
@@ -22,6 +23,8 @@ pub const PROGRESS_PERIOD: Duration = Duration::from_millis(100);
 pub struct SearchService {
     reader: Mutex<Option<SearchIndex>>,
     dirty: Arc<AtomicBool>,
+    /// "path: why" for each transcript the last update skipped.
+    skipped: Arc<Mutex<Vec<String>>>,
 }
 
 impl SearchService {
@@ -33,6 +36,8 @@ impl SearchService {
             .ok();
         let updater_app = app.clone();
         let updater_dirty = Arc::clone(&dirty);
+        let skipped = Arc::new(Mutex::new(Vec::new()));
+        let updater_skipped = Arc::clone(&skipped);
         let _ = std::thread::Builder::new()
             .name("search-index".into())
             .spawn(move || {
@@ -54,8 +59,16 @@ impl SearchService {
                             let _ = updater_app.emit("search-progress", p);
                         });
                         let report = |p: ScanProgress| throttled.report(p);
-                        if let Err(e) = writer.update(&roots, &report, &never) {
-                            eprintln!("sessionscope: search index update failed: {e}");
+                        match writer.update(&roots, &report, &never) {
+                            Ok(stats) => {
+                                let named = stats
+                                    .skipped
+                                    .iter()
+                                    .map(|s| format!("{}: {}", s.path.display(), s.reason))
+                                    .collect();
+                                *updater_skipped.lock().unwrap_or_else(|e| e.into_inner()) = named;
+                            }
+                            Err(e) => eprintln!("sessionscope: search index update failed: {e}"),
                         }
                     }
                     std::thread::sleep(UPDATE_PERIOD);
@@ -64,12 +77,21 @@ impl SearchService {
         SearchService {
             reader: Mutex::new(reader),
             dirty,
+            skipped,
         }
     }
 
     /// Sessions changed: fold the new text in at the next update.
     pub fn mark_dirty(&self) {
         self.dirty.store(true, Ordering::Release);
+    }
+
+    /// The transcripts the last update could not read, "path: why".
+    pub fn skipped(&self) -> Vec<String> {
+        self.skipped
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone()
     }
 
     pub fn with_reader<T>(&self, f: impl FnOnce(&SearchIndex) -> T) -> Result<T, String> {

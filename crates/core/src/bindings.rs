@@ -74,6 +74,7 @@ pub fn typescript() -> String {
         ScanProgress::decl(&cfg),
         TextRole::decl(&cfg),
         SearchHit::decl(&cfg),
+        FullTextResults::decl(&cfg),
         RecordQuery::decl(&cfg),
         RecordRow::decl(&cfg),
         RecordField::decl(&cfg),

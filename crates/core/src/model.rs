@@ -251,6 +251,15 @@ pub struct SearchHit {
     pub snippet: String,
 }
 
+/// The answer to a full-text search in the app: the hits, and the transcripts the
+/// index could not read (so not searched), each as "path: why" ("… too large to read
+/// (70 MiB; files over 64 MiB are not read whole)").
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, TS)]
+pub struct FullTextResults {
+    pub hits: Vec<SearchHit>,
+    pub skipped: Vec<String>,
+}
+
 /// Counts for the header of the table.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, TS)]
 pub struct SessionCounts {

@@ -11,7 +11,7 @@ import type {
   RunOutput,
   RunRequest,
   ScanProgress,
-  SearchHit,
+  FullTextResults,
   ServerSessions,
   SessionSnapshot,
   SessionsChanged,
@@ -75,9 +75,10 @@ export const getSettings = () => invoke<SettingsSnapshot>("get_settings");
  * read, written or sent asks first in a native dialog: false when the user said no. */
 export const saveSettings = (settings: Settings) => invoke<boolean>("save_settings", { settings });
 
-/** Full-text search over every transcript; the snippet marks hits with [ and ]. */
+/** Full-text search over every transcript; the snippet marks hits with [ and ]. With the
+ * hits, the transcripts not searched because they cannot be read ("path: too large…"). */
 export const searchTranscripts = (query: string) =>
-  invoke<SearchHit[]>("search_transcripts", { query });
+  invoke<FullTextResults>("search_transcripts", { query });
 
 export const onSearchProgress = (handler: (p: ScanProgress) => void): Promise<UnlistenFn> =>
   listen<ScanProgress>("search-progress", (e) => handler(e.payload));

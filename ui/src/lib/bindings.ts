@@ -433,6 +433,8 @@ session_key: string, session_id: string, harness: Harness, role: TextRole, times
  */
 path: string, snippet: string, };
 
+export type FullTextResults = { hits: Array<SearchHit>, skipped: Array<string>, };
+
 export type RecordQuery = { model: string | null, harness: string | null, outcome: string | null, category: string | null, run_type: string | null, 
 /**
  * Substring of the project path.

@@ -373,6 +373,8 @@ export class SessionTable {
   fullText = $state(false);
   hits = $state<SearchHit[]>([]);
   searchError = $state<string | null>(null);
+  /** Transcripts the search could not read, "path: why" (too large to read whole). */
+  searchSkipped = $state<string[]>([]);
   /** Text indexing progress, e.g. "120/900 files", or null when idle. */
   indexing = $state<string | null>(null);
 
