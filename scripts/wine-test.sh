@@ -28,6 +28,13 @@ if [ ! -f "$WINEPREFIX/system.reg" ]; then
   "$wine" wineboot --init >/dev/null 2>&1 || true
 fi
 
+# Wine 8 has no bcryptprimitives.dll (Rust's std takes random bytes from its
+# ProcessPrng): a small stand-in goes into this prefix, never into a system one.
+shim="$WINEPREFIX/drive_c/windows/system32/bcryptprimitives.dll"
+if [ ! -f "$shim" ] || [ scripts/wine-bcryptprimitives.c -nt "$shim" ]; then
+  x86_64-w64-mingw32-gcc -O2 -shared -o "$shim" scripts/wine-bcryptprimitives.c -ladvapi32
+fi
+
 # What Wine cannot run (see the README's "Windows under Wine" for why):
 skip=(
 )
