@@ -49,10 +49,6 @@ KNOWN_GAPS = [
      "the suite's expectation, not the row: Codex 0.171's TUI daemon sends a second "
      "request after the turn that offers tools (not in the rollout; it keeps "
      "memories_1.sqlite), and the stand-in counts every tool-offering request as a turn"),
-    ({"gptme"}, {"tool"}, "running tool while the command runs",
-     "gptme 0.35 writes the assistant message with the tool call only after the tool ran, "
-     "and nothing else while it runs (its events.jsonl and lesson hooks neither): the "
-     "transcript ends with the prompt, shown as Generating"),
 ]
 
 

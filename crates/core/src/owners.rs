@@ -50,6 +50,9 @@ pub struct Owner {
     pub activity: Option<AgentActivity>,
     pub activity_since: Option<DateTime<Utc>>,
     pub name: Option<String>,
+    /// The process's persistent shell runs a command
+    /// ([`AgentProcess::running_command`]).
+    pub running_command: bool,
 }
 
 /// What the matcher needs to know of one tracked session.
@@ -117,6 +120,9 @@ pub fn match_owners(
                     activity: claim.activity,
                     activity_since: claim.activity_since,
                     name: claim.name.clone(),
+                    running_command: processes
+                        .iter()
+                        .any(|p| p.identity.pid == pid && p.running_command),
                 },
             );
         }
@@ -194,6 +200,7 @@ pub fn match_owners(
                     activity: None,
                     activity_since: None,
                     name: None,
+                    running_command: false,
                 },
             );
         }
@@ -212,6 +219,7 @@ pub fn match_owners(
                     activity: None,
                     activity_since: None,
                     name: None,
+                    running_command: false,
                 },
             );
         }
@@ -272,6 +280,7 @@ fn owned(proc: &AgentProcess, how: MatchedBy) -> Owner {
         activity: None,
         activity_since: None,
         name: None,
+        running_command: proc.running_command,
     }
 }
 
@@ -290,6 +299,7 @@ mod tests {
             appending_logs: Vec::new(),
             start_ticks: Some(1000 + pid as u64),
             parent_pid: None,
+            running_command: false,
         }
     }
 
@@ -484,9 +494,13 @@ mod tests {
         p.open_files = vec![PathBuf::from("/logs/2026-12-07-b/.lock")];
         let mut q = proc(20, Harness::Gptme, "/w/p");
         q.open_files = vec![PathBuf::from("/logs/2026-12-07-a/.lock")];
+        // Only q's shell runs a command: only its conversation shows it.
+        q.running_command = true;
         let o = match_owners(&cands, &[p, q], &[], no_hash);
         assert_eq!(o[&b].pid, Some(10));
         assert_eq!(o[&a].pid, Some(20));
+        assert!(o[&a].running_command);
+        assert!(!o[&b].running_command);
     }
 
     #[test]

@@ -25,6 +25,7 @@ use crate::model::Harness;
 pub mod closed_pipe;
 #[cfg(target_os = "linux")]
 mod pidfd;
+pub mod shell;
 
 /// A PID together with the time the process started, which a reused PID cannot fake.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
@@ -57,6 +58,9 @@ pub struct AgentProcess {
     /// relaunches itself in a child `node`; the Codex npm shim starts the native
     /// binary), both in one directory, and they are one agent, not two.
     pub parent_pid: Option<u32>,
+    /// Its persistent shell is running a command ([`shell`]): a tool call in progress
+    /// that the agent's files do not show (gptme only).
+    pub running_command: bool,
 }
 
 /// Which agent a process is, from its name and arguments.
@@ -183,10 +187,41 @@ impl ProcessScanner {
                     appending_logs,
                     start_ticks: start_ticks(pid.as_u32()),
                     parent_pid: p.parent().map(|pp| pp.as_u32()),
+                    running_command: false,
                 });
             }
         }
+        self.mark_running_commands(&mut found);
         found
+    }
+
+    /// Set [`AgentProcess::running_command`] for the gptme processes of `found`.
+    fn mark_running_commands(&self, found: &mut [AgentProcess]) {
+        let agents: Vec<u32> = found
+            .iter()
+            .filter(|a| a.harness == Harness::Gptme)
+            .map(|a| a.identity.pid)
+            .collect();
+        if agents.is_empty() {
+            return;
+        }
+        let tree: Vec<shell::Node> = self
+            .system
+            .processes()
+            .iter()
+            .filter(|(_, p)| p.thread_kind().is_none())
+            .map(|(pid, p)| shell::Node {
+                pid: pid.as_u32(),
+                parent: p.parent().map(|pp| pp.as_u32()),
+                name: p.name().to_string_lossy(),
+                args: p.cmd().iter().map(|a| a.to_string_lossy()).collect(),
+                running: cfg!(unix) && p.status() == sysinfo::ProcessStatus::Run,
+            })
+            .collect();
+        let busy = shell::agents_running_a_command(&agents, &tree);
+        for a in found.iter_mut() {
+            a.running_command = busy.contains(&a.identity.pid);
+        }
     }
 }
 

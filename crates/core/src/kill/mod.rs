@@ -752,6 +752,7 @@ mod tests {
                 appending_logs: Vec::new(),
                 start_ticks: procs::start_ticks(ch.id()),
                 parent_pid: None,
+                running_command: false,
             })
             .collect();
         let mut index = SessionIndex::new(vec![HarnessRoot {
@@ -828,6 +829,7 @@ mod tests {
                 appending_logs: Vec::new(),
                 start_ticks: None,
                 parent_pid: None,
+                running_command: false,
             })
             .collect();
         let target = |i: usize| KillTarget::Agent {

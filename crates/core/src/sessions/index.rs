@@ -501,6 +501,7 @@ impl SessionIndex {
             liveness: self.liveness(file, owner),
             activity: owner.and_then(|o| o.activity),
             errors_unrecorded: errors_unrecorded(file.root.harness),
+            running_command: owner.is_some_and(|o| o.running_command),
             now,
         })
     }
@@ -868,6 +869,7 @@ impl SessionIndex {
             liveness,
             activity: owner.and_then(|o| o.activity),
             errors_unrecorded: errors_unrecorded(file.root.harness),
+            running_command: owner.is_some_and(|o| o.running_command),
             now,
         });
         file.had_owner |= owner.is_some();
@@ -1504,6 +1506,7 @@ mod tests {
             appending_logs: Vec::new(),
             start_ticks: None,
             parent_pid: None,
+            running_command: false,
         };
         let c = idx.refresh_status(vec![proc], Utc::now());
         assert_eq!(c.upserted[0].status, Status::WaitingForInput);
@@ -1523,6 +1526,7 @@ mod tests {
             appending_logs: Vec::new(),
             start_ticks: Some(u64::from(pid) * 10),
             parent_pid: None,
+            running_command: false,
         }
     }
 

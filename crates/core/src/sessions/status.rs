@@ -10,16 +10,19 @@
 //!    quiet for [`StatusRules::ended_after`] → the same. (That grace period covers
 //!    agents whose process we cannot see, e.g. another user's, and the moment between
 //!    a write and the next process scan.)
-//! 2. **The agent's own word.** Its live state says `idle` → `WaitingForInput` (also
+//! 2. **A command at work.** The agent's persistent shell runs a command
+//!    ([`StatusInputs::running_command`]; gptme 0.35 writes nothing until its tool is
+//!    done) → `RunningTool`.
+//! 3. **The agent's own word.** Its live state says `idle` → `WaitingForInput` (also
 //!    with a tool call pending: it waits for the user's permission); `busy` →
 //!    `RunningTool` while a tool call is pending, else `Generating`.
-//! 3. Otherwise the last records decide:
+//! 4. Otherwise the last records decide:
 //!    - a prompt or tool result awaits the model's answer → `Generating`;
 //!    - the model asked for a tool and its result is not written yet → `RunningTool`;
 //!    - the model is streaming a message (no stop reason yet) → `Generating`, turning
 //!      into `WaitingForInput` once the file is quiet for [`StatusRules::stream_settle`];
 //!    - the turn ended (or ended in an error) → `WaitingForInput`.
-//! 4. **Idle.** `WaitingForInput` that has lasted more than [`StatusRules::idle_after`]
+//! 5. **Idle.** `WaitingForInput` that has lasted more than [`StatusRules::idle_after`]
 //!    becomes `Idle`: the agent is alive, but nobody has touched it for a long time.
 //!
 //! Generating and RunningTool never decay into Idle: a stuck tool should look stuck,
@@ -90,6 +93,8 @@ pub struct StatusInputs {
     /// and exits): a prompt it never answered before its process went is the only
     /// trace of the failure.
     pub errors_unrecorded: bool,
+    /// The agent's persistent shell runs a command (see [`crate::procs::shell`]).
+    pub running_command: bool,
     pub now: DateTime<Utc>,
 }
 
@@ -111,6 +116,9 @@ impl StatusRules {
             } else {
                 Status::Ended
             };
+        }
+        if i.running_command {
+            return Status::RunningTool;
         }
         let status = match (i.activity, i.turn) {
             (Some(AgentActivity::Idle), _) => Status::WaitingForInput,
@@ -161,6 +169,7 @@ mod tests {
             liveness,
             activity,
             errors_unrecorded: false,
+            running_command: false,
             now,
         })
     }
@@ -211,6 +220,7 @@ mod tests {
                 liveness,
                 activity: None,
                 errors_unrecorded,
+                running_command: false,
                 now,
             })
         };
@@ -242,6 +252,27 @@ mod tests {
     }
 
     #[test]
+    fn a_command_at_work_in_the_agents_shell_is_running_tool() {
+        let infer = |turn, liveness, quiet: i64| {
+            let now = Utc::now();
+            StatusRules::default().infer(StatusInputs {
+                turn,
+                last_write: Some(now - Duration::seconds(quiet)),
+                liveness,
+                activity: None,
+                errors_unrecorded: false,
+                running_command: true,
+                now,
+            })
+        };
+        // gptme: the transcript ends with the prompt while its tool runs.
+        assert_eq!(infer(AwaitingModel, Alive, 1), Status::RunningTool);
+        // A long command stays Running tool, never Idle.
+        assert_eq!(infer(TurnEnded, Alive, 3600), Status::RunningTool);
+        assert_eq!(infer(AwaitingModel, Exited, 1), Status::Ended);
+    }
+
+    #[test]
     fn no_timestamp_at_all_counts_as_long_quiet() {
         let now = Utc::now();
         let s = StatusRules::default().infer(StatusInputs {
@@ -250,6 +281,7 @@ mod tests {
             liveness: NotFound,
             activity: None,
             errors_unrecorded: false,
+            running_command: false,
             now,
         });
         assert_eq!(s, Status::Ended);
