@@ -14,7 +14,9 @@ so the agent runs end to end offline and writes its own files. The server speaks
 
 What it answers comes from a script: a JSON list of steps, each answered to one "turn"
 request (a request that offers the agent's tools; side requests such as title
-generation or quota probes get a short fixed answer and do not consume a step):
+generation or quota probes get a short fixed answer and do not consume a step; on the
+Responses API a request that asks for a JSON-schema answer is a side request too:
+Codex 0.171's TUI asks for its thread title with its tools offered):
 
     {"text": "...", "input_tokens": 120, "output_tokens": 40, "chunks": 8, "chunk_delay": 0.2}
     {"tool": "shell", "command": "sleep 2", ...tokens}   a call of the agent's shell tool
@@ -241,7 +243,8 @@ class Handler(BaseHTTPRequestHandler):
             if path.endswith("/messages"):
                 return self.turn("anthropic", req, bool(req.get("tools")), req.get("stream"))
             if path.endswith("/responses"):
-                return self.turn("responses", req, bool(offered_tools(req)), req.get("stream"))
+                is_turn = bool(offered_tools(req)) and wanted_schema(req) is None
+                return self.turn("responses", req, is_turn, req.get("stream"))
             if path.endswith("/chat/completions"):
                 return self.turn("chat", req, bool(req.get("tools")), req.get("stream"))
             m = re.search(r"/models/([^/:]+):(streamGenerateContent|generateContent)$", path)

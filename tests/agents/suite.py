@@ -45,10 +45,6 @@ PROMPT = "Check the build and report back"
 ANY = "*"
 KNOWN_GAPS = [
     # (agents, scenarios, checks, reason); ANY matches every agent or scenario.
-    ({"codex"}, {"waiting"}, "counts, tokens, model, title, project",
-     "the suite's expectation, not the row: Codex 0.171's TUI daemon sends a second "
-     "request after the turn that offers tools (not in the rollout; it keeps "
-     "memories_1.sqlite), and the stand-in counts every tool-offering request as a turn"),
 ]
 
 
