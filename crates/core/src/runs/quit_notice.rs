@@ -136,10 +136,20 @@ mod tests {
     #[test]
     fn the_question_names_every_run_and_what_will_happen() {
         assert_eq!(question(&[], QuitPolicy::Stop), None);
-        let one = question(&[run("build", Some(42))], QuitPolicy::LeaveRunning).unwrap();
+        let one = question_on(
+            Os::Linux,
+            &[run("build", Some(42))],
+            QuitPolicy::LeaveRunning,
+        )
+        .unwrap();
         assert!(one.starts_with("1 run is still running:\n• build (PID 42): build --watch\n"));
         assert!(one.contains("It will be left running"), "{one}");
-        let two = question(&[run("a", Some(1)), run("b", None)], QuitPolicy::Stop).unwrap();
+        let two = question_on(
+            Os::Linux,
+            &[run("a", Some(1)), run("b", None)],
+            QuitPolicy::Stop,
+        )
+        .unwrap();
         assert!(two.starts_with("2 runs are still running:"), "{two}");
         assert!(two.contains("• b: b --watch"), "{two}");
         assert!(two.contains("They will be stopped"), "{two}");
