@@ -81,7 +81,10 @@ pub fn recognise(name: &str, args: &[String]) -> Option<Harness> {
     if !matches!(name, "node" | "bun" | "deno" | "python" | "python3") {
         return None;
     }
-    args.iter().skip(1).take(3).find_map(|a| {
+    // A bare `gptme` counts only as the module of `python -m gptme`: as any argument
+    // it would make `python3 suite.py --agents gptme` a gptme process.
+    let module = |i: usize| i >= 1 && args.get(i - 1).is_some_and(|p| p == "-m");
+    args.iter().enumerate().skip(1).take(3).find_map(|(i, a)| {
         let a = a.to_ascii_lowercase();
         if a.contains("claude-code") || a.ends_with("/claude") {
             Some(Harness::ClaudeCode)
@@ -93,7 +96,7 @@ pub fn recognise(name: &str, args: &[String]) -> Option<Harness> {
             Some(Harness::Opencode)
         } else if a.contains("@github/copilot") || a.ends_with("/copilot") {
             Some(Harness::Copilot)
-        } else if a.ends_with("/gptme") || a == "gptme" {
+        } else if a.ends_with("/gptme") || (a == "gptme" && module(i)) {
             Some(Harness::Gptme)
         } else {
             None
@@ -646,6 +649,15 @@ mod tests {
         assert_eq!(
             recognise("python3", &s(&["python3", "/usr/bin/gptme"])),
             Some(Harness::Gptme)
+        );
+        assert_eq!(
+            recognise("python3", &s(&["python3", "-m", "gptme", "-n"])),
+            Some(Harness::Gptme)
+        );
+        // A script that only names gptme among its arguments (the agents suite).
+        assert_eq!(
+            recognise("python3", &s(&["python3", "suite.py", "--agents", "gptme"])),
+            None
         );
         assert_eq!(recognise("node", &s(&["node", "server.js"])), None);
         // Copilot CLI 1.0: the npm launcher, and its native binary, renamed MainThread.
