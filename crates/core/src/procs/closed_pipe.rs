@@ -12,6 +12,6 @@ pub fn end_quietly_when_the_reader_leaves() {
     // disposition Rust's runtime set (SIG_IGN) with the default, which installs no
     // handler code that could run concurrently.
     unsafe {
-        libc::signal(libc::SIGPIPE, libc::SIG_DFL);
+        nix::libc::signal(nix::libc::SIGPIPE, nix::libc::SIG_DFL);
     }
 }
