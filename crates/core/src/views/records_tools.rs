@@ -55,6 +55,17 @@ pub struct CostGroup {
     pub avg_cost: f64,
 }
 
+impl CostGroup {
+    fn of(name: &str, b: &crate::records::cost::CostBucket) -> CostGroup {
+        CostGroup {
+            name: name.to_string(),
+            count: b.count,
+            total_cost: b.total_cost,
+            avg_cost: b.avg_cost(),
+        }
+    }
+}
+
 /// `records cost --days N` as the view shows it.
 pub fn cost_view(
     records: &[Record],
@@ -66,12 +77,7 @@ pub fn cost_view(
     let mut by_model: Vec<CostGroup> = c
         .by_model
         .iter()
-        .map(|(name, b)| CostGroup {
-            name: name.clone(),
-            count: b.count,
-            total_cost: b.total_cost,
-            avg_cost: b.avg_cost(),
-        })
+        .map(|(name, b)| CostGroup::of(name, b))
         .collect();
     // Stable: equal totals keep the order first priced, as the CLI's table does.
     by_model.sort_by(|a, b| b.total_cost.total_cmp(&a.total_cost));
@@ -85,12 +91,7 @@ pub fn cost_view(
         by_day: c
             .by_day
             .iter()
-            .map(|(name, b)| CostGroup {
-                name: name.clone(),
-                count: b.count,
-                total_cost: b.total_cost,
-                avg_cost: b.avg_cost(),
-            })
+            .map(|(name, b)| CostGroup::of(name, b))
             .collect(),
         price_source: match c.price_source {
             PriceSource::QuotaConfig => "prices from ~/.config/gptme/harness-quota.toml".into(),
