@@ -5,13 +5,11 @@
 use std::path::{Path, PathBuf};
 
 use anyhow::{bail, Result};
-use chrono::Utc;
 use clap::{Args, ValueEnum};
 use sessionscope_core::paths;
-use sessionscope_core::records::discover;
 use sessionscope_core::records::normalized::{read_transcript, Message, Transcript};
 use sessionscope_core::records::pyjson::PyValue;
-use sessionscope_core::records::transcript_search::{search_paths, Query};
+use sessionscope_core::records::transcript_search::{search_recent, Query};
 use sessionscope_core::records::{find, Store};
 
 #[derive(Args)]
@@ -393,31 +391,20 @@ pub fn search_cmd(a: SearchArgs) -> Result<()> {
     }
     eprintln!("{msg}");
     use sessionscope_core::model::Harness;
-    let wanted = |h: Harness| match a.harness {
-        None => matches!(
-            h,
-            Harness::Gptme | Harness::ClaudeCode | Harness::Codex | Harness::Copilot
-        ),
-        Some(SearchHarness::Gptme) => h == Harness::Gptme,
-        Some(SearchHarness::ClaudeCode) => h == Harness::ClaudeCode,
-        Some(SearchHarness::Codex) => h == Harness::Codex,
-        Some(SearchHarness::Copilot) => h == Harness::Copilot,
-    };
-    let found = discover::find_transcripts(
-        &paths::harness_roots(),
-        None,
-        Some(sessionscope_core::since::Since::days(
-            a.days.max(0) as f64 + 1.0,
-        )),
-        Utc::now(),
-    );
-    let paths: Vec<PathBuf> = found
-        .into_iter()
-        .filter(|f| wanted(f.harness) && f.facts.is_none())
-        .map(|f| f.path)
-        .collect();
+    let only = a.harness.map(|h| match h {
+        SearchHarness::Gptme => Harness::Gptme,
+        SearchHarness::ClaudeCode => Harness::ClaudeCode,
+        SearchHarness::Codex => Harness::Codex,
+        SearchHarness::Copilot => Harness::Copilot,
+    });
     let q = Query::new(&a.query, a.case_sensitive, a.file_path.as_deref());
-    let hits = search_paths(paths, &q, a.max_results);
+    let hits = search_recent(
+        &paths::harness_roots(),
+        only,
+        a.days.max(0) as f64,
+        &q,
+        a.max_results,
+    );
     if a.json {
         let rows: Vec<PyValue> = hits
             .iter()

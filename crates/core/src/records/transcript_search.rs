@@ -163,6 +163,38 @@ pub fn search_paths(paths: Vec<PathBuf>, q: &Query, max_results: usize) -> Vec<S
     hits
 }
 
+/// `records search` as a whole: the logs written in the last `days` days under `roots`
+/// of `only` that harness (else of the four gptme-sessions searches: gptme, Claude Code,
+/// Codex, Copilot), searched and ranked as [`search_paths`] does.
+pub fn search_recent(
+    roots: &[crate::agents::HarnessRoot],
+    only: Option<crate::model::Harness>,
+    days: f64,
+    q: &Query,
+    max_results: usize,
+) -> Vec<SearchHit> {
+    use crate::model::Harness;
+    let wanted = |h: Harness| match only {
+        Some(o) => h == o,
+        None => matches!(
+            h,
+            Harness::Gptme | Harness::ClaudeCode | Harness::Codex | Harness::Copilot
+        ),
+    };
+    let found = super::discover::find_transcripts(
+        roots,
+        None,
+        Some(crate::since::Since::days(days.max(0.0) + 1.0)),
+        Utc::now(),
+    );
+    let paths = found
+        .into_iter()
+        .filter(|f| wanted(f.harness) && f.facts.is_none())
+        .map(|f| f.path)
+        .collect();
+    search_paths(paths, q, max_results)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

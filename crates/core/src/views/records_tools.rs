@@ -20,8 +20,8 @@ use crate::model::Harness;
 use crate::records::classify::PRODUCTIVE_CATEGORIES;
 use crate::records::cost::{analyze_costs, PriceSource, Pricer};
 use crate::records::dedup::{plan, DedupOutcome};
-use crate::records::transcript_search::{search_paths, Query};
-use crate::records::{discover, Record, Store, StoreError};
+use crate::records::transcript_search::{search_recent, Query};
+use crate::records::{Record, Store, StoreError};
 
 /// What the sessions of the last `days` days cost (all records when `days` is `None`).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
@@ -379,36 +379,20 @@ pub fn search_transcripts(
         None | Some("") => None,
         Some(h) => Some(h.parse().map_err(|_| format!("unknown harness {h:?}"))?),
     };
-    let wanted = |h: Harness| match only {
-        Some(o) => h == o,
-        None => matches!(
-            h,
-            Harness::Gptme | Harness::ClaudeCode | Harness::Codex | Harness::Copilot
-        ),
-    };
-    let found = discover::find_transcripts(
-        roots,
-        None,
-        Some(crate::since::Since::days(q.days as f64 + 1.0)),
-        Utc::now(),
-    );
-    let paths = found
-        .into_iter()
-        .filter(|f| wanted(f.harness) && f.facts.is_none())
-        .map(|f| f.path)
-        .collect();
     let query = Query::new(text, q.case_sensitive, None);
-    Ok(search_paths(paths, &query, SEARCH_MAX_RESULTS)
-        .into_iter()
-        .map(|h| TranscriptMatch {
-            date: h.display_date(),
-            session_id: h.transcript.session_id.clone(),
-            harness: h.transcript.harness.clone(),
-            path: h.path.display().to_string(),
-            hit_count: h.hit_count as u64,
-            snippets: h.snippets.into_iter().map(|s| (s.role, s.text)).collect(),
-        })
-        .collect())
+    Ok(
+        search_recent(roots, only, q.days as f64, &query, SEARCH_MAX_RESULTS)
+            .into_iter()
+            .map(|h| TranscriptMatch {
+                date: h.display_date(),
+                session_id: h.transcript.session_id.clone(),
+                harness: h.transcript.harness.clone(),
+                path: h.path.display().to_string(),
+                hit_count: h.hit_count as u64,
+                snippets: h.snippets.into_iter().map(|s| (s.role, s.text)).collect(),
+            })
+            .collect(),
+    )
 }
 
 #[cfg(test)]
