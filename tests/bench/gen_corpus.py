@@ -94,8 +94,13 @@ def iso(t):
     return t.strftime("%Y-%m-%dT%H:%M:%S.") + f"{t.microsecond // 1000:03d}Z"
 
 
-def claude_session(rng, text, target_bytes, start, project):
-    sid = str(uuid.UUID(int=rng.getrandbits(128), version=4))
+def claude_session(rng, text, target_bytes, start, project, out_size=tool_output_size, sid=None, turn0=0, noise=True):
+    """One Claude Code session of about `target_bytes`: (session id, body, end time).
+
+    `out_size(rng)` draws tool output sizes; `sid` and `turn0` continue an earlier
+    part of the same session (a big file written in parts); `noise` allows the summary
+    line and the torn or malformed lines of a few files."""
+    sid = sid or str(uuid.UUID(int=rng.getrandbits(128), version=4))
     cwd = "/home/dev/" + project
     base = {
         "parentUuid": None,
@@ -117,7 +122,7 @@ def claude_session(rng, text, target_bytes, start, project):
         n += 1
         d = dict(base)
         d["type"] = kind
-        d["uuid"] = f"{sid[:8]}-{n:06d}"
+        d["uuid"] = f"{sid[:8]}-{turn0:06d}-{n:06d}" if turn0 else f"{sid[:8]}-{n:06d}"
         d["timestamp"] = iso(t)
         d.update(extra)
         s = dumps(d)
@@ -125,7 +130,7 @@ def claude_session(rng, text, target_bytes, start, project):
         size += len(s.encode()) + 1
 
     rec("user", {"message": {"role": "user", "content": text.sentence(5, 40)}})
-    turn = 0
+    turn = turn0
     while size < target_bytes:
         turn += 1
         t += dt.timedelta(seconds=rng.randint(2, 90))
@@ -192,7 +197,7 @@ def claude_session(rng, text, target_bytes, start, project):
                             {
                                 "tool_use_id": f"toolu_{sid[:8]}_{turn:05d}",
                                 "type": "tool_result",
-                                "content": text.take(tool_output_size(rng)),
+                                "content": text.take(out_size(rng)),
                                 "is_error": rng.random() < 0.05,
                             }
                         ],
@@ -204,6 +209,8 @@ def claude_session(rng, text, target_bytes, start, project):
             rec("user", {"message": {"role": "user", "content": text.sentence(5, 60)}})
         if rng.random() < 0.02:
             lines.append(dumps({"type": "file-history-snapshot", "messageId": mid, "snapshot": {"trackedFileBackups": {}}}))
+    if not noise:
+        return sid, "\n".join(lines) + "\n", t
     if rng.random() < 0.3:
         lines.insert(0, dumps({"type": "summary", "summary": text.sentence(3, 10), "leafUuid": f"{sid[:8]}-000001"}))
     # A few torn or malformed lines, as a crash or a concurrent write leaves them.
@@ -216,7 +223,7 @@ def claude_session(rng, text, target_bytes, start, project):
     return sid, "\n".join(lines) + "\n", t
 
 
-def codex_session(rng, text, target_bytes, start):
+def codex_session(rng, text, target_bytes, start, out_size=tool_output_size):
     sid = str(uuid.UUID(int=rng.getrandbits(128), version=4))
     model = rng.choice(CODEX_MODELS)
     t = start
@@ -253,7 +260,7 @@ def codex_session(rng, text, target_bytes, start):
         call = f"call_{sid[:8]}_{turn:05d}"
         rec("response_item", {"type": "function_call", "name": "shell", "arguments": dumps({"command": ["bash", "-lc", text.sentence(2, 6)]}), "call_id": call})
         t += dt.timedelta(seconds=rng.randint(1, 20))
-        out = dumps({"output": text.take(tool_output_size(rng)), "metadata": {"exit_code": 0, "duration_seconds": 0.1}})
+        out = dumps({"output": text.take(out_size(rng)), "metadata": {"exit_code": 0, "duration_seconds": 0.1}})
         rec("response_item", {"type": "function_call_output", "call_id": call, "output": out})
         answer = text.sentence(5, 50)
         rec("response_item", {"type": "message", "role": "assistant", "content": [{"type": "output_text", "text": answer}]})

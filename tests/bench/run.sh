@@ -6,6 +6,7 @@
 #   BENCH_SIZE_MB=1024   corpus size         BENCH_RUNS=3   runs per timing (median)
 #   BENCH_DIR=…          where corpus, tools and results go (default: a temp dir)
 #   BENCH_IDLE_SECS=60   idle-CPU window     BENCH_SKIP_PEERS=1  skip ccusage
+#   BENCH_SIZE=small|full  the scale benchmark's size (scale_bench.sh, issue 17)
 #
 # Not a test: nothing here asserts a time. Reads and writes only under BENCH_DIR.
 set -euo pipefail
@@ -165,6 +166,9 @@ ${FTS_ROW}
 MD
 )
 echo "$TABLE" | tee "$WORK/results.md"
+
+log "scale benchmark (issue 17), BENCH_SIZE=${BENCH_SIZE:-small}"
+SESSIONSCOPE="$SS" bash "$HERE/scale_bench.sh" || log "scale_bench.sh failed (exit $?)"
 
 for extra in records_bench.sh run_throughput.sh untrusted_bench.sh; do
   if [ -f "$HERE/$extra" ]; then
