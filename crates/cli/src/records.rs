@@ -78,7 +78,8 @@ enum RecordsCommand {
     Classify(Box<classify::ClassifyArgs>),
     /// Category breakdown, trend and diversity alerts of recent journal entries.
     ClassifyStats(classify::ClassifyStatsArgs),
-    /// Which agent session wrote a file, or one line of it (commits × session windows).
+    /// Which agent session wrote a file, one line of it, or a GitHub PR/issue (commits ×
+    /// session windows).
     Blame(blame::BlameArgs),
 }
 

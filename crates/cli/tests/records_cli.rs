@@ -991,3 +991,21 @@ fn cost_without_a_price_file_uses_the_built_in_table_and_says_so() {
     assert_eq!(v["by_model"]["sonnet"]["total_cost"], json!(0.013575));
     assert_eq!(v["by_day"]["2026-07-04"]["count"], 1);
 }
+
+#[test]
+fn blaming_a_github_ref_without_gh_says_gh_is_needed() {
+    let s = Sandbox::new().with_basic_store();
+    let empty_path = s.dir.path().join("empty-bin");
+    std::fs::create_dir_all(&empty_path).unwrap();
+    let out = Command::new(env!("CARGO_BIN_EXE_sessionscope"))
+        .args(["records", "blame", "acme/app#7", "--records"])
+        .arg(s.store_file())
+        .env("HOME", s.home())
+        .env("PATH", &empty_path)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("`gh` was not found on PATH"), "{err}");
+    assert!(out.stdout.is_empty());
+}

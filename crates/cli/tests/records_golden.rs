@@ -3,7 +3,7 @@
 //! tests/golden/gptme-sessions/ holds, for each case of its `cases.tsv`, what the
 //! Python tool (run from its source by `make.sh` there, not in CI) printed and how it
 //! left the store. Each case runs here on a fresh copy of the same fixture, with the
-//! same HOME, and must give the same exit status, the same stdout (JSON compared as
+//! same HOME (and the work folder's bin/ first on PATH), and must give the same exit status, the same stdout (JSON compared as
 //! values, text byte for byte) and the same records in the store.
 
 use std::collections::BTreeMap;
@@ -108,6 +108,13 @@ fn store_contents(text: &str) -> (BTreeMap<String, Value>, Vec<String>) {
     (records, other)
 }
 
+/// PATH with the work folder's bin/ (a fixture's stand-in programs) first.
+fn path_with_bin(work: &Path) -> std::ffi::OsString {
+    let rest = std::env::var_os("PATH").unwrap_or_default();
+    let dirs = std::iter::once(work.join("bin")).chain(std::env::split_paths(&rest));
+    std::env::join_paths(dirs).unwrap()
+}
+
 #[test]
 fn every_case_matches_the_real_gptme_sessions() {
     let fixtures = root().join("tests/fixtures/records");
@@ -157,7 +164,7 @@ fn every_case_matches_the_real_gptme_sessions() {
             .env_clear()
             .env("HOME", &home)
             .env("TZ", "UTC")
-            .env("PATH", std::env::var_os("PATH").unwrap_or_default())
+            .env("PATH", path_with_bin(dir.path()))
             .output()
             .unwrap();
         let expected_dir = golden().join(&case.name);
@@ -187,6 +194,24 @@ fn every_case_matches_the_real_gptme_sessions() {
         if !same {
             failures.push(format!(
                 "{}: stdout differs\n--- got\n{got}\n--- want\n{want}",
+                case.name
+            ));
+        }
+        // Warnings on stderr are part of what scripts see; the rest of stderr (error
+        // wording, Python tracebacks) is not compared.
+        let warnings = |text: &str| -> Vec<String> {
+            text.lines()
+                .filter(|l| l.starts_with("warning:"))
+                .map(|l| l.replace(&work, "@WORK@"))
+                .collect()
+        };
+        let (got_w, want_w) = (
+            warnings(&String::from_utf8_lossy(&out.stderr)),
+            warnings(&read("stderr")),
+        );
+        if got_w != want_w {
+            failures.push(format!(
+                "{}: warnings differ: got {got_w:?}, want {want_w:?}",
                 case.name
             ));
         }

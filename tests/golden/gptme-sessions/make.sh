@@ -5,6 +5,8 @@
 #
 #   GPTME_SESSIONS=/path/to/venv/bin/gptme-sessions tests/golden/gptme-sessions/make.sh
 #
+# ONLY=REGEX (bash =~) regenerates only the cases whose name matches.
+#
 # The outputs here were made with gptme/gptme-contrib at
 # aabb1db194872b04de73f9e656f2c1aa7f998b1b (packages/gptme-sessions and
 # packages/gptme-usage installed with `pip install -e` into a venv with click and
@@ -17,7 +19,8 @@
 # places there), and writes NAME/stdout, NAME/stderr, NAME/exit and, when the command
 # rewrote the store, NAME/store.jsonl. The work folder's path is written as @WORK@.
 # A fixture's setup.sh runs first in the work folder; its `cwd` file names the
-# subfolder the command runs in (default: the work folder).
+# subfolder the command runs in (default: the work folder). The work folder's bin/
+# (made by a setup.sh: stand-in programs such as gh) comes first on PATH.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 fixtures="$here/../../fixtures/records"
@@ -25,6 +28,7 @@ tool=${GPTME_SESSIONS:-/root/.cache/sessionscope/gs-venv/bin/gptme-sessions}
 while IFS=$'\t' read -r -a row; do
   [[ ${#row[@]} -eq 0 || ${row[0]} == \#* ]] && continue
   name=${row[0]} fixture=${row[1]} args=("${row[@]:2}")
+  [[ -n ${ONLY:-} && ! $name =~ $ONLY ]] && continue
   work=$(mktemp -d)
   mkdir -p "$work/store" "$work/home"
   if [[ $fixture != empty ]]; then
@@ -45,7 +49,7 @@ while IFS=$'\t' read -r -a row; do
   rc=0
   cwd=$work
   [[ $fixture != empty && -f $fixtures/$fixture/cwd ]] && cwd=$work/$(cat "$fixtures/$fixture/cwd")
-  (cd "$cwd" && env -i PATH="$PATH" HOME="$work/home" TZ=UTC LANG=C.UTF-8 COLUMNS=200 \
+  (cd "$cwd" && env -i PATH="$work/bin:$PATH" HOME="$work/home" TZ=UTC LANG=C.UTF-8 COLUMNS=200 \
     "$tool" --sessions-dir "$work/store" "${args[@]}" >"$out/stdout" 2>"$out/stderr") || rc=$?
   echo "$rc" >"$out/exit"
   sed -i "s|$work|@WORK@|g" "$out/stdout" "$out/stderr"

@@ -1,5 +1,6 @@
-//! `records blame PATH`: which agent session wrote a file or one of its lines
-//! (gptme-sessions' `blame`: same flags, JSON and text). The matching lives in
+//! `records blame PATH|OWNER/REPO#N`: which agent session wrote a file, one of its
+//! lines, or a PR's commits (gptme-sessions' `blame`: same flags, JSON and text; a
+//! GitHub ref is resolved through the user's `gh`). The matching lives in
 //! `sessionscope_core::records::blame`.
 
 use std::path::PathBuf;
@@ -11,9 +12,11 @@ use sessionscope_core::records::Store;
 
 #[derive(Args)]
 pub struct BlameArgs {
-    /// A file in the current git repository (repository-relative or absolute).
+    /// A file in the current git repository (repository-relative or absolute), or a
+    /// GitHub PR or issue as OWNER/REPO#N (its commits, fetched with the GitHub CLI
+    /// `gh`, which must be installed and logged in).
     path_or_ref: String,
-    /// Blame one line.
+    /// Blame one line (file paths only).
     #[arg(long)]
     line: Option<u64>,
     /// Most commits to show (whole-file mode).
@@ -33,6 +36,9 @@ pub fn blame_cmd(store: &Store, a: BlameArgs) -> Result<()> {
         .clone()
         .unwrap_or_else(|| default_records(store.path()));
     let result = blame(&a.path_or_ref, a.line, a.limit, &records)?;
+    for w in &result.warnings {
+        eprintln!("{w}");
+    }
     if a.json {
         println!("{}", blame::to_py(&result).dumps_pretty(false));
     } else {

@@ -10,6 +10,13 @@
 //! (`session-records-archive-*.jsonl`, `session-records.jsonl.bak-*`), the store
 //! itself winning on a repeated id. Git is run as a subprocess in the current folder;
 //! nothing is written.
+//!
+//! A GitHub ref (`owner/repo#N`) is resolved as gptme-sessions does, through the
+//! user's own GitHub CLI (`gh`, run only when the user blames such a ref): the PR's
+//! commits (`gh api repos/OWNER/REPO/pulls/N/commits`), else, for an issue, the commits
+//! of the PRs that close it (`gh pr list --search closes:#N`). A `gh` that fails gives
+//! the same warnings and empty answers as the Python tool; a `gh` that cannot be run at
+//! all is an error that says so.
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -71,10 +78,13 @@ pub struct Attribution {
 /// What `blame` found.
 #[derive(Debug, Clone, PartialEq)]
 pub struct BlameResult {
-    /// The repository-relative path (as given when it is outside the repository).
+    /// The repository-relative path (as given when it is outside the repository), or
+    /// the GitHub ref.
     pub path: String,
     pub line: Option<u64>,
     pub attributions: Vec<Attribution>,
+    /// What gptme-sessions prints on stderr on the way (`warning: …`).
+    pub warnings: Vec<String>,
 }
 
 /// Why `blame` could not answer.
@@ -85,6 +95,9 @@ pub enum BlameError {
     Usage(String),
     #[error("{0}")]
     Git(String),
+    /// `gh` could not be started (not installed, not on PATH).
+    #[error("{0}")]
+    Gh(String),
 }
 
 /// `owner/repo#N`.
@@ -342,6 +355,127 @@ fn commit_for_line(path: &str, line: u64) -> Result<Vec<Attribution>, BlameError
     Ok(one.into_iter().collect())
 }
 
+/// Which `gh` to run: the one on PATH, or (in tests) a given program.
+pub enum Gh {
+    Path,
+    Program(PathBuf),
+}
+
+/// `--jq` filter of gptme-sessions: one `sha, author date, author, subject` TSV line
+/// per commit.
+const GH_JQ_COMMITS: &str = ".[] | [.sha, .commit.author.date, .commit.author.name, (.commit.message | split(\"\\n\")[0])] | @tsv";
+
+impl Gh {
+    /// Run `gh ARGS`: its stdout (trimmed) when it succeeds, `None` when it exits
+    /// non-zero, an error when it cannot be started.
+    fn run(&self, args: &[&str]) -> Result<Option<String>, BlameError> {
+        let program = match self {
+            Gh::Path => Path::new("gh"),
+            Gh::Program(p) => p.as_path(),
+        };
+        let out = Command::new(program)
+            .args(args)
+            .stdin(std::process::Stdio::null())
+            .output()
+            .map_err(|e| {
+                BlameError::Gh(if e.kind() == std::io::ErrorKind::NotFound {
+                    "blaming a GitHub ref (owner/repo#N) needs the GitHub CLI, and `gh` was not found on PATH: install it and run `gh auth login`, or blame a file path".to_string()
+                } else {
+                    format!("cannot run gh: {e}")
+                })
+            })?;
+        Ok(out
+            .status
+            .success()
+            .then(|| String::from_utf8_lossy(&out.stdout).trim().to_string()))
+    }
+
+    fn pr_commits(&self, owner_repo: &str, pr: &str) -> Result<Option<String>, BlameError> {
+        self.run(&[
+            "api",
+            &format!("repos/{owner_repo}/pulls/{pr}/commits"),
+            "--jq",
+            GH_JQ_COMMITS,
+        ])
+    }
+}
+
+/// Commits of `gh`'s TSV answer; lines without four fields are skipped, as in Python.
+fn parse_commit_tsv(out: &str) -> Result<Vec<Attribution>, BlameError> {
+    let mut commits = Vec::new();
+    for line in out.split('\n').filter(|l| !l.is_empty()) {
+        let p: Vec<&str> = line.splitn(4, '\t').collect();
+        let [sha, when, author, subject] = p[..] else {
+            continue;
+        };
+        let c = commit(sha.to_string(), when, author, subject, "").ok_or_else(|| {
+            BlameError::Usage(format!("Invalid isoformat string: {when:?} (from gh)"))
+        })?;
+        commits.push(c);
+    }
+    Ok(commits)
+}
+
+/// The commits of a PR, or of the PRs closing an issue, with the warnings gptme-sessions
+/// prints when there are none.
+pub fn commits_for_github_ref(
+    reference: &str,
+    gh: &Gh,
+) -> Result<(Vec<Attribution>, Vec<String>), BlameError> {
+    let Some((owner_repo, number)) = reference
+        .split_once('#')
+        .filter(|_| is_github_ref(reference))
+    else {
+        return Err(BlameError::Usage(format!(
+            "Not a valid GitHub ref: '{reference}'"
+        )));
+    };
+    // A PR first: the pulls endpoint answers 404 for a plain issue.
+    if let Some(out) = gh.pr_commits(owner_repo, number)? {
+        let commits = parse_commit_tsv(&out)?;
+        if !commits.is_empty() {
+            return Ok((commits, Vec::new()));
+        }
+    }
+    let search = format!("closes:#{number}");
+    let Some(prs) = gh.run(&[
+        "pr",
+        "list",
+        "--repo",
+        owner_repo,
+        "--state",
+        "all",
+        "--search",
+        &search,
+        "--json",
+        "number",
+        "--jq",
+        ".[].number",
+    ])?
+    else {
+        return Ok((
+            Vec::new(),
+            vec![format!(
+                "warning: could not list closing PRs for {reference} (gh unavailable?)"
+            )],
+        ));
+    };
+    let mut commits = Vec::new();
+    for pr in prs.lines().map(str::trim).filter(|p| !p.is_empty()) {
+        if let Some(out) = gh.pr_commits(owner_repo, pr)? {
+            commits.extend(parse_commit_tsv(&out)?);
+        }
+    }
+    let warnings = if commits.is_empty() {
+        vec![format!(
+            "warning: no commits found for {reference} (not a PR and no closing PRs discovered)"
+        )]
+    } else {
+        Vec::new()
+    };
+    Ok((commits, warnings))
+}
+
 /// Where the records are when no file is given: `<git root>/state/sessions/` (where
 /// gptme agents keep theirs), else `fallback` (the store Sessionscope uses).
 pub fn default_records(fallback: PathBuf) -> PathBuf {
@@ -372,9 +506,16 @@ pub fn blame(
                 "--line is not supported for GitHub refs".into(),
             ));
         }
-        return Err(BlameError::Usage(
-            "GitHub refs (owner/repo#N) are not supported by sessionscope records blame yet; blame a file path".into(),
-        ));
+        let (mut attributions, warnings) = commits_for_github_ref(path_or_ref, &Gh::Path)?;
+        for a in &mut attributions {
+            attribute(a, &windows);
+        }
+        return Ok(BlameResult {
+            path: path_or_ref.to_string(),
+            line: None,
+            attributions,
+            warnings,
+        });
     }
     let root = git(&["rev-parse", "--show-toplevel"])
         .map_err(|_| BlameError::Usage("not inside a git repository".into()))?;
@@ -400,6 +541,7 @@ pub fn blame(
         path: rel,
         line,
         attributions,
+        warnings: Vec::new(),
     })
 }
 
@@ -548,5 +690,121 @@ mod tests {
         let mut far = commit("y".into(), "2026-01-01T11:35:00+00:00", "me", "s", "").unwrap();
         attribute(&mut far, &windows);
         assert_eq!((far.session_id, far.method), (None, "unattributable"));
+    }
+
+    /// A stand-in `gh`: logs its arguments to `calls`, then answers from `script`
+    /// (a shell `case` over "$*").
+    #[cfg(unix)]
+    fn stand_in_gh(dir: &Path, script: &str) -> Gh {
+        use std::os::unix::fs::PermissionsExt;
+        let bin = dir.join("gh");
+        std::fs::write(
+            &bin,
+            format!(
+                "#!/bin/sh\nprintf '%s\\n' \"$*\" >>\"{}\"\ncase \"$*\" in\n{script}\n*) exit 1 ;;\nesac\n",
+                dir.join("calls").display()
+            ),
+        )
+        .unwrap();
+        std::fs::set_permissions(&bin, std::fs::Permissions::from_mode(0o755)).unwrap();
+        Gh::Program(bin)
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn a_prs_commits_come_from_gh_api_with_the_python_arguments() {
+        let dir = tempfile::tempdir().unwrap();
+        let gh = stand_in_gh(
+            dir.path(),
+            "'api repos/o/r/pulls/7/commits --jq '*) printf 'aaaa1111\\t2026-07-01T08:10:00Z\\tBob\\tfeat: one\\nbad line\\nbbbb2222\\t2026-07-01T09:00:00+02:00\\tAnn\\tfix: two\\twith tab\\n' ;;",
+        );
+        let (commits, warnings) = commits_for_github_ref("o/r#7", &gh).unwrap();
+        assert!(warnings.is_empty());
+        let got: Vec<_> = commits
+            .iter()
+            .map(|c| (c.sha.as_str(), c.when.to_rfc3339(), c.subject.as_str()))
+            .collect();
+        assert_eq!(
+            got,
+            [
+                (
+                    "aaaa1111",
+                    "2026-07-01T08:10:00+00:00".to_string(),
+                    "feat: one"
+                ),
+                (
+                    "bbbb2222",
+                    "2026-07-01T07:00:00+00:00".to_string(),
+                    "fix: two\twith tab"
+                ),
+            ]
+        );
+        let calls = std::fs::read_to_string(dir.path().join("calls")).unwrap();
+        assert_eq!(
+            calls,
+            format!("api repos/o/r/pulls/7/commits --jq {GH_JQ_COMMITS}\n")
+        );
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn an_issue_takes_the_commits_of_the_prs_that_close_it() {
+        let dir = tempfile::tempdir().unwrap();
+        let gh = stand_in_gh(
+            dir.path(),
+            "'pr list --repo o/r --state all --search closes:#8 --json number --jq .[].number') printf '11\\n12\\n' ;;\n\
+             'api repos/o/r/pulls/11/commits --jq '*) printf 'cccc3333\\t2026-07-02T10:00:00Z\\tBob\\tdocs: three\\n' ;;",
+        );
+        let (commits, warnings) = commits_for_github_ref("o/r#8", &gh).unwrap();
+        assert_eq!(commits.len(), 1);
+        assert_eq!(commits[0].sha, "cccc3333");
+        assert!(warnings.is_empty());
+        let calls = std::fs::read_to_string(dir.path().join("calls")).unwrap();
+        assert_eq!(calls.lines().count(), 4, "{calls}");
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn a_failing_gh_gives_python_warnings_and_no_commits() {
+        let dir = tempfile::tempdir().unwrap();
+        let gh = stand_in_gh(dir.path(), "");
+        let (commits, warnings) = commits_for_github_ref("o/r#9", &gh).unwrap();
+        assert!(commits.is_empty());
+        assert_eq!(
+            warnings,
+            ["warning: could not list closing PRs for o/r#9 (gh unavailable?)"]
+        );
+        let gh = stand_in_gh(dir.path(), "'pr list '*) ;;");
+        let (_, warnings) = commits_for_github_ref("o/r#9", &gh).unwrap();
+        assert_eq!(
+            warnings,
+            ["warning: no commits found for o/r#9 (not a PR and no closing PRs discovered)"]
+        );
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn a_bad_date_from_gh_is_an_error_not_a_panic() {
+        let dir = tempfile::tempdir().unwrap();
+        let gh = stand_in_gh(
+            dir.path(),
+            "'api '*) printf 'aaaa\\tyesterday\\tBob\\tx\\n' ;;",
+        );
+        let err = commits_for_github_ref("o/r#7", &gh).unwrap_err();
+        assert!(matches!(err, BlameError::Usage(_)), "{err}");
+    }
+
+    #[test]
+    fn a_missing_gh_is_a_clear_error() {
+        let dir = tempfile::tempdir().unwrap();
+        let gh = Gh::Program(dir.path().join("no-such-gh"));
+        let err = commits_for_github_ref("o/r#7", &gh).unwrap_err();
+        assert!(matches!(err, BlameError::Gh(_)));
+        assert!(
+            err.to_string().contains("`gh` was not found on PATH"),
+            "{err}"
+        );
+        let err = commits_for_github_ref("not a ref", &gh).unwrap_err();
+        assert!(matches!(err, BlameError::Usage(_)));
     }
 }
