@@ -20,12 +20,14 @@
 //! - [`fix_timestamps`]: `sync --fix-timestamps`;
 //! - [`classify`]: the keyword classifier of journal entries (`classify`,
 //!   `classify-stats`), found and read by [`journal`];
-//! - [`blame`]: commits of a file matched to the session windows of the records.
+//! - [`blame`]: commits of a file matched to the session windows of the records;
+//! - [`auto_tag`]: categories set from what the trajectories show (`auto-tag`).
 //!
 //! Statistics over records live in [`crate::analytics`]. Nothing here knows about a
 //! terminal or a window; the CLI and the app call these functions.
 
 pub mod annotate;
+pub mod auto_tag;
 pub mod blame;
 pub mod classify;
 pub mod cost;
