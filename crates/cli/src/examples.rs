@@ -157,6 +157,11 @@ const EXAMPLES: &[(&[&str], &str)] = &[
          sessionscope records cost --by-model --json",
     ),
     (
+        &["records", "signals"],
+        "sessionscope records signals ~/.claude/projects/-src-app/5d1c.jsonl\n\
+         sessionscope records signals ~/.local/share/gptme/logs/2026-11-20-x/conversation.jsonl --grade",
+    ),
+    (
         &["records", "transcript"],
         "sessionscope records transcript ~/.claude/projects/-src-app/5d1c.jsonl --messages-only",
     ),

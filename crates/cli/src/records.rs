@@ -12,6 +12,7 @@ mod cost;
 mod format;
 mod judge_journal;
 mod maintenance;
+mod signals;
 mod transcripts;
 
 use std::collections::HashMap;
@@ -68,6 +69,9 @@ enum RecordsCommand {
     RepairGrades(maintenance::RepairGradesArgs),
     /// What sessions cost (prices from ~/.config/gptme/harness-quota.toml).
     Cost(cost::CostArgs),
+    /// Productivity signals and grade of one trajectory (gptme, Claude Code, Codex,
+    /// Copilot, Grok).
+    Signals(Box<signals::SignalsArgs>),
     /// One agent log as a normalized transcript (gptme-sessions schema v1).
     Transcript(transcripts::TranscriptArgs),
     /// Replay a finished session in the terminal (a log path or a record id).
@@ -388,6 +392,7 @@ pub fn run(args: RecordsArgs) -> Result<()> {
         Some(RecordsCommand::Dedup(a)) => maintenance::dedup_cmd(&store, a),
         Some(RecordsCommand::RepairGrades(a)) => maintenance::repair_grades_cmd(&store, a),
         Some(RecordsCommand::Cost(a)) => cost::run(&store, a),
+        Some(RecordsCommand::Signals(a)) => signals::signals_cmd(*a),
         Some(RecordsCommand::Transcript(a)) => transcripts::transcript_cmd(a),
         Some(RecordsCommand::Replay(a)) => transcripts::replay_cmd(&store, a),
         Some(RecordsCommand::Search(a)) => transcripts::search_cmd(a),

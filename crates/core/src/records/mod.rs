@@ -21,7 +21,9 @@
 //! - [`classify`]: the keyword classifier of journal entries (`classify`,
 //!   `classify-stats`), found and read by [`journal`];
 //! - [`blame`]: commits of a file matched to the session windows of the records;
-//! - [`auto_tag`]: categories set from what the trajectories show (`auto-tag`).
+//! - [`auto_tag`]: categories set from what the trajectories show (`auto-tag`);
+//! - [`signals`]: a trajectory's productivity signals, usage and grade (`signals`,
+//!   and the grades `post-session` and `discover --signals` record).
 //!
 //! Statistics over records live in [`crate::analytics`]. Nothing here knows about a
 //! terminal or a window; the CLI and the app call these functions.
@@ -45,6 +47,7 @@ pub mod pyjson;
 pub mod record;
 pub mod repair_grades;
 pub mod scan;
+pub mod signals;
 pub mod store;
 pub mod transcript_search;
 
