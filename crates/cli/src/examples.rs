@@ -184,7 +184,12 @@ const EXAMPLES: &[(&[&str], &str)] = &[
     (
         &["records", "blame"],
         "sessionscope records blame src/main.rs --line 42\n\
-         sessionscope records blame HEAD~3 --json",
+         sessionscope records blame gptme/gptme-contrib#1252 --json   # a PR, through gh",
+    ),
+    (
+        &["records", "auto-tag"],
+        "sessionscope records auto-tag --dry-run\n\
+         sessionscope records auto-tag --retag-all --limit 100 --mapping-file tags.yaml",
     ),
     (
         &["doctor"],

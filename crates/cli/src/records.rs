@@ -6,6 +6,7 @@
 //! `sessionscope_core::analytics`, and prints; the human layout lives in
 //! [`format`]. No record logic lives here.
 
+mod auto_tag;
 mod blame;
 mod classify;
 mod cost;
@@ -82,6 +83,8 @@ enum RecordsCommand {
     Classify(Box<classify::ClassifyArgs>),
     /// Category breakdown, trend and diversity alerts of recent journal entries.
     ClassifyStats(classify::ClassifyStatsArgs),
+    /// Assign categories to records from their trajectories' signals (or a mapping file).
+    AutoTag(auto_tag::AutoTagArgs),
     /// Which agent session wrote a file, one line of it, or a GitHub PR/issue (commits ×
     /// session windows).
     Blame(blame::BlameArgs),
@@ -399,6 +402,7 @@ pub fn run(args: RecordsArgs) -> Result<()> {
         Some(RecordsCommand::Classify(a)) => classify::classify_cmd(&store, *a),
         Some(RecordsCommand::ClassifyStats(a)) => classify::classify_stats_cmd(a),
         Some(RecordsCommand::Blame(a)) => blame::blame_cmd(&store, a),
+        Some(RecordsCommand::AutoTag(a)) => auto_tag::auto_tag_cmd(&store, a),
     }
 }
 

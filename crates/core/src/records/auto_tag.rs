@@ -17,7 +17,8 @@
 //! category another writer changed in between is left as that writer set it (and
 //! reported skipped) instead of being overwritten.
 //!
-//! How signals are read is the caller's: [`auto_tag`] takes the extractor.
+//! [`auto_tag`] takes the extractor; [`extract_signals`] is the real one (the signals
+//! port), tests pass stand-ins.
 
 use std::path::{Path, PathBuf};
 
@@ -190,6 +191,18 @@ fn decide(
     row.category = Some(category);
     row.source = Some(source);
     row
+}
+
+/// [`auto_tag`]'s extractor over the signals port ([`super::signals::analyze_path`]):
+/// the inferred category, the files written, the journal entries touched; its error
+/// text is gptme-sessions' (`… is a directory and does not contain conversation.jsonl`).
+pub fn extract_signals(path: &Path) -> Result<Extracted, String> {
+    let a = super::signals::analyze_path(path).map_err(|e| e.to_string())?;
+    Ok(Extracted {
+        inferred_category: a.inferred_category,
+        file_writes: a.signals.file_writes,
+        journal_paths: a.signals.journal_paths,
+    })
 }
 
 /// Run `auto-tag` over `store`, reading trajectories with `extract` (its error text is
