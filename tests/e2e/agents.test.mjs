@@ -29,8 +29,6 @@ const DEADLINE_MS = 250;
 const KNOWN_GAPS = {
   generating:
     "a new session's row showed Generating 17 to 860 ms after the agent's request in runs here (2 cores at load 16-24 from parallel builds): not reliably within 250 ms; cause not found yet",
-  ended:
-    "with agents-live's exit detection the row showed Ended 218 ms (Codex) and 1659 ms (Claude Code) after the exit here: not reliably within 250 ms",
 };
 
 // Not under /tmp: Codex refuses to put its helper links under a temporary directory.
@@ -318,24 +316,20 @@ for (const [name, harness] of [
       );
     });
 
-    it(
-      "shows Ended within 250 ms of the agent's exit",
-      { todo: KNOWN_GAPS.ended },
-      async () => {
-        fs.writeFileSync(go, "");
-        const { code, at, output } = await agent.exited;
-        assert.equal(code, 0, output.slice(-800));
-        const { latency } = await shown(harness, "ended", null, at, "ended");
-        console.log(`${name}: exit -> Ended in the app: ${latency} ms`);
-        assert.ok(
-          latency <= DEADLINE_MS,
-          `Ended shown ${latency} ms after the exit (limit ${DEADLINE_MS})`,
-        );
-        screenshotScreen(
-          app.display,
-          path.join(artifacts, `agents-${name}-ended.png`),
-        );
-      },
-    );
+    it("shows Ended within 250 ms of the agent's exit", async () => {
+      fs.writeFileSync(go, "");
+      const { code, at, output } = await agent.exited;
+      assert.equal(code, 0, output.slice(-800));
+      const { latency } = await shown(harness, "ended", null, at, "ended");
+      console.log(`${name}: exit -> Ended in the app: ${latency} ms`);
+      assert.ok(
+        latency <= DEADLINE_MS,
+        `Ended shown ${latency} ms after the exit (limit ${DEADLINE_MS})`,
+      );
+      screenshotScreen(
+        app.display,
+        path.join(artifacts, `agents-${name}-ended.png`),
+      );
+    });
   });
 }

@@ -23,6 +23,7 @@ use sysinfo::{ProcessRefreshKind, ProcessesToUpdate, RefreshKind, System, Update
 use crate::model::Harness;
 
 pub mod closed_pipe;
+pub mod exit_watch;
 #[cfg(target_os = "linux")]
 mod pidfd;
 pub mod shell;
@@ -163,6 +164,14 @@ impl ProcessScanner {
         for (pid, p) in self.system.processes() {
             // Threads appear as processes on Linux; they share the parent's identity.
             if p.thread_kind().is_some() {
+                continue;
+            }
+            // An exited process not reaped yet runs no more; its command line is the
+            // one kept from an earlier scan, so it would still be recognised.
+            if matches!(
+                p.status(),
+                sysinfo::ProcessStatus::Zombie | sysinfo::ProcessStatus::Dead
+            ) {
                 continue;
             }
             let name = p.name().to_string_lossy();

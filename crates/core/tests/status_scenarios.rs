@@ -12,12 +12,15 @@
 use std::io::{BufRead, BufReader, Write};
 use std::path::{Path, PathBuf};
 use std::process::{Child, ChildStdin, ChildStdout, Command, Stdio};
+use std::sync::mpsc;
+use std::time::{Duration as StdDuration, Instant};
 
 use chrono::{Duration, Utc};
 use sessionscope_core::agents::HarnessRoot;
 use sessionscope_core::model::{Harness, Session, Status};
 use sessionscope_core::procs::ProcessScanner;
 use sessionscope_core::sessions::index::SessionIndex;
+use sessionscope_core::sessions::live::{LiveOptions, LiveSessions};
 use sessionscope_core::sessions::status::StatusRules;
 
 /// The Python interpreter's real path, for a direct shebang (so the process name is the
@@ -43,6 +46,8 @@ struct Scenario {
     stdin: ChildStdin,
     stdout: BufReader<ChildStdout>,
     cwd: PathBuf,
+    root: PathBuf,
+    rules: StatusRules,
 }
 
 impl Scenario {
@@ -93,7 +98,7 @@ impl Scenario {
         };
         let index = SessionIndex::new(vec![HarnessRoot {
             harness,
-            path: root,
+            path: root.clone(),
         }])
         .with_rules(rules);
         Some(Scenario {
@@ -105,6 +110,8 @@ impl Scenario {
             stdin,
             stdout,
             cwd,
+            root,
+            rules,
         })
     }
 
@@ -163,6 +170,86 @@ impl Scenario {
             assert_eq!(s.pid, None);
         }
     }
+}
+
+/// The live loop on the agent's root, with a status tick far longer than any wait
+/// below: a change that arrives proves the loop did not wait for the tick.
+fn live_without_ticks(sc: &Scenario) -> (LiveSessions, mpsc::Receiver<(Instant, Session)>) {
+    let (tx, rx) = mpsc::channel();
+    let index = SessionIndex::new(vec![HarnessRoot {
+        harness: sc.harness,
+        path: sc.root.clone(),
+    }])
+    .with_rules(sc.rules);
+    let live = LiveSessions::start_full(
+        index,
+        move |change, _| {
+            for s in change.upserted {
+                let _ = tx.send((Instant::now(), s));
+            }
+        },
+        LiveOptions {
+            status_tick: Some(StdDuration::from_secs(600)),
+            ..LiveOptions::default()
+        },
+    );
+    (live, rx)
+}
+
+/// Wait for the session to show `status`; when it did.
+fn shows(
+    rx: &mpsc::Receiver<(Instant, Session)>,
+    status: Status,
+    what: &str,
+) -> (Instant, Session) {
+    let deadline = Instant::now() + StdDuration::from_secs(10);
+    loop {
+        let left = deadline.saturating_duration_since(Instant::now());
+        match rx.recv_timeout(left) {
+            Ok((at, s)) if s.status == status => return (at, s),
+            Ok(_) => {}
+            Err(_) => panic!("{what}: the live loop never showed {status:?}"),
+        }
+    }
+}
+
+/// Issue 18: the app shows Ended within 250 ms of the agent's exit. The agent writes
+/// nothing when it exits, so only its exit itself can tell the live loop.
+fn ended_at_the_exit(harness: Harness, agent: &str) {
+    if !cfg!(target_os = "linux") {
+        return; // elsewhere the tick is the rule (no pidfd)
+    }
+    let Some(mut sc) = Scenario::start(harness, agent) else {
+        return;
+    };
+    sc.step("start");
+    sc.step("answer");
+    let (live, rx) = live_without_ticks(&sc);
+    // Read by the first scan, before any change goes out.
+    let first = live.sessions();
+    assert_eq!(first.len(), 1, "{first:#?}");
+    assert_eq!(first[0].status, Status::WaitingForInput);
+    assert_eq!(first[0].pid, Some(sc.child.id()));
+    let status = sc.exit();
+    let exited = Instant::now();
+    assert!(status.success());
+    let (at, ended) = shows(&rx, Status::Ended, "after the exit");
+    assert_eq!(ended.pid, None);
+    let late = at.saturating_duration_since(exited);
+    assert!(
+        late < StdDuration::from_millis(1500),
+        "Ended {late:?} after the exit: the loop waited for something else than the exit"
+    );
+}
+
+#[test]
+fn claude_code_ends_at_the_exit_in_the_live_loop() {
+    ended_at_the_exit(Harness::ClaudeCode, "claude");
+}
+
+#[test]
+fn gemini_ends_at_the_exit_in_the_live_loop() {
+    ended_at_the_exit(Harness::Gemini, "gemini");
 }
 
 /// A whole turn, then a clean exit.

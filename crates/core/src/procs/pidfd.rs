@@ -69,6 +69,27 @@ impl PidFd {
         }
         Ok(())
     }
+
+    /// Block until the process has exited (a zombie counts: it runs no more). A pidfd
+    /// becomes readable at that moment, whoever reaps the process and whenever.
+    pub fn wait_exit(&self) -> Result<(), PidFdError> {
+        let mut pfd = libc::pollfd {
+            fd: self.0.as_raw_fd(),
+            events: libc::POLLIN,
+            revents: 0,
+        };
+        loop {
+            // SAFETY: one valid pollfd, no timeout.
+            let r = unsafe { libc::poll(&mut pfd, 1, -1) };
+            if r > 0 {
+                return Ok(());
+            }
+            let err = io::Error::last_os_error();
+            if r < 0 && err.kind() != io::ErrorKind::Interrupted {
+                return Err(PidFdError::Other(err));
+            }
+        }
+    }
 }
 
 #[cfg(test)]

@@ -4,6 +4,8 @@
 //! owns the work: batches of changed paths from [`crate::sessions::watch::RootWatcher`] are read
 //! incrementally, and every [`STATUS_TICK`] the statuses are re-inferred with a fresh
 //! process scan (status depends on time and on processes, which no file event reports).
+//! An agent process that exits wakes the loop at once for a fresh scan
+//! ([`crate::procs::exit_watch`]), so a session reads Ended when its process ends.
 //! Each non-empty [`SessionChange`] goes to the listener; the app forwards it as an
 //! event, so the UI never polls.
 //!
@@ -24,6 +26,7 @@ use chrono::Utc;
 
 use crate::agents::HarnessRoot;
 use crate::model::{Session, SessionChange, SessionCounts, SessionSnapshot};
+use crate::procs::exit_watch::ExitWatcher;
 use crate::procs::ProcessScanner;
 use crate::sessions::index::SessionIndex;
 use crate::sessions::watch::{HealthProbe, RootWatcher, WatchConfig};
@@ -42,6 +45,8 @@ pub type NoticesFn = Box<dyn Fn(Vec<String>) + Send>;
 pub struct LiveOptions {
     pub watch: WatchConfig,
     pub on_notices: Option<NoticesFn>,
+    /// How often statuses are re-inferred; [`STATUS_TICK`] when `None`.
+    pub status_tick: Option<Duration>,
 }
 
 /// A running live loop. Dropping it stops watching; the thread ends with the watcher.
@@ -49,6 +54,17 @@ pub struct LiveSessions {
     index: Arc<Mutex<SessionIndex>>,
     notices: Arc<Mutex<Vec<String>>>,
     _watcher: Option<RootWatcher>,
+    /// The exit watcher's way into the loop; taken on drop so the loop can end.
+    exit_wake: Arc<Mutex<Option<mpsc::Sender<Vec<PathBuf>>>>>,
+}
+
+impl Drop for LiveSessions {
+    fn drop(&mut self) {
+        self.exit_wake
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .take();
+    }
 }
 
 /// The notices of the live loop: the watcher's, then the newest read problems.
@@ -115,6 +131,7 @@ impl LiveSessions {
         options: LiveOptions,
     ) -> LiveSessions {
         let state_dirs = index.state_dirs();
+        let status_tick = options.status_tick.unwrap_or(STATUS_TICK);
         let paths: Vec<PathBuf> = index
             .roots()
             .iter()
@@ -123,10 +140,24 @@ impl LiveSessions {
             .collect();
         let mut scanner = ProcessScanner::new();
         index.scan_all(Utc::now());
-        index.refresh_status(scanner.scan(), Utc::now());
 
         let (tx, rx) = mpsc::channel::<Vec<PathBuf>>();
+        // An agent's exit arrives as an empty batch. The sender sits where dropping
+        // LiveSessions can take it away, so the thread still ends with the watcher.
+        let exit_wake = Arc::new(Mutex::new(Some(tx.clone())));
+        let wake = Arc::clone(&exit_wake);
+        let exits = ExitWatcher::new(Arc::new(move || {
+            if let Some(tx) = &*wake.lock().unwrap_or_else(|e| e.into_inner()) {
+                let _ = tx.send(Vec::new());
+            }
+        }));
         let watcher = RootWatcher::start_with(paths, tx, options.watch).ok();
+        let mut scan = move || {
+            let procs = scanner.scan();
+            exits.watch(&procs);
+            procs
+        };
+        index.refresh_status(scan(), Utc::now());
         let shared_notices = Arc::new(Mutex::new(Vec::new()));
         let mut notices = Notices {
             problems: VecDeque::new(),
@@ -140,7 +171,7 @@ impl LiveSessions {
         thread::Builder::new()
             .name("live-sessions".into())
             .spawn(move || {
-                let mut next_tick = Instant::now() + STATUS_TICK;
+                let mut next_tick = Instant::now() + status_tick;
                 loop {
                     let wait = next_tick.saturating_duration_since(Instant::now());
                     // The header counts are worked out only for a change that goes out.
@@ -150,8 +181,11 @@ impl LiveSessions {
                     };
                     let (change, counts) = match rx.recv_timeout(wait) {
                         Ok(mut batch) => {
+                            // An empty batch: an agent process exited (see ExitWatcher).
+                            let mut exited = batch.is_empty();
                             // Drain whatever else is queued: one change set for all of it.
                             while let Ok(more) = rx.try_recv() {
+                                exited |= more.is_empty();
                                 batch.extend(more);
                             }
                             batch.sort();
@@ -162,7 +196,7 @@ impl LiveSessions {
                             let state_moved = batch
                                 .iter()
                                 .any(|p| state_dirs.iter().any(|d| p.starts_with(d)));
-                            let procs = state_moved.then(|| scanner.scan());
+                            let procs = (state_moved || exited).then(&mut scan);
                             let mut index = lock(&shared);
                             let mut change = index.paths_changed(&batch, Utc::now());
                             if let Some(procs) = procs {
@@ -172,8 +206,8 @@ impl LiveSessions {
                             counted(&index, change)
                         }
                         Err(RecvTimeoutError::Timeout) => {
-                            next_tick = Instant::now() + STATUS_TICK;
-                            let procs = scanner.scan();
+                            next_tick = Instant::now() + status_tick;
+                            let procs = scan();
                             let mut index = lock(&shared);
                             let change = index.refresh_status(procs, Utc::now());
                             // The watcher's health changes without a batch.
@@ -192,6 +226,7 @@ impl LiveSessions {
             index,
             notices: shared_notices,
             _watcher: watcher,
+            exit_wake,
         }
     }
 
