@@ -134,7 +134,7 @@ fn main() {
     };
     if let Err(e) = result {
         eprintln!("sessionscope: {e:#}");
-        std::process::exit(exit::ERROR);
+        std::process::exit(exit::status_of(&e));
     }
 }
 

@@ -32,6 +32,8 @@ use sessionscope_core::records::post_session::{self, PostSession};
 use sessionscope_core::records::{self, find, query, Record, RecordFilter, Store};
 use sessionscope_core::since::{parse_since, Since};
 
+use crate::exit::UsageError;
+
 #[derive(Args)]
 pub struct RecordsArgs {
     /// Directory of session-records.jsonl (default: $GPTME_SESSIONS_DIR, else
@@ -407,7 +409,8 @@ pub fn run(args: RecordsArgs) -> Result<()> {
 }
 
 fn since_arg(since: &str) -> Result<Option<Since>> {
-    Ok(parse_since(since)?)
+    // A `--since` that does not parse is a bad value (gptme-sessions: BadParameter).
+    parse_since(since).map_err(|e| UsageError(e.to_string()).into())
 }
 
 fn print_json(v: &impl serde::Serialize) -> Result<()> {
@@ -723,7 +726,7 @@ fn fix_timestamps(store: &Store, dry_run: bool) -> Result<()> {
 
 fn annotate(store: &Store, a: AnnotateArgs) -> Result<()> {
     if a.session_id.is_empty() {
-        bail!("Session ID must not be empty.");
+        crate::usage_bail!("Session ID must not be empty.");
     }
     let change = Annotation {
         model: a.model,
@@ -740,7 +743,10 @@ fn annotate(store: &Store, a: AnnotateArgs) -> Result<()> {
         add_deliverables: a.add_deliverable,
         notes: None,
     };
-    let updated = annotate::annotate(store, &a.session_id, &change)?;
+    let updated = annotate::annotate(store, &a.session_id, &change).map_err(|e| match e {
+        annotate::AnnotateError::Nothing => anyhow::Error::from(UsageError(e.to_string())),
+        other => other.into(),
+    })?;
     if a.json {
         return print_json(&updated);
     }

@@ -35,7 +35,10 @@ pub fn blame_cmd(store: &Store, a: BlameArgs) -> Result<()> {
         .records
         .clone()
         .unwrap_or_else(|| default_records(store.path()));
-    let result = blame(&a.path_or_ref, a.line, a.limit, &records)?;
+    let result = blame(&a.path_or_ref, a.line, a.limit, &records).map_err(|e| match e {
+        blame::BlameError::Usage(m) => anyhow::Error::from(crate::exit::UsageError(m)),
+        other => other.into(),
+    })?;
     for w in &result.warnings {
         eprintln!("{w}");
     }

@@ -18,7 +18,7 @@ pub fn journal_dir(arg: Option<PathBuf>) -> Result<PathBuf> {
     let dir = match arg {
         Some(d) => {
             if !d.exists() {
-                bail!(
+                crate::usage_bail!(
                     "Invalid value for '--journal-dir': Path '{}' does not exist.",
                     d.display()
                 );
@@ -28,7 +28,7 @@ pub fn journal_dir(arg: Option<PathBuf>) -> Result<PathBuf> {
         None => std::env::current_dir()?.join("journal"),
     };
     if !dir.is_dir() {
-        bail!(
+        crate::usage_bail!(
             "Invalid value for '--journal-dir': {} is not a directory",
             dir.display()
         );
@@ -85,13 +85,13 @@ pub struct ClassifyArgs {
 pub fn classify_cmd(store: &Store, a: ClassifyArgs) -> Result<()> {
     if a.judge {
         if a.no_llm {
-            bail!("--judge requires --llm (cannot judge without LLM)");
+            crate::usage_bail!("--judge requires --llm (cannot judge without LLM)");
         }
         bail!("--judge is not supported by sessionscope records classify yet; run 'sessionscope records judge' for alignment scores");
     }
     let dir = journal_dir(a.journal_dir)?;
     if a.last <= 0 {
-        bail!("--last must be a positive integer");
+        crate::usage_bail!("--last must be a positive integer");
     }
     let entries = journal_entries(&dir, a.last, false);
     if entries.is_empty() {

@@ -31,16 +31,16 @@ fn s(v: &str) -> PyValue {
 
 pub fn run(store: &Store, j: JournalJudge<'_>) -> Result<()> {
     if j.dry_run && j.update_store {
-        bail!("--dry-run and --update-store are mutually exclusive");
+        crate::usage_bail!("--dry-run and --update-store are mutually exclusive");
     }
     if !j.journal_dir.is_dir() {
-        bail!(
+        crate::usage_bail!(
             "Invalid value for '--journal-dir': {} is not a directory",
             j.journal_dir.display()
         );
     }
     if j.last <= 0 {
-        bail!("--last must be a positive integer (got 0 or negative)");
+        crate::usage_bail!("--last must be a positive integer (got 0 or negative)");
     }
     let entries = journal_entries(&j.journal_dir, j.last, false);
     if entries.is_empty() {

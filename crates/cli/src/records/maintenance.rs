@@ -2,7 +2,7 @@
 //! gptme-sessions (same flags, JSON and text). The rules live in
 //! `sessionscope_core::records::{dedup, repair_grades}`.
 
-use anyhow::{bail, Result};
+use anyhow::Result;
 use clap::Args;
 use sessionscope_core::records::dedup::{self, DedupOutcome, DEFAULT_MIN_OVERLAP};
 use sessionscope_core::records::repair_grades::repair_grades;
@@ -23,7 +23,7 @@ pub struct DedupArgs {
 
 pub fn dedup_cmd(store: &Store, a: DedupArgs) -> Result<()> {
     if !(0.0..=1.0).contains(&a.min_overlap) {
-        bail!(
+        crate::usage_bail!(
             "invalid value '{}' for '--min-overlap': not in the range 0.0 to 1.0",
             a.min_overlap
         );

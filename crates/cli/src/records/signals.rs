@@ -5,7 +5,7 @@
 
 use std::path::PathBuf;
 
-use anyhow::{bail, Result};
+use anyhow::Result;
 use clap::Args;
 use sessionscope_core::records::judge::{self, JudgeConfig};
 use sessionscope_core::records::pyjson::PyValue;
@@ -151,16 +151,16 @@ fn run_judge(a: &SignalsArgs, analysis: &Analysis) -> Option<PyValue> {
 
 pub fn signals_cmd(a: SignalsArgs) -> Result<()> {
     if [a.json, a.grade, a.usage].iter().filter(|f| **f).count() > 1 {
-        bail!("--json, --grade, and --usage are mutually exclusive");
+        crate::usage_bail!("--json, --grade, and --usage are mutually exclusive");
     }
     if !a.path.is_file() {
         if a.path.is_dir() {
-            bail!(
+            crate::usage_bail!(
                 "Invalid value for 'PATH': {} is a directory, expected a .jsonl file",
                 a.path.display()
             );
         }
-        bail!("Invalid value for 'PATH': {} not found", a.path.display());
+        crate::usage_bail!("Invalid value for 'PATH': {} not found", a.path.display());
     }
     let analysis = analyze_path(&a.path)?;
     let mut verdict = None;

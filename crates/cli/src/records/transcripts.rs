@@ -31,12 +31,12 @@ fn first_chars(s: &str, n: usize) -> String {
 pub fn transcript_cmd(a: TranscriptArgs) -> Result<()> {
     if !a.path.is_file() {
         if a.path.is_dir() {
-            bail!(
+            crate::usage_bail!(
                 "Invalid value for 'PATH': {} is a directory, expected a .jsonl file",
                 a.path.display()
             );
         }
-        bail!("Invalid value for 'PATH': {} not found", a.path.display());
+        crate::usage_bail!("Invalid value for 'PATH': {} not found", a.path.display());
     }
     let t = read_transcript(&a.path)?;
     if a.messages_only {
@@ -139,7 +139,7 @@ fn expand_user(target: &str) -> PathBuf {
 
 pub fn replay_cmd(store: &Store, a: ReplayArgs) -> Result<()> {
     if a.target.is_empty() {
-        bail!("Replay target must not be empty.");
+        crate::usage_bail!("Replay target must not be empty.");
     }
     let path = expand_user(&a.target);
     let t = if path.exists() {
