@@ -470,6 +470,54 @@ mod tests {
         assert!(wait_for(&rx, &file), "delete seen");
     }
 
+    /// Issue 17: 100k files must not need 100k watches. A recursive root costs one
+    /// inotify watch per directory and none per file (read back from the kernel's
+    /// own list of this process's watches, `/proc/self/fdinfo`).
+    #[cfg(target_os = "linux")]
+    #[test]
+    fn a_tree_costs_one_watch_per_directory_and_none_per_file() {
+        use std::collections::HashSet;
+        use std::os::unix::fs::MetadataExt;
+        let dir = tempfile::tempdir().unwrap();
+        let root = dir.path().canonicalize().unwrap();
+        let (mut dirs, mut files) = (HashSet::new(), HashSet::new());
+        dirs.insert(std::fs::metadata(&root).unwrap().ino());
+        for d in 0..12 {
+            let deep = root.join(format!("p{d}")).join("a").join("b");
+            std::fs::create_dir_all(&deep).unwrap();
+            for level in [
+                root.join(format!("p{d}")),
+                root.join(format!("p{d}/a")),
+                deep.clone(),
+            ] {
+                dirs.insert(std::fs::metadata(&level).unwrap().ino());
+            }
+            for f in 0..40 {
+                let file = deep.join(format!("s{f}.jsonl"));
+                std::fs::write(&file, b"{}\n").unwrap();
+                files.insert(std::fs::metadata(&file).unwrap().ino());
+            }
+        }
+        let (tx, _rx) = mpsc::channel();
+        let w = RootWatcher::start(vec![root.clone()], tx).unwrap();
+        assert!(w.health().polled.is_empty(), "watched natively");
+        // Every inode this process watches, over all its inotify instances.
+        let mut watched = HashSet::new();
+        for fd in std::fs::read_dir("/proc/self/fdinfo").unwrap().flatten() {
+            let Ok(info) = std::fs::read_to_string(fd.path()) else {
+                continue;
+            };
+            for line in info.lines().filter(|l| l.starts_with("inotify wd:")) {
+                let ino = line.split_whitespace().find_map(|f| f.strip_prefix("ino:"));
+                if let Some(ino) = ino.and_then(|h| u64::from_str_radix(h, 16).ok()) {
+                    watched.insert(ino);
+                }
+            }
+        }
+        assert!(dirs.is_subset(&watched), "every directory is watched");
+        assert!(watched.is_disjoint(&files), "no file is watched");
+    }
+
     #[test]
     fn a_burst_of_appends_comes_as_few_batches() {
         let dir = tempfile::tempdir().unwrap();
