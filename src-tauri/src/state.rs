@@ -4,6 +4,7 @@
 
 use std::sync::{Mutex, MutexGuard, RwLock, RwLockReadGuard};
 
+use sessionscope_core::agents::transcript::offsets::OffsetStore;
 use sessionscope_core::model::{Session, SessionChange, SessionCounts};
 use sessionscope_core::progress::Throttled;
 use sessionscope_core::runs::pacer::PacedStreams;
@@ -33,6 +34,9 @@ pub struct AppState {
     pub alerts: Mutex<(AlertTracker, RateLimit)>,
     /// Terminal panels being fed run output, by the id they acknowledge with.
     pub output_streams: std::sync::Arc<PacedStreams>,
+    /// Offset indexes of the transcripts the detail pane opened (shared file with the
+    /// CLI): a long transcript opens at its end without being read from the start.
+    pub transcript_offsets: Mutex<OffsetStore>,
 }
 
 /// Rows by key, shared between the first scan and [`AppState`].
@@ -164,6 +168,7 @@ impl AppState {
                 RateLimit::new(4, std::time::Duration::from_secs(60)),
             )),
             output_streams: Default::default(),
+            transcript_offsets: Mutex::new(OffsetStore::open(&OffsetStore::default_path())),
         }
     }
 

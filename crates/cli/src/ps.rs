@@ -1,5 +1,6 @@
-//! `sessionscope ps`: one scan of every harness root plus a process scan, printed;
-//! with `--host`, the snapshot each host's `serve --stdio` sends, in one table.
+//! `sessionscope ps`: one scan of every harness root (through the index cache, so an
+//! unchanged file is not read again; `--no-cache` reads them all) plus a process scan,
+//! printed; with `--host`, the snapshot each host's `serve --stdio` sends, in one table.
 
 use chrono::{DateTime, Utc};
 use clap::Args;
@@ -19,6 +20,9 @@ pub struct PsArgs {
     /// Show ended sessions too (by default only sessions that are not ended).
     #[arg(long, short)]
     all: bool,
+    /// Read every file again instead of using the cache.
+    #[arg(long)]
+    no_cache: bool,
     #[command(flatten)]
     hosts: HostArgs,
 }
@@ -28,8 +32,8 @@ pub fn run(args: PsArgs) -> anyhow::Result<()> {
         return run_hosts(args);
     }
     let now = Utc::now();
-    let mut index = SessionIndex::new(paths::harness_roots());
-    index.scan_all(now);
+    // Warnings about unreadable files are printed by the scan.
+    let mut index = crate::scan::scan_with(paths::harness_roots(), args.no_cache, now, false);
     index.refresh_status(ProcessScanner::new().scan(), now);
     let counts = index.counts();
     // Short ids are unique among every session `kill` or `transcript` could name,
@@ -43,9 +47,6 @@ pub fn run(args: PsArgs) -> anyhow::Result<()> {
             args.all || s.status.is_active() || s.status == sessionscope_core::model::Status::Idle
         })
         .collect();
-    for e in &index.read_errors {
-        eprintln!("sessionscope: warning: {e}");
-    }
     if args.json {
         let out = serde_json::json!({ "sessions": sessions, "counts": counts });
         println!("{}", serde_json::to_string_pretty(&out)?);
@@ -82,8 +83,7 @@ fn run_hosts(args: PsArgs) -> anyhow::Result<()> {
     let mut tables = Vec::new();
     let mut failed = false;
     if machines.contains(&sessionscope_core::remote::hosts::Machine::Local) {
-        let mut index = SessionIndex::new(paths::harness_roots());
-        index.scan_all(now);
+        let mut index = crate::scan::scan_with(paths::harness_roots(), args.no_cache, now, false);
         index.refresh_status(ProcessScanner::new().scan(), now);
         tables.push(keep("local", index.sessions(), index.counts()));
     }

@@ -21,6 +21,17 @@ pub fn roots(harness: Option<Harness>) -> Vec<HarnessRoot> {
 
 /// Scan `roots` into an index, using the cache unless `no_cache`.
 pub fn scan(roots: Vec<HarnessRoot>, no_cache: bool, now: DateTime<Utc>) -> SessionIndex {
+    scan_with(roots, no_cache, now, true)
+}
+
+/// [`scan`], with the progress bar only when `progress` (`ps` and `transcript` print
+/// none: their output is the first thing on the terminal).
+pub fn scan_with(
+    roots: Vec<HarnessRoot>,
+    no_cache: bool,
+    now: DateTime<Utc>,
+    progress: bool,
+) -> SessionIndex {
     let mut index = SessionIndex::new(roots);
     if !no_cache {
         match IndexCache::open(&IndexCache::default_path()) {
@@ -28,7 +39,7 @@ pub fn scan(roots: Vec<HarnessRoot>, no_cache: bool, now: DateTime<Utc>) -> Sess
             Err(e) => eprintln!("sessionscope: warning: cache unavailable, scanning cold: {e}"),
         }
     }
-    let bar = progress_bar("indexing");
+    let bar = progress.then(|| progress_bar("indexing")).flatten();
     if let Some(bar) = bar.clone() {
         index.set_progress(Box::new(move |p| {
             bar.set_length(p.bytes_total);

@@ -12,7 +12,8 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use clap::Args;
-use sessionscope_core::agents::transcript::{read_all_entries, read_transcript_tail};
+use sessionscope_core::agents::transcript::offsets::OffsetStore;
+use sessionscope_core::agents::transcript::read_all_entries;
 use sessionscope_core::kill::{KillOptions, KillScope};
 use sessionscope_core::model::{KillTarget, Session};
 use sessionscope_core::paths;
@@ -165,7 +166,12 @@ fn answer(live: &LiveSessions, request: Request) -> Result<Answer, String> {
             let s = find_session(&live.sessions(), &session)?;
             let path: &std::path::Path = s.path.as_ref();
             let page = match last {
-                Some(n) => read_transcript_tail(s.harness, path, n, max_text_bytes),
+                Some(n) => OffsetStore::open(&OffsetStore::default_path()).tail(
+                    s.harness,
+                    path,
+                    n,
+                    max_text_bytes,
+                ),
                 None => read_all_entries(s.harness, path, max_text_bytes),
             }
             .map_err(|e| format!("session {}: {e}", s.id))?;

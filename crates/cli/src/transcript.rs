@@ -1,6 +1,7 @@
 //! `sessionscope transcript ID`: one session's transcript, as readable text or JSON.
 //!
-//! The session is found the way `ps` finds sessions (one scan of every harness root);
+//! The session is found the way `ps` finds sessions (one scan of every harness root,
+//! through the index cache);
 //! the transcript comes from `sessionscope_core::agents::transcript`. Nothing here parses an
 //! agent format. With `--host H` the host's `serve --stdio` reads it there.
 
@@ -9,9 +10,9 @@ use std::io::{self, Write};
 use anyhow::{bail, Context};
 use chrono::Utc;
 use clap::Args;
+use sessionscope_core::agents::transcript::offsets::OffsetStore;
 use sessionscope_core::agents::transcript::{
-    read_all_entries, read_transcript_tail, text, EntryKind, TranscriptEntry,
-    DEFAULT_MAX_TEXT_BYTES,
+    read_all_entries, text, EntryKind, TranscriptEntry, DEFAULT_MAX_TEXT_BYTES,
 };
 use sessionscope_core::model::{Session, Usage};
 use sessionscope_core::paths;
@@ -47,12 +48,18 @@ pub fn run(args: TranscriptArgs) -> anyhow::Result<()> {
     };
     let (session, page) = match args.hosts.one()? {
         Machine::Local => {
-            let mut index = SessionIndex::new(paths::harness_roots());
-            index.scan_all(Utc::now());
+            // Found through the index cache: unchanged files are not read again.
+            let index = crate::scan::scan_with(paths::harness_roots(), false, Utc::now(), false);
             let session = find_session(index.sessions(), &args.id, &index)?;
             let path: &std::path::Path = session.path.as_ref();
             let page = match args.last {
-                Some(n) => read_transcript_tail(session.harness, path, n, max),
+                // From the file's offset index (built by the first such read).
+                Some(n) => OffsetStore::open(&OffsetStore::default_path()).tail(
+                    session.harness,
+                    path,
+                    n,
+                    max,
+                ),
                 None => read_all_entries(session.harness, path, max),
             }
             .with_context(|| format!("session {}", session.id))?;

@@ -35,7 +35,8 @@ fn copy_tree(src: &Path, dst: &Path) {
 }
 
 /// Run `sessionscope ps` with only a Claude root (every other agent's root points at
-/// an empty directory, so the machine's own agents never leak into the test).
+/// an empty directory, so the machine's own agents never leak into the test), and its
+/// cache in a directory of its own.
 fn ps(claude_dir: &Path, args: &[&str]) -> std::process::Output {
     let empty = tempfile::tempdir().unwrap();
     let e = empty.path();
@@ -48,6 +49,7 @@ fn ps(claude_dir: &Path, args: &[&str]) -> std::process::Output {
         .env("GEMINI_DATA_DIR", e.join("gemini"))
         .env("OPENCODE_DATA_DIR", e.join("opencode"))
         .env("COPILOT_STATE_DIR", e.join("copilot"))
+        .env("SESSIONSCOPE_DATA_DIR", e.join("data"))
         .output()
         .expect("sessionscope runs")
 }

@@ -1,5 +1,6 @@
 //! Commands that read a session's transcript for the detail pane: the last entries
-//! first, then only what was appended since the cursor the pane holds.
+//! first (through the file's offset index, `transcript::offsets`), then only what was
+//! appended since the cursor the pane holds.
 
 use std::path::PathBuf;
 
@@ -32,7 +33,8 @@ pub async fn read_transcript(
 ) -> Result<TranscriptPage, String> {
     let (harness, path) = locate(&app, &key)?;
     tauri::async_runtime::spawn_blocking(move || match from {
-        None => transcript::read_transcript_tail(
+        // From the file's offset index: read from its start only the first time.
+        None => crate::state::lock(&app.state::<AppState>().transcript_offsets).tail(
             harness,
             &path,
             OPENING_ENTRIES,

@@ -6,6 +6,8 @@
 //! lines are read: a last line without its newline is left for the next read. Lines
 //! longer than `tail::MAX_LINE_BYTES` are skipped and counted, never buffered whole.
 //! This module knows no agent format; a [`LineFormat`] turns each line into drafts.
+//! A read may leave [`Mark`]s behind (where a line starts, with the parser state
+//! there), which is how `offsets` builds its index of a file in the same pass.
 //!
 //! A file shorter than the cursor's offset was truncated or replaced: the page starts
 //! over (`reset`). A file replaced by a *longer* one cannot be told apart from an
@@ -15,6 +17,7 @@
 use std::io::{BufRead, BufReader, Seek, SeekFrom};
 use std::path::Path;
 
+use super::offsets::{Mark, Marks};
 use super::{
     Draft, LineFormat, ShrunkDraft, TranscriptCursor, TranscriptError, TranscriptPage, Window,
 };
@@ -22,12 +25,21 @@ use crate::sessions::tail::MAX_LINE_BYTES;
 
 const READ_BUFFER: usize = 256 * 1024;
 
+#[cfg(test)]
+thread_local! {
+    /// Bytes read by page reads on this thread (tests check what a read touched).
+    pub(crate) static BYTES_READ: std::cell::Cell<u64> = const { std::cell::Cell::new(0) };
+}
+
+/// Read the page of `window` from `from`; with `marks`, also leave a [`Mark`] at every
+/// line start it asks for (their `errors` count this read's parse errors only).
 pub(crate) fn read_page(
     path: &Path,
     from: &TranscriptCursor,
     window: Window,
     max_text_bytes: usize,
     make_format: impl Fn(Option<String>) -> Box<dyn LineFormat>,
+    mut marks: Option<&mut Marks>,
 ) -> Result<TranscriptPage, TranscriptError> {
     let io_err = |e| TranscriptError::io(path, e);
     let mut file = crate::agent_file::open(path).map_err(io_err)?;
@@ -72,6 +84,8 @@ pub(crate) fn read_page(
             line.extend_from_slice(piece);
         }
         reader.consume(used);
+        #[cfg(test)]
+        BYTES_READ.with(|n| n.set(n.get() + used as u64));
         line_bytes += used as u64;
         if !complete {
             continue;
@@ -112,6 +126,18 @@ pub(crate) fn read_page(
         too_long = false;
         line_start = end_offset;
         cursor.offset = end_offset;
+        if let Some(m) = marks.as_deref_mut() {
+            if m.due(end_offset, cursor.index) {
+                m.push(Mark {
+                    at: TranscriptCursor {
+                        offset: end_offset,
+                        index: cursor.index,
+                        carry: format.carry(),
+                    },
+                    errors: page.parse_errors,
+                });
+            }
+        }
         match window {
             Window::Head(limit) if page.entries.len() >= limit => break,
             // Keep memory bounded: only the last entries survive a tail read.

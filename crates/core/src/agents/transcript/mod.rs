@@ -32,6 +32,7 @@
 //! the entry (`at`).
 
 mod lines;
+pub mod offsets;
 pub mod text;
 
 use std::io;
@@ -382,7 +383,7 @@ fn read_window(
 ) -> Result<TranscriptPage, TranscriptError> {
     let whole = match layout(harness) {
         Layout::Lines(make_format) => {
-            return lines::read_page(path, from, window, max_text_bytes, make_format)
+            return lines::read_page(path, from, window, max_text_bytes, make_format, None)
         }
         Layout::Whole(read_whole) => parse_whole(read_whole, path)?,
     };
