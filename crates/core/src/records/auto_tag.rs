@@ -20,6 +20,7 @@
 //! [`auto_tag`] takes the extractor; [`extract_signals`] is the real one (the signals
 //! port), tests pass stand-ins.
 
+use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
 use super::normalized::parse_iso;
@@ -234,23 +235,28 @@ pub fn auto_tag(
         // The n-th record with an id in the snapshot is the n-th with that id now: a
         // locked rewrite never removes or reorders records (Store::modify), and appends
         // go to the end.
-        let nth = |i: usize| {
-            records[..i]
-                .iter()
-                .filter(|r| r.session_id == records[i].session_id)
-                .count()
-        };
+        let nth = occurrences(&records);
         let wanted: Vec<(usize, String, usize)> = rows
             .iter()
             .enumerate()
             .filter(|(_, (_, r))| r.status == Status::Updated)
-            .map(|(k, (i, _))| (k, records[*i].session_id.clone(), nth(*i)))
+            .map(|(k, (i, _))| (k, records[*i].session_id.clone(), nth[*i]))
             .collect();
         let lost = store.modify(|now| {
+            let now_nth = occurrences(now);
+            let at: HashMap<(&str, usize), usize> = now
+                .iter()
+                .enumerate()
+                .map(|(i, r)| ((r.session_id.as_str(), now_nth[i]), i))
+                .collect();
+            let slots: Vec<Option<usize>> = wanted
+                .iter()
+                .map(|(_, id, n)| at.get(&(id.as_str(), *n)).copied())
+                .collect();
             let mut lost = Vec::new();
-            for (k, id, n) in &wanted {
+            for ((k, _, _), slot) in wanted.iter().zip(slots) {
                 let row = &rows[*k].1;
-                let slot = now.iter_mut().filter(|r| &r.session_id == id).nth(*n);
+                let slot = slot.map(|i| &mut now[i]);
                 match slot {
                     Some(r) if r.category == row.previous_category => {
                         r.category = row.category.clone();
@@ -269,6 +275,19 @@ pub fn auto_tag(
         }
     }
     Ok(Outcome::Rows(rows.into_iter().map(|(_, r)| r).collect()))
+}
+
+/// For each record, how many records before it have the same id.
+fn occurrences(records: &[Record]) -> Vec<usize> {
+    let mut seen: HashMap<&str, usize> = HashMap::new();
+    records
+        .iter()
+        .map(|r| {
+            let n = seen.entry(r.session_id.as_str()).or_default();
+            *n += 1;
+            *n - 1
+        })
+        .collect()
 }
 
 fn opt_str(v: &Option<String>) -> PyValue {

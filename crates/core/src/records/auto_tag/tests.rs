@@ -455,3 +455,43 @@ fn writes_by_another_program_while_tagging_are_kept() {
         ]
     );
 }
+
+#[test]
+fn of_two_records_with_one_id_the_selected_one_is_tagged() {
+    let t = tempfile::tempdir().unwrap();
+    let records = vec![
+        rec("dup", "2026-05-01T00:00:00Z", Some("triage"), None),
+        rec("other", "2026-05-02T00:00:00Z", Some("code"), None),
+        rec(
+            "dup",
+            "2026-05-03T00:00:00Z",
+            None,
+            Some(&traj(t.path(), "code1")),
+        ),
+    ];
+    let (_d, store) = store_with(&records);
+    let opts = Options {
+        limit: 10,
+        ..Options::default()
+    };
+    let out = auto_tag(&store, &opts, &by_name).unwrap();
+    assert_eq!(
+        statuses(&out),
+        [("dup".into(), "updated", Some("signals".into()))]
+    );
+    let cats: Vec<_> = store
+        .load()
+        .unwrap()
+        .records
+        .iter()
+        .map(|r| r.category.clone())
+        .collect();
+    assert_eq!(
+        cats,
+        [
+            Some("triage".into()),
+            Some("code".into()),
+            Some("code".into())
+        ]
+    );
+}
