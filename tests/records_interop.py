@@ -12,8 +12,9 @@ uniquely named temp file, fsyncs and renames it over the store.
 Checks:
 1. 2 Python writers + 2 `sessionscope records append --from-jsonl -` writers append
    N records each at the same time, while `sessionscope records annotate` and a
-   Python rewriter amend one seed record: every record arrives exactly once, no line is
-   torn, every annotation survives, no temp file is left behind.
+   Python rewriter amend one seed record and `sessionscope records auto-tag` tags three
+   records from their trajectory: every record arrives exactly once, no line is torn,
+   every annotation and every category survives, no temp file is left behind.
 2. A writer SIGKILLed in the middle of writing a line (holding the lock) leaves a
    store whose complete lines all parse; the next `sessionscope records append`
    repairs the torn tail and loses no complete record.
@@ -212,6 +213,19 @@ def concurrent_writers(binary, base, n):
     store_dir = tempfile.mkdtemp(prefix="interop-", dir=base)
     seed = {"session_id": "seed0000", "timestamp": "2026-01-01T00:00:00+00:00", "deliverables": []}
     py_append(store_dir, seed)
+    # Three untagged records, newest of all, whose trajectory wrote two scripts
+    # (auto-tag infers `infrastructure`).
+    traj = os.path.join(store_dir, "tagme.jsonl")
+    with open(traj, "w") as f:
+        for k, name in enumerate(["deploy.sh", "check.sh"]):
+            f.write(json.dumps({"type": "assistant", "timestamp": f"2099-01-01T00:00:0{k}Z",
+                                "message": {"role": "assistant", "content": [
+                                    {"type": "tool_use", "id": f"t{k}", "name": "Write",
+                                     "input": {"file_path": f"/w/scripts/{name}"}}]}}) + "\n")
+    tagme = [f"tagme{k:03d}" for k in range(3)]
+    for k, sid in enumerate(tagme):
+        py_append(store_dir, {"session_id": sid, "timestamp": f"2099-01-01T00:00:0{k}+00:00",
+                              "trajectory_path": traj})
 
     started = time.time()
     procs = [
@@ -241,6 +255,10 @@ def concurrent_writers(binary, base, n):
         check(r.returncode == 0, f"annotate failed: {r.stderr.decode()}")
         annotations.append(d)
         py_rewrite(store_dir, "seed0000", lambda rec, i=i: rec.setdefault("py_marks", []).append(i))
+        if i == 3:
+            r = rust(binary, store_dir, "auto-tag", "--limit", "3")
+            check(r.returncode == 0, f"auto-tag failed: {r.stderr.decode()}")
+            check(b"Tagged 3 record(s)" in r.stdout, f"auto-tag: {r.stdout.decode()}")
         time.sleep(0.05)
 
     for p in procs:
@@ -265,12 +283,14 @@ def concurrent_writers(binary, base, n):
     check(len(seeds) == 1, f"{len(seeds)} seed records")
     check(seeds[0]["deliverables"] == annotations, f"annotations lost: {seeds[0]['deliverables']}")
     check(seeds[0].get("py_marks") == list(range(8)), f"python rewrites lost: {seeds[0].get('py_marks')}")
+    tagged = sorted((r["session_id"], r.get("category")) for r in records if r["session_id"] in tagme)
+    check(tagged == [(sid, "infrastructure") for sid in tagme], f"auto-tag categories: {tagged}")
     leftovers = [f for f in os.listdir(store_dir) if ".tmp." in f]
     check(not leftovers, f"temp files left behind: {leftovers}")
     check(os.path.exists(os.path.join(store_dir, LOCK)), "lock sentinel missing")
     stats = json.loads(rust(binary, store_dir, "stats", "--since", "all", "--json").stdout)
-    check(stats["total"] == 4 * n + 1, f"stats total {stats['total']} != {4 * n + 1}")
-    print(f"ok: 4 writers x {n} records + 16 amendments in {elapsed:.1f}s, nothing lost or torn")
+    check(stats["total"] == 4 * n + 4, f"stats total {stats['total']} != {4 * n + 4}")
+    print(f"ok: 4 writers x {n} records + 16 amendments + an auto-tag in {elapsed:.1f}s, nothing lost or torn")
 
 
 def _torn_writer(store_dir, ready):
