@@ -887,17 +887,21 @@ fn post_session_cmd(store: &Store, a: PostSessionArgs) -> Result<()> {
             serde_json::json!({
                 "session_id": record.session_id,
                 "outcome": outcome,
-                "grade": serde_json::Value::Null,
+                "grade": record.trajectory_grade,
                 "token_count": record.token_count,
             })
         );
     } else {
+        let grade = record
+            .trajectory_grade
+            .map(|g| format!("{g:.4}"))
+            .unwrap_or_else(|| "n/a".into());
         let tokens = record
             .token_count
-            .map(|t| t.to_string())
+            .map(format::thousands)
             .unwrap_or_else(|| "n/a".into());
         println!(
-            "Recorded session {}: outcome={outcome} grade=n/a tokens={tokens}",
+            "Recorded session {}: outcome={outcome} grade={grade} tokens={tokens}",
             record.session_id
         );
     }

@@ -287,7 +287,7 @@ pub fn record_detail(r: &Record) -> String {
 }
 
 /// `f"{n:,}"`.
-fn thousands(n: i64) -> String {
+pub fn thousands(n: i64) -> String {
     let digits = n.unsigned_abs().to_string();
     let mut out = String::new();
     for (i, c) in digits.chars().enumerate() {

@@ -38,21 +38,15 @@ pub struct SignalsArgs {
     judge_model: Option<String>,
 }
 
-/// `f"{n:,}"`.
+/// `f"{n:,}"` of an integer (other values as Python's `str`).
 fn thousands(n: &PyValue) -> String {
-    let s = n.py_str();
-    let (sign, digits) = s.strip_prefix('-').map_or(("", s.as_str()), |d| ("-", d));
-    if !digits.bytes().all(|b| b.is_ascii_digit()) {
-        return s.clone();
+    match n {
+        PyValue::Int(i) => match i64::try_from(*i) {
+            Ok(i) => super::format::thousands(i),
+            Err(_) => n.py_str(),
+        },
+        other => other.py_str(),
     }
-    let mut out = String::new();
-    for (i, c) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i) % 3 == 0 {
-            out.push(',');
-        }
-        out.push(c);
-    }
-    format!("{sign}{out}")
 }
 
 /// `f"{x:.1f}"` of a number.
@@ -288,6 +282,6 @@ mod tests {
         assert_eq!(thousands(&PyValue::Int(0)), "0");
         assert_eq!(thousands(&PyValue::Int(1234567)), "1,234,567");
         assert_eq!(thousands(&PyValue::Int(-1000)), "-1,000");
-        assert_eq!(thousands(&PyValue::Int(999)), "999");
+        assert_eq!(thousands(&PyValue::Float(1.5)), "1.5");
     }
 }

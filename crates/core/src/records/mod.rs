@@ -8,7 +8,9 @@
 //! - [`lookup`]: id-prefix resolution;
 //! - [`annotate`]: amending one record under the lock;
 //! - [`filter`]: the shared filters and `--since`;
-//! - [`post_session`]: building the record at the end of an agent run;
+//! - [`post_session`]: building the record at the end of an agent run, graded by
+//!   [`signals`], with [`smell`] (the journal's LLM-smell score) and [`failure`]
+//!   (why a failed run failed);
 //! - [`discover`]: finding agent transcripts and turning them into records (`sync`);
 //! - [`judge`]: the opt-in LLM judge;
 //! - [`dedup`]: merging records that describe one session twice;
@@ -35,6 +37,7 @@ pub mod classify;
 pub mod cost;
 pub mod dedup;
 pub mod discover;
+pub mod failure;
 pub mod filter;
 pub mod fix_timestamps;
 pub mod journal;
@@ -48,6 +51,7 @@ pub mod record;
 pub mod repair_grades;
 pub mod scan;
 pub mod signals;
+pub mod smell;
 pub mod store;
 pub mod transcript_search;
 

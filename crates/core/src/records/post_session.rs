@@ -21,7 +21,9 @@
 use chrono::{DateTime, Duration, SecondsFormat, Utc};
 
 use super::discover::{looks_like_sha, Signals};
+use super::pyjson::PyValue;
 use super::record::Record;
+use super::signals::{self, Analysis};
 use crate::agents::TranscriptFacts;
 
 /// Everything the caller of `post-session` says about the run.
@@ -57,61 +59,302 @@ fn dedup(items: impl IntoIterator<Item = String>) -> Vec<String> {
     out
 }
 
+/// What the outcome and deliverable rules read from a trajectory.
+struct Traj {
+    productive: bool,
+    /// Seconds between its first and last timestamp.
+    span_s: i64,
+    deliverables: Vec<String>,
+    /// Structured details of `deliverables` (the signals port's; none from facts).
+    details: Vec<PyValue>,
+    /// It has no tool call at all.
+    no_tool_calls: bool,
+    model: Option<String>,
+}
+
+impl Traj {
+    fn of_facts(f: &TranscriptFacts) -> Traj {
+        let s = Signals::from_facts(f);
+        Traj {
+            productive: s.productive,
+            span_s: s.duration_seconds,
+            deliverables: s.deliverables,
+            details: Vec::new(),
+            no_tool_calls: s.tool_calls == 0,
+            model: s.model,
+        }
+    }
+
+    fn of_analysis(a: &Analysis) -> Traj {
+        Traj {
+            productive: a.productive,
+            span_s: a.signals.session_duration_s.unwrap_or(0),
+            deliverables: a.signals.deliverables.clone(),
+            details: a.signals.deliverable_details.clone(),
+            no_tool_calls: a.signals.tool_calls.is_empty(),
+            model: a
+                .usage("model")
+                .and_then(PyValue::as_str)
+                .filter(|m| !m.is_empty())
+                .map(str::to_string),
+        }
+    }
+}
+
+/// `deliverables.looks_like_sha`: 7 to 40 hex digits, any case, spaces trimmed.
+fn py_sha(s: &str) -> bool {
+    let s = s.trim();
+    (7..=40).contains(&s.chars().count()) && s.chars().all(|c| c.is_ascii_hexdigit())
+}
+
+/// SHA prefixes the trajectory saw: `message (abc1234)` entries (7–12 hex digits)
+/// and bare SHAs.
+fn traj_sha_prefixes(deliverables: &[String]) -> Vec<String> {
+    let mut out = Vec::new();
+    for d in deliverables {
+        if d.ends_with(')') {
+            if let Some(open) = d.rfind('(') {
+                let c = &d[open + 1..d.len() - 1];
+                if (7..=12).contains(&c.len()) && c.chars().all(|x| x.is_ascii_hexdigit()) {
+                    out.push(c.to_lowercase());
+                }
+            }
+        } else if looks_like_sha(d) {
+            out.push(d.clone());
+        }
+    }
+    out
+}
+
+/// Details of caller-given deliverables, first-seen order, empty values skipped.
+fn caller_details(values: &[String], provenance: &str, evidence: &[(&str, &str)]) -> Vec<PyValue> {
+    let mut seen: Vec<&String> = Vec::new();
+    let mut out = Vec::new();
+    for v in values {
+        if v.is_empty() || seen.contains(&v) {
+            continue;
+        }
+        seen.push(v);
+        out.push(signals::common::detail_of(
+            v,
+            provenance,
+            evidence
+                .iter()
+                .map(|(k, x)| (*k, PyValue::Str((*x).to_string())))
+                .collect(),
+        ));
+    }
+    out
+}
+
 /// Build the record. `facts` are the trajectory's, when it could be read.
 pub fn build_record(
     p: &PostSession,
     facts: Option<&TranscriptFacts>,
     now: DateTime<Utc>,
 ) -> Record {
-    let signals = facts.map(Signals::from_facts);
+    let mut r = build(p, facts.map(Traj::of_facts), now);
+    if let Some(s) = facts.map(Signals::from_facts) {
+        r.project = s.project.clone();
+        r.token_count = Some(s.token_count);
+        r.input_tokens = Some(s.input_tokens);
+        r.output_tokens = Some(s.output_tokens);
+        r.cache_creation_tokens = Some(s.cache_creation_tokens);
+        r.cache_read_tokens = Some(s.cache_read_tokens);
+    }
+    r
+}
+
+/// Build the record from the trajectory's signals (`analysis`, when it could be
+/// read), as gptme-sessions' `post_session` does: outcome, deliverables with their
+/// provenance, grade, category, tokens, context sizes, timings, the journal's smell
+/// score and, for a failed run, its failure reason.
+pub fn build_record_from_signals(
+    p: &PostSession,
+    analysis: Option<&Analysis>,
+    now: DateTime<Utc>,
+) -> Record {
+    let mut r = build(p, analysis.map(Traj::of_analysis), now);
+    let usage_int = |k: &str| -> Option<i64> {
+        match analysis?.usage(k)? {
+            PyValue::Int(i) => i64::try_from(*i).ok(),
+            PyValue::Float(f) if f.is_finite() => Some(f.trunc() as i64),
+            PyValue::Bool(b) => Some(i64::from(*b)),
+            _ => None,
+        }
+    };
+    if let Some(a) = analysis {
+        r.token_count = usage_int("total_tokens");
+        r.input_tokens = usage_int("input_tokens");
+        r.output_tokens = usage_int("output_tokens");
+        r.cache_creation_tokens = usage_int("cache_creation_tokens");
+        r.cache_read_tokens = usage_int("cache_read_tokens");
+        r.sys_prompt_tokens = usage_int("sys_prompt_tokens");
+        r.context_peak_tokens = usage_int("context_peak_tokens");
+        r.context_window = usage_int("context_window");
+        r.sys_prompt_bytes = usage_int("sys_prompt_bytes");
+        r.first_turn_bytes = usage_int("first_turn_bytes");
+        r.context_peak_bytes = usage_int("context_peak_bytes");
+        r.session_total_bytes = usage_int("session_total_bytes");
+        r.summarizer_fired = a.signals.summarizer_fired;
+        let timing = |k: &str| match a.timing(k) {
+            Some(PyValue::Float(f)) => Some(*f),
+            Some(PyValue::Int(i)) => Some(*i as f64),
+            _ => None,
+        };
+        r.ttft_ms_avg = timing("ttft_ms_avg");
+        r.ttft_ms_p50 = timing("ttft_ms_p50");
+        r.gen_ms_total = timing("gen_ms_total");
+        r.tool_ms_total = timing("tool_ms_total");
+        if r.category.is_none() {
+            r.category = a.inferred_category.clone();
+        }
+        if r.journal_path.is_none() {
+            r.journal_path = a.signals.journal_paths.first().cloned();
+        }
+        r.grades
+            .insert("productivity".into(), serde_json::json!(a.grade));
+        r.trajectory_grade = Some(a.grade);
+    }
+    if let Some(path) = &p.trajectory_path {
+        let path = std::path::Path::new(path);
+        r.session_name =
+            super::normalized::session_name(&p.harness, path).filter(|n| !n.is_empty());
+        r.project = super::normalized::project(&p.harness, path).filter(|n| !n.is_empty());
+    }
+    if let Some(j) = &r.journal_path {
+        r.smell_score = super::smell::smell_score(std::path::Path::new(j));
+    }
+    if p.exit_code != 0 {
+        let traj = p.trajectory_path.as_deref().map(std::path::Path::new);
+        let (reason, error) =
+            super::failure::capture(p.exit_code, r.duration_seconds, r.input_tokens, traj);
+        r.failure_reason = reason;
+        r.error = error;
+    }
+    r
+}
+
+fn build(p: &PostSession, traj: Option<Traj>, now: DateTime<Utc>) -> Record {
     let mut duration = p.duration_seconds;
     if duration == 0 {
-        if let Some(s) = &signals {
-            duration = s.duration_seconds;
+        if let Some(s) = &traj {
+            duration = s.span_s;
         }
     }
     let mut model = p.model.clone().filter(|m| !m.is_empty() && m != "unknown");
     if model.is_none() {
-        model = signals.as_ref().and_then(|s| s.model.clone());
+        model = traj.as_ref().and_then(|s| s.model.clone());
     }
     // A trajectory spanning under half of the caller's duration is not trusted.
-    let reliable = match (&signals, p.duration_seconds) {
-        (Some(s), d) if d > 0 && s.duration_seconds > 0 => {
-            s.duration_seconds as f64 >= 0.5 * d as f64
-        }
+    let mut reliable = match (&traj, duration) {
+        (Some(s), d) if d > 0 && s.span_s > 0 => s.span_s as f64 >= 0.5 * d as f64,
         _ => true,
     };
     let caller = dedup(p.deliverables.iter().cloned());
-    let deliverables = match &signals {
-        None => caller.clone(),
-        Some(_) if caller.is_empty() => signals
+    // Nor one that ran 30 s or more without a tool call the extractor recognised,
+    // when the caller has deliverables to fall back on.
+    if reliable
+        && !caller.is_empty()
+        && traj
             .as_ref()
-            .map(|s| s.deliverables.clone())
-            .unwrap_or_default(),
+            .is_some_and(|s| s.no_tool_calls && s.span_s >= 30)
+    {
+        reliable = false;
+    }
+    fn fallback(reason: &str) -> Vec<(&str, &str)> {
+        vec![("source", "caller"), ("reason", reason)]
+    }
+    let (deliverables, extra) = match &traj {
+        None => {
+            let extra = caller_details(&caller, "fallback_observed", &fallback("no_trajectory"));
+            (caller.clone(), extra)
+        }
+        Some(s) if caller.is_empty() => (s.deliverables.clone(), Vec::new()),
         Some(s) if !s.deliverables.is_empty() => {
-            let traj_shas: Vec<&String> = s
-                .deliverables
-                .iter()
-                .filter(|d| looks_like_sha(d))
-                .collect();
-            if traj_shas.is_empty() {
-                dedup(caller.iter().chain(&s.deliverables).cloned())
+            let prefixes = traj_sha_prefixes(&s.deliverables);
+            if prefixes.is_empty() {
+                let extra = caller_details(
+                    &caller,
+                    "fallback_observed",
+                    &fallback("trajectory_has_no_sha"),
+                );
+                (dedup(caller.iter().chain(&s.deliverables).cloned()), extra)
             } else {
-                let validated = caller.iter().filter(|c| {
-                    !looks_like_sha(c)
-                        || traj_shas
+                let validated: Vec<String> = caller
+                    .iter()
+                    .filter(|c| {
+                        py_sha(c) && {
+                            let c = c.trim().to_lowercase();
+                            prefixes.iter().any(|t| c.starts_with(t.as_str()))
+                        }
+                    })
+                    .cloned()
+                    .collect();
+                let other: Vec<String> = caller.iter().filter(|c| !py_sha(c)).cloned().collect();
+                let mut extra = caller_details(
+                    &validated,
+                    "session_committed",
+                    &[
+                        ("source", "caller"),
+                        ("validation", "trajectory_sha_prefix"),
+                    ],
+                );
+                extra.extend(caller_details(
+                    &other,
+                    "fallback_observed",
+                    &fallback("non_sha_passthrough"),
+                ));
+                (
+                    dedup(
+                        s.deliverables
                             .iter()
-                            .any(|t| c.to_lowercase().starts_with(t.as_str()))
-                });
-                dedup(s.deliverables.iter().chain(validated).cloned())
+                            .chain(&validated)
+                            .chain(&other)
+                            .cloned(),
+                    ),
+                    extra,
+                )
             }
         }
-        Some(s) if !s.productive && reliable => Vec::new(),
-        Some(_) => caller.clone(),
+        Some(s) if !s.productive && reliable => (Vec::new(), Vec::new()),
+        Some(s) => {
+            let reason = if s.productive {
+                "trajectory_empty"
+            } else {
+                "trajectory_unreliable"
+            };
+            let extra = caller_details(&caller, "fallback_observed", &fallback(reason));
+            (caller.clone(), extra)
+        }
     };
+    // One detail per deliverable: the trajectory's, else the caller's, else a fallback.
+    let known: Vec<&PyValue> = traj
+        .iter()
+        .flat_map(|s| s.details.iter())
+        .chain(extra.iter())
+        .collect();
+    let details: Vec<serde_json::Value> = deliverables
+        .iter()
+        .map(|d| {
+            let found = known
+                .iter()
+                .find(|x| x.get("value").and_then(PyValue::as_str) == Some(d.as_str()));
+            let v = match found {
+                Some(x) => (*x).clone(),
+                None => signals::common::detail_of(
+                    d,
+                    "fallback_observed",
+                    vec![("source", PyValue::Str("projection_fallback".into()))],
+                ),
+            };
+            serde_json::to_value(&v).unwrap_or(serde_json::Value::Null)
+        })
+        .collect();
+
     let mut outcome = if p.exit_code != 0 && p.exit_code != 124 {
         "failed"
-    } else if let Some(s) = &signals {
+    } else if let Some(s) = &traj {
         match (s.productive, reliable) {
             (true, _) => "productive",
             (false, true) => "noop",
@@ -125,7 +368,7 @@ pub fn build_record(
             _ => "unknown",
         }
     };
-    if matches!(outcome, "noop" | "unknown") && !caller.is_empty() && signals.is_none() {
+    if matches!(outcome, "noop" | "unknown") && !caller.is_empty() && traj.is_none() {
         outcome = "productive";
     }
 
@@ -145,6 +388,7 @@ pub fn build_record(
         r.end_time = Some(iso(now));
     }
     r.deliverables = deliverables;
+    r.deliverable_details = details;
     r.trigger = p.trigger.clone();
     r.category = p.category.clone();
     r.recommended_category = p.recommended_category.clone();
@@ -154,14 +398,6 @@ pub fn build_record(
     r.tier_version = p.tier_version.clone();
     r.journal_path = p.journal_path.clone();
     r.trajectory_path = p.trajectory_path.clone();
-    if let Some(s) = &signals {
-        r.project = s.project.clone();
-        r.token_count = Some(s.token_count);
-        r.input_tokens = Some(s.input_tokens);
-        r.output_tokens = Some(s.output_tokens);
-        r.cache_creation_tokens = Some(s.cache_creation_tokens);
-        r.cache_read_tokens = Some(s.cache_read_tokens);
-    }
     r
 }
 
@@ -175,22 +411,19 @@ pub fn record_session(
     now: DateTime<Utc>,
 ) -> Result<(Record, Option<String>), super::StoreError> {
     let mut warning = None;
-    let facts = match (
-        &input.trajectory_path,
-        input.harness.parse::<crate::model::Harness>().ok(),
-    ) {
-        (Some(p), Some(h)) if std::path::Path::new(p).is_file() => {
-            match super::discover::read_facts(h, std::path::Path::new(p)) {
-                Ok(f) => Some(f),
+    let analysis = match &input.trajectory_path {
+        Some(p) if std::path::Path::new(p).is_file() => {
+            match signals::analyze_path(std::path::Path::new(p)) {
+                Ok(a) => Some(a),
                 Err(e) => {
-                    warning = Some(format!("could not read {p}: {e}"));
+                    warning = Some(format!("Signal extraction from {p} failed: {e}"));
                     None
                 }
             }
         }
         _ => None,
     };
-    let record = build_record(input, facts.as_ref(), now);
+    let record = build_record_from_signals(input, analysis.as_ref(), now);
     store.append(&record)?;
     Ok((record, warning))
 }
@@ -268,6 +501,7 @@ mod tests {
         let t0 = Utc::now() - Duration::hours(1);
         f.started_at = Some(t0);
         f.last_activity = Some(t0 + Duration::seconds(span_secs));
+        f.tool_calls = 1;
         if productive {
             f.deliverables.push("abc1234".into());
         }
@@ -328,6 +562,17 @@ mod tests {
         );
         assert_eq!(r.outcome.as_deref(), Some("noop"));
         assert!(r.deliverables.is_empty());
+        // Unless it ran 30 s or more without one tool call the reader recognised: then
+        // the caller's deliverables are trusted.
+        let mut blind = facts(false, 600);
+        blind.tool_calls = 0;
+        let r = build_record(&call(0, None, None, &["fff9999"]), Some(&blind), Utc::now());
+        assert_eq!(r.outcome.as_deref(), Some("productive"));
+        assert_eq!(r.deliverables, ["fff9999"]);
+        assert_eq!(
+            r.deliverable_details[0]["evidence"]["reason"],
+            "trajectory_unreliable"
+        );
     }
 
     #[test]

@@ -131,6 +131,11 @@ pub(super) fn deliverable_kind(value: &str) -> &'static str {
 }
 
 /// `build_deliverable_detail`: empty evidence values are dropped.
+/// A deliverable detail whose kind is inferred from the value.
+pub fn detail_of(value: &str, provenance: &str, evidence: Vec<(&str, PyValue)>) -> PyValue {
+    detail(value, None, provenance, evidence)
+}
+
 pub(super) fn detail(
     value: &str,
     kind: Option<&str>,
