@@ -9,7 +9,8 @@
 #
 # The outputs here were made with gptme/gptme-contrib at
 # aabb1db194872b04de73f9e656f2c1aa7f998b1b (packages/gptme-sessions and
-# packages/gptme-usage installed with `pip install -e` into a venv with click and
+# packages/gptme-usage installed with `pip install -e` into a venv with click, pyyaml (for
+# `auto-tag --mapping-file`; without it the Python tool refuses every mapping file) and
 # tomli), Python 3.11.
 #
 # Each line of cases.tsv is: NAME, FIXTURE (a folder of tests/fixtures/records, or
