@@ -3,9 +3,12 @@
 //! [`RootWatcher`] watches each root recursively with `notify` (inotify, FSEvents,
 //! ReadDirectoryChangesW). Raw events are collected for a short debounce window and
 //! delivered as one deduplicated batch of paths, so a burst of appends becomes a single
-//! read. A root that does not exist yet (the agent was never run) is looked for every
-//! [`ROOT_RECHECK`] (a `stat`); once it appears it is watched and reported as changed,
-//! so the index scans it.
+//! read. A root that does not exist yet (the agent was never run) is waited for by a
+//! non-recursive OS watch on the nearest folder above it that exists, moved down as
+//! the folders between appear, and by a `stat` every [`ROOT_RECHECK`] where that watch
+//! cannot be had; once the root appears it is watched and reported as changed, so the
+//! index scans it. (A first run of an agent creates its root: waiting for the recheck
+//! kept its new session off the screen for up to a second.)
 //!
 //! Nothing the OS watcher says is dropped:
 //! - a root whose recursive watch cannot be set up (inotify's `max_user_watches`
@@ -85,6 +88,8 @@ impl WatchHealth {
 #[derive(Debug, Clone)]
 pub struct WatchConfig {
     pub poll_interval: Duration,
+    /// How often missing roots are looked for without an event ([`ROOT_RECHECK`]).
+    pub root_recheck: Duration,
     /// Roots whose OS watch is made to fail, as a full `max_user_watches` would (tests).
     pub refuse_native: Vec<PathBuf>,
 }
@@ -93,6 +98,7 @@ impl Default for WatchConfig {
     fn default() -> Self {
         WatchConfig {
             poll_interval: POLL_INTERVAL,
+            root_recheck: ROOT_RECHECK,
             refuse_native: Vec::new(),
         }
     }
@@ -104,6 +110,58 @@ enum Control {
     Failed(Option<PathBuf>, String),
     /// Events were dropped: rescan everything.
     Rescan,
+    /// Something changed in a folder above a missing root: look for the roots now.
+    Look,
+    /// The watcher was dropped.
+    Stop,
+}
+
+/// Non-recursive OS watches on the nearest existing folder above each missing root
+/// (see the module docs). Without an OS watcher this does nothing and the recheck
+/// finds the roots.
+struct Sentinels {
+    watcher: Option<RecommendedWatcher>,
+    on: BTreeSet<PathBuf>,
+}
+
+impl Sentinels {
+    fn new(control: Sender<Control>) -> Sentinels {
+        let handler = move |event: notify::Result<notify::Event>| {
+            if event.is_ok_and(|e| !matches!(e.kind, EventKind::Access(_))) {
+                let _ = control.send(Control::Look);
+            }
+        };
+        Sentinels {
+            watcher: RecommendedWatcher::new(handler, Config::default()).ok(),
+            on: BTreeSet::new(),
+        }
+    }
+
+    /// Watch the folders above `missing` (and nothing else). True when the folders
+    /// moved meanwhile, so the caller looks again (what changed before a watch was
+    /// set sent no event).
+    fn point_at(&mut self, missing: &[PathBuf]) -> bool {
+        let Some(watcher) = &mut self.watcher else {
+            return false;
+        };
+        let want: BTreeSet<PathBuf> = missing.iter().filter_map(|r| nearest_existing(r)).collect();
+        for gone in self.on.difference(&want) {
+            let _ = watcher.unwatch(gone);
+        }
+        self.on.retain(|p| want.contains(p));
+        for dir in &want {
+            if !self.on.contains(dir) && watcher.watch(dir, RecursiveMode::NonRecursive).is_ok() {
+                self.on.insert(dir.clone());
+            }
+        }
+        let now: BTreeSet<PathBuf> = missing.iter().filter_map(|r| nearest_existing(r)).collect();
+        now != want
+    }
+}
+
+/// The nearest folder above `root` that exists (the root itself once it does).
+fn nearest_existing(root: &Path) -> Option<PathBuf> {
+    root.ancestors().find(|p| p.is_dir()).map(Path::to_path_buf)
 }
 
 /// The watchers and what is known about them, shared with the control thread.
@@ -233,7 +291,7 @@ impl notify::EventHandler for Handler {
 /// Watches roots and sends batches of changed paths. Dropping it stops watching.
 pub struct RootWatcher {
     watching: Arc<Mutex<Watching>>,
-    stop: Sender<()>,
+    stop: Sender<Control>,
 }
 
 fn lock(w: &Mutex<Watching>) -> MutexGuard<'_, Watching> {
@@ -256,7 +314,7 @@ impl RootWatcher {
         let (control_tx, control_rx) = mpsc::channel::<Control>();
         let handler = Handler {
             paths: raw_tx.clone(),
-            control: control_tx,
+            control: control_tx.clone(),
         };
         let mut health = WatchHealth {
             poll_seconds: config.poll_interval.as_secs().max(1),
@@ -285,12 +343,19 @@ impl RootWatcher {
                 missing.push(root);
             }
         }
+        let recheck = watching.config.root_recheck;
         let watching = Arc::new(Mutex::new(watching));
-        let (stop_tx, stop_rx) = mpsc::channel::<()>();
         let shared = Arc::clone(&watching);
+        let sentinels = Sentinels::new(control_tx.clone());
+        let looker = Looker {
+            missing,
+            sentinels,
+            recheck,
+            look: control_tx.clone(),
+        };
         thread::Builder::new()
             .name("watch-roots".into())
-            .spawn(move || control(shared, missing, control_rx, stop_rx, raw_tx))
+            .spawn(move || control(shared, looker, control_rx, raw_tx))
             .map_err(|e| notify::Error::generic(&e.to_string()))?;
         thread::Builder::new()
             .name("watch-debounce".into())
@@ -298,7 +363,7 @@ impl RootWatcher {
             .map_err(|e| notify::Error::generic(&e.to_string()))?;
         Ok(RootWatcher {
             watching,
-            stop: stop_tx,
+            stop: control_tx,
         })
     }
 
@@ -331,7 +396,39 @@ impl HealthProbe {
 
 impl Drop for RootWatcher {
     fn drop(&mut self) {
-        let _ = self.stop.send(());
+        let _ = self.stop.send(Control::Stop);
+    }
+}
+
+/// What the control thread needs to find missing roots.
+struct Looker {
+    missing: Vec<PathBuf>,
+    sentinels: Sentinels,
+    recheck: Duration,
+    /// The control channel, to look again at once when the folders moved meanwhile.
+    look: Sender<Control>,
+}
+
+impl Looker {
+    /// Watch the missing roots that exist now and report them as changed; point the
+    /// sentinels at the folders above the others.
+    fn look(&mut self, watching: &Mutex<Watching>, changed: &Sender<PathBuf>) {
+        if self.missing.is_empty() {
+            return;
+        }
+        self.missing.retain(|root| {
+            if !root.is_dir() {
+                return true;
+            }
+            let watched = lock(watching).watch(root);
+            if watched {
+                let _ = changed.send(root.clone());
+            }
+            !watched
+        });
+        if self.sentinels.point_at(&self.missing) {
+            let _ = self.look.send(Control::Look);
+        }
     }
 }
 
@@ -339,18 +436,14 @@ impl Drop for RootWatcher {
 /// dropped events into rescans. Ends when the watcher is dropped.
 fn control(
     watching: Arc<Mutex<Watching>>,
-    mut missing: Vec<PathBuf>,
+    mut looker: Looker,
     control: Receiver<Control>,
-    stop: Receiver<()>,
     changed: Sender<PathBuf>,
 ) {
+    looker.look(&watching, &changed);
     loop {
-        // The stop channel is checked at least every ROOT_RECHECK.
-        match stop.try_recv() {
-            Err(mpsc::TryRecvError::Empty) => {}
-            _ => return,
-        }
-        match control.recv_timeout(ROOT_RECHECK) {
+        match control.recv_timeout(looker.recheck) {
+            Ok(Control::Stop) | Err(RecvTimeoutError::Disconnected) => return,
             Ok(Control::Rescan) => {
                 let mut w = lock(&watching);
                 w.health.rescans += 1;
@@ -372,28 +465,9 @@ fn control(
                     }
                 }
             }
-            Err(RecvTimeoutError::Timeout) => {}
-            Err(RecvTimeoutError::Disconnected) => {
-                if missing.is_empty() {
-                    // Nothing left to do but wait for the stop.
-                    let _ = stop.recv();
-                    return;
-                }
-                thread::sleep(ROOT_RECHECK);
-            }
+            Ok(Control::Look) | Err(RecvTimeoutError::Timeout) => {}
         }
-        if !missing.is_empty() {
-            missing.retain(|root| {
-                if !root.is_dir() {
-                    return true;
-                }
-                let watched = lock(&watching).watch(root);
-                if watched {
-                    let _ = changed.send(root.clone());
-                }
-                !watched
-            });
-        }
+        looker.look(&watching, &changed);
     }
 }
 
@@ -556,10 +630,42 @@ mod tests {
         assert!(wait_for(&rx, &file), "files in the new root seen");
     }
 
+    /// Issue 18: an agent's first run creates its root (and the folders above it one
+    /// by one); its first session must not wait for a recheck to be seen. The recheck
+    /// is set far beyond the wait, so only an event can report the root.
+    #[cfg(any(target_os = "linux", target_os = "macos", windows))]
+    #[test]
+    fn a_root_created_later_is_seen_at_once_not_at_the_recheck() {
+        let dir = tempfile::tempdir().unwrap();
+        let base = dir.path().canonicalize().unwrap();
+        let root = base.join("home").join(".claude").join("projects");
+        let (tx, rx) = mpsc::channel();
+        let config = WatchConfig {
+            root_recheck: Duration::from_secs(600),
+            ..WatchConfig::default()
+        };
+        let _w = RootWatcher::start_with(vec![root.clone()], tx, config).unwrap();
+        for step in [base.join("home"), base.join("home/.claude"), root.clone()] {
+            std::thread::sleep(Duration::from_millis(50));
+            std::fs::create_dir(&step).unwrap();
+        }
+        let created = Instant::now();
+        assert!(wait_for(&rx, &root), "appearance of the root reported");
+        assert!(created.elapsed() < Duration::from_secs(3));
+        let file = root.join("-p").join("s.jsonl");
+        std::fs::create_dir(root.join("-p")).unwrap();
+        std::fs::write(&file, b"{}\n").unwrap();
+        assert!(
+            wait_for_any(&rx, &[&file, &root.join("-p")]),
+            "files in the new root seen"
+        );
+    }
+
     fn fast_polling(refuse: &[&Path]) -> WatchConfig {
         WatchConfig {
             poll_interval: Duration::from_millis(200),
             refuse_native: refuse.iter().map(|p| p.to_path_buf()).collect(),
+            ..WatchConfig::default()
         }
     }
 
