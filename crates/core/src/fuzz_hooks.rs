@@ -74,7 +74,7 @@ pub fn condense_keeps_validity(line: &[u8]) {
 /// as the tail reader would; it must never panic.
 pub fn parse_lines(harness: Harness, file_name: &str, data: &[u8]) {
     let path = Path::new("/fuzz").join(file_name);
-    let mut parser = crate::agents::parser_for(harness, &path);
+    let mut parser = crate::agents::agent(harness).parser(&path);
     for line in data.split(|b| *b == b'\n') {
         parser.apply_line(line);
     }
@@ -86,7 +86,7 @@ pub fn parse_lines(harness: Harness, file_name: &str, data: &[u8]) {
 /// Gemini's whole-file chat parser (`chats/session-*.json`) on any bytes.
 pub fn whole_gemini(data: &[u8]) {
     let path = Path::new("/fuzz/session-2026-01-01T00-00-aaaa1111.json");
-    let _ = crate::agents::parse_whole_file(Harness::Gemini, path, data);
+    let _ = crate::agents::agent(Harness::Gemini).parse_whole_file(path, data);
 }
 
 /// opencode's JSON-tree layout (`storage/session`, `storage/message`,
@@ -115,7 +115,7 @@ pub fn opencode_tree(data: &[u8]) {
             return;
         }
     }
-    if let Some(mut store) = crate::agents::store_for(Harness::Opencode, dir.path()) {
+    if let Some(mut store) = crate::agents::agent(Harness::Opencode).store(dir.path()) {
         for found in store.scan() {
             let _ = read_transcript(
                 Harness::Opencode,

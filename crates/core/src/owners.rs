@@ -71,13 +71,14 @@ pub struct Candidate<'a> {
 }
 
 /// Match `processes` and `claims` to `candidates`; see the module documentation.
-/// `hash_cwd` turns a cwd into a Gemini project hash. `runs(pid, proc_start)` answers
+/// `hash_cwd` turns an agent's cwd into the project key it files sessions under, when
+/// that is not the cwd itself ([`crate::agents::Agent::project_hash`]). `runs(pid, proc_start)` answers
 /// for a claimed pid the last process scan did not see (it started since).
 pub fn match_owners(
     candidates: &[Candidate<'_>],
     processes: &[AgentProcess],
     claims: &[AgentClaim],
-    hash_cwd: impl Fn(&Path) -> String,
+    hash_cwd: impl Fn(Harness, &Path) -> Option<String>,
     runs: impl Fn(u32, Option<u64>) -> bool,
 ) -> HashMap<PathBuf, Owner> {
     let mut owners: HashMap<PathBuf, Owner> = HashMap::new();
@@ -165,7 +166,7 @@ pub fn match_owners(
         }
     }
     for ((harness, cwd), procs) in groups {
-        let cwd_hash = (harness == Harness::Gemini).then(|| hash_cwd(cwd));
+        let cwd_hash = hash_cwd(harness, cwd);
         let mut here: Vec<&Candidate> = candidates
             .iter()
             .filter(|c| c.harness == harness && !owners.contains_key(c.path))
@@ -264,12 +265,7 @@ fn holds(harness: Harness, open: &Path, path: &Path) -> bool {
         .file_name()
         .map(|n| n.to_string_lossy())
         .unwrap_or_default();
-    let lock = match harness {
-        Harness::Gptme => name == ".lock",
-        Harness::Copilot => name.starts_with("inuse.") && name.ends_with(".hold"),
-        _ => false,
-    };
-    lock && open.parent() == path.parent()
+    crate::agents::agent(harness).is_lock_file(&name) && open.parent() == path.parent()
 }
 
 fn owned(proc: &AgentProcess, how: MatchedBy) -> Owner {
@@ -327,15 +323,15 @@ mod tests {
         }
     }
 
-    fn no_hash(_: &Path) -> String {
-        String::new()
+    fn no_hash(_: Harness, _: &Path) -> Option<String> {
+        None
     }
 
     fn match_owners(
         c: &[Candidate<'_>],
         p: &[AgentProcess],
         claims: &[AgentClaim],
-        h: fn(&Path) -> String,
+        h: fn(Harness, &Path) -> Option<String>,
     ) -> HashMap<PathBuf, Owner> {
         super::match_owners(c, p, claims, h, |pid, _| pid == 4000)
     }

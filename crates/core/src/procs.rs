@@ -20,6 +20,7 @@ use std::path::{Path, PathBuf};
 
 use sysinfo::{ProcessRefreshKind, ProcessesToUpdate, RefreshKind, System, UpdateKind};
 
+use crate::agents::AGENTS;
 use crate::model::Harness;
 
 pub mod closed_pipe;
@@ -82,26 +83,14 @@ pub fn recognise(name: &str, args: &[String]) -> Option<Harness> {
     if !matches!(name, "node" | "bun" | "deno" | "python" | "python3") {
         return None;
     }
-    // A bare `gptme` counts only as the module of `python -m gptme`: as any argument
-    // it would make `python3 suite.py --agents gptme` a gptme process.
+    // A bare `gptme` counts only after `-m` (see the gptme agent's `is_script`).
     let module = |i: usize| i >= 1 && args.get(i - 1).is_some_and(|p| p == "-m");
     args.iter().enumerate().skip(1).take(3).find_map(|(i, a)| {
         let a = a.to_ascii_lowercase();
-        if a.contains("claude-code") || a.ends_with("/claude") {
-            Some(Harness::ClaudeCode)
-        } else if a.contains("@openai/codex") || a.ends_with("/codex") {
-            Some(Harness::Codex)
-        } else if a.contains("gemini-cli") || a.ends_with("/gemini") {
-            Some(Harness::Gemini)
-        } else if a.contains("opencode") {
-            Some(Harness::Opencode)
-        } else if a.contains("@github/copilot") || a.ends_with("/copilot") {
-            Some(Harness::Copilot)
-        } else if a.ends_with("/gptme") || (a == "gptme" && module(i)) {
-            Some(Harness::Gptme)
-        } else {
-            None
-        }
+        AGENTS
+            .iter()
+            .find(|agent| agent.is_script(&a, module(i)))
+            .map(|agent| agent.harness())
     })
 }
 
@@ -117,20 +106,10 @@ pub fn serves_many_workspaces(name: &str, args: &[String]) -> bool {
 
 /// The agent a program name alone names.
 fn by_name(name: &str) -> Option<Harness> {
-    match name {
-        "claude" => Some(Harness::ClaudeCode),
-        "codex" => Some(Harness::Codex),
-        "gptme" | "gptme-server" => Some(Harness::Gptme),
-        "gemini" => Some(Harness::Gemini),
-        "opencode" => Some(Harness::Opencode),
-        "copilot" => Some(Harness::Copilot),
-        // The npm package of Codex runs a native binary named after its target triple
-        // (`codex-x86_64-unknown-linux-musl`; the kernel keeps 15 characters of it).
-        n if n.starts_with("codex-x86_64") || n.starts_with("codex-aarch64") => {
-            Some(Harness::Codex)
-        }
-        _ => None,
-    }
+    AGENTS
+        .iter()
+        .find(|agent| agent.is_program(name))
+        .map(|agent| agent.harness())
 }
 
 /// A reusable process scanner (keeping `System` avoids re-reading static data).

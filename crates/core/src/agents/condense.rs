@@ -440,8 +440,8 @@ pub(crate) mod tests {
     use std::cell::Cell;
     use std::path::{Path, PathBuf};
 
+    use crate::agents::agent;
     use crate::agents::fixture_support::fixture;
-    use crate::agents::parser_for;
     use crate::model::Harness;
 
     thread_local! {
@@ -524,7 +524,7 @@ pub(crate) mod tests {
                             .collect();
                         let fold = |on: bool| {
                             DISABLED.with(|d| d.set(!on));
-                            let mut p = parser_for(harness, &file);
+                            let mut p = agent(harness).parser(&file);
                             for l in &variant {
                                 p.apply_line(l);
                             }

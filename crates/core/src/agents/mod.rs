@@ -5,13 +5,15 @@
 //! `parse_errors` and skipped; unknown record types and fields are ignored; nothing
 //! panics on input. Parsers see lines as bytes (possibly invalid UTF-8) from `tail`.
 //!
-//! Agents store sessions in three shapes, and [`source_kind`] tells `index` which one a
-//! root holds:
+//! Each agent implements [`Agent`] once, in its folder, and [`AGENTS`] lists them:
+//! everything else asks [`agent`] for the agent of a [`Harness`] instead of matching on
+//! it. Agents store sessions in three shapes, and [`Agent::source_kind`] tells `index`
+//! which one a root holds:
 //! - **append-only lines** (Claude Code, Codex, gptme, Gemini `.jsonl`, Copilot): one
 //!   file per session, tailed by byte offset and fed line by line to a
 //!   [`TranscriptParser`];
 //! - **whole files** (Gemini's older `.json`): one file per session, rewritten on every
-//!   change, so the facts are rebuilt from the whole file ([`parse_whole_file`]);
+//!   change, so the facts are rebuilt from the whole file ([`Agent::parse_whole_file`]);
 //! - **stores** (opencode): many sessions behind one database or a tree of small JSON
 //!   files; a [`SessionStore`] maps a changed path to the sessions it affects and
 //!   rebuilds only those.
@@ -25,6 +27,7 @@ pub mod drift;
 pub mod gemini;
 pub mod gptme;
 pub mod opencode;
+pub mod roots;
 pub mod transcript;
 
 use std::borrow::Cow;
@@ -34,6 +37,7 @@ use chrono::{DateTime, Utc};
 
 use crate::model::{Harness, Usage};
 use crate::sessions::status::TurnState;
+pub use roots::AgentPaths;
 
 /// A directory an agent writes transcripts under.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -178,6 +182,18 @@ pub trait TranscriptParser: Send {
     fn facts(&self) -> &TranscriptFacts;
 }
 
+/// The line parser of an agent whose sessions are never tailed (a store): it learns
+/// nothing, and keeps [`Agent::parser`] total.
+#[derive(Default)]
+pub(crate) struct NoLines(TranscriptFacts);
+
+impl TranscriptParser for NoLines {
+    fn apply_line(&mut self, _line: &[u8]) {}
+    fn facts(&self) -> &TranscriptFacts {
+        &self.0
+    }
+}
+
 /// How `index` reads the sessions of a root.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum SourceKind {
@@ -193,74 +209,126 @@ pub enum FileMode {
     /// Append-only JSONL: tail new bytes, feed complete lines to a [`TranscriptParser`].
     Lines,
     /// Rewritten whole on change: re-read it and rebuild the facts with
-    /// [`parse_whole_file`].
+    /// [`Agent::parse_whole_file`].
     WholeFile,
 }
 
-pub fn source_kind(harness: Harness) -> SourceKind {
-    match harness {
-        Harness::Opencode => SourceKind::Store,
-        _ => SourceKind::Files,
-    }
-}
+/// One coding agent: everything the rest of Sessionscope needs to know about it.
+///
+/// Each agent's folder (`agents/<name>/`) implements this once, and [`AGENTS`] lists
+/// them; the index, the live loop, the process scan, the transcript view and kill ask
+/// [`agent`] instead of matching on [`Harness`]. Adding an agent is a folder, a line in
+/// [`AGENTS`] and a [`Harness`] variant (the name the UI and the CLI know it by).
+pub trait Agent: Sync {
+    /// Which agent this is.
+    fn harness(&self) -> Harness;
 
-pub fn file_mode(harness: Harness, path: &Path) -> FileMode {
-    match harness {
-        Harness::Gemini if path.extension().is_some_and(|e| e == "json") => FileMode::WholeFile,
-        _ => FileMode::Lines,
-    }
-}
+    /// Where its transcripts live: the variables that move them and the defaults on
+    /// each OS (see [`roots`]).
+    fn paths(&self) -> &'static AgentPaths;
 
-/// Make the parser for a transcript file of `harness` (line mode).
-pub fn parser_for(harness: Harness, path: &Path) -> Box<dyn TranscriptParser> {
-    match harness {
-        Harness::ClaudeCode => Box::new(claude::ClaudeTranscript::new(path)),
-        Harness::Codex => Box::new(codex::CodexTranscript::new(path)),
-        Harness::Gptme => Box::new(gptme::GptmeTranscript::new(path)),
-        Harness::Gemini => Box::new(gemini::GeminiTranscript::new(path)),
-        Harness::Copilot => Box::new(copilot::CopilotTranscript::new(path)),
-        // opencode is a store, never tailed; an empty Claude parser folds nothing useful
-        // and keeps this function total.
-        Harness::Opencode => Box::new(claude::ClaudeTranscript::new(path)),
+    /// One file per session, or many sessions behind a store.
+    fn source_kind(&self) -> SourceKind {
+        SourceKind::Files
     }
-}
 
-/// Rebuild the facts of a whole-file session from its complete content.
-pub fn parse_whole_file(harness: Harness, path: &Path, content: &[u8]) -> TranscriptFacts {
-    match harness {
-        Harness::Gemini => gemini::parse_json_file(path, content),
-        _ => {
-            let mut parser = parser_for(harness, path);
-            for line in content.split(|b| *b == b'\n') {
-                parser.apply_line(line);
-            }
-            parser.facts().clone()
+    /// Is `path` one of its transcript files under `root`? (A store answers no: its
+    /// files are the store's.)
+    fn is_transcript(&self, root: &Path, path: &Path) -> bool;
+
+    /// The session id and parent id a transcript file stands for, from its path alone.
+    fn ids_from_path(&self, path: &Path) -> (String, Option<String>) {
+        (file_stem(path), None)
+    }
+
+    /// Whether the session id of its records, when they carry one, names the session
+    /// instead of the one from the path (Gemini: the file name holds 8 of its
+    /// characters, and sub-agents name their parent by the full id).
+    fn id_from_records(&self) -> bool {
+        false
+    }
+
+    /// How one transcript file is read.
+    fn file_mode(&self, _path: &Path) -> FileMode {
+        FileMode::Lines
+    }
+
+    /// The line parser of a transcript file (line mode), folding it into facts.
+    fn parser(&self, path: &Path) -> Box<dyn TranscriptParser>;
+
+    /// Rebuild the facts of a whole-file session from its complete content.
+    fn parse_whole_file(&self, path: &Path, content: &[u8]) -> TranscriptFacts {
+        let mut parser = self.parser(path);
+        for line in content.split(|b| *b == b'\n') {
+            parser.apply_line(line);
         }
+        parser.facts().clone()
+    }
+
+    /// The store of a [`SourceKind::Store`] root.
+    fn store(&self, _root: &Path) -> Option<Box<dyn SessionStore>> {
+        None
+    }
+
+    /// How the detail view reads its transcript into entries.
+    fn transcript_reader(&self) -> transcript::Reader;
+
+    /// Is a process whose program is `name` (without `.exe`) this agent?
+    fn is_program(&self, name: &str) -> bool;
+
+    /// Is `arg` (lower-cased), an argument of a Node or Python launcher, this agent's
+    /// script? `after_dash_m`: it follows `-m` (a Python module).
+    fn is_script(&self, arg: &str, after_dash_m: bool) -> bool;
+
+    /// Does holding the file `name` open, in a transcript's folder, mean writing that
+    /// transcript? (A lock the agent holds while it runs.)
+    fn is_lock_file(&self, _name: &str) -> bool {
+        false
+    }
+
+    /// Does it treat SIGINT as "stop generating", so that is worth sending first?
+    /// Claude Code, Codex, Gemini CLI, gptme, opencode and Copilot CLI all interrupt
+    /// the current turn on Ctrl-C and exit on a second one or on SIGTERM.
+    fn interrupts_generation(&self) -> bool {
+        true
+    }
+
+    /// Does it write no record when a model call fails for good (see
+    /// [`crate::sessions::status::StatusInputs::errors_unrecorded`])?
+    fn errors_unrecorded(&self) -> bool {
+        false
+    }
+
+    /// The project key it files sessions under for a working directory, when that is
+    /// not the directory itself (Gemini CLI: the SHA-256 of the path).
+    fn project_hash(&self, _cwd: &Path) -> Option<String> {
+        None
+    }
+
+    /// Its name in the gptme-sessions record store.
+    fn record_name(&self) -> &'static str {
+        self.harness().as_str()
     }
 }
 
-/// Is `path` a transcript file of `harness` under `root`?
-pub fn is_transcript(harness: Harness, root: &Path, path: &Path) -> bool {
-    match harness {
-        Harness::ClaudeCode => claude::is_transcript(root, path),
-        Harness::Codex => codex::is_transcript(root, path),
-        Harness::Gptme => gptme::is_transcript(root, path),
-        Harness::Gemini => gemini::is_transcript(root, path),
-        Harness::Copilot => copilot::is_transcript(root, path),
-        Harness::Opencode => false,
-    }
-}
+/// Every agent Sessionscope reads, in the order the process scan tries them.
+pub static AGENTS: &[&dyn Agent] = &[
+    &claude::Claude,
+    &codex::Codex,
+    &gptme::Gptme,
+    &gemini::Gemini,
+    &opencode::Opencode,
+    &copilot::Copilot,
+];
 
-/// The session id and parent id a transcript file stands for, from its path alone.
-pub fn ids_from_path(harness: Harness, path: &Path) -> (String, Option<String>) {
-    match harness {
-        Harness::ClaudeCode => claude::ids_from_path(path),
-        Harness::Codex => codex::ids_from_path(path),
-        Harness::Gptme => gptme::ids_from_path(path),
-        Harness::Gemini => gemini::ids_from_path(path),
-        Harness::Copilot => copilot::ids_from_path(path),
-        Harness::Opencode => (file_stem(path), None),
-    }
+/// The agent behind `harness`.
+pub fn agent(harness: Harness) -> &'static dyn Agent {
+    // Every harness has its agent (a test checks it); the fallback keeps this total.
+    AGENTS
+        .iter()
+        .copied()
+        .find(|a| a.harness() == harness)
+        .unwrap_or(&claude::Claude)
 }
 
 /// One session read from a [`SessionStore`].
@@ -287,14 +355,6 @@ pub trait SessionStore: Send {
     /// Problems worth showing the user (unreadable database, ...), drained on read.
     fn take_errors(&mut self) -> Vec<String> {
         Vec::new()
-    }
-}
-
-/// Make the store of a [`SourceKind::Store`] root.
-pub fn store_for(harness: Harness, root: &Path) -> Option<Box<dyn SessionStore>> {
-    match harness {
-        Harness::Opencode => Some(Box::new(opencode::OpencodeStore::new(root))),
-        _ => None,
     }
 }
 
@@ -453,6 +513,26 @@ pub(crate) fn decode_line<'a, T: serde::Deserialize<'a>>(
 mod tests {
     use super::*;
 
+    /// Every harness has exactly one agent, and each agent's roots name it.
+    #[test]
+    fn the_registry_has_one_agent_per_harness() {
+        let all = [
+            Harness::ClaudeCode,
+            Harness::Codex,
+            Harness::Gptme,
+            Harness::Gemini,
+            Harness::Opencode,
+            Harness::Copilot,
+        ];
+        assert_eq!(AGENTS.len(), all.len());
+        for h in all {
+            assert_eq!(AGENTS.iter().filter(|a| a.harness() == h).count(), 1, "{h}");
+            assert_eq!(agent(h).harness(), h);
+            assert!(!agent(h).paths().vars.is_empty(), "{h}");
+            assert_eq!(agent(h).record_name().parse::<Harness>(), Ok(h));
+        }
+    }
+
     #[test]
     fn titles_are_one_line_and_bounded() {
         assert_eq!(
@@ -530,7 +610,7 @@ mod tests_no_panic {
             let bytes = std::fs::read(file).unwrap();
             for line in bytes.split(|b| *b == b'\n') {
                 for h in harnesses {
-                    let mut p = parser_for(h, Path::new("/nonexistent/x/conversation.jsonl"));
+                    let mut p = agent(h).parser(Path::new("/nonexistent/x/conversation.jsonl"));
                     for cut in (0..line.len()).step_by(3) {
                         p.apply_line(&line[..cut]);
                     }
@@ -540,7 +620,7 @@ mod tests_no_panic {
             }
             if file.extension().is_some_and(|x| x == "json") {
                 for cut in (0..bytes.len()).step_by(11) {
-                    let _ = parse_whole_file(Harness::Gemini, file, &bytes[..cut]);
+                    let _ = agent(Harness::Gemini).parse_whole_file(file, &bytes[..cut]);
                 }
             }
         }

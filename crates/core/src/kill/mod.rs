@@ -59,17 +59,9 @@ impl KillOptions {
 }
 
 /// Does this agent treat SIGINT as "stop generating" (so it is worth sending first)?
-/// Claude Code, Codex, Gemini CLI, gptme, opencode and Copilot CLI all interrupt the
-/// current turn on Ctrl-C and exit on a second one or on SIGTERM.
+/// See [`crate::agents::Agent::interrupts_generation`].
 pub fn interrupts_generation(harness: Harness) -> bool {
-    match harness {
-        Harness::ClaudeCode
-        | Harness::Codex
-        | Harness::Gemini
-        | Harness::Gptme
-        | Harness::Opencode
-        | Harness::Copilot => true,
-    }
+    crate::agents::agent(harness).interrupts_generation()
 }
 
 /// The signals of a graceful stop, in order.

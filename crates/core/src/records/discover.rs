@@ -2,10 +2,9 @@
 //! turns the ones not yet in the store into records (matched by `trajectory_path`) and,
 //! with signals, fills outcome, duration, start/end time, tokens and deliverables.
 //!
-//! Every harness Sessionscope knows is covered through the harness registry
-//! ([`crate::paths::harness_roots`], [`crate::agents::is_transcript`],
-//! [`crate::agents::parser_for`]), so an agent added there is discovered here without
-//! a change. Sub-agent transcripts are part of their parent session and are skipped.
+//! Every harness Sessionscope knows is covered through the agent registry
+//! ([`crate::agents::AGENTS`]: roots, which files are transcripts, their parsers), so
+//! an agent added there is discovered here without a change. Sub-agent transcripts are part of their parent session and are skipped.
 //! Signals come from the same [`TranscriptFacts`] the session list shows, so token
 //! totals agree with it. This module never writes to an agent's files; `sync` writes
 //! only through [`Store::modify`].
@@ -26,10 +25,7 @@ use crate::since::Since;
 /// The name a harness has in the record store. Copilot CLI is `copilot-cli` there,
 /// as gptme-sessions writes it.
 pub fn record_harness_name(h: Harness) -> &'static str {
-    match h {
-        Harness::Copilot => "copilot-cli",
-        other => other.as_str(),
-    }
+    agents::agent(h).record_name()
 }
 
 /// One session found under a harness root: a transcript file, or a session inside a
@@ -59,8 +55,8 @@ pub fn find_transcripts(
         if harness_filter.is_some_and(|h| h != root.harness) {
             continue;
         }
-        if agents::source_kind(root.harness) == SourceKind::Store {
-            let Some(mut store) = agents::store_for(root.harness, &root.path) else {
+        if agents::agent(root.harness).source_kind() == SourceKind::Store {
+            let Some(mut store) = agents::agent(root.harness).store(&root.path) else {
                 continue;
             };
             for s in store.scan() {
@@ -81,7 +77,8 @@ pub fn find_transcripts(
         let mut files = Vec::new();
         walk(root, &root.path, 0, &mut files);
         for path in files {
-            if agents::ids_from_path(root.harness, &path).1.is_some() || !seen.insert(path.clone())
+            if agents::agent(root.harness).ids_from_path(&path).1.is_some()
+                || !seen.insert(path.clone())
             {
                 continue;
             }
@@ -116,7 +113,7 @@ fn walk(root: &HarnessRoot, dir: &Path, depth: usize, out: &mut Vec<PathBuf>) {
         };
         if kind.is_dir() && depth < MAX_DEPTH {
             walk(root, &path, depth + 1, out);
-        } else if kind.is_file() && agents::is_transcript(root.harness, &root.path, &path) {
+        } else if kind.is_file() && agents::agent(root.harness).is_transcript(&root.path, &path) {
             out.push(path);
         }
     }
@@ -125,14 +122,14 @@ fn walk(root: &HarnessRoot, dir: &Path, depth: usize, out: &mut Vec<PathBuf>) {
 /// Fold a whole transcript file into facts with its harness's parser (line by line,
 /// or whole for formats rewritten on every change).
 pub fn read_facts(h: Harness, path: &Path) -> std::io::Result<TranscriptFacts> {
-    match agents::file_mode(h, path) {
+    match agents::agent(h).file_mode(path) {
         FileMode::WholeFile => {
             let bytes =
                 crate::agent_file::read_whole(path, crate::agent_file::MAX_WHOLE_FILE_BYTES)?;
-            Ok(agents::parse_whole_file(h, path, &bytes))
+            Ok(agents::agent(h).parse_whole_file(path, &bytes))
         }
         FileMode::Lines => {
-            let mut parser = agents::parser_for(h, path);
+            let mut parser = agents::agent(h).parser(path);
             let mut cursor = TailCursor::new(path);
             cursor.read_new(|line| parser.apply_line(line))?;
             Ok(parser.facts().clone())
@@ -309,11 +306,7 @@ pub fn record_for(found: &Found, facts: Option<&TranscriptFacts>, with_signals: 
 /// without its date; Claude Code, Codex: the first 8 characters of the file name;
 /// Copilot CLI: of its folder), so `query` lists names instead of ids.
 pub fn session_name_of(found: &Found) -> Option<String> {
-    let harness = match found.harness {
-        Harness::Copilot => "copilot",
-        other => record_harness_name(other),
-    };
-    super::normalized::session_name(harness, &found.path).filter(|n| !n.is_empty())
+    super::normalized::session_name(found.harness.as_str(), &found.path).filter(|n| !n.is_empty())
 }
 
 /// One line of `discover`: a transcript, whether the store has it, and with signals

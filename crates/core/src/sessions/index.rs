@@ -318,7 +318,7 @@ impl SessionIndex {
         // the last big file of one root is read alone), then published root by root.
         let mut found_per_root = Vec::new();
         for root in &roots {
-            if agents::source_kind(root.harness) == SourceKind::Files {
+            if agents::agent(root.harness).source_kind() == SourceKind::Files {
                 let found = transcript_files(root, &root.path, &mut self.read_errors);
                 for path in &found {
                     if !self.files.contains_key(path) {
@@ -337,7 +337,7 @@ impl SessionIndex {
         let mut change = SessionChange::default();
         let mut found_per_root = found_per_root.into_iter();
         for root in &roots {
-            match agents::source_kind(root.harness) {
+            match agents::agent(root.harness).source_kind() {
                 SourceKind::Files => {
                     let found = found_per_root.next().unwrap_or_default();
                     change.merge(self.publish_files(&found, now));
@@ -362,7 +362,7 @@ impl SessionIndex {
         for path in paths {
             if let Some(root) = self
                 .root_of(path)
-                .filter(|r| agents::source_kind(r.harness) == SourceKind::Store)
+                .filter(|r| agents::agent(r.harness).source_kind() == SourceKind::Store)
             {
                 match store_paths.iter_mut().find(|(r, _)| *r == root) {
                     Some((_, list)) => list.push(path.clone()),
@@ -381,7 +381,7 @@ impl SessionIndex {
                 continue;
             }
             if let Some(root) = self.root_of(path) {
-                if agents::is_transcript(root.harness, &root.path, path) {
+                if agents::agent(root.harness).is_transcript(&root.path, path) {
                     // A FIFO, socket or device named like a transcript is never
                     // tracked: reading it could block this thread for good.
                     let meta = std::fs::metadata(path);
@@ -500,7 +500,7 @@ impl SessionIndex {
             last_write: last_write(file),
             liveness: self.liveness(file, owner),
             activity: owner.and_then(|o| o.activity),
-            errors_unrecorded: errors_unrecorded(file.root.harness),
+            errors_unrecorded: agents::agent(file.root.harness).errors_unrecorded(),
             running_command: owner.is_some_and(|o| o.running_command),
             now,
         })
@@ -551,6 +551,7 @@ impl SessionIndex {
         let facts = file.facts();
         let project = facts.project.as_deref().map(Path::new);
         let hash = facts.project_hash.as_deref();
+        let agent = agents::agent(file.root.harness);
         !self
             .processes
             .iter()
@@ -560,9 +561,9 @@ impl SessionIndex {
                 (Some(cwd), Some(project), _) => {
                     cwd.starts_with(project) || project.starts_with(cwd)
                 }
-                (Some(cwd), None, Some(hash)) => {
-                    cwd.ancestors().any(|d| gemini_project_hash(d) == hash)
-                }
+                (Some(cwd), None, Some(hash)) => cwd
+                    .ancestors()
+                    .any(|d| agent.project_hash(d).as_deref() == Some(hash)),
                 (Some(_), None, None) => true,
             })
     }
@@ -576,7 +577,8 @@ impl SessionIndex {
 
     fn store_of(&mut self, root: &HarnessRoot) -> &mut Box<dyn SessionStore> {
         self.stores.entry(root.path.clone()).or_insert_with(|| {
-            agents::store_for(root.harness, &root.path)
+            agents::agent(root.harness)
+                .store(&root.path)
                 .expect("source_kind says this harness has a store")
         })
     }
@@ -635,7 +637,7 @@ impl SessionIndex {
     }
 
     fn track(&mut self, root: HarnessRoot, path: PathBuf) {
-        let (id, parent_id) = agents::ids_from_path(root.harness, &path);
+        let (id, parent_id) = agents::agent(root.harness).ids_from_path(&path);
         let mut stamp = None;
         let reader = match self.cached.remove(&path) {
             Some(c) if c.harness == root.harness && FileStamp::of(&path) == Some(c.stamp) => {
@@ -835,7 +837,7 @@ impl SessionIndex {
             &candidates,
             &self.processes,
             &self.claims,
-            gemini_project_hash,
+            |harness, cwd| agents::agent(harness).project_hash(cwd),
             claimed_process_runs,
         )
     }
@@ -868,7 +870,7 @@ impl SessionIndex {
             last_write: last_write(file),
             liveness,
             activity: owner.and_then(|o| o.activity),
-            errors_unrecorded: errors_unrecorded(file.root.harness),
+            errors_unrecorded: agents::agent(file.root.harness).errors_unrecorded(),
             running_command: owner.is_some_and(|o| o.running_command),
             now,
         });
@@ -877,8 +879,10 @@ impl SessionIndex {
         let pid = owner.and_then(|o| o.pid);
         // Gemini links sub-agents by the parent's *session id*, which only the records
         // carry (the file name holds 8 of its characters).
-        let id = match (file.root.harness, facts.id.as_deref()) {
-            (crate::model::Harness::Gemini, Some(record_id)) => record_id.to_string(),
+        let id = match facts.id.as_deref() {
+            Some(record_id) if agents::agent(file.root.harness).id_from_records() => {
+                record_id.to_string()
+            }
             _ => file.id.clone(),
         };
         let parent_id = file.parent_id.clone().or_else(|| facts.parent_id.clone());
@@ -964,9 +968,11 @@ pub fn transcript_files(root: &HarnessRoot, dir: &Path, errors: &mut Vec<String>
             };
             if kind.is_dir() && depth < MAX_DEPTH {
                 walk(root, &path, depth + 1, out, errors);
-            } else if kind.is_file() && agents::is_transcript(root.harness, &root.path, &path) {
+            } else if kind.is_file() && agents::agent(root.harness).is_transcript(&root.path, &path)
+            {
                 out.push(path);
-            } else if !kind.is_dir() && agents::is_transcript(root.harness, &root.path, &path) {
+            } else if !kind.is_dir() && agents::agent(root.harness).is_transcript(&root.path, &path)
+            {
                 // A symlink (followed: to a transcript it counts), a FIFO, a socket
                 // or a device: the last three are skipped and said so.
                 match std::fs::metadata(&path) {
@@ -1022,7 +1028,7 @@ fn refresh_source(path: &Path, file: &mut TrackedFile) -> Option<String> {
             Ok(TailEvent::Reset) => {
                 // Start over: rebuild the facts from the lines just read again.
                 file.gone = false;
-                let mut fresh = agents::parser_for(harness, path);
+                let mut fresh = agents::agent(harness).parser(path);
                 let mut again = TailCursor::new(path);
                 let _ = again.read_new(|line| fresh.apply_line(line));
                 *parser = fresh;
@@ -1044,7 +1050,7 @@ fn refresh_source(path: &Path, file: &mut TrackedFile) -> Option<String> {
                         crate::agent_file::MAX_WHOLE_FILE_BYTES,
                     ) {
                         Ok(bytes) => {
-                            *facts = agents::parse_whole_file(harness, path, &bytes);
+                            *facts = agents::agent(harness).parse_whole_file(path, &bytes);
                             *stamp = now_stamp;
                         }
                         Err(e) if e.kind() == std::io::ErrorKind::NotFound => file.gone = true,
@@ -1079,10 +1085,10 @@ fn mtime_of(path: &Path) -> Option<DateTime<Utc>> {
 
 /// A reader that will read `path` from byte 0.
 fn fresh_reader(harness: crate::model::Harness, path: &Path) -> Reader {
-    match agents::file_mode(harness, path) {
+    match agents::agent(harness).file_mode(path) {
         FileMode::Lines => Reader::Lines {
             cursor: TailCursor::new(path),
-            parser: agents::parser_for(harness, path),
+            parser: agents::agent(harness).parser(path),
         },
         FileMode::WholeFile => Reader::Whole {
             facts: TranscriptFacts::default(),
@@ -1091,22 +1097,9 @@ fn fresh_reader(harness: crate::model::Harness, path: &Path) -> Reader {
     }
 }
 
-/// Agents that write no record when a model call fails for good (see
-/// [`StatusInputs::errors_unrecorded`]): Gemini CLI (0.61) prints the error and exits.
-fn errors_unrecorded(harness: crate::model::Harness) -> bool {
-    harness == crate::model::Harness::Gemini
-}
-
 /// How long before a process scan a session must have been last written for that scan
 /// to prove its process gone: the scan's time is taken around it, not inside it.
 const SCAN_MARGIN: chrono::Duration = chrono::Duration::milliseconds(500);
-
-/// Gemini CLI names a project folder by the SHA-256 (hex) of its root path.
-fn gemini_project_hash(cwd: &Path) -> String {
-    use sha2::{Digest, Sha256};
-    let digest = Sha256::digest(cwd.to_string_lossy().as_bytes());
-    digest.iter().map(|b| format!("{b:02x}")).collect()
-}
 
 /// Is the process a live-state file names (and not yet in a process scan) running?
 /// Where start ticks can be read they must match the claim's, so a file left behind

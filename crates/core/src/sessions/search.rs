@@ -143,7 +143,7 @@ impl SearchIndex {
         let mut errors = Vec::new();
         let mut found: Vec<(HarnessRoot, PathBuf, FileStamp)> = Vec::new();
         for root in roots {
-            if agents::source_kind(root.harness) != SourceKind::Files {
+            if agents::agent(root.harness).source_kind() != SourceKind::Files {
                 continue;
             }
             for path in crate::sessions::index::transcript_files(root, &root.path, &mut errors) {
@@ -239,7 +239,7 @@ impl SearchIndex {
                             continue;
                         }
                     };
-                    let (id, _) = agents::ids_from_path(root.harness, path);
+                    let (id, _) = agents::agent(root.harness).ids_from_path(path);
                     let session = format!("{}:{id}", root.harness.as_str());
                     let path_text = path.to_string_lossy();
                     let mut first = None;

@@ -40,11 +40,14 @@ use serde::Deserialize;
 
 use super::condense::{self, Decision, Seg};
 use super::deliverables::ToolCallKind;
+use super::roots::{var, AgentPaths, Base};
+use super::transcript::Reader;
+use super::Agent;
 use super::{
     decode_record, file_stem, lenient_bool, lenient_str, parse_ts, title_from, TranscriptFacts,
     TranscriptParser,
 };
-use crate::model::Usage;
+use crate::model::{Harness, Usage};
 use crate::pricing;
 use crate::sessions::status::TurnState;
 
@@ -798,6 +801,44 @@ impl TranscriptParser for ClaudeTranscript {
 
     fn facts(&self) -> &TranscriptFacts {
         &self.facts
+    }
+}
+
+/// Claude Code as an [`Agent`](crate::agents::Agent).
+pub struct Claude;
+
+static PATHS: AgentPaths = AgentPaths {
+    vars: &[var("CLAUDE_CONFIG_DIR", true, &[&["projects"]])],
+    defaults: &[
+        (Base::XdgConfig, &["claude", "projects"]),
+        (Base::Home, &[".claude", "projects"]),
+    ],
+};
+
+impl Agent for Claude {
+    fn harness(&self) -> Harness {
+        Harness::ClaudeCode
+    }
+    fn paths(&self) -> &'static AgentPaths {
+        &PATHS
+    }
+    fn is_transcript(&self, root: &Path, path: &Path) -> bool {
+        is_transcript(root, path)
+    }
+    fn ids_from_path(&self, path: &Path) -> (String, Option<String>) {
+        ids_from_path(path)
+    }
+    fn parser(&self, path: &Path) -> Box<dyn TranscriptParser> {
+        Box::new(ClaudeTranscript::new(path))
+    }
+    fn transcript_reader(&self) -> Reader {
+        Reader::Lines(|carry| Box::new(transcript::ClaudeLines::new(carry)))
+    }
+    fn is_program(&self, name: &str) -> bool {
+        name == "claude"
+    }
+    fn is_script(&self, arg: &str, _after_dash_m: bool) -> bool {
+        arg.contains("claude-code") || arg.ends_with("/claude")
     }
 }
 

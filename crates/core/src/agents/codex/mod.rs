@@ -51,8 +51,11 @@ use serde_json::Value;
 
 use super::condense::{self, Decision, Seg};
 use super::deliverables::ToolCallKind;
+use super::roots::{var, AgentPaths, Base};
+use super::transcript::Reader;
+use super::Agent;
 use super::{decode_record, file_stem, parse_ts, title_from, TranscriptFacts, TranscriptParser};
-use crate::model::Usage;
+use crate::model::{Harness, Usage};
 use crate::pricing;
 use crate::sessions::status::TurnState;
 
@@ -844,6 +847,50 @@ impl TranscriptParser for CodexTranscript {
 
     fn facts(&self) -> &TranscriptFacts {
         &self.facts
+    }
+}
+
+/// Codex CLI as an [`Agent`](crate::agents::Agent).
+pub struct Codex;
+
+static PATHS: AgentPaths = AgentPaths {
+    vars: &[var(
+        "CODEX_HOME",
+        false,
+        &[&["sessions"], &["archived_sessions"]],
+    )],
+    defaults: &[
+        (Base::Home, &[".codex", "sessions"]),
+        (Base::Home, &[".codex", "archived_sessions"]),
+    ],
+};
+
+impl Agent for Codex {
+    fn harness(&self) -> Harness {
+        Harness::Codex
+    }
+    fn paths(&self) -> &'static AgentPaths {
+        &PATHS
+    }
+    fn is_transcript(&self, root: &Path, path: &Path) -> bool {
+        is_transcript(root, path)
+    }
+    fn ids_from_path(&self, path: &Path) -> (String, Option<String>) {
+        ids_from_path(path)
+    }
+    fn parser(&self, path: &Path) -> Box<dyn TranscriptParser> {
+        Box::new(CodexTranscript::new(path))
+    }
+    fn transcript_reader(&self) -> Reader {
+        Reader::Lines(|carry| Box::new(transcript::CodexLines::new(carry)))
+    }
+    fn is_program(&self, name: &str) -> bool {
+        // The npm package runs a native binary named after its target triple
+        // (`codex-x86_64-unknown-linux-musl`; the kernel keeps 15 characters of it).
+        name == "codex" || name.starts_with("codex-x86_64") || name.starts_with("codex-aarch64")
+    }
+    fn is_script(&self, arg: &str, _after_dash_m: bool) -> bool {
+        arg.contains("@openai/codex") || arg.ends_with("/codex")
     }
 }
 

@@ -33,8 +33,11 @@ use std::path::Path;
 use serde::Deserialize;
 use serde_json::Value;
 
+use super::roots::{var, AgentPaths, Base};
+use super::transcript::Reader;
+use super::Agent;
 use super::{decode_record, file_stem, parse_ts, title_from, TranscriptFacts, TranscriptParser};
-use crate::model::Usage;
+use crate::model::{Harness, Usage};
 use crate::pricing;
 use crate::sessions::status::TurnState;
 
@@ -247,6 +250,54 @@ impl TranscriptParser for CopilotTranscript {
 
     fn facts(&self) -> &TranscriptFacts {
         &self.facts
+    }
+}
+
+/// Copilot CLI as an [`Agent`](crate::agents::Agent).
+pub struct Copilot;
+
+static PATHS: AgentPaths = AgentPaths {
+    vars: &[
+        var("COPILOT_STATE_DIR", false, &[&[]]),
+        var("COPILOT_HOME", false, &[&["session-state"]]),
+    ],
+    defaults: &[(Base::Home, &[".copilot", "session-state"])],
+};
+
+impl Agent for Copilot {
+    fn harness(&self) -> Harness {
+        Harness::Copilot
+    }
+    fn paths(&self) -> &'static AgentPaths {
+        &PATHS
+    }
+    fn is_transcript(&self, root: &Path, path: &Path) -> bool {
+        is_transcript(root, path)
+    }
+    fn ids_from_path(&self, path: &Path) -> (String, Option<String>) {
+        ids_from_path(path)
+    }
+    fn parser(&self, path: &Path) -> Box<dyn TranscriptParser> {
+        Box::new(CopilotTranscript::new(path))
+    }
+    fn transcript_reader(&self) -> Reader {
+        Reader::Lines(|carry| Box::new(transcript::CopilotLines::new(carry)))
+    }
+    /// Copilot CLI 1.0's native binary renames its process `MainThread`: its first
+    /// argument still names the program.
+    fn is_program(&self, name: &str) -> bool {
+        name == "copilot"
+    }
+    fn is_script(&self, arg: &str, _after_dash_m: bool) -> bool {
+        arg.contains("@github/copilot") || arg.ends_with("/copilot")
+    }
+    /// Copilot CLI (1.0) holds `<session>/inuse.<pid>.hold` while it runs.
+    fn is_lock_file(&self, name: &str) -> bool {
+        name.starts_with("inuse.") && name.ends_with(".hold")
+    }
+    /// gptme-sessions calls it `copilot-cli`.
+    fn record_name(&self) -> &'static str {
+        "copilot-cli"
     }
 }
 

@@ -34,8 +34,11 @@ use std::path::Path;
 
 use serde_json::Value;
 
+use super::roots::{var, AgentPaths, Base};
+use super::transcript::Reader;
 use super::{decode_record, file_stem, parse_ts, title_from, TranscriptFacts, TranscriptParser};
-use crate::model::Usage;
+use super::{Agent, FileMode};
+use crate::model::{Harness, Usage};
 use crate::pricing;
 use crate::sessions::status::TurnState;
 
@@ -431,6 +434,68 @@ pub fn parse_json_file(path: &Path, content: &[u8]) -> TranscriptFacts {
         t.facts.title = Some(summary);
     }
     t.facts
+}
+
+/// Gemini CLI as an [`Agent`](crate::agents::Agent).
+pub struct Gemini;
+
+static PATHS: AgentPaths = AgentPaths {
+    vars: &[
+        var("GEMINI_DATA_DIR", true, &[&[]]),
+        var("GEMINI_CLI_HOME", false, &[&[".gemini", "tmp"]]),
+    ],
+    defaults: &[(Base::Home, &[".gemini", "tmp"])],
+};
+
+impl Agent for Gemini {
+    fn harness(&self) -> Harness {
+        Harness::Gemini
+    }
+    fn paths(&self) -> &'static AgentPaths {
+        &PATHS
+    }
+    fn is_transcript(&self, root: &Path, path: &Path) -> bool {
+        is_transcript(root, path)
+    }
+    fn ids_from_path(&self, path: &Path) -> (String, Option<String>) {
+        ids_from_path(path)
+    }
+    fn id_from_records(&self) -> bool {
+        true
+    }
+    /// The older `.json` chats are rewritten whole on every change.
+    fn file_mode(&self, path: &Path) -> FileMode {
+        if path.extension().is_some_and(|e| e == "json") {
+            FileMode::WholeFile
+        } else {
+            FileMode::Lines
+        }
+    }
+    fn parser(&self, path: &Path) -> Box<dyn TranscriptParser> {
+        Box::new(GeminiTranscript::new(path))
+    }
+    fn parse_whole_file(&self, path: &Path, content: &[u8]) -> TranscriptFacts {
+        parse_json_file(path, content)
+    }
+    fn transcript_reader(&self) -> Reader {
+        Reader::Whole(transcript::read_whole)
+    }
+    fn is_program(&self, name: &str) -> bool {
+        name == "gemini"
+    }
+    fn is_script(&self, arg: &str, _after_dash_m: bool) -> bool {
+        arg.contains("gemini-cli") || arg.ends_with("/gemini")
+    }
+    /// Gemini CLI (0.61) prints a failed model call and exits, writing no record.
+    fn errors_unrecorded(&self) -> bool {
+        true
+    }
+    /// Gemini CLI names a project folder by the SHA-256 (hex) of its root path.
+    fn project_hash(&self, cwd: &Path) -> Option<String> {
+        use sha2::{Digest, Sha256};
+        let digest = Sha256::digest(cwd.to_string_lossy().as_bytes());
+        Some(digest.iter().map(|b| format!("{b:02x}")).collect())
+    }
 }
 
 #[cfg(test)]

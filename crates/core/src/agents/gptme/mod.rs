@@ -33,8 +33,11 @@ use serde::Deserialize;
 use serde_json::Value;
 
 use super::deliverables::ToolCallKind;
+use super::roots::{var, AgentPaths, Base};
+use super::transcript::Reader;
+use super::Agent;
 use super::{decode_record, title_from, TranscriptFacts, TranscriptParser};
-use crate::model::Usage;
+use crate::model::{Harness, Usage};
 use crate::pricing;
 use crate::sessions::status::TurnState;
 
@@ -292,6 +295,55 @@ impl TranscriptParser for GptmeTranscript {
 
     fn facts(&self) -> &TranscriptFacts {
         &self.facts
+    }
+}
+
+/// Gptme as an [`Agent`](crate::agents::Agent).
+pub struct Gptme;
+
+static PATHS: AgentPaths = AgentPaths {
+    vars: &[
+        var("GPTME_LOGS_HOME", false, &[&[]]),
+        var("GPTME_LOGS_DIR", false, &[&[]]),
+        var("XDG_DATA_HOME", false, &[&["gptme", "logs"]]),
+    ],
+    defaults: &[
+        // gptme keeps using this one where it already exists, on every OS.
+        (Base::Home, &[".local", "share", "gptme", "logs"]),
+        (Base::PlatformDirsData("gptme"), &["logs"]),
+    ],
+};
+
+impl Agent for Gptme {
+    fn harness(&self) -> Harness {
+        Harness::Gptme
+    }
+    fn paths(&self) -> &'static AgentPaths {
+        &PATHS
+    }
+    fn is_transcript(&self, root: &Path, path: &Path) -> bool {
+        is_transcript(root, path)
+    }
+    fn ids_from_path(&self, path: &Path) -> (String, Option<String>) {
+        ids_from_path(path)
+    }
+    fn parser(&self, path: &Path) -> Box<dyn TranscriptParser> {
+        Box::new(GptmeTranscript::new(path))
+    }
+    fn transcript_reader(&self) -> Reader {
+        Reader::Lines(|carry| Box::new(transcript::GptmeLines::new(carry)))
+    }
+    fn is_program(&self, name: &str) -> bool {
+        name == "gptme" || name == "gptme-server"
+    }
+    /// A bare `gptme` counts only as the module of `python -m gptme`: as any argument
+    /// it would make `python3 suite.py --agents gptme` a gptme process.
+    fn is_script(&self, arg: &str, after_dash_m: bool) -> bool {
+        arg.ends_with("/gptme") || (arg == "gptme" && after_dash_m)
+    }
+    /// gptme holds `<conversation>/.lock` while it runs.
+    fn is_lock_file(&self, name: &str) -> bool {
+        name == ".lock"
     }
 }
 

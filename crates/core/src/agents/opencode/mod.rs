@@ -34,8 +34,11 @@ use std::time::Duration;
 use rusqlite::{Connection, OpenFlags};
 use serde_json::Value;
 
+use super::roots::{var, AgentPaths, Base};
+use super::transcript::Reader;
 use super::{title_from, ts_from_millis, SessionStore, StoredSession, TranscriptFacts};
-use crate::model::Usage;
+use super::{Agent, NoLines, SourceKind, TranscriptParser};
+use crate::model::{Harness, Usage};
 use crate::pricing;
 use crate::sessions::status::TurnState;
 
@@ -635,6 +638,45 @@ fn read_dir_paths(dir: &Path) -> Vec<PathBuf> {
         .unwrap_or_default();
     v.sort();
     v
+}
+
+/// Opencode as an [`Agent`](crate::agents::Agent).
+pub struct Opencode;
+
+static PATHS: AgentPaths = AgentPaths {
+    vars: &[var("OPENCODE_DATA_DIR", true, &[&[]])],
+    defaults: &[(Base::XdgData, &["opencode"])],
+};
+
+impl Agent for Opencode {
+    fn harness(&self) -> Harness {
+        Harness::Opencode
+    }
+    fn paths(&self) -> &'static AgentPaths {
+        &PATHS
+    }
+    fn source_kind(&self) -> SourceKind {
+        SourceKind::Store
+    }
+    /// Its files are the store's, never tailed one by one.
+    fn is_transcript(&self, _root: &Path, _path: &Path) -> bool {
+        false
+    }
+    fn parser(&self, _path: &Path) -> Box<dyn TranscriptParser> {
+        Box::new(NoLines::default())
+    }
+    fn store(&self, root: &Path) -> Option<Box<dyn SessionStore>> {
+        Some(Box::new(OpencodeStore::new(root)))
+    }
+    fn transcript_reader(&self) -> Reader {
+        Reader::Whole(transcript::read_whole)
+    }
+    fn is_program(&self, name: &str) -> bool {
+        name == "opencode"
+    }
+    fn is_script(&self, arg: &str, _after_dash_m: bool) -> bool {
+        arg.contains("opencode")
+    }
 }
 
 #[cfg(test)]

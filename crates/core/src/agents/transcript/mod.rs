@@ -162,7 +162,7 @@ impl TranscriptError {
 
 /// An entry as a format module produces it, before numbering and cutting.
 #[derive(Debug, Clone, PartialEq)]
-pub(crate) struct Draft {
+pub struct Draft {
     pub timestamp: Option<DateTime<Utc>>,
     pub kind: EntryKind,
     pub text: String,
@@ -259,14 +259,16 @@ impl ShrunkDraft {
 
 /// Turns one line of an append-only transcript into drafts. `carry` is the state the
 /// previous line left (see [`TranscriptCursor::carry`]).
-pub(crate) trait LineFormat {
-    /// `Err(())` when the line is not a record of this format (a parse error).
+pub trait LineFormat {
+    /// `Err(())` when the line is not a record of this format (a parse error, only
+    /// counted: there is nothing more to tell).
+    #[allow(clippy::result_unit_err)]
     fn entries(&mut self, line: &[u8], out: &mut Vec<Draft>) -> Result<(), ()>;
     fn carry(&self) -> Option<String>;
 }
 
-/// How a harness's transcript is read.
-enum Layout {
+/// How an agent's transcript is read ([`crate::agents::Agent::transcript_reader`]).
+pub enum Reader {
     /// Append-only lines, turned into drafts by a format made from the cursor's carry.
     Lines(fn(Option<String>) -> Box<dyn LineFormat>),
     /// Records rewritten in place: the whole transcript is read on every request.
@@ -289,25 +291,14 @@ fn parse_whole(
     read_whole(path)
 }
 
-fn layout(harness: Harness) -> Layout {
-    match harness {
-        Harness::ClaudeCode => {
-            Layout::Lines(|c| Box::new(super::claude::transcript::ClaudeLines::new(c)))
-        }
-        Harness::Codex => Layout::Lines(|c| Box::new(super::codex::transcript::CodexLines::new(c))),
-        Harness::Gptme => Layout::Lines(|c| Box::new(super::gptme::transcript::GptmeLines::new(c))),
-        Harness::Copilot => {
-            Layout::Lines(|c| Box::new(super::copilot::transcript::CopilotLines::new(c)))
-        }
-        Harness::Gemini => Layout::Whole(super::gemini::transcript::read_whole),
-        Harness::Opencode => Layout::Whole(super::opencode::transcript::read_whole),
-    }
+fn reader(harness: Harness) -> Reader {
+    crate::agents::agent(harness).transcript_reader()
 }
 
 /// Every entry of a format that is re-read whole, with the index of the first entry of
 /// each message (so the last message can be sent again while it grows).
 #[derive(Debug, Default)]
-pub(crate) struct WholeTranscript {
+pub struct WholeTranscript {
     pub drafts: Vec<Draft>,
     pub message_starts: Vec<usize>,
     pub parse_errors: u32,
@@ -381,11 +372,11 @@ fn read_window(
     window: Window,
     max_text_bytes: usize,
 ) -> Result<TranscriptPage, TranscriptError> {
-    let whole = match layout(harness) {
-        Layout::Lines(make_format) => {
+    let whole = match reader(harness) {
+        Reader::Lines(make_format) => {
             return lines::read_page(path, from, window, max_text_bytes, make_format, None)
         }
-        Layout::Whole(read_whole) => parse_whole(read_whole, path)?,
+        Reader::Whole(read_whole) => parse_whole(read_whole, path)?,
     };
     Ok(match window {
         Window::Head(limit) => page_of_whole(whole, from, limit, max_text_bytes),
@@ -409,7 +400,7 @@ pub fn read_all_entries(
 ) -> Result<TranscriptPage, TranscriptError> {
     let mut all = TranscriptPage::default();
     let mut cursor = TranscriptCursor::default();
-    if let Layout::Whole(read_whole) = layout(harness) {
+    if let Reader::Whole(read_whole) = reader(harness) {
         // Parsed once, in one page: paging would parse the whole file once per page.
         return Ok(page_of_whole(
             parse_whole(read_whole, path)?,

@@ -30,7 +30,7 @@ use rusqlite::{params, Connection, OptionalExtension};
 use serde::{Deserialize, Serialize};
 
 use super::{
-    layout, page_of_whole, parse_whole, Layout, LineFormat, TranscriptCursor, TranscriptError,
+    page_of_whole, parse_whole, reader, LineFormat, Reader, TranscriptCursor, TranscriptError,
     TranscriptPage, Window,
 };
 use crate::model::Harness;
@@ -178,7 +178,7 @@ impl OffsetStore {
         last: usize,
         max_text_bytes: usize,
     ) -> Result<TranscriptPage, TranscriptError> {
-        let Layout::Lines(make_format) = layout(harness) else {
+        let Reader::Lines(make_format) = reader(harness) else {
             return super::read_transcript_tail(harness, path, last, max_text_bytes);
         };
         let last = last.max(1);
@@ -216,9 +216,9 @@ impl OffsetStore {
     ) -> Result<TranscriptPage, TranscriptError> {
         let n = u32::try_from(n).unwrap_or(u32::MAX);
         let start = before.saturating_sub(n);
-        let read_whole = match layout(harness) {
-            Layout::Whole(read_whole) => read_whole,
-            Layout::Lines(make_format) => {
+        let read_whole = match reader(harness) {
+            Reader::Whole(read_whole) => read_whole,
+            Reader::Lines(make_format) => {
                 let (offsets, reset) = self.refreshed(harness, path, make_format)?;
                 let before = before.min(offsets.end.at.index);
                 let mark = offsets.mark_before(start);
