@@ -7,8 +7,9 @@ A module is a folder or file directly under the crate root (`--depth 1`: `sessio
 `agents`, `kill`), or one level deeper (`--depth 2`: `agents::claude`). An edge a -> b
 means some non-test code in a names `crate::b` (in a `use` or a path) or `super::` of a
 sibling. Circles are the strongly connected components with more than one module: the
-goal is none. Code after the first `#[cfg(test)]` of a file is skipped, since tests
-may reach anywhere without tying the modules together.
+goal is none. Code after the first `#[cfg(test)]` (or `#[cfg(all(test, ...))]`) of a
+file, and files named `tests.rs`, are skipped, since tests may reach anywhere without
+tying the modules together.
 
 Why a script and not `cargo modules`: it needs no install and no build, so it can run
 before and after a move on the same checkout.
@@ -30,9 +31,9 @@ def module_of(rel, depth):
 
 
 def strip_tests_and_comments(text):
-    cut = text.find("#[cfg(test)]")
-    if cut >= 0:
-        text = text[:cut]
+    cut = re.search(r"#\[cfg\((?:all\()?test\b", text)
+    if cut:
+        text = text[: cut.start()]
     text = re.sub(r"/\*.*?\*/", "", text, flags=re.S)
     return "\n".join(line.split("//")[0] for line in text.splitlines())
 
@@ -118,6 +119,8 @@ def main():
         modules.add(mod)
         file_lines.append((n, rel))
     for rel in files:
+        if rel.endswith("/tests.rs"):
+            continue
         with open(os.path.join(args.root, rel), encoding="utf-8") as f:
             text = strip_tests_and_comments(f.read())
         mod = module_of(rel, args.depth)

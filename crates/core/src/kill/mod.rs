@@ -28,7 +28,24 @@ use crate::model::{
     RunInfo, RunStatus, ServerSession, Session, StopSignal,
 };
 use crate::procs::{self, AgentProcess, ProcessIdentity, SignalError};
-use crate::runs::supervisor::Supervisor;
+
+/// What a kill plan needs from the runs: the runs' supervisor
+/// ([`crate::runs::supervisor::Supervisor`]) implements it, so runs use kill's signals
+/// and kill never names runs (no import circle).
+pub trait RunControl: Sync {
+    /// Every run, oldest first.
+    fn runs(&self) -> Vec<RunInfo>;
+    /// One run by its id.
+    fn run(&self, id: &str) -> Option<RunInfo>;
+    /// Stop a run and wait until it is over, passing every step to `report`; `Err`
+    /// says why nothing could be tried.
+    fn stop_run(
+        &self,
+        id: &str,
+        opts: &KillOptions,
+        report: &mut dyn FnMut(KillStep, String),
+    ) -> Result<(KillResult, String), String>;
+}
 
 /// Timing of an escalation.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -241,7 +258,7 @@ pub fn no_target_reason(session: &Session) -> String {
 /// What a plan can be built from: the runs, sessions and processes the caller shows.
 #[derive(Default)]
 pub struct KillScope<'a> {
-    pub supervisor: Option<&'a Supervisor>,
+    pub supervisor: Option<&'a dyn RunControl>,
     pub sessions: &'a [Session],
     pub processes: &'a [AgentProcess],
     pub server_sessions: &'a [ServerSession],
@@ -877,6 +894,7 @@ mod tests {
     #[test]
     fn a_mixed_plan_stops_a_run_and_a_server_session_and_skips_a_finished_run() {
         use crate::model::RunRequest;
+        use crate::runs::supervisor::Supervisor;
         let dir = tempfile::tempdir().unwrap();
         let sup = Supervisor::new(dir.path(), |_| {});
         let req = |c: &str| RunRequest {
