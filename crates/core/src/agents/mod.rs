@@ -36,8 +36,29 @@ use std::path::{Path, PathBuf};
 use chrono::{DateTime, Utc};
 
 use crate::model::{Harness, Usage};
-use crate::sessions::status::TurnState;
 pub use roots::AgentPaths;
+
+/// Lines longer than this are skipped (and counted) instead of being held in memory.
+/// Agents do write multi-megabyte lines (tool results); 64 MiB leaves room for them.
+pub const MAX_LINE_BYTES: usize = 64 * 1024 * 1024;
+
+/// Where the conversation stands after the last record, as a parser sees it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Serialize, serde::Deserialize)]
+pub enum TurnState {
+    /// No turn-defining record yet.
+    #[default]
+    Unknown,
+    /// A prompt or tool result was written; the model has not answered yet.
+    AwaitingModel,
+    /// The model is mid-message (no stop reason yet).
+    Streaming,
+    /// A tool call was requested and its result is not written yet.
+    ToolPending,
+    /// The model finished its turn.
+    TurnEnded,
+    /// The last record was an API or agent error.
+    Errored,
+}
 
 /// A directory an agent writes transcripts under.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -32,25 +32,8 @@
 use chrono::{DateTime, Duration, Utc};
 
 use crate::agent_state::AgentActivity;
+pub use crate::agents::TurnState;
 use crate::model::Status;
-
-/// Where the conversation stands after the last record, as a parser sees it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Serialize, serde::Deserialize)]
-pub enum TurnState {
-    /// No turn-defining record yet.
-    #[default]
-    Unknown,
-    /// A prompt or tool result was written; the model has not answered yet.
-    AwaitingModel,
-    /// The model is mid-message (no stop reason yet).
-    Streaming,
-    /// A tool call was requested and its result is not written yet.
-    ToolPending,
-    /// The model finished its turn.
-    TurnEnded,
-    /// The last record was an API or agent error.
-    Errored,
-}
 
 /// Whether the agent process behind a session was seen in the last process scan.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

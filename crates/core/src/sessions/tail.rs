@@ -14,9 +14,7 @@
 use std::io::{self, Read, Seek, SeekFrom};
 use std::path::{Path, PathBuf};
 
-/// Lines longer than this are skipped (and counted) instead of being held in memory.
-/// Agents do write multi-megabyte lines (tool results); 64 MiB leaves room for them.
-pub const MAX_LINE_BYTES: usize = 64 * 1024 * 1024;
+pub use crate::agents::MAX_LINE_BYTES;
 
 /// The smallest read; reads grow with what is left to read up to [`MAX_READ`].
 const READ_CHUNK: usize = 256 * 1024;

@@ -43,13 +43,13 @@ use super::deliverables::ToolCallKind;
 use super::roots::{var, AgentPaths, Base};
 use super::transcript::Reader;
 use super::Agent;
+use super::TurnState;
 use super::{
     decode_record, file_stem, lenient_bool, lenient_str, parse_ts, title_from, TranscriptFacts,
     TranscriptParser,
 };
 use crate::model::{Harness, Usage};
 use crate::pricing;
-use crate::sessions::status::TurnState;
 
 /// Longest title kept, in characters.
 const TITLE_MAX: usize = 120;

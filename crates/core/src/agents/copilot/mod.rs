@@ -36,10 +36,10 @@ use serde_json::Value;
 use super::roots::{var, AgentPaths, Base};
 use super::transcript::Reader;
 use super::Agent;
+use super::TurnState;
 use super::{decode_record, file_stem, parse_ts, title_from, TranscriptFacts, TranscriptParser};
 use crate::model::{Harness, Usage};
 use crate::pricing;
-use crate::sessions::status::TurnState;
 
 const TITLE_MAX: usize = 120;
 

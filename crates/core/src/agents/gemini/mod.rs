@@ -36,11 +36,11 @@ use serde_json::Value;
 
 use super::roots::{var, AgentPaths, Base};
 use super::transcript::Reader;
+use super::TurnState;
 use super::{decode_record, file_stem, parse_ts, title_from, TranscriptFacts, TranscriptParser};
 use super::{Agent, FileMode};
 use crate::model::{Harness, Usage};
 use crate::pricing;
-use crate::sessions::status::TurnState;
 
 const TITLE_MAX: usize = 120;
 

@@ -36,10 +36,10 @@ use super::deliverables::ToolCallKind;
 use super::roots::{var, AgentPaths, Base};
 use super::transcript::Reader;
 use super::Agent;
+use super::TurnState;
 use super::{decode_record, title_from, TranscriptFacts, TranscriptParser};
 use crate::model::{Harness, Usage};
 use crate::pricing;
-use crate::sessions::status::TurnState;
 
 const TITLE_MAX: usize = 120;
 

@@ -36,11 +36,11 @@ use serde_json::Value;
 
 use super::roots::{var, AgentPaths, Base};
 use super::transcript::Reader;
+use super::TurnState;
 use super::{title_from, ts_from_millis, SessionStore, StoredSession, TranscriptFacts};
 use super::{Agent, NoLines, SourceKind, TranscriptParser};
 use crate::model::{Harness, Usage};
 use crate::pricing;
-use crate::sessions::status::TurnState;
 
 const TITLE_MAX: usize = 120;
 

@@ -21,7 +21,7 @@ use super::offsets::{Mark, Marks};
 use super::{
     Draft, LineFormat, ShrunkDraft, TranscriptCursor, TranscriptError, TranscriptPage, Window,
 };
-use crate::sessions::tail::MAX_LINE_BYTES;
+use crate::agents::MAX_LINE_BYTES;
 
 const READ_BUFFER: usize = 256 * 1024;
 
@@ -172,8 +172,8 @@ mod tests {
 
     use super::super::test_support::kinds_and_texts;
     use super::super::*;
+    use crate::agents::MAX_LINE_BYTES;
     use crate::model::Harness;
-    use crate::sessions::tail::MAX_LINE_BYTES;
 
     const USER: &str = r#"{"type":"user","timestamp":"2026-11-20T10:00:00.000Z","message":{"role":"user","content":"hello"}}"#;
     const ANSWER: &str = r#"{"type":"assistant","requestId":"r1","message":{"id":"m1","model":"claude-opus-4-6","content":[{"type":"text","text":"\u001b[32mgreen\u001b[0m hi"}],"usage":{"input_tokens":5,"output_tokens":2}}}"#;
