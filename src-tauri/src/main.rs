@@ -1,15 +1,17 @@
 //! Sessionscope desktop app: thin glue between sessionscope-core and the web view.
 //!
-//! Start-up builds the [`state::AppState`] (settings, the live session table and the
-//! run supervisor, all from core), forwards their changes as events
-//! (`sessions-changed`, `run-changed`), keeps the tray up to date, shows
-//! notifications, and registers the commands of [`commands`]. Nothing here decides
-//! anything about sessions or runs.
+//! Start-up has three steps, in this order, so no thread ever waits for a state
+//! to appear: build everything (settings, the handlers, the [`dispatch::Dispatcher`]
+//! that hands core's change sets to them, the [`state::AppState`] with the live
+//! session table and the run supervisor), `manage` it, then open the window and the
+//! tray and start the threads. Every event is named in [`events`]; the commands are in
+//! [`commands`]. Nothing here decides anything about sessions or runs.
 
 #![cfg_attr(not(debug_assertions), windows_subsystem = "windows")]
 
 mod commands;
 mod dialogs;
+mod dispatch;
 mod events;
 mod menu;
 mod notify;
@@ -22,6 +24,8 @@ mod state;
 mod tray;
 mod window;
 
+use tauri::Manager;
+
 fn main() {
     // Windows: this process may have been started only to send Ctrl-C / Ctrl-Break to
     // another console (see core's `console_ctrl`); then it does that and exits.
@@ -30,7 +34,7 @@ fn main() {
     let builder = tauri::Builder::default()
         // First: a second launch only brings the running window forward.
         .plugin(tauri_plugin_single_instance::init(|app, _args, _cwd| {
-            tray::show_main_window(app);
+            window::show_main_window(app);
         }))
         .plugin(tauri_plugin_window_state::Builder::default().build())
         .plugin(tauri_plugin_dialog::init());
@@ -45,16 +49,33 @@ fn main() {
         .on_menu_event(|app, event| menu::on_event(app, event.id().as_ref()))
         .setup(|app| {
             let handle = app.handle().clone();
-            let state = state::AppState::start(&handle);
-            tauri::Manager::manage(app, state);
-            tauri::Manager::manage(app, search::SearchService::start(&handle));
+            // 1. Build.
+            let (settings, settings_problem) = state::load_settings();
+            let show_tray_icon = state::lock(&settings).show_tray_icon;
+            let notifier = std::sync::Arc::new(notify::Notifier::new(settings.clone()));
+            let (search_dirty, tray_dirty) = (dispatch::Dirty::set(), dispatch::Dirty::set());
+            let (dispatcher, analytics_nudges) = dispatch::Dispatcher::new(
+                handle.clone(),
+                notifier,
+                search_dirty.clone(),
+                tray_dirty.clone(),
+            );
+            let sink: state::ChangeSink = std::sync::Arc::new(move |c| dispatcher.dispatch(c));
+            // 2. Manage.
+            app.manage(state::AppState::new(settings, settings_problem, sink));
+            app.manage(search::SearchService::open(search_dirty));
+            app.manage(server::ServerWatch::default());
+            app.manage(remote::RemoteWatch::default());
+            // 3. Open and start: the window's first calls find everything above in place.
+            window::open_main_window(app)?;
+            tray::create(&handle, show_tray_icon)?;
+            tray::start_updater(&handle, tray_dirty)?;
+            state::start_first_scan(&handle);
+            search::start_updater(&handle);
+            dispatch::start_analytics(&handle, analytics_nudges);
             server::start(&handle);
             remote::start(&handle);
             commands::records::start_watch(&handle);
-            // Last: the window's first calls find everything above in place.
-            window::open_main_window(app)?;
-            tray::create(&handle)?;
-            tray::refresh(&handle);
             Ok(())
         })
         .invoke_handler(tauri::generate_handler![

@@ -2,7 +2,7 @@
 //! ids as the command palette), so the menu only forwards a `menu-action` event.
 
 use tauri::menu::{Menu, MenuItem, PredefinedMenuItem, Submenu};
-use tauri::{AppHandle, Emitter, Wry};
+use tauri::{AppHandle, Wry};
 
 pub fn build(app: &AppHandle) -> tauri::Result<Menu<Wry>> {
     let item =
@@ -49,6 +49,6 @@ pub fn on_event(app: &AppHandle, id: &str) {
     if id == "quit" {
         crate::quit::request(app);
     } else {
-        let _ = app.emit("menu-action", id.to_string());
+        crate::events::menu_action(app, id);
     }
 }

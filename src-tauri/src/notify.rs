@@ -7,13 +7,14 @@
 //! then focuses the session. Elsewhere the notification plugin shows it, and the tray
 //! menu is the way to the waiting session (the plugin has no desktop click callback).
 
-use std::time::Instant;
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
 
 use sessionscope_core::model::Session;
-use sessionscope_core::sessions::alerts::Alert;
-use tauri::{AppHandle, Manager};
+use sessionscope_core::sessions::alerts::{Alert, AlertTracker, RateLimit};
+use tauri::AppHandle;
 
-use crate::state::AppState;
+use crate::state::{lock, SharedSettings};
 
 /// Whether this run of the app has shown a notification yet: the first one says how
 /// to turn them off.
@@ -29,17 +30,39 @@ fn body_of(alert: &Alert) -> String {
     }
 }
 
-pub fn session_changes(app: &AppHandle, updated: &[Session]) {
-    let Some(state) = app.try_state::<AppState>() else {
-        return;
-    };
-    let settings = state.settings();
-    let mut guard = state.alerts.lock().unwrap_or_else(|e| e.into_inner());
-    let (tracker, limit) = &mut *guard;
-    let now = Instant::now();
-    for alert in tracker.observe(updated, &settings) {
-        if limit.allow(now) {
-            show(app, alert);
+/// The notification handler of the dispatcher: what it has seen of each session's
+/// status, and how many notifications it may still show this minute.
+pub struct Notifier {
+    alerts: Mutex<(AlertTracker, RateLimit)>,
+    settings: SharedSettings,
+}
+
+impl Notifier {
+    pub fn new(settings: SharedSettings) -> Notifier {
+        Notifier {
+            alerts: Mutex::new((
+                AlertTracker::default(),
+                RateLimit::new(4, Duration::from_secs(60)),
+            )),
+            settings,
+        }
+    }
+
+    /// Learn a rebuilt table without notifying about it.
+    pub fn prime(&self, sessions: &[Session]) {
+        lock(&self.alerts).0.prime(sessions);
+    }
+
+    /// Show the notifications the changed rows call for, within the rate limit.
+    pub fn session_changes(&self, app: &AppHandle, updated: &[Session]) {
+        let settings = lock(&self.settings).clone();
+        let mut guard = lock(&self.alerts);
+        let (tracker, limit) = &mut *guard;
+        let now = Instant::now();
+        for alert in tracker.observe(updated, &settings) {
+            if limit.allow(now) {
+                show(app, alert);
+            }
         }
     }
 }
@@ -75,8 +98,8 @@ fn show(app: &AppHandle, alert: Alert) {
         .spawn(move || {
             match note.show() {
                 Ok(handle) => handle.wait_for_action(|action| match action {
-                    "default" => crate::tray::focus_session(&app, &alert.session_key),
-                    "settings" => crate::tray::open_settings(&app),
+                    "default" => crate::window::focus_session(&app, &alert.session_key),
+                    "settings" => crate::window::open_settings(&app),
                     _ => {}
                 }),
                 Err(e) => eprintln!("sessionscope: notification not shown: {e}"),

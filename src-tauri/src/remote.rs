@@ -13,11 +13,9 @@ use std::time::Duration;
 use sessionscope_core::remote::client::SshCommand;
 use sessionscope_core::remote::link::HostLink;
 use sessionscope_core::remote::table::{RemoteHost, RemoteHosts};
-use tauri::{AppHandle, Emitter, Manager};
+use tauri::{AppHandle, Manager};
 
 use crate::state::AppState;
-
-pub const REMOTE_HOSTS: &str = "remote-hosts";
 
 /// The longest a change waits before it is pushed.
 const PUSH: Duration = Duration::from_millis(250);
@@ -26,6 +24,7 @@ const PUSH: Duration = Duration::from_millis(250);
 const SHOWN_PER_HOST: usize = 20;
 
 /// The view of every host (what `list_remote_hosts` answers).
+#[derive(Default)]
 pub struct RemoteWatch {
     view: Arc<Mutex<RemoteHosts>>,
 }
@@ -40,25 +39,26 @@ fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
     m.lock().unwrap_or_else(|e| e.into_inner())
 }
 
+/// The thread that follows Settings' hosts and pushes their view. Call once, after the
+/// [`AppState`] and the [`RemoteWatch`] are managed.
 pub fn start(app: &AppHandle) {
-    let view = Arc::new(Mutex::new(RemoteHosts::default()));
     let dirty = Arc::new(AtomicBool::new(false));
-    app.manage(RemoteWatch {
-        view: Arc::clone(&view),
-    });
     let app = app.clone();
     let _ = std::thread::Builder::new()
         .name("remote-hosts".into())
         .spawn(move || {
+            let (Some(state), Some(watch)) =
+                (app.try_state::<AppState>(), app.try_state::<RemoteWatch>())
+            else {
+                return;
+            };
+            let view = &watch.view;
             let mut links: Vec<(String, HostLink)> = Vec::new();
             loop {
-                if let Some(state) = app.try_state::<AppState>() {
-                    let wanted = state.settings().hosts;
-                    follow(&wanted, &mut links, &view, &dirty);
-                }
+                follow(&state.settings().hosts, &mut links, view, &dirty);
                 if dirty.swap(false, Ordering::SeqCst) {
-                    let shown = lock(&view).shown(SHOWN_PER_HOST);
-                    let _ = app.emit(REMOTE_HOSTS, shown);
+                    let shown = lock(view).shown(SHOWN_PER_HOST);
+                    crate::events::remote_hosts(&app, shown);
                 }
                 std::thread::sleep(PUSH);
             }

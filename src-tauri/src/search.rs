@@ -4,15 +4,16 @@
 //! mode), so a search never waits for an update. The transcripts the last update could
 //! not read (too large to read whole) are kept for the search results to name.
 
-use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, Mutex};
+use std::sync::atomic::AtomicBool;
+use std::sync::Mutex;
 use std::time::Duration;
 
 use sessionscope_core::model::ScanProgress;
 use sessionscope_core::progress::Throttled;
 use sessionscope_core::sessions::search::SearchIndex;
-use tauri::{AppHandle, Emitter, Manager};
+use tauri::{AppHandle, Manager};
 
+use crate::dispatch::Dirty;
 use crate::state::AppState;
 
 /// How often pending changes are folded into the index.
@@ -22,68 +23,23 @@ pub const PROGRESS_PERIOD: Duration = Duration::from_millis(100);
 
 pub struct SearchService {
     reader: Mutex<Option<SearchIndex>>,
-    dirty: Arc<AtomicBool>,
+    /// Set by the dispatcher when sessions changed.
+    dirty: Dirty,
     /// "path: why" for each transcript the last update skipped.
-    skipped: Arc<Mutex<Vec<String>>>,
+    skipped: Mutex<Vec<String>>,
 }
 
 impl SearchService {
-    /// Open the index and start the updater thread.
-    pub fn start(app: &AppHandle) -> SearchService {
-        let dirty = Arc::new(AtomicBool::new(true));
+    /// Open the index for queries; `dirty` (set: update at start) says when to update it.
+    pub fn open(dirty: Dirty) -> SearchService {
         let reader = SearchIndex::open(&SearchIndex::default_path())
             .map_err(|e| eprintln!("sessionscope: full-text search unavailable: {e}"))
             .ok();
-        let updater_app = app.clone();
-        let updater_dirty = Arc::clone(&dirty);
-        let skipped = Arc::new(Mutex::new(Vec::new()));
-        let updater_skipped = Arc::clone(&skipped);
-        let _ = std::thread::Builder::new()
-            .name("search-index".into())
-            .spawn(move || {
-                let Ok(mut writer) = SearchIndex::open(&SearchIndex::default_path()) else {
-                    return;
-                };
-                let never = AtomicBool::new(false);
-                loop {
-                    if updater_dirty.swap(false, Ordering::AcqRel) {
-                        let roots = match updater_app.try_state::<AppState>() {
-                            Some(state) => state.live().roots(),
-                            None => {
-                                updater_dirty.store(true, Ordering::Release);
-                                std::thread::sleep(Duration::from_millis(200));
-                                continue;
-                            }
-                        };
-                        let throttled = Throttled::new(PROGRESS_PERIOD, |p: ScanProgress| {
-                            let _ = updater_app.emit("search-progress", p);
-                        });
-                        let report = |p: ScanProgress| throttled.report(p);
-                        match writer.update(&roots, &report, &never) {
-                            Ok(stats) => {
-                                let named = stats
-                                    .skipped
-                                    .iter()
-                                    .map(|s| format!("{}: {}", s.path.display(), s.reason))
-                                    .collect();
-                                *updater_skipped.lock().unwrap_or_else(|e| e.into_inner()) = named;
-                            }
-                            Err(e) => eprintln!("sessionscope: search index update failed: {e}"),
-                        }
-                    }
-                    std::thread::sleep(UPDATE_PERIOD);
-                }
-            });
         SearchService {
             reader: Mutex::new(reader),
             dirty,
-            skipped,
+            skipped: Mutex::default(),
         }
-    }
-
-    /// Sessions changed: fold the new text in at the next update.
-    pub fn mark_dirty(&self) {
-        self.dirty.store(true, Ordering::Release);
     }
 
     /// The transcripts the last update could not read, "path: why".
@@ -101,4 +57,46 @@ impl SearchService {
             .map(f)
             .ok_or_else(|| "full-text search is unavailable (see the log)".to_string())
     }
+}
+
+/// The updater thread: folds the marked changes into the index every
+/// [`UPDATE_PERIOD`]. Call once, after the [`AppState`] and the [`SearchService`] are
+/// managed.
+pub fn start_updater(app: &AppHandle) {
+    let app = app.clone();
+    let _ = std::thread::Builder::new()
+        .name("search-index".into())
+        .spawn(move || {
+            let (Some(state), Some(service)) = (
+                app.try_state::<AppState>(),
+                app.try_state::<SearchService>(),
+            ) else {
+                return;
+            };
+            let Ok(mut writer) = SearchIndex::open(&SearchIndex::default_path()) else {
+                return;
+            };
+            let never = AtomicBool::new(false);
+            loop {
+                if service.dirty.take() {
+                    let roots = state.live().roots();
+                    let throttled = Throttled::new(PROGRESS_PERIOD, |p: ScanProgress| {
+                        crate::events::search_progress(&app, p);
+                    });
+                    let report = |p: ScanProgress| throttled.report(p);
+                    match writer.update(&roots, &report, &never) {
+                        Ok(stats) => {
+                            let named = stats
+                                .skipped
+                                .iter()
+                                .map(|s| format!("{}: {}", s.path.display(), s.reason))
+                                .collect();
+                            *crate::state::lock(&service.skipped) = named;
+                        }
+                        Err(e) => eprintln!("sessionscope: search index update failed: {e}"),
+                    }
+                }
+                std::thread::sleep(UPDATE_PERIOD);
+            }
+        });
 }

@@ -1,24 +1,53 @@
 //! What the app holds while it runs: the user's settings, core's live session table
-//! and run supervisor, each wired to push its changes to the web view, the tray and
-//! (for status transitions) desktop notifications.
+//! and run supervisor. Each source of changes hands what changed, as a [`Change`], to
+//! one sink (the dispatcher, [`crate::dispatch`]); nothing here knows who listens.
+//!
+//! [`AppState::new`] only builds; the first scan starts with [`start_first_scan`]
+//! once the state is managed, so no thread ever waits for it to appear.
 
-use std::sync::{Mutex, MutexGuard, RwLock, RwLockReadGuard};
+use std::sync::{Arc, Mutex, MutexGuard, RwLock, RwLockReadGuard};
 
 use sessionscope_core::agents::transcript::offsets::OffsetStore;
-use sessionscope_core::model::{Session, SessionChange, SessionCounts};
+use sessionscope_core::model::{RunInfo, Session, SessionChange, SessionCounts};
+use sessionscope_core::paths;
 use sessionscope_core::progress::Throttled;
 use sessionscope_core::runs::pacer::PacedStreams;
 use sessionscope_core::runs::quit_notice;
 use sessionscope_core::runs::supervisor::Supervisor;
-use sessionscope_core::sessions::alerts::{AlertTracker, RateLimit};
 use sessionscope_core::sessions::cache::IndexCache;
 use sessionscope_core::sessions::index::SessionIndex;
 use sessionscope_core::sessions::live::{LiveOptions, LiveSessions};
 use sessionscope_core::settings::{self, Settings};
-use sessionscope_core::{agents::HarnessRoot, paths};
-use tauri::AppHandle;
+use tauri::{AppHandle, Manager};
 
-use crate::{events, notify, tray};
+use crate::events;
+
+/// What changed, as core reported it.
+#[derive(Debug)]
+pub enum Change {
+    /// Rows the first scan has read so far, with the counts over all of them.
+    Scanned {
+        change: SessionChange,
+        counts: SessionCounts,
+    },
+    /// The live table changed.
+    Sessions {
+        change: SessionChange,
+        counts: SessionCounts,
+    },
+    /// The live table was replaced (first scan done, roots changed); its sessions.
+    Reset { sessions: Vec<Session> },
+    /// The whole list of notices (files skipped, roots polled).
+    Notices(Vec<String>),
+    /// A run started, changed status or ended.
+    Run(RunInfo),
+}
+
+/// Where every [`Change`] goes.
+pub type ChangeSink = Arc<dyn Fn(Change) + Send + Sync>;
+
+/// The user's settings, shared with the handlers that read them (notifications).
+pub type SharedSettings = Arc<Mutex<Settings>>;
 
 pub struct AppState {
     live: RwLock<LiveSessions>,
@@ -28,53 +57,54 @@ pub struct AppState {
     /// snapshot asked for while it runs.
     pub first_rows: FirstRows,
     pub supervisor: Supervisor,
-    settings: Mutex<Settings>,
+    settings: SharedSettings,
     /// Why the settings file could not be used, shown once in Settings.
     pub settings_problem: Option<String>,
-    pub alerts: Mutex<(AlertTracker, RateLimit)>,
     /// Terminal panels being fed run output, by the id they acknowledge with.
-    pub output_streams: std::sync::Arc<PacedStreams>,
+    pub output_streams: Arc<PacedStreams>,
     /// Offset indexes of the transcripts the detail pane opened (shared file with the
     /// CLI): a long transcript opens at its end without being read from the start.
     pub transcript_offsets: Mutex<OffsetStore>,
+    sink: ChangeSink,
 }
 
 /// Rows by key, shared between the first scan and [`AppState`].
-pub type FirstRows = std::sync::Arc<Mutex<std::collections::HashMap<String, Session>>>;
+pub type FirstRows = Arc<Mutex<std::collections::HashMap<String, Session>>>;
 
 pub fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
     m.lock().unwrap_or_else(|e| e.into_inner())
 }
 
-/// Default roots of every harness, then the ones the user added.
-pub fn roots_for(settings: &Settings) -> Vec<HarnessRoot> {
-    let mut roots = paths::harness_roots();
-    for extra in settings.roots() {
-        if !roots.contains(&extra) {
-            roots.push(extra);
-        }
-    }
-    roots
+/// The settings file in the data directory, and why it could not be used (if so).
+pub fn load_settings() -> (SharedSettings, Option<String>) {
+    let (settings, problem) = settings::load(&settings::settings_path(&paths::data_dir()));
+    (Arc::new(Mutex::new(settings)), problem)
 }
 
 /// The live table, resumed from the file cache (`index.sqlite3` in the data dir, shared
 /// with the CLI): unchanged transcripts are not read again at start. The scan reports
 /// its progress as `index-progress` events; with `fill_in` (the first scan after the
-/// window opened on an empty table) the rows read so far go out as `sessions-changed`
-/// too, newest files first, so the table fills in while older history is read.
-fn start_live(app: &AppHandle, settings: &Settings, fill_in: Option<FirstRows>) -> LiveSessions {
-    let mut index = SessionIndex::new(roots_for(settings));
+/// window opened on an empty table) the rows read so far go to the sink as
+/// [`Change::Scanned`], newest files first, so the table fills in while older history
+/// is read.
+fn start_live(
+    app: &AppHandle,
+    settings: &Settings,
+    fill_in: Option<FirstRows>,
+    sink: &ChangeSink,
+) -> LiveSessions {
+    let mut index = SessionIndex::new(settings::watched_roots(settings));
     match IndexCache::open(&IndexCache::default_path()) {
         Ok(cache) => index = index.with_cache(cache),
         Err(e) => eprintln!("sessionscope: cache unavailable, reading every transcript: {e}"),
     }
     let on_progress = app.clone();
     let throttled = Throttled::new(crate::search::PROGRESS_PERIOD, move |p| {
-        let _ = tauri::Emitter::emit(&on_progress, "index-progress", p);
+        events::index_progress(&on_progress, p);
     });
     index.set_progress(Box::new(move |p| throttled.report(p)));
     if let Some(so_far) = fill_in {
-        let on_rows = app.clone();
+        let sink = Arc::clone(sink);
         index.set_rows_read(
             Box::new(move |rows| {
                 let mut so_far = lock(&so_far);
@@ -86,96 +116,62 @@ fn start_live(app: &AppHandle, settings: &Settings, fill_in: Option<FirstRows>) 
                     upserted: rows,
                     removed: Vec::new(),
                 };
-                events::sessions_changed(&on_rows, change, counts);
+                sink(Change::Scanned { change, counts });
             }),
             sessionscope_core::sessions::index::WAVE_BYTES,
         );
     }
-    let on_change = app.clone();
-    let on_notices = app.clone();
+    let on_change = Arc::clone(sink);
+    let on_notices = Arc::clone(sink);
     let options = LiveOptions {
         on_notices: Some(Box::new(move |notices| {
-            events::index_notices(&on_notices, notices)
+            on_notices(Change::Notices(notices))
         })),
         ..LiveOptions::default()
     };
     LiveSessions::start_full(
         index,
-        move |change, counts| {
-            notify::session_changes(&on_change, &change.upserted);
-            if let Some(search) =
-                tauri::Manager::try_state::<crate::search::SearchService>(&on_change)
-            {
-                search.mark_dirty();
-            }
-            events::sessions_changed(&on_change, change, counts);
-            tray::refresh(&on_change);
-        },
+        move |change, counts| on_change(Change::Sessions { change, counts }),
         options,
     )
 }
 
 impl AppState {
-    pub fn start(app: &AppHandle) -> AppState {
-        let (settings, settings_problem) =
-            settings::load(&settings::settings_path(&paths::data_dir()));
-        // The window opens at once on an empty table; the first scan (which may read
-        // gigabytes) runs in the background and swaps the real table in when done.
+    /// Everything the app holds, on an empty table: the window opens at once, and
+    /// [`start_first_scan`] (which may read gigabytes) fills it in.
+    pub fn new(
+        settings: SharedSettings,
+        settings_problem: Option<String>,
+        sink: ChangeSink,
+    ) -> AppState {
+        let current = lock(&settings).clone();
         let live = LiveSessions::start(Vec::new(), |_, _| {});
-        let filling = FirstRows::default();
-        let first_rows = filling.clone();
-        let scanner = app.clone();
-        let first_settings = settings.clone();
-        std::thread::spawn(move || {
-            let scanned = start_live(&scanner, &first_settings, Some(first_rows));
-            // setup() manages the state right after this constructor returns.
-            let state = loop {
-                match tauri::Manager::try_state::<AppState>(&scanner) {
-                    Some(state) => break state,
-                    None => std::thread::sleep(std::time::Duration::from_millis(10)),
-                }
-            };
-            lock(&state.alerts).0.prime(&scanned.sessions());
-            *state.live.write().unwrap_or_else(|e| e.into_inner()) = scanned;
-            state
-                .scanning
-                .store(false, std::sync::atomic::Ordering::Release);
-            lock(&state.first_rows).clear();
-            let _ = tauri::Emitter::emit(&scanner, "sessions-reset", ());
-            tray::refresh(&scanner);
-        });
-        let tracker = AlertTracker::default();
-        let on_runs = app.clone();
+        let on_runs = Arc::clone(&sink);
         let supervisor = Supervisor::new(paths::run_log_dir(), move |run| {
-            events::run_changed(&on_runs, run);
-            tray::refresh(&on_runs);
+            on_runs(Change::Run(run.clone()))
         });
-        supervisor.set_ring_bytes(settings.run_buffer_bytes());
-        if settings.run_log_retention_days > 0 {
-            if let Err(e) = supervisor.apply_retention(settings.run_log_retention_days) {
+        supervisor.set_ring_bytes(current.run_buffer_bytes());
+        if current.run_log_retention_days > 0 {
+            if let Err(e) = supervisor.apply_retention(current.run_log_retention_days) {
                 eprintln!("sessionscope: could not apply log retention: {e}");
             }
         }
         AppState {
             live: RwLock::new(live),
             scanning: std::sync::atomic::AtomicBool::new(true),
-            first_rows: filling,
+            first_rows: FirstRows::default(),
             supervisor,
-            settings: Mutex::new(settings),
+            settings,
             settings_problem,
-            alerts: Mutex::new((
-                tracker,
-                RateLimit::new(4, std::time::Duration::from_secs(60)),
-            )),
             output_streams: Default::default(),
             transcript_offsets: Mutex::new(OffsetStore::open(&OffsetStore::default_path())),
+            sink,
         }
     }
 
     /// Apply the quit policy to runs still alive: stop them, or leave them running
     /// (their output keeps going to the log; the next start shows them).
     pub fn on_exit(app: &AppHandle) {
-        use tauri::Manager;
         let Some(state) = app.try_state::<AppState>() else {
             return;
         };
@@ -200,19 +196,49 @@ impl AppState {
         lock(&self.settings).clone()
     }
 
+    /// Swap a new live table in; `then` runs before the change is announced (a view
+    /// re-reading on it finds everything in place).
+    fn replace_live(&self, fresh: LiveSessions, then: impl FnOnce()) {
+        let sessions = fresh.sessions();
+        *self.live.write().unwrap_or_else(|e| e.into_inner()) = fresh;
+        then();
+        (self.sink)(Change::Reset { sessions });
+    }
+
     /// Save new settings and apply them: a change of roots restarts the watcher.
     pub fn update_settings(&self, app: &AppHandle, new: Settings) -> std::io::Result<()> {
         settings::save(&settings::settings_path(&paths::data_dir()), &new)?;
         let roots_changed = lock(&self.settings).extra_roots != new.extra_roots;
         *lock(&self.settings) = new.clone();
         self.supervisor.set_ring_bytes(new.run_buffer_bytes());
-        crate::tray::set_visible(app, new.show_tray_icon);
         if roots_changed {
-            let fresh = start_live(app, &new, None);
-            lock(&self.alerts).0.prime(&fresh.sessions());
-            *self.live.write().unwrap_or_else(|e| e.into_inner()) = fresh;
-            let _ = tauri::Emitter::emit(app, "sessions-reset", ());
+            self.replace_live(start_live(app, &new, None, &self.sink), || {});
         }
         Ok(())
     }
+}
+
+/// Run the first scan on its own thread and swap its table in when done. Call once,
+/// after the [`AppState`] is managed.
+pub fn start_first_scan(app: &AppHandle) {
+    let app = app.clone();
+    let _ = std::thread::Builder::new()
+        .name("first-scan".into())
+        .spawn(move || {
+            let Some(state) = app.try_state::<AppState>() else {
+                return;
+            };
+            let scanned = start_live(
+                &app,
+                &state.settings(),
+                Some(Arc::clone(&state.first_rows)),
+                &state.sink,
+            );
+            state.replace_live(scanned, || {
+                state
+                    .scanning
+                    .store(false, std::sync::atomic::Ordering::Release);
+                lock(&state.first_rows).clear();
+            });
+        });
 }

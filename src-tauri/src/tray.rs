@@ -3,17 +3,17 @@
 //! then where to turn notifications and the icon itself off, Show window and Quit. The
 //! icon changes while any session waits for input; Settings can hide it.
 
-use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::Mutex;
 use std::time::Duration;
 
 use sessionscope_core::model::{RunStatus, Status};
 use tauri::image::Image;
 use tauri::menu::{Menu, MenuItem, PredefinedMenuItem};
 use tauri::tray::TrayIconBuilder;
-use tauri::{AppHandle, Emitter, Manager, Wry};
+use tauri::{AppHandle, Manager, Wry};
 
+use crate::dispatch::Dirty;
 use crate::state::AppState;
+use crate::window::{focus_session, open_settings, show_main_window};
 
 const TRAY_ID: &str = "main";
 /// Menu ids of waiting sessions start with this, followed by the session key.
@@ -28,17 +28,12 @@ struct TrayView {
     waiting: Vec<(String, String)>,
 }
 
-struct TrayState {
-    shown: Mutex<TrayView>,
-    /// Set by [`refresh`]; the updater thread redraws at most once per [`TRAY_PERIOD`].
-    dirty: AtomicBool,
-}
-
 /// Tray updates go through the GTK main thread (and, on Linux, D-Bus): coalescing them
 /// keeps a burst of session changes from stalling the window's frames.
 const TRAY_PERIOD: Duration = Duration::from_millis(1000);
 
-pub fn create(app: &AppHandle) -> tauri::Result<()> {
+/// The icon with its first menu; `visible` is the Settings checkbox.
+pub fn create(app: &AppHandle, visible: bool) -> tauri::Result<()> {
     let mut tray = TrayIconBuilder::with_id(TRAY_ID)
         .tooltip("Sessionscope")
         .menu(&build_menu(app, &TrayView::default())?)
@@ -52,26 +47,28 @@ pub fn create(app: &AppHandle) -> tauri::Result<()> {
     if let Some(icon) = app.default_window_icon() {
         tray = tray.icon(icon.clone());
     }
-    let tray = tray.build(app)?;
-    if let Some(state) = app.try_state::<AppState>() {
-        tray.set_visible(state.settings().show_tray_icon)?;
-    }
-    app.manage(TrayState {
-        shown: Mutex::new(TrayView::default()),
-        dirty: AtomicBool::new(true),
-    });
-    let updater = app.clone();
+    tray.build(app)?.set_visible(visible)
+}
+
+/// The tray's handler thread: redraws at most once per [`TRAY_PERIOD`] when the
+/// dispatcher marked `dirty`. Call once, after the [`AppState`] is managed.
+pub fn start_updater(app: &AppHandle, dirty: Dirty) -> std::io::Result<()> {
+    let app = app.clone();
     std::thread::Builder::new()
         .name("tray-updater".into())
-        .spawn(move || loop {
-            std::thread::sleep(TRAY_PERIOD);
-            if let Some(state) = updater.try_state::<TrayState>() {
-                if state.dirty.swap(false, Ordering::AcqRel) {
-                    redraw(&updater);
+        .spawn(move || {
+            let Some(state) = app.try_state::<AppState>() else {
+                return;
+            };
+            let mut shown = TrayView::default();
+            loop {
+                if dirty.take() {
+                    redraw(&app, &state, &mut shown);
                 }
+                std::thread::sleep(TRAY_PERIOD);
             }
-        })?;
-    Ok(())
+        })
+        .map(|_| ())
 }
 
 /// One line of the tray menu, before it becomes a native item: the menu's content is
@@ -166,21 +163,8 @@ fn build_menu(app: &AppHandle, view: &TrayView) -> tauri::Result<Menu<Wry>> {
     Ok(menu)
 }
 
-/// Ask for a redraw; it happens within [`TRAY_PERIOD`].
-pub fn refresh(app: &AppHandle) {
-    if let Some(state) = app.try_state::<TrayState>() {
-        state.dirty.store(true, Ordering::Release);
-    }
-}
-
 /// Recompute what the tray shows; touch the tray only when that changed.
-fn redraw(app: &AppHandle) {
-    let Some(state) = app.try_state::<AppState>() else {
-        return;
-    };
-    let Some(tray_state) = app.try_state::<TrayState>() else {
-        return;
-    };
+fn redraw(app: &AppHandle, state: &AppState, last: &mut TrayView) {
     let counts = state.live().counts();
     let waiting_sessions = state
         .live()
@@ -205,7 +189,6 @@ fn redraw(app: &AppHandle) {
         ),
         waiting,
     };
-    let mut last = tray_state.shown.lock().unwrap_or_else(|e| e.into_inner());
     if *last == view {
         return;
     }
@@ -225,33 +208,12 @@ fn redraw(app: &AppHandle) {
     *last = view;
 }
 
-/// Bring the window forward with this session's detail open (tray menu, notification click).
-pub fn focus_session(app: &AppHandle, key: &str) {
-    show_main_window(app);
-    let _ = app.emit("focus-session", key.to_string());
-}
-
 /// Show or hide the tray icon (the Settings checkbox).
 pub fn set_visible(app: &AppHandle, visible: bool) {
     if let Some(tray) = app.tray_by_id(TRAY_ID) {
         if let Err(e) = tray.set_visible(visible) {
             eprintln!("sessionscope: could not change the tray icon: {e}");
         }
-    }
-}
-
-/// Bring the window forward on Settings, where notifications and the icon are
-/// switched off (tray menu, notification button).
-pub fn open_settings(app: &AppHandle) {
-    show_main_window(app);
-    let _ = app.emit("menu-action", "settings".to_string());
-}
-
-pub fn show_main_window(app: &AppHandle) {
-    if let Some(window) = app.get_webview_window("main") {
-        let _ = window.show();
-        let _ = window.unminimize();
-        let _ = window.set_focus();
     }
 }
 

@@ -3,10 +3,11 @@
 //! it never leaves the app's own pages (a script setting `location` to a remote
 //! address would carry whatever it read out in the URL), opens no other window and
 //! downloads nothing. Everything else about the window is in `tauri.conf.json`
-//! (`"create": false` there leaves its creation to [`open_main_window`]).
+//! (`"create": false` there leaves its creation to [`open_main_window`]). Also the
+//! ways to bring it forward, on a session or on Settings.
 
 use tauri::webview::{DownloadEvent, NewWindowResponse};
-use tauri::{App, Url, WebviewWindowBuilder};
+use tauri::{App, AppHandle, Manager, Url, WebviewWindowBuilder};
 
 pub const MAIN: &str = "main";
 
@@ -50,6 +51,29 @@ pub fn open_main_window(app: &App) -> tauri::Result<()> {
         })
         .build()?;
     Ok(())
+}
+
+/// Bring the window forward (a second launch, the tray, a notification).
+pub fn show_main_window(app: &AppHandle) {
+    if let Some(window) = app.get_webview_window(MAIN) {
+        let _ = window.show();
+        let _ = window.unminimize();
+        let _ = window.set_focus();
+    }
+}
+
+/// Bring the window forward with this session's detail open (tray menu, notification
+/// click).
+pub fn focus_session(app: &AppHandle, key: &str) {
+    show_main_window(app);
+    crate::events::focus_session(app, key);
+}
+
+/// Bring the window forward on Settings, where notifications and the tray icon are
+/// switched off (tray menu, notification button).
+pub fn open_settings(app: &AppHandle) {
+    show_main_window(app);
+    crate::events::menu_action(app, "settings");
 }
 
 #[cfg(test)]

@@ -42,7 +42,14 @@ let wd;
 /** A Claude Code record, compact as the agent writes it. */
 function record(kind, n, extra = {}, cwd = "/work/demo") {
   const ts = new Date().toISOString();
-  const base = { type: kind, sessionId, timestamp: ts, cwd, gitBranch: "main", uuid: `u${n}` };
+  const base = {
+    type: kind,
+    sessionId,
+    timestamp: ts,
+    cwd,
+    gitBranch: "main",
+    uuid: `u${n}`,
+  };
   const message =
     kind === "user"
       ? { role: "user", content: `Prompt number ${n}` }
@@ -54,7 +61,9 @@ function record(kind, n, extra = {}, cwd = "/work/demo") {
           content: [{ type: "text", text: `Answer ${n}` }],
           usage: { input_tokens: 10, output_tokens: 5 },
         };
-  return JSON.stringify({ ...base, requestId: `req_${n}`, message, ...extra }) + "\n";
+  return (
+    JSON.stringify({ ...base, requestId: `req_${n}`, message, ...extra }) + "\n"
+  );
 }
 
 async function shot(name) {
@@ -63,7 +72,9 @@ async function shot(name) {
 }
 
 const textOf = (sel) =>
-  wd.execute(`return document.querySelector(${JSON.stringify(sel)})?.textContent?.trim() ?? null`);
+  wd.execute(
+    `return document.querySelector(${JSON.stringify(sel)})?.textContent?.trim() ?? null`,
+  );
 
 const rowScript = (id) => `
   const row = document.querySelector('[data-testid=session-row][data-session-id="${id}"]');
@@ -81,9 +92,13 @@ before(async () => {
   fs.writeFileSync(sessionFile, record("user", 1) + record("assistant", 2));
   fs.mkdirSync(storeDir, { recursive: true });
   fs.mkdirSync(binDir, { recursive: true });
-  fs.writeFileSync(path.join(binDir, "xdg-open"), `#!/bin/sh\nprintf '%s\\n' "$@" >> '${opened}'\n`, {
-    mode: 0o755,
-  });
+  fs.writeFileSync(
+    path.join(binDir, "xdg-open"),
+    `#!/bin/sh\nprintf '%s\\n' "$@" >> '${opened}'\n`,
+    {
+      mode: 0o755,
+    },
+  );
   launched = await launchApp(
     {
       PATH: `${binDir}:${process.env.PATH}`,
@@ -104,9 +119,12 @@ after(async () => {
 
 describe("live Claude Code sessions", () => {
   it("lists the existing session with its project, model and message count", async () => {
-    const row = await wd.waitFor(`return (() => { ${rowScript(sessionId)} })()`, {
-      what: "the existing session row",
-    });
+    const row = await wd.waitFor(
+      `return (() => { ${rowScript(sessionId)} })()`,
+      {
+        what: "the existing session row",
+      },
+    );
     assert.equal(row.count, 2);
     assert.match(row.text, /5f0c7a8e/);
     assert.match(row.text, /claude-sonnet-4-5/);
@@ -115,18 +133,26 @@ describe("live Claude Code sessions", () => {
       "return document.querySelector('[data-testid=count-total]').textContent",
     );
     assert.equal(total, "1");
-    await wd.waitFor("return document.querySelector('[data-testid=scan-progress]') === null", {
-      what: "the first scan's progress bar to go away",
-    });
+    await wd.waitFor(
+      "return document.querySelector('[data-testid=scan-progress]') === null",
+      {
+        what: "the first scan's progress bar to go away",
+      },
+    );
     await shot("01-sessions");
   });
 
   it("shows an appended record within 2 s, without polling", async () => {
     const latencies = [];
     for (let i = 0; i < 5; i++) {
-      const before = (await wd.execute(`return (() => { ${rowScript(sessionId)} })()`)).count;
+      const before = (
+        await wd.execute(`return (() => { ${rowScript(sessionId)} })()`)
+      ).count;
       const t0 = Date.now();
-      fs.appendFileSync(sessionFile, record(i % 2 ? "assistant" : "user", 10 + i));
+      fs.appendFileSync(
+        sessionFile,
+        record(i % 2 ? "assistant" : "user", 10 + i),
+      );
       await wd.waitFor(
         `return (() => { ${rowScript(sessionId)} })()?.count === ${before + 1}`,
         { timeout: 2000, interval: 5, what: `message count ${before + 1}` },
@@ -134,7 +160,9 @@ describe("live Claude Code sessions", () => {
       latencies.push(Date.now() - t0);
     }
     console.log(`append → row updated in the UI: ${latencies.join(", ")} ms`);
-    const row = await wd.execute(`return (() => { ${rowScript(sessionId)} })()`);
+    const row = await wd.execute(
+      `return (() => { ${rowScript(sessionId)} })()`,
+    );
     assert.equal(row.count, 7);
   });
 
@@ -144,7 +172,10 @@ describe("live Claude Code sessions", () => {
     fs.mkdirSync(otherDir, { recursive: true });
     const otherFile = path.join(otherDir, `${otherId}.jsonl`);
     const t0 = Date.now();
-    fs.writeFileSync(otherFile, record("user", 1).replaceAll(sessionId, otherId));
+    fs.writeFileSync(
+      otherFile,
+      record("user", 1).replaceAll(sessionId, otherId),
+    );
     await wd.waitFor(`return (() => { ${rowScript(otherId)} })() !== null`, {
       timeout: 2000,
       what: "the new session's row",
@@ -152,10 +183,13 @@ describe("live Claude Code sessions", () => {
     console.log(`new session file → new row: ${Date.now() - t0} ms`);
     await shot("02-new-session");
     fs.rmSync(otherFile);
-    await wd.waitFor(`return (() => { ${rowScript(otherId)} })()?.gone === true`, {
-      timeout: 2000,
-      what: "the deleted session marked gone",
-    });
+    await wd.waitFor(
+      `return (() => { ${rowScript(otherId)} })()?.gone === true`,
+      {
+        timeout: 2000,
+        what: "the deleted session marked gone",
+      },
+    );
     await shot("03-gone");
   });
 });
@@ -196,11 +230,17 @@ describe("runs in a pseudo-terminal", () => {
       `return document.querySelector('[data-testid=run-row][data-run-id="${id}"] .badge')?.textContent ?? null`,
     );
   const clearShown = () =>
-    wd.execute("return document.querySelector('[data-testid=clear-completed]') !== null");
+    wd.execute(
+      "return document.querySelector('[data-testid=clear-completed]') !== null",
+    );
 
   it("streams 200 lines into the terminal and ends Completed", async () => {
     await wd.click(await wd.find("[data-testid=tab-runs]"));
-    assert.equal(await clearShown(), false, "nothing finished: no Clear completed");
+    assert.equal(
+      await clearShown(),
+      false,
+      "nothing finished: no Clear completed",
+    );
     const run = await startRun(
       "count",
       "for i in $(seq 1 200); do echo line $i; sleep 0.01; done",
@@ -243,7 +283,11 @@ describe("runs in a pseudo-terminal", () => {
   };
 
   async function clickKill(id) {
-    await wd.click(await wd.find(`[data-testid=run-row][data-run-id="${id}"] [data-testid=run-kill]`));
+    await wd.click(
+      await wd.find(
+        `[data-testid=run-row][data-run-id="${id}"] [data-testid=run-kill]`,
+      ),
+    );
     return waitForWindow(xvfb.display, "^Kill run");
   }
 
@@ -255,7 +299,8 @@ describe("runs in a pseudo-terminal", () => {
     await shot("06-kill-dialog");
     pressKeys(xvfb.display, dialog, "Escape");
     const deadline = Date.now() + 5000;
-    while (windowExists(xvfb.display, dialog) && Date.now() < deadline) await sleep(50);
+    while (windowExists(xvfb.display, dialog) && Date.now() < deadline)
+      await sleep(50);
     assert.ok(!windowExists(xvfb.display, dialog), "dialog closed");
     await sleep(1000);
     assert.equal(await runStatus(run.id), "running");
@@ -294,8 +339,13 @@ describe("killing an agent session", () => {
     fs.mkdirSync(bin, { recursive: true });
     fs.copyFileSync("/bin/sleep", path.join(bin, "claude"));
     fs.chmodSync(path.join(bin, "claude"), 0o755);
-    const agent = spawn(path.join(bin, "claude"), ["1000"], { cwd: agentCwd, stdio: "ignore" });
-    const exited = new Promise((resolve) => agent.on("exit", (code, signal) => resolve({ code, signal })));
+    const agent = spawn(path.join(bin, "claude"), ["1000"], {
+      cwd: agentCwd,
+      stdio: "ignore",
+    });
+    const exited = new Promise((resolve) =>
+      agent.on("exit", (code, signal) => resolve({ code, signal })),
+    );
     try {
       const id = "7e7e7e7e-3333-4444-8555-966667777888";
       const dir = path.join(claudeDir, "projects", "-agent");
@@ -310,16 +360,25 @@ describe("killing an agent session", () => {
         `return document.querySelector('[data-testid=session-row][data-session-id="${id}"]')?.dataset.pid === "${agent.pid}"`,
         { timeout: 8000, what: "the session matched to its agent process" },
       );
-      await wd.click(await wd.find(`[data-testid=session-row][data-session-id="${id}"]`));
+      await wd.click(
+        await wd.find(`[data-testid=session-row][data-session-id="${id}"]`),
+      );
       await wd.click(await wd.find("[data-testid=kill-sessions]"));
       const dialog = await waitForWindow(xvfb.display, "^Kill sessions");
       await sleep(300);
       await shot("08-kill-session-dialog");
       assert.equal(agent.exitCode, null, "nothing is sent before the answer");
       pressKeys(xvfb.display, dialog, "Return");
-      const result = await Promise.race([exited, sleep(10000).then(() => null)]);
+      const result = await Promise.race([
+        exited,
+        sleep(10000).then(() => null),
+      ]);
       assert.ok(result, "the agent process exited");
-      assert.equal(result.signal, "SIGINT", "stopped by the first, gentlest signal");
+      assert.equal(
+        result.signal,
+        "SIGINT",
+        "stopped by the first, gentlest signal",
+      );
       const report = await wd.waitFor(
         "return document.querySelector('[data-testid=kill-report]')?.textContent",
         { what: "the kill report" },
@@ -335,7 +394,11 @@ describe("killing an agent session", () => {
 describe("session detail", () => {
   it("opens with Enter, tails the transcript live, and renders HTML as text", async () => {
     await wd.click(await wd.find("[data-testid=tab-sessions]"));
-    await wd.click(await wd.find(`[data-testid=session-row][data-session-id="${sessionId}"]`));
+    await wd.click(
+      await wd.find(
+        `[data-testid=session-row][data-session-id="${sessionId}"]`,
+      ),
+    );
     await wd.click(await wd.find("[data-testid=sessions-table]"));
     // Keyboard: the focused row opens with Enter.
     await wd.execute(
@@ -345,7 +408,8 @@ describe("session detail", () => {
       "return [...document.querySelectorAll('[data-testid=entry]')].some(e => e.textContent.includes('Prompt number 1'))",
       { what: "the transcript's first prompt" },
     );
-    const hostile = '<img src=x onerror="document.title=\'pwned\'"><b>bold?</b>';
+    const hostile =
+      "<img src=x onerror=\"document.title='pwned'\"><b>bold?</b>";
     const line = JSON.parse(record("user", 99));
     line.message.content = hostile;
     fs.appendFileSync(sessionFile, JSON.stringify(line) + "\n");
@@ -361,7 +425,8 @@ describe("session detail", () => {
     // "Open folder" hands the transcript's directory to the desktop's opener.
     await wd.click(await wd.find("[data-testid=open-folder]"));
     // The stand-in's `>>` creates the file a moment before its line is written.
-    const said = () => (fs.existsSync(opened) ? fs.readFileSync(opened, "utf8") : "");
+    const said = () =>
+      fs.existsSync(opened) ? fs.readFileSync(opened, "utf8") : "";
     const deadline = Date.now() + 5000;
     while (!said().endsWith("\n") && Date.now() < deadline) await sleep(50);
     assert.equal(said().trim(), projectDir);
@@ -385,12 +450,18 @@ describe("full-text search", () => {
     const marked = await wd.execute(
       "return [...document.querySelectorAll('[data-testid=search-hit] mark')].map(m => m.textContent)",
     );
-    assert.ok(marked.some((m) => /answer/i.test(m)), `hits are marked: ${marked}`);
+    assert.ok(
+      marked.some((m) => /answer/i.test(m)),
+      `hits are marked: ${marked}`,
+    );
     await shot("15-full-text-search");
     await wd.click(await wd.find("[data-testid=search-hit]"));
-    await wd.waitFor("return document.querySelector('[data-testid=session-detail]') !== null", {
-      what: "the session opened from its hit",
-    });
+    await wd.waitFor(
+      "return document.querySelector('[data-testid=session-detail]') !== null",
+      {
+        what: "the session opened from its hit",
+      },
+    );
     await wd.click(await wd.find("[data-testid=full-text]"));
     // WebDriver's clear fires no input event; empty the box the way typing would.
     await wd.execute(
@@ -405,7 +476,10 @@ describe("settings", () => {
     const extra = path.join(work, "elsewhere", "projects");
     const extraId = "4d4d4d4d-5555-4666-8777-988889999000";
     fs.mkdirSync(path.join(extra, "-x"), { recursive: true });
-    fs.writeFileSync(path.join(extra, "-x", `${extraId}.jsonl`), record("user", 1).replaceAll(sessionId, extraId));
+    fs.writeFileSync(
+      path.join(extra, "-x", `${extraId}.jsonl`),
+      record("user", 1).replaceAll(sessionId, extraId),
+    );
 
     await wd.click(await wd.find("[data-testid=tab-settings]"));
     await wd.click(await wd.waitForElement("[data-testid=add-root]"));
@@ -421,12 +495,19 @@ describe("settings", () => {
       "return document.querySelector('[data-testid=settings-message]')?.textContent === 'Saved.'",
       { what: "the save confirmation" },
     );
-    assert.equal(await wd.execute("return document.documentElement.dataset.theme"), "dark");
+    assert.equal(
+      await wd.execute("return document.documentElement.dataset.theme"),
+      "dark",
+    );
     await shot("11-settings");
 
-    const saved = JSON.parse(fs.readFileSync(path.join(work, "data", "settings.json"), "utf8"));
+    const saved = JSON.parse(
+      fs.readFileSync(path.join(work, "data", "settings.json"), "utf8"),
+    );
     assert.equal(saved.theme, "dark");
-    assert.deepEqual(saved.extra_roots, [{ harness: "claude-code", path: extra }]);
+    assert.deepEqual(saved.extra_roots, [
+      { harness: "claude-code", path: extra },
+    ]);
 
     await wd.click(await wd.find("[data-testid=tab-sessions]"));
     await wd.waitFor(
@@ -439,7 +520,9 @@ describe("settings", () => {
 
 describe("terminal input and environment", () => {
   const rows = () =>
-    wd.execute("return document.querySelector('[data-testid=terminal] .xterm-rows')?.textContent ?? ''");
+    wd.execute(
+      "return document.querySelector('[data-testid=terminal] .xterm-rows')?.textContent ?? ''",
+    );
 
   it("passes typed keys to the process and sets the run's environment", async () => {
     await wd.click(await wd.find("[data-testid=tab-runs]"));
@@ -448,11 +531,18 @@ describe("terminal input and environment", () => {
     await wd.type(name, "asks");
     const cmd = await wd.find("[data-testid=run-command]");
     await wd.clear(cmd);
-    await wd.type(cmd, 'echo "greeting=$GREETING"; read -r answer; echo "got=$answer"');
+    await wd.type(
+      cmd,
+      'echo "greeting=$GREETING"; read -r answer; echo "got=$answer"',
+    );
     const more = await wd.execute(
       "const b = [...document.querySelectorAll('.run-form button.link')].find(x => x.textContent.includes('environment')); b?.click(); return !!b;",
     );
-    if (more) await wd.type(await wd.waitForElement("[data-testid=run-env]"), "GREETING=héllo wörld");
+    if (more)
+      await wd.type(
+        await wd.waitForElement("[data-testid=run-env]"),
+        "GREETING=héllo wörld",
+      );
     await wd.click(await wd.find("[data-testid=run-start]"));
     await answerDialog(xvfb.display, "^Run command", "Return");
     await wd.waitFor(
@@ -460,7 +550,9 @@ describe("terminal input and environment", () => {
       { what: "the environment variable in the output" },
     );
     // Type into the terminal itself, as a user would.
-    const input = await wd.waitForElement("[data-testid=terminal] .xterm-helper-textarea");
+    const input = await wd.waitForElement(
+      "[data-testid=terminal] .xterm-helper-textarea",
+    );
     await wd.type(input, "yes please\n");
     await wd.waitFor(
       "return (document.querySelector('[data-testid=terminal] .xterm-rows')?.textContent ?? '').includes('got=yes please')",
@@ -499,7 +591,12 @@ describe("gptme-server sessions", () => {
             session_count: sessions.length,
             generating_count: generating,
             idle_count: sessions.length - generating,
-            health: generating === 0 ? "green" : generating < sessions.length ? "yellow" : "red",
+            health:
+              generating === 0
+                ? "green"
+                : generating < sessions.length
+                  ? "yellow"
+                  : "red",
             slots: [],
           }),
         );
@@ -508,11 +605,16 @@ describe("gptme-server sessions", () => {
         res.end(JSON.stringify({ error: "Unauthorized" }));
       } else if (req.method === "GET" && req.url === "/api/v2/sessions") {
         res.end(JSON.stringify(sessions));
-      } else if (req.method === "DELETE" && req.url.startsWith("/api/v2/sessions/")) {
+      } else if (
+        req.method === "DELETE" &&
+        req.url.startsWith("/api/v2/sessions/")
+      ) {
         const id = decodeURIComponent(req.url.split("/").pop());
         deletes.push(id);
         sessions = sessions.filter((s) => s.id !== id);
-        res.end(JSON.stringify({ status: "ok", message: `Session ${id} deleted` }));
+        res.end(
+          JSON.stringify({ status: "ok", message: `Session ${id} deleted` }),
+        );
       } else {
         res.statusCode = 404;
         res.end("{}");
@@ -538,37 +640,57 @@ describe("gptme-server sessions", () => {
       assert.match(row, /Generating/);
       assert.match(row, /2026-11-25-refactor/);
       // The /admin panel's header: health and counts, column headers, when it was asked.
-      assert.equal(await textOf("[data-testid=server-counts]"), "1 total · 1 generating · 0 idle");
+      assert.equal(
+        await textOf("[data-testid=server-counts]"),
+        "1 total · 1 generating · 0 idle",
+      );
       assert.ok(
-        await wd.execute("return document.querySelector('[data-testid=server-health]').classList.contains('health-red')"),
+        await wd.execute(
+          "return document.querySelector('[data-testid=server-health]').classList.contains('health-red')",
+        ),
         "every session generating reads red",
       );
-      assert.match(await textOf("[data-testid=server-sessions] .server-head"), /Conversation/);
+      assert.match(
+        await textOf("[data-testid=server-sessions] .server-head"),
+        /Conversation/,
+      );
       assert.match(await textOf("[data-testid=server-updated]"), /^updated \d/);
       await shot("16-gptme-server");
       // The row may sit under the detail pane's edge; click it the way a pointer would.
-      await wd.execute("document.querySelector('[data-testid=server-kill]').click()");
+      await wd.execute(
+        "document.querySelector('[data-testid=server-kill]').click()",
+      );
       const dialog = await waitForWindow(xvfb.display, "^Kill server session");
       await sleep(300);
       assert.deepEqual(deletes, [], "nothing is deleted before the answer");
       pressKeys(xvfb.display, dialog, "Return");
-      await wd.waitFor("return document.querySelector('[data-testid=server-session]') === null", {
-        timeout: 10000,
-        what: "the session gone from the list",
-      });
+      await wd.waitFor(
+        "return document.querySelector('[data-testid=server-session]') === null",
+        {
+          timeout: 10000,
+          what: "the session gone from the list",
+        },
+      );
       assert.deepEqual(deletes, ["srv-5e55-1011"]);
       // A server that wants its token: "token needed" with what to do, counts still shown.
       wantsToken = true;
-      await wd.execute("document.querySelector('[data-testid=server-refresh]').click()");
+      await wd.execute(
+        "document.querySelector('[data-testid=server-refresh]').click()",
+      );
       const needed = await wd.waitFor(
         "return document.querySelector('[data-testid=server-token-needed]')?.textContent ?? null",
         { what: "the token-needed notice" },
       );
       assert.match(needed, /Token needed/);
       assert.match(needed, /GPTME_SERVER_TOKEN/);
-      assert.equal(await textOf("[data-testid=server-counts]"), "0 total · 0 generating · 0 idle");
       assert.equal(
-        await wd.execute("return document.querySelector('[data-testid=server-error]')"),
+        await textOf("[data-testid=server-counts]"),
+        "0 total · 0 generating · 0 idle",
+      );
+      assert.equal(
+        await wd.execute(
+          "return document.querySelector('[data-testid=server-error]')",
+        ),
         null,
         "not shown as an outage",
       );
@@ -598,7 +720,10 @@ describe("records and analytics", () => {
       project: "/work/demo",
       custom_key_from_elsewhere: { kept: true },
     };
-    fs.appendFileSync(path.join(storeDir, "session-records.jsonl"), JSON.stringify(record) + "\n");
+    fs.appendFileSync(
+      path.join(storeDir, "session-records.jsonl"),
+      JSON.stringify(record) + "\n",
+    );
     await wd.waitFor(
       "return [...document.querySelectorAll('[data-testid=record-row]')].some(r => r.textContent.includes('e2e0c0de'))",
       { timeout: 8000, what: "the appended record in the table" },
@@ -608,7 +733,11 @@ describe("records and analytics", () => {
 
   it("records a session from its detail pane once, and the Records view shows it", async () => {
     await wd.click(await wd.find("[data-testid=tab-sessions]"));
-    await wd.click(await wd.find(`[data-testid=session-row][data-session-id="${sessionId}"]`));
+    await wd.click(
+      await wd.find(
+        `[data-testid=session-row][data-session-id="${sessionId}"]`,
+      ),
+    );
     await wd.execute(
       "document.activeElement?.blur(); window.dispatchEvent(new KeyboardEvent('keydown', { key: 'Enter' }));",
     );
@@ -660,6 +789,82 @@ describe("records and analytics", () => {
     );
     assert.ok(summary.length > 0, "a summary of the period is shown");
     await shot("18-analytics");
+    await wd.click(await wd.find("[data-testid=tab-sessions]"));
+  });
+
+  it("shows a new session's cost in Analytics at once: pushed, not polled", async () => {
+    await wd.click(await wd.find("[data-testid=tab-analytics]"));
+    const summary = () =>
+      wd.execute(
+        "return document.querySelector('[data-testid=analytics-summary]')?.textContent ?? ''",
+      );
+    // "3 sessions · 1.2k tokens · $0.0012 (days in UTC)"
+    const read = (text) => ({
+      sessions: Number(text.match(/(\d+)\s+sessions/)?.[1] ?? NaN),
+      cost: Number(text.match(/\$([\d.,]+)/)?.[1]?.replace(/,/g, "") ?? NaN),
+    });
+    await wd.waitFor(
+      "return document.querySelector('[data-testid=analytics-summary]') !== null",
+      {
+        what: "the analytics summary",
+      },
+    );
+    const before = read(await summary());
+    assert.ok(
+      Number.isFinite(before.sessions) && Number.isFinite(before.cost),
+      "summary read",
+    );
+    // A new session that spent two million input tokens on Sonnet 4.5 ($3 per million).
+    const id = "a1a1a1a1-2222-4333-8444-955556666777";
+    const dir = path.join(claudeDir, "projects", "-work-costly");
+    fs.mkdirSync(dir, { recursive: true });
+    const ts = new Date().toISOString();
+    const lines = [
+      { type: "user", message: { role: "user", content: "Spend" } },
+      {
+        type: "assistant",
+        requestId: "req_costly",
+        message: {
+          id: "msg_costly",
+          role: "assistant",
+          model: "claude-sonnet-4-5",
+          stop_reason: "end_turn",
+          content: [{ type: "text", text: "Spent" }],
+          usage: { input_tokens: 2_000_000, output_tokens: 10 },
+        },
+      },
+    ].map((r, n) =>
+      JSON.stringify({
+        ...r,
+        sessionId: id,
+        timestamp: ts,
+        cwd: "/work/costly",
+        uuid: `c${n}`,
+      }),
+    );
+    const started = Date.now();
+    fs.writeFileSync(path.join(dir, `${id}.jsonl`), lines.join("\n") + "\n");
+    // The view used to re-read every 30 s; pushed, it follows within seconds.
+    let now = before;
+    while (Date.now() - started < 10000) {
+      now = read(await summary());
+      if (now.sessions === before.sessions + 1 && now.cost >= before.cost + 5.9)
+        break;
+      await sleep(100);
+    }
+    assert.equal(
+      now.sessions,
+      before.sessions + 1,
+      "the new session is counted",
+    );
+    assert.ok(
+      now.cost >= before.cost + 5.9,
+      `its $6 are in the total (${before.cost} → ${now.cost})`,
+    );
+    const took = Date.now() - started;
+    assert.ok(took < 15000, `shown after ${took} ms`);
+    console.log(`analytics: new session's cost shown after ${took} ms`);
+    await shot("18b-analytics-pushed");
     await wd.click(await wd.find("[data-testid=tab-sessions]"));
   });
 });

@@ -194,6 +194,51 @@ pub fn load(path: &Path) -> (Settings, Option<String>) {
     }
 }
 
+/// What a reader that is not the app makes of the settings file (the CLI): like
+/// [`load`], but a bad file is left where it is, for the app to set aside and report.
+pub fn peek(path: &Path) -> (Settings, Option<String>) {
+    match std::fs::read_to_string(path) {
+        Ok(text) => match serde_json::from_str(&text) {
+            Ok(s) => (s, None),
+            Err(e) => (
+                Settings::default(),
+                Some(format!(
+                    "{} is not valid ({e}); defaults are used",
+                    path.display()
+                )),
+            ),
+        },
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => (Settings::default(), None),
+        Err(e) => (
+            Settings::default(),
+            Some(format!("could not read {}: {e}", path.display())),
+        ),
+    }
+}
+
+/// Every root the app and the CLI watch: each agent's own (its defaults, or its
+/// variables; [`crate::paths::harness_roots`]), then the extra roots of `settings` not
+/// already among them.
+pub fn watched_roots(settings: &Settings) -> Vec<HarnessRoot> {
+    let mut roots = crate::paths::harness_roots();
+    for extra in settings.roots() {
+        if !roots.contains(&extra) {
+            roots.push(extra);
+        }
+    }
+    roots
+}
+
+/// [`watched_roots`] with the settings file of the data directory, read with [`peek`]
+/// (a problem with the file is written to stderr once, and the agents' roots are used).
+pub fn watched_roots_now() -> Vec<HarnessRoot> {
+    let (settings, problem) = peek(&settings_path(&crate::paths::data_dir()));
+    if let Some(problem) = problem {
+        eprintln!("sessionscope: settings: {problem}");
+    }
+    watched_roots(&settings)
+}
+
 /// Save atomically: a unique temp file in the same directory, then a rename.
 pub fn save(path: &Path, settings: &Settings) -> std::io::Result<()> {
     if let Some(dir) = path.parent() {
@@ -229,6 +274,45 @@ mod tests {
         assert_eq!(load(&path).0, s);
         assert_eq!(s.roots()[0].path, PathBuf::from("/mnt/codex"));
         assert_eq!(s.kill_grace().as_secs(), 7);
+    }
+
+    #[test]
+    fn watched_roots_are_the_agents_then_new_extra_roots_once() {
+        let defaults = crate::paths::harness_roots();
+        let mut s = Settings::default();
+        assert_eq!(watched_roots(&s), defaults);
+        s.extra_roots.push(ExtraRoot {
+            harness: Harness::Codex,
+            path: " /mnt/codex ".into(),
+        });
+        s.extra_roots.push(ExtraRoot {
+            harness: Harness::Codex,
+            path: "  ".into(),
+        });
+        if let Some(first) = defaults.first() {
+            s.extra_roots.push(ExtraRoot {
+                harness: first.harness,
+                path: first.path.display().to_string(),
+            });
+        }
+        let roots = watched_roots(&s);
+        assert_eq!(roots[..defaults.len()], defaults[..]);
+        assert_eq!(roots.len(), defaults.len() + 1, "{roots:?}");
+        assert_eq!(roots.last().unwrap().path, PathBuf::from("/mnt/codex"));
+    }
+
+    #[test]
+    fn peek_reads_like_load_but_leaves_a_bad_file_alone() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = settings_path(dir.path());
+        assert_eq!(peek(&path), (Settings::default(), None));
+        std::fs::write(&path, br#"{"kill_grace_seconds": 9}"#).unwrap();
+        assert_eq!(peek(&path).0.kill_grace_seconds, 9);
+        std::fs::write(&path, b"{not json").unwrap();
+        let (s, problem) = peek(&path);
+        assert_eq!(s, Settings::default());
+        assert!(problem.unwrap().contains("not valid"));
+        assert!(path.exists(), "the bad file stays for the app to report");
     }
 
     #[test]

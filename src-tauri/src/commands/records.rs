@@ -23,12 +23,9 @@ use sessionscope_core::views::records_tools::{
 use sessionscope_core::views::{
     self, DayOutcomes, RecordAnnotation, RecordField, RecordQuery, RecordsPage,
 };
-use tauri::{AppHandle, Emitter, Manager, State};
+use tauri::{AppHandle, Manager, State};
 
 use crate::state::AppState;
-
-/// Pushed (without payload) when the store file changed; the view re-reads its page.
-pub const RECORDS_CHANGED: &str = "records-changed";
 
 /// How often the watcher looks whether the store directory setting changed.
 const SETTINGS_RECHECK: Duration = Duration::from_secs(2);
@@ -138,25 +135,24 @@ pub async fn search_record_transcripts(
     state: State<'_, AppState>,
     search: TranscriptSearch,
 ) -> Result<Vec<TranscriptMatch>, String> {
-    let roots = crate::state::roots_for(&state.settings());
+    let roots = sessionscope_core::settings::watched_roots(&state.settings());
     tauri::async_runtime::spawn_blocking(move || records_tools::search_transcripts(&roots, &search))
         .await
         .map_err(|e| e.to_string())?
 }
 
-/// Watch the record store for the app's lifetime and emit [`RECORDS_CHANGED`] when its
+/// Watch the record store for the app's lifetime and emit `records-changed` when its
 /// file changes. Follows a change of the `record_store_dir` setting. Call once from
 /// `setup`, after the [`AppState`] is managed.
 pub fn start_watch(app: &AppHandle) {
     let app = app.clone();
     std::thread::spawn(move || {
-        let current = |app: &AppHandle| app.try_state::<AppState>().map(|s| store(&s));
+        let Some(state) = app.try_state::<AppState>() else {
+            return;
+        };
         let mut watching: Option<(PathBuf, RootWatcher, mpsc::Receiver<Vec<PathBuf>>)> = None;
         loop {
-            let Some(wanted) = current(&app) else {
-                std::thread::sleep(SETTINGS_RECHECK);
-                continue;
-            };
+            let wanted = store(&state);
             let file = wanted.path();
             if watching.as_ref().map(|w| &w.0) != Some(&file) {
                 let (tx, rx) = mpsc::channel();
@@ -164,7 +160,7 @@ pub fn start_watch(app: &AppHandle) {
                     Ok(w) => {
                         // The directory may now be another store: let the view re-read.
                         if watching.is_some() {
-                            let _ = app.emit(RECORDS_CHANGED, ());
+                            crate::events::records_changed(&app);
                         }
                         watching = Some((file.clone(), w, rx));
                     }
@@ -182,7 +178,7 @@ pub fn start_watch(app: &AppHandle) {
             match rx.recv_timeout(SETTINGS_RECHECK) {
                 Ok(batch) => {
                     if batch.iter().any(|p| p == file) {
-                        let _ = app.emit(RECORDS_CHANGED, ());
+                        crate::events::records_changed(&app);
                     }
                 }
                 Err(RecvTimeoutError::Timeout) => {}

@@ -5,7 +5,7 @@ use std::time::Duration;
 use sessionscope_core::agents::gptme::server::GptmeServerClient;
 use sessionscope_core::kill::KillScope;
 use sessionscope_core::model::KillTarget;
-use tauri::{AppHandle, Manager};
+use tauri::{AppHandle, Manager, State};
 
 use sessionscope_core::model::ServerSessions;
 
@@ -13,20 +13,18 @@ use crate::server::{self as watch, ServerWatch};
 use crate::state::AppState;
 
 #[tauri::command]
-pub fn list_server_sessions(app: AppHandle) -> ServerSessions {
-    app.state::<ServerWatch>()
-        .0
-        .lock()
-        .unwrap_or_else(|e| e.into_inner())
-        .clone()
+pub fn list_server_sessions(watch: State<'_, ServerWatch>) -> ServerSessions {
+    crate::state::lock(&watch.0).clone()
 }
 
 /// Ask the server now (the Refresh button) instead of waiting for the next poll.
 #[tauri::command]
 pub async fn refresh_server_sessions(app: AppHandle) -> Result<ServerSessions, String> {
-    tauri::async_runtime::spawn_blocking(move || watch::refresh(&app))
-        .await
-        .map_err(|e| e.to_string())
+    tauri::async_runtime::spawn_blocking(move || {
+        watch::refresh(&app, &app.state::<AppState>(), &app.state::<ServerWatch>())
+    })
+    .await
+    .map_err(|e| e.to_string())
 }
 
 /// After the user's yes in a native dialog, `DELETE /api/v2/sessions/{id}`: the server
@@ -36,11 +34,7 @@ pub async fn kill_server_session(app: AppHandle, id: String) -> Result<bool, Str
     let settings = app.state::<AppState>().settings().gptme_server;
     let client = GptmeServerClient::from_settings(&settings)
         .ok_or_else(|| "no gptme-server is configured (Settings)".to_string())?;
-    let sessions = app
-        .state::<ServerWatch>()
-        .0
-        .lock()
-        .unwrap_or_else(|e| e.into_inner())
+    let sessions = crate::state::lock(&app.state::<ServerWatch>().0)
         .sessions
         .clone();
     // The id comes from the web view: the plan's text shows it escaped, like the CLI.
@@ -67,6 +61,6 @@ pub async fn kill_server_session(app: AppHandle, id: String) -> Result<bool, Str
         .map_err(|e| e.to_string())?
         .map_err(|e| e.to_string())?;
     // The row goes now, not at the next poll.
-    watch::forget(&app, &id);
+    watch::forget(&app, &app.state::<ServerWatch>(), &id);
     Ok(true)
 }

@@ -99,7 +99,7 @@ pub async fn kill_sessions(
     use sessionscope_core::kill::{self, KillOptions, KillScope};
     use sessionscope_core::procs::ProcessScanner;
     use std::collections::HashSet;
-    use tauri::{Emitter, Manager};
+    use tauri::Manager;
 
     let state = app.state::<AppState>();
     let wanted: HashSet<&String> = keys.iter().collect();
@@ -148,7 +148,7 @@ pub async fn kill_sessions(
             ..KillScope::default()
         };
         scope.execute(&plan, &KillOptions::with_grace(grace), &|event| {
-            let _ = emitter.emit("kill-progress", event);
+            crate::events::kill_progress(&emitter, event);
         })
     })
     .await

@@ -42,8 +42,10 @@ pub async fn save_settings(app: AppHandle, settings: Settings) -> Result<bool, S
         };
         result.map_err(|e| format!("could not change launch at login: {e}"))?;
     }
+    let show_tray_icon = settings.show_tray_icon;
     app.state::<AppState>()
         .update_settings(&app, settings)
         .map_err(|e| format!("could not save settings: {e}"))?;
+    crate::tray::set_visible(&app, show_tray_icon);
     Ok(true)
 }

@@ -2,6 +2,7 @@
 // import from here and never call `invoke` or `listen` themselves.
 import { Channel, invoke } from "@tauri-apps/api/core";
 import { listen, type UnlistenFn } from "@tauri-apps/api/event";
+import { EVENTS } from "./events";
 import type {
   KillEvent,
   KillOutcome,
@@ -38,7 +39,7 @@ import type {
 export const listSessions = () => invoke<SessionSnapshot>("list_sessions");
 
 export const onSessionsChanged = (handler: (event: SessionsChanged) => void): Promise<UnlistenFn> =>
-  listen<SessionsChanged>("sessions-changed", (e) => handler(e.payload));
+  listen<SessionsChanged>(EVENTS.sessionsChanged, (e) => handler(e.payload));
 
 /** Opens a native save dialog and writes the sessions there; the path, or null if cancelled. */
 export const exportSessions = (keys: string[], format: "csv" | "json") =>
@@ -48,7 +49,7 @@ export const exportSessions = (keys: string[], format: "csv" | "json") =>
 export const killSessions = (keys: string[]) => invoke<KillOutcome[]>("kill_sessions", { keys });
 
 export const onKillProgress = (handler: (event: KillEvent) => void): Promise<UnlistenFn> =>
-  listen<KillEvent>("kill-progress", (e) => handler(e.payload));
+  listen<KillEvent>(EVENTS.killProgress, (e) => handler(e.payload));
 
 /** Shows the folder of the session's transcript in the file manager. */
 export const revealSessionFile = (key: string) => invoke<void>("reveal_session_file", { key });
@@ -63,11 +64,11 @@ export const readTranscriptEntry = (key: string, at: TranscriptCursor, index: nu
 
 /** The menu bar and tray ask the window to run an action (palette ids). */
 export const onMenuAction = (handler: (id: string) => void): Promise<UnlistenFn> =>
-  listen<string>("menu-action", (e) => handler(e.payload));
+  listen<string>(EVENTS.menuAction, (e) => handler(e.payload));
 
 /** The tray asks the window to open a waiting session. */
 export const onFocusSession = (handler: (key: string) => void): Promise<UnlistenFn> =>
-  listen<string>("focus-session", (e) => handler(e.payload));
+  listen<string>(EVENTS.focusSession, (e) => handler(e.payload));
 
 export const getSettings = () => invoke<SettingsSnapshot>("get_settings");
 
@@ -81,19 +82,19 @@ export const searchTranscripts = (query: string) =>
   invoke<FullTextResults>("search_transcripts", { query });
 
 export const onSearchProgress = (handler: (p: ScanProgress) => void): Promise<UnlistenFn> =>
-  listen<ScanProgress>("search-progress", (e) => handler(e.payload));
+  listen<ScanProgress>(EVENTS.searchProgress, (e) => handler(e.payload));
 
 /** Progress of reading the transcripts (the first scan after start). */
 export const onIndexProgress = (handler: (p: ScanProgress) => void): Promise<UnlistenFn> =>
-  listen<ScanProgress>("index-progress", (e) => handler(e.payload));
+  listen<ScanProgress>(EVENTS.indexProgress, (e) => handler(e.payload));
 
 /** Problems that are not rows (files skipped, roots polled): the whole list, on each change. */
 export const onIndexNotices = (handler: (notices: string[]) => void): Promise<UnlistenFn> =>
-  listen<string[]>("index-notices", (e) => handler(e.payload));
+  listen<string[]>(EVENTS.indexNotices, (e) => handler(e.payload));
 
 /** The whole table was rebuilt (first scan done, or roots changed): take a new snapshot. */
 export const onSessionsReset = (handler: () => void): Promise<UnlistenFn> =>
-  listen<null>("sessions-reset", () => handler());
+  listen<null>(EVENTS.sessionsReset, () => handler());
 
 export const listServerSessions = () => invoke<ServerSessions>("list_server_sessions");
 
@@ -101,7 +102,7 @@ export const listServerSessions = () => invoke<ServerSessions>("list_server_sess
 export const refreshServerSessions = () => invoke<ServerSessions>("refresh_server_sessions");
 
 export const onServerSessions = (handler: (s: ServerSessions) => void): Promise<UnlistenFn> =>
-  listen<ServerSessions>("server-sessions", (e) => handler(e.payload));
+  listen<ServerSessions>(EVENTS.serverSessions, (e) => handler(e.payload));
 
 /** Native dialog first; true when the server deleted the session. */
 export const killServerSession = (id: string) => invoke<boolean>("kill_server_session", { id });
@@ -110,7 +111,7 @@ export const killServerSession = (id: string) => invoke<boolean>("kill_server_se
 export const listRemoteHosts = () => invoke<RemoteHosts>("list_remote_hosts");
 
 export const onRemoteHosts = (handler: (r: RemoteHosts) => void): Promise<UnlistenFn> =>
-  listen<RemoteHosts>("remote-hosts", (e) => handler(e.payload));
+  listen<RemoteHosts>(EVENTS.remoteHosts, (e) => handler(e.payload));
 
 /** Native dialog first, naming the host; true when the host stopped it. */
 export const killRemoteSession = (host: string, id: string) =>
@@ -122,7 +123,7 @@ export const listRuns = () => invoke<RunInfo[]>("list_runs");
 export const startRun = (request: RunRequest) => invoke<RunInfo | null>("start_run", { request });
 
 export const onRunChanged = (handler: (run: RunInfo) => void): Promise<UnlistenFn> =>
-  listen<RunInfo>("run-changed", (e) => handler(e.payload));
+  listen<RunInfo>(EVENTS.runChanged, (e) => handler(e.payload));
 
 /** Replays the run's recent output, then streams the rest to `onOutput`, which calls
  * `drawn` once the terminal has drawn that piece: the backend holds output back while
@@ -179,7 +180,11 @@ export const recordSession = (key: string) => invoke<SessionRecorded>("record_se
 
 /** Pushed when the record store file changed (another program appended, say). */
 export const onRecordsChanged = (handler: () => void): Promise<UnlistenFn> =>
-  listen<null>("records-changed", () => handler());
+  listen<null>(EVENTS.recordsChanged, () => handler());
+
+/** Pushed (debounced) when sessions' usage changed: the Analytics view recomputes. */
+export const onAnalyticsChanged = (handler: () => void): Promise<UnlistenFn> =>
+  listen<null>(EVENTS.analyticsChanged, () => handler());
 
 /** `records cost --days N` (null: every record). */
 export const recordCosts = (days: number | null) => invoke<CostView>("record_costs", { days });
