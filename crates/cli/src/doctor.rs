@@ -3,7 +3,6 @@
 
 use clap::Args;
 use sessionscope_core::doctor::{self, DoctorReport};
-use sessionscope_core::paths;
 use sessionscope_core::procs::ProcessScanner;
 use sessionscope_core::sessions::index::SessionIndex;
 
@@ -16,7 +15,7 @@ pub struct DoctorArgs {
 
 pub fn run(args: DoctorArgs) -> anyhow::Result<()> {
     let now = chrono::Utc::now();
-    let mut index = SessionIndex::new(paths::harness_roots());
+    let mut index = SessionIndex::new(sessionscope_core::settings::watched_roots_now());
     index.scan_all(now);
     let processes = ProcessScanner::new().scan();
     index.refresh_status(processes.clone(), now);

@@ -15,7 +15,6 @@ use sessionscope_core::kill::{self, KillOptions, KillScope};
 use sessionscope_core::model::{
     GptmeServerSettings, KillOutcome, KillPlan, KillResult, KillTarget,
 };
-use sessionscope_core::paths;
 use sessionscope_core::procs::ProcessScanner;
 use sessionscope_core::remote::hosts::Machine;
 use sessionscope_core::remote::protocol::{Answer, Confirmation, ConfirmedBy, Request};
@@ -79,7 +78,7 @@ pub fn run(args: KillArgs) -> anyhow::Result<()> {
         None => Vec::new(),
     };
     let now = Utc::now();
-    let mut index = SessionIndex::new(paths::harness_roots());
+    let mut index = SessionIndex::new(sessionscope_core::settings::watched_roots_now());
     index.scan_all(now);
     let processes = ProcessScanner::new().scan();
     index.refresh_status(processes.clone(), now);

@@ -33,7 +33,12 @@ pub fn run(args: PsArgs) -> anyhow::Result<()> {
     }
     let now = Utc::now();
     // Warnings about unreadable files are printed by the scan.
-    let mut index = crate::scan::scan_with(paths::harness_roots(), args.no_cache, now, false);
+    let mut index = crate::scan::scan_with(
+        sessionscope_core::settings::watched_roots_now(),
+        args.no_cache,
+        now,
+        false,
+    );
     index.refresh_status(ProcessScanner::new().scan(), now);
     let counts = index.counts();
     // Short ids are unique among every session `kill` or `transcript` could name,
@@ -83,7 +88,12 @@ fn run_hosts(args: PsArgs) -> anyhow::Result<()> {
     let mut tables = Vec::new();
     let mut failed = false;
     if machines.contains(&sessionscope_core::remote::hosts::Machine::Local) {
-        let mut index = crate::scan::scan_with(paths::harness_roots(), args.no_cache, now, false);
+        let mut index = crate::scan::scan_with(
+            sessionscope_core::settings::watched_roots_now(),
+            args.no_cache,
+            now,
+            false,
+        );
         index.refresh_status(ProcessScanner::new().scan(), now);
         tables.push(keep("local", index.sessions(), index.counts()));
     }

@@ -24,7 +24,6 @@ use anyhow::{bail, Context, Result};
 use chrono::Utc;
 use clap::{Args, Subcommand, ValueEnum};
 use sessionscope_core::analytics;
-use sessionscope_core::paths;
 use sessionscope_core::records::annotate::{self, Annotation};
 use sessionscope_core::records::discover::{self, Found};
 use sessionscope_core::records::judge::{self, JudgeApi, JudgeConfig};
@@ -431,7 +430,7 @@ fn overview(store: &Store) -> Result<()> {
         print!("{}", format::stats(&s));
         let records = store.load()?.records;
         // gptme-sessions' wording, with this tool's name.
-        match discover::count_unsynced(&paths::harness_roots(), &records, 14.0, now) {
+        match discover::count_unsynced(&sessionscope_core::settings::watched_roots_now(), &records, 14.0, now) {
             0 => println!("\nTip: Run 'sessionscope records sync' to keep the store up to date."),
             n => println!("\nTip: {n} new session(s) available in the last 14 days. Run 'sessionscope records sync' to import."),
         }
@@ -446,7 +445,7 @@ fn overview(store: &Store) -> Result<()> {
 
 fn discovery_summary(store: &Store, days: f64) -> Result<()> {
     let found = discover::find_transcripts(
-        &paths::harness_roots(),
+        &sessionscope_core::settings::watched_roots_now(),
         None,
         Some(Since::days(days)),
         Utc::now(),
@@ -509,7 +508,12 @@ fn unsynced_hint(store: &Store, since_days: Option<f64>) -> Result<()> {
         .filter(|d| *d > 0.0)
         .unwrap_or(30.0);
     let records = store.load()?.records;
-    let n = discover::count_unsynced(&paths::harness_roots(), &records, days, Utc::now());
+    let n = discover::count_unsynced(
+        &sessionscope_core::settings::watched_roots_now(),
+        &records,
+        days,
+        Utc::now(),
+    );
     if n > 0 {
         println!(
             "\nHint: {n} session(s) discovered but not synced. Run 'sessionscope records sync' to import."
@@ -584,7 +588,12 @@ fn harness_arg(h: Option<&str>) -> Result<Option<sessionscope_core::model::Harne
 fn discover_cmd(store: &Store, a: DiscoverArgs) -> Result<()> {
     let since = since_arg(&a.since)?;
     let harness = harness_arg(a.harness.as_deref())?;
-    let found = discover::find_transcripts(&paths::harness_roots(), harness, since, Utc::now());
+    let found = discover::find_transcripts(
+        &sessionscope_core::settings::watched_roots_now(),
+        harness,
+        since,
+        Utc::now(),
+    );
     let total_discovered = found.len();
     let entries = discover::describe(&found, &store.load()?.records, a.signals, a.unsynced);
     if a.json {
@@ -643,8 +652,12 @@ fn sync(store: &Store, a: SyncArgs) -> Result<()> {
     }
     let since = since_arg(&a.since)?;
     let harness = harness_arg(a.harness.as_deref())?;
-    let found: Vec<Found> =
-        discover::find_transcripts(&paths::harness_roots(), harness, since, Utc::now());
+    let found: Vec<Found> = discover::find_transcripts(
+        &sessionscope_core::settings::watched_roots_now(),
+        harness,
+        since,
+        Utc::now(),
+    );
     if found.is_empty() {
         println!("No sessions found in the window ({}).", a.since);
         return Ok(());

@@ -7,13 +7,13 @@ use std::io::IsTerminal;
 use chrono::{DateTime, Utc};
 use sessionscope_core::agents::HarnessRoot;
 use sessionscope_core::model::Harness;
-use sessionscope_core::paths;
 use sessionscope_core::sessions::cache::IndexCache;
 use sessionscope_core::sessions::index::SessionIndex;
 
-/// Every root of `harness` (all harnesses when `None`).
+/// Every watched root of `harness` (all harnesses when `None`), Settings' extra roots
+/// included, as the app watches them.
 pub fn roots(harness: Option<Harness>) -> Vec<HarnessRoot> {
-    paths::harness_roots()
+    sessionscope_core::settings::watched_roots_now()
         .into_iter()
         .filter(|r| harness.is_none_or(|h| r.harness == h))
         .collect()

@@ -16,7 +16,6 @@ use sessionscope_core::agents::transcript::offsets::OffsetStore;
 use sessionscope_core::agents::transcript::read_all_entries;
 use sessionscope_core::kill::{KillOptions, KillScope};
 use sessionscope_core::model::{KillTarget, Session};
-use sessionscope_core::paths;
 use sessionscope_core::procs::ProcessScanner;
 use sessionscope_core::remote::protocol::{
     self, Answer, Hello, Request, RequestLine, ServerMessage, HEARTBEAT, MAX_REQUEST_BYTES,
@@ -50,14 +49,7 @@ pub fn run(_args: ServeArgs) -> anyhow::Result<()> {
         snapshot_sent: false,
     }));
 
-    let (user_settings, _) = settings::load(&settings::settings_path(&paths::data_dir()));
-    let mut roots = paths::harness_roots();
-    for extra in user_settings.roots() {
-        if !roots.contains(&extra) {
-            roots.push(extra);
-        }
-    }
-    let mut index = SessionIndex::new(roots);
+    let mut index = SessionIndex::new(settings::watched_roots_now());
     if let Ok(cache) = IndexCache::open(&IndexCache::default_path()) {
         index = index.with_cache(cache);
     }

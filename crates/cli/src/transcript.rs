@@ -15,7 +15,6 @@ use sessionscope_core::agents::transcript::{
     read_all_entries, text, EntryKind, TranscriptEntry, DEFAULT_MAX_TEXT_BYTES,
 };
 use sessionscope_core::model::{Session, Usage};
-use sessionscope_core::paths;
 use sessionscope_core::remote::hosts::Machine;
 use sessionscope_core::remote::protocol::{Answer, Request};
 use sessionscope_core::sessions::index::SessionIndex;
@@ -49,7 +48,12 @@ pub fn run(args: TranscriptArgs) -> anyhow::Result<()> {
     let (session, page) = match args.hosts.one()? {
         Machine::Local => {
             // Found through the index cache: unchanged files are not read again.
-            let index = crate::scan::scan_with(paths::harness_roots(), false, Utc::now(), false);
+            let index = crate::scan::scan_with(
+                sessionscope_core::settings::watched_roots_now(),
+                false,
+                Utc::now(),
+                false,
+            );
             let session = find_session(index.sessions(), &args.id, &index)?;
             let path: &std::path::Path = session.path.as_ref();
             let page = match args.last {

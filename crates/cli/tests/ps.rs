@@ -39,17 +39,23 @@ fn copy_tree(src: &Path, dst: &Path) {
 /// cache in a directory of its own.
 fn ps(claude_dir: &Path, args: &[&str]) -> std::process::Output {
     let empty = tempfile::tempdir().unwrap();
+    ps_with_data(claude_dir, &empty.path().join("data"), args)
+}
+
+/// [`ps`] with Sessionscope's data directory (Settings and the cache) at `data_dir`.
+fn ps_with_data(claude_dir: &Path, data_dir: &Path, args: &[&str]) -> std::process::Output {
+    let empty = tempfile::tempdir().unwrap();
     let e = empty.path();
     Command::new(env!("CARGO_BIN_EXE_sessionscope"))
         .arg("ps")
         .args(args)
+        .env("SESSIONSCOPE_DATA_DIR", data_dir)
         .env("CLAUDE_CONFIG_DIR", claude_dir)
         .env("CODEX_HOME", e.join("codex"))
         .env("GPTME_LOGS_DIR", e.join("gptme"))
         .env("GEMINI_DATA_DIR", e.join("gemini"))
         .env("OPENCODE_DATA_DIR", e.join("opencode"))
         .env("COPILOT_STATE_DIR", e.join("copilot"))
-        .env("SESSIONSCOPE_DATA_DIR", e.join("data"))
         .output()
         .expect("sessionscope runs")
 }
@@ -62,6 +68,33 @@ fn ps_json(claude_dir: &Path) -> serde_json::Value {
         String::from_utf8_lossy(&out.stderr)
     );
     serde_json::from_slice(&out.stdout).expect("valid JSON")
+}
+
+#[test]
+fn ps_reads_the_folders_added_in_settings_as_the_app_does() {
+    let (tmp, dir) = fixture_dir();
+    // Claude's own root is empty; the fixtures are a folder added in Settings.
+    let own = tmp.path().join("own-claude");
+    std::fs::create_dir_all(&own).unwrap();
+    let data = tmp.path().join("data");
+    std::fs::create_dir_all(&data).unwrap();
+    let settings = serde_json::json!({
+        "extra_roots": [{ "harness": "claude-code", "path": dir.join("projects") }]
+    });
+    std::fs::write(data.join("settings.json"), settings.to_string()).unwrap();
+    let out = ps_with_data(&own, &data, &["--all", "--json"]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["sessions"].as_array().unwrap().len(), 3, "{v}");
+    // Without the settings file the same command finds nothing.
+    std::fs::remove_file(data.join("settings.json")).unwrap();
+    let out = ps_with_data(&own, &data, &["--all", "--json"]);
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["sessions"].as_array().unwrap().len(), 0, "{v}");
 }
 
 #[test]

@@ -6,7 +6,6 @@ use std::path::{Path, PathBuf};
 
 use anyhow::{bail, Result};
 use clap::{Args, ValueEnum};
-use sessionscope_core::paths;
 use sessionscope_core::records::normalized::{read_transcript, Message, Transcript};
 use sessionscope_core::records::pyjson::PyValue;
 use sessionscope_core::records::transcript_search::{search_recent, Query};
@@ -399,7 +398,7 @@ pub fn search_cmd(a: SearchArgs) -> Result<()> {
     });
     let q = Query::new(&a.query, a.case_sensitive, a.file_path.as_deref());
     let hits = search_recent(
-        &paths::harness_roots(),
+        &sessionscope_core::settings::watched_roots_now(),
         only,
         a.days.max(0) as f64,
         &q,
