@@ -1,7 +1,6 @@
 import { describe, expect, it } from "vitest";
 import {
   costLabel,
-  shortId,
   formatAgo,
   formatCount,
   formatDuration,
@@ -46,18 +45,6 @@ describe("numbers and text", () => {
     expect(tailPath(null)).toBe("—");
     expect(truncate("abcdef", 4)).toBe("abc…");
     expect(truncate("abc", 4)).toBe("abc");
-  });
-});
-
-describe("shortId", () => {
-  it("keeps the first 8 characters of plain ids", () => {
-    expect(shortId("5f0c7a8e-1111-4222-8333-944445555666")).toBe("5f0c7a8e");
-    expect(shortId("ses_abc")).toBe("ses_abc");
-  });
-  it("skips the date and prefix that every gptme and Gemini id shares", () => {
-    expect(shortId("2026-11-20-quick-fox")).toBe("quick-fo");
-    expect(shortId("session-2026-11-20T10-00-aaaa1111")).toBe("aaaa1111");
-    expect(shortId("2026-11-20")).toBe("2026-11-");
   });
 });
 

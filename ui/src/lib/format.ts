@@ -26,16 +26,6 @@ export function elapsedSince(iso: string | null, now: number): number | null {
   return Number.isNaN(t) ? null : Math.max(0, now - t);
 }
 
-/** The part of an id that tells sessions apart, in 8 characters. Ids that start with a
- * date (gptme's "2026-11-20-quick-fox", Gemini's "session-2026-11-20T10-00-aaaa1111")
- * would all read "2026-11-", so the date and a "session-" prefix are skipped. */
-export function shortId(id: string): string {
-  const distinct = id
-    .replace(/^session-/, "")
-    .replace(/^\d{4}-\d{2}-\d{2}(T\d{2}(-\d{2}){1,2})?[-_]/, "");
-  return (distinct || id).slice(0, 8);
-}
-
 /** 1234 → "1.2k", 2500000 → "2.5M". */
 export function formatCount(n: number): string {
   if (n < 1000) return String(n);

@@ -3,6 +3,7 @@
 // filtered by chips and the search box, sorted by a column — is derived here, so the
 // view only renders.
 import { SvelteSet } from "svelte/reactivity";
+import { ShortIds } from "./shortId";
 import type {
   Harness,
   SearchHit,
@@ -277,6 +278,13 @@ export class SessionTable {
   /** Projects and models present, for the filter menus. */
   presentProjects = $derived(this.#facets.projects);
   presentModels = $derived(this.#facets.models);
+
+  /** Core's short ids over every row (the ones `sessionscope ps` shows): recomputed only
+   * when rows come or go, with the filter menus. */
+  shortIds = $derived.by(() => {
+    void this.#facetVersion;
+    return new ShortIds([...this.#rows.values()].map((s) => s.id));
+  });
 
   focusedSession = $derived(this.focused ? (this.get(this.focused) ?? null) : null);
 

@@ -207,6 +207,30 @@ mod tests {
         }
     }
 
+    /// The cases the window's `ui/src/lib/shortId.ts` is tested on too.
+    #[test]
+    fn the_cases_shared_with_the_window() {
+        let file: serde_json::Value =
+            serde_json::from_str(include_str!("short_id_cases.json")).unwrap();
+        let cases = file["cases"].as_array().unwrap();
+        assert!(cases.len() >= 10);
+        for case in cases {
+            let strings = |key: &str| -> Vec<String> {
+                case[key]
+                    .as_array()
+                    .unwrap()
+                    .iter()
+                    .map(|v| v.as_str().unwrap().to_string())
+                    .collect()
+            };
+            let (ids, short) = (strings("ids"), strings("short"));
+            assert_eq!(short_ids(&ids), short, "{ids:?}");
+            for (s, id) in short.iter().zip(&ids) {
+                assert!(matches(id, s), "{s} names {id}");
+            }
+        }
+    }
+
     #[test]
     fn the_same_id_twice_and_non_ascii_ids_are_fine() {
         assert_eq!(short_ids(&["abc", "abc"]), ["abc", "abc"]);
