@@ -38,6 +38,7 @@ fn main() {
         "preview_duplicates",
         "merge_duplicates",
         "search_record_transcripts",
+        "parse_env",
     ]);
     tauri_build::try_build(tauri_build::Attributes::new().app_manifest(manifest))
         .expect("tauri-build failed");

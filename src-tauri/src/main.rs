@@ -93,6 +93,7 @@ fn main() {
             commands::runs::resize_run,
             commands::runs::kill_run,
             commands::runs::clear_finished_runs,
+            commands::runs::parse_env,
             commands::settings::get_settings,
             commands::settings::save_settings,
             commands::transcript::read_transcript,

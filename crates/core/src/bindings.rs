@@ -41,6 +41,7 @@ pub fn typescript() -> String {
         RunOutput::decl(&cfg),
         RunRequest::decl(&cfg),
         EnvVar::decl(&cfg),
+        EnvLines::decl(&cfg),
         QuitPolicy::decl(&cfg),
         RunSettings::decl(&cfg),
         QuitReport::decl(&cfg),

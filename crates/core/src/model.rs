@@ -471,6 +471,36 @@ impl EnvVar {
     }
 }
 
+/// A block of `NAME=value` lines read with [`EnvVar::parse_lines`]: the variables, and
+/// one message per line that is not one.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, TS)]
+pub struct EnvLines {
+    pub env: Vec<EnvVar>,
+    pub errors: Vec<String>,
+}
+
+impl EnvVar {
+    /// The Runs form's environment field, one `NAME=value` per line: each line is
+    /// trimmed, blank lines and `#` comments are skipped, spaces before the `=` are
+    /// not part of the name, and the rest is [`EnvVar::parse`] (the CLI's `--env`).
+    pub fn parse_lines(text: &str) -> EnvLines {
+        let mut out = EnvLines::default();
+        for line in text.lines().map(str::trim) {
+            if line.is_empty() || line.starts_with('#') {
+                continue;
+            }
+            let var = line
+                .split_once('=')
+                .and_then(|(name, value)| EnvVar::parse(&format!("{}={value}", name.trim_end())));
+            match var {
+                Some(var) => out.env.push(var),
+                None => out.errors.push(format!("not NAME=value: {line}")),
+            }
+        }
+        out
+    }
+}
+
 /// What happens to runs still alive when Sessionscope quits (a user setting).
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, TS)]
 #[serde(rename_all = "kebab-case")]
@@ -775,6 +805,40 @@ mod tests {
         );
         for bad in ["=x", "NOEQUALS", "2X=1", "A B=1", "Ä=1"] {
             assert_eq!(EnvVar::parse(bad), None, "{bad}");
+        }
+    }
+
+    #[test]
+    fn env_lines_are_the_cli_pairs_one_per_line() {
+        let read = EnvVar::parse_lines("A=1\n\n# comment\n B = x=y \r\nPATH_2=\n");
+        let pair = |n: &str, v: &str| EnvVar {
+            name: n.into(),
+            value: v.into(),
+        };
+        assert_eq!(
+            read,
+            EnvLines {
+                env: vec![pair("A", "1"), pair("B", " x=y"), pair("PATH_2", "")],
+                errors: vec![],
+            }
+        );
+        let bad = EnvVar::parse_lines("=x\n1A=2\nnoequals\nA B=c\nOK=1");
+        assert_eq!(bad.env, vec![pair("OK", "1")]);
+        assert_eq!(
+            bad.errors,
+            [
+                "not NAME=value: =x",
+                "not NAME=value: 1A=2",
+                "not NAME=value: noequals",
+                "not NAME=value: A B=c"
+            ]
+        );
+        // Each line that is read is exactly what `--env` reads.
+        for line in ["A=b=c", "EMPTY=", "X_1=/a:/b"] {
+            assert_eq!(
+                EnvVar::parse_lines(line).env,
+                vec![EnvVar::parse(line).unwrap()]
+            );
         }
     }
 

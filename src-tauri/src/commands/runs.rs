@@ -6,7 +6,7 @@ use std::time::{Duration, Instant};
 
 use sessionscope_core::consent;
 use sessionscope_core::kill::KillScope;
-use sessionscope_core::model::{KillTarget, RunInfo, RunOutput, RunRequest};
+use sessionscope_core::model::{EnvLines, EnvVar, KillTarget, RunInfo, RunOutput, RunRequest};
 use sessionscope_core::paths;
 use sessionscope_core::runs::pacer::OutputPacer;
 use sessionscope_core::runs::quit_notice::{self, QuitNotice};
@@ -192,6 +192,13 @@ pub async fn kill_run(app: AppHandle, id: String) -> Result<bool, String> {
         .kill(&id, grace)
         .map_err(|e| e.to_string())?;
     Ok(true)
+}
+
+/// The Runs form's environment field read by core's parser (the one `--env` uses), so
+/// the window and the CLI accept the same variables.
+#[tauri::command]
+pub fn parse_env(text: String) -> EnvLines {
+    EnvVar::parse_lines(&text)
 }
 
 #[tauri::command]

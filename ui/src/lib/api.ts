@@ -4,6 +4,7 @@ import { Channel, invoke } from "@tauri-apps/api/core";
 import { listen, type UnlistenFn } from "@tauri-apps/api/event";
 import { EVENTS } from "./events";
 import type {
+  EnvLines,
   KillEvent,
   KillOutcome,
   QuitNotice,
@@ -155,6 +156,9 @@ export const resizeRun = (id: string, rows: number, cols: number) =>
 
 /** Asks the user in a native dialog (shown by the backend); true when the kill was sent. */
 export const killRun = (id: string) => invoke<boolean>("kill_run", { id });
+
+/** The Runs form's environment field, read by core's parser (the CLI's `--env`). */
+export const parseEnv = (text: string) => invoke<EnvLines>("parse_env", { text });
 
 export const clearFinishedRuns = () => invoke<string[]>("clear_finished_runs");
 

@@ -179,6 +179,8 @@ env?: Array<EnvVar>, };
 
 export type EnvVar = { name: string, value: string, };
 
+export type EnvLines = { env: Array<EnvVar>, errors: Array<string>, };
+
 export type QuitPolicy = "leave-running" | "stop";
 
 export type RunSettings = { quit_policy: QuitPolicy, 
