@@ -37,6 +37,10 @@ pub const RECORDS_CHANGED: &str = "records-changed";
 /// Sessions' usage changed (no payload, debounced): the Analytics view recomputes.
 pub const ANALYTICS_CHANGED: &str = "analytics-changed";
 
+/// At most one progress event (`index-progress`, `search-progress`) this often, plus
+/// the last.
+pub const PROGRESS_PERIOD: std::time::Duration = std::time::Duration::from_millis(100);
+
 /// Every name above (what `ui/src/lib/events.ts` must list; checked by the tests).
 #[cfg(test)]
 pub const NAMES: &[&str] = &[

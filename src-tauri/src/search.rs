@@ -18,8 +18,6 @@ use crate::state::AppState;
 
 /// How often pending changes are folded into the index.
 const UPDATE_PERIOD: Duration = Duration::from_secs(5);
-/// At most one progress event this often (plus the last).
-pub const PROGRESS_PERIOD: Duration = Duration::from_millis(100);
 
 pub struct SearchService {
     reader: Mutex<Option<SearchIndex>>,
@@ -80,9 +78,10 @@ pub fn start_updater(app: &AppHandle) {
             loop {
                 if service.dirty.take() {
                     let roots = state.live().roots();
-                    let throttled = Throttled::new(PROGRESS_PERIOD, |p: ScanProgress| {
-                        crate::events::search_progress(&app, p);
-                    });
+                    let throttled =
+                        Throttled::new(crate::events::PROGRESS_PERIOD, |p: ScanProgress| {
+                            crate::events::search_progress(&app, p);
+                        });
                     let report = |p: ScanProgress| throttled.report(p);
                     match writer.update(&roots, &report, &never) {
                         Ok(stats) => {

@@ -99,7 +99,7 @@ fn start_live(
         Err(e) => eprintln!("sessionscope: cache unavailable, reading every transcript: {e}"),
     }
     let on_progress = app.clone();
-    let throttled = Throttled::new(crate::search::PROGRESS_PERIOD, move |p| {
+    let throttled = Throttled::new(events::PROGRESS_PERIOD, move |p| {
         events::index_progress(&on_progress, p);
     });
     index.set_progress(Box::new(move |p| throttled.report(p)));
