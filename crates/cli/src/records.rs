@@ -618,16 +618,20 @@ fn discover_cmd(store: &Store, a: DiscoverArgs) -> Result<()> {
         let flag = if e.synced { "S" } else { " " };
         let date = e.session_date.as_deref().unwrap_or("????");
         match (&e.signals, &e.signals_error) {
-            (Some(s), _) => println!(
-                "[{flag}][{}] {date}  {:<width$}  tools={} commits={} errors={}  {}",
-                if s.productive { "+" } else { "-" },
+            (Some(_), None) => println!(
+                "[{flag}][{}] {date}  {:<width$}  {}tools={} commits={} errors={}  {}",
+                if e.productive == Some(true) { "+" } else { "-" },
                 e.harness,
-                s.tool_calls,
-                s.git_commits,
-                s.error_count,
+                match e.grade {
+                    Some(Some(g)) => format!("grade={g:.2}  "),
+                    _ => String::new(),
+                },
+                e.tool_calls.unwrap_or(0),
+                e.git_commits.unwrap_or(0),
+                e.error_count.unwrap_or(0),
                 e.path
             ),
-            (None, Some(err)) => {
+            (_, Some(err)) => {
                 println!(
                     "[{flag}][?] {date}  {:<width$}  (signals error: {err})  {}",
                     e.harness, e.path

@@ -546,15 +546,21 @@ fn post_session_outcomes() {
     ]);
     assert_eq!(
         r,
-        json!({"session_id": "cafe0001", "outcome": "productive", "grade": null, "token_count": 12360})
+        json!({"session_id": "cafe0001", "outcome": "productive", "grade": 0.7, "token_count": 12360})
     );
     let rec = s.json(&["show", "cafe0001", "--json"]);
     assert_eq!(rec["model"], "claude-opus-4-6");
     assert_eq!(rec["duration_seconds"], 600);
+    // The trajectory's deliverables as gptme-sessions' signals name them.
     assert_eq!(
         rec["deliverables"],
-        json!(["9f8e7d6", "https://github.com/u/alpha/pull/12"])
+        json!([
+            "Fix flaky parser test (9f8e7d6)",
+            "/home/u/work/alpha/src/parser.rs"
+        ])
     );
+    assert_eq!(rec["trajectory_grade"], 0.7);
+    assert_eq!(rec["grades"]["productivity"], 0.7);
     assert_eq!(rec["project"], "/home/u/work/alpha");
     assert_eq!(rec["trajectory_path"], traj.to_str().unwrap());
     assert_eq!(s.json(&["stats", "--json"])["total"], 6);
@@ -598,8 +604,12 @@ fn discover_and_sync_with_signals_are_idempotent() {
     assert_eq!(alpha["cache_read_tokens"], 10000);
     assert_eq!(
         alpha["deliverables"],
-        json!(["9f8e7d6", "https://github.com/u/alpha/pull/12"])
+        json!([
+            "Fix flaky parser test (9f8e7d6)",
+            "/home/u/work/alpha/src/parser.rs"
+        ])
     );
+    assert_eq!(alpha["deliverable_details"][1]["kind"], "file");
     let beta = recs
         .as_array()
         .unwrap()

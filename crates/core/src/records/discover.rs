@@ -15,7 +15,9 @@ use std::path::{Path, PathBuf};
 use chrono::{DateTime, SecondsFormat, Utc};
 use serde::Serialize;
 
+use super::pyjson::PyValue;
 use super::record::Record;
+use super::signals::{self, Analysis, TrajectoryError};
 use super::store::{Store, StoreError};
 use crate::agents::{self, FileMode, HarnessRoot, SourceKind, TranscriptFacts};
 use crate::model::Harness;
@@ -279,10 +281,87 @@ pub fn apply_signals(r: &mut Record, s: &Signals) -> bool {
     changed
 }
 
+/// The harnesses gptme-sessions reads signals from (Gemini CLI and opencode logs
+/// have none there).
+fn has_signals(h: Harness) -> bool {
+    matches!(
+        h,
+        Harness::Gptme | Harness::ClaudeCode | Harness::Codex | Harness::Copilot
+    )
+}
+
+/// gptme-sessions' signals of a found transcript (`None` for a harness it does not
+/// read).
+pub fn analysis_of(found: &Found) -> Option<Result<Analysis, TrajectoryError>> {
+    has_signals(found.harness).then(|| signals::analyze_path(&found.path))
+}
+
+/// gptme-sessions' `_assign_if_missing` for numbers: set while 0 or unset.
+fn fill_opt_int(slot: &mut Option<i64>, value: Option<i64>) -> bool {
+    match value {
+        Some(v) if slot.is_none_or(|s| s == 0) && *slot != Some(v) => {
+            *slot = Some(v);
+            true
+        }
+        _ => false,
+    }
+}
+
+/// What `sync --signals` takes from gptme-sessions' signals, as its
+/// `_apply_extract_result_to_record` does: the outcome while `unknown`, and a
+/// duration, deliverables with their details, the inferred category, the model and
+/// the context sizes where the record has none. Token counts are left to the
+/// transcript facts (see [`apply_signals`]): gptme-sessions sums every record of a
+/// Claude Code message, which counts a split message's usage more than once.
+pub fn apply_analysis(r: &mut Record, a: &Analysis) -> bool {
+    let mut changed = false;
+    if r.outcome.as_deref().is_none_or(|o| o == "unknown") {
+        r.outcome = Some(if a.productive { "productive" } else { "noop" }.to_string());
+        changed = true;
+    }
+    let duration = a.signals.session_duration_s.unwrap_or(0);
+    if r.duration_seconds == 0 && duration != 0 {
+        r.duration_seconds = duration;
+        changed = true;
+    }
+    if r.deliverables.is_empty() && !a.signals.deliverables.is_empty() {
+        r.deliverables = a.signals.deliverables.clone();
+        changed = true;
+    }
+    if r.deliverable_details.is_empty() && !a.signals.deliverable_details.is_empty() {
+        r.deliverable_details = a
+            .signals
+            .deliverable_details
+            .iter()
+            .filter_map(|d| serde_json::to_value(d).ok())
+            .collect();
+        changed = true;
+    }
+    changed |= fill_str(&mut r.category, a.inferred_category.as_deref());
+    changed |= fill_str(&mut r.model, a.usage("model").and_then(PyValue::as_str));
+    let int = |k: &str| match a.usage(k) {
+        Some(PyValue::Int(i)) => i64::try_from(*i).ok(),
+        _ => None,
+    };
+    changed |= fill_opt_int(&mut r.sys_prompt_tokens, int("sys_prompt_tokens"));
+    changed |= fill_opt_int(&mut r.context_peak_tokens, int("context_peak_tokens"));
+    changed |= fill_opt_int(&mut r.context_window, int("context_window"));
+    changed |= fill_opt_int(&mut r.sys_prompt_bytes, int("sys_prompt_bytes"));
+    changed |= fill_opt_int(&mut r.first_turn_bytes, int("first_turn_bytes"));
+    changed |= fill_opt_int(&mut r.context_peak_bytes, int("context_peak_bytes"));
+    changed |= fill_opt_int(&mut r.session_total_bytes, int("session_total_bytes"));
+    changed
+}
+
 /// The record `sync` creates for a transcript: harness, trajectory path, start time
 /// of the first event (else the file's mtime), model and project from the transcript,
 /// and with `signals` the outcome, duration, tokens and deliverables.
-pub fn record_for(found: &Found, facts: Option<&TranscriptFacts>, with_signals: bool) -> Record {
+pub fn record_for(
+    found: &Found,
+    facts: Option<&TranscriptFacts>,
+    analysis: Option<&Analysis>,
+    with_signals: bool,
+) -> Record {
     let mut r = Record::new();
     r.harness = Some(record_harness_name(found.harness).to_string());
     r.trajectory_path = Some(found.path.to_string_lossy().into_owned());
@@ -295,7 +374,12 @@ pub fn record_for(found: &Found, facts: Option<&TranscriptFacts>, with_signals: 
             r.model = Some(m.clone());
         }
         r.project = f.project.clone();
-        if with_signals {
+    }
+    if with_signals {
+        if let Some(a) = analysis {
+            apply_analysis(&mut r, a);
+        }
+        if let Some(f) = facts {
             apply_signals(&mut r, &Signals::from_facts(f));
         }
     }
@@ -318,7 +402,8 @@ pub struct DiscoveredSession {
     /// `YYYY-MM-DD` of the first event, else of the file's last change.
     pub session_date: Option<String>,
     pub synced: bool,
-    /// gptme-sessions computes a grade; Sessionscope does not (always `null`).
+    /// gptme-sessions' grade (`null` for Gemini CLI and opencode logs, which it does
+    /// not read).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub grade: Option<Option<f64>>,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -380,6 +465,25 @@ pub fn describe(
                 }
                 Err(err) => e.signals_error = Some(err.to_string()),
             }
+            // gptme-sessions' own signals and grade, where it reads the harness.
+            match analysis_of(f) {
+                Some(Ok(a)) => {
+                    e.grade = Some(Some(a.grade));
+                    e.productive = Some(a.productive);
+                    e.tool_calls = Some(u32::try_from(a.signals.total_tools()).unwrap_or(u32::MAX));
+                    e.git_commits = Some(a.signals.git_commits.len());
+                    e.error_count = Some(u32::try_from(a.signals.error_count).unwrap_or(u32::MAX));
+                }
+                Some(Err(err)) => {
+                    e.grade = None;
+                    e.productive = None;
+                    e.tool_calls = None;
+                    e.git_commits = None;
+                    e.error_count = None;
+                    e.signals_error = Some(err.to_string());
+                }
+                None => {}
+            }
         }
         out.push(e);
     }
@@ -397,7 +501,10 @@ pub struct SyncReport {
     pub unreadable: Vec<(String, String)>,
 }
 
-/// Does a record still lack what signals would give it?
+/// Does a record still lack what signals would give it? Its outcome is `unknown` or
+/// it has no token count. (gptme-sessions also re-reads a transcript while any usage
+/// field is unset, e.g. `context_window`, which only Codex logs have: every run
+/// would read every transcript again.)
 fn wants_signals(r: &Record) -> bool {
     r.outcome.as_deref().is_none_or(|o| o == "unknown") || r.token_count.is_none()
 }
@@ -409,6 +516,7 @@ pub fn merge_found(
     records: &mut Vec<Record>,
     found: &[Found],
     facts: &HashMap<PathBuf, TranscriptFacts>,
+    analyses: &HashMap<PathBuf, Analysis>,
     with_signals: bool,
 ) -> SyncReport {
     let mut report = SyncReport {
@@ -424,11 +532,17 @@ pub fn merge_found(
     for f in found {
         let key = f.path.to_string_lossy().into_owned();
         let fx = facts.get(&f.path);
+        let an = analyses.get(&f.path);
         match by_path.get(&key) {
             Some(&i) => {
                 let r = &mut records[i];
                 let mut changed = false;
                 changed |= fill_str(&mut r.session_name, session_name_of(f).as_deref());
+                if with_signals {
+                    if let Some(a) = an {
+                        changed |= apply_analysis(r, a);
+                    }
+                }
                 if let Some(fx) = fx {
                     changed |= fill_str(&mut r.model, fx.model.as_deref());
                     changed |= fill_str(&mut r.project, fx.project.as_deref());
@@ -443,7 +557,7 @@ pub fn merge_found(
                 }
             }
             None => {
-                records.push(record_for(f, fx, with_signals));
+                records.push(record_for(f, fx, an, with_signals));
                 by_path.insert(key.clone(), records.len() - 1);
                 report.imported.push(key);
             }
@@ -452,19 +566,23 @@ pub fn merge_found(
     report
 }
 
-/// Read the facts of many sessions on every core (transcripts are independent).
-fn read_all_facts<'a>(found: &[&'a Found]) -> Vec<(&'a Found, std::io::Result<TranscriptFacts>)> {
+/// `read` each session on every core (transcripts are independent).
+fn read_all<'a, T: Send>(
+    found: &[&'a Found],
+    read: impl Fn(&Found) -> T + Sync,
+) -> Vec<(&'a Found, T)> {
     let threads = std::thread::available_parallelism()
         .map(|n| n.get())
         .unwrap_or(1)
         .min(found.len())
         .max(1);
     let per = found.len().div_ceil(threads).max(1);
+    let read = &read;
     std::thread::scope(|scope| {
         let handles: Vec<_> = found
             .chunks(per)
             .map(|chunk| {
-                scope.spawn(move || chunk.iter().map(|f| (*f, facts_of(f))).collect::<Vec<_>>())
+                scope.spawn(move || chunk.iter().map(|f| (*f, read(f))).collect::<Vec<_>>())
             })
             .collect();
         handles
@@ -500,20 +618,32 @@ pub fn sync(
         })
         .collect();
     let mut facts = HashMap::new();
+    let mut analyses = HashMap::new();
     let mut unreadable = Vec::new();
-    for (f, result) in read_all_facts(&needed) {
+    let read = |f: &Found| {
+        let a = if with_signals { analysis_of(f) } else { None };
+        (facts_of(f), a)
+    };
+    for (f, (result, analysis)) in read_all(&needed, read) {
         match result {
             Ok(fx) => {
                 facts.insert(f.path.clone(), fx);
             }
             Err(e) => unreadable.push((f.path.to_string_lossy().into_owned(), e.to_string())),
         }
+        match analysis {
+            Some(Ok(a)) => {
+                analyses.insert(f.path.clone(), a);
+            }
+            Some(Err(e)) => unreadable.push((f.path.to_string_lossy().into_owned(), e.to_string())),
+            None => {}
+        }
     }
     let mut report = if dry_run {
         let mut copy = before;
-        merge_found(&mut copy, found, &facts, with_signals)
+        merge_found(&mut copy, found, &facts, &analyses, with_signals)
     } else {
-        store.modify(|records| Ok(merge_found(records, found, &facts, with_signals)))?
+        store.modify(|records| Ok(merge_found(records, found, &facts, &analyses, with_signals)))?
     };
     report.unreadable = unreadable;
     Ok(report)
@@ -564,6 +694,10 @@ mod tests {
         let (d, roots, file) = corpus();
         let store = Store::new(d.path().join("store"));
         let found = find_transcripts(&roots, None, None, Utc::now());
+        let listed = describe(&found, &[], true, false);
+        // One commit: gptme-sessions grades 0.60.
+        assert_eq!(listed[0].grade, Some(Some(0.6)));
+        assert_eq!(listed[0].git_commits, Some(1));
         let dry = sync(&store, &found, true, true).unwrap();
         assert_eq!(dry.imported.len(), 1);
         assert!(!store.path().exists());
@@ -580,7 +714,15 @@ mod tests {
         assert_eq!(r.end_time.as_deref(), Some("2026-11-20T10:05:00+00:00"));
         assert_eq!(r.token_count, Some(1125));
         assert_eq!(r.input_tokens, Some(100));
-        assert_eq!(r.deliverables, ["abc1234"]);
+        // Deliverables, their details and the context size are gptme-sessions'
+        // signals'; the token counts are the session list's.
+        assert_eq!(r.deliverables, ["fix (abc1234)"]);
+        assert_eq!(r.deliverable_details[0]["kind"], "commit");
+        assert_eq!(
+            r.deliverable_details[0]["provenance_class"],
+            "session_committed"
+        );
+        assert_eq!(r.sys_prompt_tokens, Some(1105));
         assert_eq!(r.model.as_deref(), Some("claude-opus-4-6"));
         assert_eq!(r.project.as_deref(), Some("/w/p"));
         let again = sync(&store, &found, true, false).unwrap();
