@@ -862,9 +862,9 @@ fn judge_cmd(store: &Store, a: JudgeArgs) -> Result<()> {
         println!("{} session(s) (dry run; nothing sent)", chosen.len());
     } else if !scored.is_empty() {
         println!("{}", judge_journal::scored_line(&scored, chosen.len()));
-    }
-    if !a.dry_run && scored.is_empty() && !chosen.is_empty() {
-        bail!("no session was scored");
+    } else if !chosen.is_empty() {
+        // Exit 0, as gptme-sessions does: scripts around it must not break.
+        eprintln!("{}", judge_journal::NOTHING_SCORED);
     }
     Ok(())
 }

@@ -765,6 +765,35 @@ fn judge_scores_journal_entries_and_writes_them_to_matching_records() {
     assert_eq!(r["grades"], json!({"alignment": 0.8}));
 }
 
+/// Issue 14: like gptme-sessions, `judge` that could score nothing (no endpoint
+/// answers) says so on stderr and exits 0, so a script around it goes on.
+#[test]
+fn judge_that_scores_nothing_says_so_and_exits_zero_like_gptme_sessions() {
+    let s = Sandbox::new().with_basic_store();
+    let before = std::fs::read(s.store_file()).unwrap();
+    let out = s.run(&[
+        "judge",
+        "--last",
+        "1",
+        "--api",
+        "openai",
+        "--base-url",
+        "http://127.0.0.1:9",
+        "--timeout",
+        "2",
+        "--update-store",
+    ]);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(0), "{err}");
+    assert!(err.contains("not scored"), "{err}");
+    assert!(err.contains("No sessions scored"), "{err}");
+    assert_eq!(
+        std::fs::read(s.store_file()).unwrap(),
+        before,
+        "nothing written"
+    );
+}
+
 #[test]
 fn judge_dry_run_sends_nothing_and_hides_the_key() {
     let s = Sandbox::new().with_basic_store();

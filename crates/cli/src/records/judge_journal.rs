@@ -6,7 +6,7 @@
 
 use std::path::PathBuf;
 
-use anyhow::{bail, Result};
+use anyhow::Result;
 use sessionscope_core::records::journal::{entry_date, journal_entries, session_id_of, yaml_meta};
 use sessionscope_core::records::judge::{self, JudgeConfig, Verdict};
 use sessionscope_core::records::pyjson::PyValue;
@@ -143,12 +143,17 @@ pub fn run(store: &Store, j: JournalJudge<'_>) -> Result<()> {
         println!("{}", PyValue::List(rows).dumps_pretty(false));
     } else if !scored.is_empty() {
         println!("{}", scored_line(&scored, rows.len()));
-    }
-    if scored.is_empty() {
-        bail!("no session was scored");
+    } else {
+        // gptme-sessions says so and exits 0: scripts around it must not break.
+        eprintln!("{NOTHING_SCORED}");
     }
     Ok(())
 }
+
+/// What `judge` says (on stderr, exiting 0, as gptme-sessions does) when no session
+/// got a score.
+pub const NOTHING_SCORED: &str =
+    "\nNo sessions scored. Check that the judge's endpoint and API key are set.";
 
 /// gptme-sessions' closing line of `judge`: `Scored: N/M  mean=…  min=…  max=…`
 /// (`scored` is not empty).
