@@ -57,13 +57,23 @@ pub fn ids_from_path(path: &Path) -> (String, Option<String>) {
     (id, None)
 }
 
+/// One line of `events.jsonl`: the wire type both the facts parser (here) and the
+/// transcript reader (`transcript.rs`) decode, so a line one cannot read is a parse
+/// error for both.
 #[derive(Deserialize)]
-struct Event {
+pub(super) struct Event {
     #[serde(rename = "type")]
-    kind: Option<String>,
+    pub kind: Option<String>,
     #[serde(default)]
-    data: Value,
+    pub data: Value,
     timestamp: Option<String>,
+}
+
+impl Event {
+    /// When it was written.
+    pub fn timestamp(&self) -> Option<chrono::DateTime<chrono::Utc>> {
+        parse_ts(self.timestamp.as_deref())
+    }
 }
 
 /// Folds a Copilot CLI `events.jsonl` line by line.
@@ -86,7 +96,7 @@ impl CopilotTranscript {
 
     fn apply(&mut self, e: Event) {
         let f = &mut self.facts;
-        if let Some(ts) = parse_ts(e.timestamp.as_deref()) {
+        if let Some(ts) = e.timestamp() {
             f.note_time(ts);
         }
         let d = &e.data;

@@ -1,5 +1,5 @@
 //! Copilot CLI `events.jsonl` lines as entries (the format is described in
-//! `harness::copilot`; shapes from github/copilot-sdk's `session-events.ts`).
+//! `agents::copilot`; shapes from github/copilot-sdk's `session-events.ts`).
 //!
 //! - `user.message` → a prompt (`data.content`);
 //! - `assistant.message` → its text, then one tool call per `data.toolRequests` entry
@@ -13,12 +13,14 @@
 //!
 //! The file carries no per-turn usage (only `session.shutdown` totals), so no entry
 //! has `usage`. The current model (`session.start` `selectedModel`, then model changes)
-//! is carried across pages in the cursor and put on assistant entries.
+//! is carried across pages in the cursor and put on assistant entries. Lines are
+//! decoded into the same [`Event`] the facts parser reads.
 
 use serde_json::Value;
 
+use super::Event;
+use crate::agents::decode_line;
 use crate::agents::transcript::{pretty_input, text_of, Draft, EntryKind, LineFormat};
-use crate::agents::{decode_line, parse_ts};
 
 pub(crate) struct CopilotLines {
     model: Option<String>,
@@ -37,14 +39,11 @@ impl LineFormat for CopilotLines {
 
     fn entries(&mut self, line: &[u8], out: &mut Vec<Draft>) -> Result<(), ()> {
         let mut lossy = None;
-        let e: Value = decode_line(line, &mut lossy).ok_or(())?;
-        if !e.is_object() {
-            return Err(());
-        }
-        let d = e.get("data").unwrap_or(&Value::Null);
+        let e: Event = decode_line(line, &mut lossy).ok_or(())?;
+        let d = &e.data;
         let text = |k: &str| d.get(k).map(text_of).unwrap_or_default();
         let start = out.len();
-        match e.get("type").and_then(Value::as_str) {
+        match e.kind.as_deref() {
             Some("session.start" | "session.resume") => {
                 if let Some(m) = str_of(d, "selectedModel") {
                     self.model = Some(m);
@@ -116,7 +115,7 @@ impl LineFormat for CopilotLines {
             }
             _ => {}
         }
-        let ts = parse_ts(e.get("timestamp").and_then(Value::as_str));
+        let ts = e.timestamp();
         for x in &mut out[start..] {
             x.timestamp = ts;
         }

@@ -92,16 +92,53 @@ pub fn ids_from_path(path: &Path) -> (String, Option<String>) {
     (id, None)
 }
 
+/// One line of `conversation.jsonl`: the wire type both the facts parser (here) and
+/// the transcript reader (`transcript.rs`) decode, so a line one cannot read is a
+/// parse error for both.
 #[derive(Deserialize)]
-struct Message {
-    role: Option<String>,
+pub(super) struct Message {
+    pub role: Option<String>,
     #[serde(default)]
-    content: Value,
+    pub content: Value,
     timestamp: Option<String>,
     #[serde(default)]
-    hide: bool,
+    pub hide: bool,
     #[serde(default)]
-    metadata: Value,
+    pub metadata: Value,
+    /// The tool call a result answers (newer gptme).
+    pub call_id: Option<String>,
+}
+
+impl Message {
+    /// When it was written (see [`parse_gptme_ts`]).
+    pub fn timestamp(&self) -> Option<DateTime<Utc>> {
+        self.timestamp.as_deref().and_then(parse_gptme_ts)
+    }
+
+    /// The model `metadata` names.
+    pub fn model(&self) -> Option<&str> {
+        self.metadata.get("model").and_then(Value::as_str)
+    }
+
+    /// The tool `metadata` names (a tool result's).
+    pub fn tool(&self) -> Option<&str> {
+        self.metadata.get("tool").and_then(Value::as_str)
+    }
+
+    /// `metadata.usage`, or the token keys directly in `metadata` (older files).
+    pub fn usage(&self) -> Usage {
+        let u = self
+            .metadata
+            .get("usage")
+            .filter(|u| u.is_object())
+            .unwrap_or(&self.metadata);
+        Usage {
+            input_tokens: u64_at(u, "input_tokens"),
+            output_tokens: u64_at(u, "output_tokens"),
+            cache_creation_tokens: u64_at(u, "cache_creation_tokens"),
+            cache_read_tokens: u64_at(u, "cache_read_tokens"),
+        }
+    }
 }
 
 #[derive(Deserialize, Default)]
@@ -147,7 +184,7 @@ impl GptmeTranscript {
 
     fn apply(&mut self, m: Message) {
         let f = &mut self.facts;
-        if let Some(ts) = m.timestamp.as_deref().and_then(parse_gptme_ts) {
+        if let Some(ts) = m.timestamp() {
             f.note_time(ts);
         }
         let text = match &m.content {
@@ -166,25 +203,13 @@ impl GptmeTranscript {
             Some("assistant") => {
                 f.assistant_messages += 1;
                 let model = m
-                    .metadata
-                    .get("model")
-                    .and_then(Value::as_str)
+                    .model()
                     .map(str::to_string)
                     .or_else(|| self.config_model.clone());
                 if let Some(model) = model {
                     f.note_model(&model);
                 }
-                let usage_obj = m
-                    .metadata
-                    .get("usage")
-                    .filter(|u| u.is_object())
-                    .unwrap_or(&m.metadata);
-                let usage = Usage {
-                    input_tokens: u64_at(usage_obj, "input_tokens"),
-                    output_tokens: u64_at(usage_obj, "output_tokens"),
-                    cache_creation_tokens: u64_at(usage_obj, "cache_creation_tokens"),
-                    cache_read_tokens: u64_at(usage_obj, "cache_read_tokens"),
-                };
+                let usage = m.usage();
                 f.usage.add(&usage);
                 let recorded = m.metadata.get("cost").and_then(Value::as_f64);
                 let priced = f
@@ -221,7 +246,7 @@ impl GptmeTranscript {
             Some("system") if m.metadata.get("error").and_then(Value::as_bool) == Some(true) => {
                 f.turn = TurnState::Errored;
             }
-            Some("system") if self.tools_pending || m.metadata.get("tool").is_some() => {
+            Some("system") if self.tools_pending || m.tool().is_some() => {
                 // A tool result; several may follow one assistant message.
                 if text.trim_start().starts_with("Error") {
                     f.tool_errors += 1;

@@ -1,5 +1,5 @@
 //! gptme `conversation.jsonl` lines as entries (the format is described in
-//! `harness::gptme`).
+//! `agents::gptme`).
 //!
 //! gptme has no tool-call records: the assistant writes its tool calls as fenced code
 //! blocks inside its text, and they are kept there, as text. Each tool's output is a
@@ -9,12 +9,11 @@
 //! Other system messages are notices, or errors when they start with `Error`. Hidden
 //! messages (`hide`, such as the system prompt) are not shown, as in gptme itself.
 //! The cursor's `carry` says whether the previous shown message was the assistant's.
+//! Lines are decoded into the same [`Message`] the facts parser reads.
 
-use serde_json::Value;
-
+use super::Message;
 use crate::agents::decode_line;
 use crate::agents::transcript::{text_of, Draft, EntryKind, LineFormat};
-use crate::model::Usage;
 
 const AFTER_ASSISTANT: &str = "after-assistant";
 
@@ -37,16 +36,12 @@ impl LineFormat for GptmeLines {
 
     fn entries(&mut self, line: &[u8], out: &mut Vec<Draft>) -> Result<(), ()> {
         let mut lossy = None;
-        let m: Value = decode_line(line, &mut lossy).ok_or(())?;
-        if !m.is_object() {
-            return Err(());
-        }
-        if m.get("hide").and_then(Value::as_bool) == Some(true) {
+        let m: Message = decode_line(line, &mut lossy).ok_or(())?;
+        if m.hide {
             return Ok(());
         }
-        let text = m.get("content").map(text_of).unwrap_or_default();
-        let meta = m.get("metadata").unwrap_or(&Value::Null);
-        let mut d = match m.get("role").and_then(Value::as_str) {
+        let text = text_of(&m.content);
+        let mut d = match m.role.as_deref() {
             Some("user") => {
                 self.after_assistant = false;
                 Draft::new(EntryKind::User, text)
@@ -54,17 +49,17 @@ impl LineFormat for GptmeLines {
             Some("assistant") => {
                 self.after_assistant = true;
                 let mut d = Draft::new(EntryKind::Assistant, text);
-                d.model = meta.get("model").and_then(Value::as_str).map(String::from);
-                d.usage = usage_of(meta);
+                d.model = m.model().map(String::from);
+                d.usage = Some(m.usage()).filter(|u| u.total() > 0);
                 d
             }
             Some("system") => {
-                let tool = meta.get("tool").and_then(Value::as_str).map(String::from);
+                let tool = m.tool().map(String::from);
                 let failed = text.trim_start().starts_with("Error");
                 let mut d = if tool.is_some() || self.after_assistant {
                     let mut d = Draft::new(EntryKind::ToolResult, text);
                     d.tool_name = tool;
-                    d.tool_use_id = m.get("call_id").and_then(Value::as_str).map(String::from);
+                    d.tool_use_id = m.call_id.clone();
                     d
                 } else if failed {
                     Draft::new(EntryKind::Error, text)
@@ -78,40 +73,10 @@ impl LineFormat for GptmeLines {
             Some(_) => Draft::new(EntryKind::System, text),
             None => return Err(()),
         };
-        d.timestamp = m
-            .get("timestamp")
-            .and_then(Value::as_str)
-            .and_then(parse_gptme_ts);
+        d.timestamp = m.timestamp();
         out.push(d);
         Ok(())
     }
-}
-
-/// `metadata.usage`, or the token keys directly in `metadata` (older files).
-fn usage_of(meta: &Value) -> Option<Usage> {
-    let u = meta.get("usage").filter(|u| u.is_object()).unwrap_or(meta);
-    let n = |k: &str| u.get(k).and_then(Value::as_u64).unwrap_or(0);
-    let usage = Usage {
-        input_tokens: n("input_tokens"),
-        output_tokens: n("output_tokens"),
-        cache_creation_tokens: n("cache_creation_tokens"),
-        cache_read_tokens: n("cache_read_tokens"),
-    };
-    (usage.total() > 0).then_some(usage)
-}
-
-/// gptme writes local time without an offset (`datetime.now().isoformat()`); newer
-/// versions add one.
-fn parse_gptme_ts(s: &str) -> Option<chrono::DateTime<chrono::Utc>> {
-    use chrono::TimeZone;
-    if let Some(t) = crate::agents::parse_ts(Some(s)) {
-        return Some(t);
-    }
-    let naive = chrono::NaiveDateTime::parse_from_str(s, "%Y-%m-%dT%H:%M:%S%.f").ok()?;
-    chrono::Local
-        .from_local_datetime(&naive)
-        .earliest()
-        .map(|t| t.with_timezone(&chrono::Utc))
 }
 
 #[cfg(test)]
