@@ -216,6 +216,9 @@ fn os_arch(uname: &str) -> Option<(String, String)> {
     Some((os.to_string(), arch.to_string()))
 }
 
+/// The exit code of the remote copy when fewer bytes arrived than were sent.
+const INCOMPLETE: i32 = 3;
+
 fn install(host: &str) -> anyhow::Result<()> {
     let host = check_host(host).map_err(anyhow::Error::msg)?;
     if host == sessionscope_core::remote::hosts::LOCAL {
@@ -247,28 +250,39 @@ fn install(host: &str) -> anyhow::Result<()> {
         );
     }
     let exe = std::env::current_exe().context("finding this program's file")?;
-    let binary = std::fs::read(&exe).with_context(|| format!("reading {}", exe.display()))?;
-    let put = "mkdir -p \"$HOME/.local/bin\" && cat > \"$HOME/.local/bin/.sessionscope.new\" \
-               && chmod 755 \"$HOME/.local/bin/.sessionscope.new\" \
-               && mv -f \"$HOME/.local/bin/.sessionscope.new\" \"$HOME/.local/bin/sessionscope\"";
-    let mut child = ssh
-        .command(&host, put)
-        .stdin(Stdio::piped())
-        .spawn()
+    // ssh reads the program straight from its file: no pipe is written here, so an ssh
+    // that ends mid-copy cannot end this process with SIGPIPE (the CLI restores its
+    // default action for `| head`), and 100+ MB are not held in memory.
+    let file = std::fs::File::open(&exe).with_context(|| format!("reading {}", exe.display()))?;
+    let len = file.metadata()?.len();
+    // In `sh` whatever the login shell is. The copy goes to a temporary name and is
+    // kept only if every byte arrived: a copy cut short (ssh or the network dropping)
+    // must not leave a truncated program where the next `ssh HOST sessionscope` finds it.
+    let put = format!(
+        "exec sh -c 'mkdir -p \"$HOME/.local/bin\" && cd \"$HOME/.local/bin\" || exit 1; \
+         cat > .sessionscope.new || {{ rm -f .sessionscope.new; exit 1; }}; \
+         if [ $(wc -c < .sessionscope.new) -ne {len} ]; then rm -f .sessionscope.new; exit {INCOMPLETE}; fi; \
+         chmod 755 .sessionscope.new && mv -f .sessionscope.new sessionscope'"
+    );
+    let status = ssh
+        .command(&host, &put)
+        .stdin(Stdio::from(file))
+        .status()
         .with_context(|| format!("running {}", ssh.program[0]))?;
-    if let Some(mut stdin) = child.stdin.take() {
-        stdin.write_all(&binary).context("sending the binary")?;
+    if status.code() == Some(INCOMPLETE) {
+        bail!(
+            "the copy to {host} was cut short; nothing was installed there. Run \
+             `sessionscope remote install {host}` again"
+        );
     }
-    if !child.wait()?.success() {
+    if !status.success() {
         bail!("copying to {host}:~/.local/bin/sessionscope failed (see ssh's message above)");
     }
     let c = hosts::connect(&host)?;
     println!(
-        "installed {} bytes as {host}:~/.local/bin/sessionscope; it answers: sessionscope {} \
+        "installed {len} bytes as {host}:~/.local/bin/sessionscope; it answers: sessionscope {} \
          (protocol {})",
-        binary.len(),
-        c.hello.version,
-        c.hello.protocol
+        c.hello.version, c.hello.protocol
     );
     Ok(())
 }

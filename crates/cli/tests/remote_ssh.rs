@@ -220,10 +220,15 @@ impl Sshd {
 
     /// `sessionscope ARGS` on this side, reaching `box` with `remote` as its command.
     fn cli(&self, remote: &str, args: &[&str]) -> Output {
+        self.cli_via(&self.ssh(), remote, args)
+    }
+
+    /// [`Sshd::cli`] with `ssh` as `$SESSIONSCOPE_SSH`.
+    fn cli_via(&self, ssh: &str, remote: &str, args: &[&str]) -> Output {
         let local = self.dir.path().join("local-home");
         Command::new(BIN)
             .args(args)
-            .env("SESSIONSCOPE_SSH", self.ssh())
+            .env("SESSIONSCOPE_SSH", ssh)
             .env("SESSIONSCOPE_REMOTE_COMMAND", remote)
             .env("SESSIONSCOPE_DATA_DIR", local.join("data"))
             .env("CLAUDE_CONFIG_DIR", local.join("claude"))
@@ -699,6 +704,21 @@ fn remote_install_copies_this_binary_into_the_remote_home_when_the_machine_match
     }
 
     std::fs::remove_file(home.join("uname-says")).unwrap();
+    // The send is cut short after 1 MB (as when ssh or the network drops mid-copy):
+    // the remote keeps nothing, not even the partial file.
+    let cut = sshd.dir.path().join("cut-ssh");
+    std::fs::write(&cut, "#!/bin/sh\nhead -c 1000000 | ssh \"$@\"\n").unwrap();
+    let _ = Command::new("chmod").arg("755").arg(&cut).status();
+    let via = sshd.ssh().replacen("ssh", &cut.display().to_string(), 1);
+    let out = sshd.cli_via(&via, "", &["remote", "install", "box"]);
+    let err = text(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{err}");
+    assert!(err.contains("cut short"), "{err}");
+    assert!(err.contains("nothing was installed"), "{err}");
+    assert!(!installed.exists(), "no truncated program");
+    let partial = home.join(".local/bin/.sessionscope.new");
+    assert!(!partial.exists(), "no partial file left");
+
     let t = Instant::now();
     let out = sshd.cli("", &["remote", "install", "box"]);
     let took = t.elapsed();
