@@ -175,46 +175,13 @@ pub fn build_record_from_signals(
     now: DateTime<Utc>,
 ) -> Record {
     let mut r = build(p, analysis.map(Traj::of_analysis), now);
-    let usage_int = |k: &str| -> Option<i64> {
-        match analysis?.usage(k)? {
-            PyValue::Int(i) => i64::try_from(*i).ok(),
-            PyValue::Float(f) if f.is_finite() => Some(f.trunc() as i64),
-            PyValue::Bool(b) => Some(i64::from(*b)),
-            _ => None,
-        }
-    };
     if let Some(a) = analysis {
-        r.token_count = usage_int("total_tokens");
-        r.input_tokens = usage_int("input_tokens");
-        r.output_tokens = usage_int("output_tokens");
-        r.cache_creation_tokens = usage_int("cache_creation_tokens");
-        r.cache_read_tokens = usage_int("cache_read_tokens");
-        r.sys_prompt_tokens = usage_int("sys_prompt_tokens");
-        r.context_peak_tokens = usage_int("context_peak_tokens");
-        r.context_window = usage_int("context_window");
-        r.sys_prompt_bytes = usage_int("sys_prompt_bytes");
-        r.first_turn_bytes = usage_int("first_turn_bytes");
-        r.context_peak_bytes = usage_int("context_peak_bytes");
-        r.session_total_bytes = usage_int("session_total_bytes");
-        r.summarizer_fired = a.signals.summarizer_fired;
-        let timing = |k: &str| match a.timing(k) {
-            Some(PyValue::Float(f)) => Some(*f),
-            Some(PyValue::Int(i)) => Some(*i as f64),
-            _ => None,
-        };
-        r.ttft_ms_avg = timing("ttft_ms_avg");
-        r.ttft_ms_p50 = timing("ttft_ms_p50");
-        r.gen_ms_total = timing("gen_ms_total");
-        r.tool_ms_total = timing("tool_ms_total");
-        if r.category.is_none() {
-            r.category = a.inferred_category.clone();
-        }
-        if r.journal_path.is_none() {
-            r.journal_path = a.signals.journal_paths.first().cloned();
-        }
-        r.grades
-            .insert("productivity".into(), serde_json::json!(a.grade));
-        r.trajectory_grade = Some(a.grade);
+        r.token_count = usage_int(a, "total_tokens");
+        r.input_tokens = usage_int(a, "input_tokens");
+        r.output_tokens = usage_int(a, "output_tokens");
+        r.cache_creation_tokens = usage_int(a, "cache_creation_tokens");
+        r.cache_read_tokens = usage_int(a, "cache_read_tokens");
+        apply_grade_fields(&mut r, a);
     }
     if let Some(path) = &p.trajectory_path {
         let path = std::path::Path::new(path);
@@ -222,9 +189,10 @@ pub fn build_record_from_signals(
             super::normalized::session_name(&p.harness, path).filter(|n| !n.is_empty());
         r.project = super::normalized::project(&p.harness, path).filter(|n| !n.is_empty());
     }
-    if let Some(j) = &r.journal_path {
-        r.smell_score = super::smell::smell_score(std::path::Path::new(j));
-    }
+    r.smell_score = r
+        .journal_path
+        .as_deref()
+        .and_then(|j| super::smell::smell_score(std::path::Path::new(j)));
     if p.exit_code != 0 {
         let traj = p.trajectory_path.as_deref().map(std::path::Path::new);
         let (reason, error) =
@@ -233,6 +201,50 @@ pub fn build_record_from_signals(
         r.error = error;
     }
     r
+}
+
+/// A usage number as Python's `int(x)` reads it.
+fn usage_int(a: &Analysis, key: &str) -> Option<i64> {
+    match a.usage(key)? {
+        PyValue::Int(i) => i64::try_from(*i).ok(),
+        PyValue::Float(f) if f.is_finite() => Some(f.trunc() as i64),
+        PyValue::Bool(b) => Some(i64::from(*b)),
+        _ => None,
+    }
+}
+
+/// What a record takes from the signals besides outcome, deliverables and token
+/// counts: the grade, context sizes in tokens and bytes, `summarizer_fired`, the
+/// timings, the inferred category and the journal the trajectory wrote, where the
+/// record has none.
+pub fn apply_grade_fields(r: &mut Record, a: &Analysis) {
+    let int = |k: &str| usage_int(a, k);
+    r.sys_prompt_tokens = int("sys_prompt_tokens");
+    r.context_peak_tokens = int("context_peak_tokens");
+    r.context_window = int("context_window");
+    r.sys_prompt_bytes = int("sys_prompt_bytes");
+    r.first_turn_bytes = int("first_turn_bytes");
+    r.context_peak_bytes = int("context_peak_bytes");
+    r.session_total_bytes = int("session_total_bytes");
+    r.summarizer_fired = a.signals.summarizer_fired;
+    let timing = |k: &str| match a.timing(k) {
+        Some(PyValue::Float(f)) => Some(*f),
+        Some(PyValue::Int(i)) => Some(*i as f64),
+        _ => None,
+    };
+    r.ttft_ms_avg = timing("ttft_ms_avg");
+    r.ttft_ms_p50 = timing("ttft_ms_p50");
+    r.gen_ms_total = timing("gen_ms_total");
+    r.tool_ms_total = timing("tool_ms_total");
+    if r.category.is_none() {
+        r.category = a.inferred_category.clone();
+    }
+    if r.journal_path.is_none() {
+        r.journal_path = a.signals.journal_paths.first().cloned();
+    }
+    r.grades
+        .insert("productivity".into(), serde_json::json!(a.grade));
+    r.trajectory_grade = Some(a.grade);
 }
 
 fn build(p: &PostSession, traj: Option<Traj>, now: DateTime<Utc>) -> Record {
@@ -471,6 +483,20 @@ pub fn record_seen_session(
     }
     if record.project.is_none() {
         record.project = session.project.clone();
+    }
+    // The grade and the rest gptme-sessions computes, for the agents it reads.
+    use crate::model::Harness;
+    if matches!(
+        session.harness,
+        Harness::Gptme | Harness::ClaudeCode | Harness::Codex | Harness::Copilot
+    ) {
+        if let Ok(a) = signals::analyze_path(std::path::Path::new(&session.path)) {
+            apply_grade_fields(&mut record, &a);
+            record.smell_score = record
+                .journal_path
+                .as_deref()
+                .and_then(|j| super::smell::smell_score(std::path::Path::new(j)));
+        }
     }
     let existing = store.append_unless(&record, |r| {
         r.trajectory_path.as_deref() == Some(session.path.as_str())

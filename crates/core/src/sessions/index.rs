@@ -1335,8 +1335,11 @@ mod tests {
         assert_eq!(r.model.as_deref(), Some("claude-sonnet-4-5"));
         assert_eq!(r.token_count, Some(row.usage.total() as i64));
         assert_eq!(r.exit_code, Some(0));
-        // Nothing produced in a 2-second chat: post-session calls that a noop.
+        // Nothing produced in a 2-second chat: post-session calls that a noop, and
+        // gptme-sessions grades a session without a tool call 0.10.
         assert_eq!(r.outcome.as_deref(), Some("noop"));
+        assert_eq!(r.trajectory_grade, Some(0.1));
+        assert_eq!(r.grades["productivity"], 0.1);
         assert_eq!(r.duration_seconds, 2);
         assert!(
             r.timestamp.starts_with("2026-01-05T10:00:00"),
