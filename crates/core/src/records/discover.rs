@@ -284,10 +284,7 @@ pub fn apply_signals(r: &mut Record, s: &Signals) -> bool {
 /// The harnesses gptme-sessions reads signals from (Gemini CLI and opencode logs
 /// have none there).
 fn has_signals(h: Harness) -> bool {
-    matches!(
-        h,
-        Harness::Gptme | Harness::ClaudeCode | Harness::Codex | Harness::Copilot
-    )
+    super::normalized::Format::of_harness(h).is_some()
 }
 
 /// gptme-sessions' signals of a found transcript (`None` for a harness it does not

@@ -217,6 +217,20 @@ impl Format {
             Format::Grok => "grok",
         }
     }
+
+    /// The format of a harness Sessionscope reads, when gptme-sessions reads it too
+    /// (it has no reader for Gemini CLI chats or opencode's store): the one list of
+    /// which harnesses `records` can normalize, search and take signals from.
+    pub fn of_harness(h: crate::model::Harness) -> Option<Format> {
+        use crate::model::Harness;
+        match h {
+            Harness::Gptme => Some(Format::Gptme),
+            Harness::ClaudeCode => Some(Format::ClaudeCode),
+            Harness::Codex => Some(Format::Codex),
+            Harness::Copilot => Some(Format::Copilot),
+            Harness::Gemini | Harness::Opencode => None,
+        }
+    }
 }
 
 fn s<'a>(v: &'a PyValue, key: &str) -> Option<&'a str> {
@@ -895,6 +909,21 @@ pub fn read_transcript(path: &Path) -> Result<Transcript, ReadError> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A harness with a gptme-sessions format reports itself under its own name;
+    /// Gemini CLI and opencode have none.
+    #[test]
+    fn formats_of_harnesses_name_the_harness() {
+        use crate::agents::AGENTS;
+        use crate::model::Harness;
+        for a in AGENTS {
+            let h = a.harness();
+            match Format::of_harness(h) {
+                Some(f) => assert_eq!(f.harness(), h.as_str()),
+                None => assert!(matches!(h, Harness::Gemini | Harness::Opencode), "{h}"),
+            }
+        }
+    }
 
     #[test]
     fn timestamps_are_reprinted_like_python_isoformat() {

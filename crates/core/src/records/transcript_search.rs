@@ -176,10 +176,7 @@ pub fn search_recent(
     use crate::model::Harness;
     let wanted = |h: Harness| match only {
         Some(o) => h == o,
-        None => matches!(
-            h,
-            Harness::Gptme | Harness::ClaudeCode | Harness::Codex | Harness::Copilot
-        ),
+        None => super::normalized::Format::of_harness(h).is_some(),
     };
     let found = super::discover::find_transcripts(
         roots,
