@@ -1,32 +1,17 @@
 //! Commands about runs: start and kill (each after a native confirmation shown here,
 //! on the Rust side), stream, type into, resize, and clear.
 
-use std::sync::mpsc::RecvTimeoutError;
-use std::time::{Duration, Instant};
-
 use sessionscope_core::consent;
 use sessionscope_core::kill::KillScope;
 use sessionscope_core::model::{EnvLines, EnvVar, KillTarget, RunInfo, RunOutput, RunRequest};
 use sessionscope_core::paths;
-use sessionscope_core::runs::pacer::OutputPacer;
+use sessionscope_core::runs::pacer;
 use sessionscope_core::runs::quit_notice::{self, QuitNotice};
-use sessionscope_core::runs::supervisor::{SupervisorError, Utf8Stream};
+use sessionscope_core::runs::supervisor::SupervisorError;
 use tauri::ipc::Channel;
 use tauri::{AppHandle, Manager, State};
 
 use crate::state::AppState;
-
-/// Output is gathered this long before one message goes to the terminal panel, so a
-/// command printing thousands of lines a second costs a few IPC messages, not thousands.
-const OUTPUT_BATCH: Duration = Duration::from_millis(16);
-/// How far the panel may be behind before output is held back, and how much of the
-/// held output is kept for it (the newest; the log has all of it).
-const PANEL_WINDOW: usize = 512 * 1024;
-const PANEL_KEEP: usize = 256 * 1024;
-/// At most this many lines of live output go to the panel at once.
-const PANEL_LINES: usize = 2000;
-/// The panel's scrollback (Terminal.svelte): what a replay may fill.
-const SCROLLBACK: usize = 10_000;
 
 /// What the last quit did to runs still alive, until the user dismisses it.
 #[tauri::command]
@@ -64,8 +49,8 @@ pub async fn start_run(app: AppHandle, request: RunRequest) -> Result<Option<Run
 }
 
 /// Replay the run's recent output, then stream the rest until the run ends, paced to
-/// what the panel draws ([`OutputPacer`]). Returns the id the panel acknowledges with
-/// ([`ack_run_output`]).
+/// what the panel draws (core's [`pacer::feed_panel`]). Returns the id the panel
+/// acknowledges with ([`ack_run_output`]).
 #[tauri::command]
 pub fn attach_run(
     state: State<'_, AppState>,
@@ -73,68 +58,16 @@ pub fn attach_run(
     on_output: Channel<RunOutput>,
 ) -> Result<u64, String> {
     let (backlog, rx) = state.supervisor.attach(&id).map_err(|e| e.to_string())?;
-    // The replay may fill the panel's whole scrollback; live output goes at most
-    // PANEL_LINES at a time.
-    let mut pacer = OutputPacer::new(PANEL_WINDOW, backlog.len().max(PANEL_KEEP), SCROLLBACK);
-    let stream = state.output_streams.open(pacer.credit());
-    let streams = state.output_streams.clone();
-    std::thread::spawn(move || {
-        let mut text = Utf8Stream::default();
-        let mut send = |pacer: &mut OutputPacer| match pacer.take() {
-            None => true,
-            Some(bytes) => on_output
-                .send(RunOutput {
-                    run_id: id.clone(),
-                    ack: bytes.len() as u32,
-                    data: text.decode(&bytes),
-                })
-                .is_ok(),
-        };
-        pacer.push(&backlog);
-        let mut open = send(&mut pacer);
-        pacer.limit(PANEL_KEEP, PANEL_LINES);
-        // After the run ended, held output waits this many ticks for a panel that may
-        // have been closed.
-        let mut grace = 300;
-        while open {
-            // While output is held for a panel that is behind, wake up to look at its
-            // acknowledgements even when the run prints nothing more.
-            let first = if pacer.holding() {
-                rx.recv_timeout(OUTPUT_BATCH)
-            } else {
-                rx.recv().map_err(|_| RecvTimeoutError::Disconnected)
-            };
-            match first {
-                Ok(chunk) => {
-                    pacer.push(&chunk);
-                    // Gather for one batch period (bounded by time, not by what
-                    // arrives: a firehose always has more).
-                    let deadline = Instant::now() + OUTPUT_BATCH;
-                    loop {
-                        let left = deadline.saturating_duration_since(Instant::now());
-                        match rx.recv_timeout(left) {
-                            Ok(more) if !left.is_zero() => pacer.push(&more),
-                            Ok(more) => {
-                                pacer.push(&more);
-                                break;
-                            }
-                            Err(_) => break,
-                        }
-                    }
-                }
-                Err(RecvTimeoutError::Timeout) => {}
-                Err(RecvTimeoutError::Disconnected) if pacer.holding() && grace > 0 => {
-                    // The run ended: what is held still goes out once there is room.
-                    grace -= 1;
-                    std::thread::sleep(OUTPUT_BATCH);
-                }
-                Err(RecvTimeoutError::Disconnected) => break,
-            }
-            open = send(&mut pacer);
-        }
-        streams.close(stream);
-    });
-    Ok(stream)
+    let send = move |ack, data| {
+        on_output
+            .send(RunOutput {
+                run_id: id.clone(),
+                ack,
+                data,
+            })
+            .is_ok()
+    };
+    Ok(pacer::feed_panel(&state.output_streams, backlog, rx, send))
 }
 
 /// The panel has drawn `bytes` of stream `stream`'s output.

@@ -11,9 +11,16 @@
 //! reads between two frames). The run's log file always has every byte: this only
 //! decides what the panel shows. A panel that keeps up with output of ordinary density
 //! loses nothing.
+//!
+//! [`feed_panel`] is the whole feeding loop (replay, then live output gathered in
+//! [`PANEL_BATCH`] periods), so the app only says where each message goes.
 
 use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::mpsc::{Receiver, RecvTimeoutError};
 use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use crate::runs::supervisor::Utf8Stream;
 
 /// See the module documentation. One per attached panel.
 pub struct OutputPacer {
@@ -140,6 +147,102 @@ pub fn acknowledge(credit: &AtomicUsize, bytes: usize) {
     });
 }
 
+/// Output is gathered this long before one message goes to the panel, so a command
+/// printing thousands of lines a second costs a few messages, not thousands.
+pub const PANEL_BATCH: Duration = Duration::from_millis(16);
+/// How far the panel may be behind before output is held back, and how much of the
+/// held output is kept for it (the newest; the log has all of it).
+pub const PANEL_WINDOW: usize = 512 * 1024;
+pub const PANEL_KEEP: usize = 256 * 1024;
+/// At most this many lines of live output go to the panel at once.
+pub const PANEL_LINES: usize = 2000;
+/// The panel's scrollback (the app's Terminal.svelte): what a replay may fill.
+pub const PANEL_SCROLLBACK: usize = 10_000;
+/// After the run ended, held output waits this many batch periods for a panel that
+/// may have been closed.
+const ENDED_GRACE_TICKS: u32 = 300;
+
+/// Feed one terminal panel on its own thread: the run's recent output (`backlog`, which
+/// may fill the panel's whole scrollback), then what `live` brings until the run ends
+/// or `send` says the panel is gone, paced to what the panel acknowledges through
+/// `streams` (with the id returned). `send` gets the text (UTF-8 kept whole across
+/// chunks) and the byte count the panel acknowledges once it has drawn it.
+pub fn feed_panel(
+    streams: &Arc<PacedStreams>,
+    backlog: Vec<u8>,
+    live: Receiver<Vec<u8>>,
+    send: impl FnMut(u32, String) -> bool + Send + 'static,
+) -> u64 {
+    let pacer = OutputPacer::new(
+        PANEL_WINDOW,
+        backlog.len().max(PANEL_KEEP),
+        PANEL_SCROLLBACK,
+    );
+    let stream = streams.open(pacer.credit());
+    let streams = Arc::clone(streams);
+    std::thread::spawn(move || {
+        run_feed(pacer, &backlog, &live, send, PANEL_BATCH);
+        streams.close(stream);
+    });
+    stream
+}
+
+/// The loop of [`feed_panel`], on the caller's thread; returns when the run has ended
+/// and its output is out (or given up on), or the panel is gone.
+pub fn run_feed(
+    mut pacer: OutputPacer,
+    backlog: &[u8],
+    live: &Receiver<Vec<u8>>,
+    mut send: impl FnMut(u32, String) -> bool,
+    batch: Duration,
+) {
+    let mut text = Utf8Stream::default();
+    let mut send = |pacer: &mut OutputPacer| match pacer.take() {
+        None => true,
+        Some(bytes) => send(bytes.len() as u32, text.decode(&bytes)),
+    };
+    pacer.push(backlog);
+    let mut open = send(&mut pacer);
+    pacer.limit(PANEL_KEEP, PANEL_LINES);
+    let mut grace = ENDED_GRACE_TICKS;
+    while open {
+        // While output is held for a panel that is behind, wake up to look at its
+        // acknowledgements even when the run prints nothing more.
+        let first = if pacer.holding() {
+            live.recv_timeout(batch)
+        } else {
+            live.recv().map_err(|_| RecvTimeoutError::Disconnected)
+        };
+        match first {
+            Ok(chunk) => {
+                pacer.push(&chunk);
+                // Gather for one batch period (bounded by time, not by what arrives:
+                // a firehose always has more).
+                let deadline = Instant::now() + batch;
+                loop {
+                    let left = deadline.saturating_duration_since(Instant::now());
+                    match live.recv_timeout(left) {
+                        Ok(more) if !left.is_zero() => pacer.push(&more),
+                        Ok(more) => {
+                            pacer.push(&more);
+                            break;
+                        }
+                        Err(_) => break,
+                    }
+                }
+            }
+            Err(RecvTimeoutError::Timeout) => {}
+            Err(RecvTimeoutError::Disconnected) if pacer.holding() && grace > 0 => {
+                // The run ended: what is held still goes out once there is room.
+                grace -= 1;
+                std::thread::sleep(batch);
+            }
+            Err(RecvTimeoutError::Disconnected) => break,
+        }
+        open = send(&mut pacer);
+    }
+}
+
 fn human_bytes(n: u64) -> String {
     match n {
         n if n >= 1 << 20 => format!("{:.1} MB", n as f64 / 1e6),
@@ -151,6 +254,83 @@ fn human_bytes(n: u64) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Run [`run_feed`] on `live` with a panel that acknowledges at once when `acks`.
+    fn feed(backlog: &str, live: Receiver<Vec<u8>>, acks: bool, window: usize) -> String {
+        let pacer = OutputPacer::new(window, PANEL_KEEP, PANEL_SCROLLBACK);
+        let credit = pacer.credit();
+        let mut got = String::new();
+        let send = |ack: u32, text: String| {
+            if acks {
+                acknowledge(&credit, ack as usize);
+            }
+            got.push_str(&text);
+            true
+        };
+        run_feed(
+            pacer,
+            backlog.as_bytes(),
+            &live,
+            send,
+            Duration::from_millis(1),
+        );
+        got
+    }
+
+    #[test]
+    fn the_feed_replays_then_streams_until_the_run_ends() {
+        let (tx, rx) = std::sync::mpsc::channel();
+        let writer = std::thread::spawn(move || {
+            for i in 0..500 {
+                tx.send(format!("line {i}\n").into_bytes()).unwrap();
+            }
+            // A character split across two chunks arrives whole.
+            tx.send(vec![0xc3]).unwrap();
+            tx.send(vec![0xa9, b'\n']).unwrap();
+        });
+        let got = feed("replayed\n", rx, true, PANEL_WINDOW);
+        writer.join().unwrap();
+        let want: String = (0..500).map(|i| format!("line {i}\n")).collect();
+        assert_eq!(got, format!("replayed\n{want}é\n"));
+    }
+
+    #[test]
+    fn the_feed_stops_when_the_panel_is_gone_though_the_run_goes_on() {
+        let (tx, rx) = std::sync::mpsc::channel::<Vec<u8>>();
+        let pacer = OutputPacer::new(PANEL_WINDOW, PANEL_KEEP, PANEL_SCROLLBACK);
+        let mut calls = 0;
+        run_feed(
+            pacer,
+            b"replay",
+            &rx,
+            |_, _| {
+                calls += 1;
+                false
+            },
+            Duration::from_millis(1),
+        );
+        assert_eq!(calls, 1);
+        drop(tx);
+    }
+
+    #[test]
+    fn held_output_of_an_ended_run_is_given_up_on_for_a_panel_that_never_draws() {
+        let (tx, rx) = std::sync::mpsc::channel();
+        let writer = std::thread::spawn(move || {
+            let line = "x".repeat(99) + "\n";
+            for _ in 0..100 {
+                tx.send(line.clone().into_bytes()).unwrap();
+                std::thread::sleep(Duration::from_millis(2));
+            }
+        });
+        let started = Instant::now();
+        // A 1 KB window the panel never acknowledges: after the first batches the rest
+        // is held, then given up on once the run has ended.
+        let got = feed("", rx, false, 1000);
+        writer.join().unwrap();
+        assert!(started.elapsed() < Duration::from_secs(5));
+        assert!(got.len() < 100 * 100, "{} bytes sent", got.len());
+    }
 
     #[test]
     fn a_panel_that_keeps_up_gets_every_byte_in_order() {
