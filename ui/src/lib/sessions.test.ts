@@ -73,6 +73,26 @@ describe("SessionTable", () => {
     expect(t.roots.map((r) => r.path)).toEqual(["/r"]);
   });
 
+  it("shows core's short ids over its rows, and tells a new row apart from the others", () => {
+    const t = new SessionTable();
+    const codex = (n: string) => `codex:019a0c11-${n}-7000-8000-000000000001`;
+    t.load({
+      sessions: [session(codex("aaaa"), null), session("claude-code:5f0c7a8e-1111", null)],
+      counts: counts(2),
+      roots: [],
+      scanning: false,
+      notices: [],
+    });
+    const id = (key: string) => key.split(":")[1];
+    expect(t.shortIds.get(id(codex("aaaa")))).toBe("019a0c11");
+    t.apply({ upserted: [session(codex("abcd"), null)], removed: [] }, counts(3));
+    expect(t.shortIds.get(id(codex("aaaa")))).toBe("019a0c11-aa");
+    expect(t.shortIds.get(id(codex("abcd")))).toBe("019a0c11-ab");
+    expect(t.shortIds.get("5f0c7a8e-1111")).toBe("5f0c7a8e");
+    t.apply({ upserted: [], removed: [codex("abcd")] }, counts(2));
+    expect(t.shortIds.get(id(codex("aaaa")))).toBe("019a0c11");
+  });
+
   it("applies upserts and removals and takes the pushed counts", () => {
     const t = new SessionTable();
     t.load({

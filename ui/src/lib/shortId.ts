@@ -42,58 +42,86 @@ export function matchesId(id: string, query: string): boolean {
   return query !== "" && (id.startsWith(query) || distinctPart(id).startsWith(query));
 }
 
-function compareBytes(a: Uint8Array, b: Uint8Array): number {
-  const n = Math.min(a.length, b.length);
-  for (let i = 0; i < n; i++) if (a[i] !== b[i]) return a[i] - b[i];
-  return a.length - b.length;
+const ASCII = /^[\x00-\x7f]*$/;
+
+/** `s` as a string of its UTF-8 bytes, one character each: compared, sorted and cut
+ * like the bytes Rust works on, with JavaScript's own (fast) string operations. An
+ * ASCII id is its own byte string. */
+function bytesOf(s: string): string {
+  if (ASCII.test(s)) return s;
+  let out = "";
+  for (const b of encoder.encode(s)) out += String.fromCharCode(b);
+  return out;
 }
 
-function commonPrefix(a: Uint8Array, b: Uint8Array): number {
+function textOf(bytes: string): string {
+  if (ASCII.test(bytes)) return bytes;
+  return decoder.decode(Uint8Array.from(bytes, (c) => c.charCodeAt(0)));
+}
+
+function commonPrefix(a: string, b: string): number {
   const n = Math.min(a.length, b.length);
   let i = 0;
-  while (i < n && a[i] === b[i]) i++;
+  while (i < n && a.charCodeAt(i) === b.charCodeAt(i)) i++;
   return i;
 }
 
-/** The short id of each of `ids`, in the same order (an id listed twice gets the same). */
-export function shortIds(ids: readonly string[]): string[] {
-  // Duplicated ids are the same session: the first occurrence owns them all.
-  const owner = new Map<string, number>();
-  ids.forEach((id, i) => {
-    if (!owner.has(id)) owner.set(id, i);
-  });
-  const ownerOf = (i: number) => owner.get(ids[i])!;
-  // Every string a query is matched against, with the index of its owner.
-  const keys: { bytes: Uint8Array; i: number }[] = [];
-  const distinct = ids.map((id, i) => {
-    const d = distinctPart(id);
-    const bytes = encoder.encode(d);
-    keys.push({ bytes: d === id ? bytes : encoder.encode(id), i });
-    if (d !== id) keys.push({ bytes, i });
-    return bytes;
-  });
-  keys.sort((a, b) => compareBytes(a.bytes, b.bytes) || a.i - b.i);
-  return ids.map((id, i) => {
-    const me = ownerOf(i);
-    const d = distinct[i];
-    // First key not below d (keys equal to d sort before by bytes, as in Rust).
+/** The short ids of one set of sessions, looked up by full id. The sorted strings are
+ * built once (a native sort, ~10k ids in a few ms); each short id is computed when it
+ * is first asked for. */
+export class ShortIds {
+  #ids: readonly string[];
+  /** Index of each id's first occurrence: duplicated ids are the same session. */
+  #owner = new Map<string, number>();
+  #distinct: string[];
+  /** Every string a query is matched against (byte strings), with its owner, sorted. */
+  #keys: { k: string; i: number }[] = [];
+  #memo = new Map<string, string>();
+
+  constructor(ids: readonly string[]) {
+    this.#ids = ids;
+    ids.forEach((id, i) => {
+      if (!this.#owner.has(id)) this.#owner.set(id, i);
+    });
+    this.#distinct = ids.map((id, i) => {
+      const d = distinctPart(id);
+      const bytes = bytesOf(d);
+      this.#keys.push({ k: d === id ? bytes : bytesOf(id), i });
+      if (d !== id) this.#keys.push({ k: bytes, i });
+      return bytes;
+    });
+    this.#keys.sort((a, b) => (a.k < b.k ? -1 : a.k > b.k ? 1 : a.i - b.i));
+  }
+
+  #ownerOf(i: number): number {
+    return this.#owner.get(this.#ids[i])!;
+  }
+
+  #compute(i: number): string {
+    const id = this.#ids[i];
+    const me = this.#ownerOf(i);
+    const d = this.#distinct[i];
+    const keys = this.#keys;
+    // First key not below d.
     let lo = 0;
     let hi = keys.length;
     while (lo < hi) {
       const mid = (lo + hi) >> 1;
-      if (compareBytes(keys[mid].bytes, d) < 0) lo = mid + 1;
+      if (keys[mid].k < d) lo = mid + 1;
       else hi = mid;
     }
+    // The longest prefix shared with another owner's string is shared with the nearest
+    // such string on either side.
     let shared = 0;
     for (let k = lo - 1; k >= 0; k--) {
-      if (ownerOf(keys[k].i) !== me) {
-        shared = Math.max(shared, commonPrefix(d, keys[k].bytes));
+      if (this.#ownerOf(keys[k].i) !== me) {
+        shared = Math.max(shared, commonPrefix(d, keys[k].k));
         break;
       }
     }
     for (let k = lo; k < keys.length; k++) {
-      if (ownerOf(keys[k].i) !== me) {
-        shared = Math.max(shared, commonPrefix(d, keys[k].bytes));
+      if (this.#ownerOf(keys[k].i) !== me) {
+        shared = Math.max(shared, commonPrefix(d, keys[k].k));
         break;
       }
     }
@@ -101,24 +129,27 @@ export function shortIds(ids: readonly string[]): string[] {
     if (want > d.length) return id;
     let end = want;
     // Never cut a character: continuation bytes are 0b10xxxxxx.
-    while (end < d.length && (d[end] & 0xc0) === 0x80) end++;
-    return decoder.decode(d.subarray(0, end));
-  });
-}
-
-/** The short ids of one set of sessions, looked up by full id. */
-export class ShortIds {
-  #byId = new Map<string, string>();
-
-  constructor(ids: readonly string[]) {
-    const shorts = shortIds(ids);
-    ids.forEach((id, i) => this.#byId.set(id, shorts[i]));
+    while (end < d.length && (d.charCodeAt(end) & 0xc0) === 0x80) end++;
+    return textOf(d.slice(0, end));
   }
 
   /** The short id of `id`; the id itself when it was not in the set. */
   get(id: string): string {
-    return this.#byId.get(id) ?? id;
+    const i = this.#owner.get(id);
+    if (i === undefined) return id;
+    let short = this.#memo.get(id);
+    if (short === undefined) {
+      short = this.#compute(i);
+      this.#memo.set(id, short);
+    }
+    return short;
   }
+}
+
+/** The short id of each of `ids`, in the same order (an id listed twice gets the same). */
+export function shortIds(ids: readonly string[]): string[] {
+  const short = new ShortIds(ids);
+  return ids.map((id) => short.get(id));
 }
 
 /** One id on its own (a message naming a session just stopped). */
