@@ -485,11 +485,7 @@ pub fn record_seen_session(
         record.project = session.project.clone();
     }
     // The grade and the rest gptme-sessions computes, for the agents it reads.
-    use crate::model::Harness;
-    if matches!(
-        session.harness,
-        Harness::Gptme | Harness::ClaudeCode | Harness::Codex | Harness::Copilot
-    ) {
+    if super::normalized::Format::of_harness(session.harness).is_some() {
         if let Ok(a) = signals::analyze_path(std::path::Path::new(&session.path)) {
             apply_grade_fields(&mut record, &a);
             record.smell_score = record
