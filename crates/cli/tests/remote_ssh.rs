@@ -826,6 +826,47 @@ fn a_dropped_network_shows_lost_within_5s_and_the_link_recovers() {
     drop(link);
 }
 
+/// A host that says hello and then is gone (its ssh no longer reads): the request
+/// `usage` sends fails as that host's error, exit 1 with a message, instead of SIGPIPE
+/// ending the command with nothing said (exit 141: the CLI restores SIGPIPE's default
+/// for `| head`). No sshd needed: the "ssh" is a script that closes its input.
+#[test]
+fn a_host_gone_after_its_hello_is_its_error_not_a_silent_exit() {
+    let dir = tempfile::tempdir().unwrap();
+    let ssh = dir.path().join("gone-ssh");
+    let hello = serde_json::json!({
+        "type": "hello", "protocol": sessionscope_core::remote::protocol::PROTOCOL_VERSION,
+        "version": env!("CARGO_PKG_VERSION"), "os": "linux", "arch": "x86_64",
+    });
+    std::fs::write(
+        &ssh,
+        format!("#!/bin/sh\nexec 0<&-\necho '{hello}'\nsleep 3\n"),
+    )
+    .unwrap();
+    let _ = Command::new("chmod").arg("755").arg(&ssh).status();
+    for args in [
+        &["usage", "--host", "box"][..],
+        &["runs", "--host", "box"][..],
+    ] {
+        let out = Command::new(BIN)
+            .args(args)
+            .env("SESSIONSCOPE_SSH", &ssh)
+            .env("SESSIONSCOPE_DATA_DIR", dir.path().join("data"))
+            .stdin(Stdio::null())
+            .output()
+            .unwrap();
+        let err = text(&out.stderr);
+        assert_eq!(
+            out.status.code(),
+            Some(1),
+            "{args:?}: {:?} {err}",
+            out.status
+        );
+        assert!(err.contains("box"), "{args:?}: {err}");
+        assert!(!err.contains("panicked"), "{err}");
+    }
+}
+
 #[test]
 fn a_broken_remote_is_a_clear_per_host_error() {
     let Some(sshd) = Sshd::start() else { return };

@@ -11,7 +11,7 @@
 //! goes wrong becomes a [`LinkError`] naming the host and, where there is one, what to
 //! do. Nothing a host sends is ever run.
 
-use std::io::{BufReader, Read, Write};
+use std::io::{BufReader, Read};
 use std::process::{Child, ChildStdin, Command, ExitStatus, Stdio};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::mpsc::{self, Receiver, RecvTimeoutError, SyncSender};
@@ -322,7 +322,8 @@ impl Connection {
             })?;
         line.push(b'\n');
         let written = match &mut self.stdin {
-            Some(stdin) => stdin.write_all(&line).and_then(|_| stdin.flush()),
+            // An ssh that exited must be this host's error, not SIGPIPE ending the CLI.
+            Some(stdin) => crate::procs::closed_pipe::write_to_child(stdin, &line),
             None => Err(std::io::ErrorKind::BrokenPipe.into()),
         };
         if let Err(e) = written {
