@@ -50,13 +50,11 @@ pub struct PostSession {
 }
 
 fn dedup(items: impl IntoIterator<Item = String>) -> Vec<String> {
-    let mut out: Vec<String> = Vec::new();
-    for i in items {
-        if !i.is_empty() && !out.contains(&i) {
-            out.push(i);
-        }
-    }
-    out
+    let mut seen = std::collections::HashSet::new();
+    items
+        .into_iter()
+        .filter(|i| !i.is_empty() && seen.insert(i.clone()))
+        .collect()
 }
 
 /// What the outcome and deliverable rules read from a trajectory.
@@ -341,17 +339,24 @@ fn build(p: &PostSession, traj: Option<Traj>, now: DateTime<Utc>) -> Record {
         }
     };
     // One detail per deliverable: the trajectory's, else the caller's, else a fallback.
-    let known: Vec<&PyValue> = traj
+    let mut known: std::collections::HashMap<&str, &PyValue> = std::collections::HashMap::new();
+    for d in traj
         .iter()
         .flat_map(|s| s.details.iter())
         .chain(extra.iter())
-        .collect();
+    {
+        if let Some(v) = d
+            .get("value")
+            .and_then(PyValue::as_str)
+            .filter(|v| !v.is_empty())
+        {
+            known.entry(v).or_insert(d);
+        }
+    }
     let details: Vec<serde_json::Value> = deliverables
         .iter()
         .map(|d| {
-            let found = known
-                .iter()
-                .find(|x| x.get("value").and_then(PyValue::as_str) == Some(d.as_str()));
+            let found = known.get(d.as_str());
             let v = match found {
                 Some(x) => (*x).clone(),
                 None => signals::common::detail_of(

@@ -3,7 +3,7 @@
 //! writes, commits and retries, and the structured deliverable details
 //! (gptme-sessions' `deliverables.py`).
 
-use std::collections::VecDeque;
+use std::collections::{HashMap, HashSet, VecDeque};
 use std::sync::LazyLock;
 
 use chrono::{DateTime, FixedOffset};
@@ -95,13 +95,11 @@ pub(super) fn timestamp_of(v: &PyValue) -> Option<DateTime<FixedOffset>> {
 
 /// `list(dict.fromkeys(items))`.
 pub(super) fn unique(items: impl IntoIterator<Item = String>) -> Vec<String> {
-    let mut out: Vec<String> = Vec::new();
-    for i in items {
-        if !out.contains(&i) {
-            out.push(i);
-        }
-    }
-    out
+    let mut seen: HashSet<String> = HashSet::new();
+    items
+        .into_iter()
+        .filter(|i| seen.insert(i.clone()))
+        .collect()
 }
 
 /// `deliverables.deliverable_kind`.
@@ -180,7 +178,8 @@ pub(super) struct Acc {
     pub retry_count: i64,
     pub timestamps: Vec<DateTime<FixedOffset>>,
     recent_sigs: VecDeque<String>,
-    details: Vec<(String, PyValue)>,
+    /// The first detail recorded for each value.
+    details: HashMap<String, PyValue>,
 }
 
 impl Acc {
@@ -199,11 +198,11 @@ impl Acc {
         provenance: &str,
         evidence: Vec<(&str, PyValue)>,
     ) {
-        if value.is_empty() || self.details.iter().any(|(v, _)| v == value) {
+        if value.is_empty() || self.details.contains_key(value) {
             return;
         }
         let d = detail(value, Some(kind), provenance, evidence);
-        self.details.push((value.to_string(), d));
+        self.details.insert(value.to_string(), d);
     }
 
     /// A tool wrote `path` (not a journal): a write, its detail, and the retry check
@@ -256,8 +255,8 @@ impl Acc {
         let values = unique(values);
         let details = values
             .iter()
-            .map(|v| match self.details.iter().find(|(k, _)| k == v) {
-                Some((_, d)) => d.clone(),
+            .map(|v| match self.details.get(v) {
+                Some(d) => d.clone(),
                 None => detail(
                     v,
                     None,

@@ -54,10 +54,15 @@ pub(super) fn run(cmd: &mut Command, timeout: Duration) -> Option<String> {
         buf
     });
     let start = Instant::now();
+    // Most calls (git on a missing commit) end within milliseconds: poll often first.
+    let mut pause = Duration::from_micros(100);
     let status = loop {
         match child.try_wait() {
             Ok(Some(s)) => break s,
-            Ok(None) if start.elapsed() < timeout => std::thread::sleep(Duration::from_millis(10)),
+            Ok(None) if start.elapsed() < timeout => {
+                std::thread::sleep(pause);
+                pause = (pause * 2).min(Duration::from_millis(10));
+            }
             _ => {
                 let _ = child.kill();
                 let _ = child.wait();
