@@ -306,17 +306,36 @@ impl SessionChange {
     }
 
     /// Fold a later change into this one, keeping only the newest version of each row.
+    /// Rows are found by key through a map: a search of the list per row made the
+    /// first scan of 100k files quadratic (issue 17).
     pub fn merge(&mut self, later: SessionChange) {
+        use std::collections::{HashMap, HashSet};
+        let mut at: HashMap<String, usize> = self
+            .upserted
+            .iter()
+            .enumerate()
+            .map(|(i, s)| (s.key.clone(), i))
+            .collect();
+        let mut removed: HashSet<String> = self.removed.iter().cloned().collect();
         for s in later.upserted {
-            self.removed.retain(|k| k != &s.key);
-            match self.upserted.iter_mut().find(|o| o.key == s.key) {
-                Some(old) => *old = s,
-                None => self.upserted.push(s),
+            if removed.remove(&s.key) {
+                self.removed.retain(|k| k != &s.key);
+            }
+            match at.get(&s.key) {
+                Some(&i) => self.upserted[i] = s,
+                None => {
+                    at.insert(s.key.clone(), self.upserted.len());
+                    self.upserted.push(s);
+                }
             }
         }
+        if later.removed.is_empty() {
+            return;
+        }
+        let gone: HashSet<&str> = later.removed.iter().map(String::as_str).collect();
+        self.upserted.retain(|s| !gone.contains(s.key.as_str()));
         for k in later.removed {
-            self.upserted.retain(|s| s.key != k);
-            if !self.removed.contains(&k) {
+            if removed.insert(k.clone()) {
                 self.removed.push(k);
             }
         }
@@ -753,6 +772,65 @@ pub struct ActivitySummary {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn row(key: &str, n: u32) -> Session {
+        serde_json::from_value(serde_json::json!({
+            "key": key, "id": key, "harness": "claude-code", "title": null, "project": null,
+            "git_branch": null, "model": null, "models": [], "started_at": null,
+            "last_activity": null, "status_since": null, "user_messages": n,
+            "assistant_messages": 0, "tool_calls": 0, "tool_errors": 0,
+            "usage": {"input_tokens": 0, "output_tokens": 0, "cache_creation_tokens": 0,
+                      "cache_read_tokens": 0},
+            "cost_usd": null, "price_unknown": false, "parse_errors": 0, "status": "idle",
+            "pid": null, "ambiguous": false, "agent_name": null, "agent_version": null,
+            "unknown_records": {}, "path": "", "gone": false, "parent_id": null
+        }))
+        .unwrap()
+    }
+
+    /// The list-search merge this one replaced (issue 17), as the reference.
+    fn merge_by_search(this: &mut SessionChange, later: SessionChange) {
+        for s in later.upserted {
+            this.removed.retain(|k| k != &s.key);
+            match this.upserted.iter_mut().find(|o| o.key == s.key) {
+                Some(old) => *old = s,
+                None => this.upserted.push(s),
+            }
+        }
+        for k in later.removed {
+            this.upserted.retain(|s| s.key != k);
+            if !this.removed.contains(&k) {
+                this.removed.push(k);
+            }
+        }
+    }
+
+    #[test]
+    fn merge_keeps_the_newest_row_per_key_in_order_as_before() {
+        // Keys from a small alphabet so rows are replaced, removed and brought back.
+        let mut seed = 17u64;
+        let mut next = move |n: u64| {
+            seed = seed
+                .wrapping_mul(6364136223846793005)
+                .wrapping_add(1442695040888963407);
+            (seed >> 33) % n
+        };
+        for _ in 0..200 {
+            let (mut fast, mut slow) = (SessionChange::default(), SessionChange::default());
+            for step in 0..6 {
+                let mut later = SessionChange::default();
+                for _ in 0..next(8) {
+                    later.upserted.push(row(&format!("k{}", next(10)), step));
+                }
+                for _ in 0..next(4) {
+                    later.removed.push(format!("k{}", next(10)));
+                }
+                merge_by_search(&mut slow, later.clone());
+                fast.merge(later);
+                assert_eq!(fast, slow);
+            }
+        }
+    }
 
     #[test]
     fn usage_sums_saturate_instead_of_overflowing() {
