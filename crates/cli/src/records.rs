@@ -602,14 +602,14 @@ fn discover_cmd(store: &Store, a: DiscoverArgs) -> Result<()> {
             "total_discovered": total_discovered,
         }));
     }
+    let now = Utc::now();
+    let days = since.map(|s| s.days_before(now));
+    let window = format::window(days);
     if entries.is_empty() {
         if a.unsynced && total_discovered > 0 {
-            println!(
-                "All {total_discovered} session(s) in the window ({}) are already synced.",
-                a.since
-            );
+            println!("All {total_discovered} session(s) in the last {window} are already synced.");
         } else {
-            println!("No sessions found in the window ({}).", a.since);
+            println!("No sessions found in the last {window}.");
         }
         return Ok(());
     }
@@ -640,13 +640,27 @@ fn discover_cmd(store: &Store, a: DiscoverArgs) -> Result<()> {
             _ => println!("[{flag}]   {date}  {:<width$}  {}", e.harness, e.path),
         }
     }
-    let pending = entries.iter().filter(|e| !e.synced).count();
-    println!(
-        "\n{} session(s) found, {} synced, {} pending",
-        entries.len(),
-        entries.len() - pending,
-        pending
-    );
+    // gptme-sessions' closing line: the days scanned, then what is synced.
+    let today = chrono::Local::now().date_naive();
+    let span = match days {
+        Some(d) => {
+            let start = today - chrono::Days::new(d.ceil().clamp(0.0, 36500.0) as u64);
+            format!(" ({start} to {today})")
+        }
+        None => String::new(),
+    };
+    let footer = if a.unsynced {
+        let skipped = total_discovered - entries.len();
+        if skipped > 0 {
+            format!(" ({total_discovered} total, {skipped} already synced)")
+        } else {
+            String::new()
+        }
+    } else {
+        let pending = entries.iter().filter(|e| !e.synced).count();
+        format!(", {} synced, {pending} pending", entries.len() - pending)
+    };
+    println!("\n{} session(s) found{span}{footer}", entries.len());
     Ok(())
 }
 

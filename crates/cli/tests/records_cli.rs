@@ -948,6 +948,40 @@ fn discover_and_sync_cover_every_harness_in_the_registry() {
     assert_eq!(s.store_lines().len() as u64, n);
 }
 
+/// Issue 14: `discover` lists oldest first across agents (undated last) and closes
+/// with gptme-sessions' line: the days scanned, then what is synced; an empty window
+/// is said in its words.
+#[test]
+fn discover_lists_oldest_first_and_closes_with_the_days_it_scanned() {
+    let s = Sandbox::new()
+        .with_claude_transcripts()
+        .with_other_harnesses();
+    let d = s.json(&["discover", "--since", "all", "--json"]);
+    let dates: Vec<Option<String>> = d["sessions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["session_date"].as_str().map(str::to_string))
+        .collect();
+    let mut in_order = dates.clone();
+    in_order.sort_by_key(|d| (d.is_none(), d.clone()));
+    assert_eq!(dates, in_order);
+    let out = s.run(&["discover", "--since", "30d"]);
+    let text = String::from_utf8_lossy(&out.stdout).to_string();
+    let n = text.lines().filter(|l| l.starts_with('[')).count();
+    let today = chrono::Local::now().date_naive();
+    let start = today - chrono::Days::new(30);
+    assert_eq!(
+        text.trim_end().lines().last().unwrap(),
+        format!("{n} session(s) found ({start} to {today}), 0 synced, {n} pending")
+    );
+    let empty = Sandbox::new().run(&["discover", "--since", "2h"]);
+    assert_eq!(
+        String::from_utf8_lossy(&empty.stdout).trim(),
+        "No sessions found in the last 2 hours."
+    );
+}
+
 /// A FIFO where a log or a journal entry is expected is refused at once, never read
 /// (opening one for reading would wait for a writer forever).
 #[cfg(unix)]

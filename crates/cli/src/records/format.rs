@@ -8,6 +8,26 @@ use std::fmt::Write;
 use sessionscope_core::analytics::{Bucket, RunAnalytics, Stats};
 use sessionscope_core::records::Record;
 
+/// A window of `days` as gptme-sessions' messages say it (`_fmt_since`): "90 seconds",
+/// "30 minutes", "2 hours", "7 days", "1.5 days"; no window is "all time".
+pub fn window(days: Option<f64>) -> String {
+    let Some(days) = days else {
+        return "all time".to_string();
+    };
+    let seconds = days * 86400.0;
+    if seconds < 120.0 {
+        format!("{} seconds", seconds.round_ties_even())
+    } else if seconds < 3600.0 {
+        format!("{} minutes", (seconds / 60.0).round_ties_even())
+    } else if seconds < 86400.0 {
+        format!("{} hours", (seconds / 3600.0).round_ties_even())
+    } else if days.fract() == 0.0 {
+        format!("{days} days")
+    } else {
+        format!("{days:.1} days")
+    }
+}
+
 fn pct(rate: f64) -> String {
     format!("{:.0}%", rate * 100.0)
 }

@@ -484,6 +484,13 @@ pub fn describe(
         }
         out.push(e);
     }
+    // Oldest first across all agents, undated last, as gptme-sessions lists them.
+    out.sort_by(|a, b| match (&a.session_date, &b.session_date) {
+        (Some(x), Some(y)) => x.cmp(y),
+        (Some(_), None) => std::cmp::Ordering::Less,
+        (None, Some(_)) => std::cmp::Ordering::Greater,
+        (None, None) => std::cmp::Ordering::Equal,
+    });
     out
 }
 
