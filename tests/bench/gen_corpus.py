@@ -94,13 +94,16 @@ def iso(t):
     return t.strftime("%Y-%m-%dT%H:%M:%S.") + f"{t.microsecond // 1000:03d}Z"
 
 
-def claude_session(rng, text, target_bytes, start, project, out_size=tool_output_size, sid=None, turn0=0, noise=True):
+def claude_session(rng, text, target_bytes, start, project, out_size=tool_output_size, sid=None, turn0=0, noise=True, tag=None):
     """One Claude Code session of about `target_bytes`: (session id, body, end time).
 
     `out_size(rng)` draws tool output sizes; `sid` and `turn0` continue an earlier
     part of the same session (a big file written in parts); `noise` allows the summary
-    line and the torn or malformed lines of a few files."""
+    line and the torn or malformed lines of a few files. Message and request ids are
+    built from `tag` (default: the first 8 characters of the session id, which two of
+    100k sessions share: pass the whole id there so ids stay unique)."""
     sid = sid or str(uuid.UUID(int=rng.getrandbits(128), version=4))
+    tag = tag or sid[:8]
     cwd = "/home/dev/" + project
     base = {
         "parentUuid": None,
@@ -134,8 +137,8 @@ def claude_session(rng, text, target_bytes, start, project, out_size=tool_output
     while size < target_bytes:
         turn += 1
         t += dt.timedelta(seconds=rng.randint(2, 90))
-        req = f"req_{sid[:8]}_{turn:05d}"
-        mid = f"msg_{sid[:8]}_{turn:05d}"
+        req = f"req_{tag}_{turn:05d}"
+        mid = f"msg_{tag}_{turn:05d}"
         cache_write = rng.randint(0, 30000)
         # As Claude Code writes it: the cache writes split into 5-minute and 1-hour
         # parts that add up to cache_creation_input_tokens.

@@ -151,7 +151,7 @@ def main():
         while written < big_bytes:
             chunk = min(16 * 1024 * 1024, big_bytes - written)
             sizes = short_output if part % 2 else tool_output_size
-            _, body, t = claude_session(rng, text, chunk, t, "proj000", out_size=sizes, sid=sid, turn0=(part + 1) * 100000, noise=False)
+            _, body, t = claude_session(rng, text, chunk, t, "proj000", out_size=sizes, sid=sid, turn0=(part + 1) * 100000, noise=False, tag=sid.replace("-", ""))
             data = body.encode()
             f.write(data)
             written += len(data)
@@ -168,7 +168,8 @@ def main():
         r = rng.random()
         if r < 0.70:
             project = rng.choice(projects)
-            sid, body, _ = claude_session(rng, text, target, start, project[10:], out_size=sizes)
+            sid = str(uuid.UUID(int=rng.getrandbits(128), version=4))
+            sid, body, _ = claude_session(rng, text, target, start, project[10:], out_size=sizes, sid=sid, tag=sid.replace("-", ""))
             n = write(os.path.join(out, "claude", "projects", project, sid + ".jsonl"), body.encode())
             agent = "claude"
         elif r < 0.95:
