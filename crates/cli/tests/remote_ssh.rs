@@ -734,9 +734,12 @@ fn remote_install_copies_this_binary_into_the_remote_home_when_the_machine_match
     );
     assert!(said.contains(env!("CARGO_PKG_VERSION")), "{said}");
     assert!(std::fs::read(&installed).unwrap() == bin, "the same bytes");
-    use std::os::unix::fs::PermissionsExt;
-    let mode = std::fs::metadata(&installed).unwrap().permissions().mode();
-    assert_eq!(mode & 0o777, 0o755);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = std::fs::metadata(&installed).unwrap().permissions().mode();
+        assert_eq!(mode & 0o777, 0o755);
+    }
     let left: Vec<_> = std::fs::read_dir(home.join(".local/bin"))
         .unwrap()
         .map(|e| e.unwrap().file_name())

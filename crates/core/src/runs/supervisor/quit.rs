@@ -1,7 +1,6 @@
 //! Quitting with runs alive: which runs the quit policy acts on, and either handing
 //! each terminal to a relay process (left running) or stopping them all.
 
-use std::fs::OpenOptions;
 use std::thread;
 use std::time::Duration;
 
@@ -106,6 +105,7 @@ impl Supervisor {
     /// the run any more. Returns the log path.
     #[cfg(unix)]
     fn hand_off(&self, id: &str) -> Result<String, SupervisorError> {
+        use std::fs::OpenOptions;
         use std::os::fd::BorrowedFd;
         use std::os::unix::process::CommandExt;
         use std::process::Stdio;
