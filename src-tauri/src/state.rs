@@ -164,7 +164,9 @@ impl AppState {
             settings,
             settings_problem,
             output_streams: Default::default(),
-            transcript_offsets: Mutex::new(OffsetStore::open(&OffsetStore::default_path())),
+            transcript_offsets: Mutex::new(OffsetStore::open(
+                &sessionscope_core::paths::transcript_offsets_db(),
+            )),
             sink,
         }
     }

@@ -158,12 +158,8 @@ fn answer(live: &LiveSessions, request: Request) -> Result<Answer, String> {
             let s = find_session(&live.sessions(), &session)?;
             let path: &std::path::Path = s.path.as_ref();
             let page = match last {
-                Some(n) => OffsetStore::open(&OffsetStore::default_path()).tail(
-                    s.harness,
-                    path,
-                    n,
-                    max_text_bytes,
-                ),
+                Some(n) => OffsetStore::open(&sessionscope_core::paths::transcript_offsets_db())
+                    .tail(s.harness, path, n, max_text_bytes),
                 None => read_all_entries(s.harness, path, max_text_bytes),
             }
             .map_err(|e| format!("session {}: {e}", s.id))?;

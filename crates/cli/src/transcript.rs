@@ -58,12 +58,8 @@ pub fn run(args: TranscriptArgs) -> anyhow::Result<()> {
             let path: &std::path::Path = session.path.as_ref();
             let page = match args.last {
                 // From the file's offset index (built by the first such read).
-                Some(n) => OffsetStore::open(&OffsetStore::default_path()).tail(
-                    session.harness,
-                    path,
-                    n,
-                    max,
-                ),
+                Some(n) => OffsetStore::open(&sessionscope_core::paths::transcript_offsets_db())
+                    .tail(session.harness, path, n, max),
                 None => read_all_entries(session.harness, path, max),
             }
             .with_context(|| format!("session {}", session.id))?;

@@ -109,6 +109,19 @@ pub fn read_whole(path: &Path, max: u64) -> io::Result<Vec<u8>> {
     Ok(bytes)
 }
 
+/// The file's inode (0 where the OS has none to give): with its size and time, what
+/// tells a rotated or replaced file from the one read before.
+#[cfg(unix)]
+pub fn inode(meta: &std::fs::Metadata) -> u64 {
+    std::os::unix::fs::MetadataExt::ino(meta)
+}
+
+/// The file's inode (0 where the OS has none to give).
+#[cfg(not(unix))]
+pub fn inode(_meta: &std::fs::Metadata) -> u64 {
+    0
+}
+
 #[cfg(test)]
 pub(crate) mod tests {
     use super::*;

@@ -32,4 +32,5 @@ pub mod runs;
 pub mod sessions;
 pub mod settings;
 pub mod since;
+pub mod sqlite_file;
 pub mod views;

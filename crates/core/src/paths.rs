@@ -9,6 +9,12 @@ pub use crate::agents::roots::{harness_roots, root_env_var, roots_for, searched_
 
 /// Sessionscope's own data directory: `$SESSIONSCOPE_DATA_DIR`, else the platform's
 /// data directory (`~/.local/share/sessionscope` on Linux).
+/// Where the app and the CLI keep the transcripts' offset indexes
+/// ([`crate::agents::transcript::offsets::OffsetStore`]).
+pub fn transcript_offsets_db() -> PathBuf {
+    data_dir().join("transcript_offsets.sqlite3")
+}
+
 pub fn data_dir() -> PathBuf {
     if let Some(dir) = std::env::var_os("SESSIONSCOPE_DATA_DIR").filter(|d| !d.is_empty()) {
         return PathBuf::from(dir);

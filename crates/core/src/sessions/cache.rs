@@ -68,19 +68,9 @@ impl FileStamp {
         FileStamp {
             size: meta.len(),
             mtime_ns,
-            inode: inode(meta),
+            inode: crate::agent_file::inode(meta),
         }
     }
-}
-
-#[cfg(unix)]
-fn inode(meta: &std::fs::Metadata) -> u64 {
-    std::os::unix::fs::MetadataExt::ino(meta)
-}
-
-#[cfg(not(unix))]
-fn inode(_meta: &std::fs::Metadata) -> u64 {
-    0
 }
 
 /// One file as cached.
@@ -109,12 +99,12 @@ impl IndexCache {
     /// cannot be created (read-only directory, ...), and then the index simply runs
     /// without a cache.
     pub fn open(path: &Path) -> rusqlite::Result<IndexCache> {
-        crate::sessions::sqlite_file::open_rebuildable(path, Self::try_open)
+        crate::sqlite_file::open_rebuildable(path, Self::try_open)
     }
 
     fn try_open(path: &Path) -> rusqlite::Result<IndexCache> {
         let (conn, version) =
-            crate::sessions::sqlite_file::open_checked(path, std::time::Duration::from_secs(2))?;
+            crate::sqlite_file::open_checked(path, std::time::Duration::from_secs(2))?;
         if version < 0 || version as usize > MIGRATIONS.len() {
             // Written by a newer build: not ours to interpret.
             return Err(rusqlite::Error::InvalidQuery);

@@ -13,7 +13,6 @@ pub mod index;
 pub mod live;
 pub mod search;
 pub mod short_id;
-pub mod sqlite_file;
 pub mod status;
 pub mod tail;
 pub mod watch;

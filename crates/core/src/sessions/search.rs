@@ -99,12 +99,12 @@ impl SearchIndex {
     /// Open or create the index at `path`; a file that is not a usable index of this
     /// version is deleted and created afresh.
     pub fn open(path: &Path) -> rusqlite::Result<SearchIndex> {
-        crate::sessions::sqlite_file::open_rebuildable(path, Self::try_open)
+        crate::sqlite_file::open_rebuildable(path, Self::try_open)
     }
 
     fn try_open(path: &Path) -> rusqlite::Result<SearchIndex> {
         let (conn, version) =
-            crate::sessions::sqlite_file::open_checked(path, std::time::Duration::from_secs(5))?;
+            crate::sqlite_file::open_checked(path, std::time::Duration::from_secs(5))?;
         match version {
             0 => {
                 conn.execute_batch(

@@ -120,11 +120,6 @@ pub struct OffsetStore {
 }
 
 impl OffsetStore {
-    /// Where the app and the CLI keep it.
-    pub fn default_path() -> PathBuf {
-        crate::paths::data_dir().join("transcript_offsets.sqlite3")
-    }
-
     /// Marks kept in memory only (nothing is written).
     pub fn in_memory() -> OffsetStore {
         OffsetStore {
@@ -136,9 +131,9 @@ impl OffsetStore {
     /// Marks kept in `db` too. A file that is not a usable store of this version is
     /// rebuilt empty; when even that fails, the store works in memory only.
     pub fn open(db: &Path) -> OffsetStore {
-        let conn = crate::sessions::sqlite_file::open_rebuildable(db, |p| {
+        let conn = crate::sqlite_file::open_rebuildable(db, |p| {
             let (conn, version) =
-                crate::sessions::sqlite_file::open_checked(p, std::time::Duration::from_secs(2))?;
+                crate::sqlite_file::open_checked(p, std::time::Duration::from_secs(2))?;
             if version != 0 && version != 1 {
                 return Err(rusqlite::Error::InvalidQuery);
             }
@@ -269,7 +264,7 @@ impl OffsetStore {
         let io_err = |e| TranscriptError::io(path, e);
         let mut file = crate::agent_file::open(path).map_err(io_err)?;
         let meta = file.metadata().map_err(io_err)?;
-        let inode = crate::sessions::cache::FileStamp::from_meta(&meta).inode;
+        let inode = crate::agent_file::inode(&meta);
         let size = meta.len();
         let key = (harness, path.to_path_buf());
         let known = match self.memo.remove(&key) {

@@ -1,6 +1,7 @@
-//! Opening Sessionscope's own SQLite files (the session cache and the search index).
+//! Opening Sessionscope's own SQLite files (the session cache, the search index and
+//! the transcripts' offset indexes). A leaf: it uses nothing else of the crate.
 //!
-//! Both are derived data, always rebuildable from the agents' transcripts, so the rule
+//! All are derived data, always rebuildable from the agents' transcripts, so the rule
 //! is the same: a file that fails the integrity check, or whose schema the caller does
 //! not accept, is deleted (with its `-wal`, `-shm` and `-journal` companions) and
 //! created afresh. Never used for the record store, which holds user data.
