@@ -19,7 +19,6 @@ use sessionscope_core::procs::ProcessScanner;
 use sessionscope_core::remote::hosts::Machine;
 use sessionscope_core::remote::protocol::{Answer, Confirmation, ConfirmedBy, Request};
 use sessionscope_core::runs::supervisor::Supervisor;
-use sessionscope_core::sessions::index::SessionIndex;
 
 use crate::hosts::{self, HostArgs};
 
@@ -78,8 +77,14 @@ pub fn run(args: KillArgs) -> anyhow::Result<()> {
         None => Vec::new(),
     };
     let now = Utc::now();
-    let mut index = SessionIndex::new(sessionscope_core::settings::watched_roots_now());
-    index.scan_all(now);
+    // Through the cache, as `ps` reads: with years of history a cold scan would keep
+    // the user waiting before the question. Processes are always scanned fresh.
+    let mut index = crate::scan::scan_with(
+        sessionscope_core::settings::watched_roots_now(),
+        false,
+        now,
+        false,
+    );
     let processes = ProcessScanner::new().scan();
     index.refresh_status(processes.clone(), now);
     let sessions = index.sessions();
