@@ -552,15 +552,20 @@ fn write_remote_session(claude: &Path, id: &str, title: &str) {
 /// writes a session while the host is down, and sshd comes back; the next ssh starts
 /// a fresh serve. The host is lost within 5 s with its rows kept, retries, and comes
 /// back with every row once: the three it had and the new one.
-#[test]
-fn a_rebooted_remote_is_lost_within_5s_and_comes_back_with_every_row_once() {
-    let Some(mut sshd) = Sshd::start() else {
-        return;
-    };
+/// A link to `box` whose remote shell first writes its pid (it then execs the serve,
+/// so that is the serve's pid), watched until it is live with the remote's three rows.
+struct Watched {
+    link: HostLink,
+    view: View,
+    pidfile: PathBuf,
+    first_serve: String,
+    keys: Vec<String>,
+}
+
+fn watch_until_live(sshd: &Sshd) -> Watched {
     let pidfile = sshd.dir.path().join("serve.pid");
     let ssh = SshCommand {
         program: sshd.ssh().split_whitespace().map(str::to_string).collect(),
-        // The remote shell's pid is the serve's: it execs it.
         remote_command: format!("echo $$ > {}; {}", pidfile.display(), sshd.remote_command()),
     };
     let (tx, rx) = mpsc::channel();
@@ -568,25 +573,57 @@ fn a_rebooted_remote_is_lost_within_5s_and_comes_back_with_every_row_once() {
         let _ = tx.send(e);
     });
     let mut view = View::new(rx);
-    let live = |e: &LinkEvent| matches!(e, LinkEvent::State(HostState::Live { .. }));
-    let before = view.wait_for(Duration::from_secs(15), &live);
+    let before = view.wait_for(Duration::from_secs(15), &is_live);
     let mut keys: Vec<String> = before.sessions.iter().map(|s| s.key.clone()).collect();
     keys.sort();
     assert_eq!(keys.len(), 3, "{keys:?}");
-    let first_serve = std::fs::read_to_string(&pidfile)
-        .unwrap()
-        .trim()
-        .to_string();
+    let first_serve = serve_pid(&pidfile);
+    Watched {
+        link,
+        view,
+        pidfile,
+        first_serve,
+        keys,
+    }
+}
+
+fn is_live(e: &LinkEvent) -> bool {
+    matches!(e, LinkEvent::State(HostState::Live { .. }))
+}
+
+/// The pid the serve's shell wrote.
+fn serve_pid(pidfile: &Path) -> String {
+    std::fs::read_to_string(pidfile).unwrap().trim().to_string()
+}
+
+/// The host shows lost within 5 s of `since` and keeps its last rows; how long it took.
+fn lost_within_5s(view: &mut View, since: Instant) -> Duration {
+    let lost = view.wait_for(Duration::from_secs(5), &|e| {
+        matches!(e, LinkEvent::State(HostState::Lost { .. }))
+    });
+    let lost_after = since.elapsed();
+    assert!(lost_after < Duration::from_secs(5), "{lost_after:?}");
+    assert_eq!(lost.sessions.len(), 3, "a lost host keeps its last rows");
+    lost_after
+}
+
+#[test]
+fn a_rebooted_remote_is_lost_within_5s_and_comes_back_with_every_row_once() {
+    let Some(mut sshd) = Sshd::start() else {
+        return;
+    };
+    let Watched {
+        link,
+        mut view,
+        pidfile,
+        first_serve,
+        keys,
+    } = watch_until_live(&sshd);
 
     sshd.stop();
     let down = Instant::now();
     let _ = Command::new("kill").args(["-9", &first_serve]).status();
-    let lost = view.wait_for(Duration::from_secs(5), &|e| {
-        matches!(e, LinkEvent::State(HostState::Lost { .. }))
-    });
-    let lost_after = down.elapsed();
-    assert!(lost_after < Duration::from_secs(5), "{lost_after:?}");
-    assert_eq!(lost.sessions.len(), 3, "a lost host keeps its last rows");
+    let lost_after = lost_within_5s(&mut view, down);
 
     // Down: the first retry (after 1 s) is refused, and the host says it is retrying.
     let retrying = view.wait_for(Duration::from_secs(5), &|e| {
@@ -612,12 +649,9 @@ fn a_rebooted_remote_is_lost_within_5s_and_comes_back_with_every_row_once() {
     );
 
     sshd.restart();
-    let back = view.wait_for(Duration::from_secs(15), &live);
+    let back = view.wait_for(Duration::from_secs(15), &is_live);
     let recovered_after = down.elapsed();
-    let second_serve = std::fs::read_to_string(&pidfile)
-        .unwrap()
-        .trim()
-        .to_string();
+    let second_serve = serve_pid(&pidfile);
     assert_ne!(first_serve, second_serve, "a fresh serve answered");
     let mut after: Vec<String> = back.sessions.iter().map(|s| s.key.clone()).collect();
     after.sort();
@@ -771,34 +805,17 @@ fn a_dropped_network_shows_lost_within_5s_and_the_link_recovers() {
     let Some(sshd) = Sshd::start_in(&netns) else {
         return;
     };
-    let pidfile = sshd.dir.path().join("serve.pid");
-    let ssh = SshCommand {
-        program: sshd.ssh().split_whitespace().map(str::to_string).collect(),
-        remote_command: format!("echo $$ > {}; {}", pidfile.display(), sshd.remote_command()),
-    };
-    let (tx, rx) = mpsc::channel();
-    let link = HostLink::start("box", ssh, move |e| {
-        let _ = tx.send(e);
-    });
-    let mut view = View::new(rx);
-    let live = |e: &LinkEvent| matches!(e, LinkEvent::State(HostState::Live { .. }));
-    let before = view.wait_for(Duration::from_secs(15), &live);
-    let mut keys: Vec<String> = before.sessions.iter().map(|s| s.key.clone()).collect();
-    keys.sort();
-    assert_eq!(keys.len(), 3, "{keys:?}");
-    let first_serve = std::fs::read_to_string(&pidfile)
-        .unwrap()
-        .trim()
-        .to_string();
+    let Watched {
+        link,
+        mut view,
+        pidfile,
+        first_serve,
+        keys,
+    } = watch_until_live(&sshd);
 
     netns.link(false);
     let dropped = Instant::now();
-    let lost = view.wait_for(Duration::from_secs(5), &|e| {
-        matches!(e, LinkEvent::State(HostState::Lost { .. }))
-    });
-    let lost_after = dropped.elapsed();
-    assert!(lost_after < Duration::from_secs(5), "{lost_after:?}");
-    assert_eq!(lost.sessions.len(), 3, "a lost host keeps its last rows");
+    let lost_after = lost_within_5s(&mut view, dropped);
     // The retry after 1 s is under way and cannot connect while the network is down.
     view.wait_for(Duration::from_secs(5), &|e| {
         matches!(e, LinkEvent::State(HostState::Connecting))
@@ -812,12 +829,9 @@ fn a_dropped_network_shows_lost_within_5s_and_the_link_recovers() {
 
     netns.link(true);
     let restored = Instant::now();
-    let back = view.wait_for(Duration::from_secs(20), &live);
+    let back = view.wait_for(Duration::from_secs(20), &is_live);
     let recovered_after = restored.elapsed();
-    let second_serve = std::fs::read_to_string(&pidfile)
-        .unwrap()
-        .trim()
-        .to_string();
+    let second_serve = serve_pid(&pidfile);
     assert_ne!(first_serve, second_serve, "the retry reached a fresh serve");
     let mut after: Vec<String> = back.sessions.iter().map(|s| s.key.clone()).collect();
     after.sort();
