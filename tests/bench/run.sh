@@ -65,24 +65,7 @@ ENVV=(env -i PATH="$PATH" HOME="$WORK/home" TZ=UTC
   COPILOT_STATE_DIR="$WORK/none")
 mkdir -p "$WORK/home" "$WORK/out"
 
-# measure NAME RUNS CMD... : median wall seconds, median CPU seconds (user + system,
-# which other load on the machine disturbs less) and max peak RSS (MB) of RUNS runs;
-# stdout of the last run in $WORK/out/NAME.json. Sets WALL, CPU and RSS.
-measure() {
-  local name=$1 runs=$2; shift 2
-  local walls=() cpus=() rss=0 i
-  for ((i = 0; i < runs; i++)); do
-    /usr/bin/time -f "%e %M %U %S" -o "$WORK/out/$name.time" "$@" >"$WORK/out/$name.json" 2>"$WORK/out/$name.err" || {
-      log "$name failed: $(tail -3 "$WORK/out/$name.err")"; WALL=nan; CPU=nan; RSS=nan; return; }
-    read -r w m u sy <"$WORK/out/$name.time"
-    walls+=("$w"); cpus+=("$(awk -v u="$u" -v s="$sy" 'BEGIN {printf "%.2f", u+s}')")
-    [ "$m" -gt "$rss" ] && rss=$m
-  done
-  WALL=$(printf '%s\n' "${walls[@]}" | sort -g | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}')
-  CPU=$(printf '%s\n' "${cpus[@]}" | sort -g | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}')
-  RSS=$(awk -v k="$rss" 'BEGIN {printf "%.0f", k/1024}')
-  log "$name: ${WALL} s wall, ${CPU} s CPU, ${RSS} MB"
-}
+. "$HERE/lib/measure.sh"
 LOAD_BEFORE=$(cut -d' ' -f1-3 /proc/loadavg)
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (a+0 == 0 || b == "nan") print "-"; else printf "%.1f×", b/a }'; }
 
