@@ -305,10 +305,14 @@ struct JudgeArgs {
     json: bool,
 }
 
+/// The harnesses `post-session` takes, as gptme-sessions' `click.Choice`.
+const POST_SESSION_HARNESSES: [&str; 4] = ["gptme", "claude-code", "codex", "copilot-cli"];
+
 #[derive(Args)]
 struct PostSessionArgs {
-    /// Harness that ran the session (claude-code, codex, gptme, copilot-cli, ...).
-    #[arg(long)]
+    /// Harness that ran the session: gptme, claude-code, codex or copilot-cli (the
+    /// four gptme-sessions records; any other is a usage error there too).
+    #[arg(long, value_parser = POST_SESSION_HARNESSES)]
     harness: String,
     #[arg(long, default_value = "unknown")]
     model: String,
