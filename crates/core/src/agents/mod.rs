@@ -493,6 +493,23 @@ impl<'de> serde::de::Visitor<'de> for Lenient<bool> {
     }
 }
 
+/// A part of a record only the transcript reader looks at (tool input and output,
+/// thinking text, a notice's content), kept as the JSON text it was written as
+/// (`null` included). The facts parser pays for it what `IgnoredAny` costs (serde_json
+/// skips the value either way) and never decodes it; the reader decodes it with
+/// [`raw_json`]. Any value is accepted, so such a field never fails a line.
+pub(crate) fn raw<'de, D: serde::Deserializer<'de>>(
+    d: D,
+) -> Result<Option<&'de serde_json::value::RawValue>, D::Error> {
+    <&serde_json::value::RawValue as serde::Deserialize>::deserialize(d).map(Some)
+}
+
+/// A value kept by [`raw`], decoded (`None` when the field was absent).
+pub(crate) fn raw_json(raw: Option<&serde_json::value::RawValue>) -> Option<serde_json::Value> {
+    // serde_json has checked this text; only a number beyond f64 fails, read as null.
+    raw.map(|r| serde_json::from_str(r.get()).unwrap_or(serde_json::Value::Null))
+}
+
 /// Decode a JSON line; invalid UTF-8 inside strings is replaced rather than fatal.
 ///
 /// The bytes are parsed as they are, without validating the whole line as UTF-8

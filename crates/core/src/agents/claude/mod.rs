@@ -31,12 +31,11 @@
 //! - The model `<synthetic>` (written for local errors) is not a model.
 
 pub(super) mod transcript;
+mod wire;
 
 use std::borrow::Cow;
 use std::collections::{HashMap, HashSet};
 use std::path::Path;
-
-use serde::Deserialize;
 
 use super::condense::{self, Decision, Seg};
 use super::deliverables::ToolCallKind;
@@ -44,12 +43,10 @@ use super::roots::{var, AgentPaths, Base};
 use super::transcript::Reader;
 use super::Agent;
 use super::TurnState;
-use super::{
-    decode_record, file_stem, lenient_bool, lenient_str, parse_ts, title_from, TranscriptFacts,
-    TranscriptParser,
-};
-use crate::model::{Harness, Usage};
+use super::{decode_record, file_stem, parse_ts, title_from, TranscriptFacts, TranscriptParser};
+use crate::model::Harness;
 use crate::pricing;
+use wire::{Content, Record};
 
 /// Longest title kept, in characters.
 const TITLE_MAX: usize = 120;
@@ -225,246 +222,6 @@ pub fn ids_from_path(path: &Path) -> (String, Option<String>) {
     (id, parent)
 }
 
-#[derive(Deserialize)]
-struct Record<'a> {
-    #[serde(rename = "type", borrow)]
-    kind: Option<Cow<'a, str>>,
-    #[serde(borrow)]
-    timestamp: Option<Cow<'a, str>>,
-    #[serde(rename = "sessionId", borrow)]
-    session_id: Option<Cow<'a, str>>,
-    #[serde(borrow)]
-    cwd: Option<Cow<'a, str>>,
-    #[serde(rename = "gitBranch", borrow)]
-    git_branch: Option<Cow<'a, str>>,
-    #[serde(rename = "requestId", borrow)]
-    request_id: Option<Cow<'a, str>>,
-    #[serde(rename = "isApiErrorMessage")]
-    is_api_error: Option<bool>,
-    #[serde(rename = "isMeta")]
-    is_meta: Option<bool>,
-    #[serde(borrow)]
-    summary: Option<Cow<'a, str>>,
-    /// Written by old Claude Code versions; ccusage uses it instead of pricing.
-    #[serde(rename = "costUSD")]
-    cost_usd: Option<f64>,
-    #[serde(borrow)]
-    version: Option<Cow<'a, str>>,
-    /// 2.1.x writes no `requestId`; the lines of one streamed message share this.
-    #[serde(rename = "requestRef", borrow)]
-    request_ref: Option<Cow<'a, str>>,
-    /// `cost-state`: what the agent says the session cost so far in this process.
-    #[serde(rename = "totalCostUSD")]
-    total_cost_usd: Option<f64>,
-    /// `cost-state`: when this process started (ms epoch), one total per process.
-    #[serde(rename = "startTime")]
-    start_time: Option<f64>,
-    #[serde(borrow)]
-    message: Option<Message<'a>>,
-}
-
-#[derive(Deserialize)]
-struct Message<'a> {
-    #[serde(borrow)]
-    content: Option<Content<'a>>,
-    #[serde(borrow)]
-    model: Option<Cow<'a, str>>,
-    #[serde(borrow)]
-    id: Option<Cow<'a, str>>,
-    #[serde(borrow)]
-    stop_reason: Option<Cow<'a, str>>,
-    usage: Option<RawUsage>,
-}
-
-/// `message.content`: a string or a list of blocks. Read by hand rather than with
-/// `#[serde(untagged)]`, which would first copy the whole value (megabytes of tool
-/// output) into a buffer to try each variant in turn.
-enum Content<'a> {
-    Text(Cow<'a, str>),
-    Blocks(Vec<Block<'a>>),
-    Other,
-}
-
-impl<'de: 'a, 'a> Deserialize<'de> for Content<'a> {
-    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct ContentVisitor<'a>(std::marker::PhantomData<&'a ()>);
-        impl<'de: 'a, 'a> serde::de::Visitor<'de> for ContentVisitor<'a> {
-            type Value = Content<'a>;
-            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
-                f.write_str("a string or a list of content blocks")
-            }
-            fn visit_borrowed_str<E>(self, v: &'de str) -> Result<Content<'a>, E> {
-                Ok(Content::Text(Cow::Borrowed(v)))
-            }
-            fn visit_str<E>(self, v: &str) -> Result<Content<'a>, E> {
-                Ok(Content::Text(Cow::Owned(v.to_string())))
-            }
-            fn visit_string<E>(self, v: String) -> Result<Content<'a>, E> {
-                Ok(Content::Text(Cow::Owned(v)))
-            }
-            fn visit_seq<A: serde::de::SeqAccess<'de>>(
-                self,
-                mut seq: A,
-            ) -> Result<Content<'a>, A::Error> {
-                let mut blocks = Vec::new();
-                while let Some(b) = seq.next_element::<MaybeBlock<'a>>()? {
-                    if let MaybeBlock(Some(b)) = b {
-                        blocks.push(b);
-                    }
-                }
-                Ok(Content::Blocks(blocks))
-            }
-            fn visit_map<A: serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> Result<Content<'a>, A::Error> {
-                while map
-                    .next_entry::<serde::de::IgnoredAny, serde::de::IgnoredAny>()?
-                    .is_some()
-                {}
-                Ok(Content::Other)
-            }
-            fn visit_unit<E>(self) -> Result<Content<'a>, E> {
-                Ok(Content::Other)
-            }
-            fn visit_bool<E>(self, _: bool) -> Result<Content<'a>, E> {
-                Ok(Content::Other)
-            }
-            fn visit_i64<E>(self, _: i64) -> Result<Content<'a>, E> {
-                Ok(Content::Other)
-            }
-            fn visit_u64<E>(self, _: u64) -> Result<Content<'a>, E> {
-                Ok(Content::Other)
-            }
-            fn visit_f64<E>(self, _: f64) -> Result<Content<'a>, E> {
-                Ok(Content::Other)
-            }
-        }
-        d.deserialize_any(ContentVisitor(std::marker::PhantomData))
-    }
-}
-
-/// One element of a block list: an object is a [`Block`], anything else is skipped.
-struct MaybeBlock<'a>(Option<Block<'a>>);
-
-impl<'de: 'a, 'a> Deserialize<'de> for MaybeBlock<'a> {
-    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct V<'a>(std::marker::PhantomData<&'a ()>);
-        impl<'de: 'a, 'a> serde::de::Visitor<'de> for V<'a> {
-            type Value = MaybeBlock<'a>;
-            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
-                f.write_str("a content block")
-            }
-            fn visit_map<A: serde::de::MapAccess<'de>>(
-                self,
-                map: A,
-            ) -> Result<MaybeBlock<'a>, A::Error> {
-                Block::deserialize(serde::de::value::MapAccessDeserializer::new(map))
-                    .map(|b| MaybeBlock(Some(b)))
-            }
-            fn visit_seq<A: serde::de::SeqAccess<'de>>(
-                self,
-                mut seq: A,
-            ) -> Result<MaybeBlock<'a>, A::Error> {
-                while seq.next_element::<serde::de::IgnoredAny>()?.is_some() {}
-                Ok(MaybeBlock(None))
-            }
-            fn visit_str<E>(self, _: &str) -> Result<MaybeBlock<'a>, E> {
-                Ok(MaybeBlock(None))
-            }
-            fn visit_unit<E>(self) -> Result<MaybeBlock<'a>, E> {
-                Ok(MaybeBlock(None))
-            }
-            fn visit_bool<E>(self, _: bool) -> Result<MaybeBlock<'a>, E> {
-                Ok(MaybeBlock(None))
-            }
-            fn visit_i64<E>(self, _: i64) -> Result<MaybeBlock<'a>, E> {
-                Ok(MaybeBlock(None))
-            }
-            fn visit_u64<E>(self, _: u64) -> Result<MaybeBlock<'a>, E> {
-                Ok(MaybeBlock(None))
-            }
-            fn visit_f64<E>(self, _: f64) -> Result<MaybeBlock<'a>, E> {
-                Ok(MaybeBlock(None))
-            }
-        }
-        d.deserialize_any(V(std::marker::PhantomData))
-    }
-}
-
-#[derive(Deserialize)]
-struct Block<'a> {
-    #[serde(rename = "type", default, borrow, deserialize_with = "lenient_str")]
-    kind: Option<Cow<'a, str>>,
-    #[serde(default, borrow, deserialize_with = "lenient_str")]
-    text: Option<Cow<'a, str>>,
-    #[serde(default, borrow, deserialize_with = "lenient_str")]
-    id: Option<Cow<'a, str>>,
-    #[serde(default, borrow, deserialize_with = "lenient_str")]
-    tool_use_id: Option<Cow<'a, str>>,
-    #[serde(default, deserialize_with = "lenient_bool")]
-    is_error: Option<bool>,
-    #[serde(borrow)]
-    name: Option<Cow<'a, str>>,
-    #[serde(borrow)]
-    input: Option<ToolInput<'a>>,
-    /// A tool result's output: a string or text blocks; read only while a shell call
-    /// it may answer is pending (see [`ToolOutput`]).
-    #[serde(borrow)]
-    content: Option<ToolOutput<'a>>,
-}
-
-thread_local! {
-    /// Set by [`ClaudeTranscript::apply_line`] around the parse of a line that may
-    /// carry the result of a pending shell call. Tool output is most of the bytes of a
-    /// transcript; every other line skips it without decoding a character.
-    static CAPTURE_TOOL_OUTPUT: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
-}
-
-/// A tool result's content, decoded only when [`CAPTURE_TOOL_OUTPUT`] is set.
-struct ToolOutput<'a>(Option<Content<'a>>);
-
-impl<'de: 'a, 'a> Deserialize<'de> for ToolOutput<'a> {
-    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        if CAPTURE_TOOL_OUTPUT.with(|c| c.get()) {
-            Content::deserialize(d).map(|c| ToolOutput(Some(c)))
-        } else {
-            serde::de::IgnoredAny::deserialize(d).map(|_| ToolOutput(None))
-        }
-    }
-}
-
-/// The few tool-call arguments deliverables are read from.
-#[derive(Deserialize)]
-struct ToolInput<'a> {
-    #[serde(borrow)]
-    command: Option<Cow<'a, str>>,
-    #[serde(borrow)]
-    file_path: Option<Cow<'a, str>>,
-    #[serde(borrow)]
-    notebook_path: Option<Cow<'a, str>>,
-}
-
-#[derive(Deserialize, Default)]
-struct RawUsage {
-    #[serde(default)]
-    input_tokens: u64,
-    #[serde(default)]
-    output_tokens: u64,
-    #[serde(default)]
-    cache_creation_input_tokens: u64,
-    #[serde(default)]
-    cache_read_input_tokens: u64,
-    cache_creation: Option<CacheCreation>,
-}
-
-/// How cache writes split between the 5-minute and the 1-hour cache.
-#[derive(Deserialize, Default)]
-struct CacheCreation {
-    #[serde(default)]
-    ephemeral_1h_input_tokens: u64,
-}
-
 /// Folds a Claude Code transcript line by line.
 #[derive(Debug)]
 pub struct ClaudeTranscript {
@@ -480,6 +237,9 @@ pub struct ClaudeTranscript {
     shell_calls: HashMap<String, ToolCallKind>,
     /// Reused buffer for condensed long lines.
     condensed: Vec<u8>,
+    /// The line being read may hold the result of a pending shell call whose output
+    /// could announce a deliverable: only then is a tool result's output decoded.
+    capture: bool,
 }
 
 impl ClaudeTranscript {
@@ -494,6 +254,7 @@ impl ClaudeTranscript {
             fields: Default::default(),
             shell_calls: HashMap::new(),
             condensed: Vec::new(),
+            capture: false,
         }
     }
 
@@ -545,10 +306,11 @@ impl ClaudeTranscript {
                                     if b.is_error == Some(true) {
                                         f.tool_errors += 1;
                                     }
-                                    if let Some(id) = b.tool_use_id {
-                                        self.pending_tools.remove(&*id);
-                                        if let Some(kind) = self.shell_calls.remove(&*id) {
-                                            note_output(f, kind, b.content.and_then(|o| o.0));
+                                    if let Some(id) = b.tool_use_id.as_deref() {
+                                        self.pending_tools.remove(id);
+                                        if let Some(kind) = self.shell_calls.remove(id) {
+                                            let output = self.capture.then(|| b.output()).flatten();
+                                            note_output(f, kind, output);
                                         }
                                     }
                                 }
@@ -596,12 +358,7 @@ impl ClaudeTranscript {
                         _ => true,
                     };
                     if fresh {
-                        let usage = Usage {
-                            input_tokens: u.input_tokens,
-                            output_tokens: u.output_tokens,
-                            cache_creation_tokens: u.cache_creation_input_tokens,
-                            cache_read_tokens: u.cache_read_input_tokens,
-                        };
+                        let usage = u.usage();
                         let one_hour = u
                             .cache_creation
                             .map(|c| c.ephemeral_1h_input_tokens)
@@ -621,7 +378,8 @@ impl ClaudeTranscript {
                     for b in blocks {
                         if b.kind.as_deref() == Some("tool_use") {
                             f.tool_calls += 1;
-                            let input = b.input.as_ref();
+                            let input = b.tool_input();
+                            let input = input.as_ref();
                             if let Some(path) = input
                                 .and_then(|i| i.file_path.as_deref().or(i.notebook_path.as_deref()))
                                 .filter(|_| is_file_write(b.name.as_deref()))
@@ -674,10 +432,10 @@ impl ClaudeTranscript {
 /// A condensed line buffer larger than this is not kept between lines.
 const CONDENSED_KEEP: usize = 64 * 1024;
 
-/// Is a string at `path` one that [`Record`] skips with `IgnoredAny`? Only those may be
-/// dropped from a line before it is decoded (see [`condense`]). Mirrors the serde types
-/// above: a field they do not name is ignored, and a tool result's `content` is too
-/// unless it is captured.
+/// Is a string at `path` one the facts parser never reads? Only those may be dropped
+/// from a line before it is decoded (see [`condense`]): [`Record`] names no such
+/// field, or keeps it as raw text (which accepts `""` as it accepts the string), and a
+/// tool result's `content` is read only when it is captured.
 fn ignored_by_record(path: &[Seg<'_>], capture: bool) -> Decision {
     use Seg::{Index, Key};
     const RECORD: &[&[u8]] = &[
@@ -771,7 +529,7 @@ impl TranscriptParser for ClaudeTranscript {
         let capture = self.shell_calls.iter().any(|(id, kind)| {
             memchr::memmem::find(line, id.as_bytes()).is_some() && kind.may_announce(line)
         });
-        CAPTURE_TOOL_OUTPUT.with(|c| c.set(capture));
+        self.capture = capture;
         // A long line is first shrunk to the parts `Record` reads (see `condense`);
         // should that fail or the shrunk line not decode, the line is read as it is.
         let mut short = std::mem::take(&mut self.condensed);
@@ -793,7 +551,6 @@ impl TranscriptParser for ClaudeTranscript {
                 self.apply(rec);
             }
         }
-        CAPTURE_TOOL_OUTPUT.with(|c| c.set(false));
         if short.capacity() <= CONDENSED_KEEP {
             self.condensed = short;
         }

@@ -1,4 +1,5 @@
-//! Claude Code lines as entries (the format is described in `harness::claude`).
+//! Claude Code lines as entries (the format is described in `agents::claude`; each
+//! line is decoded into the same [`Record`] the facts parser reads).
 //!
 //! - `user` records: a string or `text` blocks are a prompt; `tool_result` blocks are
 //!   tool results (`tool_use_id`, `is_error`); `isMeta` records and
@@ -13,11 +14,9 @@
 //!   `level` is `error` or they are API errors.
 //! - Everything else (`file-history-snapshot`, ...) shows nothing.
 
-use serde_json::Value;
-
+use super::wire::{Content, RawUsage, Record};
 use crate::agents::transcript::{pretty_input, text_of, Draft, EntryKind, LineFormat};
-use crate::agents::{decode_line, parse_ts};
-use crate::model::Usage;
+use crate::agents::{decode_line, parse_ts, raw_json};
 
 pub(crate) struct ClaudeLines {
     /// `message.id:requestId` of the last assistant line, to attach usage once.
@@ -39,27 +38,21 @@ impl LineFormat for ClaudeLines {
 
     fn entries(&mut self, line: &[u8], out: &mut Vec<Draft>) -> Result<(), ()> {
         let mut lossy = None;
-        let rec: Value = decode_line(line, &mut lossy).ok_or(())?;
-        if !rec.is_object() {
-            return Err(());
-        }
-        let ts = parse_ts(rec.get("timestamp").and_then(Value::as_str));
-        let flag = |k: &str| rec.get(k).and_then(Value::as_bool) == Some(true);
+        let rec: Record = decode_line(line, &mut lossy).ok_or(())?;
+        let ts = parse_ts(rec.timestamp.as_deref());
         let start = out.len();
-        match rec.get("type").and_then(Value::as_str) {
+        match rec.kind.as_deref() {
             Some("summary") => {
-                let text = rec.get("summary").and_then(Value::as_str).unwrap_or("");
+                let text = rec.summary.as_deref().unwrap_or("");
                 out.push(Draft::new(EntryKind::Summary, text));
             }
             Some("system") => {
-                let text = rec
-                    .get("content")
-                    .map(text_of)
+                let text = raw_json(rec.content)
+                    .map(|c| text_of(&c))
                     .filter(|t| !t.is_empty())
-                    .or_else(|| rec.get("subtype").and_then(Value::as_str).map(String::from))
+                    .or_else(|| rec.subtype.as_deref().map(String::from))
                     .unwrap_or_default();
-                let error = flag("isApiErrorMessage")
-                    || rec.get("level").and_then(Value::as_str) == Some("error");
+                let error = rec.is_api_error == Some(true) || rec.level.as_deref() == Some("error");
                 let mut d = Draft::new(
                     if error {
                         EntryKind::Error
@@ -72,10 +65,9 @@ impl LineFormat for ClaudeLines {
                 out.push(d);
             }
             Some("user") => {
-                let content = rec.pointer("/message/content").unwrap_or(&Value::Null);
-                let prompt_kind = if flag("isCompactSummary") {
+                let prompt_kind = if rec.is_compact_summary == Some(true) {
                     EntryKind::Summary
-                } else if flag("isMeta") {
+                } else if rec.is_meta == Some(true) {
                     EntryKind::System
                 } else {
                     EntryKind::User
@@ -86,23 +78,24 @@ impl LineFormat for ClaudeLines {
                     }
                     Draft::new(prompt_kind, slash_command(&text).unwrap_or(text))
                 };
-                match content {
-                    Value::String(s) => out.push(prompt(s.clone())),
-                    Value::Array(blocks) => {
+                match rec.message.and_then(|m| m.content) {
+                    Some(Content::Text(s)) => out.push(prompt(s.into_owned())),
+                    Some(Content::Blocks(blocks)) => {
                         for b in blocks {
-                            match b.get("type").and_then(Value::as_str) {
+                            match b.kind.as_deref() {
                                 Some("text") => {
-                                    let t = b.get("text").and_then(Value::as_str).unwrap_or("");
+                                    let t = b.text.as_deref().unwrap_or("");
                                     out.push(prompt(t.to_string()));
                                 }
                                 Some("tool_result") => {
                                     let mut d = Draft::new(
                                         EntryKind::ToolResult,
-                                        b.get("content").map(text_of).unwrap_or_default(),
+                                        raw_json(b.content)
+                                            .map(|c| text_of(&c))
+                                            .unwrap_or_default(),
                                     );
-                                    d.tool_use_id = str_of(b, "tool_use_id");
-                                    d.is_error =
-                                        b.get("is_error").and_then(Value::as_bool) == Some(true);
+                                    d.tool_use_id = b.tool_use_id.map(String::from);
+                                    d.is_error = b.is_error == Some(true);
                                     out.push(d);
                                 }
                                 Some("image") => out.push(prompt("[image]".to_string())),
@@ -113,7 +106,7 @@ impl LineFormat for ClaudeLines {
                     _ => {}
                 }
             }
-            Some("assistant") => self.assistant(&rec, flag("isApiErrorMessage"), out),
+            Some("assistant") => self.assistant(rec, out),
             _ => {}
         }
         for d in &mut out[start..] {
@@ -124,30 +117,32 @@ impl LineFormat for ClaudeLines {
 }
 
 impl ClaudeLines {
-    fn assistant(&mut self, rec: &Value, api_error: bool, out: &mut Vec<Draft>) {
-        let Some(msg) = rec.get("message") else {
+    fn assistant(&mut self, rec: Record<'_>, out: &mut Vec<Draft>) {
+        let api_error = rec.is_api_error == Some(true);
+        let Some(msg) = rec.message else {
             return;
         };
         let model = msg
-            .get("model")
-            .and_then(Value::as_str)
+            .model
+            .as_deref()
             .filter(|m| !m.is_empty() && *m != "<synthetic>")
             .map(String::from);
         let start = out.len();
-        match msg.get("content") {
-            Some(Value::String(s)) => out.push(Draft::new(EntryKind::Assistant, s.clone())),
-            Some(Value::Array(blocks)) => {
+        match msg.content {
+            Some(Content::Text(s)) => out.push(Draft::new(EntryKind::Assistant, s)),
+            Some(Content::Blocks(blocks)) => {
                 for b in blocks {
-                    match b.get("type").and_then(Value::as_str) {
+                    match b.kind.as_deref() {
                         Some("text") => {
-                            let t = b.get("text").and_then(Value::as_str).unwrap_or("");
+                            let t = b.text.as_deref().unwrap_or("");
                             if !t.trim().is_empty() {
                                 out.push(Draft::new(EntryKind::Assistant, t));
                             }
                         }
                         Some("thinking") => {
                             // Newer models may record only a signature: nothing to show.
-                            let t = b.get("thinking").and_then(Value::as_str).unwrap_or("");
+                            let t = raw_json(b.thinking);
+                            let t = t.as_ref().and_then(|t| t.as_str()).unwrap_or("");
                             if !t.trim().is_empty() {
                                 out.push(Draft::new(EntryKind::Thinking, t));
                             }
@@ -157,9 +152,9 @@ impl ClaudeLines {
                         }
                         Some("tool_use" | "server_tool_use") => {
                             let mut d = Draft::new(EntryKind::ToolCall, "");
-                            d.tool_name = str_of(b, "name");
-                            d.tool_use_id = str_of(b, "id");
-                            d.tool_input = b.get("input").map(pretty_input);
+                            d.tool_name = b.name.as_deref().map(String::from);
+                            d.tool_use_id = b.id.as_deref().map(String::from);
+                            d.tool_input = raw_json(b.input).map(|i| pretty_input(&i));
                             out.push(d);
                         }
                         _ => {}
@@ -176,10 +171,7 @@ impl ClaudeLines {
                 }
             }
         }
-        let key = match (
-            msg.get("id").and_then(Value::as_str),
-            rec.get("requestId").and_then(Value::as_str),
-        ) {
+        let key = match (msg.id.as_deref(), rec.request_id.as_deref()) {
             (Some(m), Some(r)) => Some(format!("{m}:{r}")),
             _ => None,
         };
@@ -187,7 +179,11 @@ impl ClaudeLines {
         // A line that shows nothing (an empty thinking block) leaves the usage to the
         // next line of its message.
         if let Some(first) = out.get_mut(start) {
-            first.usage = msg.get("usage").filter(|_| !repeated).map(usage_of);
+            first.usage = msg
+                .usage
+                .as_ref()
+                .filter(|_| !repeated)
+                .map(RawUsage::usage);
             if key.is_some() {
                 self.last_message = key;
             }
@@ -218,20 +214,6 @@ fn slash_command(text: &str) -> Option<String> {
     } else {
         format!("{name} {args}")
     })
-}
-
-fn usage_of(u: &Value) -> Usage {
-    let n = |k: &str| u.get(k).and_then(Value::as_u64).unwrap_or(0);
-    Usage {
-        input_tokens: n("input_tokens"),
-        output_tokens: n("output_tokens"),
-        cache_creation_tokens: n("cache_creation_input_tokens"),
-        cache_read_tokens: n("cache_read_input_tokens"),
-    }
-}
-
-fn str_of(v: &Value, key: &str) -> Option<String> {
-    v.get(key).and_then(Value::as_str).map(String::from)
 }
 
 #[cfg(test)]
@@ -355,5 +337,30 @@ mod tests {
         );
         assert!(entries[4].is_error);
         assert_eq!(entries[4].model, None, "<synthetic> is not a model");
+    }
+
+    #[test]
+    fn a_line_is_read_by_both_readers_or_by_neither() {
+        let lines = [
+            // A flag or model of the wrong type fails the record for both.
+            r#"{"type":"user","isMeta":"yes","message":{"content":"hi"}}"#,
+            r#"{"type":"assistant","message":{"model":7,"content":"x"}}"#,
+            r#"{"type":"assistant","message":{"usage":{"input_tokens":"many"}}}"#,
+            // Parts only the transcript shows take any value.
+            r#"{"type":"system","level":3,"subtype":[],"content":{"odd":true}}"#,
+            r#"{"type":"assistant","message":{"content":[{"type":"thinking","thinking":5},{"type":"tool_use","id":"t","name":"Bash","input":"ls"}]}}"#,
+            r#"{"type":"user","message":{"content":[{"type":"tool_result","tool_use_id":"t","content":null}]}}"#,
+        ];
+        assert_eq!(
+            rejected_by_both(Harness::ClaudeCode, &lines),
+            [
+                (true, true),
+                (true, true),
+                (true, true),
+                (false, false),
+                (false, false),
+                (false, false)
+            ]
+        );
     }
 }

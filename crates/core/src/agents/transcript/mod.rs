@@ -584,6 +584,24 @@ pub(crate) mod test_support {
         panic!("pages never ended");
     }
 
+    /// For each line alone in a transcript file: whether the facts parser (the index)
+    /// and the transcript reader each count it as a parse error. Both decode the same
+    /// wire types, so the two answers agree.
+    pub fn rejected_by_both(harness: Harness, lines: &[&str]) -> Vec<(bool, bool)> {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("one-line.jsonl");
+        lines
+            .iter()
+            .map(|line| {
+                std::fs::write(&p, format!("{line}\n")).unwrap();
+                let mut facts = crate::agents::agent(harness).parser(&p);
+                facts.apply_line(line.as_bytes());
+                let (_, errors) = read_all(harness, &p);
+                (facts.facts().parse_errors > 0, errors > 0)
+            })
+            .collect()
+    }
+
     /// `(kind, text)` of each entry, for compact expectations.
     pub fn kinds_and_texts(entries: &[TranscriptEntry]) -> Vec<(EntryKind, String)> {
         entries.iter().map(|e| (e.kind, e.text.clone())).collect()
