@@ -105,7 +105,16 @@ before(async () => {
     }) + "\n";
   fs.writeFileSync(
     path.join(project, `${transcriptId}.jsonl`),
-    line("user", 1, `Where is the ${NEEDLE}?`) + line("assistant", 2, "In the haystack."),
+    line("user", 1, `Where is the ${NEEDLE}?`) +
+      // A real answer: gptme-sessions (and so search) skips Claude Code logs under 4 KiB.
+      line(
+        "assistant",
+        2,
+        "In the haystack. I looked through every bale first:\n" +
+          Array.from({ length: 90 }, (_, i) => `- src/hay/bale_${i}.rs: checked, not there`).join(
+            "\n",
+          ),
+      ),
   );
   app = await launchApp(env, artifacts);
   wd = app.wd;

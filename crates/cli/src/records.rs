@@ -16,7 +16,7 @@ mod maintenance;
 mod signals;
 mod transcripts;
 
-use std::collections::HashMap;
+use std::collections::HashSet;
 use std::io::BufRead;
 use std::path::PathBuf;
 
@@ -681,33 +681,31 @@ fn sync(store: &Store, a: SyncArgs) -> Result<()> {
         Utc::now(),
     );
     if found.is_empty() {
-        println!("No sessions found in the window ({}).", a.since);
+        // gptme-sessions' words (`--since all` reads "the last all time" there too).
+        let days = since.map(|s| s.days_before(Utc::now()));
+        println!("No sessions found in the last {}.", format::window(days));
         return Ok(());
     }
     let report = discover::sync(store, &found, a.signals, a.dry_run)?;
     for (path, err) in &report.unreadable {
         eprintln!("  warning: could not read {path}: {err}");
     }
-    let name_of: HashMap<String, &str> = found
-        .iter()
-        .map(|f| {
-            (
-                f.path.to_string_lossy().into_owned(),
-                discover::record_harness_name(f.harness),
-            )
-        })
-        .collect();
     if a.dry_run {
-        for p in &report.imported {
+        // In the order discovery found them, as gptme-sessions prints them.
+        let imported: HashSet<&String> = report.imported.iter().collect();
+        let updated: HashSet<&String> = report.updated.iter().collect();
+        for f in &found {
+            let p = f.path.to_string_lossy().into_owned();
+            let verb = if imported.contains(&p) {
+                "import"
+            } else if updated.contains(&p) {
+                "update"
+            } else {
+                continue;
+            };
             println!(
-                "  would import: {:<14}  {p}",
-                name_of.get(p).copied().unwrap_or("?")
-            );
-        }
-        for p in &report.updated {
-            println!(
-                "  would update: {:<14}  {p}",
-                name_of.get(p).copied().unwrap_or("?")
+                "  would {verb}: {:<14}  {p}",
+                discover::record_harness_name(f.harness)
             );
         }
         println!(

@@ -60,6 +60,33 @@ impl Sandbox {
         self
     }
 
+    /// The Claude Code fixture transcripts, their sessions moved to today (UTC):
+    /// discovery picks a log by the day of its first timestamp, not by the day it
+    /// was copied.
+    fn with_claude_transcripts_of_today(self) -> Self {
+        let today = chrono::Utc::now().format("%Y-%m-%dT").to_string();
+        for (from, to) in [
+            (
+                "-home-u-work-alpha",
+                "5f0c2a9e-1111-4222-8333-944455556666.jsonl",
+            ),
+            (
+                "-home-u-work-beta",
+                "0aa0bb11-2222-4333-8444-555566667777.jsonl",
+            ),
+        ] {
+            let text =
+                std::fs::read_to_string(fixtures().join("claude/projects").join(from).join(to))
+                    .unwrap()
+                    .replace("2026-01-20T", &today)
+                    .replace("2026-01-21T", &today);
+            let dir = self.claude().join("projects").join(from);
+            std::fs::create_dir_all(&dir).unwrap();
+            std::fs::write(dir.join(to), text).unwrap();
+        }
+        self
+    }
+
     /// Codex, gptme and Copilot CLI transcripts from the adapters' fixtures.
     fn with_other_harnesses(self) -> Self {
         let all = fixtures().join("..");
@@ -645,7 +672,7 @@ fn discover_and_sync_with_signals_are_idempotent() {
 
 #[test]
 fn bare_records_on_an_empty_store_summarises_discovery() {
-    let s = Sandbox::new().with_claude_transcripts();
+    let s = Sandbox::new().with_claude_transcripts_of_today();
     let out = s.run(&[]);
     assert!(out.status.success());
     let text = String::from_utf8_lossy(&out.stdout);
@@ -866,7 +893,7 @@ fn judge_updates_the_store_through_a_loopback_endpoint() {
 
 #[test]
 fn bare_records_shows_recent_stats_and_the_unsynced_hint() {
-    let s = Sandbox::new().with_claude_transcripts();
+    let s = Sandbox::new().with_claude_transcripts_of_today();
     std::fs::create_dir_all(s.store_dir()).unwrap();
     let now = chrono::Utc::now().to_rfc3339();
     std::fs::write(
@@ -954,7 +981,7 @@ fn discover_and_sync_cover_every_harness_in_the_registry() {
 #[test]
 fn discover_lists_oldest_first_and_closes_with_the_days_it_scanned() {
     let s = Sandbox::new()
-        .with_claude_transcripts()
+        .with_claude_transcripts_of_today()
         .with_other_harnesses();
     let d = s.json(&["discover", "--since", "all", "--json"]);
     let dates: Vec<Option<String>> = d["sessions"]
@@ -969,6 +996,7 @@ fn discover_lists_oldest_first_and_closes_with_the_days_it_scanned() {
     let out = s.run(&["discover", "--since", "30d"]);
     let text = String::from_utf8_lossy(&out.stdout).to_string();
     let n = text.lines().filter(|l| l.starts_with('[')).count();
+    assert!(n >= 2, "today's two Claude Code sessions: {text}");
     let today = chrono::Local::now().date_naive();
     let start = today - chrono::Days::new(30);
     assert_eq!(

@@ -5,7 +5,9 @@
 //! left the store. Each case runs here on a fresh copy of the same fixture, with the
 //! same HOME (and the work folder's bin/ first on PATH), and must give the same exit status
 //! (0, 1 or 2), the same stdout (JSON compared as
-//! values, text byte for byte) and the same records in the store.
+//! values, text byte for byte) and the same records in the store. A fixture with a
+//! `dated` file has logs dated relative to today (its setup.sh); their dates are
+//! compared as the days before today they are (`undate`).
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -109,6 +111,20 @@ fn store_contents(text: &str) -> (BTreeMap<String, Value>, Vec<String>) {
     (records, other)
 }
 
+/// What make.sh does to the outputs of a fixture dated relative to today: a date N
+/// days ago becomes @D-N@, a Codex YYYY/MM/DD folder of that day @P-N@.
+fn undate(text: &str) -> String {
+    let today = chrono::Utc::now().date_naive();
+    let mut out = text.to_string();
+    for n in 0..=60u64 {
+        let d = today - chrono::Days::new(n);
+        out = out
+            .replace(&d.format("%Y-%m-%d").to_string(), &format!("@D-{n}@"))
+            .replace(&d.format("%Y/%m/%d").to_string(), &format!("@P-{n}@"));
+    }
+    out
+}
+
 /// PATH with the work folder's bin/ (a fixture's stand-in programs) first.
 fn path_with_bin(work: &Path) -> std::ffi::OsString {
     let rest = std::env::var_os("PATH").unwrap_or_default();
@@ -183,9 +199,21 @@ fn every_case_matches_the_real_gptme_sessions() {
             ));
             continue;
         }
-        // Paths under the work folder print as @WORK@ in the golden files.
+        // Paths under the work folder print as @WORK@ in the golden files, dates
+        // relative to today as make.sh writes them, and the command that is named
+        // in advice by its gptme-sessions name.
         let work = dir.path().to_string_lossy().to_string();
-        let got = String::from_utf8_lossy(&out.stdout).replace(&work, "@WORK@");
+        let dated = fixtures.join(&case.fixture).join("dated").exists();
+        let normalize = |text: &str| {
+            let text = text.replace(&work, "@WORK@");
+            if dated {
+                undate(&text)
+            } else {
+                text
+            }
+        };
+        let got = normalize(&String::from_utf8_lossy(&out.stdout))
+            .replace("'sessionscope records ", "'gptme-sessions ");
         let want = read("stdout");
         let same = match (
             serde_json::from_str::<Value>(&got),
@@ -205,7 +233,7 @@ fn every_case_matches_the_real_gptme_sessions() {
         let warnings = |text: &str| -> Vec<String> {
             text.lines()
                 .filter(|l| l.starts_with("warning:"))
-                .map(|l| l.replace(&work, "@WORK@"))
+                .map(normalize)
                 .collect()
         };
         let (got_w, want_w) = (

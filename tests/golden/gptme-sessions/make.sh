@@ -21,7 +21,10 @@
 # rewrote the store, NAME/store.jsonl. The work folder's path is written as @WORK@.
 # A fixture's setup.sh runs first in the work folder; its `cwd` file names the
 # subfolder the command runs in (default: the work folder). The work folder's bin/
-# (made by a setup.sh: stand-in programs such as gh) comes first on PATH.
+# (made by a setup.sh: stand-in programs such as gh) comes first on PATH. A fixture
+# with a `dated` file has logs dated relative to today (made by its setup.sh): in its
+# outputs a date N days before today (UTC) is written @D-N@, and a Codex
+# YYYY/MM/DD folder of that day @P-N@, so the goldens hold on any day.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 fixtures="$here/../../fixtures/records"
@@ -54,6 +57,14 @@ while IFS=$'\t' read -r -a row; do
     "$tool" --sessions-dir "$work/store" "${args[@]}" >"$out/stdout" 2>"$out/stderr") || rc=$?
   echo "$rc" >"$out/exit"
   sed -i "s|$work|@WORK@|g" "$out/stdout" "$out/stderr"
+  if [[ $fixture != empty && -f $fixtures/$fixture/dated ]]; then
+    # Logs dated relative to today (the fixture's setup.sh): a date N days ago is
+    # written @D-N@, a Codex YYYY/MM/DD folder @P-N@.
+    for n in $(seq 0 60); do
+      d=$(date -u -d "$n days ago" +%F)
+      sed -i "s|$d|@D-$n@|g; s|${d//-//}|@P-$n@|g" "$out/stdout" "$out/stderr"
+    done
+  fi
   rm -f "$out/store.jsonl"
   if [[ -f $work/store/session-records.jsonl ]] &&
     ! cmp -s "$work/store/session-records.jsonl" "$fixtures/$fixture/session-records.jsonl"; then

@@ -4,7 +4,9 @@
 //!
 //! Every harness Sessionscope knows is covered through the agent registry
 //! ([`crate::agents::AGENTS`]: roots, which files are transcripts, their parsers), so
-//! an agent added there is discovered here without a change. Sub-agent transcripts are part of their parent session and are skipped.
+//! an agent added there is discovered here without a change. Sub-agent transcripts are
+//! part of their parent session and are skipped. Which transcripts a look back finds
+//! is decided by their day, as gptme-sessions decides it ([`super::session_day`]).
 //! Signals come from the same [`TranscriptFacts`] the session list shows, so token
 //! totals agree with it. This module never writes to an agent's files; `sync` writes
 //! only through [`Store::modify`].
@@ -12,11 +14,13 @@
 use std::collections::{BTreeSet, HashMap};
 use std::path::{Path, PathBuf};
 
-use chrono::{DateTime, SecondsFormat, Utc};
+use chrono::{DateTime, NaiveDate, SecondsFormat, Utc};
 use serde::Serialize;
 
+use super::normalized::Format;
 use super::pyjson::PyValue;
 use super::record::Record;
+use super::session_day::{self, Days};
 use super::signals::{self, Analysis, TrajectoryError};
 use super::store::{Store, StoreError};
 use crate::agents::{self, FileMode, HarnessRoot, SourceKind, TranscriptFacts};
@@ -38,19 +42,35 @@ pub struct Found {
     /// The transcript file, or the store's location of the session.
     pub path: PathBuf,
     pub modified: Option<DateTime<Utc>>,
+    /// The day the session belongs to ([`session_day`]).
+    pub day: NaiveDate,
     /// Facts of a store session (files are read on demand by [`read_facts`]).
     pub facts: Option<TranscriptFacts>,
 }
 
-/// Every top-level transcript under `roots` modified since `since` (before `now`)
-/// (all of them when `None`), oldest first.
+/// Where gptme-sessions lists a harness among sessions of one day: gptme, Claude Code,
+/// Codex, Copilot CLI, then the agents it does not read.
+fn rank(h: Harness) -> u8 {
+    match Format::of_harness(h) {
+        Some(Format::Gptme) => 0,
+        Some(Format::ClaudeCode) => 1,
+        Some(Format::Codex) => 2,
+        Some(Format::Copilot) => 3,
+        Some(Format::Grok) | None => 4,
+    }
+}
+
+/// Every top-level transcript under `roots` whose day ([`session_day`]) falls in the
+/// whole days `since` covers up to `now` (every dated one when `None`), oldest day
+/// first, in gptme-sessions' order within a day (by agent, then path).
 pub fn find_transcripts(
     roots: &[HarnessRoot],
     harness_filter: Option<Harness>,
     since: Option<Since>,
     now: DateTime<Utc>,
 ) -> Vec<Found> {
-    let cutoff = since.map(|s| s.cutoff(now));
+    let window = since.map(|s| Days::of(s, now));
+    let wanted = |d: NaiveDate| window.is_none_or(|w| w.contains(d));
     let mut seen = BTreeSet::new();
     let mut out = Vec::new();
     for root in roots {
@@ -63,14 +83,21 @@ pub fn find_transcripts(
             };
             for s in store.scan() {
                 let modified = s.facts.last_activity.or(s.facts.started_at);
-                let too_old = cutoff.is_some_and(|c| modified.is_none_or(|m| m < c));
-                if s.gone || s.parent_id.is_some() || too_old || !seen.insert(s.location.clone()) {
+                let Some(day) = s.facts.started_at.or(modified).map(session_day::local_day) else {
+                    continue;
+                };
+                if s.gone
+                    || s.parent_id.is_some()
+                    || !wanted(day)
+                    || !seen.insert(s.location.clone())
+                {
                     continue;
                 }
                 out.push(Found {
                     harness: root.harness,
                     path: s.location,
                     modified,
+                    day,
                     facts: Some(s.facts),
                 });
             }
@@ -79,8 +106,7 @@ pub fn find_transcripts(
         let mut files = Vec::new();
         walk(root, &root.path, 0, &mut files);
         for path in files {
-            if agents::agent(root.harness).ids_from_path(&path).1.is_some()
-                || !seen.insert(path.clone())
+            if agents::agent(root.harness).ids_from_path(&path).1.is_some() || seen.contains(&path)
             {
                 continue;
             }
@@ -88,18 +114,24 @@ pub fn find_transcripts(
                 .and_then(|m| m.modified())
                 .ok()
                 .map(DateTime::<Utc>::from);
-            if cutoff.is_some_and(|c| modified.is_none_or(|m| m < c)) {
+            let day = match Format::of_harness(root.harness) {
+                Some(format) => session_day::transcript_day(format, &path),
+                None => modified.map(session_day::local_day),
+            };
+            let Some(day) = day.filter(|d| wanted(*d)) else {
                 continue;
-            }
+            };
+            seen.insert(path.clone());
             out.push(Found {
                 harness: root.harness,
                 path,
                 modified,
+                day,
                 facts: None,
             });
         }
     }
-    out.sort_by(|a, b| a.modified.cmp(&b.modified).then(a.path.cmp(&b.path)));
+    out.sort_by(|a, b| (a.day, rank(a.harness), &a.path).cmp(&(b.day, rank(b.harness), &b.path)));
     out
 }
 
@@ -396,7 +428,7 @@ pub fn session_name_of(found: &Found) -> Option<String> {
 pub struct DiscoveredSession {
     pub harness: &'static str,
     pub path: String,
-    /// `YYYY-MM-DD` of the first event, else of the file's last change.
+    /// `YYYY-MM-DD`: the day the session belongs to ([`session_day`]).
     pub session_date: Option<String>,
     pub synced: bool,
     /// gptme-sessions' grade (`null` for Gemini CLI and opencode logs, which it does
@@ -435,7 +467,7 @@ pub fn describe(
         }
         let mut e = DiscoveredSession {
             harness: record_harness_name(f.harness),
-            session_date: f.modified.map(|m| m.format("%Y-%m-%d").to_string()),
+            session_date: Some(f.day.format("%Y-%m-%d").to_string()),
             path,
             synced: is_synced,
             grade: None,
@@ -450,9 +482,6 @@ pub fn describe(
             match facts_of(f) {
                 Ok(fx) => {
                     let s = Signals::from_facts(&fx);
-                    if let Some(t) = fx.started_at {
-                        e.session_date = Some(t.format("%Y-%m-%d").to_string());
-                    }
                     e.grade = Some(None);
                     e.productive = Some(s.productive);
                     e.tool_calls = Some(s.tool_calls);
@@ -669,7 +698,15 @@ mod tests {
         std::fs::create_dir_all(proj.join("sess/subagents")).unwrap();
         let file = proj.join("sess.jsonl");
         let mut f = std::fs::File::create(&file).unwrap();
-        for l in [USER, CALL, RESULT] {
+        writeln!(f, "{USER}").unwrap();
+        // The user pastes a build log: a real session, over the 4 KiB of a stub.
+        let log = "error[E0308]: mismatched types --> src/lib.rs:10:5\\n".repeat(80);
+        writeln!(
+            f,
+            r#"{{"type":"user","timestamp":"2026-11-20T10:00:01.000Z","message":{{"role":"user","content":"{log}"}}}}"#
+        )
+        .unwrap();
+        for l in [CALL, RESULT] {
             writeln!(f, "{l}").unwrap();
         }
         std::fs::write(
@@ -687,10 +724,27 @@ mod tests {
     #[test]
     fn finds_top_level_transcripts_only() {
         let (_d, roots, file) = corpus();
-        let found = find_transcripts(&roots, None, Some(Since::days(7.0)), Utc::now());
+        let now = chrono::TimeZone::with_ymd_and_hms(&Utc, 2026, 11, 22, 12, 0, 0).unwrap();
+        let found = find_transcripts(&roots, None, Some(Since::days(7.0)), now);
         assert_eq!(found.len(), 1);
         assert_eq!(found[0].path, file);
-        assert!(find_transcripts(&roots, Some(Harness::Codex), None, Utc::now()).is_empty());
+        assert_eq!(found[0].day.to_string(), "2026-11-20");
+        assert!(find_transcripts(&roots, Some(Harness::Codex), None, now).is_empty());
+    }
+
+    /// gptme-sessions' rules: the day of the first timestamp, not of the last change;
+    /// Claude Code files under 4 KiB are stubs.
+    #[test]
+    fn picks_by_the_day_in_the_log_and_skips_claude_code_stubs() {
+        let (_d, roots, file) = corpus();
+        let stub = file.with_file_name("stub.jsonl");
+        std::fs::write(&stub, format!("{USER}\n")).unwrap();
+        // Written just now, but its session began on 2026-11-20.
+        let now = chrono::TimeZone::with_ymd_and_hms(&Utc, 2026, 12, 7, 12, 0, 0).unwrap();
+        assert!(find_transcripts(&roots, None, Some(Since::days(7.0)), now).is_empty());
+        let month = find_transcripts(&roots, None, Some(Since::days(30.0)), now);
+        assert_eq!(month.iter().map(|f| &f.path).collect::<Vec<_>>(), [&file]);
+        assert_eq!(find_transcripts(&roots, None, None, now).len(), 1);
     }
 
     #[test]

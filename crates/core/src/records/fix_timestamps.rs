@@ -9,14 +9,14 @@
 //! is changed when its timestamp is on another day, or when it is the 12:00:00
 //! placeholder and the transcript says otherwise.
 
-use std::path::{Component, Path};
+use std::path::Path;
 
 use chrono::NaiveDate;
 use serde::Serialize;
 
-use super::normalized::{isoformat, isoformat_naive, parse_iso_parts};
-use super::pyjson::PyValue;
+use super::normalized::{isoformat, isoformat_naive, Format};
 use super::record::Record;
+use super::session_day;
 use super::store::{Store, StoreError};
 
 /// One timestamp that was (or would be) corrected.
@@ -37,29 +37,14 @@ pub struct FixReport {
 
 /// The first timestamp of a JSONL file, as (isoformat text, its date).
 fn first_timestamp(path: &Path) -> Option<(String, NaiveDate)> {
-    let text = super::normalized::read_regular_text(path)?;
-    for line in text.lines().map(str::trim).filter(|l| !l.is_empty()) {
-        let Some(entry) = PyValue::parse(line).filter(PyValue::is_dict) else {
-            continue;
-        };
-        let Some(PyValue::Str(ts)) = entry.get("timestamp") else {
-            continue;
-        };
-        if ts.is_empty() {
-            continue;
+    let (naive, offset) = session_day::first_timestamp(path)?;
+    Some(match offset {
+        Some(o) => {
+            let t = naive.and_local_timezone(o).single()?;
+            (isoformat(&t), naive.date())
         }
-        let Some((naive, offset)) = parse_iso_parts(ts) else {
-            continue;
-        };
-        return Some(match offset {
-            Some(o) => {
-                let t = naive.and_local_timezone(o).single()?;
-                (isoformat(&t), naive.date())
-            }
-            None => (isoformat_naive(&naive), naive.date()),
-        });
-    }
-    None
+        None => (isoformat_naive(&naive), naive.date()),
+    })
 }
 
 fn is_jsonl(path: &Path) -> bool {
@@ -77,40 +62,15 @@ fn start_from_file(harness: &str, path: &Path) -> Option<(String, NaiveDate)> {
     }
 }
 
-/// The date the path encodes (gptme-sessions' `session_date_from_path`).
+/// The date the path encodes (gptme-sessions' `session_date_from_path`: gptme and
+/// Codex by their folders, any other harness by its first timestamp).
 fn date_from_path(harness: &str, path: &Path) -> Option<NaiveDate> {
-    match harness {
-        "gptme" => {
-            let dir = if is_jsonl(path) {
-                path.parent()?.file_name()?
-            } else {
-                path.file_name()?
-            };
-            let dir = dir.to_string_lossy();
-            let head: String = dir.chars().take(10).collect();
-            NaiveDate::parse_from_str(&head, "%Y-%m-%d").ok()
-        }
-        "codex" => {
-            let parts: Vec<String> = path
-                .components()
-                .filter_map(|c| match c {
-                    Component::Normal(s) => Some(s.to_string_lossy().to_string()),
-                    _ => None,
-                })
-                .collect();
-            let n = parts.len();
-            if n < 4 {
-                return None;
-            }
-            let num = |s: &str| s.trim().parse::<i32>().ok();
-            NaiveDate::from_ymd_opt(
-                num(&parts[n - 4])?,
-                u32::try_from(num(&parts[n - 3])?).ok()?,
-                u32::try_from(num(&parts[n - 2])?).ok()?,
-            )
-        }
-        _ => first_timestamp(path).map(|(_, d)| d),
-    }
+    let format = match harness {
+        "gptme" => Format::Gptme,
+        "codex" => Format::Codex,
+        _ => Format::ClaudeCode,
+    };
+    session_day::date_from_path(format, path)
 }
 
 /// The correction one record needs, if any.
@@ -185,6 +145,5 @@ mod tests {
             date_from_path("claude-code", Path::new("/nope.jsonl")),
             None
         );
-        assert_eq!(date_from_path("gptme", Path::new("/x/logs/née")), None);
     }
 }

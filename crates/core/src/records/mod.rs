@@ -11,7 +11,8 @@
 //! - [`post_session`]: building the record at the end of an agent run, graded by
 //!   [`signals`], with [`smell`] (the journal's LLM-smell score) and [`failure`]
 //!   (why a failed run failed);
-//! - [`discover`]: finding agent transcripts and turning them into records (`sync`);
+//! - [`discover`]: finding agent transcripts and turning them into records (`sync`),
+//!   picked by the day [`session_day`] gives them (gptme-sessions' rules);
 //! - [`judge`]: the opt-in LLM judge;
 //! - [`dedup`]: merging records that describe one session twice;
 //! - [`repair_grades`]: `grades` filled from the legacy scalar grade fields;
@@ -50,6 +51,7 @@ pub mod pyjson;
 pub mod record;
 pub mod repair_grades;
 pub mod scan;
+pub mod session_day;
 pub mod signals;
 pub mod smell;
 pub mod store;

@@ -163,9 +163,10 @@ pub fn search_paths(paths: Vec<PathBuf>, q: &Query, max_results: usize) -> Vec<S
     hits
 }
 
-/// `records search` as a whole: the logs written in the last `days` days under `roots`
-/// of `only` that harness (else of the four gptme-sessions searches: gptme, Claude Code,
-/// Codex, Copilot), searched and ranked as [`search_paths`] does.
+/// `records search` as a whole: the logs of the last `days` days (by their day, see
+/// [`super::session_day`]) under `roots` of `only` that harness (else of the four
+/// gptme-sessions searches: gptme, Claude Code, Codex, Copilot), searched and ranked
+/// as [`search_paths`] does.
 pub fn search_recent(
     roots: &[crate::agents::HarnessRoot],
     only: Option<crate::model::Harness>,
@@ -181,13 +182,20 @@ pub fn search_recent(
     let found = super::discover::find_transcripts(
         roots,
         None,
-        Some(crate::since::Since::days(days.max(0.0) + 1.0)),
+        Some(crate::since::Since::days(days.max(0.0))),
         Utc::now(),
     );
+    // gptme-sessions searches a gptme log by its folder (and names that path).
     let paths = found
         .into_iter()
         .filter(|f| wanted(f.harness) && f.facts.is_none())
-        .map(|f| f.path)
+        .map(|f| match super::normalized::Format::of_harness(f.harness) {
+            Some(super::normalized::Format::Gptme) => match f.path.parent() {
+                Some(folder) => folder.to_path_buf(),
+                None => f.path,
+            },
+            _ => f.path,
+        })
         .collect();
     search_paths(paths, q, max_results)
 }
