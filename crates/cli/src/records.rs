@@ -584,7 +584,8 @@ fn harness_arg(h: Option<&str>) -> Result<Option<sessionscope_core::model::Harne
         None => Ok(None),
         Some(name) => match name.parse() {
             Ok(h) => Ok(Some(h)),
-            Err(_) => bail!("unknown harness '{name}' (claude-code, codex, gptme, gemini, opencode, copilot-cli)"),
+            // A bad value: exit 2, as gptme-sessions' click.Choice does.
+            Err(_) => crate::usage_bail!("invalid value for '--harness': '{name}' (claude-code, codex, gptme, gemini, opencode, copilot-cli)"),
         },
     }
 }
