@@ -731,7 +731,8 @@ pub struct ServerSessions {
     /// The server answered 401: it wants its bearer token (even on loopback), which is
     /// not an outage.
     pub token_needed: bool,
-    /// `GET /api/v2/server/health` (needs no token); `None` when it did not answer.
+    /// `GET /api/v2/server/health` (needs no token), else the counts of `sessions`
+    /// when the list answered; `None` when neither did.
     pub health: Option<ServerHealth>,
     /// When the server was last asked.
     pub updated_at: Option<DateTime<Utc>>,

@@ -260,7 +260,8 @@ export type ServerSessions = { base_url: string | null, sessions: Array<ServerSe
  */
 token_needed: boolean, 
 /**
- * `GET /api/v2/server/health` (needs no token); `None` when it did not answer.
+ * `GET /api/v2/server/health` (needs no token), else the counts of `sessions`
+ * when the list answered; `None` when neither did.
  */
 health: ServerHealth | null, 
 /**

@@ -190,7 +190,6 @@ fn encode_segment(s: &str) -> String {
 /// What the app shows now: the health counts and the sessions, each asked once.
 pub fn snapshot(client: &GptmeServerClient) -> ServerSessions {
     let asked = Utc::now();
-    let health = client.health().ok();
     let (sessions, error, token_needed) = match client.sessions() {
         Ok(list) => (list, None, false),
         Err(e) => {
@@ -198,6 +197,12 @@ pub fn snapshot(client: &GptmeServerClient) -> ServerSessions {
             (Vec::new(), Some(e.to_string()), token)
         }
     };
+    // A server older than the health endpoint still gets the counts the /admin panel
+    // shows, from its list of sessions.
+    let health = client
+        .health()
+        .ok()
+        .or_else(|| error.is_none().then(|| health_of(&sessions)));
     ServerSessions {
         base_url: Some(client.base_url().to_string()),
         sessions,
@@ -227,9 +232,7 @@ pub fn parse_health(body: &str) -> Result<ServerHealth, ServerError> {
     let idle = count("idle_count").unwrap_or(total - generating);
     let level = match v.get("health").and_then(Value::as_str) {
         Some(l @ ("green" | "yellow" | "red")) => l.to_string(),
-        _ if generating == 0 => "green".into(),
-        _ if generating < total => "yellow".into(),
-        _ => "red".into(),
+        _ => level_of(generating, total).into(),
     };
     Ok(ServerHealth {
         session_count: total,
@@ -237,6 +240,28 @@ pub fn parse_health(body: &str) -> Result<ServerHealth, ServerError> {
         idle_count: idle,
         level,
     })
+}
+
+/// The server's level for its counts: green when nothing generates, red when every
+/// session does, yellow between.
+fn level_of(generating: u32, total: u32) -> &'static str {
+    match generating {
+        0 => "green",
+        g if g < total => "yellow",
+        _ => "red",
+    }
+}
+
+/// The counts and level of a list of sessions, as the health endpoint would give them.
+pub fn health_of(sessions: &[ServerSession]) -> ServerHealth {
+    let total = sessions.len().min(u32::MAX as usize) as u32;
+    let generating = sessions.iter().filter(|s| s.generating).count() as u32;
+    ServerHealth {
+        session_count: total,
+        generating_count: generating,
+        idle_count: total - generating,
+        level: level_of(generating, total).into(),
+    }
 }
 
 /// Parse the body of `GET /api/v2/sessions`. Entries without an id are skipped.
@@ -527,6 +552,21 @@ mod tests {
         assert_eq!(h.generating_count, 1, "never more generating than sessions");
         assert!(parse_health("[]").is_err());
         assert!(parse_health("not json").is_err());
+    }
+
+    #[test]
+    fn without_a_health_endpoint_the_counts_come_from_the_sessions() {
+        let list = parse_sessions(&Value::Array(real_shaped()).to_string()).unwrap();
+        let h = health_of(&list);
+        assert_eq!(
+            h,
+            parse_health(
+                &serde_json::json!({"session_count": 2, "generating_count": 1}).to_string()
+            )
+            .unwrap()
+        );
+        assert_eq!((h.idle_count, h.level.as_str()), (1, "yellow"));
+        assert_eq!(health_of(&[]).level, "green");
     }
 
     #[test]
