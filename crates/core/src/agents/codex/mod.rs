@@ -40,13 +40,13 @@
 //!   one decides.
 
 pub(super) mod transcript;
+mod wire;
 
 use std::borrow::Cow;
 use std::collections::{HashMap, HashSet};
 use std::path::Path;
 
 use serde::Deserialize;
-use serde_json::value::RawValue;
 use serde_json::Value;
 
 use super::condense::{self, Decision, Seg};
@@ -56,8 +56,9 @@ use super::transcript::Reader;
 use super::Agent;
 use super::TurnState;
 use super::{decode_record, file_stem, parse_ts, title_from, TranscriptFacts, TranscriptParser};
-use crate::model::{Harness, Usage};
+use crate::model::Harness;
 use crate::pricing;
+use wire::{ExecOutput, Line, Payload, RawUsage, ResponseItem};
 
 const TITLE_MAX: usize = 120;
 
@@ -191,155 +192,6 @@ pub fn ids_from_path(path: &Path) -> (String, Option<String>) {
     (id, None)
 }
 
-/// One rollout line, read in one pass. Codex writes `type` before `payload`, so the
-/// payload of a `response_item` (which carries megabytes of tool output) is read
-/// straight into a small typed struct that skips what it does not need; any other
-/// payload is small and read as a `Value`. Should `payload` come first, it is kept as
-/// raw text and decoded once the type is known.
-struct Line<'a> {
-    timestamp: Option<Cow<'a, str>>,
-    kind: Option<Cow<'a, str>>,
-    payload: Payload<'a>,
-    /// How many `type` and `payload` keys the line has (a condensed line is used only
-    /// when it has one of each, see [`CodexTranscript::apply_condensed`]).
-    kinds_seen: u32,
-    payloads_seen: u32,
-}
-
-enum Payload<'a> {
-    Missing,
-    Item(ResponseItem<'a>),
-    Other(Value),
-    Raw(&'a RawValue),
-}
-
-impl<'de: 'a, 'a> Deserialize<'de> for Line<'a> {
-    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct LineVisitor<'a>(std::marker::PhantomData<&'a ()>);
-        impl<'de: 'a, 'a> serde::de::Visitor<'de> for LineVisitor<'a> {
-            type Value = Line<'a>;
-            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
-                f.write_str("a rollout line")
-            }
-            fn visit_map<A: serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> Result<Line<'a>, A::Error> {
-                let mut line = Line {
-                    timestamp: None,
-                    kind: None,
-                    payload: Payload::Missing,
-                    kinds_seen: 0,
-                    payloads_seen: 0,
-                };
-                while let Some(key) = map.next_key::<Cow<'de, str>>()? {
-                    match &*key {
-                        "timestamp" => line.timestamp = map.next_value::<Lenient<'a>>()?.0,
-                        "type" => {
-                            line.kinds_seen += 1;
-                            line.kind = map.next_value::<Lenient<'a>>()?.0;
-                        }
-                        "payload" => {
-                            line.payloads_seen += 1;
-                            line.payload = match line.kind.as_deref() {
-                                Some("response_item") => Payload::Item(map.next_value()?),
-                                Some(_) => Payload::Other(map.next_value()?),
-                                None => Payload::Raw(map.next_value()?),
-                            }
-                        }
-                        _ => {
-                            map.next_value::<serde::de::IgnoredAny>()?;
-                        }
-                    }
-                }
-                Ok(line)
-            }
-        }
-        d.deserialize_map(LineVisitor(std::marker::PhantomData))
-    }
-}
-
-/// A string field that reads as absent when it has another type.
-struct Lenient<'a>(Option<Cow<'a, str>>);
-
-impl<'de: 'a, 'a> Deserialize<'de> for Lenient<'a> {
-    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        super::lenient_str(d).map(Lenient)
-    }
-}
-
-/// The fields of a `response_item` payload we use; fields of unexpected types read
-/// as absent.
-#[derive(Deserialize)]
-struct ResponseItem<'a> {
-    #[serde(
-        rename = "type",
-        default,
-        borrow,
-        deserialize_with = "super::lenient_str"
-    )]
-    kind: Option<Cow<'a, str>>,
-    #[serde(default, borrow, deserialize_with = "super::lenient_str")]
-    call_id: Option<Cow<'a, str>>,
-    #[serde(borrow)]
-    output: Option<&'a RawValue>,
-    #[serde(borrow)]
-    arguments: Option<&'a RawValue>,
-    #[serde(borrow)]
-    input: Option<&'a RawValue>,
-    #[serde(borrow)]
-    action: Option<&'a RawValue>,
-}
-
-/// Older Codex tool output: JSON text with `metadata.exit_code`.
-#[derive(Deserialize)]
-struct ExecOutput {
-    metadata: Option<ExecMetadata>,
-}
-
-#[derive(Deserialize)]
-struct ExecMetadata {
-    exit_code: Option<i64>,
-}
-
-#[derive(Deserialize, Clone, Copy, Default, PartialEq, Eq, Hash)]
-struct RawUsage {
-    #[serde(default)]
-    input_tokens: u64,
-    #[serde(default)]
-    cached_input_tokens: u64,
-    #[serde(default)]
-    output_tokens: u64,
-    #[serde(default)]
-    reasoning_output_tokens: u64,
-    #[serde(default)]
-    total_tokens: u64,
-}
-
-impl RawUsage {
-    fn minus(&self, prev: Option<&RawUsage>) -> RawUsage {
-        let p = prev.copied().unwrap_or_default();
-        RawUsage {
-            input_tokens: self.input_tokens.saturating_sub(p.input_tokens),
-            cached_input_tokens: self
-                .cached_input_tokens
-                .saturating_sub(p.cached_input_tokens),
-            output_tokens: self.output_tokens.saturating_sub(p.output_tokens),
-            reasoning_output_tokens: self
-                .reasoning_output_tokens
-                .saturating_sub(p.reasoning_output_tokens),
-            total_tokens: self.total_tokens.saturating_sub(p.total_tokens),
-        }
-    }
-
-    fn is_zero(&self) -> bool {
-        self.input_tokens == 0
-            && self.cached_input_tokens == 0
-            && self.output_tokens == 0
-            && self.reasoning_output_tokens == 0
-    }
-}
-
 /// A token count waiting for the sub-agent replay decision.
 struct HeldCount {
     second: String,
@@ -411,9 +263,7 @@ impl CodexTranscript {
                 }
                 return;
             }
-            Payload::Raw(raw) => serde_json::from_str(raw.get()).unwrap_or(Value::Null),
-            Payload::Other(v) => v,
-            Payload::Missing => Value::Null,
+            other => other.into_value(),
         };
         let p = &payload;
         if let (Some(kind), Value::Object(map)) = (line.kind.as_deref(), p) {
@@ -670,13 +520,7 @@ impl CodexTranscript {
         if self.current_model.is_none() {
             self.facts.note_model(&model);
         }
-        let cached = raw.cached_input_tokens.min(raw.input_tokens);
-        let usage = Usage {
-            input_tokens: raw.input_tokens - cached,
-            output_tokens: raw.output_tokens,
-            cache_creation_tokens: 0,
-            cache_read_tokens: cached,
-        };
+        let usage = raw.usage();
         let cost = pricing::codex_cost(&model, &usage);
         self.facts
             .add_usage(parse_ts(Some(timestamp)), &model, &usage, cost);
@@ -897,6 +741,7 @@ impl Agent for Codex {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::model::Usage;
 
     fn fold(lines: &[&str]) -> TranscriptFacts {
         let mut t = CodexTranscript::new(Path::new("x.jsonl"));
@@ -1046,7 +891,7 @@ mod tests {
     #[test]
     fn exit_code_text_outputs() {
         let failed = |json: &str| {
-            let raw: &RawValue = serde_json::from_str(json).unwrap();
+            let raw: &serde_json::value::RawValue = serde_json::from_str(json).unwrap();
             tool_output_failed(Some(raw.get()))
         };
         assert!(failed(r#""Exit code: 1\nWall time: 0.1s""#));

@@ -1,4 +1,5 @@
-//! Codex rollout lines as entries (the format is described in `harness::codex`).
+//! Codex rollout lines as entries (the format is described in `agents::codex`; each
+//! line is decoded into the same [`Line`] the facts parser reads).
 //!
 //! Codex records the conversation twice, and which copies reach the file depends on
 //! the version (read from openai/codex `rollout/policy.rs`): every version persists the
@@ -20,7 +21,7 @@
 //!   `metadata.exit_code` or `Exit code: N` marks an error).
 //! - Usage comes as separate `token_count` events after a model call: each becomes a
 //!   system entry carrying that call's `last_token_usage` (cached input reported apart
-//!   from input, as `harness::codex` counts it). Counts that carry only running totals
+//!   from input, as `agents::codex` counts it). Counts that carry only running totals
 //!   (old rollouts) are not shown per turn.
 //! - `error` / `stream_error` events are errors; `warning` and `turn_aborted` are
 //!   notices. The model comes from the latest `turn_context`, carried across pages.
@@ -28,12 +29,14 @@
 use std::collections::hash_map::DefaultHasher;
 use std::hash::{Hash, Hasher};
 
+use std::borrow::Cow;
+
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
+use super::wire::{Line, Payload, RawUsage, ResponseItem};
 use crate::agents::transcript::{pretty_input, text_of, Draft, EntryKind, LineFormat};
-use crate::agents::{decode_line, parse_ts};
-use crate::model::Usage;
+use crate::agents::{decode_line, parse_ts, raw_json};
 
 /// How many unpaired texts are remembered; a pair is never further apart than a turn.
 const MAX_UNPAIRED: usize = 16;
@@ -112,21 +115,22 @@ impl LineFormat for CodexLines {
 
     fn entries(&mut self, line: &[u8], out: &mut Vec<Draft>) -> Result<(), ()> {
         let mut lossy = None;
-        let rec: Value = decode_line(line, &mut lossy).ok_or(())?;
-        if !rec.is_object() {
-            return Err(());
-        }
-        let ts = parse_ts(rec.get("timestamp").and_then(Value::as_str));
-        let p = rec.get("payload").unwrap_or(&Value::Null);
+        let line: Line = decode_line(line, &mut lossy).ok_or(())?;
+        let ts = parse_ts(line.timestamp.as_deref());
         let start = out.len();
-        match rec.get("type").and_then(Value::as_str) {
-            Some("turn_context") => {
-                if let Some(m) = str_of(p, "model") {
+        match (line.kind.as_deref(), line.payload) {
+            (Some("response_item"), Payload::Item(item)) => self.response_item(&item, out),
+            (Some("response_item"), Payload::Raw(raw)) => {
+                if let Ok(item) = serde_json::from_str::<ResponseItem>(raw.get()) {
+                    self.response_item(&item, out);
+                }
+            }
+            (Some("turn_context"), p) => {
+                if let Some(m) = str_of(&p.into_value(), "model") {
                     self.state.model = Some(m);
                 }
             }
-            Some("response_item") => self.response_item(p, out),
-            Some("event_msg") => self.event(p, out),
+            (Some("event_msg"), p) => self.event(&p.into_value(), out),
             _ => {}
         }
         for d in &mut out[start..] {
@@ -153,11 +157,11 @@ fn is_injected_context(text: &str) -> bool {
 }
 
 impl CodexLines {
-    fn response_item(&mut self, p: &Value, out: &mut Vec<Draft>) {
-        match p.get("type").and_then(Value::as_str) {
+    fn response_item(&mut self, p: &ResponseItem, out: &mut Vec<Draft>) {
+        match p.kind.as_deref() {
             Some("message") => {
-                let text = p.get("content").map(text_of).unwrap_or_default();
-                match p.get("role").and_then(Value::as_str) {
+                let text = raw_json(p.content).map(|c| text_of(&c)).unwrap_or_default();
+                match p.role.as_deref() {
                     Some("user") if is_injected_context(&text) => {
                         out.push(Draft::new(EntryKind::System, text))
                     }
@@ -167,8 +171,9 @@ impl CodexLines {
                 }
             }
             Some("reasoning") => {
-                for part in p
-                    .get("summary")
+                let summary = raw_json(p.summary);
+                for part in summary
+                    .as_ref()
                     .and_then(Value::as_array)
                     .into_iter()
                     .flatten()
@@ -203,21 +208,15 @@ impl CodexLines {
                 ));
             }
             Some("token_count") => {
+                // Read as the facts parser reads it: a count it cannot read shows none.
                 let Some(last) = p
                     .pointer("/info/last_token_usage")
                     .filter(|v| v.is_object())
+                    .and_then(|v| RawUsage::deserialize(v).ok())
                 else {
                     return;
                 };
-                let n = |k: &str| last.get(k).and_then(Value::as_u64).unwrap_or(0);
-                let input = n("input_tokens");
-                let cached = n("cached_input_tokens").min(input);
-                let usage = Usage {
-                    input_tokens: input - cached,
-                    output_tokens: n("output_tokens"),
-                    cache_creation_tokens: 0,
-                    cache_read_tokens: cached,
-                };
+                let usage = last.usage();
                 if usage.total() == 0 {
                     return;
                 }
@@ -231,40 +230,42 @@ impl CodexLines {
     }
 }
 
-fn tool_item(p: &Value, out: &mut Vec<Draft>) {
-    match p.get("type").and_then(Value::as_str) {
+fn tool_item(p: &ResponseItem, out: &mut Vec<Draft>) {
+    let call_id = || str_of_field(&p.call_id);
+    let shown = |raw| raw_json(raw).map(|v| pretty_input(&v));
+    match p.kind.as_deref() {
         Some("function_call") => {
             let mut d = Draft::new(EntryKind::ToolCall, "");
-            d.tool_name = str_of(p, "name");
-            d.tool_use_id = str_of(p, "call_id");
-            d.tool_input = p.get("arguments").map(pretty_input);
+            d.tool_name = str_of_field(&p.name);
+            d.tool_use_id = call_id();
+            d.tool_input = shown(p.arguments);
             out.push(d);
         }
         Some("custom_tool_call") => {
             let mut d = Draft::new(EntryKind::ToolCall, "");
-            d.tool_name = str_of(p, "name");
-            d.tool_use_id = str_of(p, "call_id");
-            d.tool_input = p.get("input").map(pretty_input);
+            d.tool_name = str_of_field(&p.name);
+            d.tool_use_id = call_id();
+            d.tool_input = shown(p.input);
             out.push(d);
         }
         Some("local_shell_call") => {
             let mut d = Draft::new(EntryKind::ToolCall, "");
             d.tool_name = Some("shell".into());
-            d.tool_use_id = str_of(p, "call_id").or_else(|| str_of(p, "id"));
-            d.tool_input = p.get("action").map(pretty_input);
+            d.tool_use_id = call_id().or_else(|| str_of_field(&p.id));
+            d.tool_input = shown(p.action);
             out.push(d);
         }
         Some("web_search_call") => {
             let mut d = Draft::new(EntryKind::ToolCall, "");
             d.tool_name = Some("web_search".into());
-            d.tool_use_id = str_of(p, "id");
-            d.tool_input = p.get("action").map(pretty_input);
+            d.tool_use_id = str_of_field(&p.id);
+            d.tool_input = shown(p.action);
             out.push(d);
         }
         Some("function_call_output" | "custom_tool_call_output") => {
-            let (text, failed) = tool_output(p.get("output").unwrap_or(&Value::Null));
+            let (text, failed) = tool_output(&raw_json(p.output).unwrap_or(Value::Null));
             let mut d = Draft::new(EntryKind::ToolResult, text);
-            d.tool_use_id = str_of(p, "call_id");
+            d.tool_use_id = call_id();
             d.is_error = failed;
             out.push(d);
         }
@@ -304,6 +305,11 @@ fn tool_output(output: &Value) -> (String, bool) {
         },
         other => (text_of(other), false),
     }
+}
+
+/// A non-empty string field of an item.
+fn str_of_field(v: &Option<Cow<'_, str>>) -> Option<String> {
+    v.as_deref().filter(|s| !s.is_empty()).map(String::from)
 }
 
 fn str_of(v: &Value, key: &str) -> Option<String> {
@@ -476,6 +482,27 @@ mod tests {
         assert_eq!(
             super::tool_output(&serde_json::json!({"output":"done","metadata":{"exit_code":0}})),
             ("done".to_string(), false)
+        );
+    }
+
+    #[test]
+    fn a_line_is_read_by_both_readers_or_by_neither() {
+        let lines = [
+            r#"[1,2]"#,
+            r#"{"type":"response_item","payload":"not an item"}"#,
+            r#"{"type":"response_item","payload":{"type":"message","role":5,"content":{"odd":1}}}"#,
+            r#"{"type":"response_item","payload":{"type":"reasoning","summary":"flat"}}"#,
+            r#"{"type":"event_msg","payload":{"type":"token_count","info":{"last_token_usage":{"input_tokens":"x"}}}}"#,
+        ];
+        assert_eq!(
+            rejected_by_both(Harness::Codex, &lines),
+            [
+                (true, true),
+                (true, true),
+                (false, false),
+                (false, false),
+                (false, false)
+            ]
         );
     }
 }
