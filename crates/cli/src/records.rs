@@ -444,17 +444,17 @@ fn overview(store: &Store) -> Result<()> {
         println!("No records in the last 30 days. Use 'sessionscope records stats --since all' for all-time data.");
         return Ok(());
     }
-    discovery_summary(store, 30.0)
+    discovery_summary(30.0)
 }
 
-fn discovery_summary(store: &Store, days: f64) -> Result<()> {
+fn discovery_summary(days: f64) -> Result<()> {
     let found = discover::find_transcripts(
         &sessionscope_core::settings::watched_roots_now(),
         None,
         Some(Since::days(days)),
         Utc::now(),
     );
-    println!("No session records found in {}.", store.path().display());
+    println!("No session records found in store.");
     if found.is_empty() {
         println!("No sessions discovered in the last {days} days either.\nTo record sessions, run 'sessionscope records post-session' after each agent run.");
         return Ok(());
@@ -472,7 +472,7 @@ fn discovery_summary(store: &Store, days: f64) -> Result<()> {
     for (h, n) in counts {
         println!("  {h:<14}  {n} session(s)");
     }
-    println!("\nRun 'sessionscope records sync' to import them for analytics.\nRun 'sessionscope records discover' to list their paths.");
+    println!("\nRun 'sessionscope records sync' to import sessions into the store for analytics.\nRun 'sessionscope records discover' to list session paths.");
     Ok(())
 }
 
@@ -493,7 +493,7 @@ fn stats(store: &Store, a: FilterArgs) -> Result<()> {
             println!("No records in the last 30 days. Use --since all for all-time data.");
         } else {
             // The discovery summary already recommends `sync`.
-            return discovery_summary(store, 30.0);
+            return discovery_summary(30.0);
         }
     } else {
         if a.since.is_none() {
@@ -570,9 +570,10 @@ fn runs(store: &Store, a: RunsArgs) -> Result<()> {
     }
     if r.total == 0 {
         if records::count(store)? == 0 {
-            return discovery_summary(store, since.map_or(14.0, |s| s.days_before(now)).ceil());
+            return discovery_summary(since.map_or(14.0, |s| s.days_before(now)).ceil());
         }
-        println!("No runs found in the selected window ({}).", a.since);
+        let days = since.map_or(14.0, |s| s.days_before(now));
+        println!("No runs found in the last {}.", format::window(Some(days)));
         return Ok(());
     }
     print!("{}", format::runs(&r));

@@ -166,6 +166,9 @@ fn every_case_matches_the_real_gptme_sessions() {
                     .status()
                     .unwrap();
                 assert!(ok.success(), "{}: setup.sh failed", case.name);
+                // The store as the case starts: a setup.sh may write it.
+                original = std::fs::read_to_string(store.join("session-records.jsonl"))
+                    .unwrap_or_default();
             }
         }
         let cwd = match std::fs::read_to_string(fixtures.join(&case.fixture).join("cwd")) {

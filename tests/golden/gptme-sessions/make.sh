@@ -48,6 +48,11 @@ while IFS=$'\t' read -r -a row; do
       done <"$src/layout.tsv"
     fi
   fi
+  # The store as the case starts (a setup.sh may write it): a command that leaves it
+  # so writes no store.jsonl.
+  before=$work/.store-before
+  : >"$before"
+  [[ -f $work/store/session-records.jsonl ]] && cp "$work/store/session-records.jsonl" "$before"
   out="$here/$name"
   mkdir -p "$out"
   rc=0
@@ -67,7 +72,7 @@ while IFS=$'\t' read -r -a row; do
   fi
   rm -f "$out/store.jsonl"
   if [[ -f $work/store/session-records.jsonl ]] &&
-    ! cmp -s "$work/store/session-records.jsonl" "$fixtures/$fixture/session-records.jsonl"; then
+    ! cmp -s "$work/store/session-records.jsonl" "$before"; then
     cp "$work/store/session-records.jsonl" "$out/store.jsonl"
   fi
   rm -rf "$work"
