@@ -423,7 +423,7 @@ pub fn session_name_of(found: &Found) -> Option<String> {
 }
 
 /// One line of `discover`: a transcript, whether the store has it, and with signals
-/// what it says (the same keys as gptme-sessions' `discover --json`, plus `signals`).
+/// what it says (the keys of gptme-sessions' `discover --json`).
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct DiscoveredSession {
     pub harness: &'static str,
@@ -443,7 +443,9 @@ pub struct DiscoveredSession {
     pub git_commits: Option<usize>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub error_count: Option<u32>,
-    #[serde(skip_serializing_if = "Option::is_none")]
+    /// The transcript's own facts (durations, tokens); not printed, so `--json` has
+    /// gptme-sessions' keys and no others.
+    #[serde(skip)]
     pub signals: Option<Signals>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub signals_error: Option<String>,
