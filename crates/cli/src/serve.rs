@@ -13,7 +13,7 @@ use std::time::Duration;
 
 use clap::Args;
 use sessionscope_core::agents::transcript::offsets::OffsetStore;
-use sessionscope_core::agents::transcript::read_all_entries;
+use sessionscope_core::agents::transcript::{self, read_all_entries};
 use sessionscope_core::kill::{KillOptions, KillScope};
 use sessionscope_core::model::{KillTarget, Session};
 use sessionscope_core::procs::ProcessScanner;
@@ -154,18 +154,42 @@ fn answer(live: &LiveSessions, request: Request) -> Result<Answer, String> {
             session,
             last,
             max_text_bytes,
+            from,
+            before,
         } => {
             let s = find_session(&live.sessions(), &session)?;
             let path: &std::path::Path = s.path.as_ref();
-            let page = match last {
-                Some(n) => OffsetStore::open(&sessionscope_core::paths::transcript_offsets_db())
-                    .tail(s.harness, path, n, max_text_bytes),
-                None => read_all_entries(s.harness, path, max_text_bytes),
+            let offsets = || OffsetStore::open(&sessionscope_core::paths::transcript_offsets_db());
+            let page = match (from, before, last) {
+                (Some(from), _, _) => transcript::read_transcript(
+                    s.harness,
+                    path,
+                    &from,
+                    transcript::DEFAULT_PAGE_ENTRIES,
+                    max_text_bytes,
+                ),
+                (None, Some(before), n) => offsets().before(
+                    s.harness,
+                    path,
+                    before,
+                    n.unwrap_or(transcript::DEFAULT_PAGE_ENTRIES),
+                    max_text_bytes,
+                ),
+                (None, None, Some(n)) => offsets().tail(s.harness, path, n, max_text_bytes),
+                (None, None, None) => read_all_entries(s.harness, path, max_text_bytes),
             }
             .map_err(|e| format!("session {}: {e}", s.id))?;
             Ok(Answer::Transcript {
                 session: Box::new(s),
                 page,
+            })
+        }
+        Request::TranscriptEntry { session, at, index } => {
+            let s = find_session(&live.sessions(), &session)?;
+            let entry = transcript::read_entry_full(s.harness, s.path.as_ref(), &at, index)
+                .map_err(|e| format!("session {}: {e}", s.id))?;
+            Ok(Answer::TranscriptEntry {
+                entry: Box::new(entry),
             })
         }
         Request::Runs => Ok(Answer::Runs {

@@ -71,6 +71,8 @@ pub fn run(args: TranscriptArgs) -> anyhow::Result<()> {
                 session: args.id.clone(),
                 last: args.last,
                 max_text_bytes: max,
+                from: None,
+                before: None,
             };
             match c.request(request)? {
                 Answer::Transcript { session, mut page } => {

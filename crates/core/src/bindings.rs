@@ -10,6 +10,7 @@ use ts_rs::TS;
 use crate::agents::transcript::{EntryKind, TranscriptCursor, TranscriptEntry, TranscriptPage};
 use crate::model::*;
 use crate::remote::link::HostState;
+use crate::remote::rows::HostRows;
 use crate::remote::table::{RemoteHost, RemoteHosts};
 use crate::settings::{ExtraRoot, Settings, SettingsSnapshot, TerminalScheme, Theme};
 use crate::views::daily::{HarnessSeries, ProjectTotal, SessionAnalytics};
@@ -61,6 +62,7 @@ pub fn typescript() -> String {
         HostState::decl(&cfg),
         RemoteHost::decl(&cfg),
         RemoteHosts::decl(&cfg),
+        HostRows::decl(&cfg),
         GptmeServerSettings::decl(&cfg),
         ActivitySummary::decl(&cfg),
         Theme::decl(&cfg),

@@ -181,11 +181,44 @@ fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
     m.lock().unwrap_or_else(|e| e.into_inner())
 }
 
+/// The writing end of a connection (ssh's stdin), shared so that requests can be sent
+/// from other threads while the link's thread reads (see `link::Requests`).
+#[derive(Clone)]
+pub struct RequestWriter {
+    host: String,
+    stdin: Arc<Mutex<Option<ChildStdin>>>,
+}
+
+impl RequestWriter {
+    /// Send request `id`; its reply comes among the host's messages.
+    pub fn send(&self, id: u64, request: Request) -> Result<(), LinkError> {
+        let mut line =
+            serde_json::to_vec(&RequestLine { id, request }).map_err(|e| LinkError::Remote {
+                host: self.host.clone(),
+                message: format!("could not encode the request: {e}"),
+            })?;
+        line.push(b'\n');
+        let written = match &mut *lock(&self.stdin) {
+            // An ssh that exited must be this host's error, not SIGPIPE ending the CLI.
+            Some(stdin) => crate::procs::closed_pipe::write_to_child(stdin, &line),
+            None => Err(std::io::ErrorKind::BrokenPipe.into()),
+        };
+        written.map_err(|e| LinkError::Lost {
+            host: self.host.clone(),
+            reason: format!("writing to ssh: {e}"),
+        })
+    }
+
+    fn close(&self) {
+        drop(lock(&self.stdin).take());
+    }
+}
+
 /// A running `serve --stdio` on one host.
 pub struct Connection {
     host: String,
     process: SshProcess,
-    stdin: Option<ChildStdin>,
+    stdin: RequestWriter,
     rx: Receiver<Incoming>,
     stderr: Arc<Mutex<Vec<u8>>>,
     bytes: Arc<AtomicU64>,
@@ -245,7 +278,10 @@ impl Connection {
         let mut conn = Connection {
             host: host.to_string(),
             process: SshProcess(Arc::new(Mutex::new(child))),
-            stdin,
+            stdin: RequestWriter {
+                host: host.to_string(),
+                stdin: Arc::new(Mutex::new(stdin)),
+            },
             rx,
             stderr,
             bytes,
@@ -285,6 +321,13 @@ impl Connection {
         &self.host
     }
 
+    /// Its writing end, for sending requests from other threads (the replies come
+    /// through [`Connection::next_message`]; ids must not clash with
+    /// [`Connection::request`]'s, which count from 1).
+    pub fn writer(&self) -> RequestWriter {
+        self.stdin.clone()
+    }
+
     /// The ssh process, for ending the link from another thread.
     pub fn process(&self) -> SshProcess {
         self.process.clone()
@@ -315,23 +358,7 @@ impl Connection {
     pub fn request(&mut self, request: Request) -> Result<Answer, LinkError> {
         let id = self.next_id;
         self.next_id += 1;
-        let mut line =
-            serde_json::to_vec(&RequestLine { id, request }).map_err(|e| LinkError::Remote {
-                host: self.host.clone(),
-                message: format!("could not encode the request: {e}"),
-            })?;
-        line.push(b'\n');
-        let written = match &mut self.stdin {
-            // An ssh that exited must be this host's error, not SIGPIPE ending the CLI.
-            Some(stdin) => crate::procs::closed_pipe::write_to_child(stdin, &line),
-            None => Err(std::io::ErrorKind::BrokenPipe.into()),
-        };
-        if let Err(e) = written {
-            return Err(LinkError::Lost {
-                host: self.host.clone(),
-                reason: format!("writing to ssh: {e}"),
-            });
-        }
+        self.stdin.send(id, request)?;
         loop {
             if let ServerMessage::Reply {
                 id: got,
@@ -393,7 +420,7 @@ impl Connection {
 
 impl Drop for Connection {
     fn drop(&mut self) {
-        drop(self.stdin.take());
+        self.stdin.close();
         self.process.kill();
     }
 }

@@ -8,6 +8,15 @@ use std::fmt;
 /// The name that means this machine in `--host` and in the Host column.
 pub const LOCAL: &str = "local";
 
+/// This machine's name as the system knows it (the app's Host column names local rows
+/// so), or [`LOCAL`] when it has none.
+pub fn this_machine() -> String {
+    sysinfo::System::host_name()
+        .map(|n| n.trim().to_string())
+        .filter(|n| !n.is_empty())
+        .unwrap_or_else(|| LOCAL.to_string())
+}
+
 /// One machine a command reads or acts on.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum Machine {
@@ -116,6 +125,13 @@ mod tests {
             machines(&[], true, &s(&["", " "])).unwrap(),
             [Machine::Local]
         );
+    }
+
+    #[test]
+    fn this_machine_has_a_name_and_it_is_never_blank() {
+        let name = this_machine();
+        assert!(!name.trim().is_empty());
+        assert_eq!(name, name.trim());
     }
 
     #[test]

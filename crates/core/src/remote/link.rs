@@ -6,7 +6,8 @@
 //! replaces all of that host's rows, so a reconnect neither duplicates nor loses any),
 //! and then its changes. A host that needs the user (no sessionscope there, another
 //! version, a password) is retried slowly; a lost one quickly at first (1 s, doubling,
-//! at most [`MAX_BACKOFF`]).
+//! at most [`MAX_BACKOFF`]). While it is live, [`HostLink::requests`] asks the host
+//! things over the same connection (see [`crate::remote::requests`]).
 
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
@@ -20,6 +21,7 @@ use ts_rs::TS;
 use crate::model::{SessionChange, SessionCounts, SessionSnapshot};
 use crate::remote::client::{Connection, LinkError, SshCommand, SshProcess};
 use crate::remote::protocol::{ServerMessage, SILENCE_LIMIT};
+use crate::remote::requests::Requests;
 
 /// The longest wait between two attempts at a lost host.
 pub const MAX_BACKOFF: Duration = Duration::from_secs(30);
@@ -96,6 +98,7 @@ pub enum LinkEvent {
 
 /// A host being followed. Dropping it ends ssh and the thread.
 pub struct HostLink {
+    requests: Requests,
     stop: Arc<AtomicBool>,
     process: Arc<Mutex<Option<SshProcess>>>,
     bytes: Arc<AtomicU64>,
@@ -122,7 +125,9 @@ impl HostLink {
     ) -> HostLink {
         let stop = Arc::new(AtomicBool::new(false));
         let process = Arc::new(Mutex::new(None));
+        let requests = Requests::new(host);
         let follow = Follow {
+            requests: requests.clone(),
             host: host.to_string(),
             ssh,
             stop: Arc::clone(&stop),
@@ -135,6 +140,7 @@ impl HostLink {
             .spawn(move || follow.run())
             .ok();
         HostLink {
+            requests,
             stop,
             process,
             bytes,
@@ -145,6 +151,11 @@ impl HostLink {
     /// Bytes received from the host, over every connection so far.
     pub fn bytes_received(&self) -> u64 {
         self.bytes.load(Ordering::Relaxed)
+    }
+
+    /// Questions for the host over this link (answered while it is live).
+    pub fn requests(&self) -> Requests {
+        self.requests.clone()
     }
 
     /// The pid of the current ssh process, if connected.
@@ -174,6 +185,7 @@ type EmitFn = Box<dyn Fn(LinkEvent) + Send>;
 
 /// The link thread's state.
 struct Follow {
+    requests: Requests,
     host: String,
     ssh: SshCommand,
     stop: Arc<AtomicBool>,
@@ -239,15 +251,15 @@ impl Follow {
             since: Utc::now(),
             version: conn.hello.version.clone(),
         }));
+        self.requests.attach(conn.writer());
         loop {
             if self.stopped() {
-                return Ok((
-                    LinkError::Lost {
-                        host: self.host.clone(),
-                        reason: "stopped".into(),
-                    },
-                    Utc::now(),
-                ));
+                let why = LinkError::Lost {
+                    host: self.host.clone(),
+                    reason: "stopped".into(),
+                };
+                self.requests.detach(&why);
+                return Ok((why, Utc::now()));
             }
             match conn.next_message(SILENCE_LIMIT) {
                 Ok(ServerMessage::Changed { change, counts }) => {
@@ -257,8 +269,12 @@ impl Follow {
                 Ok(ServerMessage::Snapshot { snapshot }) => {
                     (self.emit)(LinkEvent::Snapshot(snapshot))
                 }
+                Ok(ServerMessage::Reply { id, answer, error }) => {
+                    self.requests.answered(id, answer, error)
+                }
                 Ok(_) => {}
                 Err(e) => {
+                    self.requests.detach(&e);
                     lock(&self.process).take();
                     return Ok((e, Utc::now()));
                 }

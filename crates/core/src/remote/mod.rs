@@ -6,7 +6,9 @@
 //! agent, `ProxyJump` and `ControlMaster` work as the user set them up, and
 //! [`link`] keeps one host live: its state (connecting, live, lost, retrying, not
 //! installed, version differs), reconnects with back-off, and a fresh snapshot each
-//! time; [`table`] folds a link's events into the rows and state the app shows.
+//! time, and [`requests`] asks a live host things over that same link; [`table`]
+//! folds a link's events into the rows and state the app shows, and [`rows`] puts
+//! those rows into the app's one table.
 //! [`hosts`] names the machines a command is about (`--host`, `--all-hosts`).
 //!
 //! What it must never do: open a socket, run anything a remote says, or let a broken
@@ -18,4 +20,6 @@ pub mod client;
 pub mod hosts;
 pub mod link;
 pub mod protocol;
+pub mod requests;
+pub mod rows;
 pub mod table;

@@ -1,7 +1,7 @@
 //! The `serve --stdio` protocol: one JSON object per line, UTF-8, `\n`-terminated.
 //!
 //! **Server → client** ([`ServerMessage`], tagged by `"type"`):
-//! 1. `{"type":"hello","protocol":1,"version":"0.1.0","os":"linux","arch":"x86_64"}`
+//! 1. `{"type":"hello","protocol":2,"version":"0.1.0","os":"linux","arch":"x86_64"}`
 //!    first, before the initial scan, so a client can check the version at once.
 //! 2. `{"type":"snapshot","snapshot":{...}}`: the whole table ([`SessionSnapshot`]).
 //! 3. Then only changes: `{"type":"changed","change":{...},"counts":{...}}` (the same
@@ -18,7 +18,12 @@
 //! the [`Confirmation`] the local side obtained (its dialog or terminal answer, naming
 //! the host and exactly the targets); the server refuses one whose confirmation does not
 //! name the same targets as the plan. Starting runs and recording sessions on a host
-//! are not in protocol 1.
+//! are not in protocol 2.
+//!
+//! Protocol 2 (this one) added to protocol 1 what the app's detail pane needs of a
+//! remote session: transcript pages read on `from` a cursor or `before` an index, and
+//! one entry untruncated (`transcript-entry`). A protocol 1 server would have ignored
+//! those fields and answered the whole transcript, hence the new number.
 //!
 //! The server stops when its stdin closes. A client reads every line with a cap
 //! ([`read_line_capped`], [`MAX_LINE_BYTES`]) and treats a line that is too long, not
@@ -32,7 +37,7 @@ use std::time::Duration;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
-use crate::agents::transcript::TranscriptPage;
+use crate::agents::transcript::{TranscriptCursor, TranscriptEntry, TranscriptPage};
 use crate::agents::UsageSlot;
 use crate::model::{
     KillOutcome, KillPlan, KillTarget, RunInfo, Session, SessionChange, SessionCounts,
@@ -40,7 +45,7 @@ use crate::model::{
 };
 
 /// The protocol this build speaks.
-pub const PROTOCOL_VERSION: u32 = 1;
+pub const PROTOCOL_VERSION: u32 = 2;
 
 /// The longest line a client accepts from a server (a snapshot of tens of thousands of
 /// sessions fits; anything longer is a broken or hostile host).
@@ -116,12 +121,25 @@ pub struct RequestLine {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "kind", rename_all = "kebab-case")]
 pub enum Request {
-    /// A session's transcript: the whole of it, or its last `last` entries. `session`
-    /// is an id, a key or a unique prefix of an id.
+    /// A session's transcript. `session` is an id, a key or a unique prefix of an id.
+    /// Which entries: with `from`, a page read on from that cursor (the `next` of an
+    /// earlier page: following a live session); else with `before`, up to `last`
+    /// (default one page) entries just before that index (paging back); else the last
+    /// `last` entries, or with neither, the whole of it.
     Transcript {
         session: String,
         last: Option<usize>,
         max_text_bytes: usize,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        from: Option<TranscriptCursor>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        before: Option<u32>,
+    },
+    /// One entry of a session's transcript, untruncated, read again from its `at`.
+    TranscriptEntry {
+        session: String,
+        at: TranscriptCursor,
+        index: u32,
     },
     /// The run history.
     Runs,
@@ -145,6 +163,9 @@ pub enum Answer {
     Transcript {
         session: Box<Session>,
         page: TranscriptPage,
+    },
+    TranscriptEntry {
+        entry: Box<TranscriptEntry>,
     },
     Runs {
         runs: Vec<RunInfo>,
@@ -285,7 +306,7 @@ mod tests {
         let line = encode(&ServerMessage::Hello(Hello::this_build()));
         let text = String::from_utf8(line.clone()).unwrap();
         assert!(
-            text.starts_with(r#"{"type":"hello","protocol":1,"#),
+            text.starts_with(r#"{"type":"hello","protocol":2,"#),
             "{text}"
         );
         let back: ServerMessage = serde_json::from_slice(&line).unwrap();
@@ -309,6 +330,32 @@ mod tests {
         assert!(
             serde_json::from_str::<RequestLine>(r#"{"id":1,"request":{"kind":"rm"}}"#).is_err()
         );
+        // Protocol 1's transcript request still reads (no cursor: the tail or the whole).
+        let r: RequestLine = serde_json::from_str(
+            r#"{"id":2,"request":{"kind":"transcript","session":"ab","last":5,"max_text_bytes":9}}"#,
+        )
+        .unwrap();
+        assert!(matches!(
+            r.request,
+            Request::Transcript {
+                from: None,
+                before: None,
+                last: Some(5),
+                ..
+            }
+        ));
+        let r: RequestLine = serde_json::from_str(
+            r#"{"id":3,"request":{"kind":"transcript","session":"ab","last":null,"max_text_bytes":9,
+                "from":{"offset":120,"index":4,"carry":null}}}"#,
+        )
+        .unwrap();
+        let Request::Transcript {
+            from: Some(from), ..
+        } = r.request
+        else {
+            panic!("a cursor: {:?}", r.request);
+        };
+        assert_eq!((from.offset, from.index), (120, 4));
     }
 
     #[test]

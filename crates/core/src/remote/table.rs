@@ -55,41 +55,28 @@ impl RemoteHost {
     }
 }
 
-/// Every configured host, in Settings' order: the `remote-hosts` event.
+/// Every configured host, in Settings' order (the `remote-hosts` event carries it
+/// [`RemoteHosts::without_rows`]).
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, TS)]
 pub struct RemoteHosts {
     pub hosts: Vec<RemoteHost>,
 }
 
 impl RemoteHosts {
-    /// What the window is sent: each host with at most `per_host` rows, those not
-    /// ended first, each group by newest activity (10 hosts of 1,000 sessions would
-    /// otherwise be megabytes per push). Counts stay those of every row.
-    pub fn shown(&self, per_host: usize) -> RemoteHosts {
-        let ended = |s: &Session| {
-            matches!(
-                s.status,
-                crate::model::Status::Ended | crate::model::Status::Failed
-            )
-        };
+    /// Each host's state and counts without its rows: the chips of the window, which
+    /// gets the rows themselves as `rows::HostRows` changes (10 hosts of 1,000 sessions
+    /// would otherwise be megabytes per push).
+    pub fn without_rows(&self) -> RemoteHosts {
         RemoteHosts {
             hosts: self
                 .hosts
                 .iter()
-                .map(|h| {
-                    let mut rows: Vec<&Session> = h.sessions.iter().collect();
-                    rows.sort_by(|a, b| {
-                        ended(a)
-                            .cmp(&ended(b))
-                            .then_with(|| b.last_activity.cmp(&a.last_activity))
-                    });
-                    RemoteHost {
-                        sessions: rows.into_iter().take(per_host).cloned().collect(),
-                        host: h.host.clone(),
-                        state: h.state.clone(),
-                        counts: h.counts,
-                        notices: h.notices.clone(),
-                    }
+                .map(|h| RemoteHost {
+                    sessions: Vec::new(),
+                    host: h.host.clone(),
+                    state: h.state.clone(),
+                    counts: h.counts,
+                    notices: h.notices.clone(),
                 })
                 .collect(),
         }
@@ -146,21 +133,13 @@ mod tests {
     }
 
     #[test]
-    fn the_window_gets_the_live_rows_first_and_no_more_than_asked() {
+    fn the_chips_get_states_and_counts_but_no_rows() {
         let mut h = RemoteHost::new("box");
-        let mut rows: Vec<Session> = (0..50).map(|i| session(&format!("s{i:02}"))).collect();
-        for (i, s) in rows.iter_mut().enumerate() {
-            s.status = crate::model::Status::Ended;
-            s.last_activity = chrono::DateTime::from_timestamp(1_000 + i as i64, 0);
-        }
-        rows[3].status = crate::model::Status::Generating;
-        h.sessions = rows;
-        let shown = RemoteHosts { hosts: vec![h] }.shown(5);
-        let keys: Vec<&str> = shown.hosts[0]
-            .sessions
-            .iter()
-            .map(|s| s.key.as_str())
-            .collect();
-        assert_eq!(keys, ["s03", "s49", "s48", "s47", "s46"]);
+        h.sessions = (0..50).map(|i| session(&format!("s{i:02}"))).collect();
+        h.counts.total = 50;
+        let chips = RemoteHosts { hosts: vec![h] }.without_rows();
+        assert!(chips.hosts[0].sessions.is_empty());
+        assert_eq!(chips.hosts[0].counts.total, 50);
+        assert_eq!(chips.hosts[0].state, HostState::Connecting);
     }
 }
