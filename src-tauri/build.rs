@@ -21,6 +21,8 @@ fn main() {
         "list_server_sessions",
         "kill_server_session",
         "list_remote_hosts",
+        "list_remote_sessions",
+        "this_machine",
         "kill_remote_session",
         "list_records",
         "record_detail",

@@ -7,6 +7,7 @@
 use sessionscope_core::model::{
     KillEvent, RunInfo, ScanProgress, ServerSessions, SessionChange, SessionCounts, SessionsChanged,
 };
+use sessionscope_core::remote::rows::HostRows;
 use sessionscope_core::remote::table::RemoteHosts;
 use tauri::{AppHandle, Emitter};
 
@@ -30,8 +31,10 @@ pub const MENU_ACTION: &str = "menu-action";
 pub const FOCUS_SESSION: &str = "focus-session";
 /// The configured gptme-server's sessions, each time they were read ([`ServerSessions`]).
 pub const SERVER_SESSIONS: &str = "server-sessions";
-/// Settings' hosts and their rows ([`RemoteHosts`]).
+/// Settings' hosts: each one's state and counts, without rows ([`RemoteHosts`]).
 pub const REMOTE_HOSTS: &str = "remote-hosts";
+/// One host's rows for the one table: all of them, or what changed ([`HostRows`]).
+pub const REMOTE_SESSIONS: &str = "remote-sessions";
 /// The record store file changed (no payload): the Records view re-reads its page.
 pub const RECORDS_CHANGED: &str = "records-changed";
 /// Sessions' usage changed (no payload, debounced): the Analytics view recomputes.
@@ -55,6 +58,7 @@ pub const NAMES: &[&str] = &[
     FOCUS_SESSION,
     SERVER_SESSIONS,
     REMOTE_HOSTS,
+    REMOTE_SESSIONS,
     RECORDS_CHANGED,
     ANALYTICS_CHANGED,
 ];
@@ -106,6 +110,10 @@ pub fn server_sessions(app: &AppHandle, view: ServerSessions) {
 
 pub fn remote_hosts(app: &AppHandle, hosts: RemoteHosts) {
     emit(app, REMOTE_HOSTS, hosts);
+}
+
+pub fn remote_sessions(app: &AppHandle, rows: HostRows) {
+    emit(app, REMOTE_SESSIONS, rows);
 }
 
 pub fn records_changed(app: &AppHandle) {

@@ -102,6 +102,8 @@ fn main() {
             commands::server::list_server_sessions,
             commands::server::kill_server_session,
             commands::remote::list_remote_hosts,
+            commands::remote::list_remote_sessions,
+            commands::remote::this_machine,
             commands::remote::kill_remote_session,
             commands::records::list_records,
             commands::records::record_detail,

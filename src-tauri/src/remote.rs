@@ -1,17 +1,25 @@
 //! The hosts in Settings, followed live over the user's own `ssh` (one
-//! `sessionscope_core::remote::link::HostLink` per host) and pushed to the web view as
-//! `remote-hosts`: each host's state (connecting, live, lost since, retrying, what to
-//! do) and its rows. Links follow Settings: a host added starts one, a host removed
-//! ends its ssh. Events are coalesced to at most one push per [`PUSH`], each with at
-//! most [`SHOWN_PER_HOST`] rows per host, so a host that floods changes, or has
-//! thousands of sessions, cannot flood the web view.
+//! `sessionscope_core::remote::link::HostLink` per host), in the one Sessions table.
+//!
+//! The web view gets two events: `remote-hosts`, each host's state and counts (its
+//! chip), and `remote-sessions`, one host's rows: all of them after a (re)connect,
+//! else only what changed (`core::remote::rows`), under keys unique across hosts.
+//! Both are coalesced to at most one push per [`PUSH`], so a host that floods changes
+//! costs one push per period with the newest version of each row. Links follow
+//! Settings: a host added starts one, a host removed ends its ssh and its rows leave
+//! the table. Questions for a host (transcripts, kills) go over its live link
+//! ([`RemoteWatch::requests`]).
 
+use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
+use sessionscope_core::model::Session;
 use sessionscope_core::remote::client::SshCommand;
 use sessionscope_core::remote::link::HostLink;
+use sessionscope_core::remote::requests::Requests;
+use sessionscope_core::remote::rows::{self, Outgoing};
 use sessionscope_core::remote::table::{RemoteHost, RemoteHosts};
 use tauri::{AppHandle, Manager};
 
@@ -20,18 +28,32 @@ use crate::state::AppState;
 /// The longest a change waits before it is pushed.
 const PUSH: Duration = Duration::from_millis(250);
 
-/// Rows per host sent to the window (the panel lists these).
-const SHOWN_PER_HOST: usize = 20;
-
-/// The view of every host (what `list_remote_hosts` answers).
+/// Every host's state and rows, what is owed to the window, and how to ask each host.
 #[derive(Default)]
 pub struct RemoteWatch {
     view: Arc<Mutex<RemoteHosts>>,
+    outgoing: Arc<Mutex<Outgoing>>,
+    requests: Mutex<HashMap<String, Requests>>,
 }
 
 impl RemoteWatch {
-    pub fn view(&self) -> RemoteHosts {
-        lock(&self.view).shown(SHOWN_PER_HOST)
+    /// Each host's state and counts (`list_remote_hosts`).
+    pub fn chips(&self) -> RemoteHosts {
+        lock(&self.view).without_rows()
+    }
+
+    /// Every row of every host, keyed for the one table (`list_remote_sessions`).
+    pub fn rows(&self) -> Vec<Session> {
+        let view = lock(&self.view);
+        view.hosts
+            .iter()
+            .flat_map(|h| h.sessions.iter().map(|s| rows::keyed(&h.host, s)))
+            .collect()
+    }
+
+    /// How to ask `host` things, if it is one of Settings' hosts.
+    pub fn requests(&self, host: &str) -> Option<Requests> {
+        lock(&self.requests).get(host).cloned()
     }
 }
 
@@ -39,8 +61,8 @@ fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
     m.lock().unwrap_or_else(|e| e.into_inner())
 }
 
-/// The thread that follows Settings' hosts and pushes their view. Call once, after the
-/// [`AppState`] and the [`RemoteWatch`] are managed.
+/// The thread that follows Settings' hosts and pushes their chips and rows. Call
+/// once, after the [`AppState`] and the [`RemoteWatch`] are managed.
 pub fn start(app: &AppHandle) {
     let dirty = Arc::new(AtomicBool::new(false));
     let app = app.clone();
@@ -52,13 +74,19 @@ pub fn start(app: &AppHandle) {
             else {
                 return;
             };
-            let view = &watch.view;
             let mut links: Vec<(String, HostLink)> = Vec::new();
             loop {
-                follow(&state.settings().hosts, &mut links, view, &dirty);
+                follow(&state.settings().hosts, &mut links, &watch, &dirty);
                 if dirty.swap(false, Ordering::SeqCst) {
-                    let shown = lock(view).shown(SHOWN_PER_HOST);
-                    crate::events::remote_hosts(&app, shown);
+                    crate::events::remote_hosts(&app, watch.chips());
+                }
+                let owed = {
+                    let view = lock(&watch.view);
+                    let mut out = lock(&watch.outgoing);
+                    (!out.is_empty()).then(|| out.take(&view))
+                };
+                for rows in owed.into_iter().flatten() {
+                    crate::events::remote_sessions(&app, rows);
                 }
                 std::thread::sleep(PUSH);
             }
@@ -70,7 +98,7 @@ pub fn start(app: &AppHandle) {
 fn follow(
     wanted: &[String],
     links: &mut Vec<(String, HostLink)>,
-    view: &Arc<Mutex<RemoteHosts>>,
+    watch: &RemoteWatch,
     dirty: &Arc<AtomicBool>,
 ) {
     let wanted: Vec<String> = wanted
@@ -82,8 +110,13 @@ fn follow(
         return;
     }
     links.retain(|(h, _)| wanted.contains(h));
+    lock(&watch.requests).retain(|h, _| wanted.contains(h));
     {
-        let mut v = lock(view);
+        let mut v = lock(&watch.view);
+        let mut out = lock(&watch.outgoing);
+        for gone in v.hosts.iter().filter(|h| !wanted.contains(&h.host)) {
+            out.all(&gone.host);
+        }
         v.hosts.retain(|h| wanted.contains(&h.host));
         for host in &wanted {
             if !v.hosts.iter().any(|h| &h.host == host) {
@@ -97,14 +130,21 @@ fn follow(
         if links.iter().any(|(h, _)| h == host) {
             continue;
         }
-        let (name, view, dirty) = (host.clone(), Arc::clone(view), Arc::clone(dirty));
+        let name = host.clone();
+        let (view, outgoing, dirty) = (
+            Arc::clone(&watch.view),
+            Arc::clone(&watch.outgoing),
+            Arc::clone(dirty),
+        );
         let link = HostLink::start(host, SshCommand::from_env(), move |event| {
             let mut v = lock(&view);
             if let Some(h) = v.hosts.iter_mut().find(|h| h.host == name) {
+                lock(&outgoing).note(&name, &event);
                 h.apply(event);
                 dirty.store(true, Ordering::SeqCst);
             }
         });
+        lock(&watch.requests).insert(host.clone(), link.requests());
         links.push((host.clone(), link));
     }
     links.sort_by_key(|(h, _)| wanted.iter().position(|w| w == h));

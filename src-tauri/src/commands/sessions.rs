@@ -56,11 +56,14 @@ pub async fn export_sessions(
     use tauri_plugin_dialog::DialogExt;
 
     let wanted: HashSet<String> = keys.into_iter().collect();
+    // This machine's rows and the remote hosts' (keyed `@HOST KEY`, which says the host).
+    let remote = app.state::<crate::remote::RemoteWatch>().rows();
     let sessions: Vec<_> = app
         .state::<AppState>()
         .live()
         .sessions()
         .into_iter()
+        .chain(remote)
         .filter(|s| wanted.contains(&s.key))
         .collect();
     let (extension, body) = match format.as_str() {

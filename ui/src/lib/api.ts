@@ -8,7 +8,9 @@ import type {
   KillEvent,
   KillOutcome,
   QuitNotice,
+  HostRows,
   RemoteHosts,
+  Session,
   RunInfo,
   RunOutput,
   RunRequest,
@@ -55,9 +57,13 @@ export const onKillProgress = (handler: (event: KillEvent) => void): Promise<Unl
 /** Shows the folder of the session's transcript in the file manager. */
 export const revealSessionFile = (key: string) => invoke<void>("reveal_session_file", { key });
 
-/** Without a cursor: the last entries; with one: what was appended after it. */
-export const readTranscript = (key: string, from: TranscriptCursor | null) =>
-  invoke<TranscriptPage>("read_transcript", { key, from });
+/** Without a cursor: the last entries; with one: what was appended after it; with
+ * `before`: the page just before that entry index (paging back). */
+export const readTranscript = (
+  key: string,
+  from: TranscriptCursor | null,
+  before: number | null = null,
+) => invoke<TranscriptPage>("read_transcript", { key, from, before });
 
 /** One entry untruncated. */
 export const readTranscriptEntry = (key: string, at: TranscriptCursor, index: number) =>
@@ -108,15 +114,25 @@ export const onServerSessions = (handler: (s: ServerSessions) => void): Promise<
 /** Native dialog first; true when the server deleted the session. */
 export const killServerSession = (id: string) => invoke<boolean>("kill_server_session", { id });
 
-/** Settings' hosts: each one's state and rows, pushed as they change. */
+/** Settings' hosts: each one's state and counts (no rows), pushed as they change. */
 export const listRemoteHosts = () => invoke<RemoteHosts>("list_remote_hosts");
 
 export const onRemoteHosts = (handler: (r: RemoteHosts) => void): Promise<UnlistenFn> =>
   listen<RemoteHosts>(EVENTS.remoteHosts, (e) => handler(e.payload));
 
-/** Native dialog first, naming the host; true when the host stopped it. */
-export const killRemoteSession = (host: string, id: string) =>
-  invoke<boolean>("kill_remote_session", { host, id });
+/** Every row of every host, keyed `@HOST KEY` for the one table. */
+export const listRemoteSessions = () => invoke<Session[]>("list_remote_sessions");
+
+/** One host's rows: all of them (`reset`) or what changed, pushed as they change. */
+export const onRemoteSessions = (handler: (r: HostRows) => void): Promise<UnlistenFn> =>
+  listen<HostRows>(EVENTS.remoteSessions, (e) => handler(e.payload));
+
+/** This machine's name (the Host column of local rows). */
+export const thisMachine = () => invoke<string>("this_machine");
+
+/** Native dialog first, naming the host; the outcomes, or none when the user said no. */
+export const killRemoteSession = (host: string, ids: string[]) =>
+  invoke<KillOutcome[]>("kill_remote_session", { host, ids });
 
 export const listRuns = () => invoke<RunInfo[]>("list_runs");
 

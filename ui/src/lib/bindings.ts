@@ -287,6 +287,8 @@ notices: Array<string>, };
 
 export type RemoteHosts = { hosts: Array<RemoteHost>, };
 
+export type HostRows = { host: string, reset: boolean, change: SessionChange, };
+
 export type GptmeServerSettings = { 
 /**
  * e.g. `http://127.0.0.1:5700`; `None` when no server is configured.

@@ -13,6 +13,7 @@ export const EVENTS = {
   focusSession: "focus-session",
   serverSessions: "server-sessions",
   remoteHosts: "remote-hosts",
+  remoteSessions: "remote-sessions",
   recordsChanged: "records-changed",
   analyticsChanged: "analytics-changed",
 } as const;

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { hostStateClass, hostStateText, shownSessions } from "./remote";
-import type { RemoteHost, Session } from "./bindings";
+import { byHost, hostOf, hostStateClass, hostStateText } from "./remote";
+import type { Session } from "./bindings";
 
 const now = Date.parse("2026-12-07T12:00:10Z");
 
@@ -27,18 +27,29 @@ describe("hostStateText", () => {
   });
 });
 
-describe("shownSessions", () => {
-  it("lists what is not ended first, each group newest first", () => {
-    const s = (key: string, status: string, at: string) =>
-      ({ key, status, last_activity: at }) as unknown as Session;
-    const host = {
-      host: "box",
-      sessions: [
-        s("a", "idle", "2026-12-07T10:00:00Z"),
-        s("b", "ended", "2026-12-07T11:00:00Z"),
-        s("c", "generating", "2026-12-07T11:30:00Z"),
-      ],
-    } as unknown as RemoteHost;
-    expect(shownSessions(host).map((x) => x.key)).toEqual(["c", "a", "b"]);
+describe("hostOf", () => {
+  it("reads the host of a remote row's key and nothing from a local one", () => {
+    expect(hostOf("@me@build-1 claude-code:7a1e")).toBe("me@build-1");
+    expect(hostOf("claude-code:7a1e")).toBeNull();
+    expect(hostOf("codex:@x y")).toBeNull();
+    expect(hostOf("@ y")).toBeNull();
+    expect(hostOf("@nospace")).toBeNull();
+  });
+});
+
+describe("byHost", () => {
+  it("splits the rows to kill into this machine's keys and each host's ids", () => {
+    const s = (key: string, id: string) => ({ key, id }) as unknown as Session;
+    const { local, hosts } = byHost([
+      s("claude-code:a1", "a1"),
+      s("@box claude-code:b1", "b1"),
+      s("@gpu codex:c1", "c1"),
+      s("@box codex:b2", "b2"),
+    ]);
+    expect(local).toEqual(["claude-code:a1"]);
+    expect([...hosts]).toEqual([
+      ["box", ["b1", "b2"]],
+      ["gpu", ["c1"]],
+    ]);
   });
 });

@@ -1,6 +1,6 @@
 // The remote hosts of Settings as the Sessions view shows them: a short state for each
-// host's chip, and which of its rows to list (those not ended first, newest activity first).
-import type { HostState, RemoteHost, Session } from "./bindings";
+// host's chip, and which host a row of the one table belongs to.
+import type { HostState, Session } from "./bindings";
 import { formatAgo } from "./format";
 
 /** "live", "lost 12s ago: …", "retrying in 4s (attempt 2): …", or what to do. */
@@ -37,16 +37,22 @@ export function hostStateClass(state: HostState): string {
   }
 }
 
-/** How many of a host's sessions the panel lists. */
-export const SHOWN_PER_HOST = 20;
+/** The host of a row of the one table, from its key (`@HOST KEY`, as the backend's
+ * `core::remote::rows::row_key` makes it); null for this machine's rows. */
+export function hostOf(key: string): string | null {
+  if (!key.startsWith("@")) return null;
+  const space = key.indexOf(" ");
+  return space > 1 ? key.slice(1, space) : null;
+}
 
-/** A host's sessions as the panel lists them: those not ended first, then the rest,
- * each group by newest activity, at most [`SHOWN_PER_HOST`]. */
-export function shownSessions(host: RemoteHost): Session[] {
-  const ended = (s: Session) => (s.status === "ended" || s.status === "failed" ? 1 : 0);
-  return [...host.sessions]
-    .sort(
-      (a, b) => ended(a) - ended(b) || (b.last_activity ?? "").localeCompare(a.last_activity ?? ""),
-    )
-    .slice(0, SHOWN_PER_HOST);
+/** The rows to kill grouped by machine: this one's keys, and each host's own ids. */
+export function byHost(targets: Session[]): { local: string[]; hosts: Map<string, string[]> } {
+  const local: string[] = [];
+  const hosts = new Map<string, string[]>();
+  for (const s of targets) {
+    const host = hostOf(s.key);
+    if (host === null) local.push(s.key);
+    else hosts.set(host, [...(hosts.get(host) ?? []), s.id]);
+  }
+  return { local, hosts };
 }

@@ -1,11 +1,16 @@
 // The session table store: filled once from a snapshot, then kept current by applying
 // the pushed change sets. Rows are keyed by `Session.key`. What the table shows —
 // filtered by chips and the search box, sorted by a column — is derived here, so the
-// view only renders.
+// view only renders. The remote hosts' rows are in the same table (one table for
+// every machine), each keyed `@HOST KEY` by the backend (see `hostOf`), loaded and
+// replaced per host.
 import { SvelteSet } from "svelte/reactivity";
 import { ShortIds } from "./shortId";
+import { hostOf } from "./remote";
 import type {
   Harness,
+  HostRows,
+  RemoteHost,
   SearchHit,
   Session,
   SessionChange,
@@ -27,6 +32,7 @@ export const EMPTY_COUNTS: SessionCounts = {
 
 export type SortKey =
   | "id"
+  | "host"
   | "harness"
   | "title"
   | "project"
@@ -67,6 +73,9 @@ function sortValue(s: Session, key: SortKey): string | number {
   switch (key) {
     case "id":
       return s.id;
+    case "host":
+      // This machine's rows first, then each host A→Z.
+      return hostOf(s.key) ?? "";
     case "harness":
       return s.harness;
     case "title":
@@ -109,14 +118,30 @@ export function compareSessions(a: Session, b: Session, key: SortKey, descending
   return (b.last_activity ?? "").localeCompare(a.last_activity ?? "") || a.key.localeCompare(b.key);
 }
 
-/** What the search box matches: title, project, model, id, branch. */
+/** What the search box matches: title, project, model, id, branch, harness, host. */
 export function matchesQuery(s: Session, query: string): boolean {
   const q = query.trim().toLowerCase();
   if (!q) return true;
-  return [s.title, s.project, s.model, s.id, s.git_branch, s.harness].some((f) =>
+  return [s.title, s.project, s.model, s.id, s.git_branch, s.harness, hostOf(s.key)].some((f) =>
     f?.toLowerCase().includes(q),
   );
 }
+
+/** The header counts of several machines added up. */
+export function addCounts(a: SessionCounts, b: SessionCounts): SessionCounts {
+  return {
+    total: a.total + b.total,
+    active: a.active + b.active,
+    idle: a.idle + b.idle,
+    generating: a.generating + b.generating,
+    running_tool: a.running_tool + b.running_tool,
+    waiting: a.waiting + b.waiting,
+    ended: a.ended + b.ended,
+  };
+}
+
+/** The host filter's name for this machine's rows. */
+export const LOCAL_HOST = "";
 
 /** The date-range filter: how far back a session's last activity may be. */
 export type SinceFilter = "all" | "24h" | "7d" | "30d";
@@ -145,7 +170,16 @@ export class SessionTable {
   /** The last `visible` list and the filter/sort state it was computed for. */
   #last: { signature: unknown[]; list: Session[] } | null = null;
 
-  counts = $state<SessionCounts>(EMPTY_COUNTS);
+  /** This machine's counts, as the backend pushes them. */
+  localCounts = $state<SessionCounts>(EMPTY_COUNTS);
+  /** Settings' hosts: each one's state and counts (the chips), rows not included. */
+  remoteHosts = $state<RemoteHost[]>([]);
+  /** This machine's name, shown in the Host column for local rows. */
+  thisMachine = $state("this machine");
+  /** The header counts: this machine's and every host's. */
+  counts = $derived(
+    this.remoteHosts.reduce((sum, h) => addCounts(sum, h.counts), this.localCounts),
+  );
   roots = $state<SearchedRoot[]>([]);
   /** Problems that are not rows: files skipped (FIFOs, too large), roots polled. */
   notices = $state<string[]>([]);
@@ -157,6 +191,8 @@ export class SessionTable {
   descending = $state(true);
   query = $state("");
   harnesses = new SvelteSet<Harness>();
+  /** Host chips: the machines shown (`LOCAL_HOST` for this one); none means all. */
+  hosts = new SvelteSet<string>();
   statuses = new SvelteSet<Status>();
   project = $state<string | null>(null);
   model = $state<string | null>(null);
@@ -194,6 +230,7 @@ export class SessionTable {
       this.sortKey,
       this.descending,
       [...this.harnesses].sort().join(),
+      [...this.hosts].sort().join("\n"),
       [...this.statuses].sort().join(),
       this.showSubagents,
       this.project,
@@ -210,6 +247,7 @@ export class SessionTable {
   /** Whether a session passes the chips, menus, date range and search box. */
   #passes(s: Session, withHits: Set<string> | null): boolean {
     if (this.harnesses.size && !this.harnesses.has(s.harness)) return false;
+    if (this.hosts.size && !this.hosts.has(hostOf(s.key) ?? LOCAL_HOST)) return false;
     if (this.statuses.size && !this.statuses.has(s.status)) return false;
     if (!this.showSubagents && s.parent_id) return false;
     if (this.project !== null && s.project !== this.project) return false;
@@ -291,15 +329,16 @@ export class SessionTable {
 
   focusedSession = $derived(this.focused ? (this.get(this.focused) ?? null) : null);
 
+  /** This machine's whole table (the remote hosts' rows stay). */
   load(snapshot: SessionSnapshot) {
-    this.#rows.clear();
+    for (const key of [...this.#rows.keys()]) if (hostOf(key) === null) this.#rows.delete(key);
     for (const s of snapshot.sessions) this.#rows.set(s.key, s);
     this.#last = null;
     this.#changed.clear();
     this.#version++;
     this.#facetVersion++;
     this.#idsVersion++;
-    this.counts = snapshot.counts;
+    this.localCounts = snapshot.counts;
     this.roots = snapshot.roots;
     this.notices = snapshot.notices;
     this.loaded = true;
@@ -328,7 +367,47 @@ export class SessionTable {
     if (change.upserted.length || change.removed.length) this.#version++;
     if (facetsChanged) this.#facetVersion++;
     if (idsChanged) this.#idsVersion++;
-    this.counts = counts;
+    this.localCounts = counts;
+  }
+
+  /** Every row of every remote host at once (the window's first load): replaces the
+   * remote rows the table had. */
+  loadRemote(sessions: Session[]) {
+    for (const key of [...this.#rows.keys()]) if (hostOf(key) !== null) this.#rows.delete(key);
+    for (const s of sessions) this.#rows.set(s.key, s);
+    this.#rebuilt();
+  }
+
+  /** One host's rows as pushed: all of them (`reset`), or what changed. */
+  applyHost(rows: HostRows) {
+    if (!rows.reset) {
+      const keep = this.localCounts;
+      this.apply(rows.change, keep);
+      return;
+    }
+    for (const key of [...this.#rows.keys()]) {
+      if (hostOf(key) === rows.host) {
+        this.#rows.delete(key);
+        this.selected.delete(key);
+      }
+    }
+    for (const s of rows.change.upserted) this.#rows.set(s.key, s);
+    this.#rebuilt();
+  }
+
+  /** Many rows came and went: the next `visible` filters and sorts everything again. */
+  #rebuilt() {
+    this.#last = null;
+    this.#changed.clear();
+    this.#version++;
+    this.#facetVersion++;
+    this.#idsVersion++;
+  }
+
+  /** Show only these machines' rows, or all when none is chosen (a chip toggles). */
+  toggleHost(host: string) {
+    if (this.hosts.has(host)) this.hosts.delete(host);
+    else this.hosts.add(host);
   }
 
   sortBy(key: SortKey) {
@@ -356,6 +435,7 @@ export class SessionTable {
 
   clearFilters() {
     this.harnesses.clear();
+    this.hosts.clear();
     this.statuses.clear();
     this.query = "";
     this.project = null;

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { SessionTable, type SortKey } from "./sessions.svelte";
-import type { Session, SessionCounts } from "./bindings";
+import { LOCAL_HOST, SessionTable, type SortKey } from "./sessions.svelte";
+import type { RemoteHost, Session, SessionCounts } from "./bindings";
 
 function session(key: string, last: string | null, extra: Partial<Session> = {}): Session {
   return {
@@ -322,3 +322,92 @@ function allRows(t: SessionTable): Session[] {
   const keys = Array.from({ length: 80 }, (_, i) => `claude-code:s${i}`);
   return keys.flatMap((k) => (t.has(k) ? [t.get(k)!] : []));
 }
+
+describe("SessionTable with remote hosts (one table for every machine)", () => {
+  const snapshot = (sessions: Session[], n = sessions.length) => ({
+    sessions,
+    counts: counts(n),
+    roots: [],
+    scanning: false,
+    notices: [],
+  });
+  const host = (name: string, total: number) =>
+    ({
+      host: name,
+      state: { state: "connecting" },
+      sessions: [],
+      counts: counts(total),
+      notices: [],
+    }) as RemoteHost;
+
+  it("holds every row of every host next to this machine's, filtered, sorted and searched alike", () => {
+    const t = new SessionTable();
+    t.load(snapshot([session("claude-code:l1", "2026-11-01T10:00:00Z", { title: "local work" })]));
+    // 1,000 rows from one host: all of them, not a first page.
+    const many = Array.from({ length: 1000 }, (_, i) =>
+      session(`@box claude-code:b${i}`, `2026-11-02T10:${String(i % 60).padStart(2, "0")}:00Z`),
+    );
+    t.loadRemote(many);
+    t.applyHost({
+      host: "gpu",
+      reset: true,
+      change: {
+        upserted: [session("@gpu codex:g1", "2026-11-03T10:00:00Z", { title: "train" })],
+        removed: [],
+      },
+    });
+    t.remoteHosts = [host("box", 1000), host("gpu", 1)];
+    expect(t.visible.length).toBe(1002);
+    expect(t.counts.total).toBe(1 + 1000 + 1);
+    // The same id on two machines is two rows.
+    t.applyHost({
+      host: "gpu",
+      reset: false,
+      change: { upserted: [session("@gpu claude-code:b7", null)], removed: [] },
+    });
+    expect(t.visible.filter((s) => s.id === "b7").length).toBe(2);
+
+    t.toggleHost("gpu");
+    expect(t.visible.map((s) => s.key)).toEqual(["@gpu codex:g1", "@gpu claude-code:b7"]);
+    t.toggleHost(LOCAL_HOST);
+    expect(t.visible.map((s) => s.key)).toEqual([
+      "@gpu codex:g1",
+      "claude-code:l1",
+      "@gpu claude-code:b7",
+    ]);
+    t.clearFilters();
+    t.query = "gpu";
+    expect(t.visible.length).toBe(2);
+    t.query = "";
+    t.sortBy("host");
+    expect(t.visible[0].key).toBe("claude-code:l1");
+    expect(t.visible[t.visible.length - 1].key.startsWith("@gpu ")).toBe(true);
+  });
+
+  it("replaces one host's rows on its reset and keeps them when this machine reloads", () => {
+    const t = new SessionTable();
+    t.loadRemote([session("@box claude-code:a", null), session("@gpu claude-code:b", null)]);
+    t.load(snapshot([session("claude-code:l", null)]));
+    expect(t.size).toBe(3);
+    t.selected.add("@box claude-code:a");
+    t.applyHost({
+      host: "box",
+      reset: true,
+      change: { upserted: [session("@box claude-code:c", null)], removed: [] },
+    });
+    expect(t.has("@box claude-code:a")).toBe(false);
+    expect(
+      t.has("@box claude-code:c") && t.has("@gpu claude-code:b") && t.has("claude-code:l"),
+    ).toBe(true);
+    expect(t.selected.size).toBe(0);
+    // A host removed from Settings: an empty reset takes its rows away.
+    t.applyHost({ host: "gpu", reset: true, change: { upserted: [], removed: [] } });
+    expect(t.size).toBe(2);
+    t.applyHost({
+      host: "box",
+      reset: false,
+      change: { upserted: [], removed: ["@box claude-code:c"] },
+    });
+    expect(t.visible.map((s) => s.key)).toEqual(["claude-code:l"]);
+  });
+});

@@ -23,6 +23,21 @@ export class TranscriptView {
     this.error = null;
   }
 
+  /** The index of the first entry held, when earlier ones exist (paging back). */
+  get earlier(): number | null {
+    const first = this.entries[0]?.index ?? 0;
+    return first > 0 ? first : null;
+  }
+
+  /** Put a page read `before` the first entry in front of what is held; false when the
+   * transcript was replaced meanwhile (the caller starts over). */
+  prepend(page: TranscriptPage, before: number): boolean {
+    if (page.reset) return false;
+    const earlier = page.entries.filter((e) => e.index < before);
+    this.entries = [...earlier, ...this.entries.filter((e) => e.index >= before)];
+    return true;
+  }
+
   /** Replace one entry with its untruncated version. */
   expand(full: TranscriptEntry) {
     this.entries = this.entries.map((e) => (e.index === full.index ? full : e));

@@ -45,4 +45,18 @@ describe("TranscriptView", () => {
     t.expand(entry(0, "new and complete"));
     expect(t.entries[0].text).toBe("new and complete");
   });
+
+  it("pages back: earlier entries go in front, and a replaced file says start over", () => {
+    const t = new TranscriptView();
+    t.apply(page([entry(400), entry(401)], 402), null);
+    expect(t.earlier).toBe(400);
+    expect(t.prepend(page([entry(200), entry(399), entry(400, "dup")], 0), 400)).toBe(true);
+    expect(t.entries.map((e) => e.index)).toEqual([200, 399, 400, 401]);
+    expect(t.entries[2].text).toBe("e400");
+    expect(t.prepend(page([entry(0)], 0, true), 200)).toBe(false);
+    expect(t.entries.length).toBe(4);
+    const whole = new TranscriptView();
+    whole.apply(page([entry(0)], 1), null);
+    expect(whole.earlier).toBeNull();
+  });
 });
