@@ -1,15 +1,26 @@
-// End-to-end: a remote host in the app. The host is added in Settings (the native
-// dialog names it), its sessions appear under a chip saying it is live, killing
-// its ssh shows it lost within 5 s, and it comes back by itself. The "ssh" is a
-// stand-in script that runs the remote command on this machine with a second HOME
-// (the CLI's tests use a real sshd: crates/cli/tests/remote_ssh.rs).
+// End-to-end: a remote host in the app, in the one Sessions table. The host is added
+// in Settings (the native dialog names it); its rows join this machine's in the table
+// with a Host column, and its chip says it is live and filters the table to it; a
+// remote row's transcript opens in the detail pane, follows what the host's agent
+// appends and pages back; Kill on a remote row asks in the native dialog (answered
+// with a real key press) and the host stops its agent; killing the ssh shows the host
+// lost within 5 s, and it comes back with every row once. The "ssh" is a stand-in
+// script that runs the remote command on this machine with a second HOME (the CLI's
+// tests use a real sshd: crates/cli/tests/remote_ssh.rs).
 import { after, before, describe, it } from "node:test";
+import { spawn } from "node:child_process";
 import assert from "node:assert/strict";
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
-import { answerDialog, screenshotScreen } from "./lib/desktop.mjs";
+import {
+  answerDialog,
+  pressKeys,
+  screenshotScreen,
+  sleep,
+  waitForWindow,
+} from "./lib/desktop.mjs";
 import { appBinary, launchApp } from "./lib/app.mjs";
 
 const here = path.dirname(fileURLToPath(import.meta.url));
@@ -19,6 +30,15 @@ const remoteHome = path.join(work, "remote-home");
 const sshPid = path.join(work, "ssh.pid");
 const cli = path.join(path.dirname(appBinary()), "sessionscope");
 const sessionId = "7a1e0c55-2222-4333-8444-955556666777";
+const localId = "10ca1000-2222-4333-8444-955556666777";
+const killId = "c0ffee00-2222-4333-8444-955556666777";
+const remoteProject = path.join(
+  remoteHome,
+  ".claude",
+  "projects",
+  "-srv-build",
+);
+const remoteTranscript = path.join(remoteProject, `${sessionId}.jsonl`);
 
 const env = {
   CLAUDE_CONFIG_DIR: path.join(work, "claude"),
@@ -32,34 +52,43 @@ const env = {
 
 let launched;
 
-function record(kind, n) {
+function record(kind, n, id = sessionId, cwd = "/srv/build", text = null) {
   const base = {
     type: kind,
-    sessionId,
+    sessionId: id,
     timestamp: new Date().toISOString(),
-    cwd: "/srv/build",
+    cwd,
     uuid: `r${n}`,
   };
   const message =
     kind === "user"
-      ? { role: "user", content: "Fix the flaky deploy on the build box" }
+      ? {
+          role: "user",
+          content: text ?? "Fix the flaky deploy on the build box",
+        }
       : {
           id: `msg_${n}`,
           role: "assistant",
           model: "claude-sonnet-4-5",
           stop_reason: "end_turn",
-          content: [{ type: "text", text: "On it." }],
+          content: [{ type: "text", text: text ?? `On it, step ${n}.` }],
           usage: { input_tokens: 10, output_tokens: 5 },
         };
   return JSON.stringify({ ...base, message }) + "\n";
 }
 
 before(async () => {
-  const project = path.join(remoteHome, ".claude", "projects", "-srv-build");
-  fs.mkdirSync(project, { recursive: true });
+  // The remote's session: 260 entries, more than the pane opens with (200).
+  fs.mkdirSync(remoteProject, { recursive: true });
+  let lines = record("user", 0);
+  for (let n = 1; n < 260; n++) lines += record("assistant", n);
+  fs.writeFileSync(remoteTranscript, lines);
+  // And one of this machine's, so the table shows both.
+  const local = path.join(env.CLAUDE_CONFIG_DIR, "projects", "-home-me");
+  fs.mkdirSync(local, { recursive: true });
   fs.writeFileSync(
-    path.join(project, `${sessionId}.jsonl`),
-    record("user", 1) + record("assistant", 2),
+    path.join(local, `${localId}.jsonl`),
+    record("user", 1, localId, "/home/me", "A local task on this laptop"),
   );
   // Stands in for ssh: drops the options and the host, notes its pid, and runs the
   // remote command here (exec keeps the pid: killing it is killing "ssh").
@@ -82,11 +111,22 @@ const chip = `
   return {
     chip: host.querySelector('[data-testid=host-chip]').className,
     state: host.querySelector('[data-testid=host-state]').textContent,
-    rows: [...host.querySelectorAll('[data-testid=remote-session]')].map((r) => r.textContent),
+    rows: [...document.querySelectorAll('[data-testid=session-row][data-host=box]')].map((r) => r.textContent),
   };`;
 
+const rows = `return [...document.querySelectorAll('[data-testid=session-row]')].map((r) => ({
+  id: r.dataset.sessionId,
+  host: r.dataset.host,
+  hostCell: r.querySelector('[data-testid=host]')?.textContent,
+  pid: r.dataset.pid,
+  text: r.textContent,
+}));`;
+
+const shot = (name) =>
+  screenshotScreen(launched.display, path.join(artifacts, `${name}.png`));
+
 describe("a remote host", () => {
-  it("is added in Settings, shown live with its sessions, lost within 5 s, and back", async () => {
+  it("is added in Settings and its rows join this machine's in one table with a Host column", async () => {
     const { wd, display } = launched;
     await wd.click(await wd.find("[data-testid=tab-settings]"));
     await wd.click(await wd.waitForElement("[data-testid=add-host]"));
@@ -107,9 +147,175 @@ describe("a remote host", () => {
     );
     assert.match(live.state, /^live/);
     assert.match(live.rows[0], /Fix the flaky deploy/);
-    assert.match(live.rows[0], /box/);
-    screenshotScreen(display, path.join(artifacts, "30-remote-host.png"));
+    const all = await wd.waitFor(
+      `const r = (() => {${rows}})(); return r.length === 2 ? r : null;`,
+      {
+        what: "the local row and the remote one in the same table",
+      },
+    );
+    const remote = all.find((r) => r.id === sessionId);
+    const local = all.find((r) => r.id === localId);
+    assert.equal(remote.host, "box");
+    assert.equal(remote.hostCell, "box");
+    assert.equal(local.host, "");
+    assert.equal(
+      local.hostCell,
+      os.hostname(),
+      "local rows carry this machine's name",
+    );
+    assert.ok(
+      await wd.execute(
+        "return !!document.querySelector('[data-testid=sort-host]')",
+      ),
+    );
+    assert.equal(
+      await wd.execute(
+        "return document.querySelector('[data-testid=count-total]').textContent",
+      ),
+      "2",
+      "the header counts every machine",
+    );
+    shot("30-remote-one-table");
 
+    // The host's chip filters the table to it; again shows every machine.
+    await wd.click(await wd.find("[data-testid=remote-host][data-host=box]"));
+    await wd.waitFor(
+      `const r = (() => {${rows}})(); return r.length === 1 && r[0].id === '${sessionId}';`,
+      {
+        what: "the table filtered to the host's rows",
+      },
+    );
+    shot("31-remote-host-filter");
+    await wd.click(await wd.find("[data-testid=remote-host][data-host=box]"));
+    await wd.waitFor(`return (() => {${rows}})().length === 2;`, {
+      what: "every machine again",
+    });
+    // Search reaches the host's rows (here by host name), sort by Host puts this machine first.
+    await wd.type(await wd.find("[data-testid=session-search]"), "box");
+    await wd.waitFor(
+      `const r = (() => {${rows}})(); return r.length === 1 && r[0].id === '${sessionId}';`,
+      {
+        what: "the search to find the host's row",
+      },
+    );
+    await wd.execute(`const box = document.querySelector('[data-testid=session-search]');
+      box.value = ""; box.dispatchEvent(new Event("input", { bubbles: true }));`);
+    await wd.click(await wd.find("[data-testid=sort-host]"));
+    const sorted = await wd.waitFor(
+      `const r = (() => {${rows}})(); return r.length === 2 ? r : null;`,
+    );
+    assert.deepEqual(
+      sorted.map((r) => r.host),
+      ["", "box"],
+    );
+  });
+
+  it("opens a remote row's transcript, follows it, and pages back", async () => {
+    const { wd } = launched;
+    await wd.execute(
+      `document.querySelector('[data-testid=session-row][data-session-id="${sessionId}"]')
+        .dispatchEvent(new MouseEvent("dblclick", { bubbles: true }));`,
+    );
+    await wd.waitFor(
+      "return document.querySelector('[data-testid=detail-host]')?.textContent === 'box'",
+      {
+        what: "the detail pane naming the host",
+      },
+    );
+    const opened = await wd.waitFor(
+      "const e = document.querySelectorAll('[data-testid=entry]'); return e.length ? [e.length, e[e.length - 1].textContent] : null;",
+      { timeout: 15000, what: "the remote transcript" },
+    );
+    assert.equal(opened[0], 200, "the pane opens on the last 200 entries");
+    assert.match(opened[1], /On it, step 259\./);
+    // The host's agent writes on: the row changes, and the pane reads on from its cursor.
+    fs.appendFileSync(
+      remoteTranscript,
+      record(
+        "assistant",
+        260,
+        sessionId,
+        "/srv/build",
+        "Deployed from the box.",
+      ),
+    );
+    await wd.waitFor(
+      "const e = document.querySelectorAll('[data-testid=entry]'); return e.length === 201 && /Deployed from the box/.test(e[200].textContent);",
+      { timeout: 15000, what: "the appended entry over the link" },
+    );
+    // Scrolled up to the top, the user asks for the entries before the first one shown.
+    await wd.execute(`const box = document.querySelector('[data-testid=transcript] .entries');
+      box.scrollTop = 0; document.querySelector('[data-testid=transcript-earlier]').click();`);
+    const paged = await wd.waitFor(
+      "const e = document.querySelectorAll('[data-testid=entry]'); return e.length === 261 ? e[0].textContent : null;",
+      { timeout: 15000, what: "the earlier entries" },
+    );
+    assert.match(paged, /Fix the flaky deploy/);
+    assert.ok(
+      await wd.execute(
+        "return !document.querySelector('[data-testid=transcript-earlier]')",
+      ),
+      "nothing earlier is left",
+    );
+    shot("32-remote-transcript");
+  });
+
+  it("kills a remote row's agent after the native dialog, answered with a key press", async () => {
+    const { wd, display } = launched;
+    // A stand-in agent on the "host": `sleep` named `claude` in the session's cwd.
+    const agentCwd = fs.mkdtempSync(path.join(work, "agent-"));
+    const bin = path.join(work, "bin");
+    fs.mkdirSync(bin, { recursive: true });
+    fs.copyFileSync("/bin/sleep", path.join(bin, "claude"));
+    fs.chmodSync(path.join(bin, "claude"), 0o755);
+    const agent = spawn(path.join(bin, "claude"), ["1000"], {
+      cwd: agentCwd,
+      stdio: "ignore",
+    });
+    const exited = new Promise((resolve) =>
+      agent.on("exit", (code, signal) => resolve({ code, signal })),
+    );
+    try {
+      fs.writeFileSync(
+        path.join(remoteProject, `${killId}.jsonl`),
+        record("user", 1, killId, agentCwd, "A task to stop"),
+      );
+      await wd.waitFor(
+        `return document.querySelector('[data-testid=session-row][data-session-id="${killId}"]')?.dataset.pid === "${agent.pid}"`,
+        {
+          timeout: 15000,
+          what: "the remote row matched to its agent process by the host",
+        },
+      );
+      await wd.click(
+        await wd.find(`[data-testid=session-row][data-session-id="${killId}"]`),
+      );
+      await wd.click(await wd.find("[data-testid=kill-sessions]"));
+      const dialog = await waitForWindow(display, "^Kill sessions");
+      await sleep(300);
+      shot("33-remote-kill-dialog");
+      assert.equal(agent.exitCode, null, "nothing is sent before the answer");
+      pressKeys(display, dialog, "Return");
+      const result = await Promise.race([
+        exited,
+        sleep(15000).then(() => null),
+      ]);
+      assert.ok(result, "the host stopped its agent");
+      assert.equal(result.signal, "SIGINT", "by the first, gentlest signal");
+      const report = await wd.waitFor(
+        "return document.querySelector('[data-testid=kill-report]')?.textContent",
+        { what: "the kill report" },
+      );
+      assert.match(report, /^box: /);
+      shot("34-remote-kill-done");
+    } finally {
+      agent.kill("SIGKILL");
+    }
+  });
+
+  it("is shown lost within 5 s of its ssh being killed, and comes back with every row once", async () => {
+    const { wd } = launched;
+    const before = (await wd.execute(chip)).rows.length;
     const pid = Number(fs.readFileSync(sshPid, "utf8").trim());
     const killed = Date.now();
     process.kill(pid, "SIGKILL");
@@ -119,13 +325,21 @@ describe("a remote host", () => {
     );
     assert.ok(Date.now() - killed < 5000);
     assert.match(lost.state, /lost/);
-    assert.equal(lost.rows.length, 1, "the last known rows stay");
-    screenshotScreen(display, path.join(artifacts, "31-remote-host-lost.png"));
+    assert.equal(lost.rows.length, before, "the last known rows stay");
+    shot("35-remote-host-lost");
     await wd.waitFor(
       `const h = (() => {${chip}})(); return h && h.chip.includes('live') ? h : null;`,
-      { timeout: 15000, what: "the host live again" },
+      {
+        timeout: 15000,
+        what: "the host live again",
+      },
     );
+    await sleep(600);
     const again = await wd.execute(chip);
-    assert.equal(again.rows.length, 1, "no row doubled after the reconnect");
+    assert.equal(
+      again.rows.length,
+      before,
+      "no row doubled or lost after the reconnect",
+    );
   });
 });
