@@ -395,8 +395,8 @@ pub fn record_for(
     r.harness = Some(record_harness_name(found.harness).to_string());
     r.trajectory_path = Some(found.path.to_string_lossy().into_owned());
     r.session_name = session_name_of(found);
-    if let Some(t) = facts.and_then(|f| f.started_at).or(found.modified) {
-        r.timestamp = iso(t);
+    if let Some(ts) = start_timestamp(found, facts) {
+        r.timestamp = ts;
     }
     if let Some(f) = facts {
         if let Some(m) = &f.model {
@@ -413,6 +413,20 @@ pub fn record_for(
         }
     }
     r
+}
+
+/// The timestamp `sync` gives a new record, as gptme-sessions does for the logs it
+/// reads: the log's first timestamp as written, else noon UTC of the session's day (a
+/// log without one, e.g. an empty Codex rollout). Other agents' sessions: their first
+/// event, else the last change.
+fn start_timestamp(found: &Found, facts: Option<&TranscriptFacts>) -> Option<String> {
+    if Format::of_harness(found.harness).is_some() && found.facts.is_none() {
+        return Some(match session_day::first_timestamp_iso(&found.path) {
+            Some((ts, _)) => ts,
+            None => format!("{}T12:00:00+00:00", found.day.format("%Y-%m-%d")),
+        });
+    }
+    facts.and_then(|f| f.started_at).or(found.modified).map(iso)
 }
 
 /// The `session_name` gptme-sessions gives a transcript (gptme: the log folder
@@ -814,6 +828,32 @@ mod tests {
         assert_eq!(recs.len(), 1);
         assert_eq!(recs[0].outcome.as_deref(), Some("productive"));
         assert_eq!(recs[0].session_id, r.session_id);
+    }
+
+    /// A new record's timestamp as gptme-sessions writes it: the first timestamp of
+    /// the log in Python's isoformat, else noon UTC of the day in its path.
+    #[test]
+    fn new_records_are_dated_like_gptme_sessions_dates_them() {
+        let d = tempfile::tempdir().unwrap();
+        let day_dir = d.path().join("sessions/2026/11/20");
+        std::fs::create_dir_all(&day_dir).unwrap();
+        let empty = day_dir.join("rollout-2026-11-20T09-00-00-x.jsonl");
+        std::fs::write(&empty, "").unwrap();
+        let naive = day_dir.join("rollout-2026-11-20T10-00-00-y.jsonl");
+        std::fs::write(&naive, "{\"timestamp\": \"2026-11-20T10:00:00.12\"}\n").unwrap();
+        let roots = [HarnessRoot {
+            harness: Harness::Codex,
+            path: d.path().join("sessions"),
+        }];
+        let found = find_transcripts(&roots, None, None, Utc::now());
+        let stamps: Vec<String> = found
+            .iter()
+            .map(|f| record_for(f, None, None, false).timestamp)
+            .collect();
+        assert_eq!(
+            stamps,
+            ["2026-11-20T12:00:00+00:00", "2026-11-20T10:00:00.120000"]
+        );
     }
 
     #[test]

@@ -14,7 +14,7 @@ use std::path::Path;
 use chrono::NaiveDate;
 use serde::Serialize;
 
-use super::normalized::{isoformat, isoformat_naive, Format};
+use super::normalized::Format;
 use super::record::Record;
 use super::session_day;
 use super::store::{Store, StoreError};
@@ -37,14 +37,7 @@ pub struct FixReport {
 
 /// The first timestamp of a JSONL file, as (isoformat text, its date).
 fn first_timestamp(path: &Path) -> Option<(String, NaiveDate)> {
-    let (naive, offset) = session_day::first_timestamp(path)?;
-    Some(match offset {
-        Some(o) => {
-            let t = naive.and_local_timezone(o).single()?;
-            (isoformat(&t), naive.date())
-        }
-        None => (isoformat_naive(&naive), naive.date()),
-    })
+    session_day::first_timestamp_iso(path)
 }
 
 fn is_jsonl(path: &Path) -> bool {

@@ -19,7 +19,7 @@ use std::path::{Component, Path};
 
 use chrono::{DateTime, FixedOffset, Local, NaiveDate, NaiveDateTime, Utc};
 
-use super::normalized::{parse_iso_parts, Format};
+use super::normalized::{isoformat, isoformat_naive, parse_iso_parts, Format};
 use super::pyjson::PyValue;
 use crate::since::Since;
 
@@ -53,6 +53,20 @@ pub fn first_timestamp(path: &Path) -> Option<(NaiveDateTime, Option<FixedOffset
             }
         }
     }
+}
+
+/// The first timestamp as gptme-sessions writes it back (`datetime.isoformat()`: an
+/// offset kept, a naive time left naive, microseconds when there are any), with its
+/// date.
+pub fn first_timestamp_iso(path: &Path) -> Option<(String, NaiveDate)> {
+    let (naive, offset) = first_timestamp(path)?;
+    Some(match offset {
+        Some(o) => (
+            isoformat(&naive.and_local_timezone(o).single()?),
+            naive.date(),
+        ),
+        None => (isoformat_naive(&naive), naive.date()),
+    })
 }
 
 /// The date a gptme log folder's name starts with (`YYYY-MM-DD-…`).
