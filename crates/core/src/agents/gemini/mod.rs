@@ -28,6 +28,7 @@
 //! do their messages (ccusage ignores rewinds too).
 
 pub(super) mod transcript;
+mod wire;
 
 use std::collections::HashMap;
 use std::path::Path;
@@ -37,10 +38,11 @@ use serde_json::Value;
 use super::roots::{var, AgentPaths, Base};
 use super::transcript::Reader;
 use super::TurnState;
-use super::{decode_record, file_stem, parse_ts, title_from, TranscriptFacts, TranscriptParser};
+use super::{file_stem, parse_ts, title_from, TranscriptFacts, TranscriptParser};
 use super::{Agent, FileMode};
 use crate::model::{Harness, Usage};
 use crate::pricing;
+use wire::{LineKind, Message, Record};
 
 const TITLE_MAX: usize = 120;
 
@@ -127,34 +129,32 @@ impl GeminiTranscript {
         }
     }
 
-    fn apply_record(&mut self, rec: &Value) {
-        let Some(obj) = rec.as_object() else {
-            self.facts.parse_errors += 1;
-            return;
-        };
-        if let Some(set) = obj.get("$set") {
-            if let Some(s) = set.get("summary").and_then(Value::as_str) {
-                self.summary = title_from(s, TITLE_MAX);
-                if !self.seen_user_title {
-                    self.facts.title = self.summary.clone();
+    fn apply_record(&mut self, rec: Record<'_>) {
+        let kind = rec.kind();
+        match kind {
+            LineKind::Set(set) => {
+                if let Some(s) = set.get("summary").and_then(Value::as_str) {
+                    self.summary = title_from(s, TITLE_MAX);
+                    if !self.seen_user_title {
+                        self.facts.title = self.summary.clone();
+                    }
                 }
+                if let Some(t) = parse_ts(set.get("lastUpdated").and_then(Value::as_str)) {
+                    self.facts.note_time(t);
+                }
+                return;
             }
-            if let Some(t) = parse_ts(set.get("lastUpdated").and_then(Value::as_str)) {
-                self.facts.note_time(t);
-            }
-            return;
+            LineKind::Rewind(_) => return,
+            LineKind::Message(_) | LineKind::Other => {}
         }
-        if obj.contains_key("$rewindTo") {
-            return;
-        }
-        if let Some(id) = obj.get("sessionId").and_then(Value::as_str) {
+        if let Some(id) = rec.session_id() {
             self.facts.id = Some(id.to_string());
         }
-        if let Some(h) = obj.get("projectHash").and_then(Value::as_str) {
+        if let Some(h) = rec.project_hash() {
             self.facts.project_hash = Some(h.to_string());
         }
         for key in ["startTime", "lastUpdated"] {
-            if let Some(t) = parse_ts(obj.get(key).and_then(Value::as_str)) {
+            if let Some(t) = rec.time(key) {
                 self.facts.note_time(t);
                 if key == "startTime" {
                     self.header_time = Some(t);
@@ -162,80 +162,66 @@ impl GeminiTranscript {
             }
         }
         if self.inherit_model {
-            if let Some(m) = obj
-                .get("model")
-                .and_then(Value::as_str)
-                .filter(|m| !m.trim().is_empty())
-            {
+            if let Some(m) = rec.model() {
                 self.models_hint = Some(m.to_string());
             }
         }
-        if obj.get("id").and_then(Value::as_str).is_some() && obj.contains_key("type") {
-            self.apply_message(obj);
+        if let LineKind::Message(m) = kind {
+            self.apply_message(m);
         }
     }
 
-    fn apply_message(&mut self, m: &serde_json::Map<String, Value>) {
-        let id = match m.get("id").and_then(Value::as_str) {
+    fn apply_message(&mut self, m: Message<'_>) {
+        let id = match m.id() {
             Some(id) => id.to_string(),
             None => {
                 self.anonymous += 1;
                 format!("\u{0}{}", self.anonymous)
             }
         };
-        if let Some(t) = parse_ts(m.get("timestamp").and_then(Value::as_str)) {
+        if let Some(t) = m.timestamp() {
             self.facts.note_time(t);
         }
-        let kind = m.get("type").and_then(Value::as_str).unwrap_or("");
+        let kind = m.kind();
         let model = m
-            .get("model")
-            .and_then(Value::as_str)
-            .filter(|s| !s.trim().is_empty())
+            .model()
             .map(str::to_string)
             .or_else(|| self.models_hint.clone().filter(|_| self.inherit_model));
-        // 0.61 writes tool results as a `user` message of `functionResponse` parts:
-        // not a prompt.
-        let tool_results = kind == "user" && only_function_responses(m.get("content"));
         let mut s = MessageSummary {
-            user: kind == "user" && !tool_results,
+            user: kind == "user" && !m.is_tool_results(),
             gemini: kind == "gemini",
             ..Default::default()
         };
         if s.gemini {
-            if let (Some(model), Some(tokens)) = (model.as_deref(), m.get("tokens")) {
-                if let Some((usage, reasoning)) = usage_of(tokens) {
-                    // ccusage bills thoughts (and any unseen part of `total`) as output.
-                    let mut billed = usage;
-                    billed.output_tokens = billed.output_tokens.saturating_add(reasoning);
-                    s.cost = pricing::message_cost(model, &billed, 0);
-                    s.usage = Some(usage);
-                }
+            if let (Some(model), Some((usage, reasoning))) = (model.as_deref(), m.usage()) {
+                // ccusage bills thoughts (and any unseen part of `total`) as output.
+                let mut billed = usage;
+                billed.output_tokens = billed.output_tokens.saturating_add(reasoning);
+                s.cost = pricing::message_cost(model, &billed, 0);
+                s.usage = Some(usage);
             }
             if let Some(model) = model.as_deref() {
                 self.facts.note_model(model);
             }
-            let calls = m.get("toolCalls").and_then(Value::as_array);
+            let calls: Option<Vec<_>> = m.tool_calls().map(Iterator::collect);
             // 0.61 writes the model's answer (with its tokens) before running the
             // function it asked for, and adds `toolCalls` only once that has run: an
             // answered message without text or calls is a tool running now.
-            let silent = content_text(m.get("content")).is_none_or(|t| t.trim().is_empty());
-            if calls.is_none_or(|c| c.is_empty()) && silent && m.get("tokens").is_some() {
+            let silent = m.content_text().is_none_or(|t| t.trim().is_empty());
+            if calls.as_ref().is_none_or(|c| c.is_empty()) && silent && m.has_tokens() {
                 s.tools_running = true;
             }
-            if let Some(calls) = calls {
-                for c in calls {
-                    s.tool_calls += 1;
-                    match c.get("status").and_then(Value::as_str) {
-                        Some("error") => s.tool_errors += 1,
-                        Some("success" | "cancelled") => {}
-                        _ => s.tools_running = true,
-                    }
+            for c in calls.into_iter().flatten() {
+                s.tool_calls += 1;
+                match c.status() {
+                    Some("error") => s.tool_errors += 1,
+                    Some("success" | "cancelled") => {}
+                    _ => s.tools_running = true,
                 }
             }
         }
         if s.user && !self.seen_user_title {
-            if let Some(t) = content_text(m.get("content")).and_then(|t| title_from(&t, TITLE_MAX))
-            {
+            if let Some(t) = m.content_text().and_then(|t| title_from(&t, TITLE_MAX)) {
                 self.facts.title = Some(t);
                 self.seen_user_title = true;
             }
@@ -285,13 +271,6 @@ impl GeminiTranscript {
     }
 }
 
-/// Parts that are all `functionResponse`s (at least one).
-fn only_function_responses(content: Option<&Value>) -> bool {
-    content.and_then(Value::as_array).is_some_and(|parts| {
-        !parts.is_empty() && parts.iter().all(|p| p.get("functionResponse").is_some())
-    })
-}
-
 fn sub_usage(total: &mut Usage, u: &Usage) {
     total.input_tokens = total.input_tokens.saturating_sub(u.input_tokens);
     total.output_tokens = total.output_tokens.saturating_sub(u.output_tokens);
@@ -301,99 +280,10 @@ fn sub_usage(total: &mut Usage, u: &Usage) {
     total.cache_read_tokens = total.cache_read_tokens.saturating_sub(u.cache_read_tokens);
 }
 
-fn content_text(v: Option<&Value>) -> Option<String> {
-    match v? {
-        Value::String(s) => Some(s.clone()),
-        Value::Array(parts) => Some(
-            parts
-                .iter()
-                .filter_map(|p| p.get("text").and_then(Value::as_str))
-                .collect::<Vec<_>>()
-                .join(""),
-        ),
-        _ => None,
-    }
-}
-
-fn num(v: &Value, keys: &[&str]) -> u64 {
-    keys.iter()
-        .find_map(|k| v.get(*k).and_then(Value::as_f64))
-        .filter(|f| f.is_finite())
-        .map(|f| f.max(0.0).trunc() as u64)
-        .unwrap_or(0)
-}
-
-/// One message's usage under ccusage's Gemini rules (see the module docs), and its
-/// reasoning tokens (thoughts plus any unseen part of `total`), billed as output.
-fn usage_of(tokens: &Value) -> Option<(Usage, u64)> {
-    if !tokens.is_object() {
-        return None;
-    }
-    let input = num(
-        tokens,
-        &["input", "prompt", "input_tokens", "prompt_tokens"],
-    );
-    let mut output = num(
-        tokens,
-        &["output", "candidates", "output_tokens", "candidates_tokens"],
-    );
-    let cached = num(tokens, &["cached", "cached_tokens"]);
-    let thoughts = num(
-        tokens,
-        &[
-            "thoughts",
-            "reasoning",
-            "thoughts_tokens",
-            "reasoning_tokens",
-        ],
-    );
-    let tool = num(tokens, &["tool", "tool_tokens"]);
-    let total = ["total", "total_tokens"]
-        .iter()
-        .find_map(|k| tokens.get(*k).and_then(Value::as_f64))
-        .filter(|f| f.is_finite())
-        .map(|f| f.max(0.0).trunc() as u64);
-    // Counts come from the file: sums saturate rather than overflow.
-    let sum = |parts: &[u64]| parts.iter().fold(0u64, |a, b| a.saturating_add(*b));
-    let inclusive = sum(&[input, output, thoughts, tool]);
-    let overlap =
-        cached > 0 && total == Some(inclusive) && total != Some(inclusive.saturating_add(cached));
-    let input_without_cache = if overlap {
-        input - input.min(cached)
-    } else {
-        input
-    };
-    let input_tokens = input_without_cache.saturating_add(tool);
-    let known = sum(&[input_tokens, output, cached, thoughts]);
-    let total = total.unwrap_or(known);
-    let missing = total.saturating_sub(known);
-    let mut extra = thoughts;
-    if missing > 0 {
-        if output == 0 {
-            output = missing;
-        } else {
-            extra = extra.saturating_add(missing);
-        }
-    }
-    if input_tokens == 0 && output == 0 && cached == 0 && extra == 0 {
-        return None;
-    }
-    Some((
-        Usage {
-            input_tokens,
-            output_tokens: output,
-            cache_creation_tokens: 0,
-            cache_read_tokens: cached,
-        },
-        extra,
-    ))
-}
-
 impl TranscriptParser for GeminiTranscript {
     fn apply_line(&mut self, line: &[u8]) {
-        let mut lossy = None;
-        if let Some(v) = decode_record::<Value>(line, &mut lossy, &mut self.facts.parse_errors) {
-            self.apply_record(&v);
+        if let Some(obj) = wire::decode_line(line, &mut self.facts.parse_errors) {
+            self.apply_record(Record(&obj));
         }
     }
 
@@ -408,26 +298,21 @@ pub fn parse_json_file(path: &Path, content: &[u8]) -> TranscriptFacts {
     // In a JSON file a message's model is not inherited from earlier ones (ccusage).
     t.inherit_model = false;
     let text = String::from_utf8_lossy(content);
-    let Ok(v) = serde_json::from_str::<Value>(&text) else {
+    let Some((header, messages)) = wire::decode_file(&text) else {
         if !text.trim().is_empty() {
             t.facts.parse_errors += 1;
         }
         return t.facts;
     };
-    let Some(obj) = v.as_object() else {
-        t.facts.parse_errors += 1;
-        return t.facts;
-    };
-    let mut header = obj.clone();
-    let messages = header.remove("messages");
-    t.apply_record(&Value::Object(header));
-    if let Some(Value::Array(msgs)) = messages {
-        for m in &msgs {
-            match m.as_object() {
-                Some(o) if o.contains_key("type") => t.apply_message(o),
-                Some(_) => {}
-                None => t.facts.parse_errors += 1,
+    t.apply_record(Record(&header));
+    for m in &messages {
+        match m.as_object() {
+            Some(o) => {
+                if let Some(m) = Message::of(o) {
+                    t.apply_message(m);
+                }
             }
+            None => t.facts.parse_errors += 1,
         }
     }
     if let Some(summary) = t.summary.clone().filter(|_| !t.seen_user_title) {
@@ -503,7 +388,7 @@ mod tests {
     use super::*;
 
     fn u(json: &str) -> Option<Usage> {
-        usage_of(&serde_json::from_str(json).unwrap()).map(|(u, _)| u)
+        wire::usage_of(&serde_json::from_str(json).unwrap()).map(|(u, _)| u)
     }
 
     #[test]

@@ -1,4 +1,5 @@
-//! Gemini CLI chats as entries (the format is described in `harness::gemini`).
+//! Gemini CLI chats as entries (the format is described in `agents::gemini`; records
+//! are read through the same [`wire`](super::wire) views as the facts parser's).
 //!
 //! Both shapes are read whole: the older `.json` is rewritten on every change, and in
 //! the `.jsonl` a message is updated by appending it again with the same `id` (the
@@ -12,65 +13,59 @@
 //!   text, then per `toolCalls` item a call (`name`, `id`, `args`) followed by its
 //!   result once it has one (`result[].functionResponse.response.output` or `.error`,
 //!   else `resultDisplay`), failed when `status` is `error`. The message's `tokens`
-//!   (as Gemini reports them: `input`, `output`, `cached`) go on its first entry; the
-//!   model is the message's own, else (JSONL only) the last one seen.
+//!   (as Gemini reports them: `input`, `output`, `cached`; the table reads them by
+//!   ccusage's rules) go on its first entry; the model is the message's own, else
+//!   (JSONL only) the last one seen.
 
 use std::path::Path;
 
-use serde_json::Value;
+use serde_json::{Map, Value};
 
-use crate::agents::parse_ts;
+use super::wire::{self, LineKind, Message, Record, ToolCall};
 use crate::agents::transcript::{
     pretty_input, text_of, Draft, EntryKind, TranscriptError, WholeTranscript,
 };
-use crate::model::Usage;
 
 pub(crate) fn read_whole(path: &Path) -> Result<WholeTranscript, TranscriptError> {
     let bytes = crate::agent_file::read_whole(path, crate::agent_file::MAX_WHOLE_FILE_BYTES)
         .map_err(|e| TranscriptError::io(path, e))?;
     let text = String::from_utf8_lossy(&bytes);
     let mut errors = 0u32;
-    let mut messages: Vec<(String, Value)> = Vec::new();
+    let mut messages: Vec<(String, Map<String, Value>)> = Vec::new();
     let is_jsonl = path.extension().is_some_and(|e| e == "jsonl");
     if is_jsonl {
         for line in text.lines() {
-            if line.trim().is_empty() {
-                continue;
-            }
-            let Ok(v) = serde_json::from_str::<Value>(line) else {
-                errors += 1;
+            let Some(obj) = wire::decode_line(line.as_bytes(), &mut errors) else {
                 continue;
             };
-            let Some(obj) = v.as_object() else {
-                errors += 1;
-                continue;
+            let id = match Record(&obj).kind() {
+                LineKind::Rewind(Some(target)) => {
+                    // As gemini-cli's loader: an unknown id rewinds everything.
+                    let pos = messages.iter().position(|(id, _)| id == target);
+                    messages.truncate(pos.unwrap_or(0));
+                    continue;
+                }
+                LineKind::Message(m) => m.id().unwrap_or_default().to_string(),
+                // The header, `$set` metadata, unknown records.
+                LineKind::Rewind(None) | LineKind::Set(_) | LineKind::Other => continue,
             };
-            if let Some(target) = obj.get("$rewindTo").and_then(Value::as_str) {
-                // As gemini-cli's loader: an unknown id rewinds everything.
-                let pos = messages.iter().position(|(id, _)| id == target);
-                messages.truncate(pos.unwrap_or(0));
-                continue;
-            }
-            if !obj.get("id").is_some_and(Value::is_string) {
-                continue; // the header, `$set` metadata, unknown records
-            }
-            upsert(&mut messages, v);
+            upsert(&mut messages, Some(id), obj);
         }
     } else if !text.trim().is_empty() {
-        match serde_json::from_str::<Value>(&text) {
-            Ok(v) => match v.get("messages").and_then(Value::as_array) {
-                Some(list) => {
-                    for m in list {
-                        if m.get("type").is_some() {
-                            upsert(&mut messages, m.clone());
-                        } else {
-                            errors += 1;
+        match wire::decode_file(&text) {
+            Some((_, list)) => {
+                for m in list {
+                    match m {
+                        Value::Object(o) if Message::of(&o).is_some() => {
+                            let id = o.get("id").and_then(Value::as_str).map(String::from);
+                            upsert(&mut messages, id, o);
                         }
+                        Value::Object(_) => {}
+                        _ => errors += 1,
                     }
                 }
-                None => errors += 1,
-            },
-            Err(_) => errors += 1,
+            }
+            None => errors += 1,
         }
     }
     let mut whole = WholeTranscript {
@@ -79,12 +74,8 @@ pub(crate) fn read_whole(path: &Path) -> Result<WholeTranscript, TranscriptError
         ..Default::default()
     };
     let mut model_hint: Option<String> = None;
-    for (_, m) in &messages {
-        let own_model = m
-            .get("model")
-            .and_then(Value::as_str)
-            .filter(|s| !s.trim().is_empty())
-            .map(String::from);
+    for m in messages.iter().filter_map(|(_, m)| Message::of(m)) {
+        let own_model = m.model().map(String::from);
         if is_jsonl && own_model.is_some() {
             model_hint = own_model.clone();
         }
@@ -92,7 +83,7 @@ pub(crate) fn read_whole(path: &Path) -> Result<WholeTranscript, TranscriptError
         whole.begin_message();
         let start = whole.drafts.len();
         message_entries(m, model, &mut whole.drafts);
-        let ts = parse_ts(m.get("timestamp").and_then(Value::as_str));
+        let ts = m.timestamp();
         for d in &mut whole.drafts[start..] {
             d.timestamp = d.timestamp.or(ts);
         }
@@ -101,50 +92,33 @@ pub(crate) fn read_whole(path: &Path) -> Result<WholeTranscript, TranscriptError
 }
 
 /// A later copy of a message replaces the earlier one where it stood.
-fn upsert(messages: &mut Vec<(String, Value)>, m: Value) {
-    let id = m
-        .get("id")
-        .and_then(Value::as_str)
-        .map(String::from)
-        .unwrap_or_else(|| format!("\u{0}{}", messages.len()));
+fn upsert(
+    messages: &mut Vec<(String, Map<String, Value>)>,
+    id: Option<String>,
+    m: Map<String, Value>,
+) {
+    let id = id.unwrap_or_else(|| format!("\u{0}{}", messages.len()));
     match messages.iter_mut().find(|(k, _)| *k == id) {
         Some(slot) => slot.1 = m,
         None => messages.push((id, m)),
     }
 }
 
-fn message_entries(m: &Value, model: Option<String>, out: &mut Vec<Draft>) {
-    let content = m.get("content").map(text_of).unwrap_or_default();
+fn message_entries(m: Message<'_>, model: Option<String>, out: &mut Vec<Draft>) {
+    let content = m.content().map(text_of).unwrap_or_default();
     let start = out.len();
-    match m.get("type").and_then(Value::as_str) {
-        Some("user") => out.push(Draft::new(EntryKind::User, content)),
-        Some("gemini") => {
-            for t in m
-                .get("thoughts")
-                .and_then(Value::as_array)
-                .into_iter()
-                .flatten()
-            {
-                let subject = t.get("subject").and_then(Value::as_str).unwrap_or("");
-                let description = t.get("description").and_then(Value::as_str).unwrap_or("");
-                let text = match (subject.is_empty(), description.is_empty()) {
-                    (false, false) => format!("{subject}: {description}"),
-                    (false, true) => subject.to_string(),
-                    _ => description.to_string(),
-                };
-                let mut d = Draft::new(EntryKind::Thinking, text);
-                d.timestamp = parse_ts(t.get("timestamp").and_then(Value::as_str));
+    match m.kind() {
+        "user" => out.push(Draft::new(EntryKind::User, content)),
+        "gemini" => {
+            for t in m.thoughts() {
+                let mut d = Draft::new(EntryKind::Thinking, t.text());
+                d.timestamp = t.timestamp();
                 out.push(d);
             }
             if !content.trim().is_empty() {
                 out.push(Draft::new(EntryKind::Assistant, content));
             }
-            for call in m
-                .get("toolCalls")
-                .and_then(Value::as_array)
-                .into_iter()
-                .flatten()
-            {
+            for call in m.tool_calls().into_iter().flatten() {
                 tool_call_entries(call, out);
             }
             if out.len() == start {
@@ -157,11 +131,11 @@ fn message_entries(m: &Value, model: Option<String>, out: &mut Vec<Draft>) {
                 }
             }
             if let Some(first) = out.get_mut(start) {
-                first.usage = m.get("tokens").and_then(usage_of);
+                first.usage = m.tokens_as_written();
                 first.model = model.clone();
             }
         }
-        Some("error") => {
+        "error" => {
             let mut d = Draft::new(EntryKind::Error, content);
             d.is_error = true;
             out.push(d);
@@ -170,27 +144,19 @@ fn message_entries(m: &Value, model: Option<String>, out: &mut Vec<Draft>) {
     }
 }
 
-fn tool_call_entries(call: &Value, out: &mut Vec<Draft>) {
-    let name = call.get("name").and_then(Value::as_str).map(String::from);
-    let id = call.get("id").and_then(Value::as_str).map(String::from);
+fn tool_call_entries(call: ToolCall<'_>, out: &mut Vec<Draft>) {
+    let name = call.name().map(String::from);
+    let id = call.id().map(String::from);
     let mut c = Draft::new(EntryKind::ToolCall, "");
     c.tool_name = name.clone();
     c.tool_use_id = id.clone();
-    c.tool_input = call.get("args").map(pretty_input);
-    c.timestamp = parse_ts(call.get("timestamp").and_then(Value::as_str));
+    c.tool_input = call.args().map(pretty_input);
+    c.timestamp = call.timestamp();
     out.push(c);
-    let status = call.get("status").and_then(Value::as_str);
-    let responses: Vec<String> = call
-        .get("result")
-        .and_then(Value::as_array)
-        .into_iter()
-        .flatten()
-        .filter_map(|r| r.pointer("/functionResponse/response"))
-        .filter_map(|r| r.get("output").or_else(|| r.get("error")))
-        .map(text_of)
-        .collect();
+    let status = call.status();
+    let responses: Vec<String> = call.responses().map(text_of).collect();
     let text = if responses.is_empty() {
-        call.get("resultDisplay")
+        call.result_display()
             .map(|d| match d {
                 Value::String(s) => s.clone(),
                 other => pretty_input(other),
@@ -213,17 +179,6 @@ fn tool_call_entries(call: &Value, out: &mut Vec<Draft>) {
 
 fn c_timestamp(out: &[Draft]) -> Option<chrono::DateTime<chrono::Utc>> {
     out.last().and_then(|c| c.timestamp)
-}
-
-fn usage_of(tokens: &Value) -> Option<Usage> {
-    let n = |k: &str| tokens.get(k).and_then(Value::as_u64).unwrap_or(0);
-    let u = Usage {
-        input_tokens: n("input"),
-        output_tokens: n("output"),
-        cache_creation_tokens: 0,
-        cache_read_tokens: n("cached"),
-    };
-    (u.total() > 0).then_some(u)
 }
 
 #[cfg(test)]
@@ -343,5 +298,19 @@ mod tests {
         let page4 =
             read_transcript(Harness::Gemini, &p, &TranscriptCursor::default(), 100, 100).unwrap();
         assert!(page4.entries.is_empty(), "an unknown id rewinds everything");
+    }
+
+    #[test]
+    fn a_line_is_read_by_both_readers_or_by_neither() {
+        let lines = [
+            r#"[1,2]"#,
+            r#""just a string""#,
+            r#"{"id":"g1","type":"gemini","content":{"odd":1},"toolCalls":"none","tokens":7}"#,
+            r#"{"$rewindTo":5}"#,
+        ];
+        assert_eq!(
+            rejected_by_both(Harness::Gemini, &lines),
+            [(true, true), (true, true), (false, false), (false, false)]
+        );
     }
 }
