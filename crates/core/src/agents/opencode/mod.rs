@@ -26,6 +26,7 @@
 //! the database.
 
 pub(super) mod transcript;
+mod wire;
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::path::{Path, PathBuf};
@@ -39,8 +40,9 @@ use super::transcript::Reader;
 use super::TurnState;
 use super::{title_from, ts_from_millis, SessionStore, StoredSession, TranscriptFacts};
 use super::{Agent, NoLines, SourceKind, TranscriptParser};
-use crate::model::{Harness, Usage};
+use crate::model::Harness;
 use crate::pricing;
+use wire::Message;
 
 const TITLE_MAX: usize = 120;
 
@@ -55,18 +57,7 @@ struct SessionInfo {
 }
 
 /// Sessions and their messages as read from one layout.
-type SessionsRead = (
-    BTreeMap<String, SessionInfo>,
-    HashMap<String, Vec<MessageRow>>,
-);
-
-/// One message with the parts that belong to it.
-#[derive(Clone)]
-struct MessageRow {
-    id: String,
-    data: Value,
-    parts: Vec<Value>,
-}
+type SessionsRead = (BTreeMap<String, SessionInfo>, HashMap<String, Vec<Message>>);
 
 /// See the module documentation.
 pub struct OpencodeStore {
@@ -137,7 +128,7 @@ impl OpencodeStore {
     /// Sessions and messages from the database, limited to `only` when given.
     fn read_db(&mut self, only: Option<&HashSet<String>>) -> (Option<PathBuf>, SessionsRead) {
         let mut infos = BTreeMap::new();
-        let mut messages: HashMap<String, Vec<MessageRow>> = HashMap::new();
+        let mut messages: HashMap<String, Vec<Message>> = HashMap::new();
         let Some((path, conn)) = self.open_db() else {
             return (None, (infos, messages));
         };
@@ -171,55 +162,11 @@ impl OpencodeStore {
                 Some(set) => set.iter().map(|s| Some(s.as_str())).collect(),
                 None => vec![None],
             };
-            let mut by_id: HashMap<String, (String, usize)> = HashMap::new();
             for sid_filter in &filter {
-                let (msg_sql, part_sql) = match sid_filter {
-                    Some(_) => (
-                        "SELECT id, session_id, data FROM message WHERE session_id = ?1",
-                        "SELECT message_id, data FROM part WHERE session_id = ?1 ORDER BY id",
-                    ),
-                    None => (
-                        "SELECT id, session_id, data FROM message",
-                        "SELECT message_id, data FROM part ORDER BY id",
-                    ),
-                };
-                let params: Vec<&dyn rusqlite::ToSql> = match sid_filter {
-                    Some(sid) => vec![sid],
-                    None => vec![],
-                };
-                let mut st = conn.prepare(msg_sql)?;
-                let rows = st.query_map(params.as_slice(), |r| {
-                    Ok((
-                        r.get::<_, String>(0)?,
-                        r.get::<_, String>(1)?,
-                        r.get::<_, String>(2)?,
-                    ))
-                })?;
-                for (id, sid, data) in rows.flatten() {
-                    if !wanted(&sid) {
-                        continue;
-                    }
-                    let data = serde_json::from_str(&data).unwrap_or(Value::Null);
-                    let list = messages.entry(sid.clone()).or_default();
-                    by_id.insert(id.clone(), (sid, list.len()));
-                    list.push(MessageRow {
-                        id,
-                        data,
-                        parts: Vec::new(),
-                    });
-                }
-                if let Ok(mut st) = conn.prepare(part_sql) {
-                    let rows = st.query_map(params.as_slice(), |r| {
-                        Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?))
-                    })?;
-                    for (mid, data) in rows.flatten() {
-                        if let Some((sid, i)) = by_id.get(&mid) {
-                            if let (Some(list), Ok(v)) =
-                                (messages.get_mut(sid), serde_json::from_str(&data))
-                            {
-                                list[*i].parts.push(v);
-                            }
-                        }
+                let read = wire::db_messages(&conn, *sid_filter)?;
+                for (sid, list) in read.by_session {
+                    if wanted(&sid) {
+                        messages.entry(sid).or_default().extend(list);
                     }
                 }
             }
@@ -272,7 +219,7 @@ impl OpencodeStore {
     fn read_tree(&mut self, only: Option<&HashSet<String>>) -> SessionsRead {
         let storage = self.root.join("storage");
         let mut infos = BTreeMap::new();
-        let mut messages: HashMap<String, Vec<MessageRow>> = HashMap::new();
+        let mut messages: HashMap<String, Vec<Message>> = HashMap::new();
         let wanted = |sid: &str| only.is_none_or(|o| o.contains(sid));
         for project in read_dir_paths(&storage.join("session")) {
             for file in read_dir_paths(&project) {
@@ -329,7 +276,7 @@ impl OpencodeStore {
                 messages
                     .entry(sid)
                     .or_default()
-                    .push(MessageRow { id, data: v, parts });
+                    .push(Message { id, data: v, parts });
             }
         }
         (infos, messages)
@@ -348,7 +295,7 @@ impl OpencodeStore {
             infos.entry(sid).or_insert(info);
         }
         for (sid, list) in tree_messages {
-            let fresh: Vec<MessageRow> = list
+            let fresh: Vec<Message> = list
                 .into_iter()
                 .filter(|m| !db_ids.contains(&m.id))
                 .collect();
@@ -464,7 +411,7 @@ impl SessionStore for OpencodeStore {
 }
 
 /// Fold one session's messages (sorted by creation time) into facts.
-fn session_facts(sid: &str, info: &SessionInfo, mut msgs: Vec<MessageRow>) -> TranscriptFacts {
+fn session_facts(sid: &str, info: &SessionInfo, mut msgs: Vec<Message>) -> TranscriptFacts {
     let mut f = TranscriptFacts {
         id: Some(sid.to_string()),
         project: info.directory.clone(),
@@ -483,27 +430,18 @@ fn session_facts(sid: &str, info: &SessionInfo, mut msgs: Vec<MessageRow>) -> Tr
             f.note_time(t);
         }
     }
-    msgs.sort_by_key(|m| {
-        (
-            m.data
-                .pointer("/time/created")
-                .and_then(Value::as_i64)
-                .unwrap_or(0),
-            m.id.clone(),
-        )
-    });
+    wire::sort_messages(&mut msgs);
     for m in &msgs {
-        let d = &m.data;
-        if !d.is_object() {
+        if !m.data.is_object() {
             f.parse_errors += 1;
             continue;
         }
-        for key in ["/time/created", "/time/completed"] {
-            if let Some(t) = ts_from_millis(d.pointer(key).and_then(Value::as_i64)) {
+        for t in [m.created(), m.completed()] {
+            if let Some(t) = ts_from_millis(t) {
                 f.note_time(t);
             }
         }
-        match str_at(d, "role") {
+        match m.role() {
             Some("user") => {
                 f.user_messages += 1;
                 if f.title.is_none() {
@@ -511,8 +449,7 @@ fn session_facts(sid: &str, info: &SessionInfo, mut msgs: Vec<MessageRow>) -> Tr
                         .parts
                         .iter()
                         .filter(|p| {
-                            str_at(p, "type") == Some("text")
-                                && p.get("synthetic").and_then(Value::as_bool) != Some(true)
+                            wire::part_kind(p) == Some("text") && !wire::part_is_synthetic(p)
                         })
                         .filter_map(|p| p.get("text").and_then(Value::as_str))
                         .collect::<Vec<_>>()
@@ -529,47 +466,44 @@ fn session_facts(sid: &str, info: &SessionInfo, mut msgs: Vec<MessageRow>) -> Tr
             }
             Some("assistant") => {
                 f.assistant_messages += 1;
-                let model = str_at(d, "modelID");
+                let model = m.model_id();
                 if let Some(model) = model {
                     f.note_model(model);
                 }
-                if let Some(cwd) = d.pointer("/path/cwd").and_then(Value::as_str) {
+                if let Some(cwd) = m.cwd() {
                     f.project = Some(cwd.to_string());
                 }
-                if let (Some(model), Some(_), Some(tokens)) =
-                    (model, str_at(d, "providerID"), d.get("tokens"))
-                {
-                    if let Some((u, extra)) = usage_of(tokens) {
+                if let (Some(model), Some(_)) = (model, m.provider_id()) {
+                    if let Some((u, extra)) = m.usage() {
                         f.usage.add(&u);
                         // ccusage: a recorded positive cost wins; else price the usage
                         // with the unseen part of `total` counted as output.
-                        let recorded = d.get("cost").and_then(Value::as_f64).filter(|c| *c > 0.0);
                         let priced = || {
                             let mut billed = u;
                             billed.output_tokens = billed.output_tokens.saturating_add(extra);
                             pricing::message_cost(model, &billed, 0)
                         };
-                        f.add_cost(recorded.or_else(priced));
+                        f.add_cost(m.recorded_cost().or_else(priced));
                     }
                 }
                 let mut running = false;
-                for p in m.parts.iter().filter(|p| str_at(p, "type") == Some("tool")) {
+                for p in m
+                    .parts
+                    .iter()
+                    .filter(|p| wire::part_kind(p) == Some("tool"))
+                {
                     f.tool_calls += 1;
-                    match p.pointer("/state/status").and_then(Value::as_str) {
+                    match wire::tool_status(p) {
                         Some("error") => f.tool_errors += 1,
                         Some("pending" | "running") => running = true,
                         _ => {}
                     }
                 }
-                let completed = d
-                    .pointer("/time/completed")
-                    .and_then(Value::as_i64)
-                    .is_some();
-                f.turn = if d.get("error").is_some_and(|e| !e.is_null()) {
+                f.turn = if m.error().is_some() {
                     TurnState::Errored
                 } else if running {
                     TurnState::ToolPending
-                } else if !completed || str_at(d, "finish") == Some("tool-calls") {
+                } else if m.completed().is_none() || m.finish() == Some("tool-calls") {
                     TurnState::AwaitingModel
                 } else {
                     TurnState::TurnEnded
@@ -590,34 +524,6 @@ fn is_placeholder_title(title: &str) -> bool {
     ["New session - ", "Child session - "]
         .iter()
         .any(|p| title.starts_with(p))
-}
-
-/// The usage of one message and the tokens of `total` not accounted for by its parts.
-fn usage_of(tokens: &Value) -> Option<(Usage, u64)> {
-    let n = |p: &str| {
-        tokens
-            .pointer(p)
-            .and_then(Value::as_f64)
-            .filter(|v| v.is_finite() && *v > 0.0)
-            .map(|v| v as u64)
-            .unwrap_or(0)
-    };
-    let mut u = Usage {
-        input_tokens: n("/input"),
-        output_tokens: n("/output"),
-        cache_creation_tokens: n("/cache/write"),
-        cache_read_tokens: n("/cache/read"),
-    };
-    let missing = n("/total").saturating_sub(u.total());
-    let mut extra = 0;
-    if missing > 0 {
-        if u.output_tokens == 0 {
-            u.output_tokens = missing;
-        } else {
-            extra = missing;
-        }
-    }
-    (u.total().saturating_add(extra) > 0).then_some((u, extra))
 }
 
 fn str_at<'a>(v: &'a Value, key: &str) -> Option<&'a str> {
@@ -682,6 +588,7 @@ impl Agent for Opencode {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::model::Usage;
 
     fn write(path: &Path, text: &str) {
         std::fs::create_dir_all(path.parent().unwrap()).unwrap();
@@ -697,6 +604,51 @@ mod tests {
         )
         .unwrap();
         c
+    }
+
+    /// The store and the transcript read a session's rows with the same query into
+    /// the same messages: they agree on what is in it and on what is unreadable.
+    #[test]
+    fn the_table_and_the_transcript_read_the_same_rows() {
+        let dir = tempfile::tempdir().unwrap();
+        let db = dir.path().join("opencode.db");
+        let c = make_db(&db);
+        c.execute_batch(r#"
+            INSERT INTO session VALUES ('ses_a','p',NULL,'s','/w','t','1',1767312000000,1767312009000);
+            INSERT INTO message VALUES ('msg_1','ses_a',0,0,'{"role":"user","time":{"created":1767312000000}}');
+            INSERT INTO message VALUES ('msg_2','ses_a',0,0,'{"role":"assistant","time":{"created":17673');
+            INSERT INTO message VALUES ('msg_3','ses_a',0,0,'{"role":"assistant","time":{"created":1767312002000,"completed":1767312003000},"modelID":"m","providerID":"p","tokens":{"input":3,"output":4}}');
+            INSERT INTO message VALUES ('msg_x','ses_b',0,0,'{"role":"user","time":{"created":1767312000000}}');
+            INSERT INTO part VALUES ('prt_1','msg_1','ses_a',0,0,'{"type":"text","text":"hello"}');
+            INSERT INTO part VALUES ('prt_2','msg_3','ses_a',0,0,'{"type":"text","text":"hi there"}');
+            INSERT INTO part VALUES ('prt_3','msg_x','ses_b',0,0,'{"type":"text","text":"other session"}');
+        "#).unwrap();
+        drop(c);
+        let facts = OpencodeStore::new(dir.path())
+            .scan()
+            .into_iter()
+            .find(|s| s.id == "ses_a")
+            .unwrap()
+            .facts;
+        assert_eq!(facts.parse_errors, 1, "the cut-off row");
+        assert_eq!((facts.user_messages, facts.assistant_messages), (1, 1));
+        let mut location = db.into_os_string();
+        location.push("#ses_a");
+        let (entries, errors) = crate::agents::transcript::test_support::read_all(
+            Harness::Opencode,
+            Path::new(&location),
+        );
+        assert_eq!(errors, 1, "the same cut-off row");
+        let texts: Vec<&str> = entries.iter().map(|e| e.text.as_str()).collect();
+        assert_eq!(texts, ["hello", "hi there"]);
+        let shown = entries
+            .iter()
+            .filter_map(|e| e.usage)
+            .fold(Usage::default(), |mut a, u| {
+                a.add(&u);
+                a
+            });
+        assert_eq!(shown, facts.usage);
     }
 
     #[test]

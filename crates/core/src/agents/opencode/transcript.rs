@@ -1,4 +1,5 @@
-//! opencode sessions as entries (the layouts are described in `harness::opencode`).
+//! opencode sessions as entries (the layouts are described in `agents::opencode`; a
+//! database is read with the same query, into the same [`Message`]s, as the store's).
 //!
 //! A session's path is what the index stores: `<data dir>/opencode.db#<session id>`
 //! for the database, or the session's JSON file `storage/session/<project>/<id>.json`
@@ -20,17 +21,11 @@ use std::path::{Path, PathBuf};
 use rusqlite::{Connection, OpenFlags};
 use serde_json::Value;
 
+use super::wire::{self, Message};
 use crate::agents::transcript::{
     pretty_input, text_of, Draft, EntryKind, TranscriptError, WholeTranscript,
 };
 use crate::agents::ts_from_millis;
-use crate::model::Usage;
-
-struct Message {
-    id: String,
-    data: Value,
-    parts: Vec<Value>,
-}
 
 pub(crate) fn read_whole(path: &Path) -> Result<WholeTranscript, TranscriptError> {
     let location = path.to_string_lossy().into_owned();
@@ -79,45 +74,17 @@ fn read_db(
         .map_err(|e| TranscriptError::io(db, e))?
         .len();
     let conn = open_db(db).map_err(|e| store_error(location, e))?;
-    let mut errors = 0;
+    let read = wire::db_messages(&conn, Some(sid)).map_err(|e| store_error(location, e))?;
+    let mut errors = read.bad_parts;
     let mut messages = Vec::new();
-    let mut st = conn
-        .prepare("SELECT id, data FROM message WHERE session_id = ?1")
-        .map_err(|e| store_error(location, e))?;
-    let rows = st
-        .query_map([sid], |r| {
-            Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?))
-        })
-        .map_err(|e| store_error(location, e))?;
-    for (id, data) in rows.flatten() {
-        match serde_json::from_str::<Value>(&data) {
-            Ok(v) if v.is_object() => messages.push(Message {
-                id,
-                data: v,
-                parts: Vec::new(),
-            }),
-            _ => errors += 1,
+    for m in read.by_session.into_values().flatten() {
+        if m.data.is_object() {
+            messages.push(m);
+        } else {
+            errors += 1;
         }
     }
-    let mut st = conn
-        .prepare("SELECT message_id, data FROM part WHERE session_id = ?1 ORDER BY id")
-        .map_err(|e| store_error(location, e))?;
-    let rows = st
-        .query_map([sid], |r| {
-            Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?))
-        })
-        .map_err(|e| store_error(location, e))?;
-    for (mid, data) in rows.flatten() {
-        match serde_json::from_str::<Value>(&data) {
-            Ok(v) => {
-                if let Some(m) = messages.iter_mut().find(|m| m.id == mid) {
-                    m.parts.push(v);
-                }
-            }
-            Err(_) => errors += 1,
-        }
-    }
-    sort_messages(&mut messages);
+    wire::sort_messages(&mut messages);
     Ok((messages, size, errors))
 }
 
@@ -175,7 +142,7 @@ fn read_tree(path: &Path) -> Result<(Vec<Message>, u64, u32), TranscriptError> {
             parts: parts.into_iter().map(|(_, p)| p).collect(),
         });
     }
-    sort_messages(&mut messages);
+    wire::sort_messages(&mut messages);
     Ok((messages, size, errors))
 }
 
@@ -217,26 +184,14 @@ fn read_json(path: &Path) -> Option<(Value, u64)> {
     v.is_object().then_some((v, bytes.len() as u64))
 }
 
-fn sort_messages(messages: &mut [Message]) {
-    messages.sort_by(|a, b| {
-        let t = |m: &Message| m.data.pointer("/time/created").and_then(Value::as_i64);
-        (t(a), &a.id).cmp(&(t(b), &b.id))
-    });
-}
-
 fn message_entries(m: &Message, out: &mut Vec<Draft>) {
-    let d = &m.data;
-    let ts = ts_from_millis(d.pointer("/time/created").and_then(Value::as_i64));
-    let model = d
-        .get("modelID")
-        .or_else(|| d.pointer("/model/modelID"))
-        .and_then(Value::as_str)
-        .map(String::from);
+    let ts = ts_from_millis(m.created());
+    let model = m.shown_model().map(String::from);
     let start = out.len();
-    let role = d.get("role").and_then(Value::as_str);
+    let role = m.role();
     for p in &m.parts {
-        let synthetic = p.get("synthetic").and_then(Value::as_bool) == Some(true);
-        match p.get("type").and_then(Value::as_str) {
+        let synthetic = wire::part_is_synthetic(p);
+        match wire::part_kind(p) {
             Some("text") if role == Some("user") => {
                 let kind = if synthetic {
                     EntryKind::System
@@ -268,7 +223,7 @@ fn message_entries(m: &Message, out: &mut Vec<Draft>) {
             _ => {}
         }
     }
-    if let Some(err) = d.get("error").filter(|e| !e.is_null()) {
+    if let Some(err) = m.error() {
         let name = err.get("name").and_then(Value::as_str).unwrap_or("Error");
         let msg = err
             .pointer("/data/message")
@@ -290,7 +245,7 @@ fn message_entries(m: &Message, out: &mut Vec<Draft>) {
         }
     }
     if let (true, Some(first)) = (assistant, out.get_mut(start)) {
-        first.usage = d.get("tokens").and_then(usage_of);
+        first.usage = m.tokens_as_written();
         first.model = model;
     }
 }
@@ -317,17 +272,6 @@ fn tool_entries(p: &Value, out: &mut Vec<Draft>) {
     r.is_error = failed;
     r.timestamp = ts_from_millis(state.pointer("/time/end").and_then(Value::as_i64));
     out.push(r);
-}
-
-fn usage_of(t: &Value) -> Option<Usage> {
-    let n = |p: &str| t.pointer(p).and_then(Value::as_u64).unwrap_or(0);
-    let u = Usage {
-        input_tokens: n("/input"),
-        output_tokens: n("/output"),
-        cache_creation_tokens: n("/cache/write"),
-        cache_read_tokens: n("/cache/read"),
-    };
-    (u.total() > 0).then_some(u)
 }
 
 #[cfg(test)]

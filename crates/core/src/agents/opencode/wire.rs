@@ -1,0 +1,227 @@
+//! opencode's wire types: one message with its parts as both the store
+//! ([`super::OpencodeStore`], which folds sessions for the table) and the transcript
+//! reader ([`super::transcript`]) read it, and the one place that queries a
+//! database's messages and parts ([`db_messages`]) for both.
+//!
+//! A message's `data` and its parts are small JSON objects whose fields both readers
+//! look at, so they are kept as values; the accessors here name their fields and
+//! types. A message's tokens are read two ways, both here: by ccusage's rules for the
+//! table (see `agents::opencode`) and as written for the transcript's per-message
+//! usage.
+
+use std::collections::HashMap;
+
+use rusqlite::Connection;
+use serde_json::Value;
+
+use crate::model::Usage;
+
+/// One message with the parts that belong to it (in part-id order).
+#[derive(Clone, Debug)]
+pub(super) struct Message {
+    pub id: String,
+    /// The message's `data`: {`role`, `time`, `modelID`, `providerID`, `path`,
+    /// `cost`, `tokens`, `error`, `finish`}; `Null` when the row's JSON is unreadable.
+    pub data: Value,
+    pub parts: Vec<Value>,
+}
+
+impl Message {
+    fn str(&self, key: &str) -> Option<&str> {
+        self.data.get(key).and_then(Value::as_str)
+    }
+
+    /// `time.created` (ms), which orders a session's messages.
+    pub fn created(&self) -> Option<i64> {
+        self.data.pointer("/time/created").and_then(Value::as_i64)
+    }
+
+    /// `time.completed` (ms): the model finished this message.
+    pub fn completed(&self) -> Option<i64> {
+        self.data.pointer("/time/completed").and_then(Value::as_i64)
+    }
+
+    /// `user` or `assistant`.
+    pub fn role(&self) -> Option<&str> {
+        self.str("role")
+    }
+
+    /// The assistant message's `modelID` (not blank): what the table counts under.
+    pub fn model_id(&self) -> Option<&str> {
+        self.str("modelID").filter(|s| !s.trim().is_empty())
+    }
+
+    /// The model shown in the transcript: `modelID`, else a user message's
+    /// `model.modelID`.
+    pub fn shown_model(&self) -> Option<&str> {
+        self.data
+            .get("modelID")
+            .or_else(|| self.data.pointer("/model/modelID"))
+            .and_then(Value::as_str)
+    }
+
+    /// `providerID` (not blank); ccusage counts a message's tokens only with one.
+    pub fn provider_id(&self) -> Option<&str> {
+        self.str("providerID").filter(|s| !s.trim().is_empty())
+    }
+
+    /// `finish`: why the model stopped (`stop`, `tool-calls`, ...).
+    pub fn finish(&self) -> Option<&str> {
+        self.str("finish").filter(|s| !s.trim().is_empty())
+    }
+
+    /// `path.cwd`: where the agent ran.
+    pub fn cwd(&self) -> Option<&str> {
+        self.data.pointer("/path/cwd").and_then(Value::as_str)
+    }
+
+    /// `cost` (USD) when opencode recorded a positive one.
+    pub fn recorded_cost(&self) -> Option<f64> {
+        self.data
+            .get("cost")
+            .and_then(Value::as_f64)
+            .filter(|c| *c > 0.0)
+    }
+
+    /// `error` ({`name`, `data.message`}) when not null.
+    pub fn error(&self) -> Option<&Value> {
+        self.data.get("error").filter(|e| !e.is_null())
+    }
+
+    /// `tokens` by ccusage's rules (the table's): the usage and the tokens of
+    /// `total` not accounted for by its parts.
+    pub fn usage(&self) -> Option<(Usage, u64)> {
+        usage_of(self.data.get("tokens")?)
+    }
+
+    /// `tokens` as written (`None` when all are 0): what the transcript shows.
+    pub fn tokens_as_written(&self) -> Option<Usage> {
+        let t = self.data.get("tokens")?;
+        let n = |p: &str| t.pointer(p).and_then(Value::as_u64).unwrap_or(0);
+        let u = Usage {
+            input_tokens: n("/input"),
+            output_tokens: n("/output"),
+            cache_creation_tokens: n("/cache/write"),
+            cache_read_tokens: n("/cache/read"),
+        };
+        (u.total() > 0).then_some(u)
+    }
+}
+
+/// A part's `type` (`text`, `reasoning`, `tool`, `file`, `step-start`, ...).
+pub(super) fn part_kind(p: &Value) -> Option<&str> {
+    p.get("type").and_then(Value::as_str)
+}
+
+/// A `text` part opencode added itself (not typed by the user).
+pub(super) fn part_is_synthetic(p: &Value) -> bool {
+    p.get("synthetic").and_then(Value::as_bool) == Some(true)
+}
+
+/// A `tool` part's `state.status`: `pending`, `running`, `completed` or `error`.
+pub(super) fn tool_status(p: &Value) -> Option<&str> {
+    p.pointer("/state/status").and_then(Value::as_str)
+}
+
+/// Order a session's messages as both readers show them: by `time.created` (a message
+/// without one first), then id.
+pub(super) fn sort_messages(messages: &mut [Message]) {
+    messages.sort_by(|a, b| (a.created(), &a.id).cmp(&(b.created(), &b.id)));
+}
+
+/// Messages read from the database, by session id, each with its parts.
+#[derive(Default)]
+pub(super) struct DbMessages {
+    pub by_session: HashMap<String, Vec<Message>>,
+    /// Parts whose JSON could not be read (skipped).
+    pub bad_parts: u32,
+}
+
+/// The messages (with their parts) of one session, or of all sessions, from an open
+/// `opencode.db`. A message whose `data` is not JSON keeps `Null` (folding it counts a
+/// parse error); rows of another shape are skipped. A database without a `part`
+/// table gives messages without parts.
+pub(super) fn db_messages(
+    conn: &Connection,
+    session: Option<&str>,
+) -> rusqlite::Result<DbMessages> {
+    let (msg_sql, part_sql) = match session {
+        Some(_) => (
+            "SELECT id, session_id, data FROM message WHERE session_id = ?1",
+            "SELECT message_id, data FROM part WHERE session_id = ?1 ORDER BY id",
+        ),
+        None => (
+            "SELECT id, session_id, data FROM message",
+            "SELECT message_id, data FROM part ORDER BY id",
+        ),
+    };
+    let params: Vec<&dyn rusqlite::ToSql> = match &session {
+        Some(sid) => vec![sid],
+        None => vec![],
+    };
+    let mut out = DbMessages::default();
+    let mut by_id: HashMap<String, (String, usize)> = HashMap::new();
+    let mut st = conn.prepare(msg_sql)?;
+    let rows = st.query_map(params.as_slice(), |r| {
+        Ok((
+            r.get::<_, String>(0)?,
+            r.get::<_, String>(1)?,
+            r.get::<_, String>(2)?,
+        ))
+    })?;
+    for (id, sid, data) in rows.flatten() {
+        let data = serde_json::from_str(&data).unwrap_or(Value::Null);
+        let list = out.by_session.entry(sid.clone()).or_default();
+        by_id.insert(id.clone(), (sid, list.len()));
+        list.push(Message {
+            id,
+            data,
+            parts: Vec::new(),
+        });
+    }
+    if let Ok(mut st) = conn.prepare(part_sql) {
+        let rows = st.query_map(params.as_slice(), |r| {
+            Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?))
+        })?;
+        for (mid, data) in rows.flatten() {
+            let Ok(part) = serde_json::from_str::<Value>(&data) else {
+                out.bad_parts += 1;
+                continue;
+            };
+            if let Some((sid, i)) = by_id.get(&mid) {
+                if let Some(m) = out.by_session.get_mut(sid).and_then(|l| l.get_mut(*i)) {
+                    m.parts.push(part);
+                }
+            }
+        }
+    }
+    Ok(out)
+}
+
+/// The usage of one message and the tokens of `total` not accounted for by its parts.
+fn usage_of(tokens: &Value) -> Option<(Usage, u64)> {
+    let n = |p: &str| {
+        tokens
+            .pointer(p)
+            .and_then(Value::as_f64)
+            .filter(|v| v.is_finite() && *v > 0.0)
+            .map(|v| v as u64)
+            .unwrap_or(0)
+    };
+    let mut u = Usage {
+        input_tokens: n("/input"),
+        output_tokens: n("/output"),
+        cache_creation_tokens: n("/cache/write"),
+        cache_read_tokens: n("/cache/read"),
+    };
+    let missing = n("/total").saturating_sub(u.total());
+    let mut extra = 0;
+    if missing > 0 {
+        if u.output_tokens == 0 {
+            u.output_tokens = missing;
+        } else {
+            extra = missing;
+        }
+    }
+    (u.total().saturating_add(extra) > 0).then_some((u, extra))
+}
