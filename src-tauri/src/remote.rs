@@ -44,9 +44,15 @@ impl RemoteWatch {
 
     /// Every row of every host, keyed for the one table (`list_remote_sessions`).
     pub fn rows(&self) -> Vec<Session> {
+        self.rows_of(None)
+    }
+
+    /// The rows of `host`, or of every host, keyed for the one table.
+    pub fn rows_of(&self, host: Option<&str>) -> Vec<Session> {
         let view = lock(&self.view);
         view.hosts
             .iter()
+            .filter(|h| host.is_none_or(|want| h.host == want))
             .flat_map(|h| h.sessions.iter().map(|s| rows::keyed(&h.host, s)))
             .collect()
     }

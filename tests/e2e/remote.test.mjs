@@ -342,4 +342,25 @@ describe("a remote host", () => {
       "no row doubled or lost after the reconnect",
     );
   });
+
+  it("counts every machine in Analytics, or this one, or one host", async () => {
+    const { wd } = launched;
+    await wd.click(await wd.find("[data-testid=tab-analytics]"));
+    const shows = (n) =>
+      `return /^\\s*${n} sessions/.test(document.querySelector('[data-testid=analytics-summary]')?.textContent ?? '')`;
+    await wd.waitFor(shows(3), { what: "every machine's 3 sessions" });
+    for (const [machine, n] of [
+      ["box", 2],
+      ["", 1],
+    ]) {
+      await wd.execute(
+        `const s = document.querySelector('[data-testid=analytics-machine]');
+        s.value = ${JSON.stringify(machine)}; s.dispatchEvent(new Event('change', { bubbles: true }));`,
+      );
+      await wd.waitFor(shows(n), {
+        what: `${n} sessions of ${machine || "this machine"}`,
+      });
+    }
+    shot("36-remote-analytics");
+  });
 });

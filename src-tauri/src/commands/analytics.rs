@@ -1,16 +1,30 @@
-//! Commands of the Analytics view: per-day numbers over the live session list, and
+//! Commands of the Analytics view: per-day numbers over the live session list (of every
+//! machine, this one, or one remote host), and
 //! saving a chart's PNG or CSV where the user chooses (native dialog; the web view
 //! cannot write files).
 
 use sessionscope_core::views::{self, SessionAnalytics};
-use tauri::State;
+use tauri::{AppHandle, Manager};
 
+use crate::remote::RemoteWatch;
 use crate::state::AppState;
 
-/// Sessions, tokens and cost per day over the last `days` days (1–366).
+/// Sessions, tokens and cost per day over the last `days` days (1–366), of `machine`:
+/// every machine (none given: this one and every host's rows the app holds), this one
+/// (`""`), or one of Settings' hosts.
 #[tauri::command]
-pub fn session_analytics(state: State<'_, AppState>, days: u32) -> SessionAnalytics {
-    let sessions = state.live().sessions();
+pub fn session_analytics(app: AppHandle, days: u32, machine: Option<String>) -> SessionAnalytics {
+    let local = || app.state::<AppState>().live().sessions();
+    let remote = |host: Option<&str>| app.state::<RemoteWatch>().rows_of(host);
+    let sessions = match machine.as_deref() {
+        None => {
+            let mut all = local();
+            all.extend(remote(None));
+            all
+        }
+        Some("") => local(),
+        Some(host) => remote(Some(host)),
+    };
     views::session_analytics_now(&sessions, days.clamp(1, 366))
 }
 

@@ -224,8 +224,9 @@ export const searchRecordTranscripts = (search: TranscriptSearch) =>
 /** Outcomes per day of the records passing `query`, without the rows. */
 export const recordTrend = (query: RecordQuery) => invoke<DayOutcomes[]>("record_trend", { query });
 
-export const sessionAnalytics = (days: number) =>
-  invoke<SessionAnalytics>("session_analytics", { days });
+/** Per-day numbers of every machine (`machine` null), this one (""), or one host. */
+export const sessionAnalytics = (days: number, machine: string | null = null) =>
+  invoke<SessionAnalytics>("session_analytics", { days, machine });
 
 /** Opens a native save dialog and writes `bytes`; the path, or null if cancelled. */
 export const saveExport = (fileName: string, bytes: Uint8Array) =>
