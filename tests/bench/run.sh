@@ -181,6 +181,12 @@ if command -v node >/dev/null && command -v tauri-driver >/dev/null; then
     log "UI frame time: terminal panel open on \`$cmd\`, 30 s"
     "${PRIORITY[@]}" node "$HERE/terminal_frames.mjs" 30 "$cmd" || log "terminal_frames failed (exit $?)"
   done
+  # Issue 15: the one table with 10 remote hosts x 1000 sessions (fake hosts), 1 and 10
+  # changes a second per host.
+  for rate in 1 10; do
+    log "UI frame time: 10 remote hosts x 1000 sessions, $rate changes/s per host, 10 s"
+    "${PRIORITY[@]}" node "$HERE/remote_frames.mjs" 10 1000 "$rate" 10 || log "remote_frames failed (exit $?)"
+  done
 fi
 # Issue 15: what remote hosts cost over ssh (10 hosts x 1000 sessions, idle for a minute),
 # against a loopback sshd the script starts.
