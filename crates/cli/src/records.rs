@@ -28,6 +28,7 @@ use sessionscope_core::records::annotate::{self, Annotation};
 use sessionscope_core::records::discover::{self, Found};
 use sessionscope_core::records::judge::{self, JudgeApi, JudgeConfig};
 use sessionscope_core::records::post_session::{self, PostSession};
+use sessionscope_core::records::session_day;
 use sessionscope_core::records::{self, find, query, Record, RecordFilter, Store};
 use sessionscope_core::since::{parse_since, Since};
 
@@ -594,11 +595,12 @@ fn harness_arg(h: Option<&str>) -> Result<Option<sessionscope_core::model::Harne
 fn discover_cmd(store: &Store, a: DiscoverArgs) -> Result<()> {
     let since = since_arg(&a.since)?;
     let harness = harness_arg(a.harness.as_deref())?;
+    let now = Utc::now();
     let found = discover::find_transcripts(
         &sessionscope_core::settings::watched_roots_now(),
         harness,
         since,
-        Utc::now(),
+        now,
     );
     let total_discovered = found.len();
     let entries = discover::describe(&found, &store.load()?.records, a.signals, a.unsynced);
@@ -608,7 +610,6 @@ fn discover_cmd(store: &Store, a: DiscoverArgs) -> Result<()> {
             "total_discovered": total_discovered,
         }));
     }
-    let now = Utc::now();
     let days = since.map(|s| s.days_before(now));
     let window = format::window(days);
     if entries.is_empty() {
@@ -647,10 +648,13 @@ fn discover_cmd(store: &Store, a: DiscoverArgs) -> Result<()> {
         }
     }
     // gptme-sessions' closing line: the days scanned, then what is synced.
-    let today = chrono::Local::now().date_naive();
-    let span = match days {
-        Some(d) => {
-            let start = today - chrono::Days::new(d.ceil().clamp(0.0, 36500.0) as u64);
+    let today = session_day::local_day(now);
+    let span = match since {
+        Some(s) => {
+            // The first day looked at (the day itself for `--since YYYY-MM-DD`), shown
+            // no further back than a century.
+            let floor = today - chrono::Days::new(36500);
+            let start = session_day::Days::of(s, now).start.max(floor);
             format!(" ({start} to {today})")
         }
         None => String::new(),

@@ -1003,6 +1003,15 @@ fn discover_lists_oldest_first_and_closes_with_the_days_it_scanned() {
         text.trim_end().lines().last().unwrap(),
         format!("{n} session(s) found ({start} to {today}), 0 synced, {n} pending")
     );
+    // From a day on: that day is the first one looked at.
+    let day = (today - chrono::Days::new(3)).to_string();
+    let out = s.run(&["discover", "--since", &day]);
+    let text = String::from_utf8_lossy(&out.stdout).to_string();
+    let n = text.lines().filter(|l| l.starts_with('[')).count();
+    assert_eq!(
+        text.trim_end().lines().last().unwrap(),
+        format!("{n} session(s) found ({day} to {today}), 0 synced, {n} pending")
+    );
     let empty = Sandbox::new().run(&["discover", "--since", "2h"]);
     assert_eq!(
         String::from_utf8_lossy(&empty.stdout).trim(),
