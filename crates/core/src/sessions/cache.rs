@@ -14,14 +14,21 @@
 //! or parser version this build does not know is deleted and rebuilt, never trusted.
 //! Nothing the user wrote lives only here. This module knows nothing of how facts
 //! are computed; it stores and returns them.
+//!
+//! Built for 100k files (issue 17): the per-quarter-hour usage slots, most of the
+//! bytes, sit in their own column and are read only by what needs them
+//! ([`IndexCache::load_slots`], for `usage`), not by every start; each row also
+//! carries the session id it shows, indexed, so one session is found by its id (or
+//! the start of it) without loading the rest ([`IndexCache::find_ids`]).
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
 use rusqlite::{params, Connection, OptionalExtension};
 
-use crate::agents::TranscriptFacts;
+use crate::agents::{TranscriptFacts, UsageSlot};
 use crate::model::Harness;
+use crate::sessions::short_id;
 
 /// Schema steps, applied in order; `PRAGMA user_version` is how many have run.
 const MIGRATIONS: &[&str] = &[
@@ -36,6 +43,24 @@ const MIGRATIONS: &[&str] = &[
         facts TEXT NOT NULL
      );
      CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);",
+    // 2: the usage slots apart from the other facts (a start reads no slots), and the
+    // session id (and its distinct part, see `short_id`) indexed for lookups by id.
+    // The old rows are dropped: they are rebuilt from the files.
+    "DROP TABLE files;
+     CREATE TABLE files (
+        path TEXT PRIMARY KEY,
+        harness TEXT NOT NULL,
+        size INTEGER NOT NULL,
+        mtime_ns INTEGER NOT NULL,
+        inode INTEGER NOT NULL,
+        oversized_lines INTEGER NOT NULL,
+        session_id TEXT NOT NULL,
+        id_part TEXT NOT NULL,
+        facts TEXT NOT NULL,
+        slots TEXT NOT NULL
+     );
+     CREATE INDEX files_by_id ON files (session_id);
+     CREATE INDEX files_by_part ON files (id_part);",
 ];
 
 /// Bumped whenever a parser starts deriving different facts from the same bytes: the
@@ -73,13 +98,24 @@ impl FileStamp {
     }
 }
 
-/// One file as cached.
+/// One file as cached. [`IndexCache::load`] leaves `facts.usage_slots` empty (they
+/// are read by [`IndexCache::load_slots`]); [`IndexCache::save`] stores them.
 #[derive(Debug, Clone, PartialEq)]
 pub struct CachedFile {
     pub harness: Harness,
     pub stamp: FileStamp,
     pub oversized_lines: u32,
+    /// The id the session's row shows (what `transcript ID` and `kill ID` match).
+    pub session_id: String,
     pub facts: TranscriptFacts,
+}
+
+/// A cached file whose session id matched a lookup ([`IndexCache::find_ids`]).
+#[derive(Debug, Clone, PartialEq)]
+pub struct FoundId {
+    pub path: PathBuf,
+    pub harness: Harness,
+    pub session_id: String,
 }
 
 /// An open cache database. See the module documentation.
@@ -139,44 +175,168 @@ impl IndexCache {
         &self.path
     }
 
-    /// Every cached file. Rows that do not decode (a damaged row) are left out, so
-    /// their files are simply read again.
+    /// Every cached file, without its usage slots. Rows that do not decode (a damaged
+    /// row) are left out, so their files are simply read again.
     pub fn load(&self) -> HashMap<PathBuf, CachedFile> {
+        self.load_where("", [])
+    }
+
+    /// The cached file at `path`, without its usage slots.
+    pub fn load_one(&self, path: &Path) -> Option<CachedFile> {
+        let key = path.to_string_lossy();
+        self.load_where("WHERE path = ?1", [key.as_ref()])
+            .into_values()
+            .next()
+    }
+
+    fn load_where<P: rusqlite::Params>(&self, filter: &str, p: P) -> HashMap<PathBuf, CachedFile> {
         let mut out = HashMap::new();
-        let Ok(mut stmt) = self.conn.prepare(
-            "SELECT path, harness, size, mtime_ns, inode, oversized_lines, facts FROM files",
-        ) else {
+        let sql = format!(
+            "SELECT path, harness, size, mtime_ns, inode, oversized_lines, session_id, facts
+             FROM files {filter}"
+        );
+        let Ok(mut stmt) = self.conn.prepare(&sql) else {
             return out;
         };
-        let rows = stmt.query_map([], |r| {
-            Ok((
-                r.get::<_, String>(0)?,
-                r.get::<_, String>(1)?,
-                r.get::<_, i64>(2)?,
-                r.get::<_, i64>(3)?,
-                r.get::<_, i64>(4)?,
-                r.get::<_, i64>(5)?,
-                r.get::<_, String>(6)?,
-            ))
-        });
-        let Ok(rows) = rows else { return out };
-        for (path, harness, size, mtime_ns, inode, oversized, facts) in rows.flatten() {
-            let harness = serde_json::from_value::<Harness>(serde_json::Value::String(harness));
-            let facts = serde_json::from_str::<TranscriptFacts>(&facts);
-            if let (Ok(harness), Ok(facts)) = (harness, facts) {
-                out.insert(
-                    PathBuf::from(path),
-                    CachedFile {
-                        harness,
-                        stamp: FileStamp {
-                            size: size as u64,
-                            mtime_ns,
-                            inode: inode as u64,
-                        },
-                        oversized_lines: oversized as u32,
-                        facts,
+        let Ok(mut rows) = stmt.query(p) else {
+            return out;
+        };
+        while let Ok(Some(r)) = rows.next() {
+            let (Ok(path), Ok(harness), Ok(size), Ok(mtime_ns), Ok(inode), Ok(oversized)) = (
+                r.get_ref(0).and_then(|v| Ok(v.as_str()?)),
+                r.get_ref(1).and_then(|v| Ok(v.as_str()?)),
+                r.get::<_, i64>(2),
+                r.get::<_, i64>(3),
+                r.get::<_, i64>(4),
+                r.get::<_, i64>(5),
+            ) else {
+                continue;
+            };
+            let (Some(harness), Ok(session_id), Ok(facts)) = (
+                harness_named(harness),
+                r.get::<_, String>(6),
+                r.get_ref(7)
+                    .map_err(|_| ())
+                    .and_then(|v| v.as_bytes().map_err(|_| ()))
+                    .and_then(|b| serde_json::from_slice::<TranscriptFacts>(b).map_err(|_| ())),
+            ) else {
+                continue;
+            };
+            out.insert(
+                PathBuf::from(path),
+                CachedFile {
+                    harness,
+                    stamp: FileStamp {
+                        size: size as u64,
+                        mtime_ns,
+                        inode: inode as u64,
                     },
-                );
+                    oversized_lines: oversized as u32,
+                    session_id,
+                    facts,
+                },
+            );
+        }
+        out
+    }
+
+    /// The usage slots of every cached file (`paths`: of these only, when given), with
+    /// the stamp they were derived at: a caller holding facts of another stamp (the
+    /// file changed and another process saved it since) must not mix the two.
+    pub fn load_slots(
+        &self,
+        paths: Option<&[&Path]>,
+    ) -> HashMap<PathBuf, (FileStamp, Vec<UsageSlot>)> {
+        let mut out = HashMap::new();
+        let decode = |r: &rusqlite::Row| -> Option<(PathBuf, (FileStamp, Vec<UsageSlot>))> {
+            let path = r.get::<_, String>(0).ok()?;
+            let stamp = FileStamp {
+                size: r.get::<_, i64>(1).ok()? as u64,
+                mtime_ns: r.get(2).ok()?,
+                inode: r.get::<_, i64>(3).ok()? as u64,
+            };
+            let slots = r.get_ref(4).ok()?.as_bytes().ok()?;
+            let slots = serde_json::from_slice::<Vec<UsageSlot>>(slots).ok()?;
+            Some((PathBuf::from(path), (stamp, slots)))
+        };
+        const COLUMNS: &str = "SELECT path, size, mtime_ns, inode, slots FROM files";
+        match paths {
+            None => {
+                let Ok(mut stmt) = self.conn.prepare(COLUMNS) else {
+                    return out;
+                };
+                let Ok(mut rows) = stmt.query([]) else {
+                    return out;
+                };
+                while let Ok(Some(r)) = rows.next() {
+                    out.extend(decode(r));
+                }
+            }
+            Some(paths) => {
+                let Ok(mut stmt) = self.conn.prepare(&format!("{COLUMNS} WHERE path = ?1")) else {
+                    return out;
+                };
+                for p in paths {
+                    if let Ok(Some(found)) =
+                        stmt.query_row([p.to_string_lossy()], |r| Ok(decode(r)))
+                    {
+                        out.extend([found]);
+                    }
+                }
+            }
+        }
+        out
+    }
+
+    /// The cached files whose session id is `wanted`, whose key
+    /// (`<harness>:<id>`, as rows have it) is, or whose id `wanted` names as a short
+    /// id ([`short_id::matches`]: the start of the id or of its distinct part); at
+    /// most `limit` of them. What the cache knew at its last save: a caller checks
+    /// that the files are still the ones cached.
+    pub fn find_ids(&self, wanted: &str, limit: usize) -> Vec<FoundId> {
+        let mut out: Vec<FoundId> = Vec::new();
+        if wanted.is_empty() {
+            return out;
+        }
+        let key = wanted
+            .split_once(':')
+            .and_then(|(h, id)| Some((harness_named(h)?, id)));
+        // Every string starting with `wanted` sorts in [wanted, wanted + U+10FFFF)
+        // (but one whose next character is U+10FFFF itself, which no id has).
+        let upper = format!("{wanted}\u{10FFFF}");
+        let sql = "SELECT path, harness, session_id FROM files
+                   WHERE session_id = ?2
+                      OR (session_id >= ?1 AND session_id < ?3)
+                      OR (id_part >= ?1 AND id_part < ?3)";
+        let Ok(mut stmt) = self.conn.prepare(sql) else {
+            return out;
+        };
+        let by_key = key.map_or(wanted, |(_, id)| id);
+        let Ok(mut rows) = stmt.query(params![wanted, by_key, upper]) else {
+            return out;
+        };
+        while let Ok(Some(r)) = rows.next() {
+            if out.len() >= limit {
+                break;
+            }
+            let (Ok(path), Ok(harness), Ok(session_id)) = (
+                r.get::<_, String>(0),
+                r.get::<_, String>(1),
+                r.get::<_, String>(2),
+            ) else {
+                continue;
+            };
+            let Some(harness) = harness_named(&harness) else {
+                continue;
+            };
+            let named = short_id::matches(&session_id, wanted)
+                || key.is_some_and(|(h, id)| h == harness && id == session_id);
+            if named {
+                out.push(FoundId {
+                    path: PathBuf::from(path),
+                    harness,
+                    session_id,
+                });
             }
         }
         out
@@ -195,12 +355,22 @@ impl IndexCache {
         {
             let mut put = tx.prepare_cached(
                 "INSERT OR REPLACE INTO files
-                 (path, harness, size, mtime_ns, inode, oversized_lines, facts)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+                 (path, harness, size, mtime_ns, inode, oversized_lines, session_id, id_part,
+                  facts, slots)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
             )?;
+            let json = |v: Result<String, serde_json::Error>| {
+                v.map_err(|e| rusqlite::Error::ToSqlConversionFailure(Box::new(e)))
+            };
             for (path, file) in upserts {
-                let facts = serde_json::to_string(&file.facts)
-                    .map_err(|e| rusqlite::Error::ToSqlConversionFailure(Box::new(e)))?;
+                let slots = json(serde_json::to_string(&file.facts.usage_slots))?;
+                let facts = if file.facts.usage_slots.is_empty() {
+                    json(serde_json::to_string(&file.facts))?
+                } else {
+                    let mut facts = file.facts.clone();
+                    facts.usage_slots = Vec::new();
+                    json(serde_json::to_string(&facts))?
+                };
                 put.execute(params![
                     path.to_string_lossy(),
                     file.harness.as_str(),
@@ -208,7 +378,10 @@ impl IndexCache {
                     file.stamp.mtime_ns,
                     file.stamp.inode as i64,
                     file.oversized_lines as i64,
-                    facts
+                    file.session_id,
+                    short_id::distinct_part(&file.session_id),
+                    facts,
+                    slots
                 ])?;
             }
             let mut del = tx.prepare_cached("DELETE FROM files WHERE path = ?1")?;
@@ -218,6 +391,11 @@ impl IndexCache {
         }
         tx.commit()
     }
+}
+
+/// The harness a cache row names (as [`Harness::as_str`] spells it).
+fn harness_named(name: &str) -> Option<Harness> {
+    name.parse().ok().filter(|h: &Harness| h.as_str() == name)
 }
 
 #[cfg(test)]
@@ -238,8 +416,131 @@ mod tests {
                 inode: 42,
             },
             oversized_lines: 1,
+            session_id: "9f2c1a7e-0000-4000-8000-00000000000a".into(),
             facts,
         }
+    }
+
+    fn slot(model: &str, tokens: u64) -> UsageSlot {
+        UsageSlot {
+            slot: chrono::DateTime::from_timestamp(1_700_000_100, 0).unwrap(),
+            model: model.into(),
+            usage: crate::model::Usage {
+                input_tokens: tokens,
+                ..Default::default()
+            },
+            cost_usd: 0.5,
+        }
+    }
+
+    #[test]
+    fn slots_are_kept_apart_and_read_only_when_asked() {
+        let dir = tempfile::tempdir().unwrap();
+        let db = dir.path().join("index.sqlite3");
+        let a = PathBuf::from("/x/a.jsonl");
+        let b = PathBuf::from("/x/b.jsonl");
+        let mut with_slots = entry(10);
+        with_slots.facts.usage_slots = vec![slot("m1", 7), slot("m2", 9)];
+        let mut c = IndexCache::open(&db).unwrap();
+        c.save(&[(&a, &with_slots), (&b, &entry(20))], &[]).unwrap();
+        // A start reads the facts without their slots...
+        let rows = c.load();
+        assert!(rows[&a].facts.usage_slots.is_empty());
+        let mut bare = with_slots.clone();
+        bare.facts.usage_slots.clear();
+        assert_eq!(rows[&a], bare);
+        assert_eq!(c.load_one(&a), Some(bare));
+        assert_eq!(c.load_one(Path::new("/x/none.jsonl")), None);
+        // ...and a report reads them, with the stamp they belong to.
+        let slots = c.load_slots(None);
+        assert_eq!(
+            slots[&a],
+            (with_slots.stamp, with_slots.facts.usage_slots.clone())
+        );
+        assert_eq!(slots[&b], (entry(20).stamp, vec![]));
+        let only_a = c.load_slots(Some(&[a.as_path()]));
+        assert_eq!(only_a.keys().collect::<Vec<_>>(), [&a]);
+    }
+
+    #[test]
+    fn ids_are_found_whole_by_key_and_by_their_start() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut c = IndexCache::open(&dir.path().join("index.sqlite3")).unwrap();
+        let with = |id: &str, harness: Harness| CachedFile {
+            session_id: id.into(),
+            harness,
+            ..entry(1)
+        };
+        let rows = [
+            (
+                "/c/aaaa1111-1.jsonl",
+                with("aaaa1111-1", Harness::ClaudeCode),
+            ),
+            (
+                "/c/aaaa2222-2.jsonl",
+                with("aaaa2222-2", Harness::ClaudeCode),
+            ),
+            ("/x/aaaa1111-1.jsonl", with("aaaa1111-1", Harness::Codex)),
+            (
+                "/g/2026-11-20-quick-fox",
+                with("2026-11-20-quick-fox", Harness::Gptme),
+            ),
+            (
+                "/c/aaaa1111-10.jsonl",
+                with("aaaa1111-10", Harness::ClaudeCode),
+            ),
+        ];
+        let refs: Vec<(PathBuf, CachedFile)> = rows
+            .iter()
+            .map(|(p, f)| (PathBuf::from(p), f.clone()))
+            .collect();
+        let refs: Vec<(&Path, &CachedFile)> = refs.iter().map(|(p, f)| (p.as_path(), f)).collect();
+        c.save(&refs, &[]).unwrap();
+        let found = |q: &str| {
+            let mut v: Vec<String> = c
+                .find_ids(q, 10)
+                .into_iter()
+                .map(|f| format!("{}:{}", f.harness, f.path.display()))
+                .collect();
+            v.sort();
+            v
+        };
+        assert_eq!(
+            found("aaaa1111-1"),
+            [
+                "claude-code:/c/aaaa1111-1.jsonl",
+                "claude-code:/c/aaaa1111-10.jsonl",
+                "codex:/x/aaaa1111-1.jsonl"
+            ]
+        );
+        assert_eq!(found("codex:aaaa1111-1"), ["codex:/x/aaaa1111-1.jsonl"]);
+        assert_eq!(found("aaaa2"), ["claude-code:/c/aaaa2222-2.jsonl"]);
+        assert_eq!(found("aaaa").len(), 4);
+        // gptme's date is not what a user types: the rest of the id is.
+        assert_eq!(found("quick"), ["gptme:/g/2026-11-20-quick-fox"]);
+        assert_eq!(found("2026-11-20-q"), ["gptme:/g/2026-11-20-quick-fox"]);
+        assert!(found("b").is_empty());
+        assert!(found("").is_empty());
+        assert!(found("gemini:aaaa1111-1").is_empty());
+        assert_eq!(c.find_ids("aaaa", 2).len(), 2);
+    }
+
+    #[test]
+    fn a_cache_of_the_first_schema_is_emptied_not_misread() {
+        let dir = tempfile::tempdir().unwrap();
+        let db = dir.path().join("index.sqlite3");
+        let conn = Connection::open(&db).unwrap();
+        conn.execute_batch(MIGRATIONS[0]).unwrap();
+        conn.execute(
+            "INSERT INTO files VALUES ('/x/a.jsonl', 'claude-code', 1, 2, 3, 0, '{}')",
+            [],
+        )
+        .unwrap();
+        conn.pragma_update(None, "user_version", 1).unwrap();
+        drop(conn);
+        let c = IndexCache::open(&db).unwrap();
+        assert!(c.load().is_empty());
+        assert!(c.find_ids("a", 10).is_empty());
     }
 
     #[test]

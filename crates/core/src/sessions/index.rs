@@ -54,9 +54,15 @@ enum Reader {
     Stored { facts: TranscriptFacts },
     /// Facts from the cache, for a file unchanged since they were derived; replaced by
     /// a fresh `Lines` or `Whole` reader (reading from byte 0) once the file changes.
+    /// Also what a line file read to its end becomes when it has been quiet for
+    /// [`PARSER_KEPT_FOR`]: its parser's state (ids seen, open tool calls) is dropped,
+    /// so a scan over 100k files holds facts, not parsers.
     Cached {
         facts: TranscriptFacts,
         oversized_lines: u32,
+        /// `facts.usage_slots` is empty and the slots are in the cache (facts loaded
+        /// from it leave them there until `usage_rows` asks).
+        slots_in_cache: bool,
     },
 }
 
@@ -132,6 +138,10 @@ pub type ProgressFn = Box<dyn Fn(ScanProgress) + Send + Sync>;
 /// Called during [`SessionIndex::scan_all`] with the rows of each wave of files read.
 pub type RowsFn = Box<dyn Fn(Vec<Session>) + Send + Sync>;
 
+/// A line file quiet for this long after being read to its end gives up its parser
+/// (see [`Reader::Cached`]); its next change is read from byte 0, like a cached file's.
+const PARSER_KEPT_FOR: std::time::Duration = std::time::Duration::from_secs(3600);
+
 /// A good wave size for [`SessionIndex::set_rows_read`]: large enough to keep every
 /// core busy, small enough that a window fills in within a second or two on a first
 /// start over gigabytes.
@@ -191,21 +201,92 @@ impl SessionIndex {
             .iter()
             .map(|s| (s.key.as_str(), s.path.as_str()))
             .collect();
-        let mut slots: HashMap<&str, &Vec<UsageSlot>> = HashMap::new();
-        for f in self.files.values() {
+        // Facts that came from the cache left their slots there: read them all at once.
+        let mut in_cache = match (&self.cache, self.files.values().any(slots_in_cache)) {
+            (Some(cache), true) => cache.load_slots(None),
+            _ => HashMap::new(),
+        };
+        let mut slots: HashMap<&str, Vec<UsageSlot>> = HashMap::new();
+        for (path, f) in &self.files {
             if let Some(row) = &f.published {
                 if kept.contains(&(row.key.as_str(), row.path.as_str())) {
-                    slots.insert(&row.key, &f.facts().usage_slots);
+                    slots.insert(&row.key, self.slots_of(path, f, &mut in_cache));
                 }
             }
         }
         sessions
-            .iter()
+            .into_iter()
             .map(|s| {
-                let slots = slots.get(s.key.as_str()).map(|v| (*v).clone());
-                (s.clone(), slots.unwrap_or_default())
+                let slots = slots.remove(s.key.as_str());
+                (s, slots.unwrap_or_default())
             })
             .collect()
+    }
+
+    /// The usage slots of one file: its facts', or for facts from the cache, the
+    /// cache's (from `in_cache`, read ahead) when they belong to the same bytes. If the
+    /// cache row changed since (another process saved newer facts), none: a report
+    /// then counts the session's totals at its last activity, as for agents without
+    /// slots.
+    fn slots_of(
+        &self,
+        path: &Path,
+        f: &TrackedFile,
+        in_cache: &mut HashMap<PathBuf, (FileStamp, Vec<UsageSlot>)>,
+    ) -> Vec<UsageSlot> {
+        if !slots_in_cache(f) {
+            return f.facts().usage_slots.clone();
+        }
+        match in_cache.remove(path) {
+            Some((stamp, slots)) if Some(stamp) == f.stamp => slots,
+            _ => Vec::new(),
+        }
+    }
+
+    /// The row of the one session `wanted` names (its id, its key or the start of
+    /// its id, as `transcript ID` takes them), found through the cache without
+    /// scanning the other files: `None` unless the cache knows exactly one session by
+    /// that name (one whose id is exactly `wanted` wins over ones it starts), under
+    /// one of `roots`, whose file is unchanged since it was cached. The caller then
+    /// scans everything, which also says what is ambiguous or missing. A file that
+    /// appeared since the cache was last saved is not seen here, so a short id (under
+    /// [`short_id::MIN_LEN`] characters) is never answered from the cache alone.
+    ///
+    /// [`short_id::MIN_LEN`]: crate::sessions::short_id::MIN_LEN
+    pub fn cached_session(
+        roots: &[HarnessRoot],
+        cache: &IndexCache,
+        wanted: &str,
+        now: DateTime<Utc>,
+    ) -> Option<Session> {
+        use crate::sessions::short_id;
+        let found = cache.find_ids(wanted, 64);
+        let exact: Vec<_> = found
+            .iter()
+            .filter(|f| {
+                f.session_id == wanted || format!("{}:{}", f.harness, f.session_id) == wanted
+            })
+            .collect();
+        let one = match (exact.as_slice(), found.as_slice()) {
+            ([one], _) => *one,
+            ([], [one]) if wanted.chars().count() >= short_id::MIN_LEN => one,
+            _ => return None,
+        };
+        let root = roots
+            .iter()
+            .find(|r| r.harness == one.harness && one.path.starts_with(&r.path))?;
+        if agents::agent(root.harness).source_kind() != SourceKind::Files {
+            return None;
+        }
+        let mut index = SessionIndex::new(vec![root.clone()]);
+        index
+            .cached
+            .insert(one.path.clone(), cache.load_one(&one.path)?);
+        if !index.track(root.clone(), one.path.clone()) {
+            return None; // changed since: read it with the rest
+        }
+        let row = index.publish(&one.path, &HashMap::new(), now)?;
+        (row.id == one.session_id).then_some(row)
     }
 
     /// Write what changed since the last save to the cache (no-op without one).
@@ -237,6 +318,7 @@ impl SessionIndex {
                             inode: 0,
                         }),
                         oversized_lines,
+                        session_id: row_id(f),
                         facts: f.facts().clone(),
                     },
                 ));
@@ -286,11 +368,19 @@ impl SessionIndex {
     /// record from them, so its tokens are the table's).
     pub fn session_with_facts(&self, key: &str) -> Option<(Session, TranscriptFacts)> {
         let row = self.rows().into_iter().find(|s| s.key == key)?;
-        let file = self
+        let (path, file) = self
             .files
-            .values()
-            .find(|f| f.published.as_ref() == Some(row))?;
-        Some((row.clone(), file.facts().clone()))
+            .iter()
+            .find(|(_, f)| f.published.as_ref() == Some(row))?;
+        let mut facts = file.facts().clone();
+        if slots_in_cache(file) {
+            let mut in_cache = match &self.cache {
+                Some(cache) => cache.load_slots(Some(&[path.as_path()])),
+                None => HashMap::new(),
+            };
+            facts.usage_slots = self.slots_of(path, file, &mut in_cache);
+        }
+        Some((row.clone(), facts))
     }
 
     /// Every row, most recent activity first.
@@ -320,19 +410,43 @@ impl SessionIndex {
         // The files of every root are read in one parallel batch (no core idles while
         // the last big file of one root is read alone), then published root by root.
         let mut found_per_root = Vec::new();
+        // What must be read: all but the files just found unchanged in the cache (one
+        // `stat` each, in `track`, and nothing more).
+        let mut all: Vec<PathBuf> = Vec::new();
+        let mut unchanged: Vec<PathBuf> = Vec::new();
+        let mut new_files: Vec<(PathBuf, TrackedFile)> = Vec::new();
         for root in &roots {
             if agents::agent(root.harness).source_kind() == SourceKind::Files {
                 let found = transcript_files(root, &root.path, &mut self.read_errors);
                 for path in &found {
-                    if !self.files.contains_key(path) {
-                        self.track(root.clone(), path.clone());
+                    if self.files.contains_key(path) {
+                        all.push(path.clone());
+                        continue;
+                    }
+                    let (file, cached) = self.tracked(root.clone(), path);
+                    new_files.push((path.clone(), file));
+                    match cached {
+                        true => unchanged.push(path.clone()),
+                        false => all.push(path.clone()),
                     }
                 }
                 found_per_root.push(found);
             }
         }
-        let all: Vec<PathBuf> = found_per_root.iter().flatten().cloned().collect();
+        // Added at once: the walk found them in path order, so this is a merge, not
+        // 100k searches of the tree (comparing paths by components is not cheap).
+        // A path under two roots stays with the first.
+        new_files.sort_by(|a, b| a.0.cmp(&b.0));
+        new_files.dedup_by(|later, first| later.0 == first.0);
+        let mut new_files: BTreeMap<PathBuf, TrackedFile> = new_files.into_iter().collect();
+        self.files.append(&mut new_files);
         if self.rows_read.is_some() {
+            // The cached rows first, at once: a warm start fills the window before
+            // the files that changed are read.
+            let rows = self.publish_files(&unchanged, now).upserted;
+            if let (Some((hand_over, _)), false) = (&self.rows_read, rows.is_empty()) {
+                hand_over(rows);
+            }
             self.read_in_waves(&all, now);
         } else {
             self.refresh_files(&all, None);
@@ -509,66 +623,18 @@ impl SessionIndex {
         })
     }
 
-    /// Alive while something stands behind the session. Exited once that is gone, at
-    /// once when the agent keeps live state for every running session and has none
-    /// for this one, or when no process that could write the session runs (see
-    /// [`SessionIndex::no_possible_writer`]).
-    fn liveness(&self, file: &TrackedFile, owner: Option<&Owner>) -> Liveness {
-        if owner.is_some() {
-            return Liveness::Alive;
-        }
-        let vouched = || {
-            file.parent_id.is_none()
-                && agent_state::keeps_live_state(
-                    file.root.harness,
-                    file.facts().agent_version.as_deref(),
-                )
-                && self.roots_with_state.contains(&file.root.path)
-        };
-        if file.had_owner || vouched() || self.no_possible_writer(file) {
-            Liveness::Exited
-        } else {
-            Liveness::NotFound
+    /// What decides whether a session's process is still there (borrowed apart from
+    /// the files, so a row is built with one lookup of its file).
+    fn judge(&self) -> Judge<'_> {
+        Judge {
+            processes: &self.processes,
+            seen_at: self.processes_seen_at,
+            roots_with_state: &self.roots_with_state,
         }
     }
 
-    /// Is it certain that no running process writes this session? Only where the
-    /// process scan sees every agent's working directory (Linux), only for a session
-    /// last written [`SCAN_MARGIN`] before the last scan (a process that started since
-    /// is not in it), and only when no process of its agent works in, above or below
-    /// the session's project, or in a directory that cannot be read. So a Gemini,
-    /// opencode, Copilot or gptme session, which leaves nothing behind that goes when
-    /// its process exits, is Ended the moment its process is gone, instead of after its
-    /// file has been quiet for [`StatusRules::ended_after`] — which stays the rule for
-    /// a process this scan cannot see (another user's, another OS).
-    fn no_possible_writer(&self, file: &TrackedFile) -> bool {
-        if !cfg!(target_os = "linux") {
-            return false;
-        }
-        let (Some(seen), Some(written)) = (self.processes_seen_at, last_write(file)) else {
-            return false;
-        };
-        if written > seen - SCAN_MARGIN {
-            return false;
-        }
-        let facts = file.facts();
-        let project = facts.project.as_deref().map(Path::new);
-        let hash = facts.project_hash.as_deref();
-        let agent = agents::agent(file.root.harness);
-        !self
-            .processes
-            .iter()
-            .filter(|p| p.harness == file.root.harness)
-            .any(|p| match (p.cwd.as_deref(), project, hash) {
-                (None, _, _) => true,
-                (Some(cwd), Some(project), _) => {
-                    cwd.starts_with(project) || project.starts_with(cwd)
-                }
-                (Some(cwd), None, Some(hash)) => cwd
-                    .ancestors()
-                    .any(|d| agent.project_hash(d).as_deref() == Some(hash)),
-                (Some(_), None, None) => true,
-            })
+    fn liveness(&self, file: &TrackedFile, owner: Option<&Owner>) -> Liveness {
+        self.judge().liveness(file, owner)
     }
 
     fn root_of(&self, path: &Path) -> Option<HarnessRoot> {
@@ -639,35 +705,52 @@ impl SessionIndex {
         change
     }
 
-    fn track(&mut self, root: HarnessRoot, path: PathBuf) {
-        let (id, parent_id) = agents::agent(root.harness).ids_from_path(&path);
+    /// Start tracking `path`; `true` when its cached facts are still good (it is
+    /// unchanged since: the one `stat` that proves it also gave its mtime, so it needs
+    /// no reading at all).
+    fn track(&mut self, root: HarnessRoot, path: PathBuf) -> bool {
+        let (file, unchanged) = self.tracked(root, &path);
+        self.files.insert(path, file);
+        unchanged
+    }
+
+    /// The entry [`SessionIndex::track`] adds for `path` (and whether it is unchanged
+    /// since cached), not yet added.
+    fn tracked(&mut self, root: HarnessRoot, path: &Path) -> (TrackedFile, bool) {
+        let (id, parent_id) = agents::agent(root.harness).ids_from_path(path);
         let mut stamp = None;
-        let reader = match self.cached.remove(&path) {
-            Some(c) if c.harness == root.harness && FileStamp::of(&path) == Some(c.stamp) => {
+        let mut mtime = None;
+        let cached = self
+            .cached
+            .remove(path)
+            .filter(|c| c.harness == root.harness);
+        let meta = cached.as_ref().and_then(|_| std::fs::metadata(path).ok());
+        let reader = match (cached, meta) {
+            (Some(c), Some(meta)) if FileStamp::from_meta(&meta) == c.stamp => {
                 stamp = Some(c.stamp);
+                mtime = meta.modified().ok().map(DateTime::<Utc>::from);
                 Reader::Cached {
                     facts: c.facts,
                     oversized_lines: c.oversized_lines,
+                    slots_in_cache: true,
                 }
             }
-            _ => fresh_reader(root.harness, &path),
+            _ => fresh_reader(root.harness, path),
         };
-        self.files.insert(
-            path,
-            TrackedFile {
-                root,
-                id,
-                parent_id,
-                reader,
-                mtime: None,
-                gone: false,
-                published: None,
-                published_location: None,
-                stamp,
-                saved: stamp,
-                had_owner: false,
-            },
-        );
+        let file = TrackedFile {
+            root,
+            id,
+            parent_id,
+            reader,
+            mtime,
+            gone: false,
+            published: None,
+            published_location: None,
+            stamp,
+            saved: stamp,
+            had_owner: false,
+        };
+        (file, stamp.is_some())
     }
 
     fn scan_dir(&mut self, root: &HarnessRoot, dir: &Path, now: DateTime<Utc>) -> SessionChange {
@@ -866,8 +949,13 @@ impl SessionIndex {
         now: DateTime<Utc>,
     ) -> Option<Session> {
         let owner = owners.get(path);
-        let liveness = self.liveness(self.files.get(path)?, owner);
+        let judge = Judge {
+            processes: &self.processes,
+            seen_at: self.processes_seen_at,
+            roots_with_state: &self.roots_with_state,
+        };
         let file = self.files.get_mut(path)?;
+        let liveness = judge.liveness(file, owner);
         let status = self.rules.infer(StatusInputs {
             turn: file.facts().turn,
             last_write: last_write(file),
@@ -882,12 +970,7 @@ impl SessionIndex {
         let pid = owner.and_then(|o| o.pid);
         // Gemini links sub-agents by the parent's *session id*, which only the records
         // carry (the file name holds 8 of its characters).
-        let id = match facts.id.as_deref() {
-            Some(record_id) if agents::agent(file.root.harness).id_from_records() => {
-                record_id.to_string()
-            }
-            _ => file.id.clone(),
-        };
+        let id = row_id(file);
         let parent_id = file.parent_id.clone().or_else(|| facts.parent_id.clone());
         let status_since = match &file.published {
             Some(old) if old.status == status => old.status_since,
@@ -945,6 +1028,78 @@ impl SessionIndex {
     }
 }
 
+/// The process facts of the last status refresh, borrowed from a [`SessionIndex`].
+struct Judge<'a> {
+    processes: &'a [AgentProcess],
+    /// When `processes` was scanned; `None` before the first scan.
+    seen_at: Option<DateTime<Utc>>,
+    roots_with_state: &'a [PathBuf],
+}
+
+impl Judge<'_> {
+    /// Alive while something stands behind the session. Exited once that is gone, at
+    /// once when the agent keeps live state for every running session and has none
+    /// for this one, or when no process that could write the session runs (see
+    /// [`Judge::no_possible_writer`]).
+    fn liveness(&self, file: &TrackedFile, owner: Option<&Owner>) -> Liveness {
+        if owner.is_some() {
+            return Liveness::Alive;
+        }
+        let vouched = || {
+            file.parent_id.is_none()
+                && agent_state::keeps_live_state(
+                    file.root.harness,
+                    file.facts().agent_version.as_deref(),
+                )
+                && self.roots_with_state.contains(&file.root.path)
+        };
+        if file.had_owner || vouched() || self.no_possible_writer(file) {
+            Liveness::Exited
+        } else {
+            Liveness::NotFound
+        }
+    }
+
+    /// Is it certain that no running process writes this session? Only where the
+    /// process scan sees every agent's working directory (Linux), only for a session
+    /// last written [`SCAN_MARGIN`] before the last scan (a process that started since
+    /// is not in it), and only when no process of its agent works in, above or below
+    /// the session's project, or in a directory that cannot be read. So a Gemini,
+    /// opencode, Copilot or gptme session, which leaves nothing behind that goes when
+    /// its process exits, is Ended the moment its process is gone, instead of after its
+    /// file has been quiet for [`StatusRules::ended_after`] — which stays the rule for
+    /// a process this scan cannot see (another user's, another OS).
+    fn no_possible_writer(&self, file: &TrackedFile) -> bool {
+        if !cfg!(target_os = "linux") {
+            return false;
+        }
+        let (Some(seen), Some(written)) = (self.seen_at, last_write(file)) else {
+            return false;
+        };
+        if written > seen - SCAN_MARGIN {
+            return false;
+        }
+        let facts = file.facts();
+        let project = facts.project.as_deref().map(Path::new);
+        let hash = facts.project_hash.as_deref();
+        let agent = agents::agent(file.root.harness);
+        !self
+            .processes
+            .iter()
+            .filter(|p| p.harness == file.root.harness)
+            .any(|p| match (p.cwd.as_deref(), project, hash) {
+                (None, _, _) => true,
+                (Some(cwd), Some(project), _) => {
+                    cwd.starts_with(project) || project.starts_with(cwd)
+                }
+                (Some(cwd), None, Some(hash)) => cwd
+                    .ancestors()
+                    .any(|d| agent.project_hash(d).as_deref() == Some(hash)),
+                (Some(_), None, None) => true,
+            })
+    }
+}
+
 /// Every transcript file of `root` below `dir` (transcripts are at most a few levels
 /// deep). Unreadable directories are noted in `errors`; missing ones are just empty.
 pub fn transcript_files(root: &HarnessRoot, dir: &Path, errors: &mut Vec<String>) -> Vec<PathBuf> {
@@ -964,7 +1119,11 @@ pub fn transcript_files(root: &HarnessRoot, dir: &Path, errors: &mut Vec<String>
                 return;
             }
         };
-        for entry in entries.flatten() {
+        // In name order, so the files come out in path order (see `scan_all`).
+        let mut entries: Vec<(std::ffi::OsString, std::fs::DirEntry)> =
+            entries.flatten().map(|e| (e.file_name(), e)).collect();
+        entries.sort_unstable_by(|a, b| a.0.cmp(&b.0));
+        for (_, entry) in entries {
             let path = entry.path();
             let Ok(kind) = entry.file_type() else {
                 continue;
@@ -1019,7 +1178,7 @@ fn refresh_source(path: &Path, file: &mut TrackedFile) -> Option<String> {
             }
             Some(now) if Some(now) == file.stamp => {
                 file.gone = false;
-                file.mtime = mtime_of(path);
+                file.mtime = Some(DateTime::from_timestamp_nanos(now.mtime_ns));
                 return None;
             }
             Some(_) => file.reader = fresh_reader(harness, path),
@@ -1076,7 +1235,53 @@ fn refresh_source(path: &Path, file: &mut TrackedFile) -> Option<String> {
     if !file.gone {
         file.mtime = mtime_of(path);
     }
+    if let Some(before) = before {
+        drop_idle_parser(file, before);
+    }
     error.map(|e| format!("{}: {e}", path.display()))
+}
+
+/// The id a file's row shows: the one its records give for agents whose file names
+/// hold only part of it (Gemini links sub-agents by the parent's *session id*, which
+/// only the records carry), else the one from its path.
+fn row_id(file: &TrackedFile) -> String {
+    match file.facts().id.as_deref() {
+        Some(record_id) if agents::agent(file.root.harness).id_from_records() => {
+            record_id.to_string()
+        }
+        _ => file.id.clone(),
+    }
+}
+
+/// Were this file's facts loaded from the cache without their usage slots?
+fn slots_in_cache(file: &TrackedFile) -> bool {
+    matches!(
+        file.reader,
+        Reader::Cached {
+            slots_in_cache: true,
+            ..
+        }
+    )
+}
+
+/// A line file read to its end (`before`: its stamp when the read began) and quiet
+/// for [`PARSER_KEPT_FOR`] gives up its parser for its facts (see [`Reader::Cached`]).
+fn drop_idle_parser(file: &mut TrackedFile, before: FileStamp) {
+    let Reader::Lines { cursor, parser } = &file.reader else {
+        return;
+    };
+    let written =
+        std::time::UNIX_EPOCH + std::time::Duration::from_nanos(before.mtime_ns.max(0) as u64);
+    let quiet = SystemTime::now()
+        .duration_since(written)
+        .is_ok_and(|d| d >= PARSER_KEPT_FOR);
+    if quiet && !file.gone && before.size == cursor.offset() {
+        file.reader = Reader::Cached {
+            facts: parser.facts().clone(),
+            oversized_lines: cursor.oversized_lines() as u32,
+            slots_in_cache: false,
+        };
+    }
 }
 
 fn mtime_of(path: &Path) -> Option<DateTime<Utc>> {
@@ -1760,8 +1965,20 @@ mod cache_equivalence {
                 }
                 up.paths_changed(&touched, now);
                 let expected = cold(&roots, now);
-                let restarted = warm(&roots, &db, now).sessions();
-                prop_assert_eq!(&restarted, &expected);
+                let restarted = warm(&roots, &db, now);
+                prop_assert_eq!(&restarted.sessions(), &expected);
+                // The usage slots too, though a warm start leaves them in the cache
+                // until asked.
+                let cold_usage = {
+                    let mut idx = SessionIndex::new(roots.to_vec());
+                    idx.scan_all(now);
+                    idx.usage_rows()
+                };
+                prop_assert_eq!(restarted.usage_rows(), cold_usage.clone());
+                let slots = |rows: Vec<(Session, Vec<UsageSlot>)>| -> Vec<(String, Vec<UsageSlot>)> {
+                    rows.into_iter().filter(|(s, _)| !s.gone).map(|(s, u)| (s.key, u)).collect()
+                };
+                prop_assert_eq!(slots(up.usage_rows()), slots(cold_usage));
                 // The index that stayed up keeps vanished rows (marked gone) and knows
                 // since when each status held, which a fresh index cannot: compare the rest.
                 let blur = |rows: Vec<Session>| -> Vec<Session> {
@@ -1773,6 +1990,116 @@ mod cache_equivalence {
                 prop_assert_eq!(blur(up.sessions()), blur(expected));
             }
         }
+    }
+
+    /// A Claude Code session `id` in `root/-w-p`, written an hour and more ago.
+    fn old_session(root: &Path, id: &str) -> PathBuf {
+        let path = root.join("-w-p").join(format!("{id}.jsonl"));
+        let prompt = r#"{"type":"user","sessionId":"s","timestamp":"2026-01-05T10:00:00.000Z","cwd":"/w/p","message":{"role":"user","content":"hi"}}"#;
+        let answer = r#"{"type":"assistant","timestamp":"2026-01-05T10:00:02.000Z","requestId":"r","message":{"id":"m","model":"claude-sonnet-4-5","stop_reason":"end_turn","content":[{"type":"text","text":"yes"}],"usage":{"input_tokens":5,"output_tokens":2}}}"#;
+        std::fs::write(&path, format!("{prompt}\n{answer}\n")).unwrap();
+        let f = std::fs::File::options().append(true).open(&path).unwrap();
+        f.set_modified(UNIX_EPOCH + Duration::from_secs(1_767_000_000))
+            .unwrap();
+        path
+    }
+
+    fn claude_root(dir: &Path) -> (PathBuf, Vec<HarnessRoot>) {
+        let root = dir.join("projects");
+        std::fs::create_dir_all(root.join("-w-p")).unwrap();
+        let roots = vec![HarnessRoot {
+            harness: Harness::ClaudeCode,
+            path: root.clone(),
+        }];
+        (root, roots)
+    }
+
+    #[test]
+    fn one_session_is_found_in_the_cache_by_its_id_while_that_is_certain() {
+        let dir = tempfile::tempdir().unwrap();
+        let (root, roots) = claude_root(dir.path());
+        let a = old_session(&root, "aaaa1111-0000-4000-8000-000000000001");
+        let b = old_session(&root, "aaaa2222-0000-4000-8000-000000000002");
+        let _c = old_session(&root, "cccc3333-0000-4000-8000-000000000003");
+        let db = dir.path().join("cache.sqlite3");
+        let now = Utc::now();
+        let full = warm(&roots, &db, now).sessions();
+        let row = |id: &str| full.iter().find(|s| s.id.starts_with(id)).cloned();
+        let cache = IndexCache::open(&db).unwrap();
+        let find = |q: &str| SessionIndex::cached_session(&roots, &cache, q, now);
+        // The row is the one a full scan shows, by the id, its key or its start.
+        assert_eq!(find("aaaa1111"), row("aaaa1111"));
+        assert!(find("aaaa1111").is_some());
+        assert_eq!(
+            find("aaaa1111-0000-4000-8000-000000000001"),
+            row("aaaa1111")
+        );
+        assert_eq!(
+            find("claude-code:cccc3333-0000-4000-8000-000000000003"),
+            row("cccc")
+        );
+        // Not certain: ambiguous, too short to rule out a file the cache has not seen,
+        // unknown, or in no root watched now.
+        assert_eq!(find("aaaa"), None);
+        assert_eq!(find("cccc"), None);
+        assert_eq!(find("dddd4444"), None);
+        assert_eq!(find("codex:cccc3333-0000-4000-8000-000000000003"), None);
+        let elsewhere = [HarnessRoot {
+            harness: Harness::ClaudeCode,
+            path: dir.path().join("other"),
+        }];
+        assert_eq!(
+            SessionIndex::cached_session(&elsewhere, &cache, "aaaa1111", now),
+            None
+        );
+        // A file changed or gone since it was cached is for the full scan to read.
+        append(&a, r#"{"type":"summary","summary":"later"}"#);
+        assert_eq!(find("aaaa1111"), None);
+        std::fs::remove_file(&b).unwrap();
+        assert_eq!(find("aaaa2222"), None);
+        // Once a scan saved them again, the changed one is found again, as it is now.
+        let full = warm(&roots, &db, now).sessions();
+        let cache = IndexCache::open(&db).unwrap();
+        let found = SessionIndex::cached_session(&roots, &cache, "aaaa1111", now);
+        assert_eq!(
+            found.as_ref(),
+            full.iter().find(|s| s.id.starts_with("aaaa1111"))
+        );
+        assert_eq!(found.unwrap().title.as_deref(), Some("later"));
+    }
+
+    fn append(path: &Path, line: &str) {
+        let mut f = std::fs::OpenOptions::new().append(true).open(path).unwrap();
+        writeln!(f, "{line}").unwrap();
+    }
+
+    #[test]
+    fn a_file_read_long_after_its_last_write_keeps_its_facts_not_its_parser() {
+        let dir = tempfile::tempdir().unwrap();
+        let (root, roots) = claude_root(dir.path());
+        let old = old_session(&root, "old");
+        let new = root.join("-w-p/new.jsonl");
+        std::fs::copy(&old, &new).unwrap(); // written now
+        let mut idx = SessionIndex::new(roots.clone());
+        let now = Utc::now();
+        idx.scan_all(now);
+        assert!(matches!(
+            idx.files[&old].reader,
+            Reader::Cached {
+                slots_in_cache: false,
+                ..
+            }
+        ));
+        assert!(matches!(idx.files[&new].reader, Reader::Lines { .. }));
+        assert_eq!(idx.usage_rows().len(), 2);
+        assert!(idx.usage_rows().iter().all(|(_, slots)| !slots.is_empty()));
+        // When it changes after all, it is read again from its start.
+        append(&old, r#"{"type":"summary","summary":"back"}"#);
+        idx.paths_changed(std::slice::from_ref(&old), now);
+        let row = idx.sessions().into_iter().find(|s| s.id == "old").unwrap();
+        assert_eq!(row.title.as_deref(), Some("back"));
+        assert_eq!(row.usage.input_tokens, 5);
+        assert_eq!((row.user_messages, row.assistant_messages), (1, 1));
     }
 
     #[test]
