@@ -2,6 +2,8 @@
 //! unchanged file is not read again; `--no-cache` reads them all) plus a process scan,
 //! printed; with `--host`, the snapshot each host's `serve --stdio` sends, in one table.
 
+use std::io::Write;
+
 use chrono::{DateTime, Utc};
 use clap::Args;
 use sessionscope_core::model::{Session, SessionCounts};
@@ -41,22 +43,39 @@ pub fn run(args: PsArgs) -> anyhow::Result<()> {
     );
     index.refresh_status(ProcessScanner::new().scan(), now);
     let counts = index.counts();
+    let all = index.sessions();
+    let shown = |s: &&Session| {
+        args.all || s.status.is_active() || s.status == sessionscope_core::model::Status::Idle
+    };
+    if args.json {
+        // Written as it is serialised (no JSON tree of 100k rows in memory first).
+        #[derive(serde::Serialize)]
+        struct Out<'a> {
+            sessions: Vec<&'a Session>,
+            counts: SessionCounts,
+        }
+        let out = Out {
+            sessions: all.iter().filter(shown).collect(),
+            counts,
+        };
+        let mut w = std::io::BufWriter::new(std::io::stdout().lock());
+        let written = serde_json::to_writer_pretty(&mut w, &out)
+            .map_err(std::io::Error::from)
+            .and_then(|_| writeln!(w))
+            .and_then(|_| w.flush());
+        // The process ends here: freeing 100k rows one by one would only cost time.
+        std::mem::forget(index);
+        std::mem::forget(all);
+        return match written {
+            Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => Err(e.into()),
+            _ => Ok(()), // a closed pipe (`| head`) just ends the output
+        };
+    }
     // Short ids are unique among every session `kill` or `transcript` could name,
     // not only among the rows shown.
-    let all_ids: Vec<String> = index.sessions().into_iter().map(|s| s.id).collect();
+    let all_ids: Vec<&str> = all.iter().map(|s| s.id.as_str()).collect();
     let shorts = ShortIds::new(&all_ids);
-    let sessions: Vec<Session> = index
-        .sessions()
-        .into_iter()
-        .filter(|s| {
-            args.all || s.status.is_active() || s.status == sessionscope_core::model::Status::Idle
-        })
-        .collect();
-    if args.json {
-        let out = serde_json::json!({ "sessions": sessions, "counts": counts });
-        println!("{}", serde_json::to_string_pretty(&out)?);
-        return Ok(());
-    }
+    let sessions: Vec<Session> = all.iter().filter(shown).cloned().collect();
     print_table(&sessions, &shorts, counts, now, &index);
     Ok(())
 }

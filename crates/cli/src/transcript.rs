@@ -1,7 +1,8 @@
 //! `sessionscope transcript ID`: one session's transcript, as readable text or JSON.
 //!
-//! The session is found the way `ps` finds sessions (one scan of every harness root,
-//! through the index cache);
+//! The session is found through the index cache by its id alone when the cache
+//! knows it for certain (see `SessionIndex::cached_session`), else the way `ps`
+//! finds sessions (one scan of every harness root, through the cache);
 //! the transcript comes from `sessionscope_core::agents::transcript`. Nothing here parses an
 //! agent format. With `--host H` the host's `serve --stdio` reads it there.
 
@@ -17,6 +18,7 @@ use sessionscope_core::agents::transcript::{
 use sessionscope_core::model::{Session, Usage};
 use sessionscope_core::remote::hosts::Machine;
 use sessionscope_core::remote::protocol::{Answer, Request};
+use sessionscope_core::sessions::cache::IndexCache;
 use sessionscope_core::sessions::index::SessionIndex;
 use sessionscope_core::sessions::short_id;
 
@@ -47,14 +49,21 @@ pub fn run(args: TranscriptArgs) -> anyhow::Result<()> {
     };
     let (session, page) = match args.hosts.one()? {
         Machine::Local => {
-            // Found through the index cache: unchanged files are not read again.
-            let index = crate::scan::scan_with(
-                sessionscope_core::settings::watched_roots_now(),
-                false,
-                Utc::now(),
-                false,
-            );
-            let session = find_session(index.sessions(), &args.id, &index)?;
+            let roots = sessionscope_core::settings::watched_roots_now();
+            let now = Utc::now();
+            // Straight from the cache when it names one unchanged file for the id;
+            // else one scan of everything (through the cache: unchanged files are not
+            // read again), which also says when the id is ambiguous or unknown.
+            let known = IndexCache::open(&IndexCache::default_path())
+                .ok()
+                .and_then(|cache| SessionIndex::cached_session(&roots, &cache, &args.id, now));
+            let session = match known {
+                Some(session) => session,
+                None => {
+                    let index = crate::scan::scan_with(roots, false, now, false);
+                    find_session(index.sessions(), &args.id, &index)?
+                }
+            };
             let path: &std::path::Path = session.path.as_ref();
             let page = match args.last {
                 // From the file's offset index (built by the first such read).
