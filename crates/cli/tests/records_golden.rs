@@ -125,6 +125,20 @@ fn undate(text: &str) -> String {
     out
 }
 
+/// `append` names the random id it gave the record: written `<id>` on both sides.
+fn unid(text: &str) -> String {
+    const SAID: &str = "Appended session ";
+    text.lines()
+        .map(
+            |l| match l.strip_prefix(SAID).and_then(|rest| rest.split_once(' ')) {
+                Some((_, rest)) => format!("{SAID}<id> {rest}"),
+                None => l.to_string(),
+            },
+        )
+        .map(|l| l + "\n")
+        .collect()
+}
+
 /// PATH with the work folder's bin/ (a fixture's stand-in programs) first.
 fn path_with_bin(work: &Path) -> std::ffi::OsString {
     let rest = std::env::var_os("PATH").unwrap_or_default();
@@ -215,9 +229,12 @@ fn every_case_matches_the_real_gptme_sessions() {
                 text
             }
         };
-        let got = normalize(&String::from_utf8_lossy(&out.stdout))
+        let mut got = normalize(&String::from_utf8_lossy(&out.stdout))
             .replace("'sessionscope records ", "'gptme-sessions ");
-        let want = read("stdout");
+        let mut want = read("stdout");
+        if case.args.first().map(String::as_str) == Some("append") {
+            (got, want) = (unid(&got), unid(&want));
+        }
         let same = match (
             serde_json::from_str::<Value>(&got),
             serde_json::from_str::<Value>(&want),
@@ -255,8 +272,25 @@ fn every_case_matches_the_real_gptme_sessions() {
         if want_store.exists() {
             let (mut got_r, got_o) = store_contents(&after);
             let (mut want_r, want_o) = store_contents(&read("store.jsonl"));
-            if case.args.first().map(String::as_str) == Some("post-session") {
-                // post-session dates the record at the time it runs.
+            let command = case.args.first().map(String::as_str);
+            if command == Some("append") {
+                // append gives the record a random id: the one not in the fixture.
+                let (before, _) = store_contents(&original);
+                for records in [&mut got_r, &mut want_r] {
+                    let new: Vec<String> = records
+                        .keys()
+                        .filter(|id| !before.contains_key(*id))
+                        .cloned()
+                        .collect();
+                    for (i, id) in new.into_iter().enumerate() {
+                        let mut r = records.remove(&id).unwrap();
+                        r["session_id"] = Value::String(format!("<new {i}>"));
+                        records.insert(format!("<new {i}>"), r);
+                    }
+                }
+            }
+            if matches!(command, Some("post-session" | "append")) {
+                // Both date the record at the time they run.
                 for r in got_r.values_mut().chain(want_r.values_mut()) {
                     for k in ["timestamp", "start_time", "end_time"] {
                         if let Some(v) = r.get_mut(k) {
