@@ -23,6 +23,8 @@ fn main() {
         "list_remote_hosts",
         "list_remote_sessions",
         "this_machine",
+        "list_remote_runs",
+        "remote_run_log",
         "kill_remote_session",
         "list_records",
         "record_detail",

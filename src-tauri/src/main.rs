@@ -104,6 +104,8 @@ fn main() {
             commands::remote::list_remote_hosts,
             commands::remote::list_remote_sessions,
             commands::remote::this_machine,
+            commands::remote::list_remote_runs,
+            commands::remote::remote_run_log,
             commands::remote::kill_remote_session,
             commands::records::list_records,
             commands::records::record_detail,

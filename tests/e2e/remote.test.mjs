@@ -8,7 +8,7 @@
 // script that runs the remote command on this machine with a second HOME (the CLI's
 // tests use a real sshd: crates/cli/tests/remote_ssh.rs).
 import { after, before, describe, it } from "node:test";
-import { spawn } from "node:child_process";
+import { execFileSync, spawn } from "node:child_process";
 import assert from "node:assert/strict";
 import fs from "node:fs";
 import os from "node:os";
@@ -96,6 +96,19 @@ before(async () => {
     env.SESSIONSCOPE_SSH,
     `#!/bin/sh\nwhile [ "$1" != "--" ]; do shift; done\nshift; shift\necho $$ > ${sshPid}\nexec sh -c "$1"\n`,
     { mode: 0o755 },
+  );
+  // A run on the "host", started there with its own CLI (its history is the host's).
+  execFileSync(
+    cli,
+    ["run", "--name", "remote-job", "--", "echo hello-from-box"],
+    {
+      env: {
+        ...process.env,
+        HOME: remoteHome,
+        SESSIONSCOPE_DATA_DIR: path.join(remoteHome, "data"),
+      },
+      stdio: "ignore",
+    },
   );
   launched = await launchApp(env, artifacts);
 });
@@ -362,5 +375,28 @@ describe("a remote host", () => {
       });
     }
     shot("36-remote-analytics");
+  });
+
+  it("lists the host's runs and shows the end of one's log in the Runs view", async () => {
+    const { wd } = launched;
+    await wd.click(await wd.find("[data-testid=tab-runs]"));
+    await wd.waitForElement("[data-testid=remote-runs-host]");
+    await wd.execute(
+      `const s = document.querySelector('[data-testid=remote-runs-host]');
+      s.value = "box"; s.dispatchEvent(new Event('change', { bubbles: true }));`,
+    );
+    await wd.waitFor(
+      "return [...document.querySelectorAll('[data-testid=remote-run]')].some((r) => /remote-job/.test(r.textContent) && r.dataset.runStatus === 'completed')",
+      { timeout: 15000, what: "the host's run, completed" },
+    );
+    await wd.execute(
+      "[...document.querySelectorAll('[data-testid=remote-run] button')].find((b) => /remote-job/.test(b.textContent)).click()",
+    );
+    const text = await wd.waitFor(
+      "return document.querySelector('[data-testid=remote-run-log]')?.textContent",
+      { timeout: 15000, what: "the run's log from the host" },
+    );
+    assert.match(text, /hello-from-box/);
+    shot("37-remote-runs");
   });
 });

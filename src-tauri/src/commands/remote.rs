@@ -1,11 +1,12 @@
 //! Commands about the remote hosts in Settings: their chips, their rows for the one
 //! table, this machine's name (the Host column's name for local rows), and killing
 //! sessions on a host: the plan comes from the host over its live link, the native
-//! dialog here names the host, and the host stops exactly what was confirmed.
+//! dialog here names the host, and the host stops exactly what was confirmed; and a
+//! host's run history with the end of a run's log (read only).
 
 use std::time::Duration;
 
-use sessionscope_core::model::{KillOutcome, Session};
+use sessionscope_core::model::{KillOutcome, RunInfo, Session};
 use sessionscope_core::remote::protocol::{Answer, Confirmation, ConfirmedBy, Request};
 use sessionscope_core::remote::requests::Requests;
 use sessionscope_core::remote::table::RemoteHosts;
@@ -98,3 +99,32 @@ pub async fn kill_remote_session(
         )),
     }
 }
+
+/// The run history of `host` (read only: starting runs on a host is not in the
+/// protocol).
+#[tauri::command]
+pub async fn list_remote_runs(app: AppHandle, host: String) -> Result<Vec<RunInfo>, String> {
+    match ask(requests_for(&app, &host)?, Request::Runs, ASK_TIMEOUT).await? {
+        Answer::Runs { runs } => Ok(runs),
+        _ => Err(format!("{host} answered something else than its runs")),
+    }
+}
+
+/// The end of one run's log on `host` (at most [`RUN_LOG_BYTES`]), as plain text.
+#[tauri::command]
+pub async fn remote_run_log(app: AppHandle, host: String, run: String) -> Result<String, String> {
+    let request = Request::RunLog {
+        run,
+        max_bytes: RUN_LOG_BYTES,
+    };
+    match ask(requests_for(&app, &host)?, request, ASK_TIMEOUT).await? {
+        // Shown as plain text: the terminal's escape sequences are taken out.
+        Answer::RunLog { text, .. } => Ok(
+            sessionscope_core::agents::transcript::text::strip_controls(&text),
+        ),
+        _ => Err(format!("{host} answered something else than a run's log")),
+    }
+}
+
+/// How much of a host's run log the Runs view shows.
+pub const RUN_LOG_BYTES: usize = 64 * 1024;

@@ -127,6 +127,13 @@ export const listRemoteSessions = () => invoke<Session[]>("list_remote_sessions"
 export const onRemoteSessions = (handler: (r: HostRows) => void): Promise<UnlistenFn> =>
   listen<HostRows>(EVENTS.remoteSessions, (e) => handler(e.payload));
 
+/** A host's run history (read only). */
+export const listRemoteRuns = (host: string) => invoke<RunInfo[]>("list_remote_runs", { host });
+
+/** The end of a run's log on a host, as text. */
+export const remoteRunLog = (host: string, run: string) =>
+  invoke<string>("remote_run_log", { host, run });
+
 /** This machine's name (the Host column of local rows). */
 export const thisMachine = () => invoke<string>("this_machine");
 
