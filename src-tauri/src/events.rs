@@ -33,7 +33,8 @@ pub const FOCUS_SESSION: &str = "focus-session";
 pub const SERVER_SESSIONS: &str = "server-sessions";
 /// Settings' hosts: each one's state and counts, without rows ([`RemoteHosts`]).
 pub const REMOTE_HOSTS: &str = "remote-hosts";
-/// One host's rows for the one table: all of them, or what changed ([`HostRows`]).
+/// The hosts' rows for the one table, per host all of them or what changed
+/// ([`HostRows`], one per host that reported since the last push).
 pub const REMOTE_SESSIONS: &str = "remote-sessions";
 /// The record store file changed (no payload): the Records view re-reads its page.
 pub const RECORDS_CHANGED: &str = "records-changed";
@@ -112,7 +113,7 @@ pub fn remote_hosts(app: &AppHandle, hosts: RemoteHosts) {
     emit(app, REMOTE_HOSTS, hosts);
 }
 
-pub fn remote_sessions(app: &AppHandle, rows: HostRows) {
+pub fn remote_sessions(app: &AppHandle, rows: Vec<HostRows>) {
     emit(app, REMOTE_SESSIONS, rows);
 }
 

@@ -2,8 +2,9 @@
 //! `sessionscope_core::remote::link::HostLink` per host), in the one Sessions table.
 //!
 //! The web view gets two events: `remote-hosts`, each host's state and counts (its
-//! chip), and `remote-sessions`, one host's rows: all of them after a (re)connect,
-//! else only what changed (`core::remote::rows`), under keys unique across hosts.
+//! chip), and `remote-sessions`, the hosts' rows: for each host that reported, all of
+//! them after a (re)connect, else only what changed (`core::remote::rows`), under keys
+//! unique across hosts.
 //! Both are coalesced to at most one push per [`PUSH`], so a host that floods changes
 //! costs one push per period with the newest version of each row. Links follow
 //! Settings: a host added starts one, a host removed ends its ssh and its rows leave
@@ -91,7 +92,8 @@ pub fn start(app: &AppHandle) {
                     let mut out = lock(&watch.outgoing);
                     (!out.is_empty()).then(|| out.take(&view))
                 };
-                for rows in owed.into_iter().flatten() {
+                // Every host's rows of this period in one event: one render in the window.
+                if let Some(rows) = owed.filter(|r| !r.is_empty()) {
                     crate::events::remote_sessions(&app, rows);
                 }
                 std::thread::sleep(PUSH);

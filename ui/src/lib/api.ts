@@ -123,9 +123,10 @@ export const onRemoteHosts = (handler: (r: RemoteHosts) => void): Promise<Unlist
 /** Every row of every host, keyed `@HOST KEY` for the one table. */
 export const listRemoteSessions = () => invoke<Session[]>("list_remote_sessions");
 
-/** One host's rows: all of them (`reset`) or what changed, pushed as they change. */
-export const onRemoteSessions = (handler: (r: HostRows) => void): Promise<UnlistenFn> =>
-  listen<HostRows>(EVENTS.remoteSessions, (e) => handler(e.payload));
+/** The hosts' rows, per host all of them (`reset`) or what changed, pushed at most
+ * every 250 ms with every host that reported. */
+export const onRemoteSessions = (handler: (r: HostRows[]) => void): Promise<UnlistenFn> =>
+  listen<HostRows[]>(EVENTS.remoteSessions, (e) => handler(e.payload));
 
 /** A host's run history (read only). */
 export const listRemoteRuns = (host: string) => invoke<RunInfo[]>("list_remote_runs", { host });
