@@ -775,10 +775,11 @@ fn judge_scores_journal_entries_and_writes_them_to_matching_records() {
     assert_eq!(first["date"], "2026-11-01");
     assert_eq!(first["category"], "code");
     assert_eq!(first["outcome"], "productive");
-    assert!(first["journal_path"]
-        .as_str()
-        .unwrap()
-        .ends_with("2026-11-01/autonomous-session-ab12.md"));
+    // A path in the OS's own form (`\` between the parts on Windows).
+    assert!(
+        std::path::Path::new(first["journal_path"].as_str().unwrap())
+            .ends_with(std::path::Path::new("2026-11-01").join("autonomous-session-ab12.md"))
+    );
     assert_eq!(first["llm_judge_score"], json!(0.8));
     assert_eq!(first["grade_reasons"], json!({"alignment": "On goal."}));
     assert_eq!(rows[1]["category"], "unknown");
