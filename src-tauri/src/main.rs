@@ -31,6 +31,9 @@ fn main() {
     // another console (see core's `console_ctrl`); then it does that and exits.
     #[cfg(windows)]
     sessionscope_core::procs::console_ctrl::run_helper_if_asked();
+    // Or to hold one run's terminal so the run can outlive Sessionscope (see core's
+    // `runs::host`); then it serves that run and exits with its exit code.
+    sessionscope_core::runs::host::serve_if_asked();
     let builder = tauri::Builder::default()
         // First: a second launch only brings the running window forward.
         .plugin(tauri_plugin_single_instance::init(|app, _args, _cwd| {

@@ -104,6 +104,9 @@ fn main() {
     // another console (see core's `console_ctrl`); then it does that and exits.
     #[cfg(windows)]
     sessionscope_core::procs::console_ctrl::run_helper_if_asked();
+    // Or to hold one run's terminal so the run can outlive Sessionscope (see core's
+    // `runs::host`); then it serves that run and exits with its exit code.
+    sessionscope_core::runs::host::serve_if_asked();
     let matches = command().get_matches();
     let cli = Cli::from_arg_matches(&matches).unwrap_or_else(|e| e.exit());
     let result = match cli.command {

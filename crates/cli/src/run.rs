@@ -46,7 +46,11 @@ fn parse_env(s: &str) -> Result<EnvVar, String> {
 pub fn run(args: RunArgs) -> anyhow::Result<()> {
     let command = match args.command.as_slice() {
         [one] => one.clone(),
+        // Quoted for the shell the run goes through: sh's quoting, or cmd's.
+        #[cfg(not(windows))]
         words => shell_words::join(words),
+        #[cfg(windows)]
+        words => sessionscope_core::runs::launch::join_for_cmd(words),
     };
     let sup = Supervisor::open_default(|_| {});
     let (rows, cols) = terminal_size().unwrap_or((30, 120));

@@ -1,6 +1,7 @@
 //! Windows process trees, run for real (under Wine in `make test-wine`): a run's
-//! grandchild ends with its job, an agent's tree ends by parent links, and the
-//! supervisor's kill of a run reaches what the run started.
+//! grandchild ends with its job, an agent's tree ends by parent links, the
+//! supervisor's kill of a run reaches what the run started, and a run left running at
+//! quit outlives the Sessionscope that started it.
 //!
 //! Without the test harness (`harness = false`): this binary is also the grandchild
 //! (`sleep` mode) and the console-event helper, which a harnessed test binary cannot
@@ -13,7 +14,7 @@ mod windows {
     use std::time::{Duration, Instant};
 
     use sessionscope_core::kill::KillOptions;
-    use sessionscope_core::model::{KillResult, RunRequest, RunStatus, StopSignal};
+    use sessionscope_core::model::{KillResult, QuitPolicy, RunRequest, RunStatus, StopSignal};
     use sessionscope_core::procs::{self, console_ctrl, job, ProcessIdentity};
     use sessionscope_core::runs::supervisor::Supervisor;
 
@@ -155,6 +156,80 @@ mod windows {
         assert_eq!(ended.status, RunStatus::Killed, "{ended:?}");
     }
 
+    pub const TICK_ENV: &str = "SESSIONSCOPE_TEST_TICK";
+    pub const OWNER_ENV: &str = "SESSIONSCOPE_TEST_OWNER";
+
+    /// Owner mode: a Sessionscope of its own (this binary hosts runs, as the CLI and the
+    /// app do) starts a run that prints a tick every 100 ms, and quits leaving it
+    /// running. Prints `<run id> <pid>` and then what the quit did.
+    fn own_a_run_and_quit(logs: PathBuf) -> ! {
+        let sup = Supervisor::new(&logs, |_| {});
+        let run = sup
+            .start(RunRequest {
+                name: "left".into(),
+                command: format!("\"{}\"", me().display()),
+                cwd: None,
+                env: vec![sessionscope_core::model::EnvVar {
+                    name: TICK_ENV.into(),
+                    value: "1".into(),
+                }],
+            })
+            .expect("run started");
+        println!("{} {}", run.id, run.pid.unwrap_or(0));
+        let log = logs.join(format!("{}.log", run.id));
+        wait_for("the first ticks", Duration::from_secs(30), || {
+            std::fs::read_to_string(&log).is_ok_and(|t| t.contains("tick 3"))
+        });
+        let reports = sup.shutdown(QuitPolicy::LeaveRunning, Duration::from_secs(2));
+        println!("{reports:?}");
+        std::process::exit(0);
+    }
+
+    fn ticks(log: &std::path::Path) -> usize {
+        std::fs::read_to_string(log).map_or(0, |t| t.matches("tick ").count())
+    }
+
+    /// A run left running at quit goes on after its Sessionscope has exited: its output
+    /// keeps reaching the log (its run host writes it), the next Sessionscope shows it
+    /// as detached, and a kill finds its job (the host holds it) and ends its tree.
+    pub fn a_run_left_running_at_quit_outlives_its_sessionscope() {
+        let dir = tempfile::tempdir().unwrap();
+        let logs = dir.path().join("logs");
+        let owner = Command::new(me())
+            .env(OWNER_ENV, &logs)
+            .stdin(Stdio::null())
+            .stderr(Stdio::inherit())
+            .output()
+            .unwrap();
+        let said = String::from_utf8_lossy(&owner.stdout).into_owned();
+        assert!(owner.status.success(), "owner: {said}");
+        assert!(said.contains("LeftRunning"), "{said}");
+        assert!(!said.contains("cannot"), "{said}");
+        let mut first = said.lines().next().unwrap().split_whitespace();
+        let id = first.next().unwrap().to_string();
+        let pid: u32 = first.next().unwrap().parse().unwrap();
+        let log = logs.join(format!("{id}.log"));
+        let before = ticks(&log);
+        std::thread::sleep(Duration::from_millis(1500));
+        assert!(
+            ticks(&log) > before,
+            "output goes on into the log after the quit ({before} ticks, then no more)"
+        );
+        let leader = procs::identity_of(pid).expect("the run outlived its Sessionscope");
+        let ticker = grandchild_of(pid);
+
+        let next = Supervisor::new(&logs, |_| {});
+        let seen = next.run(&id).expect("the next Sessionscope knows the run");
+        assert_eq!(seen.status, RunStatus::Running, "{seen:?}");
+        assert!(seen.detached, "{seen:?}");
+
+        assert!(job::Job::open(pid).is_some(), "its host holds its job");
+        procs::signal_group_checked(leader, StopSignal::Kill).expect("job terminated");
+        wait_for("the run to end", Duration::from_secs(10), || {
+            !procs::is_alive(pid) && !procs::is_alive(ticker)
+        });
+    }
+
     pub const CONSOLE_ENV: &str = "SESSIONSCOPE_TEST_CONSOLE_EVENTS";
 
     /// In a console of its own, a process that records the console events it gets
@@ -223,6 +298,15 @@ mod windows {
     }
 
     pub fn sleep_if_asked() {
+        if std::env::var_os(TICK_ENV).is_some() {
+            use std::io::Write;
+            for i in 0..1200 {
+                println!("tick {i}");
+                let _ = std::io::stdout().flush();
+                std::thread::sleep(Duration::from_millis(100));
+            }
+            std::process::exit(0);
+        }
         if let Some(log) = std::env::var_os(CONSOLE_ENV) {
             record_console_events(log.into());
         }
@@ -231,6 +315,10 @@ mod windows {
             std::process::exit(0);
         }
         console_ctrl::run_helper_if_asked();
+        sessionscope_core::runs::host::serve_if_asked();
+        if let Some(logs) = std::env::var_os(OWNER_ENV) {
+            own_a_run_and_quit(logs.into());
+        }
     }
 }
 
@@ -248,7 +336,7 @@ fn main() {
                 filter.push(arg);
             }
         }
-        let tests: [(&str, fn()); 4] = [
+        let tests: [(&str, fn()); 5] = [
             (
                 "a_grandchild_ends_with_its_job",
                 windows::a_grandchild_ends_with_its_job,
@@ -260,6 +348,10 @@ fn main() {
             (
                 "killing_a_run_ends_its_grandchild",
                 windows::killing_a_run_ends_its_grandchild,
+            ),
+            (
+                "a_run_left_running_at_quit_outlives_its_sessionscope",
+                windows::a_run_left_running_at_quit_outlives_its_sessionscope,
             ),
             (
                 "console_events_reach_a_process_on_another_console",

@@ -65,10 +65,9 @@ pub fn question(alive: &[RunInfo], policy: QuitPolicy) -> Option<String> {
     question_on(Os::current(), alive, policy)
 }
 
-/// [`question`] as it reads on `os`. On Windows a run cannot be left running yet: its
-/// terminal is a pseudoconsole this process owns, and Windows closes it — ending the
-/// programs attached to it — when Sessionscope exits; the question says so rather than
-/// promise what will not happen.
+/// [`question`] as it reads on `os`: how a run is stopped is said in that OS's terms.
+/// Leaving runs running reads the same everywhere: on Windows each run's terminal is
+/// held by its run host (`runs::host`), which outlives Sessionscope.
 pub fn question_on(os: Os, alive: &[RunInfo], policy: QuitPolicy) -> Option<String> {
     if alive.is_empty() {
         return None;
@@ -79,9 +78,6 @@ pub fn question_on(os: Os, alive: &[RunInfo], policy: QuitPolicy) -> Option<Stri
     };
     let them = if alive.len() == 1 { "it" } else { "them" };
     let what = match (policy, os) {
-        (QuitPolicy::LeaveRunning, Os::Windows) => format!(
-            "{verb} cannot be left running on Windows yet: Windows closes a run's terminal when Sessionscope exits, which ends the programs in it (only a program that left its terminal keeps running, without output). Choose \"Stop\" in Settings to stop {them} gracefully instead."
-        ),
         (QuitPolicy::LeaveRunning, _) => format!(
             "{verb} will be left running: output keeps going to the log, and Sessionscope shows {them} again at its next start."
         ),
@@ -155,8 +151,8 @@ mod tests {
         assert!(two.contains("They will be stopped"), "{two}");
     }
 
-    /// Windows cannot keep a run's terminal open past quit: the question says what
-    /// will happen there, in Windows' terms, instead of promising a detached run.
+    /// On Windows runs are left running as elsewhere (their run hosts keep their
+    /// terminals); stopping is said in Windows' terms, without signals.
     #[test]
     fn on_windows_the_question_says_what_windows_will_do() {
         let alive = [run("build", Some(42))];
@@ -165,11 +161,7 @@ mod tests {
             leave.starts_with("1 run is still running:\n• build (PID 42)"),
             "{leave}"
         );
-        assert!(
-            leave.contains("cannot be left running on Windows"),
-            "{leave}"
-        );
-        assert!(!leave.contains("will be left running"), "{leave}");
+        assert!(leave.contains("It will be left running"), "{leave}");
         let stop = question_on(Os::Windows, &alive, QuitPolicy::Stop).unwrap();
         assert!(
             stop.contains("Ctrl-C and Ctrl-Break to its console"),

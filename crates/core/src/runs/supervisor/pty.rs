@@ -10,12 +10,13 @@ use std::thread;
 use std::time::Duration;
 
 use chrono::Utc;
-use portable_pty::{native_pty_system, CommandBuilder, PtySize};
+use portable_pty::PtySize;
 
 use super::terminal::RingBuffer;
 use super::{duration_ms, lock, RunSlot, Supervisor, SupervisorError};
 use crate::model::{EnvVar, RunInfo, RunRequest, RunStatus};
 use crate::procs;
+use crate::runs::launch::{self, default_cwd, Launch, Terminal};
 
 impl Supervisor {
     /// Start `req.command` through the user's shell in a new 30x120 PTY.
@@ -55,53 +56,62 @@ impl Supervisor {
             .append(true)
             .open(&log_path)?;
 
-        let pty = native_pty_system();
-        let pair = pty
-            .openpty(PtySize {
-                rows: rows.max(1),
-                cols: cols.max(1),
-                pixel_width: 0,
-                pixel_height: 0,
-            })
-            .map_err(|e| SupervisorError::Spawn(e.to_string()))?;
-        let mut cmd = shell_command(command);
-        match req.cwd.as_deref().filter(|c| !c.trim().is_empty()) {
+        let cwd = match req.cwd.as_deref().filter(|c| !c.trim().is_empty()) {
             Some(cwd) if !Path::new(cwd).is_dir() => {
                 return Err(SupervisorError::Spawn(format!("no such directory: {cwd}")));
             }
-            Some(cwd) => cmd.cwd(cwd),
+            Some(cwd) => PathBuf::from(cwd),
             // portable-pty would pick $HOME even when it does not exist (and fail).
-            None => cmd.cwd(default_cwd()),
-        }
-        cmd.env("TERM", "xterm-256color");
-        for var in &req.env {
-            cmd.env(&var.name, &var.value);
-        }
-        let mut child = pair
-            .slave
-            .spawn_command(cmd)
-            .map_err(|e| SupervisorError::Spawn(e.to_string()))?;
-        // The slave end belongs to the child now; holding it would keep the PTY open
-        // after the child exits and the reader would never see EOF.
-        drop(pair.slave);
-        let reader = pair
-            .master
-            .try_clone_reader()
-            .map_err(|e| SupervisorError::Spawn(e.to_string()))?;
-        let input = pair.master.take_writer().ok();
+            None => default_cwd(),
+        };
+        let mut env = vec![("TERM".to_string(), "xterm-256color".to_string())];
+        env.extend(req.env.iter().map(|v| (v.name.clone(), v.value.clone())));
+        let launch = Launch {
+            command: command.to_string(),
+            cwd,
+            env,
+            remove: Vec::new(),
+        };
+        let size = PtySize {
+            rows: rows.max(1),
+            cols: cols.max(1),
+            pixel_width: 0,
+            pixel_height: 0,
+        };
+        let terminal = if use_host() {
+            self.open_hosted(&id, &launch, size, &log_path)?
+        } else {
+            launch::open(&launch, size).map_err(|e| SupervisorError::Spawn(e.to_string()))?
+        };
+        let Terminal {
+            master,
+            mut child,
+            reader,
+            input,
+        } = terminal;
 
         let name = crate::runs::naming::run_name(&req.name, command);
         let pid = child.process_id();
         let identity = pid.and_then(procs::identity_of);
-        // Windows: the whole tree in one job, so a kill reaches the grandchildren.
+        // Windows: the whole tree in one job, so a kill reaches the grandchildren. A
+        // host made it and holds it for the run's life; this process holds it too.
         #[cfg(windows)]
-        let job = pid.and_then(|leader| match crate::procs::job::Job::contain(leader) {
-            Ok(job) => Some(job),
-            Err(e) => {
-                self.warn(format!(
-                    "run {id}: no job object ({e}); a kill ends its process tree by parent links"
-                ));
-                None
+        let job = pid.and_then(|leader| {
+            let found = if use_host() {
+                crate::procs::job::Job::open(leader).ok_or_else(|| {
+                    std::io::Error::other("its run host made none")
+                })
+            } else {
+                crate::procs::job::Job::contain(leader)
+            };
+            match found {
+                Ok(job) => Some(job),
+                Err(e) => {
+                    self.warn(format!(
+                        "run {id}: no job object ({e}); a kill ends its process tree by parent links"
+                    ));
+                    None
+                }
             }
         });
         let info = RunInfo {
@@ -129,7 +139,7 @@ impl Supervisor {
                 ring: RingBuffer::new(self.ring_bytes()),
                 subscribers: Vec::new(),
                 kill_requested: false,
-                master: Some(pair.master),
+                master: Some(master),
                 input,
                 owned: true,
                 owner: self.inner.me,
@@ -271,6 +281,44 @@ impl Supervisor {
     }
 }
 
+/// Runs start through a run host (`runs::host`) on Windows, where a pseudoconsole
+/// would not outlive this process, when this executable can be one; elsewhere, and in
+/// executables that cannot host, in a terminal this process holds.
+fn use_host() -> bool {
+    cfg!(windows) && crate::runs::host::can_host()
+}
+
+impl Supervisor {
+    /// The run started by a run host of its own, which holds its terminal.
+    fn open_hosted(
+        &self,
+        id: &str,
+        launch: &Launch,
+        size: PtySize,
+        log_path: &Path,
+    ) -> Result<Terminal, SupervisorError> {
+        let spec = crate::runs::host::frames::HostSpec {
+            command: launch.command.clone(),
+            cwd: Some(launch.cwd.to_string_lossy().into_owned()),
+            env: launch.env.clone(),
+            rows: size.rows,
+            cols: size.cols,
+            log: log_path.to_string_lossy().into_owned(),
+        };
+        let hosted =
+            crate::runs::host::start(spec).map_err(|e| SupervisorError::Spawn(e.to_string()))?;
+        for w in hosted.warnings {
+            self.warn(format!("run {id}: {w}"));
+        }
+        Ok(Terminal {
+            master: hosted.master,
+            child: hosted.child,
+            reader: hosted.reader,
+            input: Some(hosted.input),
+        })
+    }
+}
+
 /// The signal number behind the description `portable-pty` gives (`strsignal`).
 fn signal_number(description: &str) -> Option<i32> {
     #[cfg(unix)]
@@ -326,32 +374,4 @@ fn signal_label(number: Option<i32>, description: &str) -> String {
     }
     let _ = number;
     description.to_string()
-}
-
-/// Where a run without a working directory starts: the home directory, else the
-/// directory Sessionscope runs in, else the root.
-fn default_cwd() -> PathBuf {
-    directories::BaseDirs::new()
-        .map(|b| b.home_dir().to_path_buf())
-        .filter(|h| h.is_dir())
-        .or_else(|| std::env::current_dir().ok())
-        .unwrap_or_else(|| PathBuf::from("/"))
-}
-
-#[cfg(unix)]
-fn shell_command(command: &str) -> CommandBuilder {
-    let shell = std::env::var("SHELL")
-        .ok()
-        .filter(|s| Path::new(s).is_file())
-        .unwrap_or_else(|| "/bin/sh".into());
-    let mut cmd = CommandBuilder::new(shell);
-    cmd.args(["-c", command]);
-    cmd
-}
-
-#[cfg(windows)]
-fn shell_command(command: &str) -> CommandBuilder {
-    let mut cmd = CommandBuilder::new("cmd.exe");
-    cmd.args(["/C", command]);
-    cmd
 }

@@ -150,10 +150,37 @@ impl Supervisor {
         Ok(log_path)
     }
 
+    /// Windows: the run's terminal is held by its run host (`runs::host`), which is
+    /// told to let go of Sessionscope and write the output to the log itself.
     #[cfg(windows)]
-    fn hand_off(&self, _id: &str) -> Result<String, SupervisorError> {
-        Err(SupervisorError::Spawn(
-            "Windows closes a run's terminal when Sessionscope exits; leaving runs running is not supported there yet".into(),
-        ))
+    fn hand_off(&self, id: &str) -> Result<String, SupervisorError> {
+        use crate::runs::host::HostedMaster;
+        let (link, info) = {
+            let slots = self.slots();
+            let slot = slots
+                .get(id)
+                .ok_or_else(|| SupervisorError::UnknownRun(id.into()))?;
+            let master: &dyn portable_pty::MasterPty = slot
+                .master
+                .as_deref()
+                .ok_or_else(|| SupervisorError::NotRunning(id.into()))?;
+            let link = master
+                .downcast_ref::<HostedMaster>()
+                .map(HostedMaster::link);
+            (link, slot.info.clone())
+        };
+        let Some(link) = link else {
+            return Err(SupervisorError::Spawn(
+                "its terminal belongs to this process (it was not started through a run host), and Windows closes it when Sessionscope exits".into(),
+            ));
+        };
+        let log_path = info
+            .log_path
+            .clone()
+            .ok_or_else(|| SupervisorError::NoLog(id.into()))?;
+        // Outside the lock: the output pump takes it for each chunk it drains.
+        link.detach(Duration::from_secs(2))?;
+        self.record(&info, None);
+        Ok(log_path)
     }
 }
