@@ -34,8 +34,6 @@ use windows_sys::Win32::System::Threading::{
     PROC_THREAD_ATTRIBUTE_PSEUDOCONSOLE, STARTF_USESTDHANDLES, STARTUPINFOEXW,
 };
 
-use super::launch::Terminal;
-
 /// The exit code a run ended by [`ChildKiller::kill`] gets.
 const KILLED: u32 = 1;
 
@@ -102,6 +100,14 @@ fn pipe() -> io::Result<(Owned, Owned)> {
     Ok((Owned(read), Owned(write)))
 }
 
+/// A started pseudoconsole: closed when `master` is dropped.
+pub struct Spawned {
+    pub master: Box<dyn MasterPty + Send>,
+    pub child: Box<dyn Child + Send + Sync>,
+    pub reader: File,
+    pub writer: File,
+}
+
 /// Start `command_line` in a new pseudoconsole of `size`, in `cwd`, with this
 /// process's environment plus `env` and without `remove`.
 pub fn spawn(
@@ -110,7 +116,7 @@ pub fn spawn(
     env: &[(String, String)],
     remove: &[&str],
     size: PtySize,
-) -> io::Result<Terminal> {
+) -> io::Result<Spawned> {
     let (input_read, input_write) = pipe()?;
     let (output_read, output_write) = pipe()?;
     let mut hpc: HPCON = 0;
@@ -205,7 +211,7 @@ pub fn spawn(
         std::mem::forget((output_read, input_write));
         (r, w)
     };
-    Ok(Terminal {
+    Ok(Spawned {
         master: Box::new(ConPtyMaster {
             console,
             size: Mutex::new(size),
@@ -215,8 +221,8 @@ pub fn spawn(
             process: Owned(pi.hProcess),
             pid: pi.dwProcessId,
         }),
-        reader: Box::new(reader),
-        input: Some(Box::new(writer)),
+        reader,
+        writer,
     })
 }
 

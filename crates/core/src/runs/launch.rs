@@ -80,13 +80,19 @@ pub fn open(launch: &Launch, size: PtySize) -> std::io::Result<Terminal> {
     #[cfg(windows)]
     {
         let remove: Vec<&str> = launch.remove.iter().map(String::as_str).collect();
-        super::conpty::spawn(
+        let c = super::conpty::spawn(
             &windows_command_line(&launch.command),
             Some(&launch.cwd),
             &launch.env,
             &remove,
             size,
-        )
+        )?;
+        Ok(Terminal {
+            master: c.master,
+            child: c.child,
+            reader: Box::new(c.reader),
+            input: Some(Box::new(c.writer)),
+        })
     }
     #[cfg(not(windows))]
     {
