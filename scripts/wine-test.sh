@@ -35,8 +35,13 @@ if [ ! -f "$shim" ] || [ scripts/wine-bcryptprimitives.c -nt "$shim" ]; then
   x86_64-w64-mingw32-gcc -O2 -shared -o "$shim" scripts/wine-bcryptprimitives.c -ladvapi32
 fi
 
-# What Wine cannot run (see the README's "Windows under Wine" for why):
+# What Wine cannot run, for a reason that is Wine's and not Windows' (the README's
+# "Windows" section names each):
 skip=(
+  # They start git and bash, which a Windows developer has but this Wine prefix has not
+  # (Linux's are not Windows programs).
+  version_names_the_version_and_the_commit
+  completions_for_each_shell_name_every_subcommand
 )
 skip_args=()
 for s in "${skip[@]}"; do skip_args+=(--skip "$s"); done

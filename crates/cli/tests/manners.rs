@@ -147,6 +147,8 @@ fn json_is_offered_and_parses_on_a_machine_without_agents() {
     }
 }
 
+/// Through `script(1)`, a Unix program: the terminal cases are Unix's.
+#[cfg(unix)]
 fn on_a_terminal(dir: &Path, args: &str, no_color: bool) -> String {
     let bin = env!("CARGO_BIN_EXE_sessionscope");
     let cmd = sessionscope(dir);
@@ -163,6 +165,7 @@ fn on_a_terminal(dir: &Path, args: &str, no_color: bool) -> String {
     stdout(&script.output().expect("script(1) runs"))
 }
 
+#[cfg(unix)]
 #[test]
 fn colour_only_on_a_terminal_and_never_with_no_color() {
     let dir = tempfile::tempdir().unwrap();

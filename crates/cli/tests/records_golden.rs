@@ -148,6 +148,12 @@ fn path_with_bin(work: &Path) -> std::ffi::OsString {
 
 #[test]
 fn every_case_matches_the_real_gptme_sessions() {
+    // The expected outputs are the Python tool's on Linux (Unix paths in them), and
+    // some fixtures are set up by bash scripts.
+    if cfg!(not(unix)) {
+        eprintln!("SKIP: golden outputs recorded on Linux");
+        return;
+    }
     let fixtures = root().join("tests/fixtures/records");
     let mut failures = Vec::new();
     let all = cases();

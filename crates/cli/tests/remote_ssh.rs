@@ -57,6 +57,12 @@ impl Sshd {
     }
 
     fn launch(enter: Vec<String>, extra_config: impl Fn(&Path) -> String) -> Option<Sshd> {
+        // Debian's sshd and a Unix remote: under Wine `/usr/sbin/sshd` is found (its
+        // Z: drive is the Unix root) but is no Windows program.
+        if cfg!(not(unix)) {
+            eprintln!("SKIP: the remote side is Debian's sshd, a Unix program");
+            return None;
+        }
         let sshd = ["/usr/sbin/sshd", "/usr/bin/sshd"]
             .into_iter()
             .map(PathBuf::from)

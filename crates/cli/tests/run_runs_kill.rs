@@ -48,12 +48,23 @@ impl Drop for BackgroundRun {
     }
 }
 
+/// A command that waits 30 s: `sleep 30`, or on Windows `ping` (cmd has no sleep).
+const SLEEP_30: &[&str] = if cfg!(windows) {
+    &["ping", "-n", "31", "127.0.0.1"]
+} else {
+    &["sleep", "30"]
+};
+
+/// A command that succeeds at once.
+const SUCCEED: &str = if cfg!(windows) { "exit 0" } else { "true" };
+
 /// Start `sessionscope run --name NAME -- sleep 30` in the background and return it
 /// with its run id once the history shows it running.
 fn background_sleeper(data: &Path, name: &str) -> (BackgroundRun, String) {
     let child = BackgroundRun(
         sessionscope(data)
-            .args(["run", "--name", name, "--", "sleep", "30"])
+            .args(["run", "--name", name, "--"])
+            .args(SLEEP_30)
             .stdout(Stdio::null())
             .stderr(Stdio::null())
             .spawn()
@@ -79,17 +90,30 @@ fn background_sleeper(data: &Path, name: &str) -> (BackgroundRun, String) {
 #[test]
 fn run_streams_output_and_exits_with_the_commands_code() {
     let dir = tempfile::tempdir().unwrap();
-    let out = output(sessionscope(dir.path()).args([
-        "run",
-        "--name",
-        "greeter",
-        "--env",
-        "GREETING=hi there",
-        "--",
-        "sh",
-        "-c",
-        "echo \"$GREETING\"; exit 7",
-    ]));
+    // The command as words, quoted for the OS's shell when joined.
+    let (words, joined): (&[&str], &str) = if cfg!(windows) {
+        (
+            &["cmd", "/C", "echo %GREETING%& exit 7"],
+            r#"cmd /C "echo %GREETING%& exit 7""#,
+        )
+    } else {
+        (
+            &["sh", "-c", "echo \"$GREETING\"; exit 7"],
+            "sh -c 'echo \"$GREETING\"; exit 7'",
+        )
+    };
+    let out = output(
+        sessionscope(dir.path())
+            .args([
+                "run",
+                "--name",
+                "greeter",
+                "--env",
+                "GREETING=hi there",
+                "--",
+            ])
+            .args(words),
+    );
     assert_eq!(out.status.code(), Some(7));
     assert!(
         String::from_utf8_lossy(&out.stdout).contains("hi there"),
@@ -102,9 +126,11 @@ fn run_streams_output_and_exits_with_the_commands_code() {
     assert_eq!(r["status"], "failed");
     assert_eq!(r["exit_code"], 7);
     assert_eq!(r["env_names"], serde_json::json!(["GREETING"]));
-    assert_eq!(r["command"], "sh -c 'echo \"$GREETING\"; exit 7'");
+    assert_eq!(r["command"], joined);
 }
 
+/// Unix: signals and `pwd`.
+#[cfg(unix)]
 #[test]
 fn a_signal_death_exits_128_plus_the_signal_and_success_exits_0() {
     let dir = tempfile::tempdir().unwrap();
@@ -136,7 +162,7 @@ fn runs_lists_the_shared_history_as_a_table() {
     let dir = tempfile::tempdir().unwrap();
     let empty = output(sessionscope(dir.path()).arg("runs"));
     assert!(String::from_utf8_lossy(&empty.stdout).starts_with("No runs."));
-    output(sessionscope(dir.path()).args(["run", "-n", "first", "--", "true"]));
+    output(sessionscope(dir.path()).args(["run", "-n", "first", "--", SUCCEED]));
     let table = output(sessionscope(dir.path()).arg("runs"));
     let text = String::from_utf8_lossy(&table.stdout);
     let lines: Vec<&str> = text.lines().collect();
@@ -168,17 +194,23 @@ fn kill_refuses_without_yes_when_stdin_is_not_a_terminal() {
     let killed = output(sessionscope(dir.path()).args(["kill", &id[..6], "--yes", "--grace", "1"]));
     let text = String::from_utf8_lossy(&killed.stdout);
     assert_eq!(killed.status.code(), Some(0), "{killed:?}");
-    assert!(text.contains("sent SIGTERM to process group"), "{text}");
     assert!(text.contains("stopped:"), "{text}");
     let status = run.0.wait().unwrap();
-    assert_eq!(
-        status.code(),
-        Some(128 + 15),
-        "the run exits as a SIGTERM death"
-    );
     let r = &runs_json(dir.path())[0];
     assert_eq!(r["status"], "killed");
-    assert_eq!(r["exit_signal"], 15);
+    if cfg!(unix) {
+        assert!(text.contains("sent SIGTERM to process group"), "{text}");
+        assert_eq!(
+            status.code(),
+            Some(128 + 15),
+            "the run exits as a SIGTERM death"
+        );
+        assert_eq!(r["exit_signal"], 15);
+    } else {
+        // Ctrl-Break to its console, then the job ended after the grace period.
+        assert!(text.contains("sent Ctrl-Break"), "{text}");
+        assert!(!status.success(), "{status:?}");
+    }
 }
 
 #[test]
@@ -187,7 +219,7 @@ fn kill_of_an_unknown_or_finished_id_stops_nothing() {
     let unknown = output(sessionscope(dir.path()).args(["kill", "nosuchid", "--yes"]));
     assert_eq!(unknown.status.code(), Some(1));
     assert!(String::from_utf8_lossy(&unknown.stderr).contains("no run or live agent session"));
-    output(sessionscope(dir.path()).args(["run", "--", "true"]));
+    output(sessionscope(dir.path()).args(["run", "--", SUCCEED]));
     let id = runs_json(dir.path())[0]["id"].as_str().unwrap().to_string();
     let finished = output(sessionscope(dir.path()).args(["kill", &id, "--yes"]));
     assert_eq!(finished.status.code(), Some(1));
@@ -401,15 +433,24 @@ fn listing_runs_creates_nothing() {
 #[test]
 fn a_finished_runs_log_can_be_reopened_by_id_prefix() {
     let dir = tempfile::tempdir().unwrap();
-    output(sessionscope(dir.path()).args(["run", "--", "echo first-line; echo last-line"]));
+    let two_lines = if cfg!(windows) {
+        "echo first-line& echo last-line"
+    } else {
+        "echo first-line; echo last-line"
+    };
+    output(sessionscope(dir.path()).args(["run", "--", two_lines]));
     let id = runs_json(dir.path())[0]["id"].as_str().unwrap().to_string();
     let whole = output(sessionscope(dir.path()).args(["runs", "--log", &id[..4]]));
-    assert_eq!(
-        String::from_utf8_lossy(&whole.stdout),
-        "first-line\r\nlast-line\r\n"
-    );
-    let tail = output(sessionscope(dir.path()).args(["runs", "--log", &id, "--bytes", "11"]));
-    assert_eq!(String::from_utf8_lossy(&tail.stdout), "last-line\r\n");
+    let whole = String::from_utf8_lossy(&whole.stdout);
+    if cfg!(windows) {
+        // A pseudoconsole adds its own escape sequences around the text.
+        assert!(whole.contains("first-line\r\n"), "{whole:?}");
+        assert!(whole.contains("last-line"), "{whole:?}");
+    } else {
+        assert_eq!(whole, "first-line\r\nlast-line\r\n");
+        let tail = output(sessionscope(dir.path()).args(["runs", "--log", &id, "--bytes", "11"]));
+        assert_eq!(String::from_utf8_lossy(&tail.stdout), "last-line\r\n");
+    }
     let unknown = output(sessionscope(dir.path()).args(["runs", "--log", "zz"]));
     assert_eq!(unknown.status.code(), Some(1));
 }
@@ -481,8 +522,16 @@ fn several_ids_are_listed_together_and_stopped_at_once() {
         text.contains("stopped: sleeper:") && text.contains("stopped: second:"),
         "{text}"
     );
-    assert_eq!(first.0.wait().unwrap().code(), Some(143));
-    assert_eq!(second.0.wait().unwrap().code(), Some(143));
+    let (first, second) = (first.0.wait().unwrap(), second.0.wait().unwrap());
+    if cfg!(unix) {
+        assert_eq!(first.code(), Some(143));
+        assert_eq!(second.code(), Some(143));
+    } else {
+        assert!(
+            !first.success() && !second.success(),
+            "{first:?} {second:?}"
+        );
+    }
 }
 
 /// A corrupt `runs.jsonl` cannot make `kill` signal PID 0, 1, a value `kill(2)` reads as

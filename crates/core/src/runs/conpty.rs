@@ -168,11 +168,14 @@ pub fn spawn(
     // SAFETY: plain-data structs, zero is their empty value.
     let mut si: STARTUPINFOEXW = unsafe { std::mem::zeroed() };
     si.StartupInfo.cb = std::mem::size_of::<STARTUPINFOEXW>() as u32;
-    // No standard handles of ours: the program's console is the pseudoconsole.
+    // Standard handles given, and empty: none of this process's (a run host's are the
+    // pipes to Sessionscope) reaches the program, which gets the pseudoconsole's in
+    // their place (an empty handle is what the console fills in; INVALID_HANDLE_VALUE
+    // is not, and under Wine left the program writing nowhere).
     si.StartupInfo.dwFlags = STARTF_USESTDHANDLES;
-    si.StartupInfo.hStdInput = INVALID_HANDLE_VALUE;
-    si.StartupInfo.hStdOutput = INVALID_HANDLE_VALUE;
-    si.StartupInfo.hStdError = INVALID_HANDLE_VALUE;
+    si.StartupInfo.hStdInput = std::ptr::null_mut();
+    si.StartupInfo.hStdOutput = std::ptr::null_mut();
+    si.StartupInfo.hStdError = std::ptr::null_mut();
     si.lpAttributeList = list.0;
     let mut cmdline = wide(command_line.as_ref());
     let cwd = cwd.map(|c| wide(c.as_os_str()));
