@@ -9,7 +9,8 @@
 //! costs one push per period with the newest version of each row. Links follow
 //! Settings: a host added starts one, a host removed ends its ssh and its rows leave
 //! the table. Questions for a host (transcripts, kills) go over its live link
-//! ([`RemoteWatch::requests`]).
+//! ([`RemoteWatch::requests`]). The Analytics view is told when hosts' rows changed,
+//! at most every `dispatch::ANALYTICS_QUIET`.
 
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -82,6 +83,10 @@ pub fn start(app: &AppHandle) {
                 return;
             };
             let mut links: Vec<(String, HostLink)> = Vec::new();
+            // Hosts' rows changed since Analytics was last told (at most every
+            // ANALYTICS_QUIET, as for this machine's rows).
+            let mut analytics_owed = false;
+            let mut analytics_told = std::time::Instant::now();
             loop {
                 follow(&state.settings().hosts, &mut links, &watch, &dirty);
                 if dirty.swap(false, Ordering::SeqCst) {
@@ -95,6 +100,12 @@ pub fn start(app: &AppHandle) {
                 // Every host's rows of this period in one event: one render in the window.
                 if let Some(rows) = owed.filter(|r| !r.is_empty()) {
                     crate::events::remote_sessions(&app, rows);
+                    analytics_owed = true;
+                }
+                if analytics_owed && analytics_told.elapsed() >= crate::dispatch::ANALYTICS_QUIET {
+                    crate::events::analytics_changed(&app);
+                    analytics_owed = false;
+                    analytics_told = std::time::Instant::now();
                 }
                 std::thread::sleep(PUSH);
             }

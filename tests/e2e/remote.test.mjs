@@ -373,6 +373,26 @@ describe("a remote host", () => {
       await wd.waitFor(shows(n), {
         what: `${n} sessions of ${machine || "this machine"}`,
       });
+      if (machine === "box") {
+        // The host's agents write on: the view follows without a Refresh.
+        fs.writeFileSync(
+          path.join(
+            remoteProject,
+            "5e55e55e-2222-4333-8444-955556666777.jsonl",
+          ),
+          record(
+            "user",
+            1,
+            "5e55e55e-2222-4333-8444-955556666777",
+            "/srv/build",
+            "Another task",
+          ),
+        );
+        await wd.waitFor(shows(3), {
+          timeout: 15000,
+          what: "the host's new session counted",
+        });
+      }
     }
     shot("36-remote-analytics");
   });
