@@ -42,9 +42,10 @@ pub fn run(args: PsArgs) -> anyhow::Result<()> {
         false,
     );
     index.refresh_status(ProcessScanner::new().scan(), now);
-    let counts = index.counts();
-    let all = index.sessions();
-    let shown = |s: &&Session| {
+    // Borrowed, once: the counts and the list come from the same rows.
+    let all = index.rows();
+    let counts = SessionCounts::of(all.iter().copied());
+    let shown = |s: &Session| {
         args.all || s.status.is_active() || s.status == sessionscope_core::model::Status::Idle
     };
     if args.json {
@@ -55,7 +56,7 @@ pub fn run(args: PsArgs) -> anyhow::Result<()> {
             counts: SessionCounts,
         }
         let out = Out {
-            sessions: all.iter().filter(shown).collect(),
+            sessions: all.iter().copied().filter(|s| shown(s)).collect(),
             counts,
         };
         let mut w = std::io::BufWriter::new(std::io::stdout().lock());
@@ -64,8 +65,10 @@ pub fn run(args: PsArgs) -> anyhow::Result<()> {
             .and_then(|_| writeln!(w))
             .and_then(|_| w.flush());
         // The process ends here: freeing 100k rows one by one would only cost time.
+        drop(out);
+        drop(all);
+        index.close_cache();
         std::mem::forget(index);
-        std::mem::forget(all);
         return match written {
             Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => Err(e.into()),
             _ => Ok(()), // a closed pipe (`| head`) just ends the output
@@ -75,7 +78,11 @@ pub fn run(args: PsArgs) -> anyhow::Result<()> {
     // not only among the rows shown.
     let all_ids: Vec<&str> = all.iter().map(|s| s.id.as_str()).collect();
     let shorts = ShortIds::new(&all_ids);
-    let sessions: Vec<Session> = all.iter().filter(shown).cloned().collect();
+    let sessions: Vec<Session> = all
+        .iter()
+        .filter(|s| shown(s))
+        .map(|s| (*s).clone())
+        .collect();
     print_table(&sessions, &shorts, counts, now, &index);
     Ok(())
 }

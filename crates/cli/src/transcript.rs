@@ -54,8 +54,7 @@ pub fn run(args: TranscriptArgs) -> anyhow::Result<()> {
             // Straight from the cache when it names one unchanged file for the id;
             // else one scan of everything (through the cache: unchanged files are not
             // read again), which also says when the id is ambiguous or unknown.
-            let known = IndexCache::open(&IndexCache::default_path())
-                .ok()
+            let known = IndexCache::open_for_lookup(&IndexCache::default_path())
                 .and_then(|cache| SessionIndex::cached_session(&roots, &cache, &args.id, now));
             let session = match known {
                 Some(session) => session,

@@ -219,3 +219,75 @@ fn unknown_and_ambiguous_ids_are_clear_errors() {
         "{err}"
     );
 }
+
+#[test]
+fn a_cached_session_is_found_again_and_read_anew_once_it_changed() {
+    // One data directory for all runs, so the cache the first run leaves is used.
+    let home = tempfile::tempdir().unwrap();
+    let projects = home.path().join("claude/projects/-home-dev-api");
+    std::fs::create_dir_all(&projects).unwrap();
+    let id = "6c1e2f3a-8b4d-4e5f-9a0b-1c2d3e4f5a60";
+    let file = projects.join(format!("{id}.jsonl"));
+    std::fs::copy(
+        fixtures().join(format!("claude/projects/-home-dev-api/{id}.jsonl")),
+        &file,
+    )
+    .unwrap();
+    let run_here = |args: &[&str]| -> serde_json::Value {
+        let out = Command::new(env!("CARGO_BIN_EXE_sessionscope"))
+            .arg("transcript")
+            .args(args)
+            .arg("--json")
+            .env("HOME", home.path())
+            .env("XDG_DATA_HOME", home.path().join("data"))
+            .env("XDG_CONFIG_HOME", home.path().join("config"))
+            .env("CLAUDE_CONFIG_DIR", home.path().join("claude"))
+            .env("CODEX_HOME", home.path().join("none"))
+            .env("GPTME_LOGS_DIR", home.path().join("none"))
+            .env("GEMINI_DATA_DIR", home.path().join("none"))
+            .env("OPENCODE_DATA_DIR", home.path().join("none"))
+            .env("COPILOT_STATE_DIR", home.path().join("none"))
+            .output()
+            .unwrap();
+        serde_json::from_str(&stdout_ok(&out)).expect("JSON")
+    };
+    let first = run_here(&["6c1e2f3a"]);
+    assert_eq!(first["session"]["id"], id);
+    // Found again (now through the cache, by its start, its id or its key): the same.
+    assert_eq!(run_here(&["6c1e2f3a"]), first);
+    assert_eq!(run_here(&[id]), first);
+    assert_eq!(run_here(&[&format!("claude-code:{id}")]), first);
+    // Appended to: what the cache holds is old, so the file is read again.
+    let mut f = std::fs::OpenOptions::new()
+        .append(true)
+        .open(&file)
+        .unwrap();
+    use std::io::Write;
+    writeln!(
+        f,
+        r#"{{"type":"user","sessionId":"{id}","timestamp":"2026-11-23T12:05:00.000Z","cwd":"/home/dev/api","message":{{"role":"user","content":"one more thing"}}}}"#
+    )
+    .unwrap();
+    drop(f);
+    let later = run_here(&["6c1e2f3a"]);
+    let users = |v: &serde_json::Value| v["session"]["user_messages"].as_u64().unwrap();
+    assert_eq!(users(&later), users(&first) + 1);
+    let last = later["entries"].as_array().unwrap().last().unwrap().clone();
+    assert_eq!(last["text"], "one more thing");
+    // Gone: not found, said so.
+    std::fs::remove_file(&file).unwrap();
+    let out = Command::new(env!("CARGO_BIN_EXE_sessionscope"))
+        .args(["transcript", "6c1e2f3a"])
+        .env("HOME", home.path())
+        .env("XDG_DATA_HOME", home.path().join("data"))
+        .env("XDG_CONFIG_HOME", home.path().join("config"))
+        .env("CLAUDE_CONFIG_DIR", home.path().join("claude"))
+        .env("CODEX_HOME", home.path().join("none"))
+        .env("GPTME_LOGS_DIR", home.path().join("none"))
+        .env("GEMINI_DATA_DIR", home.path().join("none"))
+        .env("OPENCODE_DATA_DIR", home.path().join("none"))
+        .env("COPILOT_STATE_DIR", home.path().join("none"))
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+}

@@ -310,6 +310,17 @@ impl SessionChange {
     /// first scan of 100k files quadratic (issue 17).
     pub fn merge(&mut self, later: SessionChange) {
         use std::collections::{HashMap, HashSet};
+        if self.upserted.is_empty() && self.removed.is_empty() {
+            // Into nothing (a first scan's first root: 70k rows): `later` itself,
+            // unless it names a key twice, which the general way below settles.
+            let mut keys: HashSet<&str> = HashSet::with_capacity(later.upserted.len());
+            let distinct = later.upserted.iter().all(|s| keys.insert(&s.key))
+                && later.removed.iter().all(|k| keys.insert(k));
+            if distinct {
+                *self = later;
+                return;
+            }
+        }
         let mut at: HashMap<String, usize> = self
             .upserted
             .iter()

@@ -171,6 +171,36 @@ impl IndexCache {
         })
     }
 
+    /// Open an existing cache of this version for a lookup ([`IndexCache::find_ids`],
+    /// [`IndexCache::load_one`]) without the integrity check of [`IndexCache::open`],
+    /// which reads the whole file (a tenth of a second for 100k files): `None` when
+    /// there is none, or it is of another schema or parser version. A damaged page
+    /// still makes the lookup fail (SQLite checks every page it reads), and then the
+    /// caller scans as without a cache, which opens it with the check.
+    pub fn open_for_lookup(path: &Path) -> Option<IndexCache> {
+        use rusqlite::OpenFlags;
+        let conn = Connection::open_with_flags(
+            path,
+            OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX,
+        )
+        .ok()?;
+        conn.busy_timeout(std::time::Duration::from_secs(2)).ok()?;
+        let version: i64 = conn
+            .query_row("PRAGMA user_version", [], |r| r.get(0))
+            .ok()?;
+        let parser: String = conn
+            .query_row(
+                "SELECT value FROM meta WHERE key = 'parser_version'",
+                [],
+                |r| r.get(0),
+            )
+            .ok()?;
+        (version as usize == MIGRATIONS.len() && parser == PARSER_VERSION).then(|| IndexCache {
+            conn,
+            path: path.to_path_buf(),
+        })
+    }
+
     pub fn path(&self) -> &Path {
         &self.path
     }
@@ -292,11 +322,12 @@ impl IndexCache {
     /// (`<harness>:<id>`, as rows have it) is, or whose id `wanted` names as a short
     /// id ([`short_id::matches`]: the start of the id or of its distinct part); at
     /// most `limit` of them. What the cache knew at its last save: a caller checks
-    /// that the files are still the ones cached.
-    pub fn find_ids(&self, wanted: &str, limit: usize) -> Vec<FoundId> {
+    /// that the files are still the ones cached. `Err` when the cache could not be
+    /// read to the end (then what it holds is not known).
+    pub fn find_ids(&self, wanted: &str, limit: usize) -> rusqlite::Result<Vec<FoundId>> {
         let mut out: Vec<FoundId> = Vec::new();
         if wanted.is_empty() {
-            return out;
+            return Ok(out);
         }
         let key = wanted
             .split_once(':')
@@ -308,24 +339,18 @@ impl IndexCache {
                    WHERE session_id = ?2
                       OR (session_id >= ?1 AND session_id < ?3)
                       OR (id_part >= ?1 AND id_part < ?3)";
-        let Ok(mut stmt) = self.conn.prepare(sql) else {
-            return out;
-        };
+        let mut stmt = self.conn.prepare(sql)?;
         let by_key = key.map_or(wanted, |(_, id)| id);
-        let Ok(mut rows) = stmt.query(params![wanted, by_key, upper]) else {
-            return out;
-        };
-        while let Ok(Some(r)) = rows.next() {
+        let mut rows = stmt.query(params![wanted, by_key, upper])?;
+        while let Some(r) = rows.next()? {
             if out.len() >= limit {
                 break;
             }
-            let (Ok(path), Ok(harness), Ok(session_id)) = (
-                r.get::<_, String>(0),
-                r.get::<_, String>(1),
-                r.get::<_, String>(2),
-            ) else {
-                continue;
-            };
+            let (path, harness, session_id) = (
+                r.get::<_, String>(0)?,
+                r.get::<_, String>(1)?,
+                r.get::<_, String>(2)?,
+            );
             let Some(harness) = harness_named(&harness) else {
                 continue;
             };
@@ -339,7 +364,7 @@ impl IndexCache {
                 });
             }
         }
-        out
+        Ok(out)
     }
 
     /// Write `upserts` and forget `removed`, in one transaction.
@@ -499,6 +524,7 @@ mod tests {
         let found = |q: &str| {
             let mut v: Vec<String> = c
                 .find_ids(q, 10)
+                .unwrap()
                 .into_iter()
                 .map(|f| format!("{}:{}", f.harness, f.path.display()))
                 .collect();
@@ -522,7 +548,33 @@ mod tests {
         assert!(found("b").is_empty());
         assert!(found("").is_empty());
         assert!(found("gemini:aaaa1111-1").is_empty());
-        assert_eq!(c.find_ids("aaaa", 2).len(), 2);
+        assert_eq!(c.find_ids("aaaa", 2).unwrap().len(), 2);
+    }
+
+    #[test]
+    fn a_lookup_opens_only_a_cache_of_this_version_and_creates_none() {
+        let dir = tempfile::tempdir().unwrap();
+        let db = dir.path().join("index.sqlite3");
+        assert!(IndexCache::open_for_lookup(&db).is_none());
+        assert!(!db.exists());
+        let a = PathBuf::from("/x/a.jsonl");
+        IndexCache::open(&db)
+            .unwrap()
+            .save(&[(&a, &entry(1))], &[])
+            .unwrap();
+        let c = IndexCache::open_for_lookup(&db).unwrap();
+        assert_eq!(c.find_ids("9f2c1a7e", 5).unwrap().len(), 1);
+        drop(c);
+        let conn = Connection::open(&db).unwrap();
+        conn.execute(
+            "UPDATE meta SET value = 'old' WHERE key = 'parser_version'",
+            [],
+        )
+        .unwrap();
+        drop(conn);
+        assert!(IndexCache::open_for_lookup(&db).is_none());
+        std::fs::write(&db, b"not a database at all, not even close to one").unwrap();
+        assert!(IndexCache::open_for_lookup(&db).is_none());
     }
 
     #[test]
@@ -540,7 +592,7 @@ mod tests {
         drop(conn);
         let c = IndexCache::open(&db).unwrap();
         assert!(c.load().is_empty());
-        assert!(c.find_ids("a", 10).is_empty());
+        assert!(c.find_ids("a", 10).unwrap().is_empty());
     }
 
     #[test]

@@ -178,6 +178,14 @@ impl SessionIndex {
         self
     }
 
+    /// Close the cache (its database is closed cleanly, its write-ahead log folded
+    /// in); the index goes on without one. For a command about to exit that does not
+    /// free the rest of the index.
+    pub fn close_cache(&mut self) {
+        self.cache = None;
+        self.cached = HashMap::new();
+    }
+
     /// Report reading progress (files and bytes done of total) during scans.
     pub fn set_progress(&mut self, progress: ProgressFn) {
         self.progress = Some(progress);
@@ -260,7 +268,7 @@ impl SessionIndex {
         now: DateTime<Utc>,
     ) -> Option<Session> {
         use crate::sessions::short_id;
-        let found = cache.find_ids(wanted, 64);
+        let found = cache.find_ids(wanted, 64).ok()?;
         let exact: Vec<_> = found
             .iter()
             .filter(|f| {
@@ -344,8 +352,8 @@ impl SessionIndex {
 
     /// Every row once, borrowed, most recent activity first. One session may have two
     /// files (Codex moves a rollout to `archived_sessions/`): the live copy wins over
-    /// the vanished one.
-    fn rows(&self) -> Vec<&Session> {
+    /// the vanished one. What [`SessionIndex::sessions`] clones.
+    pub fn rows(&self) -> Vec<&Session> {
         let mut by_key: HashMap<&str, &Session> = HashMap::new();
         for row in self.files.values().filter_map(|f| f.published.as_ref()) {
             match by_key.get(row.key.as_str()) {
