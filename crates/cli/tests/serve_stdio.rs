@@ -44,7 +44,10 @@ fn serve_answers_refuses_and_ends_with_its_stdin() {
     let next = || rx.recv_timeout(Duration::from_secs(10)).expect("a line");
     let hello = next();
     assert_eq!(hello["type"], "hello");
-    assert_eq!(hello["protocol"], 1);
+    assert_eq!(
+        hello["protocol"],
+        sessionscope_core::remote::protocol::PROTOCOL_VERSION
+    );
     let snapshot = next();
     assert_eq!(snapshot["type"], "snapshot");
     assert_eq!(
