@@ -102,7 +102,7 @@ pub fn read_whole(path: &Path, max: u64) -> io::Result<Vec<u8>> {
     }
     let mut bytes = Vec::with_capacity(size as usize);
     // It may grow while read: one byte over the limit is enough to know.
-    file.take(max + 1).read_to_end(&mut bytes)?;
+    file.take(max.saturating_add(1)).read_to_end(&mut bytes)?;
     if bytes.len() as u64 > max {
         return Err(too_large(bytes.len() as u64, max));
     }

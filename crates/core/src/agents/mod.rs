@@ -286,6 +286,15 @@ pub trait Agent: Sync {
         parser.facts().clone()
     }
 
+    /// The facts of the whole-file session at `path`: by default its content read
+    /// whole (at most `max` bytes, else a "too large to read" error) and given to
+    /// [`Agent::parse_whole_file`]; a format that can be decoded as a stream reads a
+    /// bigger file that way, bounded by a record instead of the file.
+    fn read_whole_file(&self, path: &Path, max: u64) -> std::io::Result<TranscriptFacts> {
+        let bytes = crate::agent_file::read_whole(path, max)?;
+        Ok(self.parse_whole_file(path, &bytes))
+    }
+
     /// The store of a [`SourceKind::Store`] root.
     fn store(&self, _root: &Path) -> Option<Box<dyn SessionStore>> {
         None

@@ -158,9 +158,7 @@ fn walk(root: &HarnessRoot, dir: &Path, depth: usize, out: &mut Vec<PathBuf>) {
 pub fn read_facts(h: Harness, path: &Path) -> std::io::Result<TranscriptFacts> {
     match agents::agent(h).file_mode(path) {
         FileMode::WholeFile => {
-            let bytes =
-                crate::agent_file::read_whole(path, crate::agent_file::MAX_WHOLE_FILE_BYTES)?;
-            Ok(agents::agent(h).parse_whole_file(path, &bytes))
+            agents::agent(h).read_whole_file(path, crate::agent_file::MAX_WHOLE_FILE_BYTES)
         }
         FileMode::Lines => {
             let mut parser = agents::agent(h).parser(path);

@@ -1215,12 +1215,11 @@ fn refresh_source(path: &Path, file: &mut TrackedFile) -> Option<String> {
                 file.gone = false;
                 let now_stamp = meta.modified().ok().map(|m| (meta.len(), m));
                 if now_stamp.is_none() || *stamp != now_stamp {
-                    match crate::agent_file::read_whole(
-                        path,
-                        crate::agent_file::MAX_WHOLE_FILE_BYTES,
-                    ) {
-                        Ok(bytes) => {
-                            *facts = agents::agent(harness).parse_whole_file(path, &bytes);
+                    match agents::agent(harness)
+                        .read_whole_file(path, crate::agent_file::MAX_WHOLE_FILE_BYTES)
+                    {
+                        Ok(read) => {
+                            *facts = read;
                             *stamp = now_stamp;
                         }
                         Err(e) if e.kind() == std::io::ErrorKind::NotFound => file.gone = true,

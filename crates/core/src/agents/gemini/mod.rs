@@ -33,7 +33,7 @@ mod wire;
 use std::collections::HashMap;
 use std::path::Path;
 
-use serde_json::Value;
+use serde_json::{Map, Value};
 
 use super::roots::{var, AgentPaths, Base};
 use super::transcript::Reader;
@@ -42,7 +42,7 @@ use super::{file_stem, parse_ts, title_from, TranscriptFacts, TranscriptParser};
 use super::{Agent, FileMode};
 use crate::model::{Harness, Usage};
 use crate::pricing;
-use wire::{LineKind, Message, Record};
+use wire::{FileItem, LineKind, Message, Record};
 
 const TITLE_MAX: usize = 120;
 
@@ -292,33 +292,83 @@ impl TranscriptParser for GeminiTranscript {
     }
 }
 
-/// Rebuild the facts of an older whole-file `.json` chat.
-pub fn parse_json_file(path: &Path, content: &[u8]) -> TranscriptFacts {
-    let mut t = GeminiTranscript::new(path);
-    // In a JSON file a message's model is not inherited from earlier ones (ccusage).
-    t.inherit_model = false;
-    let text = String::from_utf8_lossy(content);
-    let Some((header, messages)) = wire::decode_file(&text) else {
-        if !text.trim().is_empty() {
-            t.facts.parse_errors += 1;
+/// Folds an older `.json` chat as it is decoded, one message at a time.
+struct JsonFold {
+    t: GeminiTranscript,
+    header: Map<String, Value>,
+}
+
+impl JsonFold {
+    fn new(path: &Path) -> Self {
+        let mut t = GeminiTranscript::new(path);
+        // In a JSON file a message's model is not inherited from earlier ones (ccusage).
+        t.inherit_model = false;
+        JsonFold {
+            t,
+            header: Map::new(),
         }
-        return t.facts;
-    };
-    t.apply_record(Record(&header));
-    for m in &messages {
-        match m.as_object() {
-            Some(o) => {
-                if let Some(m) = Message::of(o) {
-                    t.apply_message(m);
+    }
+
+    fn item(&mut self, item: FileItem) {
+        match item {
+            FileItem::Header(key, value) => {
+                self.header.insert(key, value);
+            }
+            FileItem::Message(Value::Object(o)) => {
+                if let Some(m) = Message::of(&o) {
+                    self.t.apply_message(m);
                 }
             }
-            None => t.facts.parse_errors += 1,
+            FileItem::Message(_) => self.t.facts.parse_errors += 1,
         }
     }
-    if let Some(summary) = t.summary.clone().filter(|_| !t.seen_user_title) {
-        t.facts.title = Some(summary);
+
+    /// The facts of what was read; a decoding error (a file cut short while it is
+    /// rewritten, or not a chat) counts as one parse error. The header applies
+    /// whatever its place in the file (its fields only set ids and widen times).
+    fn finish(mut self, decoded: serde_json::Result<()>) -> TranscriptFacts {
+        if decoded.is_err() {
+            self.t.facts.parse_errors += 1;
+        }
+        let t = &mut self.t;
+        t.apply_record(Record(&self.header));
+        if let Some(summary) = t.summary.clone().filter(|_| !t.seen_user_title) {
+            t.facts.title = Some(summary);
+        }
+        self.t.facts
     }
-    t.facts
+}
+
+/// Rebuild the facts of an older whole-file `.json` chat from its content.
+pub fn parse_json_file(path: &Path, content: &[u8]) -> TranscriptFacts {
+    let mut fold = JsonFold::new(path);
+    let text = String::from_utf8_lossy(content);
+    if text.trim().is_empty() {
+        return fold.t.facts;
+    }
+    let decoded = wire::stream_file_str(&text, &mut |item| fold.item(item));
+    fold.finish(decoded)
+}
+
+/// The facts of the `.json` chat at `path`: read whole (invalid UTF-8 replaced) when it
+/// is at most `max` bytes, else decoded from the file as a stream, one message at a
+/// time, so memory is bounded by the largest message rather than the file. Both
+/// decode with the same code ([`wire::stream_file`]).
+pub fn read_json_file(path: &Path, max: u64) -> std::io::Result<TranscriptFacts> {
+    match crate::agent_file::read_whole(path, max) {
+        Ok(bytes) => return Ok(parse_json_file(path, &bytes)),
+        Err(e) if e.kind() == std::io::ErrorKind::FileTooLarge => {}
+        Err(e) => return Err(e),
+    }
+    let file = crate::agent_file::open(path)?;
+    let mut fold = JsonFold::new(path);
+    let reader = std::io::BufReader::with_capacity(1 << 20, file);
+    let decoded = wire::stream_file(reader, &mut |item| fold.item(item));
+    match decoded {
+        // A read that failed is the file's problem, not its content's.
+        Err(e) if e.is_io() => Err(e.into()),
+        decoded => Ok(fold.finish(decoded)),
+    }
 }
 
 /// Gemini CLI as an [`Agent`](crate::agents::Agent).
@@ -362,6 +412,9 @@ impl Agent for Gemini {
     fn parse_whole_file(&self, path: &Path, content: &[u8]) -> TranscriptFacts {
         parse_json_file(path, content)
     }
+    fn read_whole_file(&self, path: &Path, max: u64) -> std::io::Result<TranscriptFacts> {
+        read_json_file(path, max)
+    }
     fn transcript_reader(&self) -> Reader {
         Reader::Whole(transcript::read_whole)
     }
@@ -381,6 +434,40 @@ impl Agent for Gemini {
         let digest = Sha256::digest(cwd.to_string_lossy().as_bytes());
         Some(digest.iter().map(|b| format!("{b:02x}")).collect())
     }
+}
+
+/// A generated `.json` chat of `n` turns (a prompt, then an answer with tokens, a
+/// thought and a tool call, a failed one every third turn), for the tests that read it
+/// whole and streamed.
+#[cfg(test)]
+pub(crate) fn write_chat(path: &Path, n: usize) -> Vec<u8> {
+    let mut messages = Vec::new();
+    for i in 0..n {
+        messages.push(serde_json::json!({
+            "id": format!("u{i}"), "timestamp": format!("2026-11-20T10:{:02}:00.000Z", i % 60),
+            "type": "user", "content": format!("question {i} {}", "x".repeat(i % 7 * 40)),
+        }));
+        let status = if i % 3 == 2 { "error" } else { "success" };
+        messages.push(serde_json::json!({
+            "id": format!("g{i}"), "timestamp": format!("2026-11-20T11:{:02}:00.000Z", i % 60),
+            "type": "gemini", "content": format!("answer {i}"), "model": "gemini-2.5-pro",
+            "thoughts": [{"subject": "Plan", "description": format!("step {i}")}],
+            "toolCalls": [{"id": format!("c{i}"), "name": "read_file", "status": status,
+                "args": {"path": "a.rs"}, "resultDisplay": format!("result {i}")}],
+            "tokens": {"input": 1000 + i, "output": 50, "cached": 200, "thoughts": 7,
+                "tool": 0, "total": 1057 + i},
+        }));
+    }
+    let chat = serde_json::json!({
+        "sessionId": "0d3f7a1e-1111-4222-8333-944445555666",
+        "projectHash": "5d41402abc4b2a76b9719d911017c5925d41402abc4b2a76b9719d911017c592",
+        "startTime": "2026-11-20T09:59:00.000Z",
+        "messages": messages,
+        "lastUpdated": "2026-11-20T12:00:00.000Z",
+    });
+    let bytes = serde_json::to_vec_pretty(&chat).unwrap();
+    std::fs::write(path, &bytes).unwrap();
+    bytes
 }
 
 #[cfg(test)]
@@ -579,5 +666,67 @@ mod tests {
             "not 3: the file is re-read, not appended"
         );
         assert_eq!(c.upserted[0].usage.input_tokens, 9);
+    }
+
+    #[test]
+    fn a_chat_over_the_cap_is_streamed_to_the_same_facts() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("session-2026-11-20T10-00-0d3f7a1e.json");
+        let bytes = write_chat(&p, 200);
+        let whole = parse_json_file(&p, &bytes);
+        assert_eq!(read_json_file(&p, u64::MAX).unwrap(), whole);
+        // A cap far below the file: decoded from the file, one message at a time.
+        assert!(bytes.len() > 50_000);
+        let streamed = read_json_file(&p, 4096).unwrap();
+        assert_eq!(streamed, whole);
+        assert_eq!((whole.user_messages, whole.assistant_messages), (200, 200));
+        assert_eq!((whole.tool_calls, whole.tool_errors), (200, 66));
+        assert_eq!(whole.parse_errors, 0);
+        assert!(whole.usage.total() > 200_000 && whole.cost_usd.unwrap() > 0.0);
+        assert_eq!(
+            whole.id.as_deref(),
+            Some("0d3f7a1e-1111-4222-8333-944445555666")
+        );
+        // `lastUpdated` after `messages` still counts.
+        assert_eq!(
+            whole.last_activity.unwrap().to_rfc3339(),
+            "2026-11-20T12:00:00+00:00"
+        );
+    }
+
+    #[test]
+    fn a_chat_cut_short_gives_the_messages_before_the_cut_and_one_error() {
+        let dir = tempfile::tempdir().unwrap();
+        let full = dir.path().join("session-2026-11-20T10-00-0d3f7a1e.json");
+        let bytes = write_chat(&full, 30);
+        let all = parse_json_file(&full, &bytes);
+        let cut_path = dir.path().join("session-2026-11-20T10-00-cut00000.json");
+        let mut last_users = 0;
+        for cut in (1..bytes.len()).step_by(97) {
+            std::fs::write(&cut_path, &bytes[..cut]).unwrap();
+            for max in [u64::MAX, 256] {
+                let f = read_json_file(&cut_path, max).unwrap();
+                assert_eq!(f.parse_errors, 1, "cut at {cut}");
+                assert!(f.user_messages <= all.user_messages);
+                assert!(f.usage.total() <= all.usage.total());
+                if max == 256 {
+                    // Streamed and in memory agree at every cut.
+                    assert_eq!(f, parse_json_file(&cut_path, &bytes[..cut]));
+                }
+                assert!(f.user_messages >= last_users, "cut at {cut}");
+                last_users = f.user_messages;
+            }
+        }
+        assert!(last_users >= 28, "{last_users}");
+        // Not a chat at all, or not text: one error, no panic.
+        for junk in [
+            &b"[1, 2]"[..],
+            b"\xff\xfe{\"messages\": [",
+            b"{\"messages\": 7}",
+        ] {
+            std::fs::write(&cut_path, junk).unwrap();
+            let f = read_json_file(&cut_path, 1).unwrap();
+            assert!(f.parse_errors <= 1 && f.user_messages == 0, "{junk:?}");
+        }
     }
 }

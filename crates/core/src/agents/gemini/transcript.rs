@@ -1,8 +1,10 @@
 //! Gemini CLI chats as entries (the format is described in `agents::gemini`; records
 //! are read through the same [`wire`](super::wire) views as the facts parser's).
 //!
-//! Both shapes are read whole: the older `.json` is rewritten on every change, and in
-//! the `.jsonl` a message is updated by appending it again with the same `id` (the
+//! Both shapes are read whole: the older `.json` is rewritten on every change (it is
+//! decoded one message at a time, keeping only the entries of the page asked for, so a
+//! chat of any size is read in memory bounded by its largest message), and in the
+//! `.jsonl` a message is updated by appending it again with the same `id` (the
 //! later copy replaces the earlier one in place) and `{"$rewindTo": id}` removes that
 //! message and everything after it (everything when the id is unknown), as gemini-cli's
 //! `loadConversationRecord` does. A `$set` of `messages` (the model's context after a
@@ -21,52 +23,49 @@ use std::path::Path;
 
 use serde_json::{Map, Value};
 
-use super::wire::{self, LineKind, Message, Record, ToolCall};
+use super::wire::{self, FileItem, LineKind, Message, Record, ToolCall};
 use crate::agents::transcript::{
-    pretty_input, text_of, Draft, EntryKind, TranscriptError, WholeTranscript,
+    pretty_input, text_of, Draft, EntryKind, Keep, TranscriptError, WholeTranscript,
 };
 
-pub(crate) fn read_whole(path: &Path) -> Result<WholeTranscript, TranscriptError> {
-    let bytes = crate::agent_file::read_whole(path, crate::agent_file::MAX_WHOLE_FILE_BYTES)
-        .map_err(|e| TranscriptError::io(path, e))?;
+pub(crate) fn read_whole(path: &Path, keep: Keep) -> Result<WholeTranscript, TranscriptError> {
+    read_capped(path, keep, crate::agent_file::MAX_WHOLE_FILE_BYTES)
+}
+
+/// [`read_whole`] with the size up to which a file is read into memory: a `.json`
+/// chat over it is decoded from the file as a stream, one message at a time, keeping
+/// only the drafts `keep` asks for; a `.jsonl` chat over it is too large to read (its
+/// rewrites and rewinds can change any earlier message).
+pub(crate) fn read_capped(
+    path: &Path,
+    keep: Keep,
+    max: u64,
+) -> Result<WholeTranscript, TranscriptError> {
+    let io_err = |e| TranscriptError::io(path, e);
+    let is_jsonl = path.extension().is_some_and(|e| e == "jsonl");
+    if !is_jsonl {
+        return read_json(path, keep, max);
+    }
+    let bytes = crate::agent_file::read_whole(path, max).map_err(io_err)?;
     let text = String::from_utf8_lossy(&bytes);
     let mut errors = 0u32;
     let mut messages: Vec<(String, Map<String, Value>)> = Vec::new();
-    let is_jsonl = path.extension().is_some_and(|e| e == "jsonl");
-    if is_jsonl {
-        for line in text.lines() {
-            let Some(obj) = wire::decode_line(line.as_bytes(), &mut errors) else {
+    for line in text.lines() {
+        let Some(obj) = wire::decode_line(line.as_bytes(), &mut errors) else {
+            continue;
+        };
+        let id = match Record(&obj).kind() {
+            LineKind::Rewind(Some(target)) => {
+                // As gemini-cli's loader: an unknown id rewinds everything.
+                let pos = messages.iter().position(|(id, _)| id == target);
+                messages.truncate(pos.unwrap_or(0));
                 continue;
-            };
-            let id = match Record(&obj).kind() {
-                LineKind::Rewind(Some(target)) => {
-                    // As gemini-cli's loader: an unknown id rewinds everything.
-                    let pos = messages.iter().position(|(id, _)| id == target);
-                    messages.truncate(pos.unwrap_or(0));
-                    continue;
-                }
-                LineKind::Message(m) => m.id().unwrap_or_default().to_string(),
-                // The header, `$set` metadata, unknown records.
-                LineKind::Rewind(None) | LineKind::Set(_) | LineKind::Other => continue,
-            };
-            upsert(&mut messages, Some(id), obj);
-        }
-    } else if !text.trim().is_empty() {
-        match wire::decode_file(&text) {
-            Some((_, list)) => {
-                for m in list {
-                    match m {
-                        Value::Object(o) if Message::of(&o).is_some() => {
-                            let id = o.get("id").and_then(Value::as_str).map(String::from);
-                            upsert(&mut messages, id, o);
-                        }
-                        Value::Object(_) => {}
-                        _ => errors += 1,
-                    }
-                }
             }
-            None => errors += 1,
-        }
+            LineKind::Message(m) => m.id().unwrap_or_default().to_string(),
+            // The header, `$set` metadata, unknown records.
+            LineKind::Rewind(None) | LineKind::Set(_) | LineKind::Other => continue,
+        };
+        upsert(&mut messages, Some(id), obj);
     }
     let mut whole = WholeTranscript {
         parse_errors: errors,
@@ -76,19 +75,68 @@ pub(crate) fn read_whole(path: &Path) -> Result<WholeTranscript, TranscriptError
     let mut model_hint: Option<String> = None;
     for m in messages.iter().filter_map(|(_, m)| Message::of(m)) {
         let own_model = m.model().map(String::from);
-        if is_jsonl && own_model.is_some() {
+        if own_model.is_some() {
             model_hint = own_model.clone();
         }
         let model = own_model.or_else(|| model_hint.clone());
-        whole.begin_message();
-        let start = whole.drafts.len();
-        message_entries(m, model, &mut whole.drafts);
-        let ts = m.timestamp();
-        for d in &mut whole.drafts[start..] {
-            d.timestamp = d.timestamp.or(ts);
-        }
+        add_message(&mut whole, m, model, keep);
     }
     Ok(whole)
+}
+
+/// An older `.json` chat, decoded as it is read (the same decoder whether the text is
+/// in memory or streamed from the file). A message's model is its own. A file cut
+/// short (being rewritten) gives the messages before the cut and one parse error.
+fn read_json(path: &Path, keep: Keep, max: u64) -> Result<WholeTranscript, TranscriptError> {
+    let io_err = |e| TranscriptError::io(path, e);
+    let mut whole = WholeTranscript::default();
+    let mut sink = |item: FileItem| match item {
+        FileItem::Message(Value::Object(o)) => {
+            if let Some(m) = Message::of(&o) {
+                add_message(&mut whole, m, m.model().map(String::from), keep);
+            }
+        }
+        FileItem::Message(_) => whole.parse_errors += 1,
+        FileItem::Header(..) => {}
+    };
+    let (decoded, total_bytes) = match crate::agent_file::read_whole(path, max) {
+        Ok(bytes) => {
+            let text = String::from_utf8_lossy(&bytes);
+            let decoded = if text.trim().is_empty() {
+                Ok(())
+            } else {
+                wire::stream_file_str(&text, &mut sink)
+            };
+            (decoded, bytes.len() as u64)
+        }
+        Err(e) if e.kind() == std::io::ErrorKind::FileTooLarge => {
+            let file = crate::agent_file::open(path).map_err(io_err)?;
+            let size = file.metadata().map_err(io_err)?.len();
+            let reader = std::io::BufReader::with_capacity(1 << 20, file);
+            (wire::stream_file(reader, &mut sink), size)
+        }
+        Err(e) => return Err(io_err(e)),
+    };
+    match decoded {
+        Err(e) if e.is_io() => return Err(io_err(e.into())),
+        Err(_) => whole.parse_errors += 1,
+        Ok(()) => {}
+    }
+    whole.total_bytes = total_bytes;
+    Ok(whole)
+}
+
+/// One message's drafts, added to `whole` as `keep` says.
+fn add_message(whole: &mut WholeTranscript, m: Message<'_>, model: Option<String>, keep: Keep) {
+    whole.begin_message();
+    let mut drafts = Vec::new();
+    message_entries(m, model, &mut drafts);
+    let ts = m.timestamp();
+    for mut d in drafts {
+        d.timestamp = d.timestamp.or(ts);
+        whole.push(d, keep);
+    }
+    whole.end_message(keep);
 }
 
 /// A later copy of a message replaces the earlier one where it stood.
@@ -312,5 +360,53 @@ mod tests {
             rejected_by_both(Harness::Gemini, &lines),
             [(true, true), (true, true), (false, false), (false, false)]
         );
+    }
+
+    #[test]
+    fn a_chat_over_the_cap_keeps_only_the_page_asked_for() {
+        use super::read_capped;
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("session-2026-11-20T10-00-0d3f7a1e.json");
+        crate::agents::gemini::write_chat(&p, 100);
+        let all = read_capped(&p, Keep::All, u64::MAX).unwrap();
+        let n = all.total();
+        assert_eq!(
+            (all.skipped_before, all.skipped_after, all.parse_errors),
+            (0, 0, 0)
+        );
+        assert!(n > 400, "{n}");
+        for cap in [u64::MAX, 1024] {
+            let last = read_capped(&p, Keep::Last(7), cap).unwrap();
+            assert_eq!(last.drafts.len(), 7);
+            assert_eq!(last.total(), n);
+            assert_eq!(last.drafts[..], all.drafts[n - 7..]);
+            assert_eq!(last.message_starts, all.message_starts);
+            let mid = read_capped(&p, Keep::Range(100, 110), cap).unwrap();
+            assert_eq!(mid.drafts[..], all.drafts[100..110]);
+            assert_eq!((mid.skipped_before, mid.total()), (100, n));
+            assert_eq!(last.total_bytes, all.total_bytes);
+        }
+    }
+
+    #[test]
+    fn a_streamed_chat_cut_short_shows_what_came_before() {
+        use super::read_capped;
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("session-2026-11-20T10-00-0d3f7a1e.json");
+        let bytes = crate::agents::gemini::write_chat(&p, 20);
+        let all = read_capped(&p, Keep::All, u64::MAX).unwrap();
+        for cut in (1..bytes.len()).step_by(131) {
+            std::fs::write(&p, &bytes[..cut]).unwrap();
+            let streamed = read_capped(&p, Keep::Last(5), 64).unwrap();
+            let whole = read_capped(&p, Keep::All, u64::MAX).unwrap();
+            assert_eq!(streamed.parse_errors, 1, "cut at {cut}");
+            assert_eq!(whole.parse_errors, 1, "cut at {cut}");
+            assert_eq!(streamed.total(), whole.total());
+            assert_eq!(
+                streamed.drafts[..],
+                whole.drafts[whole.total() - streamed.drafts.len()..]
+            );
+            assert!(whole.drafts[..] == all.drafts[..whole.total()]);
+        }
     }
 }

@@ -9,6 +9,7 @@
 //! A message's tokens are read two ways, both here: by ccusage's rules for the table
 //! (see `agents::gemini`), and as written for the transcript's per-message usage.
 
+use serde::de::{DeserializeSeed, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
 use serde_json::{Map, Value};
 
 use crate::agents::{decode_record, parse_ts};
@@ -38,17 +39,109 @@ pub(super) fn decode_line(line: &[u8], parse_errors: &mut u32) -> Option<Map<Str
     decode_record(line, &mut lossy, parse_errors)
 }
 
-/// An older `.json` chat: its header fields and its `messages` (objects with a `type`;
-/// other objects are skipped). `None` when it is not a JSON object.
-pub(super) fn decode_file(text: &str) -> Option<(Map<String, Value>, Vec<Value>)> {
-    let Ok(Value::Object(mut header)) = serde_json::from_str::<Value>(text) else {
-        return None;
-    };
-    let messages = match header.remove("messages") {
-        Some(Value::Array(list)) => list,
-        _ => Vec::new(),
-    };
-    Some((header, messages))
+/// One piece of an older `.json` chat, handed over as it is decoded.
+pub(super) enum FileItem {
+    /// A top-level field other than `messages` (`sessionId`, `startTime`, ...).
+    Header(String, Value),
+    /// One element of `messages` (an object with a `type` is a message).
+    Message(Value),
+}
+
+/// Decode an older `.json` chat from text, one message at a time (see [`stream_file`]).
+pub(super) fn stream_file_str(
+    text: &str,
+    sink: &mut dyn FnMut(FileItem),
+) -> serde_json::Result<()> {
+    let mut de = serde_json::Deserializer::from_str(text);
+    Chat(sink).deserialize(&mut de)?;
+    de.end()
+}
+
+/// Decode an older `.json` chat from a reader, handing each header field and each
+/// element of `messages` to `sink` as soon as it is read: only one message is held at
+/// a time, whatever the size of the file. An error (not a JSON object, cut short
+/// while being written, invalid UTF-8) comes after everything read before it was
+/// handed over. A `messages` that is not a list holds no messages.
+pub(super) fn stream_file<R: std::io::Read>(
+    reader: R,
+    sink: &mut dyn FnMut(FileItem),
+) -> serde_json::Result<()> {
+    let mut de = serde_json::Deserializer::from_reader(reader);
+    Chat(sink).deserialize(&mut de)?;
+    de.end()
+}
+
+/// The chat object: its fields, `messages` streamed.
+struct Chat<'s>(&'s mut dyn FnMut(FileItem));
+
+impl<'de> DeserializeSeed<'de> for Chat<'_> {
+    type Value = ();
+    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<(), D::Error> {
+        d.deserialize_map(self)
+    }
+}
+
+impl<'de> Visitor<'de> for Chat<'_> {
+    type Value = ();
+    fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+        f.write_str("a JSON object")
+    }
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<(), A::Error> {
+        while let Some(key) = map.next_key::<String>()? {
+            if key == "messages" {
+                map.next_value_seed(Messages(&mut *self.0))?;
+            } else {
+                let v: Value = map.next_value()?;
+                (self.0)(FileItem::Header(key, v));
+            }
+        }
+        Ok(())
+    }
+}
+
+/// The `messages` value: each element of a list; anything else is skipped.
+struct Messages<'s>(&'s mut dyn FnMut(FileItem));
+
+impl<'de> DeserializeSeed<'de> for Messages<'_> {
+    type Value = ();
+    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<(), D::Error> {
+        d.deserialize_any(self)
+    }
+}
+
+impl<'de> Visitor<'de> for Messages<'_> {
+    type Value = ();
+    fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+        f.write_str("a list of messages")
+    }
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<(), A::Error> {
+        while let Some(v) = seq.next_element::<Value>()? {
+            (self.0)(FileItem::Message(v));
+        }
+        Ok(())
+    }
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<(), A::Error> {
+        while map.next_entry::<IgnoredAny, IgnoredAny>()?.is_some() {}
+        Ok(())
+    }
+    fn visit_bool<E>(self, _: bool) -> Result<(), E> {
+        Ok(())
+    }
+    fn visit_i64<E>(self, _: i64) -> Result<(), E> {
+        Ok(())
+    }
+    fn visit_u64<E>(self, _: u64) -> Result<(), E> {
+        Ok(())
+    }
+    fn visit_f64<E>(self, _: f64) -> Result<(), E> {
+        Ok(())
+    }
+    fn visit_str<E>(self, _: &str) -> Result<(), E> {
+        Ok(())
+    }
+    fn visit_unit<E>(self) -> Result<(), E> {
+        Ok(())
+    }
 }
 
 impl<'a> Record<'a> {

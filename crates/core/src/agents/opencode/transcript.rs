@@ -23,11 +23,15 @@ use serde_json::Value;
 
 use super::wire::{self, Message};
 use crate::agents::transcript::{
-    pretty_input, text_of, Draft, EntryKind, TranscriptError, WholeTranscript,
+    pretty_input, text_of, Draft, EntryKind, Keep, TranscriptError, WholeTranscript,
 };
 use crate::agents::ts_from_millis;
 
-pub(crate) fn read_whole(path: &Path) -> Result<WholeTranscript, TranscriptError> {
+/// Every draft of the session, whatever `keep` asks (a reader may keep more): the
+/// session's messages are read whole, from the database or from its message and part
+/// files (each at most `agent_file::MAX_WHOLE_FILE_BYTES`), so memory is bounded by
+/// one session, not by the database.
+pub(crate) fn read_whole(path: &Path, _keep: Keep) -> Result<WholeTranscript, TranscriptError> {
     let location = path.to_string_lossy().into_owned();
     let (messages, total_bytes, errors) = match split_db_location(&location) {
         Some((db, sid)) => read_db(Path::new(db), sid, &location)?,

@@ -271,8 +271,24 @@ pub trait LineFormat {
 pub enum Reader {
     /// Append-only lines, turned into drafts by a format made from the cursor's carry.
     Lines(fn(Option<String>) -> Box<dyn LineFormat>),
-    /// Records rewritten in place: the whole transcript is read on every request.
-    Whole(fn(&Path) -> Result<WholeTranscript, TranscriptError>),
+    /// Records rewritten in place: the whole transcript is read on every request,
+    /// keeping the drafts the request wants ([`Keep`]).
+    Whole(WholeReader),
+}
+
+/// Reads a whole-file transcript, keeping the drafts `keep` names.
+pub type WholeReader = fn(&Path, Keep) -> Result<WholeTranscript, TranscriptError>;
+
+/// Which drafts of a whole-file transcript a read holds on to (the others are only
+/// counted), so that a reader that decodes one record at a time holds a page, not
+/// the file. A reader may keep more than asked (all of them); never fewer.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Keep {
+    All,
+    /// Drafts `start..end`.
+    Range(usize, usize),
+    /// The last `n` drafts.
+    Last(usize),
 }
 
 #[cfg(test)]
@@ -283,33 +299,67 @@ thread_local! {
 
 /// Read and parse a whole-file transcript: every such read goes through here.
 fn parse_whole(
-    read_whole: fn(&Path) -> Result<WholeTranscript, TranscriptError>,
+    read_whole: WholeReader,
     path: &Path,
+    keep: Keep,
 ) -> Result<WholeTranscript, TranscriptError> {
     #[cfg(test)]
     WHOLE_PARSES.with(|n| n.set(n.get() + 1));
-    read_whole(path)
+    read_whole(path, keep)
 }
 
 fn reader(harness: Harness) -> Reader {
     crate::agents::agent(harness).transcript_reader()
 }
 
-/// Every entry of a format that is re-read whole, with the index of the first entry of
-/// each message (so the last message can be sent again while it grows).
+/// The entries of a format that is re-read whole: the drafts kept (all of them, or
+/// those a [`Keep`] asked for, with how many came before and after), and the index of
+/// the first entry of each message (so the last message can be sent again while it
+/// grows).
 #[derive(Debug, Default)]
 pub struct WholeTranscript {
     pub drafts: Vec<Draft>,
+    /// Drafts counted but not kept before `drafts[0]`, and after its last.
+    pub skipped_before: usize,
+    pub skipped_after: usize,
     pub message_starts: Vec<usize>,
     pub parse_errors: u32,
     pub total_bytes: u64,
 }
 
 impl WholeTranscript {
+    /// How many drafts the transcript has, kept or not.
+    pub fn total(&self) -> usize {
+        self.skipped_before + self.drafts.len() + self.skipped_after
+    }
+
     /// Start a new message: the drafts pushed next belong to it.
     pub fn begin_message(&mut self) {
-        if self.message_starts.last() != Some(&self.drafts.len()) {
-            self.message_starts.push(self.drafts.len());
+        let at = self.total();
+        if self.message_starts.last() != Some(&at) {
+            self.message_starts.push(at);
+        }
+    }
+
+    /// Add the next draft, kept if `keep` wants it (for [`Keep::Last`], until
+    /// [`WholeTranscript::end_message`] lets the oldest go).
+    pub fn push(&mut self, d: Draft, keep: Keep) {
+        let i = self.total();
+        match keep {
+            Keep::Range(start, _) if i < start => self.skipped_before += 1,
+            Keep::Range(_, end) if i >= end => self.skipped_after += 1,
+            _ => self.drafts.push(d),
+        }
+    }
+
+    /// A message is complete: under [`Keep::Last`], only the last drafts stay.
+    pub fn end_message(&mut self, keep: Keep) {
+        if let Keep::Last(n) = keep {
+            let over = self.drafts.len().saturating_sub(n);
+            if over > 0 {
+                self.drafts.drain(..over);
+                self.skipped_before += over;
+            }
         }
     }
 }
@@ -376,13 +426,23 @@ fn read_window(
         Reader::Lines(make_format) => {
             return lines::read_page(path, from, window, max_text_bytes, make_format, None)
         }
-        Reader::Whole(read_whole) => parse_whole(read_whole, path)?,
+        Reader::Whole(read_whole) => (read_whole, path),
     };
+    let (read_whole, path) = whole;
     Ok(match window {
-        Window::Head(limit) => page_of_whole(whole, from, limit, max_text_bytes),
+        Window::Head(limit) => {
+            let start = from.index as usize;
+            let mut whole = parse_whole(read_whole, path, Keep::Range(start, start + limit))?;
+            if start > whole.total() {
+                // It shrank: the page starts over from the first entry.
+                whole = parse_whole(read_whole, path, Keep::Range(0, limit))?;
+            }
+            page_of_whole(whole, from, limit, max_text_bytes)
+        }
         Window::Tail(last) => {
+            let whole = parse_whole(read_whole, path, Keep::Last(last))?;
             let start = TranscriptCursor {
-                index: whole.drafts.len().saturating_sub(last) as u32,
+                index: whole.total().saturating_sub(last) as u32,
                 ..TranscriptCursor::default()
             };
             page_of_whole(whole, &start, usize::MAX, max_text_bytes)
@@ -403,7 +463,7 @@ pub fn read_all_entries(
     if let Reader::Whole(read_whole) = reader(harness) {
         // Parsed once, in one page: paging would parse the whole file once per page.
         return Ok(page_of_whole(
-            parse_whole(read_whole, path)?,
+            parse_whole(read_whole, path, Keep::All)?,
             &cursor,
             usize::MAX,
             max_text_bytes,
@@ -450,7 +510,8 @@ fn page_of_whole(
     limit: usize,
     max_text_bytes: usize,
 ) -> TranscriptPage {
-    let total = whole.drafts.len();
+    let total = whole.total();
+    let first = whole.skipped_before;
     let mut start = from.index as usize;
     let reset = start > total;
     if reset {
@@ -467,8 +528,8 @@ fn page_of_whole(
         .drafts
         .into_iter()
         .enumerate()
-        .skip(start)
-        .take(end - start)
+        .map(|(i, d)| (i + first, d))
+        .filter(|(i, _)| (start..end).contains(i))
         .map(|(i, d)| {
             let at = TranscriptCursor {
                 index: i as u32,
@@ -733,6 +794,7 @@ mod tests {
             message_starts: starts.to_vec(),
             parse_errors: 0,
             total_bytes: 10,
+            ..Default::default()
         }
     }
 

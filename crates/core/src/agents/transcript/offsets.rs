@@ -30,8 +30,8 @@ use rusqlite::{params, Connection, OptionalExtension};
 use serde::{Deserialize, Serialize};
 
 use super::{
-    page_of_whole, parse_whole, reader, LineFormat, Reader, TranscriptCursor, TranscriptError,
-    TranscriptPage, Window,
+    page_of_whole, parse_whole, reader, Keep, LineFormat, Reader, TranscriptCursor,
+    TranscriptError, TranscriptPage, Window,
 };
 use crate::model::Harness;
 
@@ -242,7 +242,11 @@ impl OffsetStore {
             index: start,
             ..TranscriptCursor::default()
         };
-        let whole = parse_whole(read_whole, path)?;
+        let whole = parse_whole(
+            read_whole,
+            path,
+            Keep::Range(start as usize, before as usize),
+        )?;
         let mut page = page_of_whole(
             whole,
             &from,
