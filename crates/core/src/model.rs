@@ -781,15 +781,14 @@ pub struct ActivitySummary {
     pub runs_running: u32,
 }
 
+/// A row with nothing in it but its key (also its id), for tests that only move rows around.
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn row(key: &str, n: u32) -> Session {
+impl Session {
+    pub(crate) fn blank(key: &str) -> Session {
         serde_json::from_value(serde_json::json!({
             "key": key, "id": key, "harness": "claude-code", "title": null, "project": null,
             "git_branch": null, "model": null, "models": [], "started_at": null,
-            "last_activity": null, "status_since": null, "user_messages": n,
+            "last_activity": null, "status_since": null, "user_messages": 0,
             "assistant_messages": 0, "tool_calls": 0, "tool_errors": 0,
             "usage": {"input_tokens": 0, "output_tokens": 0, "cache_creation_tokens": 0,
                       "cache_read_tokens": 0},
@@ -797,7 +796,19 @@ mod tests {
             "pid": null, "ambiguous": false, "agent_name": null, "agent_version": null,
             "unknown_records": {}, "path": "", "gone": false, "parent_id": null
         }))
-        .unwrap()
+        .expect("a blank row deserialises")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn row(key: &str, n: u32) -> Session {
+        Session {
+            user_messages: n,
+            ..Session::blank(key)
+        }
     }
 
     /// The list-search merge this one replaced (issue 17), as the reference.

@@ -89,20 +89,10 @@ mod tests {
     use crate::model::{SessionChange, SessionSnapshot};
 
     fn session(key: &str) -> Session {
-        let mut s: Session = serde_json::from_value(serde_json::json!({
-            "key": key, "id": key, "harness": "claude-code", "title": null, "project": null,
-            "git_branch": null, "model": null, "models": [], "started_at": null,
-            "last_activity": null, "status_since": null, "user_messages": 0,
-            "assistant_messages": 0, "tool_calls": 0, "tool_errors": 0,
-            "usage": {"input_tokens": 0, "output_tokens": 0, "cache_creation_tokens": 0,
-                      "cache_read_tokens": 0},
-            "cost_usd": null, "price_unknown": false, "parse_errors": 0, "status": "idle",
-            "pid": null, "ambiguous": false, "agent_name": null, "agent_version": null,
-            "unknown_records": {}, "path": "", "gone": false, "parent_id": null
-        }))
-        .unwrap();
-        s.title = Some(key.to_uppercase());
-        s
+        Session {
+            title: Some(key.to_uppercase()),
+            ..Session::blank(key)
+        }
     }
 
     #[test]
