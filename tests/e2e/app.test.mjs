@@ -4,13 +4,13 @@
 //
 // Run: node --test tests/e2e/  (make e2e builds the app first and sets SESSIONSCOPE_APP)
 import { after, before, describe, it } from "node:test";
-import { spawn } from "node:child_process";
 import http from "node:http";
 import assert from "node:assert/strict";
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
+import { startStandInClaude } from "./lib/agent.mjs";
 import {
   answerDialog,
   pressKeys,
@@ -334,18 +334,7 @@ describe("runs in a pseudo-terminal", () => {
 describe("killing an agent session", () => {
   it("stops the agent behind the selected session after the native dialog", async () => {
     // A stand-in agent: `sleep` under the name `claude`, running in the session's cwd.
-    const agentCwd = fs.mkdtempSync(path.join(work, "agent-"));
-    const bin = path.join(work, "bin");
-    fs.mkdirSync(bin, { recursive: true });
-    fs.copyFileSync("/bin/sleep", path.join(bin, "claude"));
-    fs.chmodSync(path.join(bin, "claude"), 0o755);
-    const agent = spawn(path.join(bin, "claude"), ["1000"], {
-      cwd: agentCwd,
-      stdio: "ignore",
-    });
-    const exited = new Promise((resolve) =>
-      agent.on("exit", (code, signal) => resolve({ code, signal })),
-    );
+    const { agent, agentCwd, exited } = startStandInClaude(work);
     try {
       const id = "7e7e7e7e-3333-4444-8555-966667777888";
       const dir = path.join(claudeDir, "projects", "-agent");

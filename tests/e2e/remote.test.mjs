@@ -8,12 +8,13 @@
 // script that runs the remote command on this machine with a second HOME (the CLI's
 // tests use a real sshd: crates/cli/tests/remote_ssh.rs).
 import { after, before, describe, it } from "node:test";
-import { execFileSync, spawn } from "node:child_process";
+import { execFileSync } from "node:child_process";
 import assert from "node:assert/strict";
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
+import { startStandInClaude } from "./lib/agent.mjs";
 import {
   answerDialog,
   pressKeys,
@@ -276,18 +277,7 @@ describe("a remote host", () => {
   it("kills a remote row's agent after the native dialog, answered with a key press", async () => {
     const { wd, display } = launched;
     // A stand-in agent on the "host": `sleep` named `claude` in the session's cwd.
-    const agentCwd = fs.mkdtempSync(path.join(work, "agent-"));
-    const bin = path.join(work, "bin");
-    fs.mkdirSync(bin, { recursive: true });
-    fs.copyFileSync("/bin/sleep", path.join(bin, "claude"));
-    fs.chmodSync(path.join(bin, "claude"), 0o755);
-    const agent = spawn(path.join(bin, "claude"), ["1000"], {
-      cwd: agentCwd,
-      stdio: "ignore",
-    });
-    const exited = new Promise((resolve) =>
-      agent.on("exit", (code, signal) => resolve({ code, signal })),
-    );
+    const { agent, agentCwd, exited } = startStandInClaude(work);
     try {
       fs.writeFileSync(
         path.join(remoteProject, `${killId}.jsonl`),
