@@ -10,7 +10,8 @@
 //!   file swapped for a FIFO between the look and the open cannot block either;
 //! - [`read_whole`] reads a whole-file transcript (Gemini's chat JSON, opencode's
 //!   message files) only up to [`MAX_WHOLE_FILE_BYTES`]; a bigger file is an error
-//!   that says "too large to read".
+//!   that says "too large to read" (a Gemini `.json` chat is then decoded from the
+//!   file as a stream instead, see `agents::gemini`).
 
 use std::fs::{File, Metadata, OpenOptions};
 use std::io::{self, Read};

@@ -410,7 +410,18 @@ fn batches<T>(todo: &[(T, PathBuf, FileStamp)]) -> Vec<&[(T, PathBuf, FileStamp)
 /// is an `Err` with the reason, to be reported; other read errors (it vanished, a
 /// transient I/O error) give no pieces, as before.
 fn read_pieces(harness: Harness, path: &Path) -> Result<Vec<TextPiece>, String> {
+    use crate::agent_file::{too_large, MAX_WHOLE_FILE_BYTES};
     use crate::agents::transcript::{read_all_entries, EntryKind, TranscriptError};
+    // The pieces of a file are held until its batch is written: a whole-file chat
+    // over the cap (which the table and the transcript view read as a stream) is
+    // still left out here rather than held whole.
+    if crate::agents::agent(harness).file_mode(path) == crate::agents::FileMode::WholeFile {
+        if let Ok(meta) = std::fs::metadata(path) {
+            if meta.len() > MAX_WHOLE_FILE_BYTES {
+                return Err(too_large(meta.len(), MAX_WHOLE_FILE_BYTES).to_string());
+            }
+        }
+    }
     let page = match read_all_entries(harness, path, PIECE_MAX_BYTES) {
         Ok(page) => page,
         Err(TranscriptError::Io { source, .. })

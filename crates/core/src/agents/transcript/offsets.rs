@@ -19,7 +19,9 @@
 //! - a torn last line (no newline yet) is never indexed: the end stays before it.
 //!
 //! Whole-file formats (Gemini chats, opencode) have no line offsets: they are parsed
-//! whole as before (and stay bounded by `agent_file::MAX_WHOLE_FILE_BYTES`).
+//! whole as before, keeping only the page's entries (a Gemini `.json` chat over
+//! `agent_file::MAX_WHOLE_FILE_BYTES` is decoded as a stream; other files over it are
+//! too large to read).
 //! Nothing here writes to an agent's file.
 
 use std::collections::HashMap;
