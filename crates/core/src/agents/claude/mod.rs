@@ -46,7 +46,7 @@ use super::TurnState;
 use super::{decode_record, file_stem, parse_ts, title_from, TranscriptFacts, TranscriptParser};
 use crate::model::Harness;
 use crate::pricing;
-use wire::{Content, Record};
+use wire::{Content, Keep, Record};
 
 /// Longest title kept, in characters.
 const TITLE_MAX: usize = 120;
@@ -237,9 +237,6 @@ pub struct ClaudeTranscript {
     shell_calls: HashMap<String, ToolCallKind>,
     /// Reused buffer for condensed long lines.
     condensed: Vec<u8>,
-    /// The line being read may hold the result of a pending shell call whose output
-    /// could announce a deliverable: only then is a tool result's output decoded.
-    capture: bool,
 }
 
 impl ClaudeTranscript {
@@ -254,7 +251,6 @@ impl ClaudeTranscript {
             fields: Default::default(),
             shell_calls: HashMap::new(),
             condensed: Vec::new(),
-            capture: false,
         }
     }
 
@@ -309,8 +305,7 @@ impl ClaudeTranscript {
                                     if let Some(id) = b.tool_use_id.as_deref() {
                                         self.pending_tools.remove(id);
                                         if let Some(kind) = self.shell_calls.remove(id) {
-                                            let output = self.capture.then(|| b.output()).flatten();
-                                            note_output(f, kind, output);
+                                            note_output(f, kind, b.content.decoded.as_ref());
                                         }
                                     }
                                 }
@@ -378,8 +373,7 @@ impl ClaudeTranscript {
                     for b in blocks {
                         if b.kind.as_deref() == Some("tool_use") {
                             f.tool_calls += 1;
-                            let input = b.tool_input();
-                            let input = input.as_ref();
+                            let input = b.input.args.as_ref();
                             if let Some(path) = input
                                 .and_then(|i| i.file_path.as_deref().or(i.notebook_path.as_deref()))
                                 .filter(|_| is_file_write(b.name.as_deref()))
@@ -434,8 +428,8 @@ const CONDENSED_KEEP: usize = 64 * 1024;
 
 /// Is a string at `path` one the facts parser never reads? Only those may be dropped
 /// from a line before it is decoded (see [`condense`]): [`Record`] names no such
-/// field, or keeps it as raw text (which accepts `""` as it accepts the string), and a
-/// tool result's `content` is read only when it is captured.
+/// field, or the facts parser skips it (a transcript-only part, which accepts `""` as
+/// it accepts the string), and a tool result's `content` is read only when captured.
 fn ignored_by_record(path: &[Seg<'_>], capture: bool) -> Decision {
     use Seg::{Index, Key};
     const RECORD: &[&[u8]] = &[
@@ -488,13 +482,13 @@ fn is_file_write(name: Option<&str>) -> bool {
 }
 
 /// Hand a tool result's text to the deliverable scanner.
-fn note_output(f: &mut TranscriptFacts, kind: ToolCallKind, content: Option<Content<'_>>) {
+fn note_output(f: &mut TranscriptFacts, kind: ToolCallKind, content: Option<&Content<'_>>) {
     match content {
-        Some(Content::Text(t)) => f.note_tool_output(kind, &t),
+        Some(Content::Text(t)) => f.note_tool_output(kind, t),
         Some(Content::Blocks(blocks)) => {
             for b in blocks {
-                if let Some(t) = b.text {
-                    f.note_tool_output(kind, &t);
+                if let Some(t) = &b.text {
+                    f.note_tool_output(kind, t);
                 }
             }
         }
@@ -529,7 +523,7 @@ impl TranscriptParser for ClaudeTranscript {
         let capture = self.shell_calls.iter().any(|(id, kind)| {
             memchr::memmem::find(line, id.as_bytes()).is_some() && kind.may_announce(line)
         });
-        self.capture = capture;
+        wire::set_keep(Keep::Facts { output: capture });
         // A long line is first shrunk to the parts `Record` reads (see `condense`);
         // should that fail or the shrunk line not decode, the line is read as it is.
         let mut short = std::mem::take(&mut self.condensed);
@@ -551,6 +545,7 @@ impl TranscriptParser for ClaudeTranscript {
                 self.apply(rec);
             }
         }
+        wire::set_keep(Keep::All);
         if short.capacity() <= CONDENSED_KEEP {
             self.condensed = short;
         }

@@ -47,7 +47,7 @@ impl LineFormat for ClaudeLines {
                 out.push(Draft::new(EntryKind::Summary, text));
             }
             Some("system") => {
-                let text = raw_json(rec.content)
+                let text = raw_json(rec.content.0)
                     .map(|c| text_of(&c))
                     .filter(|t| !t.is_empty())
                     .or_else(|| rec.subtype.as_deref().map(String::from))
@@ -90,7 +90,7 @@ impl LineFormat for ClaudeLines {
                                 Some("tool_result") => {
                                     let mut d = Draft::new(
                                         EntryKind::ToolResult,
-                                        raw_json(b.content)
+                                        raw_json(b.content.raw)
                                             .map(|c| text_of(&c))
                                             .unwrap_or_default(),
                                     );
@@ -141,7 +141,7 @@ impl ClaudeLines {
                         }
                         Some("thinking") => {
                             // Newer models may record only a signature: nothing to show.
-                            let t = raw_json(b.thinking);
+                            let t = raw_json(b.thinking.0);
                             let t = t.as_ref().and_then(|t| t.as_str()).unwrap_or("");
                             if !t.trim().is_empty() {
                                 out.push(Draft::new(EntryKind::Thinking, t));
@@ -154,7 +154,7 @@ impl ClaudeLines {
                             let mut d = Draft::new(EntryKind::ToolCall, "");
                             d.tool_name = b.name.as_deref().map(String::from);
                             d.tool_use_id = b.id.as_deref().map(String::from);
-                            d.tool_input = raw_json(b.input).map(|i| pretty_input(&i));
+                            d.tool_input = raw_json(b.input.raw).map(|i| pretty_input(&i));
                             out.push(d);
                         }
                         _ => {}

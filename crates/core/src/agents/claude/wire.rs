@@ -4,18 +4,138 @@
 //!
 //! Fields both read are typed and borrowed from the line. Fields only the reader
 //! shows (a notice's `content`, thinking text, a tool call's whole `input`, a tool
-//! result's `content`) are kept as raw JSON text ([`raw`]): the facts parser skips
-//! them at the cost of `IgnoredAny` and decodes a tool result only when a pending
-//! shell call may announce a commit in it ([`Block::output`]). Fields only the reader
-//! looks at are lenient, so adding them failed no line the facts parser read before.
+//! result's `content`) are [`Shown`], [`Input`] and [`Output`]: the reader keeps them
+//! as raw JSON text; the facts parser, which says so with [`set_keep`] around its
+//! decode, skips them as `IgnoredAny` does (raw text would cost a UTF-8 check of
+//! every byte of tool output), reads only the few arguments deliverables need, and
+//! decodes a tool result only when a pending shell call may announce a commit in it.
+//! Either way any value is accepted there, so the two agree on which lines decode.
 
 use std::borrow::Cow;
+use std::cell::Cell;
 
-use serde::Deserialize;
+use serde::de::{IgnoredAny, MapAccess, SeqAccess, Visitor};
+use serde::{Deserialize, Deserializer};
 use serde_json::value::RawValue;
 
-use crate::agents::{lenient_bool, lenient_str, raw};
+use crate::agents::{lenient_bool, lenient_str};
 use crate::model::Usage;
+
+/// What a decode keeps of the parts only the transcript shows.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub(super) enum Keep {
+    /// Everything, as raw JSON text (the transcript reader; the default).
+    All,
+    /// What the facts parser reads: tool-call arguments, and a tool result's output
+    /// only when `output`.
+    Facts { output: bool },
+}
+
+thread_local! {
+    static KEEP: Cell<Keep> = const { Cell::new(Keep::All) };
+}
+
+/// Decodes on this thread keep `keep` until it is set again; the facts parser sets
+/// [`Keep::Facts`] for its line and [`Keep::All`] back after it.
+pub(super) fn set_keep(keep: Keep) {
+    KEEP.with(|k| k.set(keep));
+}
+
+fn keep() -> Keep {
+    KEEP.with(Cell::get)
+}
+
+/// A part only the transcript shows: its raw JSON text (`null` included) under
+/// [`Keep::All`], skipped otherwise.
+#[derive(Clone, Copy, Default)]
+pub(super) struct Shown<'a>(pub Option<&'a RawValue>);
+
+impl<'de: 'a, 'a> Deserialize<'de> for Shown<'a> {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        match keep() {
+            Keep::All => <&RawValue>::deserialize(d).map(|r| Shown(Some(r))),
+            Keep::Facts { .. } => IgnoredAny::deserialize(d).map(|_| Shown(None)),
+        }
+    }
+}
+
+/// A tool call's `input`: raw under [`Keep::All`]; otherwise the few arguments
+/// deliverables are read from, when it is an object.
+#[derive(Default)]
+pub(super) struct Input<'a> {
+    pub raw: Option<&'a RawValue>,
+    pub args: Option<ToolInput<'a>>,
+}
+
+impl<'de: 'a, 'a> Deserialize<'de> for Input<'a> {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct ArgsVisitor<'a>(std::marker::PhantomData<&'a ()>);
+        impl<'de: 'a, 'a> Visitor<'de> for ArgsVisitor<'a> {
+            type Value = Option<ToolInput<'a>>;
+            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                f.write_str("tool arguments")
+            }
+            fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<Self::Value, A::Error> {
+                ToolInput::deserialize(serde::de::value::MapAccessDeserializer::new(map)).map(Some)
+            }
+            fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Self::Value, A::Error> {
+                while seq.next_element::<IgnoredAny>()?.is_some() {}
+                Ok(None)
+            }
+            fn visit_str<E>(self, _: &str) -> Result<Self::Value, E> {
+                Ok(None)
+            }
+            fn visit_unit<E>(self) -> Result<Self::Value, E> {
+                Ok(None)
+            }
+            fn visit_bool<E>(self, _: bool) -> Result<Self::Value, E> {
+                Ok(None)
+            }
+            fn visit_i64<E>(self, _: i64) -> Result<Self::Value, E> {
+                Ok(None)
+            }
+            fn visit_u64<E>(self, _: u64) -> Result<Self::Value, E> {
+                Ok(None)
+            }
+            fn visit_f64<E>(self, _: f64) -> Result<Self::Value, E> {
+                Ok(None)
+            }
+        }
+        match keep() {
+            Keep::All => <&RawValue>::deserialize(d).map(|r| Input {
+                raw: Some(r),
+                args: None,
+            }),
+            Keep::Facts { .. } => d
+                .deserialize_any(ArgsVisitor(std::marker::PhantomData))
+                .map(|args| Input { raw: None, args }),
+        }
+    }
+}
+
+/// A tool result's `content`: raw under [`Keep::All`]; decoded for the facts parser
+/// only when it asked for output (tool output is most of the bytes of a transcript).
+#[derive(Default)]
+pub(super) struct Output<'a> {
+    pub raw: Option<&'a RawValue>,
+    pub decoded: Option<Content<'a>>,
+}
+
+impl<'de: 'a, 'a> Deserialize<'de> for Output<'a> {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        match keep() {
+            Keep::All => <&RawValue>::deserialize(d).map(|r| Output {
+                raw: Some(r),
+                decoded: None,
+            }),
+            Keep::Facts { output: true } => Content::deserialize(d).map(|c| Output {
+                raw: None,
+                decoded: Some(c),
+            }),
+            Keep::Facts { output: false } => IgnoredAny::deserialize(d).map(|_| Output::default()),
+        }
+    }
+}
 
 #[derive(Deserialize)]
 pub(super) struct Record<'a> {
@@ -68,8 +188,8 @@ pub(super) struct Record<'a> {
     #[serde(default, borrow, deserialize_with = "lenient_str")]
     pub subtype: Option<Cow<'a, str>>,
     /// A `system` record's text (a string or text parts).
-    #[serde(default, borrow, deserialize_with = "raw")]
-    pub content: Option<&'a RawValue>,
+    #[serde(default, borrow)]
+    pub content: Shown<'a>,
 }
 
 #[derive(Deserialize)]
@@ -215,39 +335,25 @@ pub(super) struct Block<'a> {
     pub is_error: Option<bool>,
     #[serde(borrow)]
     pub name: Option<Cow<'a, str>>,
-    /// A tool call's arguments; the facts parser reads [`ToolInput`] from them.
-    #[serde(default, borrow, deserialize_with = "raw")]
-    pub input: Option<&'a RawValue>,
+    /// A tool call's arguments.
+    #[serde(default, borrow)]
+    pub input: Input<'a>,
     /// A tool result's output: a string or text blocks.
-    #[serde(default, borrow, deserialize_with = "raw")]
-    pub content: Option<&'a RawValue>,
+    #[serde(default, borrow)]
+    pub content: Output<'a>,
     /// A `thinking` block's text (the transcript reader's only).
-    #[serde(default, borrow, deserialize_with = "raw")]
-    pub thinking: Option<&'a RawValue>,
-}
-
-impl<'a> Block<'a> {
-    /// The arguments deliverables are read from; `None` when there are none or they
-    /// are not an object of strings.
-    pub fn tool_input(&self) -> Option<ToolInput<'a>> {
-        serde_json::from_str(self.input?.get()).ok()
-    }
-
-    /// A tool result's output, decoded: the facts parser asks only for the result of a
-    /// pending shell call (tool output is most of the bytes of a transcript).
-    pub fn output(&self) -> Option<Content<'a>> {
-        serde_json::from_str(self.content?.get()).ok()
-    }
+    #[serde(default, borrow)]
+    pub thinking: Shown<'a>,
 }
 
 /// The few tool-call arguments deliverables are read from.
 #[derive(Deserialize)]
 pub(super) struct ToolInput<'a> {
-    #[serde(borrow)]
+    #[serde(default, borrow, deserialize_with = "lenient_str")]
     pub command: Option<Cow<'a, str>>,
-    #[serde(borrow)]
+    #[serde(default, borrow, deserialize_with = "lenient_str")]
     pub file_path: Option<Cow<'a, str>>,
-    #[serde(borrow)]
+    #[serde(default, borrow, deserialize_with = "lenient_str")]
     pub notebook_path: Option<Cow<'a, str>>,
 }
 
