@@ -42,6 +42,13 @@ skip=(
   # (Linux's are not Windows programs).
   version_names_the_version_and_the_commit
   completions_for_each_shell_name_every_subcommand
+  # Wine delivers Ctrl-C to a process on another console but not Ctrl-Break (the
+  # helper's GenerateConsoleCtrlEvent fails); Windows' own check: the README's list.
+  console_events_reach_a_process_on_another_console
+  # Under Wine 8 no change arrives from a file in a subfolder of a recursively watched
+  # root (one in the root itself does); to be confirmed on Windows (README checklist).
+  an_appended_line_reaches_the_listener
+  a_rewritten_gemini_json_chat_is_pushed
 )
 skip_args=()
 for s in "${skip[@]}"; do skip_args+=(--skip "$s"); done

@@ -563,7 +563,9 @@ mod tests {
         assert!(matches!(e, LinkError::Lost { .. }), "{e}");
     }
 
-    /// A fake host: `sh -c` stands in for ssh, printing what a broken remote would.
+    /// A fake host: `sh -c` stands in for ssh, printing what a broken remote would
+    /// (Unix: the tests that use it are Unix's).
+    #[cfg(unix)]
     fn fake(script: &str) -> Result<Connection, LinkError> {
         let ssh = SshCommand {
             program: vec!["sh".into(), "-c".into(), script.into(), "fake-ssh".into()],
@@ -572,6 +574,7 @@ mod tests {
         Connection::open("fake", &ssh, Arc::default())
     }
 
+    #[cfg(unix)]
     #[test]
     fn garbage_a_wrong_version_and_a_missing_binary_are_clear_errors() {
         let e = fake("echo 'rm -rf / # not json'").err().unwrap();
@@ -600,6 +603,7 @@ mod tests {
         );
     }
 
+    #[cfg(unix)]
     #[test]
     fn a_huge_line_is_refused_without_reading_it_all() {
         let e = fake("head -c 70000000 /dev/zero | tr '\\0' x")
@@ -608,6 +612,7 @@ mod tests {
         assert!(matches!(e, LinkError::LineTooLong { .. }), "{e}");
     }
 
+    #[cfg(unix)]
     #[test]
     fn a_silent_host_is_lost_after_the_silence_limit() {
         let hello = serde_json::to_string(&ServerMessage::Hello(Hello::this_build())).unwrap();

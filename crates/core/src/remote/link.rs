@@ -297,7 +297,8 @@ impl Follow {
     }
 }
 
-#[cfg(test)]
+// `sh -c` stands in for ssh in every test here: they are Unix's.
+#[cfg(all(test, unix))]
 mod tests {
     use super::*;
     use crate::remote::protocol::{encode, Hello};

@@ -1829,6 +1829,13 @@ mod cache_equivalence {
 
     const NAMES: [&str; 3] = ["-w-p/a.jsonl", "-w-p/b.jsonl", "-w-q/a.jsonl"];
 
+    /// `root` joined with a name of [`NAMES`] part by part, so the path has the OS's
+    /// separators throughout, as a directory scan gives it (`\` on Windows).
+    fn at(root: &Path, name: &str) -> PathBuf {
+        name.split('/')
+            .fold(root.to_path_buf(), |p, part| p.join(part))
+    }
+
     /// Lines of every kind the Claude parser counts, a streamed duplicate, a torn
     /// line and one without its newline yet.
     fn line(k: u8) -> String {
@@ -1919,7 +1926,7 @@ mod cache_equivalence {
                 let mut touched = Vec::new();
                 match op {
                     Op::Append(i, kinds) => {
-                        let p = root.join(NAMES[i]);
+                        let p = at(&root, NAMES[i]);
                         let mut f = std::fs::OpenOptions::new().create(true).append(true).open(&p).unwrap();
                         for k in kinds {
                             f.write_all(line(k).as_bytes()).unwrap();
@@ -1929,7 +1936,7 @@ mod cache_equivalence {
                         touched.push(p);
                     }
                     Op::Truncate(i, n) => {
-                        let p = root.join(NAMES[i]);
+                        let p = at(&root, NAMES[i]);
                         if let Ok(f) = std::fs::File::options().write(true).open(&p) {
                             let len = f.metadata().unwrap().len();
                             f.set_len(len.min(n as u64)).unwrap();
@@ -1939,17 +1946,17 @@ mod cache_equivalence {
                         touched.push(p);
                     }
                     Op::Delete(i) => {
-                        let p = root.join(NAMES[i]);
+                        let p = at(&root, NAMES[i]);
                         let _ = std::fs::remove_file(&p);
                         touched.push(p);
                     }
                     Op::Rename(i, j) => {
-                        let (from, to) = (root.join(NAMES[i]), root.join(NAMES[j]));
+                        let (from, to) = (at(&root, NAMES[i]), at(&root, NAMES[j]));
                         let _ = std::fs::rename(&from, &to);
                         touched.extend([from, to]);
                     }
                     Op::ReplaceShorter(i, in_place) => {
-                        let p = root.join(NAMES[i]);
+                        let p = at(&root, NAMES[i]);
                         if let Ok(old) = std::fs::read(&p) {
                             let keep = &old[..old.len() / 2];
                             if in_place {
@@ -1964,7 +1971,7 @@ mod cache_equivalence {
                         touched.push(p);
                     }
                     Op::TouchMtime(i) => {
-                        let p = root.join(NAMES[i]);
+                        let p = at(&root, NAMES[i]);
                         stamp(&p);
                         touched.push(p);
                     }

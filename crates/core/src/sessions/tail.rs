@@ -48,7 +48,7 @@ struct FileIdentity {
 }
 
 #[cfg(unix)]
-fn identity(meta: &std::fs::Metadata) -> FileIdentity {
+fn identity(_file: &std::fs::File, meta: &std::fs::Metadata) -> FileIdentity {
     use std::os::unix::fs::MetadataExt;
     FileIdentity {
         dev: meta.dev(),
@@ -56,10 +56,29 @@ fn identity(meta: &std::fs::Metadata) -> FileIdentity {
     }
 }
 
-#[cfg(not(unix))]
-fn identity(_meta: &std::fs::Metadata) -> FileIdentity {
-    // Windows exposes no stable file index on stable Rust; truncation detection by size
-    // still works there, replacement by a longer file is caught by the created time.
+/// Windows: the volume's serial number and the file's index on it (what Unix calls
+/// device and inode), from the open file.
+#[cfg(windows)]
+fn identity(file: &std::fs::File, _meta: &std::fs::Metadata) -> FileIdentity {
+    use std::os::windows::io::AsRawHandle;
+    use windows_sys::Win32::Storage::FileSystem::{
+        GetFileInformationByHandle, BY_HANDLE_FILE_INFORMATION,
+    };
+    // SAFETY: a plain-data struct, zero is its empty value.
+    let mut info: BY_HANDLE_FILE_INFORMATION = unsafe { std::mem::zeroed() };
+    // SAFETY: a handle of an open file and an out-pointer to the struct it fills.
+    if unsafe { GetFileInformationByHandle(file.as_raw_handle(), &mut info) } == 0 {
+        // Unknown: replacement is then noticed only when the new file is shorter.
+        return FileIdentity::default();
+    }
+    FileIdentity {
+        dev: u64::from(info.dwVolumeSerialNumber),
+        ino: (u64::from(info.nFileIndexHigh) << 32) | u64::from(info.nFileIndexLow),
+    }
+}
+
+#[cfg(not(any(unix, windows)))]
+fn identity(_file: &std::fs::File, _meta: &std::fs::Metadata) -> FileIdentity {
     FileIdentity::default()
 }
 
@@ -130,7 +149,7 @@ impl TailCursor {
             Err(e) => return Err(e),
         };
         let meta = file.metadata()?;
-        let id = identity(&meta);
+        let id = identity(&file, &meta);
         let mut event = TailEvent::Appended;
         if std::mem::take(&mut self.vanished) {
             event = TailEvent::Reset;

@@ -348,7 +348,10 @@ fn a_mapping_overrides_the_inference_and_dry_run_writes_nothing() {
             "[{{\"session_id\": \"a\", \"previous_category\": null, \"trajectory_path\": \"{}\", \
              \"category\": \"infrastructure\", \"source\": \"mapping:SCRIPTS/\", \"status\": \
              \"would-update\"}}]",
-            records[0].trajectory_path.as_deref().unwrap()
+            // As JSON writes it (`\\` between the parts of a Windows path).
+            serde_json::to_string(records[0].trajectory_path.as_deref().unwrap())
+                .unwrap()
+                .trim_matches('"')
         )
     );
 }

@@ -460,5 +460,7 @@ impl ChildKiller for HostKiller {
     }
 }
 
-#[cfg(test)]
+// Unix shell commands; on Windows the same code runs as two processes in
+// `tests/windows_runs.rs`.
+#[cfg(all(test, unix))]
 mod tests;
