@@ -214,8 +214,12 @@ impl Supervisor {
             let Some(slot) = slots.get_mut(id) else {
                 return;
             };
-            // Killed from another Sessionscope process (`sessionscope kill`)?
-            if !slot.kill_requested && status.as_ref().is_ok_and(|s| s.signal().is_some()) {
+            // Killed from another Sessionscope process (`sessionscope kill`)? On Unix
+            // only a signal death can be; on Windows a kill is an exit code (the job's).
+            let maybe_killed = status
+                .as_ref()
+                .is_ok_and(|s| s.signal().is_some() || (cfg!(windows) && !s.success()));
+            if !slot.kill_requested && maybe_killed {
                 slot.kill_requested = self
                     .inner
                     .history
