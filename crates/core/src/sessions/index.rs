@@ -110,7 +110,8 @@ impl TrackedFile {
 pub struct SessionIndex {
     roots: Vec<HarnessRoot>,
     /// Rows keyed by their file, or by `<store location>` for store sessions.
-    files: BTreeMap<PathBuf, TrackedFile>,
+    /// Boxed: the tree's nodes stay small, and adding 100k at once moves pointers.
+    files: BTreeMap<PathBuf, Box<TrackedFile>>,
     /// One store per [`SourceKind::Store`] root, created on first scan.
     stores: HashMap<PathBuf, Box<dyn SessionStore>>,
     rules: StatusRules,
@@ -141,6 +142,10 @@ pub type RowsFn = Box<dyn Fn(Vec<Session>) + Send + Sync>;
 /// A line file quiet for this long after being read to its end gives up its parser
 /// (see [`Reader::Cached`]); its next change is read from byte 0, like a cached file's.
 const PARSER_KEPT_FOR: std::time::Duration = std::time::Duration::from_secs(3600);
+
+/// How many files a first scan reads before saving their facts to the cache (see
+/// `read_saving`).
+const SAVE_EVERY: usize = 4096;
 
 /// A good wave size for [`SessionIndex::set_rows_read`]: large enough to keep every
 /// core busy, small enough that a window fills in within a second or two on a first
@@ -210,7 +215,7 @@ impl SessionIndex {
             .map(|s| (s.key.as_str(), s.path.as_str()))
             .collect();
         // Facts that came from the cache left their slots there: read them all at once.
-        let mut in_cache = match (&self.cache, self.files.values().any(slots_in_cache)) {
+        let mut in_cache = match (&self.cache, self.files.values().any(|f| slots_in_cache(f))) {
             (Some(cache), true) => cache.load_slots(None),
             _ => HashMap::new(),
         };
@@ -298,9 +303,10 @@ impl SessionIndex {
     }
 
     /// Write what changed since the last save to the cache (no-op without one).
-    fn save_cache(&mut self) {
+    /// `true` when there is a cache and it now holds every file's facts.
+    fn save_cache(&mut self) -> bool {
         let Some(cache) = self.cache.as_mut() else {
-            return;
+            return false;
         };
         let mut upserts: Vec<(PathBuf, CachedFile)> = Vec::new();
         let mut removed: Vec<PathBuf> = self.cached.drain().map(|(p, _)| p).collect();
@@ -311,6 +317,11 @@ impl SessionIndex {
             if f.gone {
                 if f.saved.take().is_some() {
                     removed.push(path.clone());
+                }
+                if slots_in_cache(f) {
+                    // Its slots go with its row: should the file come back (renamed
+                    // back, restored), it is read again rather than saved without them.
+                    f.stamp = None;
                 }
                 continue;
             }
@@ -338,7 +349,9 @@ impl SessionIndex {
         if let Err(e) = cache.save(&refs, &removed) {
             self.read_errors
                 .push(format!("{}: cache not saved: {e}", cache.path().display()));
+            return false;
         }
+        true
     }
 
     pub fn roots(&self) -> &[HarnessRoot] {
@@ -422,7 +435,7 @@ impl SessionIndex {
         // `stat` each, in `track`, and nothing more).
         let mut all: Vec<PathBuf> = Vec::new();
         let mut unchanged: Vec<PathBuf> = Vec::new();
-        let mut new_files: Vec<(PathBuf, TrackedFile)> = Vec::new();
+        let mut new_files: Vec<(PathBuf, Box<TrackedFile>)> = Vec::new();
         for root in &roots {
             if agents::agent(root.harness).source_kind() == SourceKind::Files {
                 let found = transcript_files(root, &root.path, &mut self.read_errors);
@@ -432,7 +445,7 @@ impl SessionIndex {
                         continue;
                     }
                     let (file, cached) = self.tracked(root.clone(), path);
-                    new_files.push((path.clone(), file));
+                    new_files.push((path.clone(), Box::new(file)));
                     match cached {
                         true => unchanged.push(path.clone()),
                         false => all.push(path.clone()),
@@ -444,9 +457,11 @@ impl SessionIndex {
         // Added at once: the walk found them in path order, so this is a merge, not
         // 100k searches of the tree (comparing paths by components is not cheap).
         // A path under two roots stays with the first.
+        // The cache rows went to their files: what is left is the few unclaimed ones.
+        self.cached.shrink_to_fit();
         new_files.sort_by(|a, b| a.0.cmp(&b.0));
         new_files.dedup_by(|later, first| later.0 == first.0);
-        let mut new_files: BTreeMap<PathBuf, TrackedFile> = new_files.into_iter().collect();
+        let mut new_files: BTreeMap<PathBuf, Box<TrackedFile>> = new_files.into_iter().collect();
         self.files.append(&mut new_files);
         if self.rows_read.is_some() {
             // The cached rows first, at once: a warm start fills the window before
@@ -457,7 +472,7 @@ impl SessionIndex {
             }
             self.read_in_waves(&all, now);
         } else {
-            self.refresh_files(&all, None);
+            self.read_saving(&all);
         }
         let mut change = SessionChange::default();
         let mut found_per_root = found_per_root.into_iter();
@@ -674,10 +689,8 @@ impl SessionIndex {
         for s in found {
             // A store session is keyed by its id under the root, whatever its location.
             let key = root.path.join(format!("#{}", s.id));
-            let entry = self
-                .files
-                .entry(key.clone())
-                .or_insert_with(|| TrackedFile {
+            let entry = self.files.entry(key.clone()).or_insert_with(|| {
+                Box::new(TrackedFile {
                     root: root.clone(),
                     id: s.id.clone(),
                     parent_id: None,
@@ -691,7 +704,8 @@ impl SessionIndex {
                     stamp: None,
                     saved: None,
                     had_owner: false,
-                });
+                })
+            });
             entry.gone = s.gone;
             if !s.gone {
                 entry.parent_id = s.parent_id;
@@ -718,7 +732,7 @@ impl SessionIndex {
     /// no reading at all).
     fn track(&mut self, root: HarnessRoot, path: PathBuf) -> bool {
         let (file, unchanged) = self.tracked(root, &path);
-        self.files.insert(path, file);
+        self.files.insert(path, Box::new(file));
         unchanged
     }
 
@@ -841,6 +855,55 @@ impl SessionIndex {
         }
     }
 
+    /// [`SessionIndex::refresh_files`] over `paths`, [`SAVE_EVERY`] files at a time
+    /// (biggest first), each slice's facts saved to the cache as soon as it is read;
+    /// then the usage slots of the files that gave up their parser (the bulk of their
+    /// facts) are left in the cache, not in memory, until `usage_rows` asks. So a
+    /// first scan of 100k files holds one slice's worth of slots, not all of them.
+    fn read_saving(&mut self, paths: &[PathBuf]) {
+        if self.cache.is_none() {
+            self.refresh_files(paths, None);
+            return;
+        }
+        let mut sized: Vec<(u64, &PathBuf)> = paths
+            .iter()
+            .map(|p| (std::fs::metadata(p).map_or(0, |m| m.len()), p))
+            .collect();
+        sized.sort_by_key(|(size, _)| std::cmp::Reverse(*size));
+        let mut done = ScanProgress {
+            files_done: 0,
+            files_total: sized.len() as u64,
+            bytes_done: 0,
+            bytes_total: sized.iter().map(|(size, _)| size).sum(),
+        };
+        for slice in sized.chunks(SAVE_EVERY) {
+            let slice_paths: Vec<PathBuf> = slice.iter().map(|(_, p)| (*p).clone()).collect();
+            self.refresh_files(&slice_paths, Some(done));
+            done.files_done += slice.len() as u64;
+            done.bytes_done += slice.iter().map(|(size, _)| size).sum::<u64>();
+            if !self.save_cache() {
+                continue; // not saved: the slots stay here
+            }
+            for path in &slice_paths {
+                let Some(file) = self.files.get_mut(path) else {
+                    continue;
+                };
+                if file.saved != file.stamp || file.saved.is_none() {
+                    continue;
+                }
+                if let Reader::Cached {
+                    facts,
+                    slots_in_cache: in_cache @ false,
+                    ..
+                } = &mut file.reader
+                {
+                    facts.usage_slots = Vec::new();
+                    *in_cache = true;
+                }
+            }
+        }
+    }
+
     /// Bring the facts of many tracked files up to date, spread over all cores (each
     /// file is read by one thread, files are independent, biggest first). `within`
     /// places this batch inside a larger scan for the progress reports (what was done
@@ -848,12 +911,12 @@ impl SessionIndex {
     fn refresh_files(&mut self, paths: &[PathBuf], within: Option<ScanProgress>) {
         use rayon::prelude::*;
         let wanted: std::collections::HashSet<&PathBuf> = paths.iter().collect();
-        let work: Vec<(&PathBuf, &mut TrackedFile)> = self
+        let work: Vec<(&PathBuf, &mut Box<TrackedFile>)> = self
             .files
             .iter_mut()
             .filter(|(p, _)| wanted.contains(p))
             .collect();
-        let mut work: Vec<(u64, &PathBuf, &mut TrackedFile)> = work
+        let mut work: Vec<(u64, &PathBuf, &mut Box<TrackedFile>)> = work
             .into_iter()
             .map(|(p, f)| (std::fs::metadata(p).map(|m| m.len()).unwrap_or(0), p, f))
             .collect();
@@ -2114,6 +2177,33 @@ mod cache_equivalence {
         assert_eq!(row.title.as_deref(), Some("back"));
         assert_eq!(row.usage.input_tokens, 5);
         assert_eq!((row.user_messages, row.assistant_messages), (1, 1));
+    }
+
+    #[test]
+    fn a_first_scan_leaves_the_slots_of_quiet_files_in_the_cache_not_in_memory() {
+        let dir = tempfile::tempdir().unwrap();
+        let (root, roots) = claude_root(dir.path());
+        let old = old_session(&root, "old");
+        let now = Utc::now();
+        let expected = {
+            let mut idx = SessionIndex::new(roots.clone());
+            idx.scan_all(now);
+            idx.usage_rows()
+        };
+        assert!(!expected[0].1.is_empty());
+        let idx = warm(&roots, &dir.path().join("cache.sqlite3"), now);
+        let Reader::Cached {
+            facts,
+            slots_in_cache,
+            ..
+        } = &idx.files[&old].reader
+        else {
+            panic!("a quiet file keeps no parser");
+        };
+        assert!(*slots_in_cache && facts.usage_slots.is_empty());
+        assert_eq!(idx.usage_rows(), expected);
+        let (_, facts) = idx.session_with_facts("claude-code:old").unwrap();
+        assert_eq!(facts.usage_slots, expected[0].1);
     }
 
     #[test]
