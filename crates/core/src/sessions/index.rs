@@ -464,12 +464,10 @@ impl SessionIndex {
         let mut new_files: BTreeMap<PathBuf, Box<TrackedFile>> = new_files.into_iter().collect();
         self.files.append(&mut new_files);
         if self.rows_read.is_some() {
-            // The cached rows first, at once: a warm start fills the window before
-            // the files that changed are read.
-            let rows = self.publish_files(&unchanged, now).upserted;
-            if let (Some((hand_over, _)), false) = (&self.rows_read, rows.is_empty()) {
-                hand_over(rows);
-            }
+            // The app: cached files go through the waves too (newest first, the first
+            // wave small), so the window fills with today's sessions at once rather
+            // than after one wave of every cached row (a stat each is all they cost).
+            all.extend(unchanged);
             self.read_in_waves(&all, now);
         } else {
             self.read_saving(&all);
@@ -1467,6 +1465,51 @@ mod tests {
         assert_eq!(all, ["e0", "e1", "e2", "e3", "e4"]);
         // The table holds every row, as after a scan without waves.
         assert_eq!(idx.sessions().len(), 5);
+    }
+
+    #[test]
+    fn a_warm_start_hands_over_cached_rows_in_waves_newest_first_too() {
+        let (d, idx, file) = setup();
+        let roots = idx.roots().to_vec();
+        let dir = file.parent().unwrap().to_path_buf();
+        let t0 = SystemTime::now() - std::time::Duration::from_secs(3600);
+        for i in 0..5 {
+            let path = dir.join(format!("e{i}.jsonl"));
+            append(&path, &PROMPT.replace("\"abc\"", &format!("\"e{i}\"")));
+            let f = std::fs::File::options().write(true).open(&path).unwrap();
+            f.set_modified(t0 + std::time::Duration::from_secs(60 * i))
+                .unwrap();
+        }
+        let db = d.path().join("cache.sqlite3");
+        SessionIndex::new(roots.clone())
+            .with_cache(IndexCache::open(&db).unwrap())
+            .scan_all(Utc::now());
+        let mut idx = SessionIndex::new(roots).with_cache(IndexCache::open(&db).unwrap());
+        let waves = std::sync::Arc::new(std::sync::Mutex::new(Vec::<Vec<String>>::new()));
+        let seen = waves.clone();
+        idx.set_rows_read(
+            Box::new(move |rows| {
+                seen.lock()
+                    .unwrap()
+                    .push(rows.into_iter().map(|r| r.id).collect());
+            }),
+            300,
+        );
+        idx.scan_all(Utc::now());
+        assert!(idx
+            .files
+            .values()
+            .all(|f| matches!(f.reader, Reader::Cached { .. })));
+        let waves = waves.lock().unwrap().clone();
+        assert!(
+            waves.len() >= 2,
+            "not one wave of every cached row: {waves:?}"
+        );
+        assert!(
+            waves[0].contains(&"e4".to_string()),
+            "newest first: {waves:?}"
+        );
+        assert_eq!(waves.concat().len(), 5);
     }
 
     #[test]
