@@ -253,30 +253,15 @@ impl OpencodeStore {
         };
         for dir in sessions {
             let dir_sid = dir.file_name().map(|n| n.to_string_lossy().into_owned());
-            for file in read_dir_paths(&dir) {
-                if file.extension().is_none_or(|e| e != "json") {
-                    continue;
-                }
-                let Some(v) = read_json(&file) else { continue };
-                let Some(id) = str_at(&v, "id").map(str::to_string) else {
-                    continue;
-                };
-                let Some(sid) = str_at(&v, "sessionID")
+            for m in wire::tree_messages(&storage, &dir).messages {
+                let Some(sid) = str_at(&m.data, "sessionID")
                     .map(str::to_string)
                     .or(dir_sid.clone())
                 else {
                     continue;
                 };
-                self.message_session.insert(id.clone(), sid.clone());
-                let parts = read_dir_paths(&storage.join("part").join(&id))
-                    .into_iter()
-                    .filter(|p| p.extension().is_some_and(|e| e == "json"))
-                    .filter_map(|p| read_json(&p))
-                    .collect();
-                messages
-                    .entry(sid)
-                    .or_default()
-                    .push(Message { id, data: v, parts });
+                self.message_session.insert(m.id.clone(), sid.clone());
+                messages.entry(sid).or_default().push(m);
             }
         }
         (infos, messages)
@@ -641,6 +626,66 @@ mod tests {
         assert_eq!(errors, 1, "the same cut-off row");
         let texts: Vec<&str> = entries.iter().map(|e| e.text.as_str()).collect();
         assert_eq!(texts, ["hello", "hi there"]);
+        let shown = entries
+            .iter()
+            .filter_map(|e| e.usage)
+            .fold(Usage::default(), |mut a, u| {
+                a.add(&u);
+                a
+            });
+        assert_eq!(shown, facts.usage);
+    }
+
+    /// The older JSON tree is walked once for both: a message file without an `id`
+    /// (named by its file, as opencode names it) and its parts in part-id order reach
+    /// the table and the transcript alike.
+    #[test]
+    fn the_table_and_the_transcript_read_the_same_json_tree() {
+        let dir = tempfile::tempdir().unwrap();
+        let storage = dir.path().join("storage");
+        let write = |rel: &str, body: &str| {
+            let p = storage.join(rel);
+            std::fs::create_dir_all(p.parent().unwrap()).unwrap();
+            std::fs::write(p, body).unwrap();
+        };
+        write(
+            "session/proj/ses_t.json",
+            r#"{"id":"ses_t","directory":"/w","title":"tree","time":{"created":1767312000000,"updated":1767312009000}}"#,
+        );
+        write(
+            "message/ses_t/msg_1.json",
+            r#"{"role":"user","sessionID":"ses_t","time":{"created":1767312000000}}"#,
+        );
+        write(
+            "message/ses_t/msg_2.json",
+            r#"{"id":"msg_2","role":"assistant","sessionID":"ses_t","time":{"created":1767312002000,"completed":1767312003000},"modelID":"m","providerID":"p","tokens":{"input":3,"output":4}}"#,
+        );
+        write(
+            "part/msg_1/prt_1.json",
+            r#"{"id":"prt_1","type":"text","text":"hello"}"#,
+        );
+        write(
+            "part/msg_2/prt_3.json",
+            r#"{"id":"prt_3","type":"text","text":" there"}"#,
+        );
+        write(
+            "part/msg_2/prt_2.json",
+            r#"{"id":"prt_2","type":"text","text":"hi"}"#,
+        );
+        let facts = OpencodeStore::new(dir.path())
+            .scan()
+            .into_iter()
+            .find(|s| s.id == "ses_t")
+            .unwrap()
+            .facts;
+        assert_eq!((facts.user_messages, facts.assistant_messages), (1, 1));
+        let (entries, errors) = crate::agents::transcript::test_support::read_all(
+            Harness::Opencode,
+            &storage.join("session/proj/ses_t.json"),
+        );
+        assert_eq!(errors, 0);
+        let texts: Vec<&str> = entries.iter().map(|e| e.text.as_str()).collect();
+        assert_eq!(texts, ["hello", "hi", " there"]);
         let shown = entries
             .iter()
             .filter_map(|e| e.usage)

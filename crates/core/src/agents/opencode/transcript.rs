@@ -16,7 +16,7 @@
 //! message's `tokens` go on its first entry.
 
 use std::collections::HashSet;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use rusqlite::{Connection, OpenFlags};
 use serde_json::Value;
@@ -107,47 +107,14 @@ fn read_tree(path: &Path) -> Result<(Vec<Message>, u64, u32), TranscriptError> {
         .map(|s| s.to_string_lossy().into_owned())
         .unwrap_or_default();
     let in_db = ids_in_database(storage.parent().unwrap_or(&storage));
-    let mut errors = 0;
-    let mut size = 0;
-    let mut messages = Vec::new();
-    for file in json_files(&storage.join("message").join(&sid)) {
-        let Some((v, len)) = read_json(&file) else {
-            errors += 1;
-            continue;
-        };
-        size += len;
-        let id = v
-            .get("id")
-            .and_then(Value::as_str)
-            .map(String::from)
-            .unwrap_or_else(|| {
-                file.file_stem()
-                    .unwrap_or_default()
-                    .to_string_lossy()
-                    .into()
-            });
-        if in_db.contains(&id) {
-            continue;
-        }
-        let mut parts = Vec::new();
-        for pf in json_files(&storage.join("part").join(&id)) {
-            match read_json(&pf) {
-                Some((p, len)) => {
-                    size += len;
-                    parts.push((p.get("id").and_then(Value::as_str).map(String::from), p));
-                }
-                None => errors += 1,
-            }
-        }
-        parts.sort_by(|a, b| a.0.cmp(&b.0));
-        messages.push(Message {
-            id,
-            data: v,
-            parts: parts.into_iter().map(|(_, p)| p).collect(),
-        });
-    }
+    let read = wire::tree_messages(&storage, &storage.join("message").join(&sid));
+    let mut messages: Vec<Message> = read
+        .messages
+        .into_iter()
+        .filter(|m| !in_db.contains(&m.id))
+        .collect();
     wire::sort_messages(&mut messages);
-    Ok((messages, size, errors))
+    Ok((messages, read.bytes, read.unreadable))
 }
 
 /// Message ids the database beside the tree holds (they win over the tree's copies).
@@ -167,25 +134,6 @@ fn ids_in_database(data_dir: &Path) -> HashSet<String> {
         .map(|rows| rows.flatten().collect())
         .unwrap_or_default();
     ids
-}
-
-fn json_files(dir: &Path) -> Vec<PathBuf> {
-    let mut files: Vec<PathBuf> = std::fs::read_dir(dir)
-        .into_iter()
-        .flatten()
-        .flatten()
-        .map(|e| e.path())
-        .filter(|p| p.extension().is_some_and(|e| e == "json"))
-        .collect();
-    files.sort();
-    files
-}
-
-fn read_json(path: &Path) -> Option<(Value, u64)> {
-    let bytes =
-        crate::agent_file::read_whole(path, crate::agent_file::MAX_WHOLE_FILE_BYTES).ok()?;
-    let v: Value = serde_json::from_str(&String::from_utf8_lossy(&bytes)).ok()?;
-    v.is_object().then_some((v, bytes.len() as u64))
 }
 
 fn message_entries(m: &Message, out: &mut Vec<Draft>) {

@@ -1,7 +1,8 @@
 //! opencode's wire types: one message with its parts as both the store
 //! ([`super::OpencodeStore`], which folds sessions for the table) and the transcript
 //! reader ([`super::transcript`]) read it, and the one place that queries a
-//! database's messages and parts ([`db_messages`]) for both.
+//! database's messages and parts ([`db_messages`]) for both, as [`tree_messages`]
+//! reads one session's messages and parts from the older JSON tree for both.
 //!
 //! A message's `data` and its parts are small JSON objects whose fields both readers
 //! look at, so they are kept as values; the accessors here name their fields and
@@ -10,6 +11,7 @@
 //! usage.
 
 use std::collections::HashMap;
+use std::path::{Path, PathBuf};
 
 use rusqlite::Connection;
 use serde_json::Value;
@@ -224,4 +226,77 @@ fn usage_of(tokens: &Value) -> Option<(Usage, u64)> {
         }
     }
     (u.total().saturating_add(extra) > 0).then_some((u, extra))
+}
+
+/// One session's messages from the older JSON tree
+/// (`storage/message/<session>/*.json`, each message's parts in
+/// `storage/part/<message>/*.json`).
+#[derive(Default)]
+pub(super) struct TreeMessages {
+    /// In file-name order; each message's parts in part-id order.
+    pub messages: Vec<Message>,
+    /// Bytes of every file read.
+    pub bytes: u64,
+    /// Message and part files whose JSON could not be read as an object (skipped).
+    pub unreadable: u32,
+}
+
+/// Read the messages in `message_dir` (one session's folder under `storage/message`).
+/// A message without an `id` takes its file's name, as opencode names the file.
+pub(super) fn tree_messages(storage: &Path, message_dir: &Path) -> TreeMessages {
+    let mut read = TreeMessages::default();
+    for file in json_files(message_dir) {
+        let Some((data, len)) = json_object(&file) else {
+            read.unreadable += 1;
+            continue;
+        };
+        read.bytes += len;
+        let id = data
+            .get("id")
+            .and_then(Value::as_str)
+            .map(String::from)
+            .unwrap_or_else(|| {
+                file.file_stem()
+                    .unwrap_or_default()
+                    .to_string_lossy()
+                    .into()
+            });
+        let mut parts = Vec::new();
+        for pf in json_files(&storage.join("part").join(&id)) {
+            match json_object(&pf) {
+                Some((p, len)) => {
+                    read.bytes += len;
+                    parts.push((p.get("id").and_then(Value::as_str).map(String::from), p));
+                }
+                None => read.unreadable += 1,
+            }
+        }
+        parts.sort_by(|a, b| a.0.cmp(&b.0));
+        read.messages.push(Message {
+            id,
+            data,
+            parts: parts.into_iter().map(|(_, p)| p).collect(),
+        });
+    }
+    read
+}
+
+fn json_files(dir: &Path) -> Vec<PathBuf> {
+    let mut files: Vec<PathBuf> = std::fs::read_dir(dir)
+        .into_iter()
+        .flatten()
+        .flatten()
+        .map(|e| e.path())
+        .filter(|p| p.extension().is_some_and(|e| e == "json"))
+        .collect();
+    files.sort();
+    files
+}
+
+/// A file's JSON object and its size; `None` when it is not one (or too big to read whole).
+fn json_object(path: &Path) -> Option<(Value, u64)> {
+    let bytes =
+        crate::agent_file::read_whole(path, crate::agent_file::MAX_WHOLE_FILE_BYTES).ok()?;
+    let v: Value = serde_json::from_str(&String::from_utf8_lossy(&bytes)).ok()?;
+    v.is_object().then_some((v, bytes.len() as u64))
 }
