@@ -167,7 +167,7 @@ mod windows {
         let run = sup
             .start(RunRequest {
                 name: "left".into(),
-                command: format!("\"{}\"", me().display()),
+                command: format!("cmd /C \"{}\"", me().display()),
                 cwd: None,
                 env: vec![sessionscope_core::model::EnvVar {
                     name: TICK_ENV.into(),
