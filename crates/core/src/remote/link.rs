@@ -246,12 +246,13 @@ impl Follow {
             conn.process().kill();
         }
         let snapshot = conn.snapshot()?;
+        // Questions can be asked as soon as the host is shown live: attach first.
+        self.requests.attach(conn.writer());
         (self.emit)(LinkEvent::Snapshot(snapshot));
         (self.emit)(LinkEvent::State(HostState::Live {
             since: Utc::now(),
             version: conn.hello.version.clone(),
         }));
-        self.requests.attach(conn.writer());
         loop {
             if self.stopped() {
                 let why = LinkError::Lost {
