@@ -233,22 +233,31 @@ fn a_cached_session_is_found_again_and_read_anew_once_it_changed() {
         &file,
     )
     .unwrap();
-    let run_here = |args: &[&str]| -> serde_json::Value {
-        let out = Command::new(env!("CARGO_BIN_EXE_sessionscope"))
+    // Every run: this HOME, its data and config folders, Claude Code's folder, no other agent.
+    let in_home = |args: &[&str]| -> Output {
+        let none = home.path().join("none");
+        Command::new(env!("CARGO_BIN_EXE_sessionscope"))
             .arg("transcript")
             .args(args)
-            .arg("--json")
             .env("HOME", home.path())
             .env("XDG_DATA_HOME", home.path().join("data"))
             .env("XDG_CONFIG_HOME", home.path().join("config"))
             .env("CLAUDE_CONFIG_DIR", home.path().join("claude"))
-            .env("CODEX_HOME", home.path().join("none"))
-            .env("GPTME_LOGS_DIR", home.path().join("none"))
-            .env("GEMINI_DATA_DIR", home.path().join("none"))
-            .env("OPENCODE_DATA_DIR", home.path().join("none"))
-            .env("COPILOT_STATE_DIR", home.path().join("none"))
+            .envs(
+                [
+                    "CODEX_HOME",
+                    "GPTME_LOGS_DIR",
+                    "GEMINI_DATA_DIR",
+                    "OPENCODE_DATA_DIR",
+                    "COPILOT_STATE_DIR",
+                ]
+                .map(|var| (var, &none)),
+            )
             .output()
-            .unwrap();
+            .unwrap()
+    };
+    let run_here = |args: &[&str]| -> serde_json::Value {
+        let out = in_home(&[args, &["--json"]].concat());
         serde_json::from_str(&stdout_ok(&out)).expect("JSON")
     };
     let first = run_here(&["6c1e2f3a"]);
@@ -276,18 +285,6 @@ fn a_cached_session_is_found_again_and_read_anew_once_it_changed() {
     assert_eq!(last["text"], "one more thing");
     // Gone: not found, said so.
     std::fs::remove_file(&file).unwrap();
-    let out = Command::new(env!("CARGO_BIN_EXE_sessionscope"))
-        .args(["transcript", "6c1e2f3a"])
-        .env("HOME", home.path())
-        .env("XDG_DATA_HOME", home.path().join("data"))
-        .env("XDG_CONFIG_HOME", home.path().join("config"))
-        .env("CLAUDE_CONFIG_DIR", home.path().join("claude"))
-        .env("CODEX_HOME", home.path().join("none"))
-        .env("GPTME_LOGS_DIR", home.path().join("none"))
-        .env("GEMINI_DATA_DIR", home.path().join("none"))
-        .env("OPENCODE_DATA_DIR", home.path().join("none"))
-        .env("COPILOT_STATE_DIR", home.path().join("none"))
-        .output()
-        .unwrap();
+    let out = in_home(&["6c1e2f3a"]);
     assert!(!out.status.success());
 }

@@ -591,6 +591,17 @@ mod tests {
         c
     }
 
+    /// What the transcript's entries add up to.
+    fn usage_shown(entries: &[crate::agents::transcript::TranscriptEntry]) -> Usage {
+        entries
+            .iter()
+            .filter_map(|e| e.usage)
+            .fold(Usage::default(), |mut a, u| {
+                a.add(&u);
+                a
+            })
+    }
+
     /// The store and the transcript read a session's rows with the same query into
     /// the same messages: they agree on what is in it and on what is unreadable.
     #[test]
@@ -626,14 +637,7 @@ mod tests {
         assert_eq!(errors, 1, "the same cut-off row");
         let texts: Vec<&str> = entries.iter().map(|e| e.text.as_str()).collect();
         assert_eq!(texts, ["hello", "hi there"]);
-        let shown = entries
-            .iter()
-            .filter_map(|e| e.usage)
-            .fold(Usage::default(), |mut a, u| {
-                a.add(&u);
-                a
-            });
-        assert_eq!(shown, facts.usage);
+        assert_eq!(usage_shown(&entries), facts.usage);
     }
 
     /// The older JSON tree is walked once for both: a message file without an `id`
@@ -686,14 +690,7 @@ mod tests {
         assert_eq!(errors, 0);
         let texts: Vec<&str> = entries.iter().map(|e| e.text.as_str()).collect();
         assert_eq!(texts, ["hello", "hi", " there"]);
-        let shown = entries
-            .iter()
-            .filter_map(|e| e.usage)
-            .fold(Usage::default(), |mut a, u| {
-                a.add(&u);
-                a
-            });
-        assert_eq!(shown, facts.usage);
+        assert_eq!(usage_shown(&entries), facts.usage);
     }
 
     #[test]
