@@ -75,12 +75,14 @@ const EXAMPLES: &[(&[&str], &str)] = &[
     (
         &["records", "stats"],
         "sessionscope records stats --since 7d --harness claude-code\n\
-         sessionscope records stats --since all --json",
+         sessionscope records stats --since all --json\n\
+         sessionscope records stats --all-hosts     # every machine's records as one store",
     ),
     (
         &["records", "query"],
         "sessionscope records query --outcome failed --since 2w\n\
-         sessionscope records query --model opus --stats --json",
+         sessionscope records query --model opus --stats --json\n\
+         sessionscope records query --host devbox --since 7d   # that machine's records",
     ),
     (
         &["records", "show"],

@@ -11,6 +11,7 @@ mod blame;
 mod classify;
 mod cost;
 mod format;
+mod hosts;
 mod judge_journal;
 mod maintenance;
 mod signals;
@@ -113,6 +114,8 @@ struct FilterArgs {
     since: Option<String>,
     #[arg(long)]
     json: bool,
+    #[command(flatten)]
+    hosts: crate::hosts::HostArgs,
 }
 
 impl FilterArgs {
@@ -125,6 +128,19 @@ impl FilterArgs {
             outcome: self.outcome.clone(),
             project: self.project.clone(),
             since,
+        }
+    }
+
+    /// The same filters as the protocol's query, `since` as given (`None`: all).
+    fn query(&self, since: Option<&str>) -> sessionscope_core::views::RecordQuery {
+        sessionscope_core::views::RecordQuery {
+            model: self.model.clone(),
+            harness: self.harness.clone(),
+            outcome: self.outcome.clone(),
+            category: self.category.clone(),
+            run_type: self.run_type.clone(),
+            project: self.project.clone(),
+            since: since.map(str::to_string),
         }
     }
 }
@@ -144,6 +160,8 @@ struct ShowArgs {
     session_id: String,
     #[arg(long)]
     json: bool,
+    #[command(flatten)]
+    hosts: crate::hosts::HostArgs,
 }
 
 #[derive(Args)]
@@ -152,6 +170,8 @@ struct RunsArgs {
     since: String,
     #[arg(long)]
     json: bool,
+    #[command(flatten)]
+    hosts: crate::hosts::HostArgs,
 }
 
 #[derive(Args)]
@@ -417,6 +437,14 @@ fn since_arg(since: &str) -> Result<Option<Since>> {
     parse_since(since).map_err(|e| UsageError(e.to_string()).into())
 }
 
+/// Exit 1 after the output when a host could not be read (said on stderr already).
+fn exit_if(host_failed: bool) -> Result<()> {
+    if host_failed {
+        std::process::exit(crate::exit::ERROR);
+    }
+    Ok(())
+}
+
 fn print_json(v: &impl serde::Serialize) -> Result<()> {
     println!("{}", serde_json::to_string_pretty(v)?);
     Ok(())
@@ -483,6 +511,15 @@ fn stats(store: &Store, a: FilterArgs) -> Result<()> {
         Some(s) if !s.is_empty() => since_arg(s)?,
         _ => Some(Since::days(30.0)),
     };
+    if a.hosts.named() {
+        let window = match a.since.as_deref() {
+            Some(s) if !s.is_empty() => s,
+            _ => "30d",
+        };
+        let (all, failed) = hosts::fetch(&a.hosts, store, &a.query(Some(window)))?;
+        hosts::stats(&all, a.json, a.since.is_none())?;
+        return exit_if(failed);
+    }
     let s = analytics::store_stats(store, &a.filter(since), Utc::now())?;
     if a.json {
         return print_json(&s);
@@ -534,6 +571,16 @@ fn query_cmd(store: &Store, a: QueryArgs) -> Result<()> {
     };
     let filter = a.filters.filter(since);
     let now = Utc::now();
+    if a.filters.hosts.named() {
+        let query = a.filters.query(a.filters.since.as_deref());
+        let (all, failed) = hosts::fetch(&a.filters.hosts, store, &query)?;
+        if a.stats {
+            hosts::stats(&all, a.filters.json, false)?;
+        } else {
+            hosts::list(&all, a.filters.json)?;
+        }
+        return exit_if(failed);
+    }
     if a.stats {
         let s = analytics::store_stats(store, &filter, now)?;
         if a.filters.json {
@@ -554,6 +601,10 @@ fn query_cmd(store: &Store, a: QueryArgs) -> Result<()> {
 }
 
 fn show(store: &Store, a: ShowArgs) -> Result<()> {
+    if a.hosts.named() {
+        let failed = hosts::show(&a.hosts, store, &a.session_id, a.json)?;
+        return exit_if(failed);
+    }
     let record = find(store, &a.session_id)?;
     if a.json {
         return print_json(&record);
@@ -565,6 +616,15 @@ fn show(store: &Store, a: ShowArgs) -> Result<()> {
 fn runs(store: &Store, a: RunsArgs) -> Result<()> {
     let since = since_arg(&a.since)?;
     let now = Utc::now();
+    if a.hosts.named() {
+        let query = sessionscope_core::views::RecordQuery {
+            since: Some(a.since.clone()),
+            ..Default::default()
+        };
+        let (all, failed) = hosts::fetch(&a.hosts, store, &query)?;
+        hosts::runs(&all, a.json, since.map(|s| s.days_before(now)))?;
+        return exit_if(failed);
+    }
     let r = analytics::store_runs(store, since, now)?;
     if a.json {
         return print_json(&r);

@@ -4,7 +4,10 @@
 //! changes, beats on silence, and answers to requests. It opens no socket, writes
 //! nothing but its own data dir (the index cache), and ends when stdin closes or
 //! stdout breaks. A kill is carried out only with the confirmation the other side
-//! obtained for exactly that plan.
+//! obtained for exactly that plan. A request line it cannot read is answered with an
+//! error under the line's own `id` when one can be made out, so the asker fails at once
+//! instead of waiting out its timeout; an answer too long for the client's line cap is
+//! replaced by an error saying so (the link stays up).
 
 use std::io::{self, BufReader, Write};
 use std::sync::mpsc::{self, RecvTimeoutError, Sender};
@@ -17,8 +20,10 @@ use sessionscope_core::agents::transcript::{self, read_all_entries};
 use sessionscope_core::kill::{KillOptions, KillScope};
 use sessionscope_core::model::{KillTarget, Session};
 use sessionscope_core::procs::ProcessScanner;
+use sessionscope_core::records::{self, Store};
 use sessionscope_core::remote::protocol::{
-    self, Answer, Hello, Request, RequestLine, ServerMessage, HEARTBEAT, MAX_REQUEST_BYTES,
+    self, Answer, Hello, Request, RequestLine, ServerMessage, HEARTBEAT, MAX_LINE_BYTES,
+    MAX_REQUEST_BYTES,
 };
 use sessionscope_core::runs::supervisor::Supervisor;
 use sessionscope_core::sessions::cache::IndexCache;
@@ -99,7 +104,7 @@ pub fn run(_args: ServeArgs) -> anyhow::Result<()> {
         let line: RequestLine = match serde_json::from_slice(&buf) {
             Ok(l) => l,
             Err(e) => {
-                reply(&tx, 0, Err(format!("not a request: {e}")));
+                reply(&tx, lenient_id(&buf), Err(format!("not a request: {e}")));
                 continue;
             }
         };
@@ -121,6 +126,30 @@ fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
     m.lock().unwrap_or_else(|e| e.into_inner())
 }
 
+/// The `id` of a request line that is not a request this build reads (an unknown kind,
+/// a missing field), so its asker hears the error: the JSON object's `id`, else the
+/// digits after the first `"id":`, else 0 (nobody's).
+fn lenient_id(line: &[u8]) -> u64 {
+    if let Ok(v) = serde_json::from_slice::<serde_json::Value>(line) {
+        return v.get("id").and_then(serde_json::Value::as_u64).unwrap_or(0);
+    }
+    let Some(at) = line.windows(4).position(|w| w == b"\"id\"") else {
+        return 0;
+    };
+    let rest = &line[at + 4..];
+    let rest = &rest[rest.iter().take_while(|b| b.is_ascii_whitespace()).count()..];
+    let Some(rest) = rest.strip_prefix(b":") else {
+        return 0;
+    };
+    let digits: String = rest
+        .iter()
+        .skip_while(|b| b.is_ascii_whitespace())
+        .take_while(|b| b.is_ascii_digit())
+        .map(|b| char::from(*b))
+        .collect();
+    digits.parse().unwrap_or(0)
+}
+
 fn reply(tx: &Sender<ServerMessage>, id: u64, result: Result<Answer, String>) {
     let (answer, error) = match result {
         Ok(a) => (Some(a), None),
@@ -140,6 +169,21 @@ fn write_messages(rx: mpsc::Receiver<ServerMessage>) {
             Err(RecvTimeoutError::Disconnected) => return,
         };
         let mut line = protocol::encode(&message);
+        if line.len() >= MAX_LINE_BYTES {
+            if let ServerMessage::Reply { id, .. } = message {
+                // The client would drop the whole link for it: say so instead.
+                line = protocol::encode(&ServerMessage::Reply {
+                    id,
+                    answer: None,
+                    error: Some(format!(
+                        "the answer is {} MB, over the {} MB a line may have; ask for less \
+                         (a shorter --since, more filters)",
+                        line.len() >> 20,
+                        MAX_LINE_BYTES >> 20
+                    )),
+                });
+            }
+        }
         line.push(b'\n');
         if out.write_all(&line).and_then(|_| out.flush()).is_err() {
             std::process::exit(0);
@@ -221,6 +265,19 @@ fn answer(live: &LiveSessions, request: Request) -> Result<Answer, String> {
                 })
             })
         }
+        Request::Records { query } => {
+            let store = record_store();
+            let filter = query.to_filter().map_err(|e| e.to_string())?;
+            let records =
+                records::query(&store, &filter, chrono::Utc::now()).map_err(|e| e.to_string())?;
+            Ok(Answer::Records {
+                store_path: store.path().display().to_string(),
+                records,
+            })
+        }
+        Request::Record { id } => Ok(Answer::Record {
+            record: Box::new(records::find(&record_store(), &id).map_err(|e| e.to_string())?),
+        }),
         Request::Kill { plan, confirmation } => {
             if !confirmation.covers(&plan) {
                 return Err("kill refused: the confirmation does not name exactly the \
@@ -235,6 +292,18 @@ fn answer(live: &LiveSessions, request: Request) -> Result<Answer, String> {
             })
         }
     }
+}
+
+/// This machine's record store, as its `records` commands find it (`$GPTME_SESSIONS_DIR`,
+/// else `~/.local/share/gptme-sessions`), or the app's `record_store_dir` setting here
+/// when one is set.
+fn record_store() -> Store {
+    let dir = settings::peek(&settings::settings_path(
+        &sessionscope_core::paths::data_dir(),
+    ))
+    .0
+    .record_store_dir;
+    Store::locate(dir.as_deref().map(std::path::Path::new))
 }
 
 /// A kill scope over this machine's runs, sessions and agent processes, as now.
@@ -270,5 +339,21 @@ fn find_session(sessions: &[Session], wanted: &str) -> Result<Session, String> {
             "{} sessions start with {wanted:?}; give more of the id",
             many.len()
         )),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::lenient_id;
+
+    #[test]
+    fn the_id_of_a_line_that_is_no_request_is_made_out_when_it_can_be() {
+        assert_eq!(lenient_id(br#"{"id":7,"request":{"kind":"teleport"}}"#), 7);
+        assert_eq!(lenient_id(br#"{"request":{"kind":"runs"},"id":12}"#), 12);
+        // Not JSON at all (cut short, a stray byte): the digits after "id":.
+        assert_eq!(lenient_id(br#"{"id": 42, "request": {"kind": "ru"#), 42);
+        assert_eq!(lenient_id(b"rm -rf /"), 0);
+        assert_eq!(lenient_id(br#"{"id":"x"}"#), 0);
+        assert_eq!(lenient_id(br#"{"id":99999999999999999999999}"#), 0);
     }
 }

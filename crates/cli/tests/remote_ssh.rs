@@ -928,3 +928,163 @@ fn a_broken_remote_is_a_clear_per_host_error() {
         );
     }
 }
+
+/// `records stats|query|show|runs --host box`: the records of the remote HOME's own
+/// store (`~/.local/share/gptme-sessions/`), with the same numbers, records and lines as
+/// the same command run on the host; `--host local --host box` counts both stores as
+/// one and lists both with a Host column.
+#[test]
+fn records_of_a_host_are_those_the_host_shows() {
+    let Some(sshd) = Sshd::start() else { return };
+    let remote = sshd.remote_command();
+    let home = sshd.dir.path().join("remote-home");
+    let store = home.join(".local/share/gptme-sessions");
+    std::fs::create_dir_all(&store).unwrap();
+    let day = |days_ago: i64| {
+        (chrono::Utc::now() - chrono::Duration::days(days_ago))
+            .format("%Y-%m-%dT%H:%M:%S%.6f+00:00")
+            .to_string()
+    };
+    let lines = [
+        serde_json::json!({"session_id": "b0a1c2d3e4f5", "timestamp": day(1), "harness": "claude-code",
+            "model": "claude-opus-4-6", "run_type": "autonomous", "outcome": "productive",
+            "duration_seconds": 900, "deliverables": ["abc1234"], "project": "/srv/web",
+            "x_kept_as_is": {"nested": [1, 2.5]}}),
+        serde_json::json!({"session_id": "b0a1ffff0000", "timestamp": day(3), "harness": "codex",
+            "model": "gpt-5", "run_type": "autonomous", "outcome": "noop", "duration_seconds": 40}),
+        serde_json::json!({"session_id": "c9c9c9c9c9c9", "timestamp": day(60), "harness": "gptme",
+            "model": "sonnet", "run_type": "manual", "outcome": "failed", "duration_seconds": 70}),
+    ];
+    let text_of = |v: &[serde_json::Value]| v.iter().map(|l| format!("{l}\n")).collect::<String>();
+    std::fs::write(store.join("session-records.jsonl"), text_of(&lines)).unwrap();
+    // This side has one record of its own.
+    let local_store = sshd.dir.path().join("local-store");
+    std::fs::create_dir_all(&local_store).unwrap();
+    let mine = serde_json::json!({"session_id": "10ca11111111", "timestamp": day(2),
+        "harness": "gptme", "model": "sonnet", "outcome": "productive", "duration_seconds": 200});
+    std::fs::write(local_store.join("session-records.jsonl"), text_of(&[mine])).unwrap();
+    // The command run on the host itself (its HOME, no --host).
+    let on_host = |args: &[&str]| -> Output {
+        let out = Command::new(BIN)
+            .args(args)
+            .env("HOME", &home)
+            .env_remove("GPTME_SESSIONS_DIR")
+            .env("SESSIONSCOPE_DATA_DIR", home.join("data"))
+            .env("CLAUDE_CONFIG_DIR", home.join("empty"))
+            .env("CODEX_HOME", home.join("empty"))
+            .env("GPTME_LOGS_DIR", home.join("empty"))
+            .stdin(Stdio::null())
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "{args:?}: {}", text(&out.stderr));
+        out
+    };
+    let here = |args: &[&str]| -> Output {
+        let mut all: Vec<&str> = args.to_vec();
+        let dir = local_store.to_str().unwrap();
+        all.splice(1..1, ["--sessions-dir", dir]);
+        let out = sshd.cli(&remote, &all);
+        assert!(out.status.success(), "{args:?}: {}", text(&out.stderr));
+        out
+    };
+    let json = |o: &Output| -> serde_json::Value { serde_json::from_slice(&o.stdout).unwrap() };
+    let without_host = |mut v: serde_json::Value| {
+        for r in v.as_array_mut().unwrap() {
+            assert_eq!(r["host"], "box", "{r}");
+            r.as_object_mut().unwrap().remove("host");
+        }
+        v
+    };
+
+    // The same records (every key, the unknown one too) and the same numbers.
+    for args in [
+        &["records", "query", "--json"][..],
+        &[
+            "records",
+            "query",
+            "--json",
+            "--since",
+            "7d",
+            "--outcome",
+            "noop",
+        ][..],
+    ] {
+        let remote_rows = without_host(json(&here(&[args, &["--host", "box"]].concat())));
+        assert_eq!(remote_rows, json(&on_host(args)), "{args:?}");
+    }
+    let all = json(&here(&["records", "query", "--json", "--host", "box"]));
+    assert_eq!(all.as_array().unwrap().len(), 3);
+    assert_eq!(all[0]["x_kept_as_is"]["nested"][1], 2.5);
+    for args in [
+        &["records", "stats", "--json"][..],
+        &[
+            "records",
+            "stats",
+            "--json",
+            "--since",
+            "all",
+            "--harness",
+            "codex",
+        ][..],
+        &["records", "query", "--stats", "--json", "--model", "opus"][..],
+        &["records", "runs", "--json", "--since", "all"][..],
+        &["records", "show", "b0a1c2", "--json"][..],
+    ] {
+        let mut got = json(&here(&[args, &["--host", "box"]].concat()));
+        if args[1] == "show" {
+            assert_eq!(got["host"], "box");
+            got.as_object_mut().unwrap().remove("host");
+        }
+        assert_eq!(got, json(&on_host(args)), "{args:?}");
+    }
+    // Text: the host's lines behind a Host column; stats as the host prints them (its
+    // hint about transcripts to sync aside: the host has none).
+    let lines_of = |o: &Output| {
+        text(&o.stdout)
+            .lines()
+            .map(str::to_string)
+            .collect::<Vec<_>>()
+    };
+    let listed = lines_of(&here(&["records", "query", "--host", "box"]));
+    let there = lines_of(&on_host(&["records", "query"]));
+    assert_eq!(listed.len(), there.len(), "{listed:?}");
+    for (got, want) in listed.iter().zip(&there) {
+        match got.strip_prefix("box ") {
+            Some(rest) => assert_eq!(rest.trim_start(), want.trim_start()),
+            None => assert_eq!(got, want),
+        }
+    }
+    assert_eq!(
+        text(&here(&["records", "stats", "--host", "box"]).stdout),
+        text(&on_host(&["records", "stats"]).stdout)
+    );
+
+    // Both machines: one store's numbers, every record with its machine.
+    let both = json(&here(&[
+        "records", "query", "--json", "--since", "all", "--host", "local", "--host", "box",
+    ]));
+    let hosts: Vec<&str> = both
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["host"].as_str().unwrap())
+        .collect();
+    assert_eq!(hosts, ["local", "box", "box", "box"]);
+    let stats = json(&here(&[
+        "records", "stats", "--json", "--since", "all", "--host", "local", "--host", "box",
+    ]));
+    assert_eq!(
+        (stats["total"].as_u64(), stats["productive"].as_u64()),
+        (Some(4), Some(2))
+    );
+    let out = here(&["records", "stats", "--host", "local", "--host", "box"]);
+    assert!(
+        text(&out.stdout).starts_with("Records of 2 machines: local (1), box (2)"),
+        "{}",
+        text(&out.stdout)
+    );
+    // A record on neither: an error naming what each machine said.
+    let out = sshd.cli(&remote, &["records", "show", "ffff", "--host", "box"]);
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out.stderr));
+    assert!(text(&out.stderr).contains("box:"), "{}", text(&out.stderr));
+}

@@ -1,6 +1,7 @@
 //! `sessionscope serve --stdio` driven directly on its stdin and stdout (no ssh): the
-//! hello and snapshot come first, bad request lines get an error reply and change
-//! nothing, a kill whose confirmation does not name the plan's targets is refused, and
+//! hello and snapshot come first, bad request lines get an error reply (under their
+//! own id when they have one, so the asker fails at once) and change nothing, the
+//! record store is read with a query's filters, a kill whose confirmation does not name the plan's targets is refused, and
 //! closing stdin ends it. The Claude Code fixtures (`tests/fixtures/claude-cli`) are
 //! its agent data.
 
@@ -17,6 +18,18 @@ fn serve_answers_refuses_and_ends_with_its_stdin() {
     let tmp = tempfile::tempdir().unwrap();
     let empty = tmp.path().join("empty");
     let claude = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../tests/fixtures/claude-cli");
+    let store = tmp.path().join("records");
+    std::fs::create_dir_all(&store).unwrap();
+    std::fs::write(
+        store.join("session-records.jsonl"),
+        concat!(
+            r#"{"session_id":"feed0001","timestamp":"2026-01-02T03:04:05+00:00","harness":"gptme","outcome":"productive"}"#,
+            "\n",
+            r#"{"session_id":"cafe0002","timestamp":"2026-01-02T04:04:05+00:00","harness":"codex","outcome":"noop"}"#,
+            "\n"
+        ),
+    )
+    .unwrap();
     let mut child = Command::new(env!("CARGO_BIN_EXE_sessionscope"))
         .args(["serve", "--stdio"])
         .env("HOME", tmp.path())
@@ -27,6 +40,7 @@ fn serve_answers_refuses_and_ends_with_its_stdin() {
         .env("GEMINI_DATA_DIR", &empty)
         .env("OPENCODE_DATA_DIR", &empty)
         .env("COPILOT_STATE_DIR", &empty)
+        .env("GPTME_SESSIONS_DIR", &store)
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
         .stderr(Stdio::null())
@@ -63,6 +77,11 @@ fn serve_answers_refuses_and_ends_with_its_stdin() {
         r#"{"id":2,"request":{"kind":"runs"}}"#.to_string(),
         r#"{"id":3,"request":{"kind":"transcript","session":"0d6f9f0e","last":1,"max_text_bytes":100}}"#
             .to_string(),
+        // A kind this build does not know (a newer client's): its own id, answered.
+        r#"{"id":4,"request":{"kind":"teleport","to":"mars"}}"#.to_string(),
+        r#"{"id":5,"request":{"kind":"records","query":{"model":null,"harness":"codex","outcome":null,"category":null,"run_type":null,"project":null,"since":"all"}}}"#
+            .to_string(),
+        r#"{"id":6,"request":{"kind":"record","id":"feed"}}"#.to_string(),
     ];
     for l in &lines {
         writeln!(stdin, "{l}").unwrap();
@@ -70,7 +89,7 @@ fn serve_answers_refuses_and_ends_with_its_stdin() {
     stdin.flush().unwrap();
     let mut replies = std::collections::BTreeMap::new();
     let deadline = Instant::now() + Duration::from_secs(10);
-    while replies.len() < 4 && Instant::now() < deadline {
+    while replies.len() < 7 && Instant::now() < deadline {
         if let Ok(v) = rx.recv_timeout(Duration::from_millis(200)) {
             if v["type"] == "reply" {
                 replies.insert(v["id"].as_u64().unwrap(), v);
@@ -98,6 +117,23 @@ fn serve_answers_refuses_and_ends_with_its_stdin() {
             .len(),
         1
     );
+
+    assert!(
+        replies[&4]["error"]
+            .as_str()
+            .unwrap()
+            .contains("not a request"),
+        "{}",
+        replies[&4]
+    );
+    assert_eq!(replies[&5]["answer"]["kind"], "records", "{}", replies[&5]);
+    let records = replies[&5]["answer"]["records"].as_array().unwrap();
+    let ids: Vec<&str> = records
+        .iter()
+        .map(|r| r["session_id"].as_str().unwrap())
+        .collect();
+    assert_eq!(ids, ["cafe0002"], "only the codex record");
+    assert_eq!(replies[&6]["answer"]["record"]["outcome"], "productive");
 
     drop(stdin);
     let t = Instant::now();

@@ -1,7 +1,7 @@
 //! The `serve --stdio` protocol: one JSON object per line, UTF-8, `\n`-terminated.
 //!
 //! **Server → client** ([`ServerMessage`], tagged by `"type"`):
-//! 1. `{"type":"hello","protocol":2,"version":"0.1.0","os":"linux","arch":"x86_64"}`
+//! 1. `{"type":"hello","protocol":3,"version":"0.1.0","os":"linux","arch":"x86_64"}`
 //!    first, before the initial scan, so a client can check the version at once.
 //! 2. `{"type":"snapshot","snapshot":{...}}`: the whole table ([`SessionSnapshot`]).
 //! 3. Then only changes: `{"type":"changed","change":{...},"counts":{...}}` (the same
@@ -17,13 +17,14 @@
 //! [`Request`]. Reads answer at once. A request that changes anything (`kill`) carries
 //! the [`Confirmation`] the local side obtained (its dialog or terminal answer, naming
 //! the host and exactly the targets); the server refuses one whose confirmation does not
-//! name the same targets as the plan. Starting runs and recording sessions on a host
-//! are not in protocol 2.
+//! name the same targets as the plan.
 //!
-//! Protocol 2 (this one) added to protocol 1 what the app's detail pane needs of a
-//! remote session: transcript pages read on `from` a cursor or `before` an index, and
-//! one entry untruncated (`transcript-entry`). A protocol 1 server would have ignored
-//! those fields and answered the whole transcript, hence the new number.
+//! Protocol 2 added to protocol 1 what the app's detail pane needs of a remote
+//! session: transcript pages read on `from` a cursor or `before` an index, and one
+//! entry untruncated (`transcript-entry`). A protocol 1 server would have ignored
+//! those fields and answered the whole transcript, hence the new number. Protocol 3
+//! (this one) adds the host's gptme-sessions records (`records`, `record`), which a
+//! protocol 2 server would refuse as not a request.
 //!
 //! The server stops when its stdin closes. A client reads every line with a cap
 //! ([`read_line_capped`], [`MAX_LINE_BYTES`]) and treats a line that is too long, not
@@ -43,9 +44,11 @@ use crate::model::{
     KillOutcome, KillPlan, KillTarget, RunInfo, Session, SessionChange, SessionCounts,
     SessionSnapshot,
 };
+use crate::records::Record;
+use crate::views::RecordQuery;
 
 /// The protocol this build speaks.
-pub const PROTOCOL_VERSION: u32 = 2;
+pub const PROTOCOL_VERSION: u32 = 3;
 
 /// The longest line a client accepts from a server (a snapshot of tens of thousands of
 /// sessions fits; anything longer is a broken or hostile host).
@@ -154,6 +157,11 @@ pub enum Request {
         plan: KillPlan,
         confirmation: Confirmation,
     },
+    /// The host's gptme-sessions records passing `query` (the filters of `records
+    /// query` and `stats`; `since` counted on the host's clock), in store order.
+    Records { query: RecordQuery },
+    /// One record of the host's store by id or unique id prefix (`records show`).
+    Record { id: String },
 }
 
 /// A successful answer, tagged by `"kind"`.
@@ -183,6 +191,14 @@ pub enum Answer {
     },
     Killed {
         outcomes: Vec<KillOutcome>,
+    },
+    Records {
+        /// The host's store file, to say where the records came from.
+        store_path: String,
+        records: Vec<Record>,
+    },
+    Record {
+        record: Box<Record>,
     },
 }
 
@@ -306,7 +322,7 @@ mod tests {
         let line = encode(&ServerMessage::Hello(Hello::this_build()));
         let text = String::from_utf8(line.clone()).unwrap();
         assert!(
-            text.starts_with(r#"{"type":"hello","protocol":2,"#),
+            text.starts_with(r#"{"type":"hello","protocol":3,"#),
             "{text}"
         );
         let back: ServerMessage = serde_json::from_slice(&line).unwrap();

@@ -50,14 +50,20 @@ pub enum PageError {
 pub fn records_page(store: &Store, q: &RecordQuery) -> Result<RecordsPage, PageError> {
     let filter = q.to_filter()?;
     let records = crate::records::query(store, &filter, chrono::Utc::now())?;
+    Ok(page_of(store.path().display().to_string(), &records))
+}
+
+/// The page of records already filtered (a host's answer to a `records` request, read
+/// there with the same filters), `store_path` naming where they came from.
+pub fn page_of(store_path: String, records: &[crate::records::Record]) -> RecordsPage {
     let fields = || records.iter().map(RecordFields::of);
-    Ok(RecordsPage {
-        store_path: store.path().display().to_string(),
-        rows: newest_first(&records),
+    RecordsPage {
+        store_path,
+        rows: newest_first(records),
         overview: RecordsOverview::new(&stats(fields()), &run_analytics(fields())),
         trend: outcome_trend(fields()),
-        categories: records_tools::category_stats(&records),
-    })
+        categories: records_tools::category_stats(records),
+    }
 }
 
 /// Rows by their timestamp, newest first: `sync` and "Record this session" date a record
