@@ -14,6 +14,7 @@ mod ps;
 mod records;
 mod reference;
 mod remote;
+mod remote_run;
 mod run;
 mod runs;
 mod scan;

@@ -7,6 +7,8 @@
 //! forwarded as it comes and its end is passed on as an end-of-file (Ctrl-D) so
 //! commands reading it finish, and SIGINT/SIGTERM to `sessionscope` stop the run
 //! gracefully instead of abandoning it.
+//!
+//! With `--host H` the run starts on that machine instead (see [`crate::remote_run`]).
 
 use std::io::{IsTerminal, Read, Write};
 use std::path::PathBuf;
@@ -33,6 +35,13 @@ pub struct RunArgs {
     /// Seconds between SIGTERM and SIGKILL when Ctrl-C stops the run.
     #[arg(long, default_value_t = 5.0, value_name = "SECS")]
     grace: f64,
+    /// Start it on HOST over ssh instead (user@host or a name from
+    /// ~/.ssh/config), after asking here; Ctrl-C then detaches and the run goes on.
+    #[arg(long, value_name = "HOST")]
+    host: Option<String>,
+    /// With --host: do not ask; required when stdin is not a terminal.
+    #[arg(long, short, requires = "host")]
+    yes: bool,
     /// The command. One word is run by the shell as written (`-- 'make | tee x'`);
     /// several words are quoted and joined (`-- grep -r "two words" .`).
     #[arg(last = true, required = true, value_name = "CMD")]
@@ -52,6 +61,18 @@ pub fn run(args: RunArgs) -> anyhow::Result<()> {
         #[cfg(windows)]
         words => sessionscope_core::runs::launch::join_for_cmd(words),
     };
+    if let Some(host) = args.host.filter(|h| h != "local") {
+        if !args.env.is_empty() {
+            anyhow::bail!("--env is not carried to another host; set it in the command");
+        }
+        return crate::remote_run::start(crate::remote_run::HostRun {
+            host,
+            command,
+            cwd: args.cwd.map(|c| c.to_string_lossy().into_owned()),
+            name: args.name,
+            yes: args.yes,
+        });
+    }
     let sup = Supervisor::open_default(|_| {});
     let (rows, cols) = terminal_size().unwrap_or((30, 120));
     let info = sup.start_sized(

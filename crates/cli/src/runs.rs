@@ -1,6 +1,6 @@
 //! `sessionscope runs`: the shared history of runs, as the app's list shows it, and
 //! `--log ID` to reopen one run's output; on other machines with `--host` or
-//! `--all-hosts`.
+//! `--all-hosts`, and `--host H --follow ID` to watch a run there live.
 
 use chrono::Utc;
 use clap::Args;
@@ -21,6 +21,10 @@ pub struct RunsArgs {
     /// Print the end of this run's log instead (id or unique prefix).
     #[arg(long, value_name = "ID")]
     log: Option<String>,
+    /// With --host: follow this run's output (id or unique prefix), from the start
+    /// of its log, until it ends; exits with its status.
+    #[arg(long, value_name = "ID", requires = "hosts", conflicts_with = "log")]
+    follow: Option<String>,
     /// With --log: how many bytes from the end.
     #[arg(long, default_value_t = 64 * 1024, value_name = "N")]
     bytes: usize,
@@ -66,6 +70,12 @@ pub fn run(args: RunsArgs) -> anyhow::Result<()> {
 /// one host's run log.
 fn run_hosts(args: RunsArgs) -> anyhow::Result<()> {
     let machines = args.hosts.machines()?;
+    if let Some(query) = &args.follow {
+        let [Machine::Remote(host)] = machines.as_slice() else {
+            anyhow::bail!("--follow: name exactly one remote host with --host");
+        };
+        return crate::remote_run::follow_again(host, query);
+    }
     if let Some(query) = &args.log {
         let [Machine::Remote(host)] = machines.as_slice() else {
             anyhow::bail!("--log with --host: name exactly one remote host");

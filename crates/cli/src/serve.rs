@@ -7,24 +7,35 @@
 //! obtained for exactly that plan. A request line it cannot read is answered with an
 //! error under the line's own `id` when one can be made out, so the asker fails at once
 //! instead of waiting out its timeout; an answer too long for the client's line cap is
-//! replaced by an error saying so (the link stays up).
+//! replaced by an error saying so (the link stays up). A run is started only with the
+//! confirmation obtained for exactly that command.
+//!
+//! Runs go through one [`Supervisor`], the one `sessionscope run` and the app use, so
+//! they are in this machine's run history and logs. Their output is sent from their
+//! logs to whoever follows them, never more than [`IN_FLIGHT`] bytes ahead of what
+//! stdout has taken. When serve ends (the ssh link dropped, or a SIGTERM or SIGHUP)
+//! the runs it started are left running: each terminal goes to a relay that keeps
+//! writing the log, as the app does on "leave running" at quit.
 
+use std::collections::HashMap;
 use std::io::{self, BufReader, Write};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::mpsc::{self, RecvTimeoutError, Sender};
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, OnceLock};
 use std::time::Duration;
 
 use clap::Args;
 use sessionscope_core::agents::transcript::offsets::OffsetStore;
 use sessionscope_core::agents::transcript::{self, read_all_entries};
 use sessionscope_core::kill::{KillOptions, KillScope};
-use sessionscope_core::model::{KillTarget, Session};
+use sessionscope_core::model::{KillTarget, QuitPolicy, RunRequest, RunStatus, Session};
 use sessionscope_core::procs::ProcessScanner;
 use sessionscope_core::records::{self, Store};
 use sessionscope_core::remote::protocol::{
-    self, Answer, Hello, Request, RequestLine, ServerMessage, HEARTBEAT, MAX_LINE_BYTES,
-    MAX_REQUEST_BYTES,
+    self, Answer, Hello, Request, RequestLine, ServerMessage, HEARTBEAT, MAX_COMMAND_BYTES,
+    MAX_INPUT_BYTES, MAX_LINE_BYTES, MAX_REQUEST_BYTES,
 };
+use sessionscope_core::remote::run_stream::LogFollower;
 use sessionscope_core::runs::supervisor::Supervisor;
 use sessionscope_core::sessions::cache::IndexCache;
 use sessionscope_core::sessions::index::SessionIndex;
@@ -39,6 +50,40 @@ pub struct ServeArgs {
     stdio: bool,
 }
 
+/// Run output bytes (base64) handed to the writer and not yet on stdout, over every
+/// followed run: a follower waits while more than this is.
+const IN_FLIGHT: usize = 2 << 20;
+
+/// How often a follower looks at a log that has nothing new.
+const FOLLOW_POLL: Duration = Duration::from_millis(50);
+
+/// The terminal size of a run started here (the viewer's is not known).
+const RUN_SIZE: (u16, u16) = (30, 120);
+
+/// The one supervisor of this serve, opened on first use.
+static RUNS: OnceLock<Supervisor> = OnceLock::new();
+
+fn runs() -> &'static Supervisor {
+    RUNS.get_or_init(|| Supervisor::open_default(|_| {}))
+}
+
+/// End serve: the runs it started are left running (never stopped by a lost link).
+fn end(code: i32) -> ! {
+    if let Some(sup) = RUNS.get() {
+        sup.shutdown(QuitPolicy::LeaveRunning, Duration::ZERO);
+    }
+    std::process::exit(code)
+}
+
+/// What serve's request threads share.
+struct Shared {
+    live: LiveSessions,
+    tx: Sender<ServerMessage>,
+    /// The followed runs, by id: setting the flag stops that follower.
+    follows: Mutex<HashMap<String, Arc<AtomicBool>>>,
+    in_flight: Arc<AtomicUsize>,
+}
+
 /// Messages out, and whether the snapshot has gone (changes before it are in it).
 struct Outbox {
     tx: Sender<ServerMessage>,
@@ -46,8 +91,12 @@ struct Outbox {
 }
 
 pub fn run(_args: ServeArgs) -> anyhow::Result<()> {
+    // A hangup or a SIGTERM leaves the runs running too (SIGKILL cannot be helped).
+    ctrlc::set_handler(|| end(0))?;
     let (tx, rx) = mpsc::channel::<ServerMessage>();
-    let writer = std::thread::spawn(move || write_messages(rx));
+    let in_flight = Arc::new(AtomicUsize::new(0));
+    let written = Arc::clone(&in_flight);
+    let writer = std::thread::spawn(move || write_messages(rx, &written));
     let _ = tx.send(ServerMessage::Hello(Hello::this_build()));
     let outbox = Arc::new(Mutex::new(Outbox {
         tx: tx.clone(),
@@ -85,7 +134,12 @@ pub fn run(_args: ServeArgs) -> anyhow::Result<()> {
         });
         out.snapshot_sent = true;
     }
-    let live = Arc::new(live);
+    let shared = Arc::new(Shared {
+        live,
+        tx: tx.clone(),
+        follows: Mutex::default(),
+        in_flight,
+    });
 
     let mut stdin = BufReader::new(io::stdin().lock());
     let mut buf = Vec::new();
@@ -109,17 +163,21 @@ pub fn run(_args: ServeArgs) -> anyhow::Result<()> {
             }
         };
         // Each request on its own thread: a kill's grace period blocks no reads.
-        let (live, tx) = (Arc::clone(&live), tx.clone());
+        let shared = Arc::clone(&shared);
         std::thread::spawn(move || {
-            let answer = answer(&live, line.request);
-            reply(&tx, line.id, answer);
+            if let Request::FollowRun { run, from_offset } = line.request {
+                follow(&shared, line.id, &run, from_offset);
+                return;
+            }
+            let answer = answer(&shared, line.request);
+            reply(&shared.tx, line.id, answer);
         });
     }
     drop(tx);
     drop(outbox);
-    drop(live);
+    drop(shared);
     let _ = writer;
-    Ok(())
+    end(0)
 }
 
 fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
@@ -159,8 +217,9 @@ fn reply(tx: &Sender<ServerMessage>, id: u64, result: Result<Answer, String>) {
 }
 
 /// The writer thread: one line per message, a beat after each [`HEARTBEAT`] of
-/// silence; a broken stdout (the ssh link is gone) ends the process.
-fn write_messages(rx: mpsc::Receiver<ServerMessage>) {
+/// silence; a broken stdout (the ssh link is gone) ends the process. Run output
+/// written is taken off `in_flight`.
+fn write_messages(rx: mpsc::Receiver<ServerMessage>, in_flight: &AtomicUsize) {
     let mut out = io::stdout().lock();
     loop {
         let message = match rx.recv_timeout(HEARTBEAT) {
@@ -186,13 +245,91 @@ fn write_messages(rx: mpsc::Receiver<ServerMessage>) {
         }
         line.push(b'\n');
         if out.write_all(&line).and_then(|_| out.flush()).is_err() {
-            std::process::exit(0);
+            end(0);
+        }
+        if let ServerMessage::RunOutput { bytes, .. } = &message {
+            in_flight.fetch_sub(bytes.len(), Ordering::SeqCst);
         }
     }
 }
 
+/// `follow-run`: say `following`, then send the run's log from `from_offset` on, and
+/// its end once it has ended and all of it went. A second follow of the same run
+/// replaces the first.
+fn follow(shared: &Arc<Shared>, id: u64, query: &str, from_offset: u64) {
+    let sup = runs();
+    let run = match sup.find_run(query) {
+        Ok(r) => r,
+        Err(e) => return reply(&shared.tx, id, Err(e.to_string())),
+    };
+    let Some(log) = run.log_path.clone() else {
+        return reply(&shared.tx, id, Err(format!("run {} has no log", run.id)));
+    };
+    let stop = Arc::new(AtomicBool::new(false));
+    if let Some(old) = lock(&shared.follows).insert(run.id.clone(), Arc::clone(&stop)) {
+        old.store(true, Ordering::SeqCst);
+    }
+    // The answer goes before the first chunk (one channel keeps the order).
+    reply(
+        &shared.tx,
+        id,
+        Ok(Answer::Following {
+            run: Box::new(run.clone()),
+        }),
+    );
+    let mut follower = LogFollower::new(log, from_offset);
+    let mut ended = false;
+    while !stop.load(Ordering::SeqCst) {
+        if shared.in_flight.load(Ordering::SeqCst) > IN_FLIGHT {
+            std::thread::sleep(Duration::from_millis(10));
+            continue;
+        }
+        match follower.read() {
+            Ok(Some((offset, bytes))) => {
+                let bytes = protocol::encode_bytes(&bytes);
+                shared.in_flight.fetch_add(bytes.len(), Ordering::SeqCst);
+                let message = ServerMessage::RunOutput {
+                    run: run.id.clone(),
+                    offset,
+                    bytes,
+                };
+                if shared.tx.send(message).is_err() {
+                    return;
+                }
+                continue;
+            }
+            Ok(None) => {}
+            Err(e) => {
+                eprintln!("sessionscope serve: reading the log of run {}: {e}", run.id);
+                std::thread::sleep(Duration::from_secs(1));
+            }
+        }
+        let now = sup.run(&run.id);
+        if now.as_ref().is_none_or(|r| r.status != RunStatus::Running) {
+            // Once more to the end of the log, then the end.
+            if ended {
+                let info = now.unwrap_or_else(|| run.clone());
+                let code = info.shell_exit_code();
+                let _ = shared.tx.send(ServerMessage::RunEnded {
+                    run: Box::new(info),
+                    code,
+                });
+                break;
+            }
+            ended = true;
+            continue;
+        }
+        std::thread::sleep(FOLLOW_POLL);
+    }
+    let mut follows = lock(&shared.follows);
+    if follows.get(&run.id).is_some_and(|s| Arc::ptr_eq(s, &stop)) {
+        follows.remove(&run.id);
+    }
+}
+
 /// The answer to one request.
-fn answer(live: &LiveSessions, request: Request) -> Result<Answer, String> {
+fn answer(shared: &Shared, request: Request) -> Result<Answer, String> {
+    let live = &shared.live;
     match request {
         Request::Transcript {
             session,
@@ -237,10 +374,10 @@ fn answer(live: &LiveSessions, request: Request) -> Result<Answer, String> {
             })
         }
         Request::Runs => Ok(Answer::Runs {
-            runs: Supervisor::open_default(|_| {}).runs(),
+            runs: runs().runs(),
         }),
         Request::RunLog { run, max_bytes } => {
-            let sup = Supervisor::open_default(|_| {});
+            let sup = runs();
             let run = sup.find_run(&run).map_err(|e| e.to_string())?;
             let bytes = sup
                 .log_tail(&run.id, max_bytes)
@@ -291,6 +428,52 @@ fn answer(live: &LiveSessions, request: Request) -> Result<Answer, String> {
                 })
             })
         }
+        Request::StartRun {
+            command,
+            cwd,
+            name,
+            confirmation,
+        } => {
+            if !confirmation.covers(&command, cwd.as_deref()) {
+                return Err(
+                    "start refused: the confirmation does not name exactly this \
+                            command and directory"
+                        .into(),
+                );
+            }
+            if command.len() > MAX_COMMAND_BYTES {
+                return Err(format!(
+                    "start refused: a command longer than {MAX_COMMAND_BYTES} bytes"
+                ));
+            }
+            let request = RunRequest {
+                name: name.unwrap_or_default(),
+                command,
+                cwd,
+                env: Vec::new(),
+            };
+            let (rows, cols) = RUN_SIZE;
+            let run = runs()
+                .start_sized(request, rows, cols)
+                .map_err(|e| e.to_string())?;
+            Ok(Answer::RunStarted { run: Box::new(run) })
+        }
+        Request::FollowRun { .. } => Err("follow-run is answered by its follower".into()),
+        Request::UnfollowRun { run } => {
+            let id = runs().find_run(&run).map_err(|e| e.to_string())?.id;
+            if let Some(stop) = lock(&shared.follows).remove(&id) {
+                stop.store(true, Ordering::SeqCst);
+            }
+            Ok(Answer::Done)
+        }
+        Request::RunInput { run, bytes } => {
+            let bytes = protocol::decode_bytes(&bytes, MAX_INPUT_BYTES)
+                .map_err(|e| format!("input refused: {e}"))?;
+            let sup = runs();
+            let id = sup.find_run(&run).map_err(|e| e.to_string())?.id;
+            sup.write_input(&id, &bytes).map_err(|e| e.to_string())?;
+            Ok(Answer::Done)
+        }
     }
 }
 
@@ -311,11 +494,11 @@ fn with_scope<T>(
     live: &LiveSessions,
     f: impl FnOnce(&KillScope) -> Result<T, String>,
 ) -> Result<T, String> {
-    let sup = Supervisor::open_default(|_| {});
+    let sup = runs();
     let sessions = live.sessions();
     let processes = ProcessScanner::new().scan();
     let scope = KillScope {
-        supervisor: Some(&sup),
+        supervisor: Some(sup),
         sessions: &sessions,
         processes: &processes,
         ..Default::default()

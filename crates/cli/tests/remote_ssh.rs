@@ -1088,3 +1088,237 @@ fn records_of_a_host_are_those_the_host_shows() {
     assert_eq!(out.status.code(), Some(1), "{}", text(&out.stderr));
     assert!(text(&out.stderr).contains("box:"), "{}", text(&out.stderr));
 }
+
+/// `sessionscope ARGS` reaching `box`, spawned with its output piped (read with
+/// [`Piped`]).
+fn spawn_cli(sshd: &Sshd, args: &[&str]) -> Child {
+    let local = sshd.dir.path().join("local-home");
+    Command::new(BIN)
+        .args(args)
+        .env("SESSIONSCOPE_SSH", sshd.ssh())
+        .env("SESSIONSCOPE_REMOTE_COMMAND", sshd.remote_command())
+        .env("SESSIONSCOPE_DATA_DIR", local.join("data"))
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("sessionscope runs")
+}
+
+/// What a spawned CLI printed so far, read on threads of its own.
+struct Piped {
+    out: std::sync::Arc<std::sync::Mutex<Vec<u8>>>,
+    err: std::sync::Arc<std::sync::Mutex<Vec<u8>>>,
+}
+
+impl Piped {
+    fn new(child: &mut Child) -> Piped {
+        let grab = |mut r: Box<dyn std::io::Read + Send>| {
+            let keep = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+            let k = std::sync::Arc::clone(&keep);
+            std::thread::spawn(move || {
+                let mut buf = [0u8; 4096];
+                while let Ok(n @ 1..) = r.read(&mut buf) {
+                    k.lock().unwrap().extend_from_slice(&buf[..n]);
+                }
+            });
+            keep
+        };
+        Piped {
+            out: grab(Box::new(child.stdout.take().unwrap())),
+            err: grab(Box::new(child.stderr.take().unwrap())),
+        }
+    }
+
+    fn stdout(&self) -> String {
+        text(&self.out.lock().unwrap())
+    }
+
+    fn stderr(&self) -> String {
+        text(&self.err.lock().unwrap())
+    }
+
+    /// Wait until `what` holds of (stdout, stderr).
+    fn wait_for(&self, limit: Duration, what: impl Fn(&str, &str) -> bool) {
+        let deadline = Instant::now() + limit;
+        while !what(&self.stdout(), &self.stderr()) {
+            assert!(
+                Instant::now() < deadline,
+                "not seen within {limit:?}; stdout: {}\nstderr: {}",
+                self.stdout(),
+                self.stderr()
+            );
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+}
+
+/// The run id in `run --host`'s "run ID (NAME) started on HOST".
+fn started_id(stderr: &str) -> String {
+    let line = stderr
+        .lines()
+        .find(|l| l.contains(") started on box"))
+        .unwrap_or_else(|| panic!("no start line: {stderr}"));
+    line.trim_start_matches("sessionscope: run ")
+        .split_whitespace()
+        .next()
+        .unwrap()
+        .to_string()
+}
+
+fn remote_runs(sshd: &Sshd) -> Vec<serde_json::Value> {
+    let out = sshd.cli(&sshd.remote_command(), &["runs", "--host", "box", "--json"]);
+    assert!(out.status.success(), "stderr: {}", text(&out.stderr));
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    v["runs"].as_array().unwrap().clone()
+}
+
+#[test]
+fn a_run_started_on_a_host_streams_all_its_output_in_order_and_exits_with_its_code() {
+    let Some(sshd) = Sshd::start() else { return };
+    let remote = sshd.remote_command();
+    let marker = sshd.dir.path().join("ran");
+    let script = format!(
+        "touch {}; i=1; while [ $i -le 30000 ]; do echo line $i; i=$((i+1)); done; exit 7",
+        marker.display()
+    );
+
+    // No terminal to ask on and no --yes: refused here, nothing runs there.
+    let out = sshd.cli(&remote, &["run", "--host", "box", "--", &script]);
+    assert_eq!(out.status.code(), Some(3), "stderr: {}", text(&out.stderr));
+    assert!(text(&out.stderr).contains("without --yes"));
+    assert!(!marker.exists());
+    assert!(remote_runs(&sshd).is_empty());
+
+    let t = Instant::now();
+    let out = sshd.cli(
+        &remote,
+        &[
+            "run", "--host", "box", "--yes", "--name", "count", "--", &script,
+        ],
+    );
+    let took = t.elapsed();
+    let err = text(&out.stderr);
+    assert_eq!(
+        out.status.code(),
+        Some(7),
+        "the run's own code; stderr: {err}"
+    );
+    assert!(err.contains("on box? yes (--yes)"), "{err}");
+    assert!(err.contains("on box failed (exit code 7)"), "{err}");
+    // Every line, once, in order (~330 KB: several chunks of the protocol).
+    let stdout = text(&out.stdout);
+    let lines: Vec<&str> = stdout
+        .lines()
+        .map(|l| l.trim_end_matches('\r'))
+        .filter(|l| !l.is_empty())
+        .collect();
+    assert_eq!(lines.len(), 30000, "{}", &stdout[..stdout.len().min(300)]);
+    for (i, line) in lines.iter().enumerate() {
+        assert_eq!(*line, format!("line {}", i + 1));
+    }
+    assert!(!stdout.contains("skipped"));
+    eprintln!(
+        "30000 lines ({} bytes) over ssh in {took:?}",
+        out.stdout.len()
+    );
+
+    // In the host's own history, with its exit code and name.
+    let runs = remote_runs(&sshd);
+    assert_eq!(runs.len(), 1, "{runs:?}");
+    assert_eq!(runs[0]["name"], "count");
+    assert_eq!(runs[0]["exit_code"], 7);
+    assert_eq!(runs[0]["status"], "failed");
+}
+
+#[test]
+fn a_start_whose_confirmation_names_another_command_is_refused_and_nothing_runs() {
+    use sessionscope_core::remote::client::Connection;
+    use sessionscope_core::remote::protocol::{Answer, ConfirmedBy, Request, RunConfirmation};
+    let Some(sshd) = Sshd::start() else { return };
+    let marker = sshd.dir.path().join("should-not-exist");
+    let ssh = SshCommand {
+        program: sshd.ssh().split_whitespace().map(str::to_string).collect(),
+        remote_command: sshd.remote_command(),
+    };
+    let mut c = Connection::open("box", &ssh, Default::default()).expect("connected");
+    let bad = format!("touch {}", marker.display());
+    let asks = [
+        // The user said yes to something harmless; the request runs something else.
+        RunConfirmation::now(ConfirmedBy::Dialog, "box", "echo hello", None),
+        // The same command in another directory.
+        RunConfirmation::now(ConfirmedBy::Dialog, "box", &bad, Some("/")),
+        // Nothing at all was confirmed.
+        RunConfirmation::now(ConfirmedBy::Dialog, "box", "", None),
+    ];
+    for confirmation in asks {
+        let e = c
+            .request(Request::StartRun {
+                command: bad.clone(),
+                cwd: None,
+                name: None,
+                confirmation,
+            })
+            .unwrap_err();
+        assert!(e.to_string().contains("start refused"), "{e}");
+    }
+    let Answer::Runs { runs } = c.request(Request::Runs).unwrap() else {
+        panic!("runs")
+    };
+    assert!(runs.is_empty(), "{runs:?}");
+    std::thread::sleep(Duration::from_millis(300));
+    assert!(!marker.exists());
+}
+
+#[test]
+fn a_run_goes_on_when_its_ssh_is_killed_and_can_be_followed_again() {
+    let Some(sshd) = Sshd::start() else { return };
+    let marker = sshd.dir.path().join("finished");
+    let script = format!(
+        "echo started; sleep 2; echo middle; sleep 2; echo done; touch {}",
+        marker.display()
+    );
+    let mut cli = spawn_cli(&sshd, &["run", "--host", "box", "--yes", "--", &script]);
+    let piped = Piped::new(&mut cli);
+    piped.wait_for(Duration::from_secs(20), |out, _| out.contains("started"));
+    let id = started_id(&piped.stderr());
+    // The CLI's ssh, killed: the link is gone mid-run.
+    let ssh_pid = String::from_utf8(
+        Command::new("pgrep")
+            .args(["-P", &cli.id().to_string()])
+            .output()
+            .unwrap()
+            .stdout,
+    )
+    .unwrap();
+    let ssh_pid = ssh_pid.split_whitespace().next().expect("the CLI's ssh");
+    let _ = Command::new("kill").args(["-9", ssh_pid]).status();
+    let status = cli.wait().unwrap();
+    assert_eq!(status.code(), Some(1));
+    let err = piped.stderr();
+    assert!(
+        err.contains(&format!("runs --host box --follow {id}")),
+        "says how to follow again: {err}"
+    );
+    assert!(!marker.exists(), "still running");
+
+    // It goes on on the host: followed again, from the start of its log to its end.
+    let out = sshd.cli(
+        &sshd.remote_command(),
+        &["runs", "--host", "box", "--follow", &id],
+    );
+    let stdout = text(&out.stdout);
+    assert!(
+        stdout.contains("started") && stdout.contains("middle") && stdout.contains("done"),
+        "stdout: {stdout}\nstderr: {}",
+        text(&out.stderr)
+    );
+    assert!(marker.exists(), "the run finished on the host");
+    let runs = remote_runs(&sshd);
+    let run = runs
+        .iter()
+        .find(|r| r["id"] == id.as_str())
+        .expect("in history");
+    assert_ne!(run["status"], "running", "{run}");
+    assert_ne!(run["status"], "killed", "{run}");
+}

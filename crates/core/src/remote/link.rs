@@ -273,6 +273,10 @@ impl Follow {
                 Ok(ServerMessage::Reply { id, answer, error }) => {
                     self.requests.answered(id, answer, error)
                 }
+                Ok(ServerMessage::RunOutput { run, offset, bytes }) => {
+                    self.requests.run_output(&run, offset, &bytes)
+                }
+                Ok(ServerMessage::RunEnded { run, code }) => self.requests.run_ended(run, code),
                 Ok(_) => {}
                 Err(e) => {
                     self.requests.detach(&e);

@@ -9,7 +9,8 @@
 //! time, and [`requests`] asks a live host things over that same link; [`table`]
 //! folds a link's events into the rows and state the app shows, and [`rows`] puts
 //! those rows into the app's one table.
-//! [`hosts`] names the machines a command is about (`--host`, `--all-hosts`).
+//! [`hosts`] names the machines a command is about (`--host`, `--all-hosts`), and
+//! [`run_stream`] carries a run's output over a link without letting it pile up.
 //!
 //! What it must never do: open a socket, run anything a remote says, or let a broken
 //! or hostile remote (garbage, huge lines, a wrong version, a flood) crash or freeze
@@ -22,4 +23,5 @@ pub mod link;
 pub mod protocol;
 pub mod requests;
 pub mod rows;
+pub mod run_stream;
 pub mod table;

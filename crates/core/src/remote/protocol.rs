@@ -12,19 +12,30 @@
 //!    quiet host from a dead link within [`SILENCE_LIMIT`].
 //! 5. `{"type":"reply","id":N,"answer":{...}}` or `{"type":"reply","id":N,"error":"..."}`
 //!    for each request, in any order relative to changes.
+//! 6. For each run a client follows (`follow-run`): `{"type":"run-output","run":ID,
+//!    "offset":N,"bytes":BASE64}`, the run's output from byte `offset` of its log
+//!    (each chunk at most [`MAX_OUTPUT_CHUNK`] bytes, offsets increasing; a jump in
+//!    `offset` is output skipped because the follower fell too far behind, still whole
+//!    in the log on the host), then `{"type":"run-ended","run":{...},"code":N}` once
+//!    it has ended and every byte of its log was sent.
 //!
 //! **Client → server** ([`RequestLine`]): `{"id":N,"request":{"kind":"...",...}}`, see
 //! [`Request`]. Reads answer at once. A request that changes anything (`kill`) carries
 //! the [`Confirmation`] the local side obtained (its dialog or terminal answer, naming
 //! the host and exactly the targets); the server refuses one whose confirmation does not
-//! name the same targets as the plan.
+//! name the same targets as the plan. `start-run` carries a [`RunConfirmation`] naming
+//! exactly the command (and directory) the user said yes to; the server runs nothing
+//! else, and nothing at all without one.
 //!
 //! Protocol 2 added to protocol 1 what the app's detail pane needs of a remote
 //! session: transcript pages read on `from` a cursor or `before` an index, and one
 //! entry untruncated (`transcript-entry`). A protocol 1 server would have ignored
 //! those fields and answered the whole transcript, hence the new number. Protocol 3
 //! (this one) adds the host's gptme-sessions records (`records`, `record`), which a
-//! protocol 2 server would refuse as not a request.
+//! protocol 2 server would refuse as not a request, starting a run on the host
+//! (`start-run`), following a run's output (`follow-run`, `unfollow-run`, the
+//! `run-output` and `run-ended` messages) and typing into a run this server started
+//! (`run-input`).
 //!
 //! The server stops when its stdin closes. A client reads every line with a cap
 //! ([`read_line_capped`], [`MAX_LINE_BYTES`]) and treats a line that is too long, not
@@ -56,6 +67,15 @@ pub const MAX_LINE_BYTES: usize = 64 << 20;
 
 /// The longest request line a server accepts.
 pub const MAX_REQUEST_BYTES: usize = 1 << 20;
+
+/// The most output bytes one `run-output` message carries.
+pub const MAX_OUTPUT_CHUNK: usize = 64 * 1024;
+
+/// The most bytes one `run-input` request carries.
+pub const MAX_INPUT_BYTES: usize = 64 * 1024;
+
+/// The longest command line `start-run` accepts.
+pub const MAX_COMMAND_BYTES: usize = 64 * 1024;
 
 /// A server says `beat` after this much silence.
 pub const HEARTBEAT: Duration = Duration::from_secs(1);
@@ -111,6 +131,18 @@ pub enum ServerMessage {
         #[serde(default, skip_serializing_if = "Option::is_none")]
         error: Option<String>,
     },
+    /// Output of a followed run: `bytes` (base64) are its log from `offset` on.
+    RunOutput {
+        run: String,
+        offset: u64,
+        bytes: String,
+    },
+    /// A followed run has ended and all its output was sent; `code` is the exit code a
+    /// shell would report ([`RunInfo::shell_exit_code`]).
+    RunEnded {
+        run: Box<RunInfo>,
+        code: i32,
+    },
 }
 
 /// One line from the client.
@@ -162,6 +194,26 @@ pub enum Request {
     Records { query: RecordQuery },
     /// One record of the host's store by id or unique id prefix (`records show`).
     Record { id: String },
+    /// Start `command` (run by the host's shell) in `cwd` (default: the host's home),
+    /// confirmed on the local side for exactly this command and directory. Answered
+    /// with `run-started`; the run is in the host's history like any other, and is
+    /// left running when the link drops.
+    StartRun {
+        command: String,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        cwd: Option<String>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        name: Option<String>,
+        confirmation: RunConfirmation,
+    },
+    /// Send the output of run `run` (an id or a unique prefix) from byte `from_offset`
+    /// of its log, then its end; answered with `following` before the first chunk.
+    FollowRun { run: String, from_offset: u64 },
+    /// Stop sending run `run`'s output (answered with `done`).
+    UnfollowRun { run: String },
+    /// Keys for run `run` (`bytes` base64, at most [`MAX_INPUT_BYTES`]); only a run
+    /// this server started takes input.
+    RunInput { run: String, bytes: String },
 }
 
 /// A successful answer, tagged by `"kind"`.
@@ -200,6 +252,14 @@ pub enum Answer {
     Record {
         record: Box<Record>,
     },
+    RunStarted {
+        run: Box<RunInfo>,
+    },
+    Following {
+        run: Box<RunInfo>,
+    },
+    /// Done, nothing to say.
+    Done,
 }
 
 /// How the user said yes, on the machine they sit at.
@@ -242,6 +302,58 @@ impl Confirmation {
         let confirmed: Vec<&KillTarget> = self.targets.iter().collect();
         !planned.is_empty() && planned == confirmed
     }
+}
+
+/// The yes the local side obtained before asking a host to start a run: the
+/// question named `host`, `command` exactly and, when given, `cwd`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RunConfirmation {
+    pub by: ConfirmedBy,
+    pub at: DateTime<Utc>,
+    pub host: String,
+    pub command: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cwd: Option<String>,
+}
+
+impl RunConfirmation {
+    /// The yes `by` gave just now to running `command` in `cwd` on `host`.
+    pub fn now(by: ConfirmedBy, host: &str, command: &str, cwd: Option<&str>) -> Self {
+        RunConfirmation {
+            by,
+            at: Utc::now(),
+            host: host.to_string(),
+            command: command.to_string(),
+            cwd: cwd.map(str::to_string),
+        }
+    }
+
+    /// Whether this yes was given for exactly this command in this directory.
+    pub fn covers(&self, command: &str, cwd: Option<&str>) -> bool {
+        !command.trim().is_empty() && self.command == command && self.cwd.as_deref() == cwd
+    }
+}
+
+/// Bytes as the protocol carries them (standard base64).
+pub fn encode_bytes(bytes: &[u8]) -> String {
+    use base64::Engine;
+    base64::engine::general_purpose::STANDARD.encode(bytes)
+}
+
+/// The bytes of a base64 field, refused when not base64 or longer than `max` once
+/// decoded (checked before decoding: a huge field is never held twice).
+pub fn decode_bytes(text: &str, max: usize) -> Result<Vec<u8>, String> {
+    use base64::Engine;
+    if text.len() / 4 * 3 > max + 2 {
+        return Err(format!("more than {max} bytes in one message"));
+    }
+    let bytes = base64::engine::general_purpose::STANDARD
+        .decode(text)
+        .map_err(|e| format!("not base64: {e}"))?;
+    if bytes.len() > max {
+        return Err(format!("more than {max} bytes in one message"));
+    }
+    Ok(bytes)
 }
 
 /// Why a line could not be read.
@@ -427,6 +539,95 @@ mod tests {
             ..plan
         };
         assert!(!yes(Vec::new()).covers(&empty));
+    }
+
+    #[test]
+    fn run_messages_read_as_documented() {
+        let r: RequestLine = serde_json::from_str(
+            r#"{"id":4,"request":{"kind":"start-run","command":"make -j2","confirmation":
+                {"by":"dialog","at":"2026-01-01T00:00:00Z","host":"box","command":"make -j2"}}}"#,
+        )
+        .unwrap();
+        let Request::StartRun {
+            command,
+            cwd: None,
+            name: None,
+            confirmation,
+        } = r.request
+        else {
+            panic!("{:?}", r.request);
+        };
+        assert!(confirmation.covers(&command, None));
+        let r: RequestLine = serde_json::from_str(
+            r#"{"id":5,"request":{"kind":"follow-run","run":"3f2a","from_offset":12}}"#,
+        )
+        .unwrap();
+        assert_eq!(
+            r.request,
+            Request::FollowRun {
+                run: "3f2a".into(),
+                from_offset: 12
+            }
+        );
+        // A start without a confirmation is not a request at all.
+        assert!(serde_json::from_str::<RequestLine>(
+            r#"{"id":6,"request":{"kind":"start-run","command":"rm -rf ~"}}"#
+        )
+        .is_err());
+        let out = ServerMessage::RunOutput {
+            run: "3f2a".into(),
+            offset: 0,
+            bytes: encode_bytes(b"hi\n\xff"),
+        };
+        let line = String::from_utf8(encode(&out)).unwrap();
+        assert_eq!(
+            line,
+            r#"{"type":"run-output","run":"3f2a","offset":0,"bytes":"aGkK/w=="}"#
+        );
+        assert_eq!(serde_json::from_str::<ServerMessage>(&line).unwrap(), out);
+    }
+
+    #[test]
+    fn a_run_confirmation_covers_exactly_its_command_and_directory() {
+        let yes = RunConfirmation::now(ConfirmedBy::Terminal, "box", "make test", Some("/src"));
+        assert!(yes.covers("make test", Some("/src")));
+        assert!(!yes.covers("make test; rm -rf ~", Some("/src")));
+        assert!(!yes.covers("make  test", Some("/src")));
+        assert!(!yes.covers("make test", None));
+        assert!(!yes.covers("make test", Some("/")));
+        let blank = RunConfirmation::now(ConfirmedBy::YesFlag, "box", " ", None);
+        assert!(!blank.covers(" ", None));
+    }
+
+    #[test]
+    fn output_bytes_round_trip_and_bad_or_huge_fields_are_refused() {
+        let all: Vec<u8> = (0..=255).collect();
+        assert_eq!(decode_bytes(&encode_bytes(&all), 256).unwrap(), all);
+        assert_eq!(decode_bytes("", 0).unwrap(), Vec::<u8>::new());
+        assert!(decode_bytes("not base64!", 100)
+            .unwrap_err()
+            .contains("base64"));
+        let huge = encode_bytes(&vec![7u8; MAX_OUTPUT_CHUNK + 1]);
+        assert!(decode_bytes(&huge, MAX_OUTPUT_CHUNK)
+            .unwrap_err()
+            .contains("more than"));
+        let exact = encode_bytes(&vec![7u8; MAX_OUTPUT_CHUNK]);
+        assert_eq!(
+            decode_bytes(&exact, MAX_OUTPUT_CHUNK).unwrap().len(),
+            MAX_OUTPUT_CHUNK
+        );
+        // A field far too long is refused before it is decoded.
+        let giant = "A".repeat(64 << 20);
+        assert!(decode_bytes(&giant, MAX_OUTPUT_CHUNK).is_err());
+        // A run-output line whose fields are of the wrong type is not a message.
+        assert!(serde_json::from_str::<ServerMessage>(
+            r#"{"type":"run-output","run":"x","offset":-1,"bytes":"AA=="}"#
+        )
+        .is_err());
+        assert!(serde_json::from_str::<ServerMessage>(
+            r#"{"type":"run-ended","run":"x","code":0}"#
+        )
+        .is_err());
     }
 
     #[test]

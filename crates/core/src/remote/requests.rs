@@ -8,14 +8,24 @@
 //! waiting is answered with the reason; a host that never replies is given up on after
 //! the caller's timeout. Nothing in a reply is run: it is one of the protocol's
 //! [`Answer`]s or an error message.
+//!
+//! [`Requests::follow_run`] subscribes to a run's output: the link thread hands each
+//! chunk to the [`RunSubscription`] without ever waiting (a consumer that falls
+//! [`RUN_QUEUE`] chunks behind loses chunks, which it then shows as skipped), so a
+//! flooding run can neither grow memory here nor hold the host's table back.
 
-use std::collections::HashMap;
-use std::sync::mpsc;
+use std::collections::{HashMap, VecDeque};
+use std::sync::mpsc::{self, Receiver, SyncSender, TrySendError};
 use std::sync::{Arc, Mutex};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
+use crate::model::RunInfo;
 use crate::remote::client::{LinkError, RequestWriter};
-use crate::remote::protocol::{Answer, Request};
+use crate::remote::protocol::{self, Answer, Request, MAX_OUTPUT_CHUNK};
+use crate::remote::run_stream::{FeedItem, RunFeed};
+
+/// Chunks (each at most 64 KiB) queued for one followed run.
+pub const RUN_QUEUE: usize = 64;
 
 type Reply = Result<Answer, LinkError>;
 
@@ -32,6 +42,127 @@ struct Pending {
     writer: Option<RequestWriter>,
     next_id: u64,
     waiting: HashMap<u64, mpsc::Sender<Reply>>,
+    /// Followed runs, by full run id.
+    follows: HashMap<String, Follower>,
+}
+
+/// The link thread's end of one followed run.
+struct Follower {
+    chunks: SyncSender<(u64, Vec<u8>)>,
+    end: Arc<Mutex<Option<RunEnd>>>,
+}
+
+/// How a followed run's output stopped.
+#[derive(Debug, Clone, PartialEq)]
+pub enum RunEnd {
+    /// The run ended; `code` is the exit code a shell would report.
+    Ended { run: Box<RunInfo>, code: i32 },
+    /// The link to the host was lost (the run may well go on there).
+    Lost(LinkError),
+}
+
+/// What [`RunSubscription::next`] hands out.
+#[derive(Debug, Clone, PartialEq)]
+pub enum RunEvent {
+    Output(Vec<u8>),
+    /// Bytes not carried (still in the run's log on the host).
+    Skipped(u64),
+    /// The last event.
+    End(RunEnd),
+}
+
+/// One run's output as it arrives; dropping it stops the host sending it.
+pub struct RunSubscription {
+    run: String,
+    chunks: Receiver<(u64, Vec<u8>)>,
+    end: Arc<Mutex<Option<RunEnd>>>,
+    feed: RunFeed,
+    pending: VecDeque<RunEvent>,
+    owner: Requests,
+    done: bool,
+}
+
+impl RunSubscription {
+    /// The run's id.
+    pub fn run(&self) -> &str {
+        &self.run
+    }
+
+    /// The offset in the run's log of the next byte expected (to follow again from
+    /// there after a lost link).
+    pub fn offset(&self) -> u64 {
+        self.feed.offset()
+    }
+
+    /// The next event, waiting up to `wait`; `None` when nothing came meanwhile (and
+    /// after the end was handed out).
+    pub fn next(&mut self, wait: Duration) -> Option<RunEvent> {
+        let deadline = Instant::now() + wait;
+        loop {
+            if let Some(event) = self.pending.pop_front() {
+                return Some(event);
+            }
+            if self.done {
+                return None;
+            }
+            if let Ok((offset, bytes)) = self.chunks.try_recv() {
+                self.take(offset, &bytes);
+                continue;
+            }
+            let end = lock(&self.end).take();
+            if let Some(end) = end {
+                // Chunks queued just before the end came first.
+                while let Ok((offset, bytes)) = self.chunks.try_recv() {
+                    self.take(offset, &bytes);
+                }
+                self.pending.push_back(RunEvent::End(end));
+                self.done = true;
+                continue;
+            }
+            let now = Instant::now();
+            if now >= deadline {
+                return None;
+            }
+            let step = (deadline - now).min(Duration::from_millis(50));
+            if let Ok((offset, bytes)) = self.chunks.recv_timeout(step) {
+                self.take(offset, &bytes);
+            }
+        }
+    }
+
+    fn take(&mut self, offset: u64, bytes: &[u8]) {
+        for item in self.feed.take(offset, bytes) {
+            self.pending.push_back(match item {
+                FeedItem::Output(b) => RunEvent::Output(b),
+                FeedItem::Skipped(n) => RunEvent::Skipped(n),
+            });
+        }
+    }
+}
+
+impl Drop for RunSubscription {
+    fn drop(&mut self) {
+        let writer = {
+            let mut p = lock(&self.owner.inner);
+            let ours = p
+                .follows
+                .get(&self.run)
+                .is_some_and(|f| Arc::ptr_eq(&f.end, &self.end));
+            if ours {
+                p.follows.remove(&self.run);
+            }
+            p.writer.clone().filter(|_| ours && !self.done)
+        };
+        if let Some(w) = writer {
+            // Its reply (id 0) is dropped like any reply nobody waits for.
+            let _ = w.send(
+                0,
+                Request::UnfollowRun {
+                    run: self.run.clone(),
+                },
+            );
+        }
+    }
 }
 
 fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
@@ -79,6 +210,68 @@ impl Requests {
         }
     }
 
+    /// Follow run `run` (its full id) from byte `from_offset` of its log. The
+    /// subscription is in place before the host is asked, so no chunk is missed.
+    pub fn follow_run(
+        &self,
+        run: &str,
+        from_offset: u64,
+        timeout: Duration,
+    ) -> Result<(RunInfo, RunSubscription), LinkError> {
+        let (tx, rx) = mpsc::sync_channel(RUN_QUEUE);
+        let end = Arc::new(Mutex::new(None));
+        lock(&self.inner).follows.insert(
+            run.to_string(),
+            Follower {
+                chunks: tx,
+                end: Arc::clone(&end),
+            },
+        );
+        let sub = RunSubscription {
+            run: run.to_string(),
+            chunks: rx,
+            end,
+            feed: RunFeed::new(from_offset),
+            pending: VecDeque::new(),
+            owner: self.clone(),
+            done: false,
+        };
+        let request = Request::FollowRun {
+            run: run.to_string(),
+            from_offset,
+        };
+        match self.ask(request, timeout)? {
+            Answer::Following { run } => Ok((*run, sub)),
+            other => Err(LinkError::Remote {
+                host: self.host.clone(),
+                message: format!("an unexpected answer to follow-run: {other:?}"),
+            }),
+        }
+    }
+
+    /// A chunk of a followed run's output came (never waits: a full queue drops it,
+    /// and its consumer shows the gap).
+    pub(crate) fn run_output(&self, run: &str, offset: u64, bytes: &str) {
+        let p = lock(&self.inner);
+        let Some(f) = p.follows.get(run) else {
+            return;
+        };
+        // A chunk that is not base64 or too big is a gap, not an error of the link.
+        let Ok(bytes) = protocol::decode_bytes(bytes, MAX_OUTPUT_CHUNK) else {
+            return;
+        };
+        match f.chunks.try_send((offset, bytes)) {
+            Ok(()) | Err(TrySendError::Full(_)) | Err(TrySendError::Disconnected(_)) => {}
+        }
+    }
+
+    /// A followed run ended.
+    pub(crate) fn run_ended(&self, run: Box<RunInfo>, code: i32) {
+        if let Some(f) = lock(&self.inner).follows.remove(&run.id) {
+            *lock(&f.end) = Some(RunEnd::Ended { run, code });
+        }
+    }
+
     /// Whether the host is live (questions can be sent).
     pub fn connected(&self) -> bool {
         lock(&self.inner).writer.is_some()
@@ -109,6 +302,9 @@ impl Requests {
         let waiting: Vec<mpsc::Sender<Reply>> = {
             let mut p = lock(&self.inner);
             p.writer = None;
+            for (_, f) in p.follows.drain() {
+                *lock(&f.end) = Some(RunEnd::Lost(why.clone()));
+            }
             p.waiting.drain().map(|(_, tx)| tx).collect()
         };
         for tx in waiting {
@@ -227,5 +423,119 @@ mod tests {
             "{answer:?}"
         );
         assert!(t.elapsed() < Duration::from_secs(3));
+    }
+
+    /// A fake host that answers a follow-run with `following`, then sends `chunks`
+    /// (offset, text) and the run's end with code 3.
+    fn fake_run(chunks: &[(u64, &str)]) -> SshCommand {
+        let line = |m: &ServerMessage| String::from_utf8(encode(m)).unwrap();
+        let hello = line(&ServerMessage::Hello(Hello::this_build()));
+        let snap = line(&ServerMessage::Snapshot {
+            snapshot: SessionSnapshot::default(),
+        });
+        let run: RunInfo = serde_json::from_value(serde_json::json!({
+            "id": "r1", "name": "r", "command": "x", "cwd": null, "pid": null,
+            "started_at": "2026-01-01T00:00:00Z", "ended_at": null, "status": "failed",
+            "exit_code": 3, "reason": null, "log_path": null
+        }))
+        .unwrap();
+        let following = format!(
+            r#"{{\"type\":\"reply\",\"id\":$id,\"answer\":{{\"kind\":\"following\",\"run\":{}}}}}"#,
+            serde_json::to_string(&run).unwrap().replace('"', "\\\"")
+        );
+        let mut after = String::new();
+        for (offset, text) in chunks {
+            after += &format!(
+                "echo '{}'; ",
+                line(&ServerMessage::RunOutput {
+                    run: "r1".into(),
+                    offset: *offset,
+                    bytes: crate::remote::protocol::encode_bytes(text.as_bytes()),
+                })
+            );
+        }
+        after += &format!(
+            "echo '{}'; ",
+            line(&ServerMessage::RunEnded {
+                run: Box::new(run),
+                code: 3
+            })
+        );
+        let script = format!(
+            "echo '{hello}'; echo '{snap}'; while :; do \
+             if read -r -t 0.3 line; then id=${{line#*\\\"id\\\":}}; id=${{id%%,*}}; \
+             echo \"{following}\"; {after} else echo '{{\"type\":\"beat\"}}'; fi; done"
+        );
+        SshCommand {
+            program: vec!["bash".into(), "-c".into(), script, "fake-ssh".into()],
+            remote_command: String::new(),
+        }
+    }
+
+    #[test]
+    fn a_followed_run_comes_in_order_with_its_gaps_said_and_then_its_end() {
+        let link = live(
+            "runner",
+            fake_run(&[(0, "one "), (4, "two "), (20, "late"), (0, "dup")]),
+        );
+        let (info, mut sub) = link
+            .requests()
+            .follow_run("r1", 0, Duration::from_secs(10))
+            .expect("following");
+        assert_eq!(info.id, "r1");
+        let mut events = Vec::new();
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while Instant::now() < deadline {
+            match sub.next(Duration::from_millis(200)) {
+                Some(e @ RunEvent::End(_)) => {
+                    events.push(e);
+                    break;
+                }
+                Some(e) => events.push(e),
+                None => {}
+            }
+        }
+        let RunEvent::End(RunEnd::Ended { code, .. }) = events.pop().expect("an end") else {
+            panic!("{events:?}");
+        };
+        assert_eq!(code, 3);
+        assert_eq!(
+            events,
+            [
+                RunEvent::Output(b"one ".to_vec()),
+                RunEvent::Output(b"two ".to_vec()),
+                RunEvent::Skipped(12),
+                RunEvent::Output(b"late".to_vec()),
+            ]
+        );
+        assert_eq!(
+            sub.next(Duration::from_millis(10)),
+            None,
+            "nothing after the end"
+        );
+    }
+
+    #[test]
+    fn a_followed_run_hears_a_lost_link() {
+        let link = live("runner", fake_run(&[]));
+        // Followed run "r2" gets nothing from this host but the loss.
+        let asks = link.requests();
+        let follow = std::thread::spawn(move || asks.follow_run("r2", 0, Duration::from_secs(10)));
+        let (_, mut sub) = follow.join().unwrap().expect("following");
+        let pid = link.ssh_pid().expect("an ssh pid").to_string();
+        let _ = std::process::Command::new("kill")
+            .args(["-9", &pid])
+            .status();
+        let deadline = Instant::now() + Duration::from_secs(5);
+        loop {
+            assert!(Instant::now() < deadline, "no end");
+            if let Some(RunEvent::End(end)) = sub.next(Duration::from_millis(100)) {
+                assert!(
+                    matches!(end, RunEnd::Lost(LinkError::Lost { .. })),
+                    "{end:?}"
+                );
+                break;
+            }
+        }
     }
 }
