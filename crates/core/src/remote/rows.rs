@@ -191,7 +191,8 @@ mod tests {
         assert_eq!(sent.len(), 2);
         let a = &sent[0];
         assert!(a.reset);
-        let keys: Vec<&str> = a.change.upserted.iter().map(|s| s.key.as_str()).collect();
+        let mut keys: Vec<&str> = a.change.upserted.iter().map(|s| s.key.as_str()).collect();
+        keys.sort();
         assert_eq!(keys, ["@a s2", "@a s3"]);
         let b = &sent[1];
         assert!(!b.reset);
