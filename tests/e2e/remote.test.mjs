@@ -4,7 +4,9 @@
 // remote row's transcript opens in the detail pane, follows what the host's agent
 // appends and pages back; Kill on a remote row asks in the native dialog (answered
 // with a real key press) and the host stops its agent; killing the ssh shows the host
-// lost within 5 s, and it comes back with every row once. The "ssh" is a stand-in
+// lost within 5 s, and it comes back with every row once; a new run on the host starts
+// after the native dialog naming it (a no runs nothing), and its output and keys go
+// live through the terminal pane. The "ssh" is a stand-in
 // script that runs the remote command on this machine with a second HOME (the CLI's
 // tests use a real sshd: crates/cli/tests/remote_ssh.rs).
 import { after, before, describe, it } from "node:test";
@@ -408,5 +410,65 @@ describe("a remote host", () => {
     );
     assert.match(text, /hello-from-box/);
     shot("37-remote-runs");
+  });
+  it("starts a run on the host after the native dialog naming it, and follows it live", async () => {
+    const { wd, display } = launched;
+    const marker = path.join(work, "remote-run-started");
+    const command = `touch ${marker}; for i in 1 2 3; do echo remote-line-$i; sleep 0.3; done; printf 'name? '; read x; echo got-$x; exit 4`;
+    await wd.type(
+      await wd.waitForElement("[data-testid=remote-run-command]"),
+      command,
+    );
+    // A no in the dialog: nothing runs on the host.
+    await wd.click(await wd.find("[data-testid=remote-run-start]"));
+    await answerDialog(display, "^Run on box", "Escape");
+    await sleep(500);
+    assert.ok(!fs.existsSync(marker), "nothing ran on a no");
+    await wd.click(await wd.find("[data-testid=remote-run-start]"));
+    const dialog = await waitForWindow(display, "^Run on box");
+    await sleep(300);
+    shot("38-remote-run-dialog");
+    assert.ok(!fs.existsSync(marker), "nothing runs before the answer");
+    pressKeys(display, dialog, "Return");
+    const terminal =
+      "const t = document.querySelector('[data-testid=terminal] .xterm-rows')?.textContent ?? '';";
+    await wd.waitFor(
+      `${terminal} return /remote-line-3/.test(t) && /name\\?/.test(t);`,
+      { timeout: 20000, what: "the run's output, live from the host" },
+    );
+    assert.match(
+      await wd.execute(
+        "return document.querySelector('[data-testid=remote-terminal-head]')?.textContent",
+      ),
+      /on box/,
+    );
+    // Keys typed into the terminal reach the run on the host.
+    await wd.type(
+      await wd.waitForElement("[data-testid=terminal] .xterm-helper-textarea"),
+      "from-the-app\n",
+    );
+    const done = await wd.waitFor(
+      `${terminal} return /got-from-the-app/.test(t) && /run failed on box, exit 4/.test(t) ? t : null;`,
+      { timeout: 20000, what: "the typed answer and the run's end" },
+    );
+    assert.ok(
+      done.indexOf("remote-line-1") < done.indexOf("remote-line-2") &&
+        done.indexOf("remote-line-2") < done.indexOf("remote-line-3"),
+      "in order",
+    );
+    shot("39-remote-run-live");
+    // In the host's own history, as its CLI shows it.
+    const history = JSON.parse(
+      execFileSync(cli, ["runs", "--json"], {
+        env: {
+          ...process.env,
+          HOME: remoteHome,
+          SESSIONSCOPE_DATA_DIR: path.join(remoteHome, "data"),
+        },
+      }),
+    ).runs;
+    const run = history.find((r) => r.command === command);
+    assert.ok(run, "the run is in the host's history");
+    assert.equal(run.exit_code, 4);
   });
 });

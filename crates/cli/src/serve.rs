@@ -68,7 +68,10 @@ fn runs() -> &'static Supervisor {
 }
 
 /// End serve: the runs it started are left running (never stopped by a lost link).
+/// Once: a second caller (stdin and stdout end together) waits for the first's exit.
 fn end(code: i32) -> ! {
+    static ENDING: Mutex<()> = Mutex::new(());
+    let _once = lock(&ENDING);
     if let Some(sup) = RUNS.get() {
         sup.shutdown(QuitPolicy::LeaveRunning, Duration::ZERO);
     }

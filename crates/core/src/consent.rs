@@ -111,6 +111,34 @@ pub fn run_question(req: &RunRequest) -> String {
     text
 }
 
+/// The question asked before a command starts on another machine: the host, the
+/// command and where it runs, all shown literally. `None` when the command is too long
+/// to be shown whole (nothing is run that the question did not show).
+pub fn remote_run_question(host: &str, command: &str, cwd: Option<&str>) -> Option<String> {
+    if command.chars().count() > SHOWN_CHARS {
+        return None;
+    }
+    let host = literal(host, 200);
+    let mut text = format!(
+        "Run this command on {host}?\n\n{}\n",
+        literal(command, SHOWN_CHARS)
+    );
+    match cwd {
+        Some(cwd) => {
+            let _ = write!(text, "\nIn: {} on {host}", literal(cwd, SHOWN_CHARS));
+        }
+        None => {
+            let _ = write!(text, "\nIn: your home folder on {host}");
+        }
+    }
+    let _ = write!(
+        text,
+        "\n\nIt runs on {host} as your user there, until it ends or is killed; closing \
+         this window or losing the connection leaves it running."
+    );
+    Some(text)
+}
+
 /// The changes from `old` to `new` that need the user's yes, one sentence each naming
 /// the new value; empty when the save may go ahead as it is. Needing a yes: where the
 /// gptme-server is and which variable's value is sent to it as the token, where the
@@ -195,6 +223,17 @@ mod tests {
     use super::*;
     use crate::model::{EnvVar, Harness};
     use crate::settings::ExtraRoot;
+
+    #[test]
+    fn the_remote_run_question_names_the_host_and_shows_the_whole_command() {
+        let q = remote_run_question("box", "make test\nrm -rf ~", Some("/srv")).unwrap();
+        assert!(q.starts_with("Run this command on box?"), "{q}");
+        assert!(q.contains("make test\\nrm -rf ~"), "{q}");
+        assert!(q.contains("In: /srv on box"), "{q}");
+        let q = remote_run_question("box\u{202e}", "ls", None).unwrap();
+        assert!(q.contains("your home folder on box\\u{202e}"), "{q}");
+        assert!(remote_run_question("box", &"x".repeat(SHOWN_CHARS + 1), None).is_none());
+    }
 
     #[test]
     fn literal_makes_breaks_controls_and_overrides_visible() {

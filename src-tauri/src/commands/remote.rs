@@ -2,7 +2,8 @@
 //! table, this machine's name (the Host column's name for local rows), and killing
 //! sessions on a host: the plan comes from the host over its live link, the native
 //! dialog here names the host, and the host stops exactly what was confirmed; and a
-//! host's run history with the end of a run's log (read only).
+//! host's run history with the end of a run's log (starting and following runs on a
+//! host: `remote_runs`).
 
 use std::time::Duration;
 
@@ -100,8 +101,7 @@ pub async fn kill_remote_session(
     }
 }
 
-/// The run history of `host` (read only: starting runs on a host is not in the
-/// protocol).
+/// The run history of `host`.
 #[tauri::command]
 pub async fn list_remote_runs(app: AppHandle, host: String) -> Result<Vec<RunInfo>, String> {
     match ask(requests_for(&app, &host)?, Request::Runs, ASK_TIMEOUT).await? {

@@ -153,8 +153,23 @@ export const onRunChanged = (handler: (run: RunInfo) => void): Promise<UnlistenF
 /** Replays the run's recent output, then streams the rest to `onOutput`, which calls
  * `drawn` once the terminal has drawn that piece: the backend holds output back while
  * the panel is behind (the log keeps all of it), so a firehose cannot freeze the window. */
-export function attachRun(
+export const attachRun = (
   id: string,
+  onOutput: (data: string, drawn: () => void) => void,
+): Promise<void> => paced("attach_run", { id }, onOutput);
+
+/** A run's output on `host`, followed live from the start of its log, paced as a local
+ * run's is (gaps and the end come as lines of text). */
+export const followRemoteRun = (
+  host: string,
+  run: string,
+  onOutput: (data: string, drawn: () => void) => void,
+): Promise<void> => paced("follow_remote_run", { host, run }, onOutput);
+
+/** Stream a run's output over a channel, acknowledging what the panel has drawn. */
+function paced(
+  command: string,
+  args: Record<string, unknown>,
   onOutput: (data: string, drawn: () => void) => void,
 ): Promise<void> {
   const channel = new Channel<RunOutput>();
@@ -165,12 +180,21 @@ export function attachRun(
     else invoke<void>("ack_run_output", { stream, bytes }).catch(() => {});
   };
   channel.onmessage = (msg) => onOutput(msg.data, () => ack(msg.ack));
-  return invoke<number>("attach_run", { id, onOutput: channel }).then((id) => {
+  return invoke<number>(command, { ...args, onOutput: channel }).then((id) => {
     stream = id;
     if (owed > 0) ack(owed);
     owed = 0;
   });
 }
+
+/** Asks the user in a native dialog naming the host and the exact command (shown by the
+ * backend); null when they said no. */
+export const startRemoteRun = (host: string, command: string, cwd: string | null) =>
+  invoke<RunInfo | null>("start_remote_run", { host, command, cwd, name: null });
+
+/** Keys for a run its host's serve started. */
+export const writeRemoteRunInput = (host: string, run: string, data: string) =>
+  invoke<void>("write_remote_run_input", { host, run, data });
 
 export const writeRunInput = (id: string, data: string) =>
   invoke<void>("write_run_input", { id, data });
