@@ -1092,13 +1092,18 @@ fn records_of_a_host_are_those_the_host_shows() {
 /// `sessionscope ARGS` reaching `box`, spawned with its output piped (read with
 /// [`Piped`]).
 fn spawn_cli(sshd: &Sshd, args: &[&str]) -> Child {
+    spawn_cli_via(sshd, &sshd.remote_command(), args, Stdio::null())
+}
+
+/// [`spawn_cli`] with `remote` as the remote command and `stdin` as its stdin.
+fn spawn_cli_via(sshd: &Sshd, remote: &str, args: &[&str], stdin: Stdio) -> Child {
     let local = sshd.dir.path().join("local-home");
     Command::new(BIN)
         .args(args)
         .env("SESSIONSCOPE_SSH", sshd.ssh())
-        .env("SESSIONSCOPE_REMOTE_COMMAND", sshd.remote_command())
+        .env("SESSIONSCOPE_REMOTE_COMMAND", remote)
         .env("SESSIONSCOPE_DATA_DIR", local.join("data"))
-        .stdin(Stdio::null())
+        .stdin(stdin)
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .spawn()
@@ -1321,4 +1326,114 @@ fn a_run_goes_on_when_its_ssh_is_killed_and_can_be_followed_again() {
         .expect("in history");
     assert_ne!(run["status"], "running", "{run}");
     assert_ne!(run["status"], "killed", "{run}");
+}
+
+/// The resident memory of process `pid` in KiB (0 once it is gone).
+fn rss_kib(pid: &str) -> u64 {
+    std::fs::read_to_string(format!("/proc/{pid}/status"))
+        .ok()
+        .and_then(|s| {
+            s.lines()
+                .find(|l| l.starts_with("VmRSS:"))
+                .and_then(|l| l.split_whitespace().nth(1).map(str::to_string))
+        })
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(0)
+}
+
+#[test]
+fn a_flooding_run_is_carried_in_bounded_memory_with_its_gaps_said_and_counted() {
+    let Some(sshd) = Sshd::start() else { return };
+    let pidfile = sshd.dir.path().join("serve.pid");
+    let remote = format!("echo $$ > {}; {}", pidfile.display(), sshd.remote_command());
+    // 100 MB as fast as the host prints it, then a last line.
+    let script = "head -c 100000000 /dev/zero | tr '\\0' x; echo; echo END-OF-FLOOD";
+    let args = ["run", "--host", "box", "--yes", "--", script];
+    let mut cli = spawn_cli_via(&sshd, &remote, &args, Stdio::null());
+    let cli_pid = cli.id().to_string();
+    let mut stdout = cli.stdout.take().unwrap();
+    let stderr = cli.stderr.take().unwrap();
+    let err = std::thread::spawn(move || {
+        let mut e = String::new();
+        let _ = std::io::Read::read_to_string(&mut { stderr }, &mut e);
+        e
+    });
+    // The peak memory of this side's CLI and of the host's serve, sampled meanwhile.
+    let done = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let sampler = {
+        let (done, pidfile, cli_pid) = (done.clone(), pidfile.clone(), cli_pid.clone());
+        std::thread::spawn(move || {
+            let (mut cli_max, mut serve_max) = (0, 0);
+            while !done.load(std::sync::atomic::Ordering::SeqCst) {
+                let serve = std::fs::read_to_string(&pidfile).unwrap_or_default();
+                cli_max = cli_max.max(rss_kib(&cli_pid));
+                serve_max = serve_max.max(rss_kib(serve.trim()));
+                std::thread::sleep(Duration::from_millis(20));
+            }
+            (cli_max, serve_max)
+        })
+    };
+    let t = Instant::now();
+    let (mut shown, mut tail) = (0u64, Vec::<u8>::new());
+    let mut buf = vec![0u8; 1 << 16];
+    while let Ok(n @ 1..) = std::io::Read::read(&mut stdout, &mut buf) {
+        shown += n as u64;
+        // Only what is not the flood's x's is kept (the notices and the end).
+        tail.extend(buf[..n].iter().filter(|b| **b != b'x'));
+    }
+    let status = cli.wait().unwrap();
+    let took = t.elapsed();
+    done.store(true, std::sync::atomic::Ordering::SeqCst);
+    let (cli_max, serve_max) = sampler.join().unwrap();
+    let err = err.join().unwrap();
+    let rest = text(&tail);
+    assert_eq!(status.code(), Some(0), "stderr: {err}");
+    assert!(rest.contains("END-OF-FLOOD"), "{rest}");
+    // What was shown plus what was said to be skipped is the whole log on the host.
+    let notices: Vec<u64> = rest
+        .split("output skipped ")
+        .skip(1)
+        .map(|p| p.split(' ').next().unwrap().parse().unwrap())
+        .collect();
+    let notice_bytes: u64 = notices
+        .iter()
+        .map(|n| sessionscope_core::remote::run_stream::skipped_notice(*n).len() as u64)
+        .sum();
+    let runs = remote_runs(&sshd);
+    let log = runs[0]["log_path"].as_str().unwrap();
+    let logged = std::fs::metadata(log).unwrap().len();
+    assert_eq!(
+        shown - notice_bytes + notices.iter().sum::<u64>(),
+        logged,
+        "{} skips: {notices:?}",
+        notices.len()
+    );
+    eprintln!(
+        "flood of {logged} bytes in {took:?}: {} bytes shown, {} skipped in {} gaps; peak \
+         RSS: CLI {cli_max} KiB, serve {serve_max} KiB",
+        shown - notice_bytes,
+        notices.iter().sum::<u64>(),
+        notices.len()
+    );
+    assert!(cli_max > 0 && serve_max > 0, "sampled");
+    assert!(cli_max < 100 * 1024, "CLI peak {cli_max} KiB");
+    assert!(serve_max < 200 * 1024, "serve peak {serve_max} KiB");
+}
+
+#[test]
+fn lines_piped_into_run_host_reach_the_run() {
+    let Some(sshd) = Sshd::start() else { return };
+    let script = "read first; read second; echo got-$first-$second";
+    let args = ["run", "--host", "box", "--yes", "--", script];
+    let mut cli = spawn_cli_via(&sshd, &sshd.remote_command(), &args, Stdio::piped());
+    let mut stdin = cli.stdin.take().unwrap();
+    stdin.write_all(b"one\ntwo\n").unwrap();
+    drop(stdin);
+    let out = cli.wait_with_output().unwrap();
+    assert!(out.status.success(), "stderr: {}", text(&out.stderr));
+    assert!(
+        text(&out.stdout).contains("got-one-two"),
+        "{}",
+        text(&out.stdout)
+    );
 }
