@@ -2198,8 +2198,9 @@ mod cache_equivalence {
         let dir = tempfile::tempdir().unwrap();
         let (root, roots) = claude_root(dir.path());
         let old = old_session(&root, "old");
-        let new = root.join("-w-p/new.jsonl");
-        std::fs::copy(&old, &new).unwrap(); // written now
+        let new = root.join("-w-p").join("new.jsonl");
+        // Written now: a copy would not do, as Windows' copy keeps the source's mtime.
+        std::fs::write(&new, std::fs::read(&old).unwrap()).unwrap();
         let mut idx = SessionIndex::new(roots.clone());
         let now = Utc::now();
         idx.scan_all(now);
