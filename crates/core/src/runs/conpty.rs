@@ -37,7 +37,7 @@ use windows_sys::Win32::System::Threading::{
 /// The exit code a run ended by [`ChildKiller::kill`] gets.
 const KILLED: u32 = 1;
 
-fn wide(s: &std::ffi::OsStr) -> Vec<u16> {
+pub(crate) fn wide(s: &std::ffi::OsStr) -> Vec<u16> {
     s.encode_wide().chain(std::iter::once(0)).collect()
 }
 
@@ -51,7 +51,7 @@ fn coord(size: PtySize) -> COORD {
 /// This process's environment with `set` applied and `remove` taken out, as the
 /// block CreateProcessW takes (`NAME=value\0` each, sorted by name ignoring case, an
 /// extra `\0` at the end).
-fn environment_block(set: &[(String, String)], remove: &[&str]) -> Vec<u16> {
+pub(crate) fn environment_block(set: &[(String, String)], remove: &[&str]) -> Vec<u16> {
     let mut vars: std::collections::BTreeMap<String, (OsString, OsString)> = std::env::vars_os()
         .map(|(k, v)| (k.to_string_lossy().to_uppercase(), (k, v)))
         .collect();
@@ -80,7 +80,7 @@ fn environment_block(set: &[(String, String)], remove: &[&str]) -> Vec<u16> {
 }
 
 /// A handle closed on drop.
-struct Owned(HANDLE);
+pub(crate) struct Owned(pub(crate) HANDLE);
 
 impl Drop for Owned {
     fn drop(&mut self) {
@@ -91,13 +91,75 @@ impl Drop for Owned {
     }
 }
 
-fn pipe() -> io::Result<(Owned, Owned)> {
+pub(crate) fn pipe() -> io::Result<(Owned, Owned)> {
     let (mut read, mut write): (HANDLE, HANDLE) = (std::ptr::null_mut(), std::ptr::null_mut());
     // SAFETY: two out-pointers to handles; no security attributes (not inherited).
     if unsafe { CreatePipe(&mut read, &mut write, std::ptr::null(), 0) } == 0 {
         return Err(io::Error::last_os_error());
     }
     Ok((Owned(read), Owned(write)))
+}
+
+/// A process-creation attribute list (`STARTUPINFOEXW::lpAttributeList`), deleted on
+/// drop.
+pub(crate) struct AttributeList {
+    /// u64s: the list must be pointer-aligned.
+    buf: Vec<u64>,
+}
+
+impl AttributeList {
+    /// A list with room for `count` attributes.
+    pub(crate) fn new(count: u32) -> io::Result<AttributeList> {
+        let mut size = 0usize;
+        // SAFETY: the documented size query (fails with ERROR_INSUFFICIENT_BUFFER).
+        unsafe { InitializeProcThreadAttributeList(std::ptr::null_mut(), count, 0, &mut size) };
+        let mut buf = vec![0u64; size.div_ceil(8).max(1)];
+        let ptr = buf.as_mut_ptr() as LPPROC_THREAD_ATTRIBUTE_LIST;
+        // SAFETY: the buffer has `size` writable bytes.
+        if unsafe { InitializeProcThreadAttributeList(ptr, count, 0, &mut size) } == 0 {
+            return Err(io::Error::last_os_error());
+        }
+        Ok(AttributeList { buf })
+    }
+
+    pub(crate) fn as_ptr(&mut self) -> LPPROC_THREAD_ATTRIBUTE_LIST {
+        self.buf.as_mut_ptr() as LPPROC_THREAD_ATTRIBUTE_LIST
+    }
+
+    /// Set `attribute` to `size` bytes at `value`.
+    ///
+    /// # Safety
+    /// `value` must stay valid until the process has been created with this list.
+    pub(crate) unsafe fn set(
+        &mut self,
+        attribute: usize,
+        value: *const std::ffi::c_void,
+        size: usize,
+    ) -> io::Result<()> {
+        // SAFETY: an initialized list; the caller keeps `value` alive.
+        let ok = unsafe {
+            UpdateProcThreadAttribute(
+                self.as_ptr(),
+                0,
+                attribute,
+                value,
+                size,
+                std::ptr::null_mut(),
+                std::ptr::null(),
+            )
+        };
+        if ok == 0 {
+            return Err(io::Error::last_os_error());
+        }
+        Ok(())
+    }
+}
+
+impl Drop for AttributeList {
+    fn drop(&mut self) {
+        // SAFETY: initialized in `new`, deleted once.
+        unsafe { DeleteProcThreadAttributeList(self.as_ptr()) };
+    }
 }
 
 /// A started pseudoconsole: closed when `master` is dropped.
@@ -131,39 +193,16 @@ pub fn spawn(
     // Its ends belong to the pseudoconsole now; ours would keep the output open.
     drop((input_read, output_write));
 
-    let mut list_size = 0usize;
-    // SAFETY: the documented size query (fails with ERROR_INSUFFICIENT_BUFFER).
-    unsafe { InitializeProcThreadAttributeList(std::ptr::null_mut(), 1, 0, &mut list_size) };
-    // u64s: the list must be pointer-aligned.
-    let mut list_buf = vec![0u64; list_size.div_ceil(8).max(1)];
-    let list = list_buf.as_mut_ptr() as LPPROC_THREAD_ATTRIBUTE_LIST;
-    // SAFETY: `list` points to `list_size` writable bytes.
-    if unsafe { InitializeProcThreadAttributeList(list, 1, 0, &mut list_size) } == 0 {
-        return Err(io::Error::last_os_error());
-    }
-    struct List(LPPROC_THREAD_ATTRIBUTE_LIST);
-    impl Drop for List {
-        fn drop(&mut self) {
-            // SAFETY: initialized above, deleted once.
-            unsafe { DeleteProcThreadAttributeList(self.0) };
-        }
-    }
-    let list = List(list);
-    // SAFETY: the pseudoconsole attribute takes the HPCON value itself.
-    let ok = unsafe {
-        UpdateProcThreadAttribute(
-            list.0,
-            0,
+    let mut list = AttributeList::new(1)?;
+    // SAFETY: the pseudoconsole attribute takes the HPCON value itself, which
+    // `console` keeps alive past the CreateProcessW below.
+    unsafe {
+        list.set(
             PROC_THREAD_ATTRIBUTE_PSEUDOCONSOLE as usize,
             console.hpc as *const std::ffi::c_void,
             std::mem::size_of::<HPCON>(),
-            std::ptr::null_mut(),
-            std::ptr::null(),
-        )
+        )?
     };
-    if ok == 0 {
-        return Err(io::Error::last_os_error());
-    }
 
     // SAFETY: plain-data structs, zero is their empty value.
     let mut si: STARTUPINFOEXW = unsafe { std::mem::zeroed() };
@@ -176,7 +215,7 @@ pub fn spawn(
     si.StartupInfo.hStdInput = std::ptr::null_mut();
     si.StartupInfo.hStdOutput = std::ptr::null_mut();
     si.StartupInfo.hStdError = std::ptr::null_mut();
-    si.lpAttributeList = list.0;
+    si.lpAttributeList = list.as_ptr();
     let mut cmdline = wide(command_line.as_ref());
     let cwd = cwd.map(|c| wide(c.as_os_str()));
     let environment = environment_block(env, remove);

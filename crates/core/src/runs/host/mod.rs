@@ -13,7 +13,9 @@
 //! [`HostLink::detach`] lets go and the host writes the output to the run's log
 //! ([`serve`]) until the run ends. The host is started detached from Sessionscope's
 //! console and process group, so neither a closed terminal nor a Ctrl-C there reaches
-//! it. It opens nothing but those pipes and the log: no socket, no listener.
+//! it, and on Windows with no handle of Sessionscope's but its pipes
+//! (`windows_spawn`). It opens nothing but those pipes and the log: no socket, no
+//! listener.
 //!
 //! The host is the running executable itself started with [`RUN_HOST_ENV`]: the CLI,
 //! the app and the Windows test binary call [`serve_if_asked`] first thing in `main`,
@@ -27,10 +29,11 @@
 
 pub mod frames;
 pub mod serve;
+#[cfg(windows)]
+mod windows_spawn;
 
 use std::io::{self, BufRead, BufReader, Read, Write};
 use std::path::Path;
-use std::process::{Command, Stdio};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Condvar, Mutex};
 use std::time::Duration;
@@ -82,56 +85,68 @@ pub fn start(spec: HostSpec) -> io::Result<Hosted> {
 }
 
 fn start_with(exe: &Path, spec: HostSpec) -> io::Result<Hosted> {
-    let mut command = Command::new(exe);
-    command
-        .env(RUN_HOST_ENV, "1")
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped());
-    let mut process = spawn_detached(&mut command)?;
-    let (Some(stdin), Some(stdout), Some(stderr)) = (
-        process.stdin.take(),
-        process.stdout.take(),
-        process.stderr.take(),
-    ) else {
-        let _ = process.kill();
-        return Err(io::Error::other("the run host has no pipes"));
-    };
-    connect(
-        Box::new(stdin),
-        Box::new(stdout),
-        Box::new(BufReader::new(stderr)),
-        Some(process),
-        spec,
-    )
-}
-
-/// Windows: no console (a closed terminal does not end the host), a process group of
-/// its own (a Ctrl-C typed where Sessionscope runs does not reach it), and out of any
-/// job Sessionscope is in when that job allows it (a launcher's "kill on close" job
-/// would otherwise end the run with Sessionscope).
-#[cfg(windows)]
-fn spawn_detached(command: &mut Command) -> io::Result<std::process::Child> {
-    use std::os::windows::process::CommandExt;
-    const DETACHED_PROCESS: u32 = 0x0000_0008;
-    const CREATE_NEW_PROCESS_GROUP: u32 = 0x0000_0200;
-    const CREATE_BREAKAWAY_FROM_JOB: u32 = 0x0100_0000;
-    let flags = DETACHED_PROCESS | CREATE_NEW_PROCESS_GROUP;
-    match command
-        .creation_flags(flags | CREATE_BREAKAWAY_FROM_JOB)
-        .spawn()
+    #[cfg(windows)]
     {
-        Ok(child) => Ok(child),
-        // Access denied: the job does not allow breaking away.
-        Err(e) if e.raw_os_error() == Some(5) => command.creation_flags(flags).spawn(),
-        Err(e) => Err(e),
+        let s = windows_spawn::spawn(exe, &[(RUN_HOST_ENV.to_string(), "1".to_string())])?;
+        connect(
+            Box::new(s.commands),
+            Box::new(s.output),
+            Box::new(BufReader::new(s.events)),
+            Some(Box::new(s.process)),
+            spec,
+        )
+    }
+    #[cfg(unix)]
+    {
+        use std::os::unix::process::CommandExt;
+        use std::process::{Command, Stdio};
+        // A process group of its own: a Ctrl-C typed where Sessionscope runs does not
+        // reach it.
+        let mut process = Command::new(exe)
+            .env(RUN_HOST_ENV, "1")
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .process_group(0)
+            .spawn()?;
+        let (Some(stdin), Some(stdout), Some(stderr)) = (
+            process.stdin.take(),
+            process.stdout.take(),
+            process.stderr.take(),
+        ) else {
+            let _ = process.kill();
+            return Err(io::Error::other("the run host has no pipes"));
+        };
+        connect(
+            Box::new(stdin),
+            Box::new(stdout),
+            Box::new(BufReader::new(stderr)),
+            Some(Box::new(process)),
+            spec,
+        )
     }
 }
 
-#[cfg(unix)]
-fn spawn_detached(command: &mut Command) -> io::Result<std::process::Child> {
-    use std::os::unix::process::CommandExt;
-    command.process_group(0).spawn()
+/// The host process as Sessionscope holds it: to end it if the run cannot start, and
+/// to reap it once the run has ended.
+pub trait HostProcess: Send {
+    fn id(&self) -> u32;
+    fn kill(&mut self) -> io::Result<()>;
+    fn wait(&mut self) -> io::Result<()>;
+}
+
+impl HostProcess for std::process::Child {
+    fn id(&self) -> u32 {
+        std::process::Child::id(self)
+    }
+
+    fn kill(&mut self) -> io::Result<()> {
+        std::process::Child::kill(self)
+    }
+
+    fn wait(&mut self) -> io::Result<()> {
+        std::process::Child::wait(self).map(|_| ())
+    }
 }
 
 /// The parts of a hosted run, as the supervisor uses an in-process terminal's.
@@ -152,7 +167,7 @@ pub fn connect(
     commands: Box<dyn Write + Send>,
     output: Box<dyn Read + Send>,
     mut events: Box<dyn BufRead + Send>,
-    process: Option<std::process::Child>,
+    process: Option<Box<dyn HostProcess>>,
     spec: HostSpec,
 ) -> io::Result<Hosted> {
     let size = PtySize {
@@ -166,7 +181,7 @@ pub fn connect(
         output_ended: (Mutex::new(false), Condvar::new()),
     });
     let host_pid = process.as_ref().map(|p| p.id());
-    let fail = |e: io::Error, process: Option<std::process::Child>| {
+    let fail = |e: io::Error, process: Option<Box<dyn HostProcess>>| {
         if let Some(mut p) = process {
             let _ = p.kill();
             let _ = p.wait();
@@ -366,7 +381,7 @@ pub struct HostedChild {
     pid: u32,
     host_pid: Option<u32>,
     events: Mutex<Box<dyn BufRead + Send>>,
-    process: Mutex<Option<std::process::Child>>,
+    process: Mutex<Option<Box<dyn HostProcess>>>,
     exit: Option<ExitStatus>,
 }
 
