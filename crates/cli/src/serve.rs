@@ -345,7 +345,7 @@ fn answer(shared: &Shared, request: Request) -> Result<Answer, String> {
             let path: &std::path::Path = s.path.as_ref();
             let offsets = || OffsetStore::open(&sessionscope_core::paths::transcript_offsets_db());
             let page = match (from, before, last) {
-                (Some(from), _, _) => transcript::read_transcript(
+                (Some(from), _, _) => offsets().page(
                     s.harness,
                     path,
                     &from,
@@ -370,7 +370,8 @@ fn answer(shared: &Shared, request: Request) -> Result<Answer, String> {
         }
         Request::TranscriptEntry { session, at, index } => {
             let s = find_session(&live.sessions(), &session)?;
-            let entry = transcript::read_entry_full(s.harness, s.path.as_ref(), &at, index)
+            let entry = OffsetStore::open(&sessionscope_core::paths::transcript_offsets_db())
+                .entry_full(s.harness, s.path.as_ref(), &at, index)
                 .map_err(|e| format!("session {}: {e}", s.id))?;
             Ok(Answer::TranscriptEntry {
                 entry: Box::new(entry),

@@ -80,7 +80,8 @@ pub async fn read_transcript(
                 OPENING_ENTRIES,
                 transcript::DEFAULT_MAX_TEXT_BYTES,
             ),
-        (Some(from), _) => transcript::read_transcript(
+        // A Gemini `.json` chat through its index too: not decoded whole per change.
+        (Some(from), _) => crate::state::lock(&app.state::<AppState>().transcript_offsets).page(
             harness,
             &path,
             &from,
@@ -114,7 +115,8 @@ pub async fn read_transcript_entry(
     }
     let (harness, path) = locate(&app, &key)?;
     tauri::async_runtime::spawn_blocking(move || {
-        transcript::read_entry_full(harness, &path, &at, index)
+        crate::state::lock(&app.state::<AppState>().transcript_offsets)
+            .entry_full(harness, &path, &at, index)
     })
     .await
     .map_err(|e| e.to_string())?

@@ -303,6 +303,13 @@ pub trait Agent: Sync {
     /// How the detail view reads its transcript into entries.
     fn transcript_reader(&self) -> transcript::Reader;
 
+    /// When the whole-file transcript at `path` is one JSON document of messages:
+    /// where they are and how each becomes entries, so its pages are read through an
+    /// offset index ([`transcript::Document`]).
+    fn document(&self, _path: &Path) -> Option<&'static transcript::Document> {
+        None
+    }
+
     /// Is a process whose program is `name` (without `.exe`) this agent?
     fn is_program(&self, name: &str) -> bool;
 

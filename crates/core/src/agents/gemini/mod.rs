@@ -418,6 +418,12 @@ impl Agent for Gemini {
     fn transcript_reader(&self) -> Reader {
         Reader::Whole(transcript::read_whole)
     }
+    /// An older `.json` chat: its `messages`, paged through an offset index.
+    fn document(&self, path: &Path) -> Option<&'static super::transcript::Document> {
+        path.extension()
+            .is_some_and(|e| e == "json")
+            .then_some(&transcript::DOCUMENT)
+    }
     fn is_program(&self, name: &str) -> bool {
         name == "gemini"
     }

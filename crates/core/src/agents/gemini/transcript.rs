@@ -25,7 +25,7 @@ use serde_json::{Map, Value};
 
 use super::wire::{self, FileItem, LineKind, Message, Record, ToolCall};
 use crate::agents::transcript::{
-    pretty_input, text_of, Draft, EntryKind, Keep, TranscriptError, WholeTranscript,
+    pretty_input, text_of, Document, Draft, EntryKind, Keep, TranscriptError, WholeTranscript,
 };
 
 pub(crate) fn read_whole(path: &Path, keep: Keep) -> Result<WholeTranscript, TranscriptError> {
@@ -130,14 +130,37 @@ fn read_json(path: &Path, keep: Keep, max: u64) -> Result<WholeTranscript, Trans
 fn add_message(whole: &mut WholeTranscript, m: Message<'_>, model: Option<String>, keep: Keep) {
     whole.begin_message();
     let mut drafts = Vec::new();
-    message_entries(m, model, &mut drafts);
-    let ts = m.timestamp();
-    for mut d in drafts {
-        d.timestamp = d.timestamp.or(ts);
+    message_drafts(m, model, &mut drafts);
+    for d in drafts {
         whole.push(d, keep);
     }
     whole.end_message(keep);
 }
+
+/// One message's drafts, each with the message's timestamp unless it has its own.
+fn message_drafts(m: Message<'_>, model: Option<String>, out: &mut Vec<Draft>) {
+    let start = out.len();
+    message_entries(m, model, out);
+    let ts = m.timestamp();
+    for d in &mut out[start..] {
+        d.timestamp = d.timestamp.or(ts);
+    }
+}
+
+/// An older `.json` chat as a [`Document`]: the elements of `messages`, each read as
+/// [`read_json`] reads it (a message's model is its own).
+pub(crate) static DOCUMENT: Document = Document {
+    key: "messages",
+    drafts: |v, out| match v {
+        Value::Object(o) => {
+            if let Some(m) = Message::of(o) {
+                message_drafts(m, m.model().map(String::from), out);
+            }
+            Ok(())
+        }
+        _ => Err(()),
+    },
+};
 
 /// A later copy of a message replaces the earlier one where it stood.
 fn upsert(

@@ -31,6 +31,8 @@
 //! [`read_entry_full`] reads one entry again without the cut, from the cursor stored in
 //! the entry (`at`).
 
+mod doc_offsets;
+pub(crate) mod document;
 mod lines;
 pub mod offsets;
 pub mod text;
@@ -145,6 +147,8 @@ pub enum TranscriptError {
     Store { location: String, message: String },
     #[error("entry {index} is not in transcript {path}")]
     NoSuchEntry { path: PathBuf, index: u32 },
+    #[error("transcript {0} kept changing while it was read; read it again")]
+    Changed(PathBuf),
 }
 
 impl TranscriptError {
@@ -274,6 +278,19 @@ pub enum Reader {
     /// Records rewritten in place: the whole transcript is read on every request,
     /// keeping the drafts the request wants ([`Keep`]).
     Whole(WholeReader),
+}
+
+/// A whole-file transcript that is one JSON document whose messages are the elements
+/// of one top-level array (a Gemini `.json` chat): read by
+/// [`offsets::OffsetStore`] through an offset index of those elements, so a page
+/// decodes the messages near it, not the file (see `doc_offsets`).
+pub struct Document {
+    /// The top-level key whose array holds the messages.
+    pub key: &'static str,
+    /// One element's drafts, appended to `out`, each with its timestamp; `Err` when
+    /// the element is not a record (a parse error, counted: the read goes on).
+    #[allow(clippy::type_complexity)]
+    pub drafts: fn(&serde_json::Value, &mut Vec<Draft>) -> Result<(), ()>,
 }
 
 /// Reads a whole-file transcript, keeping the drafts `keep` names.

@@ -18,11 +18,12 @@
 //!   are dropped and the file indexed again;
 //! - a torn last line (no newline yet) is never indexed: the end stays before it.
 //!
-//! Whole-file formats (Gemini chats, opencode) have no line offsets: they are parsed
-//! whole as before, keeping only the page's entries (a Gemini `.json` chat over
-//! `agent_file::MAX_WHOLE_FILE_BYTES` is decoded as a stream; other files over it are
-//! too large to read).
-//! Nothing here writes to an agent's file.
+//! A whole-file transcript that is one JSON document of messages (a Gemini `.json`
+//! chat, [`super::Document`]) has an index of its message starts instead, kept beside
+//! the line marks (`doc_offsets`; table `documents`); [`OffsetStore::page`] reads its
+//! pages forward from a cursor through it too. Other whole-file formats (Gemini
+//! `.jsonl` chats, opencode) are parsed whole as before, keeping only the page's
+//! entries. Nothing here writes to an agent's file.
 
 use std::collections::HashMap;
 use std::io::{Read, Seek, SeekFrom};
@@ -31,9 +32,10 @@ use std::path::{Path, PathBuf};
 use rusqlite::{params, Connection, OptionalExtension};
 use serde::{Deserialize, Serialize};
 
+use super::doc_offsets::{self, DocOffsets, Failure};
 use super::{
     page_of_whole, parse_whole, reader, Keep, LineFormat, Reader, TranscriptCursor,
-    TranscriptError, TranscriptPage, Window,
+    TranscriptEntry, TranscriptError, TranscriptPage, WholeReader, WholeTranscript, Window,
 };
 use crate::model::Harness;
 
@@ -119,7 +121,11 @@ impl FileOffsets {
 pub struct OffsetStore {
     conn: Option<Connection>,
     memo: HashMap<(Harness, PathBuf), FileOffsets>,
+    docs: HashMap<(Harness, PathBuf), DocOffsets>,
 }
+
+/// Times a one-document transcript is read again after it changed under the read.
+const CHANGED_RETRIES: usize = 3;
 
 impl OffsetStore {
     /// Marks kept in memory only (nothing is written).
@@ -127,6 +133,7 @@ impl OffsetStore {
         OffsetStore {
             conn: None,
             memo: HashMap::new(),
+            docs: HashMap::new(),
         }
     }
 
@@ -143,6 +150,9 @@ impl OffsetStore {
                 "CREATE TABLE IF NOT EXISTS offsets (
                     harness TEXT NOT NULL, path TEXT NOT NULL, data TEXT NOT NULL,
                     PRIMARY KEY (harness, path));
+                 CREATE TABLE IF NOT EXISTS documents (
+                    harness TEXT NOT NULL, path TEXT NOT NULL, data TEXT NOT NULL,
+                    PRIMARY KEY (harness, path));
                  CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
                  PRAGMA user_version = 1;",
             )?;
@@ -152,7 +162,7 @@ impl OffsetStore {
                 })
                 .optional()?;
             if format.as_deref() != Some(FORMAT_VERSION) {
-                conn.execute_batch("DELETE FROM offsets")?;
+                conn.execute_batch("DELETE FROM offsets; DELETE FROM documents;")?;
                 conn.execute(
                     "INSERT OR REPLACE INTO meta (key, value) VALUES ('format', ?1)",
                     [FORMAT_VERSION],
@@ -163,6 +173,7 @@ impl OffsetStore {
         OffsetStore {
             conn: conn.ok(),
             memo: HashMap::new(),
+            docs: HashMap::new(),
         }
     }
 
@@ -175,10 +186,18 @@ impl OffsetStore {
         last: usize,
         max_text_bytes: usize,
     ) -> Result<TranscriptPage, TranscriptError> {
-        let Reader::Lines(make_format) = reader(harness) else {
-            return super::read_transcript_tail(harness, path, last, max_text_bytes);
-        };
         let last = last.max(1);
+        let make_format = match reader(harness) {
+            Reader::Lines(make_format) => make_format,
+            Reader::Whole(read_whole) => {
+                let whole = self.whole(harness, path, read_whole, Keep::Last(last))?;
+                let start = TranscriptCursor {
+                    index: whole.total().saturating_sub(last) as u32,
+                    ..TranscriptCursor::default()
+                };
+                return Ok(page_of_whole(whole, &start, usize::MAX, max_text_bytes));
+            }
+        };
         let (offsets, reset) = self.refreshed(harness, path, make_format)?;
         let want = offsets
             .end
@@ -244,9 +263,10 @@ impl OffsetStore {
             index: start,
             ..TranscriptCursor::default()
         };
-        let whole = parse_whole(
-            read_whole,
+        let whole = self.whole(
+            harness,
             path,
+            read_whole,
             Keep::Range(start as usize, before as usize),
         )?;
         let mut page = page_of_whole(
@@ -257,6 +277,117 @@ impl OffsetStore {
         );
         page.entries.retain(|e| e.index < before);
         Ok(page)
+    }
+
+    /// A page from `from` on, as [`super::read_transcript`] answers it; a one-document
+    /// transcript is read through its index (what the detail pane asks while it
+    /// follows a session, and for one entry in full).
+    pub fn page(
+        &mut self,
+        harness: Harness,
+        path: &Path,
+        from: &TranscriptCursor,
+        limit: usize,
+        max_text_bytes: usize,
+    ) -> Result<TranscriptPage, TranscriptError> {
+        let read_whole = match reader(harness) {
+            Reader::Whole(read_whole) if crate::agents::agent(harness).document(path).is_some() => {
+                read_whole
+            }
+            _ => return super::read_transcript(harness, path, from, limit, max_text_bytes),
+        };
+        let limit = limit.max(1);
+        let start = from.index as usize;
+        let mut whole = self.whole(harness, path, read_whole, Keep::Range(start, start + limit))?;
+        if start > whole.total() {
+            // It shrank: the page starts over from the first entry.
+            whole = self.whole(harness, path, read_whole, Keep::Range(0, limit))?;
+        }
+        Ok(page_of_whole(whole, from, limit, max_text_bytes))
+    }
+
+    /// One entry in full, as [`super::read_entry_full`] answers it.
+    pub fn entry_full(
+        &mut self,
+        harness: Harness,
+        path: &Path,
+        at: &TranscriptCursor,
+        index: u32,
+    ) -> Result<TranscriptEntry, TranscriptError> {
+        let page = self.page(harness, path, at, 1, usize::MAX)?;
+        page.entries
+            .into_iter()
+            .find(|e| e.index == index)
+            .ok_or_else(|| TranscriptError::NoSuchEntry {
+                path: path.to_path_buf(),
+                index,
+            })
+    }
+
+    /// The drafts `keep` names of a whole-file transcript: through its document index
+    /// when it is one JSON document, else parsed whole.
+    fn whole(
+        &mut self,
+        harness: Harness,
+        path: &Path,
+        read_whole: WholeReader,
+        keep: Keep,
+    ) -> Result<WholeTranscript, TranscriptError> {
+        let Some(doc) = crate::agents::agent(harness).document(path) else {
+            return parse_whole(read_whole, path, keep);
+        };
+        let key = (harness, path.to_path_buf());
+        for _ in 0..CHANGED_RETRIES {
+            let known = match self.docs.remove(&key) {
+                Some(known) => Some(known),
+                None => self.load_doc(harness, path),
+            };
+            let idx = match doc_offsets::refresh(path, doc, known) {
+                Ok((idx, kept)) => {
+                    if kept.is_some() {
+                        self.save_doc(harness, path, &idx);
+                    }
+                    idx
+                }
+                Err(Failure::Changed) => continue,
+                Err(Failure::Error(e)) => return Err(e),
+            };
+            let read = doc_offsets::read(path, doc, &idx, keep);
+            if self.docs.len() >= MEMO_FILES {
+                self.docs.clear();
+            }
+            self.docs.insert(key.clone(), idx);
+            match read {
+                Ok(whole) => return Ok(whole),
+                Err(Failure::Changed) => continue,
+                Err(Failure::Error(e)) => return Err(e),
+            }
+        }
+        Err(TranscriptError::Changed(path.to_path_buf()))
+    }
+
+    fn load_doc(&self, harness: Harness, path: &Path) -> Option<DocOffsets> {
+        let conn = self.conn.as_ref()?;
+        let data: String = conn
+            .query_row(
+                "SELECT data FROM documents WHERE harness = ?1 AND path = ?2",
+                params![harness.as_str(), path.to_string_lossy()],
+                |r| r.get(0),
+            )
+            .ok()?;
+        // A row that does not decode is as good as none: the file is indexed again.
+        serde_json::from_str(&data).ok()
+    }
+
+    fn save_doc(&self, harness: Harness, path: &Path, offsets: &DocOffsets) {
+        let (Some(conn), Ok(data)) = (self.conn.as_ref(), serde_json::to_string(offsets)) else {
+            return;
+        };
+        // Derived data: a failed write only means indexing again next time.
+        let _ = conn.execute(
+            "INSERT OR REPLACE INTO documents (harness, path, data) VALUES (?1, ?2, ?3)",
+            params![harness.as_str(), path.to_string_lossy(), data],
+        );
     }
 
     /// The marks of `path`, brought up to date with the file (see the module
