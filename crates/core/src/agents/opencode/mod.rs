@@ -28,7 +28,7 @@
 pub(super) mod transcript;
 mod wire;
 
-use std::collections::{BTreeMap, HashMap, HashSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
@@ -125,67 +125,88 @@ impl OpencodeStore {
         }
     }
 
-    /// Sessions and messages from the database, limited to `only` when given.
-    fn read_db(&mut self, only: Option<&HashSet<String>>) -> (Option<PathBuf>, SessionsRead) {
+    /// The `session` rows (those `wanted`), noting the newest `time_updated`.
+    fn db_infos(
+        &mut self,
+        conn: &Connection,
+        wanted: &dyn Fn(&str) -> bool,
+    ) -> rusqlite::Result<BTreeMap<String, SessionInfo>> {
         let mut infos = BTreeMap::new();
+        let Ok(mut st) = conn.prepare(
+            "SELECT id, parent_id, directory, title, time_created, time_updated FROM session",
+        ) else {
+            return Ok(infos);
+        };
+        let rows = st.query_map([], |r| {
+            Ok((
+                r.get::<_, String>(0)?,
+                SessionInfo {
+                    parent_id: r.get::<_, Option<String>>(1).ok().flatten(),
+                    directory: r.get::<_, Option<String>>(2).ok().flatten(),
+                    title: r.get::<_, Option<String>>(3).ok().flatten(),
+                    created: r.get::<_, Option<i64>>(4).ok().flatten(),
+                    updated: r.get::<_, Option<i64>>(5).ok().flatten(),
+                },
+            ))
+        })?;
+        for (id, info) in rows.flatten() {
+            self.watermark = self.watermark.max(info.updated.unwrap_or(0));
+            if wanted(&id) {
+                infos.insert(id, info);
+            }
+        }
+        Ok(infos)
+    }
+
+    /// Note the newest message `time_updated` as the watermark.
+    fn note_message_watermark(&mut self, conn: &Connection) {
+        if let Ok(mut st) = conn.prepare("SELECT max(time_updated) FROM message") {
+            if let Ok(Some(max)) = st.query_row([], |r| r.get::<_, Option<i64>>(0)) {
+                self.watermark = self.watermark.max(max);
+            }
+        }
+    }
+
+    /// A database error: busy or locked means "keep what was read; the next change
+    /// tries again", anything else is reported.
+    fn db_error(&mut self, path: &Path, e: rusqlite::Error) {
+        if !matches!(
+            e.sqlite_error_code(),
+            Some(rusqlite::ErrorCode::DatabaseBusy | rusqlite::ErrorCode::DatabaseLocked)
+        ) {
+            self.errors.push(format!("{}: {e}", path.display()));
+        }
+    }
+
+    /// Sessions and messages of the sessions `only` names, from the database (their
+    /// rows only: opencode indexes `session_id` in both tables).
+    fn read_db(&mut self, only: &HashSet<String>) -> (Option<PathBuf>, SessionsRead) {
         let mut messages: HashMap<String, Vec<Message>> = HashMap::new();
         let Some((path, conn)) = self.open_db() else {
-            return (None, (infos, messages));
+            return (None, (BTreeMap::new(), messages));
         };
-        let wanted = |sid: &str| only.is_none_or(|o| o.contains(sid));
-        let result: rusqlite::Result<()> = (|| {
-            if let Ok(mut st) = conn.prepare(
-                "SELECT id, parent_id, directory, title, time_created, time_updated FROM session",
-            ) {
-                let rows = st.query_map([], |r| {
-                    Ok((
-                        r.get::<_, String>(0)?,
-                        SessionInfo {
-                            parent_id: r.get::<_, Option<String>>(1).ok().flatten(),
-                            directory: r.get::<_, Option<String>>(2).ok().flatten(),
-                            title: r.get::<_, Option<String>>(3).ok().flatten(),
-                            created: r.get::<_, Option<i64>>(4).ok().flatten(),
-                            updated: r.get::<_, Option<i64>>(5).ok().flatten(),
-                        },
-                    ))
-                })?;
-                for (id, info) in rows.flatten() {
-                    self.watermark = self.watermark.max(info.updated.unwrap_or(0));
-                    if wanted(&id) {
-                        infos.insert(id, info);
-                    }
-                }
+        let wanted = |sid: &str| only.contains(sid);
+        let infos = match self.db_infos(&conn, &wanted) {
+            Ok(infos) => infos,
+            Err(e) => {
+                self.db_error(&path, e);
+                BTreeMap::new()
             }
-            // With a set of sessions, ask for their rows only (opencode indexes
-            // `session_id` in both tables); otherwise read everything once.
-            let filter: Vec<Option<&str>> = match only {
-                Some(set) => set.iter().map(|s| Some(s.as_str())).collect(),
-                None => vec![None],
-            };
-            for sid_filter in &filter {
-                let read = wire::db_messages(&conn, *sid_filter)?;
-                for (sid, list) in read.by_session {
+        };
+        let result: rusqlite::Result<()> = (|| {
+            for sid in only {
+                for (sid, list) in wire::db_messages(&conn, Some(sid))?.by_session {
                     if wanted(&sid) {
                         messages.entry(sid).or_default().extend(list);
                     }
                 }
             }
-            if let Ok(mut st) = conn.prepare("SELECT max(time_updated) FROM message") {
-                if let Ok(Some(max)) = st.query_row([], |r| r.get::<_, Option<i64>>(0)) {
-                    self.watermark = self.watermark.max(max);
-                }
-            }
             Ok(())
         })();
         if let Err(e) = result {
-            // Busy or locked: keep what was read; the next change tries again.
-            if !matches!(
-                e.sqlite_error_code(),
-                Some(rusqlite::ErrorCode::DatabaseBusy | rusqlite::ErrorCode::DatabaseLocked)
-            ) {
-                self.errors.push(format!("{}: {e}", path.display()));
-            }
+            self.db_error(&path, e);
         }
+        self.note_message_watermark(&conn);
         (Some(path), (infos, messages))
     }
 
@@ -267,11 +288,15 @@ impl OpencodeStore {
         (infos, messages)
     }
 
-    /// Read `only` (or everything) from both layouts and build their sessions.
+    /// Read `only` (or everything, [`OpencodeStore::rebuild_all`]) from both layouts
+    /// and build their sessions.
     fn rebuild(&mut self, only: Option<&HashSet<String>>) -> Vec<StoredSession> {
+        let Some(only) = only else {
+            return self.rebuild_all();
+        };
         let (db, (mut infos, mut messages)) = self.read_db(only);
         let db_ids: HashSet<String> = messages.values().flatten().map(|m| m.id.clone()).collect();
-        let (tree_infos, tree_messages) = self.read_tree(only);
+        let (tree_infos, tree_messages) = self.read_tree(Some(only));
         let mut from_tree: HashSet<String> = HashSet::new();
         for (sid, info) in tree_infos {
             if !infos.contains_key(&sid) && !messages.contains_key(&sid) {
@@ -301,9 +326,7 @@ impl OpencodeStore {
                     .cloned()
                     .unwrap_or_else(|| self.root.join("storage").join("message").join(sid))
             } else {
-                let mut p = db.clone().unwrap_or_default().into_os_string();
-                p.push(format!("#{sid}"));
-                PathBuf::from(p)
+                db_location(db.as_deref().unwrap_or(Path::new("")), sid)
             };
             out.push(StoredSession {
                 id: sid.clone(),
@@ -314,20 +337,93 @@ impl OpencodeStore {
             });
             self.known.insert(sid.clone());
         }
-        if let Some(only) = only {
-            for sid in only
-                .iter()
-                .filter(|s| !ids.contains(*s) && self.known.contains(*s))
-            {
+        for sid in only
+            .iter()
+            .filter(|s| !ids.contains(*s) && self.known.contains(*s))
+        {
+            out.push(StoredSession {
+                id: sid.clone(),
+                parent_id: None,
+                location: PathBuf::new(),
+                facts: TranscriptFacts::default(),
+                gone: true,
+            });
+        }
+        out.sort_by(|a, b| a.id.cmp(&b.id));
+        out
+    }
+
+    /// Every session of both layouts, as [`OpencodeStore::rebuild`] builds them, with
+    /// the database's folded one session at a time as its rows stream by
+    /// ([`wire::db_sessions_each`]): memory holds one session's messages, not the
+    /// database's. A message of the JSON tree counts unless its id is in the database
+    /// (asked by primary key); a session is the tree's when the database has neither
+    /// its row nor its messages, or only the tree has its messages.
+    fn rebuild_all(&mut self) -> Vec<StoredSession> {
+        let (tree_infos, mut fresh) = self.read_tree(None);
+        let mut infos = BTreeMap::new();
+        let mut out: Vec<StoredSession> = Vec::new();
+        let mut streamed: HashSet<String> = HashSet::new();
+        let db = self.open_db();
+        if let Some((path, conn)) = &db {
+            infos = match self.db_infos(conn, &|_| true) {
+                Ok(infos) => infos,
+                Err(e) => {
+                    self.db_error(path, e);
+                    BTreeMap::new()
+                }
+            };
+            fresh = without_db_copies(conn, fresh);
+            let streamed_rows = wire::db_sessions_each(conn, &mut |sid, mut msgs| {
+                msgs.extend(fresh.remove(&sid).unwrap_or_default());
+                let info = infos
+                    .get(&sid)
+                    .or_else(|| tree_infos.get(&sid))
+                    .cloned()
+                    .unwrap_or_default();
                 out.push(StoredSession {
                     id: sid.clone(),
-                    parent_id: None,
-                    location: PathBuf::new(),
-                    facts: TranscriptFacts::default(),
-                    gone: true,
+                    parent_id: info.parent_id.clone(),
+                    location: db_location(path, &sid),
+                    facts: session_facts(&sid, &info, msgs),
+                    gone: false,
                 });
+                streamed.insert(sid);
+            });
+            if let Err(e) = streamed_rows {
+                self.db_error(path, e);
             }
+            self.note_message_watermark(conn);
         }
+        let mut rest: BTreeSet<String> = infos.keys().cloned().collect();
+        rest.extend(tree_infos.keys().cloned());
+        rest.extend(fresh.keys().cloned());
+        for sid in rest.into_iter().filter(|s| !streamed.contains(s)) {
+            let msgs = fresh.remove(&sid).unwrap_or_default();
+            let from_tree =
+                (tree_infos.contains_key(&sid) && !infos.contains_key(&sid)) || !msgs.is_empty();
+            let info = infos
+                .get(&sid)
+                .or_else(|| tree_infos.get(&sid))
+                .cloned()
+                .unwrap_or_default();
+            let location = match &db {
+                Some((path, _)) if !from_tree => db_location(path, &sid),
+                _ => self
+                    .session_files
+                    .get(&sid)
+                    .cloned()
+                    .unwrap_or_else(|| self.root.join("storage").join("message").join(&sid)),
+            };
+            out.push(StoredSession {
+                id: sid.clone(),
+                parent_id: info.parent_id.clone(),
+                location,
+                facts: session_facts(&sid, &info, msgs),
+                gone: false,
+            });
+        }
+        self.known.extend(out.iter().map(|s| s.id.clone()));
         out.sort_by(|a, b| a.id.cmp(&b.id));
         out
     }
@@ -503,6 +599,33 @@ fn session_facts(sid: &str, info: &SessionInfo, mut msgs: Vec<Message>) -> Trans
     f
 }
 
+/// Where a database session is: `<db>#<session id>`.
+fn db_location(db: &Path, sid: &str) -> PathBuf {
+    let mut p = db.as_os_str().to_os_string();
+    p.push(format!("#{sid}"));
+    PathBuf::from(p)
+}
+
+/// The JSON tree's messages without those whose id the database has (it wins).
+fn without_db_copies(
+    conn: &Connection,
+    tree: HashMap<String, Vec<Message>>,
+) -> HashMap<String, Vec<Message>> {
+    let Ok(mut st) = conn.prepare("SELECT 1 FROM message WHERE id = ?1") else {
+        return tree;
+    };
+    tree.into_iter()
+        .map(|(sid, list)| {
+            let list: Vec<Message> = list
+                .into_iter()
+                .filter(|m| !st.exists([&m.id]).unwrap_or(false))
+                .collect();
+            (sid, list)
+        })
+        .filter(|(_, list)| !list.is_empty())
+        .collect()
+}
+
 /// opencode's title for a session it has not named yet: `New session - <time>` (a
 /// sub-agent's: `Child session - <time>`).
 fn is_placeholder_title(title: &str) -> bool {
@@ -638,6 +761,156 @@ mod tests {
         let texts: Vec<&str> = entries.iter().map(|e| e.text.as_str()).collect();
         assert_eq!(texts, ["hello", "hi there"]);
         assert_eq!(usage_shown(&entries), facts.usage);
+    }
+
+    /// Issue 17: the first scan of a big database folds it one session at a time (it
+    /// held every message and part of every session at once). A generated database of
+    /// sessions of many sizes, with rows inserted in no particular order, a session row
+    /// without messages, messages without a session row, parts of no message, a bad
+    /// part, and a JSON tree holding a copy of a database message and a session of its
+    /// own: the streamed scan gives exactly what reading each session by itself gives,
+    /// holding at most the largest session's messages.
+    #[test]
+    fn a_big_database_is_folded_one_session_at_a_time_to_the_same_sessions() {
+        let dir = tempfile::tempdir().unwrap();
+        let c = make_db(&dir.path().join("opencode.db"));
+        c.execute_batch("BEGIN").unwrap();
+        let sessions = 120;
+        let mut rows = Vec::new();
+        for s in 0..sessions {
+            let sid = format!("ses_{:03}", (s * 37) % sessions);
+            if s % 11 != 3 {
+                c.execute(
+                    "INSERT INTO session VALUES (?1,'p',NULL,'s','/w',?2,'1',1767312000000,1767312009000)",
+                    rusqlite::params![sid, format!("title {s}")],
+                )
+                .unwrap();
+            }
+            for m in 0..(s % 17) * 3 + 1 {
+                rows.push((sid.clone(), m));
+            }
+        }
+        c.execute(
+            "INSERT INTO session VALUES ('ses_empty','p',NULL,'s','/w','empty','1',1,2)",
+            [],
+        )
+        .unwrap();
+        // Interleave sessions: the database returns rows in its own order.
+        rows.sort_by_key(|(sid, m)| (m * 7919 + sid.len()) % 101);
+        for (sid, m) in &rows {
+            let mid = format!("msg_{sid}_{m:03}");
+            let (role, extra) = if m % 2 == 0 {
+                ("user", String::new())
+            } else {
+                (
+                    "assistant",
+                    format!(
+                        r#","modelID":"claude-sonnet-4-5","providerID":"anthropic","tokens":{{"input":{m},"output":2,"cache":{{"read":5,"write":1}}}},"time":{{"created":{},"completed":{}}}"#,
+                        1767312000000 + *m as u64,
+                        1767312000500 + *m as u64
+                    ),
+                )
+            };
+            let data = if extra.is_empty() {
+                format!(
+                    r#"{{"role":"{role}","time":{{"created":{}}}}}"#,
+                    1767312000000 + *m as u64
+                )
+            } else {
+                format!(r#"{{"role":"{role}"{extra}}}"#)
+            };
+            c.execute(
+                "INSERT INTO message VALUES (?1,?2,0,0,?3)",
+                rusqlite::params![mid, sid, data],
+            )
+            .unwrap();
+            let part = if m % 2 == 0 {
+                format!(
+                    r#"{{"type":"text","text":"prompt {m} {}"}}"#,
+                    "x".repeat(2000)
+                )
+            } else {
+                r#"{"type":"tool","callID":"c","tool":"bash","state":{"status":"error"}}"#.into()
+            };
+            c.execute(
+                "INSERT INTO part VALUES (?1,?2,?3,0,0,?4)",
+                rusqlite::params![format!("prt_{mid}"), mid, sid, part],
+            )
+            .unwrap();
+        }
+        c.execute_batch(
+            r#"INSERT INTO part VALUES ('prt_orphan','msg_none','ses_000',0,0,'{"type":"text","text":"no message"}');
+               INSERT INTO part VALUES ('prt_bad','msg_ses_000_000','ses_000',0,0,'{"type":');
+               COMMIT;"#,
+        )
+        .unwrap();
+        drop(c);
+        let storage = dir.path().join("storage");
+        write(
+            &storage.join("session/proj/ses_tree.json"),
+            r#"{"id":"ses_tree","directory":"/t","title":"tree only"}"#,
+        );
+        write(
+            &storage.join("message/ses_tree/msg_t1.json"),
+            r#"{"role":"user","sessionID":"ses_tree","time":{"created":1767312000000}}"#,
+        );
+        // A copy of a database message: counted once, from the database.
+        write(
+            &storage.join("message/ses_001/msg_ses_001_000.json"),
+            r#"{"id":"msg_ses_001_000","role":"user","sessionID":"ses_001","time":{"created":1}}"#,
+        );
+        wire::MOST_HELD.with(|n| n.set(0));
+        let streamed = OpencodeStore::new(dir.path()).scan();
+        let most_held = wire::MOST_HELD.with(|n| n.get());
+        let ids: HashSet<String> = streamed.iter().map(|s| s.id.clone()).collect();
+        assert_eq!(
+            ids.len(),
+            sessions + 2,
+            "every session, the empty and the tree's"
+        );
+        let mut one_by_one = OpencodeStore::new(dir.path());
+        one_by_one.known = ids.clone();
+        let want = one_by_one.rebuild(Some(&ids));
+        assert_eq!(streamed.len(), want.len());
+        for (a, b) in streamed.iter().zip(&want) {
+            assert_eq!(
+                (&a.id, &a.parent_id, &a.location, &a.facts, a.gone),
+                (&b.id, &b.parent_id, &b.location, &b.facts, b.gone)
+            );
+        }
+        let largest = rows
+            .iter()
+            .fold(HashMap::<&str, usize>::new(), |mut m, (sid, _)| {
+                *m.entry(sid.as_str()).or_default() += 1;
+                m
+            })
+            .into_values()
+            .max()
+            .unwrap();
+        assert_eq!(
+            most_held,
+            largest,
+            "one session at a time, not {}",
+            rows.len()
+        );
+        let s1 = streamed.iter().find(|s| s.id == "ses_001").unwrap();
+        let prompts = rows
+            .iter()
+            .filter(|(s, m)| s == "ses_001" && m % 2 == 0)
+            .count();
+        assert_eq!(
+            s1.facts.user_messages as usize, prompts,
+            "the tree's copy is not counted again"
+        );
+        let tree = streamed.iter().find(|s| s.id == "ses_tree").unwrap();
+        assert!(
+            tree.location.ends_with("ses_tree.json"),
+            "{:?}",
+            tree.location
+        );
+        assert!(streamed
+            .iter()
+            .all(|s| s.facts.usage.total() > 0 || s.facts.assistant_messages == 0));
     }
 
     /// The older JSON tree is walked once for both: a message file without an `id`

@@ -200,6 +200,105 @@ pub(super) fn db_messages(
     Ok(out)
 }
 
+#[cfg(test)]
+thread_local! {
+    /// The most messages [`db_sessions_each`] held at once on this thread (tests check
+    /// that a scan holds one session, not the database).
+    pub(super) static MOST_HELD: std::cell::Cell<usize> = const { std::cell::Cell::new(0) };
+}
+
+/// Every session's messages (with their parts) from an open `opencode.db`, handed to
+/// `each` one session at a time in session-id order, so a scan holds one session's
+/// rows, not the database's: messages and parts are read in two passes sorted by
+/// session (SQLite sorts on disk when no index serves), merged as they come. Rows are
+/// read as [`db_messages`] reads them (a part whose message is not in its session's
+/// rows is dropped). Answers how many parts did not decode.
+pub(super) fn db_sessions_each(
+    conn: &Connection,
+    each: &mut dyn FnMut(String, Vec<Message>),
+) -> rusqlite::Result<u32> {
+    let mut msg_st =
+        conn.prepare("SELECT id, session_id, data FROM message ORDER BY session_id")?;
+    let mut part_st = conn
+        .prepare("SELECT message_id, session_id, data FROM part ORDER BY session_id, id")
+        .ok();
+    let mut parts = match part_st.as_mut() {
+        Some(st) => Some(st.query([])?),
+        None => None,
+    };
+    let mut messages = msg_st.query([])?;
+    let mut bad_parts = 0u32;
+    // A part read ahead of its session: (session id, message id, data).
+    let mut ahead: Option<(String, String, String)> = None;
+    let mut session: Option<(String, Vec<Message>, HashMap<String, usize>)> = None;
+    loop {
+        let row = match messages.next()? {
+            Some(r) => match (
+                r.get::<_, String>(0),
+                r.get::<_, String>(1),
+                r.get::<_, String>(2),
+            ) {
+                (Ok(id), Ok(sid), Ok(data)) => Some((id, sid, data)),
+                _ => continue,
+            },
+            None => None,
+        };
+        let same = matches!((&session, &row), (Some((s, ..)), Some((_, sid, _))) if s == sid);
+        if !same {
+            if let Some((sid, mut list, by_id)) = session.take() {
+                // This session's parts: those of earlier sessions have no messages.
+                while let Some(rows) = parts.as_mut() {
+                    let part = match ahead.take() {
+                        Some(p) => p,
+                        None => match rows.next()? {
+                            Some(r) => match (
+                                r.get::<_, String>(1),
+                                r.get::<_, String>(0),
+                                r.get::<_, String>(2),
+                            ) {
+                                (Ok(psid), Ok(mid), Ok(data)) => (psid, mid, data),
+                                _ => continue,
+                            },
+                            None => break,
+                        },
+                    };
+                    match part.0.as_str().cmp(sid.as_str()) {
+                        std::cmp::Ordering::Less => {}
+                        std::cmp::Ordering::Greater => {
+                            ahead = Some(part);
+                            break;
+                        }
+                        std::cmp::Ordering::Equal => {
+                            let Ok(value) = serde_json::from_str::<Value>(&part.2) else {
+                                bad_parts += 1;
+                                continue;
+                            };
+                            if let Some(m) = by_id.get(&part.1).and_then(|i| list.get_mut(*i)) {
+                                m.parts.push(value);
+                            }
+                        }
+                    }
+                }
+                #[cfg(test)]
+                MOST_HELD.with(|n| n.set(n.get().max(list.len())));
+                list.shrink_to_fit();
+                each(sid, list);
+            }
+        }
+        let Some((id, sid, data)) = row else {
+            return Ok(bad_parts);
+        };
+        let (_, list, by_id) =
+            session.get_or_insert_with(|| (sid.clone(), Vec::new(), HashMap::new()));
+        by_id.insert(id.clone(), list.len());
+        list.push(Message {
+            id,
+            data: serde_json::from_str(&data).unwrap_or(Value::Null),
+            parts: Vec::new(),
+        });
+    }
+}
+
 /// The usage of one message and the tokens of `total` not accounted for by its parts.
 fn usage_of(tokens: &Value) -> Option<(Usage, u64)> {
     let n = |p: &str| {
