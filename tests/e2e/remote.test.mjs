@@ -6,7 +6,9 @@
 // with a real key press) and the host stops its agent; killing the ssh shows the host
 // lost within 5 s, and it comes back with every row once; a new run on the host starts
 // after the native dialog naming it (a no runs nothing), and its output and keys go
-// live through the terminal pane. The "ssh" is a stand-in
+// live through the terminal pane; the Records view shows the host's own record store
+// behind its chip, and "Record this session" on a remote row asks in the native
+// dialog naming the host and records it there. The "ssh" is a stand-in
 // script that runs the remote command on this machine with a second HOME (the CLI's
 // tests use a real sshd: crates/cli/tests/remote_ssh.rs).
 import { after, before, describe, it } from "node:test";
@@ -42,6 +44,9 @@ const remoteProject = path.join(
   "-srv-build",
 );
 const remoteTranscript = path.join(remoteProject, `${sessionId}.jsonl`);
+const remoteStore = path.join(remoteHome, "records", "session-records.jsonl");
+const remoteRecordId = "b0a1c2d3e4f5";
+const localRecordId = "10ca1c2d3e4f";
 
 const env = {
   CLAUDE_CONFIG_DIR: path.join(work, "claude"),
@@ -50,7 +55,7 @@ const env = {
   SESSIONSCOPE_SSH: path.join(work, "fake-ssh"),
   // The stand-in ssh passes this side's environment on, which a real one does not:
   // the remote command names the remote's own agent directory.
-  SESSIONSCOPE_REMOTE_COMMAND: `HOME=${remoteHome} CLAUDE_CONFIG_DIR=${remoteHome}/.claude SESSIONSCOPE_DATA_DIR=${remoteHome}/data exec ${cli} serve --stdio`,
+  SESSIONSCOPE_REMOTE_COMMAND: `HOME=${remoteHome} CLAUDE_CONFIG_DIR=${remoteHome}/.claude SESSIONSCOPE_DATA_DIR=${remoteHome}/data GPTME_SESSIONS_DIR=${remoteHome}/records exec ${cli} serve --stdio`,
 };
 
 let launched;
@@ -92,6 +97,24 @@ before(async () => {
   fs.writeFileSync(
     path.join(local, `${localId}.jsonl`),
     record("user", 1, localId, "/home/me", "A local task on this laptop"),
+  );
+  // A record in each machine's own store.
+  const recordLine = (id, model) =>
+    JSON.stringify({
+      session_id: id,
+      timestamp: new Date(Date.now() - 3600e3).toISOString(),
+      harness: "claude-code",
+      model,
+      run_type: "autonomous",
+      outcome: "productive",
+      duration_seconds: 600,
+    }) + "\n";
+  fs.mkdirSync(path.dirname(remoteStore), { recursive: true });
+  fs.writeFileSync(remoteStore, recordLine(remoteRecordId, "opus-on-the-box"));
+  fs.mkdirSync(env.GPTME_SESSIONS_DIR, { recursive: true });
+  fs.writeFileSync(
+    path.join(env.GPTME_SESSIONS_DIR, "session-records.jsonl"),
+    recordLine(localRecordId, "sonnet-here"),
   );
   // Stands in for ssh: drops the options and the host, notes its pid, and runs the
   // remote command here (exec keeps the pid: killing it is killing "ssh").
@@ -470,5 +493,98 @@ describe("a remote host", () => {
     const run = history.find((r) => r.command === command);
     assert.ok(run, "the run is in the host's history");
     assert.equal(run.exit_code, 4);
+  });
+
+  it("shows the host's own records in the Records view, and records a remote session there after the dialog", async () => {
+    const { wd, display } = launched;
+    await wd.click(await wd.find("[data-testid=tab-records]"));
+    const recordIds = `return [...document.querySelectorAll('[data-testid=record-row]')].map((r) => r.dataset.recordId);`;
+    await wd.waitFor(
+      `const ids = (() => {${recordIds}})(); return ids.length === 1 && ids[0] === '${localRecordId}';`,
+      { what: "this machine's record first" },
+    );
+    await wd.click(
+      await wd.waitForElement("[data-testid=records-host][data-host=box]"),
+    );
+    await wd.waitFor(
+      `const ids = (() => {${recordIds}})(); return ids.length === 1 && ids[0] === '${remoteRecordId}';`,
+      { timeout: 15000, what: "the host's record, read from its store" },
+    );
+    const summary = await wd.execute(
+      "return document.querySelector('[data-testid=records-summary]').textContent",
+    );
+    assert.match(
+      summary,
+      /box:.*session-records\.jsonl/,
+      "the store named with its host",
+    );
+    assert.ok(
+      await wd.execute(
+        "return !document.querySelector('[data-testid=records-cost-tab]')",
+      ),
+      "this machine's tools are not offered for the host",
+    );
+    await wd.click(
+      await wd.find(
+        `[data-testid=record-row][data-record-id="${remoteRecordId}"]`,
+      ),
+    );
+    await wd.waitFor(
+      "return /opus-on-the-box/.test(document.querySelector('.detail')?.textContent ?? '')",
+      { timeout: 15000, what: "the host's record's fields" },
+    );
+    assert.ok(
+      await wd.execute(
+        "return !!document.querySelector('[data-testid=remote-record-note]') && !document.querySelector('[data-testid=annotate-form]')",
+      ),
+      "annotated on the host, not from here",
+    );
+    shot("40-remote-records");
+
+    // "Record this session" on the remote row: the dialog names the host, the host
+    // writes the record into its own store, and this machine's store is untouched.
+    const localStore = path.join(
+      env.GPTME_SESSIONS_DIR,
+      "session-records.jsonl",
+    );
+    const localBefore = fs.readFileSync(localStore, "utf8");
+    await wd.click(await wd.find("[data-testid=tab-sessions]"));
+    await wd.execute(
+      `document.querySelector('[data-testid=session-row][data-session-id="${sessionId}"]')
+        .dispatchEvent(new MouseEvent("dblclick", { bubbles: true }));`,
+    );
+    await wd.waitFor(
+      "return document.querySelector('[data-testid=detail-host]')?.textContent === 'box'",
+      { what: "the remote row's detail pane" },
+    );
+    await wd.click(await wd.find("[data-testid=record-session]"));
+    const dialog = await waitForWindow(display, "^Record this session");
+    await sleep(300);
+    shot("41-remote-record-dialog");
+    const written = () =>
+      fs
+        .readFileSync(remoteStore, "utf8")
+        .split("\n")
+        .filter(Boolean)
+        .map((l) => JSON.parse(l))
+        .filter((r) => r.trajectory_path === remoteTranscript);
+    assert.equal(written().length, 0, "nothing is written before the answer");
+    pressKeys(display, dialog, "Return");
+    const said = await wd.waitFor(
+      "const t = document.querySelector('[data-testid=detail-message]')?.textContent ?? ''; return /^Recorded as /.test(t) ? t : null;",
+      { timeout: 15000, what: "the host's new record" },
+    );
+    const id = said.match(/^Recorded as (\S+?)[ .]/)[1];
+    assert.equal(written().length, 1, "one record, in the host's store");
+    assert.equal(written()[0].session_id, id);
+    assert.equal(fs.readFileSync(localStore, "utf8"), localBefore);
+    await wd.click(await wd.find("[data-testid=tab-records]"));
+    await wd.click(
+      await wd.waitForElement("[data-testid=records-host][data-host=box]"),
+    );
+    await wd.waitFor(
+      `return (() => {${recordIds}})().includes(${JSON.stringify(id)})`,
+      { timeout: 15000, what: "the new record among the host's" },
+    );
   });
 });

@@ -419,6 +419,22 @@ fn answer(shared: &Shared, request: Request) -> Result<Answer, String> {
         Request::Record { id } => Ok(Answer::Record {
             record: Box::new(records::find(&record_store(), &id).map_err(|e| e.to_string())?),
         }),
+        Request::RecordSession {
+            session,
+            confirmation,
+        } => {
+            if !confirmation.covers(&session) {
+                return Err("record refused: the confirmation does not name this session".into());
+            }
+            let found = find_session(&live.sessions(), &session)?;
+            let (found, facts) = live
+                .session_with_facts(&found.key)
+                .ok_or_else(|| format!("session {} left the table", found.id))?;
+            let recorded =
+                sessionscope_core::views::record_session(&record_store(), &found, &facts)
+                    .map_err(|e| e.to_string())?;
+            Ok(Answer::Recorded { recorded })
+        }
         Request::Kill { plan, confirmation } => {
             if !confirmation.covers(&plan) {
                 return Err("kill refused: the confirmation does not name exactly the \

@@ -3,6 +3,7 @@
 pub mod analytics;
 pub mod records;
 pub mod remote;
+pub mod remote_records;
 pub mod remote_runs;
 pub mod runs;
 pub mod search;

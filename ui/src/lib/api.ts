@@ -230,6 +230,19 @@ export const annotateRecord = (id: string, annotation: RecordAnnotation) =>
 /** "Record this session": the post-session pipeline on a row of the table (never twice). */
 export const recordSession = (key: string) => invoke<SessionRecorded>("record_session", { key });
 
+/** The Records view's page of a remote host: its own store, read there with `query`. */
+export const listRemoteRecords = (host: string, query: RecordQuery) =>
+  invoke<RecordsPage>("list_remote_records", { host, query });
+
+/** Every key of one record of a remote host's store. */
+export const remoteRecordDetail = (host: string, id: string) =>
+  invoke<RecordField[]>("remote_record_detail", { host, id });
+
+/** "Record this session" on a remote row (`session`: the host's own key), after the
+ * native dialog naming the host; null when the user said no. */
+export const recordRemoteSession = (host: string, session: string) =>
+  invoke<SessionRecorded | null>("record_remote_session", { host, session });
+
 /** Pushed when the record store file changed (another program appended, say). */
 export const onRecordsChanged = (handler: () => void): Promise<UnlistenFn> =>
   listen<null>(EVENTS.recordsChanged, () => handler());

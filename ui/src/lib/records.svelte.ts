@@ -1,7 +1,9 @@
-// The Records view's store: the filters, the page the backend computed for them
-// (rows newest first, stats, run analytics, trend), the selected record's fields, and
-// the annotate action. Backend calls are injected so the store can be tested without
-// Tauri; a slower, older answer never overwrites a newer one.
+// The Records view's store: the machine whose records are shown (this one, or a remote
+// host read over its link), the filters, the page the backend computed for them (rows
+// newest first, stats, run analytics, trend), the selected record's fields, and the
+// annotate action (this machine's store only). Backend calls are injected so the store
+// can be tested without Tauri; a slower, older answer never overwrites a newer one,
+// nor one for another machine.
 import type {
   RecordAnnotation,
   RecordField,
@@ -11,8 +13,9 @@ import type {
 } from "./bindings";
 
 export type RecordsBackend = {
-  listRecords: (query: RecordQuery) => Promise<RecordsPage>;
-  recordDetail: (id: string) => Promise<RecordField[]>;
+  /** `host` null: this machine's store. */
+  listRecords: (query: RecordQuery, host: string | null) => Promise<RecordsPage>;
+  recordDetail: (id: string, host: string | null) => Promise<RecordField[]>;
   annotateRecord: (id: string, annotation: RecordAnnotation) => Promise<RecordField[]>;
 };
 
@@ -48,6 +51,8 @@ export function formatSeconds(s: number): string {
 }
 
 export class RecordsStore {
+  /** The remote host whose records are shown; null for this machine. */
+  host = $state<string | null>(null);
   query = $state<RecordQuery>({ ...EMPTY_QUERY });
   page = $state<RecordsPage | null>(null);
   error = $state<string | null>(null);
@@ -67,7 +72,7 @@ export class RecordsStore {
     const mine = ++this.seq;
     this.loading = true;
     try {
-      const page = await this.backend.listRecords($state.snapshot(this.query));
+      const page = await this.backend.listRecords($state.snapshot(this.query), this.host);
       if (mine !== this.seq) return;
       this.page = page;
       this.error = null;
@@ -77,6 +82,19 @@ export class RecordsStore {
       if (mine === this.seq) this.loading = false;
     }
     if (mine === this.seq && this.selected) await this.loadDetail(this.selected);
+  }
+
+  /** Show the records of `host` (null: this machine), with the same filters. The
+   *  other machine's rows go at once, so none is ever shown under the wrong machine. */
+  setHost(host: string | null): Promise<void> {
+    if (host === this.host) return this.reload();
+    this.host = host;
+    this.page = null;
+    this.error = null;
+    this.selected = null;
+    this.detail = null;
+    this.detailError = null;
+    return this.reload();
   }
 
   setFilter<K extends keyof RecordQuery>(key: K, value: RecordQuery[K]) {
@@ -106,20 +124,23 @@ export class RecordsStore {
 
   private async loadDetail(id: string) {
     const mine = ++this.detailSeq;
+    const host = this.host;
     try {
-      const fields = await this.backend.recordDetail(id);
-      if (mine === this.detailSeq && this.selected === id) {
+      const fields = await this.backend.recordDetail(id, host);
+      if (mine === this.detailSeq && this.selected === id && this.host === host) {
         this.detail = fields;
         this.detailError = null;
       }
     } catch (e) {
-      if (mine === this.detailSeq && this.selected === id) this.detailError = String(e);
+      if (mine === this.detailSeq && this.selected === id && this.host === host)
+        this.detailError = String(e);
     }
   }
 
   /** Write an annotation; on success the detail shows the record as written and the
    *  page is re-read (its row and the stats may change). Throws the backend's error. */
   async annotate(id: string, annotation: RecordAnnotation): Promise<void> {
+    if (this.host !== null) throw new Error(`records of ${this.host} are annotated there`);
     const fields = await this.backend.annotateRecord(id, annotation);
     if (this.selected === id) this.detail = fields;
     await this.reload();

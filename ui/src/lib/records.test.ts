@@ -126,6 +126,54 @@ describe("RecordsStore", () => {
     expect(store.selected).toBe("b");
   });
 
+  it("shows a host's records, never another machine's answer under its name", async () => {
+    const calls: [string, string | null][] = [];
+    const local = deferred<RecordsPage>();
+    const backend: RecordsBackend = {
+      listRecords: (_q, host) => {
+        calls.push(["list", host]);
+        return host === null ? local.promise : Promise.resolve(page(["remote1"]));
+      },
+      recordDetail: async (id, host) => {
+        calls.push([`detail ${id}`, host]);
+        return [{ key: "session_id", value: id, known: true }];
+      },
+      annotateRecord: async () => [],
+    };
+    const store = new RecordsStore(backend);
+    const first = store.reload();
+    // Switched to the host while this machine's page is still on its way.
+    await store.setHost("box");
+    expect(store.host).toBe("box");
+    expect(store.rows.map((r) => r.session_id)).toEqual(["remote1"]);
+    local.resolve(page(["mine"]));
+    await first;
+    expect(store.rows.map((r) => r.session_id)).toEqual(["remote1"]);
+    await store.select("remote1");
+    expect(calls.at(-1)).toEqual(["detail remote1", "box"]);
+    await expect(
+      store.annotate("remote1", {
+        outcome: "noop",
+        category: null,
+        add_deliverables: [],
+        notes: null,
+      }),
+    ).rejects.toThrow("box");
+    // Back to this machine: the host's rows and selection go at once.
+    const back = deferred<RecordsPage>();
+    backend.listRecords = (_q, host) => {
+      calls.push(["list", host]);
+      return back.promise;
+    };
+    const switching = store.setHost(null);
+    expect(store.rows).toEqual([]);
+    expect(store.selected).toBeNull();
+    back.resolve(page(["mine"]));
+    await switching;
+    expect(store.rows.map((r) => r.session_id)).toEqual(["mine"]);
+    expect(calls.filter((c) => c[0] === "list").map((c) => c[1])).toEqual([null, "box", null]);
+  });
+
   it("reports a backend error instead of the page", async () => {
     const store = new RecordsStore({
       listRecords: async () => {

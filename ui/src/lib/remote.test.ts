@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { byHost, hostOf, hostStateClass, hostStateText } from "./remote";
+import { byHost, hostOf, hostStateClass, hostStateText, ownKey } from "./remote";
 import type { Session } from "./bindings";
 
 const now = Date.parse("2026-12-07T12:00:10Z");
@@ -51,5 +51,17 @@ describe("byHost", () => {
       ["box", ["b1", "b2"]],
       ["gpu", ["c1"]],
     ]);
+  });
+});
+
+describe("ownKey", () => {
+  it("is the host's own key of a remote row, and a local key as it is", () => {
+    expect(ownKey("@me@build-1 claude-code:/h/.claude/p/7a1e.jsonl")).toBe(
+      "claude-code:/h/.claude/p/7a1e.jsonl",
+    );
+    expect(ownKey("@box gptme:/srv/logs/a b/conversation.jsonl")).toBe(
+      "gptme:/srv/logs/a b/conversation.jsonl",
+    );
+    expect(ownKey("claude-code:@x y")).toBe("claude-code:@x y");
   });
 });

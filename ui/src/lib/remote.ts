@@ -45,6 +45,12 @@ export function hostOf(key: string): string | null {
   return space > 1 ? key.slice(1, space) : null;
 }
 
+/** The host's own key of a row of the one table (`@HOST KEY` → `KEY`); the key itself
+ * for this machine's rows. */
+export function ownKey(key: string): string {
+  return hostOf(key) === null ? key : key.slice(key.indexOf(" ") + 1);
+}
+
 /** The rows to kill grouped by machine: this one's keys, and each host's own ids. */
 export function byHost(targets: Session[]): { local: string[]; hosts: Map<string, string[]> } {
   const local: string[] = [];

@@ -25,7 +25,8 @@
 //! the host and exactly the targets); the server refuses one whose confirmation does not
 //! name the same targets as the plan. `start-run` carries a [`RunConfirmation`] naming
 //! exactly the command (and directory) the user said yes to; the server runs nothing
-//! else, and nothing at all without one.
+//! else, and nothing at all without one. `record-session` carries a
+//! [`RecordConfirmation`] naming exactly the session to record.
 //!
 //! Protocol 2 added to protocol 1 what the app's detail pane needs of a remote
 //! session: transcript pages read on `from` a cursor or `before` an index, and one
@@ -34,8 +35,8 @@
 //! (this one) adds the host's gptme-sessions records (`records`, `record`), which a
 //! protocol 2 server would refuse as not a request, starting a run on the host
 //! (`start-run`), following a run's output (`follow-run`, `unfollow-run`, the
-//! `run-output` and `run-ended` messages) and typing into a run this server started
-//! (`run-input`).
+//! `run-output` and `run-ended` messages), typing into a run this server started
+//! (`run-input`) and recording one of its sessions (`record-session`).
 //!
 //! The server stops when its stdin closes. A client reads every line with a cap
 //! ([`read_line_capped`], [`MAX_LINE_BYTES`]) and treats a line that is too long, not
@@ -214,6 +215,14 @@ pub enum Request {
     /// Keys for run `run` (`bytes` base64, at most [`MAX_INPUT_BYTES`]); only a run
     /// this server started takes input.
     RunInput { run: String, bytes: String },
+    /// "Record this session": the post-session pipeline on session `session` (an id
+    /// or key of the host's table) into the host's record store, confirmed on the
+    /// local side for exactly that session; a session already recorded is not added
+    /// twice.
+    RecordSession {
+        session: String,
+        confirmation: RecordConfirmation,
+    },
 }
 
 /// A successful answer, tagged by `"kind"`.
@@ -251,6 +260,9 @@ pub enum Answer {
     },
     Record {
         record: Box<Record>,
+    },
+    Recorded {
+        recorded: crate::views::SessionRecorded,
     },
     RunStarted {
         run: Box<RunInfo>,
@@ -331,6 +343,34 @@ impl RunConfirmation {
     /// Whether this yes was given for exactly this command in this directory.
     pub fn covers(&self, command: &str, cwd: Option<&str>) -> bool {
         !command.trim().is_empty() && self.command == command && self.cwd.as_deref() == cwd
+    }
+}
+
+/// The yes the local side obtained before asking a host to record one of its sessions.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RecordConfirmation {
+    pub by: ConfirmedBy,
+    pub at: DateTime<Utc>,
+    /// The host as the user named it in the question.
+    pub host: String,
+    /// The session the question named (as the request names it).
+    pub session: String,
+}
+
+impl RecordConfirmation {
+    /// The yes `by` gave just now to recording `session` on `host`.
+    pub fn now(by: ConfirmedBy, host: &str, session: &str) -> Self {
+        RecordConfirmation {
+            by,
+            at: Utc::now(),
+            host: host.to_string(),
+            session: session.to_string(),
+        }
+    }
+
+    /// Whether this yes was given for exactly this session.
+    pub fn covers(&self, session: &str) -> bool {
+        !session.trim().is_empty() && self.session == session
     }
 }
 
