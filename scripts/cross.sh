@@ -36,6 +36,16 @@ if [ "$with_app" = 1 ] && [ ! -f ui/dist/index.html ]; then
   exit 1
 fi
 
+# Tauri's build script rewrites src-tauri/gen/schemas from the plugins compiled in, so
+# the Apple check without the notification plugin would leave the committed schemas
+# changed (and add schemas for the other OSes): keep a copy and put it back however
+# the checks end.
+if [ "$with_app" = 1 ]; then
+  schemas_copy=$(mktemp -d)
+  cp -a src-tauri/gen/schemas/. "$schemas_copy/"
+  trap 'rm -rf src-tauri/gen/schemas && mv "$schemas_copy" src-tauri/gen/schemas' EXIT
+fi
+
 for target in $targets; do
   features=()
   env_vars=()

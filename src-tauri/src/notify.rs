@@ -129,5 +129,5 @@ fn show(app: &AppHandle, alert: Alert) {
     not(feature = "notifications")
 ))]
 fn show(_app: &AppHandle, alert: Alert) {
-    eprintln!("sessionscope: {}: {}", alert.title, alert.body);
+    eprintln!("sessionscope: {}: {}", alert.title, body_of(&alert));
 }
