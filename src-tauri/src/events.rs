@@ -36,6 +36,9 @@ pub const REMOTE_HOSTS: &str = "remote-hosts";
 /// The hosts' rows for the one table, per host all of them or what changed
 /// ([`HostRows`], one per host that reported since the last push).
 pub const REMOTE_SESSIONS: &str = "remote-sessions";
+/// A run on a host that a terminal pane followed has ended (the host's name): its Runs
+/// list reads the host's history again.
+pub const REMOTE_RUN_ENDED: &str = "remote-run-ended";
 /// The record store file changed (no payload): the Records view re-reads its page.
 pub const RECORDS_CHANGED: &str = "records-changed";
 /// Sessions' usage changed (no payload, debounced): the Analytics view recomputes.
@@ -60,6 +63,7 @@ pub const NAMES: &[&str] = &[
     SERVER_SESSIONS,
     REMOTE_HOSTS,
     REMOTE_SESSIONS,
+    REMOTE_RUN_ENDED,
     RECORDS_CHANGED,
     ANALYTICS_CHANGED,
 ];
@@ -115,6 +119,10 @@ pub fn remote_hosts(app: &AppHandle, hosts: RemoteHosts) {
 
 pub fn remote_sessions(app: &AppHandle, rows: Vec<HostRows>) {
     emit(app, REMOTE_SESSIONS, rows);
+}
+
+pub fn remote_run_ended(app: &AppHandle, host: &str) {
+    emit(app, REMOTE_RUN_ENDED, host.to_string());
 }
 
 pub fn records_changed(app: &AppHandle) {

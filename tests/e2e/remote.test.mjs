@@ -161,6 +161,9 @@ const rows = `return [...document.querySelectorAll('[data-testid=session-row]')]
   text: r.textContent,
 }));`;
 
+const terminal =
+  "const t = document.querySelector('[data-testid=terminal] .xterm-rows')?.textContent ?? '';";
+
 const shot = (name) =>
   screenshotScreen(launched.display, path.join(artifacts, `${name}.png`));
 
@@ -453,8 +456,6 @@ describe("a remote host", () => {
     shot("38-remote-run-dialog");
     assert.ok(!fs.existsSync(marker), "nothing runs before the answer");
     pressKeys(display, dialog, "Return");
-    const terminal =
-      "const t = document.querySelector('[data-testid=terminal] .xterm-rows')?.textContent ?? '';";
     await wd.waitFor(
       `${terminal} return /remote-line-3/.test(t) && /name\\?/.test(t);`,
       { timeout: 20000, what: "the run's output, live from the host" },
@@ -493,6 +494,35 @@ describe("a remote host", () => {
     const run = history.find((r) => r.command === command);
     assert.ok(run, "the run is in the host's history");
     assert.equal(run.exit_code, 4);
+  });
+  it("kills a run on the host after the native dialog naming the host", async () => {
+    const { wd, display } = launched;
+    await wd.type(
+      await wd.find("[data-testid=remote-run-command]"),
+      "echo long-run-up; sleep 60",
+    );
+    await wd.click(await wd.find("[data-testid=remote-run-start]"));
+    await answerDialog(display, "^Run on box", "Return");
+    await wd.waitFor(`${terminal} return /long-run-up/.test(t);`, {
+      timeout: 20000,
+      what: "the long run's first line",
+    });
+    const kill =
+      "[data-testid=remote-run][data-run-status=running] [data-testid=remote-run-kill]";
+    await wd.click(await wd.waitForElement(kill, 15000));
+    const dialog = await waitForWindow(display, "^Kill run");
+    await sleep(300);
+    shot("42-remote-run-kill-dialog");
+    pressKeys(display, dialog, "Return");
+    await wd.waitFor(`${terminal} return /run killed on box/.test(t);`, {
+      timeout: 20000,
+      what: "the end of the killed run in its terminal",
+    });
+    await wd.waitFor(
+      "return [...document.querySelectorAll('[data-testid=remote-run]')].some((r) => r.dataset.runStatus === 'killed') && !document.querySelector('[data-testid=remote-run][data-run-status=running]')",
+      { timeout: 15000, what: "the host's list showing it killed" },
+    );
+    shot("43-remote-run-killed");
   });
 
   it("shows the host's own records in the Records view, and records a remote session there after the dialog", async () => {

@@ -163,8 +163,8 @@ fn ask(plan: &KillPlan, yes: bool, host: Option<&str>) -> anyhow::Result<Confirm
         }
         anyhow::bail!("nothing to stop{on}");
     }
-    if !on.is_empty() {
-        println!("On host{on}:");
+    if let Some(h) = host {
+        println!("On host {}:", kill::shown(h));
     }
     // The very text the app's dialog shows: names, paths and commands escaped, so a
     // transcript (or a host) cannot add lines to the question or send escapes to the

@@ -1437,3 +1437,38 @@ fn lines_piped_into_run_host_reach_the_run() {
         text(&out.stdout)
     );
 }
+
+#[test]
+fn a_remote_run_is_stopped_by_the_confirmed_kill_and_its_follower_hears_the_end() {
+    let Some(sshd) = Sshd::start() else { return };
+    let args = ["run", "--host", "box", "--yes", "--", "echo up; sleep 60"];
+    let mut cli = spawn_cli(&sshd, &args);
+    let piped = Piped::new(&mut cli);
+    piped.wait_for(Duration::from_secs(20), |out, _| out.contains("up"));
+    let id = started_id(&piped.stderr());
+    // Without a terminal and without --yes: refused, the run goes on.
+    let out = sshd.cli(&sshd.remote_command(), &["kill", "--host", "box", &id]);
+    assert_eq!(out.status.code(), Some(3), "{}", text(&out.stderr));
+    assert!(cli.try_wait().unwrap().is_none(), "still following");
+    let out = sshd.cli(
+        &sshd.remote_command(),
+        &["kill", "--host", "box", "--yes", "--grace", "1", &id],
+    );
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert!(
+        text(&out.stdout).contains("On host box"),
+        "{}",
+        text(&out.stdout)
+    );
+    // The CLI following it sees the end and exits with the run's status.
+    let status = cli.wait().unwrap();
+    assert_ne!(status.code(), Some(0));
+    assert!(
+        piped.stderr().contains("on box killed"),
+        "{}",
+        piped.stderr()
+    );
+    let runs = remote_runs(&sshd);
+    let run = runs.iter().find(|r| r["id"] == id.as_str()).unwrap();
+    assert_eq!(run["status"], "killed", "{run}");
+}

@@ -64,8 +64,8 @@ pub async fn ask(
         .map_err(|e| e.to_string())
 }
 
-/// Stop sessions `ids` (the host's own ids) on `host` after the user's yes. An empty
-/// list means the user said no.
+/// Stop sessions or runs `ids` (the host's own ids) on `host` after the user's yes.
+/// An empty list means the user said no.
 #[tauri::command]
 pub async fn kill_remote_session(
     app: AppHandle,

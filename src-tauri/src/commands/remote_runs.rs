@@ -83,10 +83,10 @@ pub async fn follow_remote_run(
             .map_err(|e| e.to_string())?
             .map_err(|e| e.to_string())?;
     let (tx, rx) = mpsc::sync_channel(SUBSCRIBER_QUEUE);
-    let shown_host = kill::shown(&host);
+    let handle = app.clone();
     std::thread::Builder::new()
         .name(format!("remote-run {id}"))
-        .spawn(move || bridge(sub, &shown_host, &tx))
+        .spawn(move || bridge(sub, &handle, &host, &tx))
         .map_err(|e| e.to_string())?;
     let send = move |ack, data| {
         on_output
@@ -101,9 +101,11 @@ pub async fn follow_remote_run(
     Ok(pacer::feed_panel(streams, Vec::new(), rx, send))
 }
 
-/// The subscription's events as terminal bytes, until the end (then a closing line)
-/// or until the panel is gone (dropping the subscription tells the host to stop).
-fn bridge(mut sub: RunSubscription, host: &str, tx: &mpsc::SyncSender<Vec<u8>>) {
+/// The subscription's events as terminal bytes, until the end (then a closing line,
+/// and the Runs list is told) or until the panel is gone (dropping the subscription
+/// tells the host to stop).
+fn bridge(mut sub: RunSubscription, app: &AppHandle, name: &str, tx: &mpsc::SyncSender<Vec<u8>>) {
+    let host = &kill::shown(name);
     loop {
         let bytes = match sub.next(Duration::from_millis(500)) {
             // Nothing new: an empty chunk finds out whether the panel is still there.
@@ -117,6 +119,7 @@ fn bridge(mut sub: RunSubscription, host: &str, tx: &mpsc::SyncSender<Vec<u8>>) 
                     .unwrap_or_else(|| "ended".into());
                 let _ =
                     tx.send(format!("\r\n[run {status} on {host}, exit {code}]\r\n").into_bytes());
+                crate::events::remote_run_ended(app, name);
                 return;
             }
             Some(RunEvent::End(RunEnd::Lost(e))) => {

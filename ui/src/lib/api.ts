@@ -192,6 +192,10 @@ function paced(
 export const startRemoteRun = (host: string, command: string, cwd: string | null) =>
   invoke<RunInfo | null>("start_remote_run", { host, command, cwd, name: null });
 
+/** A run on a host that a terminal pane followed has ended (its host's name). */
+export const onRemoteRunEnded = (handler: (host: string) => void): Promise<UnlistenFn> =>
+  listen<string>(EVENTS.remoteRunEnded, (e) => handler(e.payload));
+
 /** Keys for a run its host's serve started. */
 export const writeRemoteRunInput = (host: string, run: string, data: string) =>
   invoke<void>("write_remote_run_input", { host, run, data });

@@ -14,6 +14,7 @@ export const EVENTS = {
   serverSessions: "server-sessions",
   remoteHosts: "remote-hosts",
   remoteSessions: "remote-sessions",
+  remoteRunEnded: "remote-run-ended",
   recordsChanged: "records-changed",
   analyticsChanged: "analytics-changed",
 } as const;
