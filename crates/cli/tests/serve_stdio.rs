@@ -1,7 +1,8 @@
 //! `sessionscope serve --stdio` driven directly on its stdin and stdout (no ssh): the
 //! hello and snapshot come first, bad request lines get an error reply (under their
 //! own id when they have one, so the asker fails at once) and change nothing, the
-//! record store is read with a query's filters, a kill whose confirmation does not name the plan's targets is refused, and
+//! record store is read with a query's filters, a session is recorded only with a yes
+//! naming it, a kill whose confirmation does not name the plan's targets is refused, and
 //! closing stdin ends it. The Claude Code fixtures (`tests/fixtures/claude-cli`) are
 //! its agent data.
 
@@ -82,6 +83,11 @@ fn serve_answers_refuses_and_ends_with_its_stdin() {
         r#"{"id":5,"request":{"kind":"records","query":{"model":null,"harness":"codex","outcome":null,"category":null,"run_type":null,"project":null,"since":"all"}}}"#
             .to_string(),
         r#"{"id":6,"request":{"kind":"record","id":"feed"}}"#.to_string(),
+        // Recording a session needs a yes for exactly that session.
+        r#"{"id":7,"request":{"kind":"record-session","session":"0d6f9f0e","confirmation":{"by":"dialog","at":"2026-01-01T00:00:00Z","host":"h","session":"another"}}}"#
+            .to_string(),
+        r#"{"id":8,"request":{"kind":"record-session","session":"0d6f9f0e","confirmation":{"by":"dialog","at":"2026-01-01T00:00:00Z","host":"h","session":"0d6f9f0e"}}}"#
+            .to_string(),
     ];
     for l in &lines {
         writeln!(stdin, "{l}").unwrap();
@@ -89,7 +95,7 @@ fn serve_answers_refuses_and_ends_with_its_stdin() {
     stdin.flush().unwrap();
     let mut replies = std::collections::BTreeMap::new();
     let deadline = Instant::now() + Duration::from_secs(10);
-    while replies.len() < 7 && Instant::now() < deadline {
+    while replies.len() < 9 && Instant::now() < deadline {
         if let Ok(v) = rx.recv_timeout(Duration::from_millis(200)) {
             if v["type"] == "reply" {
                 replies.insert(v["id"].as_u64().unwrap(), v);
@@ -134,6 +140,29 @@ fn serve_answers_refuses_and_ends_with_its_stdin() {
         .collect();
     assert_eq!(ids, ["cafe0002"], "only the codex record");
     assert_eq!(replies[&6]["answer"]["record"]["outcome"], "productive");
+    assert!(
+        replies[&7]["error"]
+            .as_str()
+            .unwrap()
+            .contains("record refused"),
+        "{}",
+        replies[&7]
+    );
+    assert_eq!(replies[&8]["answer"]["kind"], "recorded", "{}", replies[&8]);
+    assert_eq!(replies[&8]["answer"]["recorded"]["already_recorded"], false);
+    // The confirmed session once, nothing for the refused request.
+    let store_text = std::fs::read_to_string(store.join("session-records.jsonl")).unwrap();
+    let added: Vec<Value> = store_text
+        .lines()
+        .skip(2)
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(added.len(), 1, "{store_text}");
+    assert_eq!(added[0]["harness"], "claude-code");
+    assert!(added[0]["trajectory_path"]
+        .as_str()
+        .unwrap()
+        .contains("0d6f9f0e"));
 
     drop(stdin);
     let t = Instant::now();
