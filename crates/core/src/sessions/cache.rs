@@ -19,7 +19,10 @@
 //! bytes, sit in their own column and are read only by what needs them
 //! ([`IndexCache::load_slots`], for `usage`), not by every start; each row also
 //! carries the session id it shows, indexed, so one session is found by its id (or
-//! the start of it) without loading the rest ([`IndexCache::find_ids`]).
+//! the start of it) without loading the rest ([`IndexCache::find_ids`]). The facts are
+//! kept in the binary form of [`facts_codec`], not JSON, and the whole-file integrity
+//! check runs once a day (and at the next open after a failed read or write), not at
+//! every start: see [`crate::sqlite_file::open_checked_if`] for why that is safe.
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
@@ -28,7 +31,7 @@ use rusqlite::{params, Connection, OptionalExtension};
 
 use crate::agents::{TranscriptFacts, UsageSlot};
 use crate::model::Harness;
-use crate::sessions::short_id;
+use crate::sessions::{facts_codec, short_id};
 
 /// Schema steps, applied in order; `PRAGMA user_version` is how many have run.
 const MIGRATIONS: &[&str] = &[
@@ -57,6 +60,23 @@ const MIGRATIONS: &[&str] = &[
         session_id TEXT NOT NULL,
         id_part TEXT NOT NULL,
         facts TEXT NOT NULL,
+        slots TEXT NOT NULL
+     );
+     CREATE INDEX files_by_id ON files (session_id);
+     CREATE INDEX files_by_part ON files (id_part);",
+    // 3: the facts in the binary form of `facts_codec` (a warm start decoded 100k
+    // JSON documents); the JSON rows are dropped and rebuilt from the files.
+    "DROP TABLE files;
+     CREATE TABLE files (
+        path TEXT PRIMARY KEY,
+        harness TEXT NOT NULL,
+        size INTEGER NOT NULL,
+        mtime_ns INTEGER NOT NULL,
+        inode INTEGER NOT NULL,
+        oversized_lines INTEGER NOT NULL,
+        session_id TEXT NOT NULL,
+        id_part TEXT NOT NULL,
+        facts BLOB NOT NULL,
         slots TEXT NOT NULL
      );
      CREATE INDEX files_by_id ON files (session_id);
@@ -139,8 +159,17 @@ impl IndexCache {
     }
 
     fn try_open(path: &Path) -> rusqlite::Result<IndexCache> {
-        let (conn, version) =
-            crate::sqlite_file::open_checked(path, std::time::Duration::from_secs(2))?;
+        let now = unix_now();
+        let checked = std::cell::Cell::new(false);
+        let (conn, version) = crate::sqlite_file::open_checked_if(
+            path,
+            std::time::Duration::from_secs(2),
+            |conn, version| {
+                let due = version == 0 || !checked_since(conn, now - CHECK_EVERY_SECS);
+                checked.set(due);
+                due
+            },
+        )?;
         if version < 0 || version as usize > MIGRATIONS.len() {
             // Written by a newer build: not ours to interpret.
             return Err(rusqlite::Error::InvalidQuery);
@@ -163,6 +192,12 @@ impl IndexCache {
             conn.execute(
                 "INSERT OR REPLACE INTO meta (key, value) VALUES ('parser_version', ?1)",
                 [PARSER_VERSION],
+            )?;
+        }
+        if checked.get() {
+            conn.execute(
+                "INSERT OR REPLACE INTO meta (key, value) VALUES ('checked_at', ?1)",
+                [now.to_string()],
             )?;
         }
         Ok(IndexCache {
@@ -226,12 +261,24 @@ impl IndexCache {
              FROM files {filter}"
         );
         let Ok(mut stmt) = self.conn.prepare(&sql) else {
+            self.want_check();
             return out;
         };
         let Ok(mut rows) = stmt.query(p) else {
+            self.want_check();
             return out;
         };
-        while let Ok(Some(r)) = rows.next() {
+        loop {
+            let r = match rows.next() {
+                Ok(Some(r)) => r,
+                Ok(None) => break,
+                Err(_) => {
+                    // What is not read is read from the files; the next open checks
+                    // (and if need be rebuilds) the cache.
+                    self.want_check();
+                    break;
+                }
+            };
             let (Ok(path), Ok(harness), Ok(size), Ok(mtime_ns), Ok(inode), Ok(oversized)) = (
                 r.get_ref(0).and_then(|v| Ok(v.as_str()?)),
                 r.get_ref(1).and_then(|v| Ok(v.as_str()?)),
@@ -247,8 +294,8 @@ impl IndexCache {
                 r.get::<_, String>(6),
                 r.get_ref(7)
                     .map_err(|_| ())
-                    .and_then(|v| v.as_bytes().map_err(|_| ()))
-                    .and_then(|b| serde_json::from_slice::<TranscriptFacts>(b).map_err(|_| ())),
+                    .and_then(|v| v.as_blob().map_err(|_| ()))
+                    .and_then(|b| facts_codec::decode(b).ok_or(())),
             ) else {
                 continue;
             };
@@ -367,6 +414,15 @@ impl IndexCache {
         Ok(out)
     }
 
+    /// Have the next [`IndexCache::open`] run the integrity check: a read or write
+    /// failed, which may be damage. Best effort: a cache too damaged to note it is
+    /// checked at the latest after [`CHECK_EVERY_SECS`].
+    fn want_check(&self) {
+        let _ = self
+            .conn
+            .execute("DELETE FROM meta WHERE key = 'checked_at'", []);
+    }
+
     /// Write `upserts` and forget `removed`, in one transaction.
     pub fn save(
         &mut self,
@@ -376,6 +432,18 @@ impl IndexCache {
         if upserts.is_empty() && removed.is_empty() {
             return Ok(());
         }
+        let saved = self.try_save(upserts, removed);
+        if saved.is_err() {
+            self.want_check();
+        }
+        saved
+    }
+
+    fn try_save(
+        &mut self,
+        upserts: &[(&Path, &CachedFile)],
+        removed: &[PathBuf],
+    ) -> rusqlite::Result<()> {
         let tx = self.conn.transaction()?;
         {
             let mut put = tx.prepare_cached(
@@ -390,11 +458,11 @@ impl IndexCache {
             for (path, file) in upserts {
                 let slots = json(serde_json::to_string(&file.facts.usage_slots))?;
                 let facts = if file.facts.usage_slots.is_empty() {
-                    json(serde_json::to_string(&file.facts))?
+                    facts_codec::encode(&file.facts)
                 } else {
                     let mut facts = file.facts.clone();
                     facts.usage_slots = Vec::new();
-                    json(serde_json::to_string(&facts))?
+                    facts_codec::encode(&facts)
                 };
                 put.execute(params![
                     path.to_string_lossy(),
@@ -416,6 +484,30 @@ impl IndexCache {
         }
         tx.commit()
     }
+}
+
+/// How often [`IndexCache::open`] runs the whole-file integrity check (seconds); in
+/// between, a cache whose reads or writes failed asks for it at its next open
+/// ([`IndexCache::want_check`]).
+const CHECK_EVERY_SECS: i64 = 24 * 3600;
+
+fn unix_now() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs() as i64)
+}
+
+/// Did the cache pass its integrity check after `since` (and not in the future: a
+/// clock set back does not postpone the check for good)? Any read error is a no.
+fn checked_since(conn: &Connection, since: i64) -> bool {
+    let at: Option<String> = conn
+        .query_row("SELECT value FROM meta WHERE key = 'checked_at'", [], |r| {
+            r.get(0)
+        })
+        .ok();
+    let now = unix_now();
+    at.and_then(|a| a.parse::<i64>().ok())
+        .is_some_and(|at| at > since && at <= now)
 }
 
 /// The harness a cache row names (as [`Harness::as_str`] spells it).
@@ -578,6 +670,26 @@ mod tests {
     }
 
     #[test]
+    fn a_cache_of_the_second_schema_with_json_facts_is_emptied() {
+        let dir = tempfile::tempdir().unwrap();
+        let db = dir.path().join("index.sqlite3");
+        let conn = Connection::open(&db).unwrap();
+        conn.execute_batch(MIGRATIONS[0]).unwrap();
+        conn.execute_batch(MIGRATIONS[1]).unwrap();
+        conn.execute(
+            "INSERT INTO files VALUES ('/x/a.jsonl', 'claude-code', 1, 2, 3, 0, 'a', 'a',
+             '{\"user_messages\": 3}', '[]')",
+            [],
+        )
+        .unwrap();
+        conn.pragma_update(None, "user_version", 2).unwrap();
+        drop(conn);
+        let c = IndexCache::open(&db).unwrap();
+        assert!(c.load().is_empty());
+        assert!(c.find_ids("a", 10).unwrap().is_empty());
+    }
+
+    #[test]
     fn a_cache_of_the_first_schema_is_emptied_not_misread() {
         let dir = tempfile::tempdir().unwrap();
         let db = dir.path().join("index.sqlite3");
@@ -632,6 +744,77 @@ mod tests {
         conn.pragma_update(None, "user_version", 99).unwrap();
         drop(conn);
         assert!(IndexCache::open(&db).unwrap().load().is_empty());
+    }
+
+    fn checked_at(db: &Path) -> Option<i64> {
+        let conn = Connection::open(db).unwrap();
+        conn.query_row("SELECT value FROM meta WHERE key = 'checked_at'", [], |r| {
+            r.get::<_, String>(0)
+        })
+        .ok()
+        .and_then(|v| v.parse().ok())
+    }
+
+    fn set_checked_at(db: &Path, at: i64) {
+        let conn = Connection::open(db).unwrap();
+        conn.execute(
+            "UPDATE meta SET value = ?1 WHERE key = 'checked_at'",
+            [at.to_string()],
+        )
+        .unwrap();
+    }
+
+    #[test]
+    fn the_integrity_check_runs_daily_and_after_a_failed_read() {
+        let dir = tempfile::tempdir().unwrap();
+        let db = dir.path().join("index.sqlite3");
+        let paths: Vec<PathBuf> = (0..2000)
+            .map(|i| PathBuf::from(format!("/x/{i:05}.jsonl")))
+            .collect();
+        let files: Vec<(&Path, CachedFile)> = paths
+            .iter()
+            .map(|p| (p.as_path(), entry(p.as_os_str().len() as u64)))
+            .collect();
+        let refs: Vec<(&Path, &CachedFile)> = files.iter().map(|(p, f)| (*p, f)).collect();
+        IndexCache::open(&db).unwrap().save(&refs, &[]).unwrap();
+        // A new cache counts as checked; a check a day old is due again.
+        let first = checked_at(&db).expect("checked when created");
+        assert!((unix_now() - first).abs() < 60);
+        set_checked_at(&db, first - CHECK_EVERY_SECS - 1);
+        drop(IndexCache::open(&db).unwrap());
+        assert!(checked_at(&db).unwrap() >= first);
+        // A check "in the future" (a clock set back) does not count.
+        set_checked_at(&db, unix_now() + 3600);
+        drop(IndexCache::open(&db).unwrap());
+        assert!(checked_at(&db).unwrap() <= unix_now());
+
+        // Damage the table of files: an open within the day does not see it (no
+        // check), but the read fails, so the next open checks and rebuilds.
+        let (root, page_size): (i64, i64) = {
+            let conn = Connection::open(&db).unwrap();
+            (
+                conn.query_row(
+                    "SELECT rootpage FROM sqlite_master WHERE name = 'files'",
+                    [],
+                    |r| r.get(0),
+                )
+                .unwrap(),
+                conn.query_row("PRAGMA page_size", [], |r| r.get(0))
+                    .unwrap(),
+            )
+        };
+        assert!(!dir.path().join("index.sqlite3-wal").exists());
+        let mut bytes = std::fs::read(&db).unwrap();
+        let at = ((root - 1) * page_size) as usize;
+        bytes[at..at + page_size as usize].fill(0xa5);
+        std::fs::write(&db, &bytes).unwrap();
+        let c = IndexCache::open(&db).unwrap();
+        assert!(c.load().len() < paths.len());
+        drop(c);
+        assert_eq!(checked_at(&db), None, "a failed read asks for a check");
+        let c = IndexCache::open(&db).unwrap();
+        assert!(c.load().is_empty(), "rebuilt, not trusted");
+        assert!(checked_at(&db).is_some());
     }
 
     #[test]
