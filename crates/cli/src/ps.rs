@@ -78,12 +78,13 @@ pub fn run(args: PsArgs) -> anyhow::Result<()> {
     // not only among the rows shown.
     let all_ids: Vec<&str> = all.iter().map(|s| s.id.as_str()).collect();
     let shorts = ShortIds::new(&all_ids);
-    let sessions: Vec<Session> = all
-        .iter()
-        .filter(|s| shown(s))
-        .map(|s| (*s).clone())
-        .collect();
+    let sessions: Vec<&Session> = all.iter().copied().filter(|s| shown(s)).collect();
     print_table(&sessions, &shorts, counts, now, &index);
+    // As above: the process ends here.
+    drop(sessions);
+    drop(all);
+    index.close_cache();
+    std::mem::forget(index);
     Ok(())
 }
 
@@ -199,7 +200,7 @@ fn row(s: &Session, shorts: &ShortIds, now: DateTime<Utc>) -> String {
 }
 
 fn print_table(
-    sessions: &[Session],
+    sessions: &[&Session],
     shorts: &ShortIds,
     c: SessionCounts,
     now: DateTime<Utc>,
@@ -243,9 +244,14 @@ fn print_table(
         "{:<10} {:<12} {:<18} {:<20} {:>5} {:<18} {:>8}  TITLE",
         "ID", "HARNESS", "STATUS", "MODEL", "MSGS", "PROJECT", "ELAPSED"
     );
+    // Buffered: stdout alone writes (and flushes) every line, 100k writes for 100k rows.
+    let mut out = std::io::BufWriter::new(std::io::stdout().lock());
     for s in sessions {
-        println!("{}", row(s, shorts, now));
+        if writeln!(out, "{}", row(s, shorts, now)).is_err() {
+            return; // a closed pipe (`| head`) just ends the output
+        }
     }
+    let _ = out.flush();
 }
 
 pub(crate) fn clip(s: &str, n: usize) -> String {

@@ -47,7 +47,7 @@ pub fn scan_with(
             bar.set_message(format!("{}/{} files", p.files_done, p.files_total));
         }));
     }
-    index.scan_all(now);
+    index.scan_all_quietly(now);
     if let Some(bar) = bar {
         bar.finish_and_clear();
     }

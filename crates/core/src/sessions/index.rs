@@ -127,7 +127,8 @@ pub struct SessionIndex {
     pub read_errors: Vec<String>,
     cache: Option<IndexCache>,
     /// Cached files not yet claimed by a scan.
-    cached: HashMap<PathBuf, CachedFile>,
+    /// Keyed by the path's bytes: hashing a `Path` goes component by component.
+    cached: HashMap<std::ffi::OsString, CachedFile>,
     progress: Option<ProgressFn>,
     /// The rows callback and the size of its waves in bytes.
     rows_read: Option<(RowsFn, u64)>,
@@ -294,7 +295,7 @@ impl SessionIndex {
         let mut index = SessionIndex::new(vec![root.clone()]);
         index
             .cached
-            .insert(one.path.clone(), cache.load_one(&one.path)?);
+            .insert(one.path.clone().into(), cache.load_one(&one.path)?);
         if !index.track(root.clone(), one.path.clone()) {
             return None; // changed since: read it with the rest
         }
@@ -309,7 +310,7 @@ impl SessionIndex {
             return false;
         };
         let mut upserts: Vec<(PathBuf, CachedFile)> = Vec::new();
-        let mut removed: Vec<PathBuf> = self.cached.drain().map(|(p, _)| p).collect();
+        let mut removed: Vec<PathBuf> = self.cached.drain().map(|(p, _)| p.into()).collect();
         for (path, f) in self.files.iter_mut() {
             if matches!(f.reader, Reader::Stored { .. }) {
                 continue;
@@ -427,6 +428,16 @@ impl SessionIndex {
 
     /// Walk every root and read every transcript found (new bytes only for known ones).
     pub fn scan_all(&mut self, now: DateTime<Utc>) -> SessionChange {
+        self.scan_all_reporting(now, true)
+    }
+
+    /// [`SessionIndex::scan_all`] for a caller that reads the rows afterwards and has
+    /// no use for the change (the CLI): no copy of every row is made for it.
+    pub fn scan_all_quietly(&mut self, now: DateTime<Utc>) {
+        self.scan_all_reporting(now, false);
+    }
+
+    fn scan_all_reporting(&mut self, now: DateTime<Utc>, report: bool) -> SessionChange {
         let roots = self.roots.clone();
         // The files of every root are read in one parallel batch (no core idles while
         // the last big file of one root is read alone), then published root by root.
@@ -438,20 +449,24 @@ impl SessionIndex {
         let mut new_files: Vec<(PathBuf, Box<TrackedFile>)> = Vec::new();
         for root in &roots {
             if agents::agent(root.harness).source_kind() == SourceKind::Files {
-                let found = transcript_files(root, &root.path, &mut self.read_errors);
-                for path in &found {
-                    if self.files.contains_key(path) {
+                // Stat as the walk goes only when the cache has files to check.
+                let stat = !self.cached.is_empty();
+                let found = transcript_files_with(root, &root.path, &mut self.read_errors, stat);
+                let mut paths = Vec::with_capacity(found.len());
+                for (path, meta) in found {
+                    if self.files.contains_key(&path) {
                         all.push(path.clone());
-                        continue;
+                    } else {
+                        let (file, cached) = self.tracked(root.clone(), &path, meta);
+                        new_files.push((path.clone(), Box::new(file)));
+                        match cached {
+                            true => unchanged.push(path.clone()),
+                            false => all.push(path.clone()),
+                        }
                     }
-                    let (file, cached) = self.tracked(root.clone(), path);
-                    new_files.push((path.clone(), Box::new(file)));
-                    match cached {
-                        true => unchanged.push(path.clone()),
-                        false => all.push(path.clone()),
-                    }
+                    paths.push(path);
                 }
-                found_per_root.push(found);
+                found_per_root.push(paths);
             }
         }
         // Added at once: the walk found them in path order, so this is a merge, not
@@ -478,7 +493,11 @@ impl SessionIndex {
             match agents::agent(root.harness).source_kind() {
                 SourceKind::Files => {
                     let found = found_per_root.next().unwrap_or_default();
-                    change.merge(self.publish_files(&found, now));
+                    if report {
+                        change.merge(self.publish_files(&found, now));
+                    } else {
+                        self.publish_quietly(&found, now);
+                    }
                 }
                 SourceKind::Store => {
                     let found = self.store_of(root).scan();
@@ -729,22 +748,32 @@ impl SessionIndex {
     /// unchanged since: the one `stat` that proves it also gave its mtime, so it needs
     /// no reading at all).
     fn track(&mut self, root: HarnessRoot, path: PathBuf) -> bool {
-        let (file, unchanged) = self.tracked(root, &path);
+        let (file, unchanged) = self.tracked(root, &path, None);
         self.files.insert(path, Box::new(file));
         unchanged
     }
 
     /// The entry [`SessionIndex::track`] adds for `path` (and whether it is unchanged
-    /// since cached), not yet added.
-    fn tracked(&mut self, root: HarnessRoot, path: &Path) -> (TrackedFile, bool) {
+    /// since cached), not yet added. `meta`: the file's metadata if the caller just
+    /// took it (else it is taken here when the cache knows the file).
+    fn tracked(
+        &mut self,
+        root: HarnessRoot,
+        path: &Path,
+        meta: Option<std::fs::Metadata>,
+    ) -> (TrackedFile, bool) {
         let (id, parent_id) = agents::agent(root.harness).ids_from_path(path);
         let mut stamp = None;
         let mut mtime = None;
         let cached = self
             .cached
-            .remove(path)
+            .remove(path.as_os_str())
             .filter(|c| c.harness == root.harness);
-        let meta = cached.as_ref().and_then(|_| std::fs::metadata(path).ok());
+        let meta = match (&cached, meta) {
+            (None, _) => None,
+            (Some(_), Some(meta)) => Some(meta),
+            (Some(_), None) => std::fs::metadata(path).ok(),
+        };
         let reader = match (cached, meta) {
             (Some(c), Some(meta)) if FileStamp::from_meta(&meta) == c.stamp => {
                 stamp = Some(c.stamp);
@@ -952,17 +981,51 @@ impl SessionIndex {
 
     /// Publish the rows of `paths`, in path order.
     fn publish_files(&mut self, paths: &[PathBuf], now: DateTime<Utc>) -> SessionChange {
-        let owners = self.process_owners();
         let mut change = SessionChange::default();
-        let mut sorted: Vec<&PathBuf> = paths.iter().collect();
-        sorted.sort();
-        sorted.dedup();
-        for path in sorted {
-            if let Some(row) = self.publish(path, &owners, now) {
-                change.upserted.push(row);
-            }
+        for path in self.publish_quietly(paths, now) {
+            change.upserted.extend(self.changed_row(path));
         }
         change
+    }
+
+    /// Publish the rows of `paths`; those whose row changed, in path order. The tree
+    /// is walked once alongside the sorted paths, not searched for each (at 100k
+    /// files, comparing paths component by component was a tenth of a warm start).
+    fn publish_quietly<'p>(&mut self, paths: &'p [PathBuf], now: DateTime<Utc>) -> Vec<&'p Path> {
+        use std::ops::Bound;
+        let owners = self.process_owners();
+        let mut sorted: Vec<&Path> = paths.iter().map(PathBuf::as_path).collect();
+        if !sorted.is_sorted() {
+            sorted.sort();
+        }
+        sorted.dedup();
+        let mut changed = Vec::new();
+        let Some(&first) = sorted.first() else {
+            return changed;
+        };
+        let judge = Judge {
+            processes: &self.processes,
+            seen_at: self.processes_seen_at,
+            roots_with_state: &self.roots_with_state,
+        };
+        let mut files = self
+            .files
+            .range_mut::<Path, _>((Bound::Included(first), Bound::Unbounded))
+            .peekable();
+        for path in sorted {
+            while files.next_if(|(p, _)| p.as_path() < path).is_some() {}
+            let Some((_, file)) = files.next_if(|(p, _)| p.as_path() == path) else {
+                continue; // not tracked
+            };
+            let owner = match owners.is_empty() {
+                true => None,
+                false => owners.get(path),
+            };
+            if publish_row(file, path, owner, now, &judge, &self.rules) {
+                changed.push(path);
+            }
+        }
+        changed
     }
 
     /// Which process (or live-state claim) stands behind each session file; see
@@ -1017,84 +1080,104 @@ impl SessionIndex {
         owners: &HashMap<PathBuf, Owner>,
         now: DateTime<Utc>,
     ) -> Option<Session> {
-        let owner = owners.get(path);
         let judge = Judge {
             processes: &self.processes,
             seen_at: self.processes_seen_at,
             roots_with_state: &self.roots_with_state,
         };
         let file = self.files.get_mut(path)?;
-        let liveness = judge.liveness(file, owner);
-        let status = self.rules.infer(StatusInputs {
-            turn: file.facts().turn,
-            last_write: last_write(file),
-            liveness,
-            activity: owner.and_then(|o| o.activity),
-            errors_unrecorded: agents::agent(file.root.harness).errors_unrecorded(),
-            running_command: owner.is_some_and(|o| o.running_command),
-            now,
-        });
-        file.had_owner |= owner.is_some();
-        let facts = file.facts();
-        let pid = owner.and_then(|o| o.pid);
-        // Gemini links sub-agents by the parent's *session id*, which only the records
-        // carry (the file name holds 8 of its characters).
-        let id = row_id(file);
-        let parent_id = file.parent_id.clone().or_else(|| facts.parent_id.clone());
-        let status_since = match &file.published {
-            Some(old) if old.status == status => old.status_since,
-            _ => last_write(file).or(Some(now)),
-        };
-        let row = Session {
-            key: format!("{}:{}", file.root.harness.as_str(), id),
-            id,
-            harness: file.root.harness,
-            title: facts.title.clone(),
-            project: facts.project.clone(),
-            git_branch: facts.git_branch.clone(),
-            model: facts.model.clone(),
-            models: facts.models.clone(),
-            started_at: facts.started_at,
-            last_activity: facts.last_activity.or(file.mtime),
-            status_since,
-            user_messages: facts.user_messages,
-            assistant_messages: facts.assistant_messages,
-            tool_calls: facts.tool_calls,
-            tool_errors: facts.tool_errors,
-            usage: facts.usage,
-            cost_usd: facts.cost_usd,
-            price_unknown: facts.cost_usd.is_none() && facts.usage.total() > 0,
-            parse_errors: facts.parse_errors + file.oversized_lines(),
-            status,
-            pid,
-            ambiguous: owner.is_some_and(|o| o.ambiguous),
-            agent_name: owner.and_then(|o| o.name.clone()),
-            agent_version: facts.agent_version.clone(),
-            unknown_records: facts.unknown.clone(),
-            path: file
-                .published_location
-                .as_deref()
-                .unwrap_or(path)
-                .to_string_lossy()
-                .into_owned(),
-            gone: file.gone,
-            parent_id,
-        };
-        if file.published.as_ref() == Some(&row) {
+        if !publish_row(file, path, owners.get(path), now, &judge, &self.rules) {
             return None;
         }
-        file.published = Some(row.clone());
-        let key = row.key.clone();
+        self.changed_row(path)
+    }
+
+    /// The row `path` just published, for a change: `None` when it is a vanished copy
+    /// of a session that lives on in another file (not pushed).
+    fn changed_row(&self, path: &Path) -> Option<Session> {
+        let row = self.files.get(path)?.published.as_ref()?;
         if row.gone
             && self.files.iter().any(|(p, f)| {
-                p != path && !f.gone && f.published.as_ref().is_some_and(|o| o.key == key)
+                p != path && !f.gone && f.published.as_ref().is_some_and(|o| o.key == row.key)
             })
         {
-            // The session lives on in another file; do not push its vanished copy.
             return None;
         }
-        Some(row)
+        Some(row.clone())
     }
+}
+
+/// Build the row of `file` (at `path`) and publish it; `true` when it differs from the
+/// one published before.
+fn publish_row(
+    file: &mut TrackedFile,
+    path: &Path,
+    owner: Option<&Owner>,
+    now: DateTime<Utc>,
+    judge: &Judge,
+    rules: &StatusRules,
+) -> bool {
+    let liveness = judge.liveness(file, owner);
+    let status = rules.infer(StatusInputs {
+        turn: file.facts().turn,
+        last_write: last_write(file),
+        liveness,
+        activity: owner.and_then(|o| o.activity),
+        errors_unrecorded: agents::agent(file.root.harness).errors_unrecorded(),
+        running_command: owner.is_some_and(|o| o.running_command),
+        now,
+    });
+    file.had_owner |= owner.is_some();
+    let facts = file.facts();
+    let pid = owner.and_then(|o| o.pid);
+    // Gemini links sub-agents by the parent's *session id*, which only the records
+    // carry (the file name holds 8 of its characters).
+    let id = row_id(file);
+    let parent_id = file.parent_id.clone().or_else(|| facts.parent_id.clone());
+    let status_since = match &file.published {
+        Some(old) if old.status == status => old.status_since,
+        _ => last_write(file).or(Some(now)),
+    };
+    let row = Session {
+        key: format!("{}:{}", file.root.harness.as_str(), id),
+        id,
+        harness: file.root.harness,
+        title: facts.title.clone(),
+        project: facts.project.clone(),
+        git_branch: facts.git_branch.clone(),
+        model: facts.model.clone(),
+        models: facts.models.clone(),
+        started_at: facts.started_at,
+        last_activity: facts.last_activity.or(file.mtime),
+        status_since,
+        user_messages: facts.user_messages,
+        assistant_messages: facts.assistant_messages,
+        tool_calls: facts.tool_calls,
+        tool_errors: facts.tool_errors,
+        usage: facts.usage,
+        cost_usd: facts.cost_usd,
+        price_unknown: facts.cost_usd.is_none() && facts.usage.total() > 0,
+        parse_errors: facts.parse_errors + file.oversized_lines(),
+        status,
+        pid,
+        ambiguous: owner.is_some_and(|o| o.ambiguous),
+        agent_name: owner.and_then(|o| o.name.clone()),
+        agent_version: facts.agent_version.clone(),
+        unknown_records: facts.unknown.clone(),
+        path: file
+            .published_location
+            .as_deref()
+            .unwrap_or(path)
+            .to_string_lossy()
+            .into_owned(),
+        gone: file.gone,
+        parent_id,
+    };
+    if file.published.as_ref() == Some(&row) {
+        return false;
+    }
+    file.published = Some(row);
+    true
 }
 
 /// The process facts of the last status refresh, borrowed from a [`SessionIndex`].
@@ -1172,11 +1255,28 @@ impl Judge<'_> {
 /// Every transcript file of `root` below `dir` (transcripts are at most a few levels
 /// deep). Unreadable directories are noted in `errors`; missing ones are just empty.
 pub fn transcript_files(root: &HarnessRoot, dir: &Path, errors: &mut Vec<String>) -> Vec<PathBuf> {
+    transcript_files_with(root, dir, errors, false)
+        .into_iter()
+        .map(|(path, _)| path)
+        .collect()
+}
+
+/// [`transcript_files`], each with its metadata when `stat` (what a file's cached
+/// facts are checked against): taken through the directory the walk has open
+/// (`fstatat` of a name, not a lookup of the whole path: a warm start stats 100k
+/// files), and following a symlink as a read would. `None` when it cannot be taken.
+fn transcript_files_with(
+    root: &HarnessRoot,
+    dir: &Path,
+    errors: &mut Vec<String>,
+    stat: bool,
+) -> Vec<(PathBuf, Option<std::fs::Metadata>)> {
     fn walk(
         root: &HarnessRoot,
         dir: &Path,
         depth: usize,
-        out: &mut Vec<PathBuf>,
+        stat: bool,
+        out: &mut Vec<(PathBuf, Option<std::fs::Metadata>)>,
         errors: &mut Vec<String>,
     ) {
         const MAX_DEPTH: usize = 6;
@@ -1198,17 +1298,18 @@ pub fn transcript_files(root: &HarnessRoot, dir: &Path, errors: &mut Vec<String>
                 continue;
             };
             if kind.is_dir() && depth < MAX_DEPTH {
-                walk(root, &path, depth + 1, out, errors);
+                walk(root, &path, depth + 1, stat, out, errors);
             } else if kind.is_file() && agents::agent(root.harness).is_transcript(&root.path, &path)
             {
-                out.push(path);
+                let meta = stat.then(|| entry.metadata().ok()).flatten();
+                out.push((path, meta));
             } else if !kind.is_dir() && agents::agent(root.harness).is_transcript(&root.path, &path)
             {
                 // A symlink (followed: to a transcript it counts), a FIFO, a socket
                 // or a device: the last three are skipped and said so.
                 match std::fs::metadata(&path) {
                     Ok(meta) => match agent_file::special_kind(&meta) {
-                        None => out.push(path),
+                        None => out.push((path, stat.then_some(meta))),
                         Some(kind) => errors.push(format!(
                             "{}: {}",
                             path.display(),
@@ -1222,7 +1323,7 @@ pub fn transcript_files(root: &HarnessRoot, dir: &Path, errors: &mut Vec<String>
         }
     }
     let mut out = Vec::new();
-    walk(root, dir, 0, &mut out, errors);
+    walk(root, dir, 0, stat, &mut out, errors);
     out
 }
 
@@ -2087,6 +2188,10 @@ mod cache_equivalence {
                 let expected = cold(&roots, now);
                 let restarted = warm(&roots, &db, now);
                 prop_assert_eq!(&restarted.sessions(), &expected);
+                // The CLI's scan, which builds no change: the same rows.
+                let mut quiet = SessionIndex::new(roots.to_vec()).with_cache(IndexCache::open(&db).unwrap());
+                quiet.scan_all_quietly(now);
+                prop_assert_eq!(&quiet.sessions(), &expected);
                 // The usage slots too, though a warm start leaves them in the cache
                 // until asked.
                 let cold_usage = {
