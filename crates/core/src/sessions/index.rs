@@ -445,7 +445,7 @@ impl SessionIndex {
         // What must be read: all but the files just found unchanged in the cache (one
         // `stat` each, in `track`, and nothing more).
         let mut all: Vec<PathBuf> = Vec::new();
-        let mut unchanged: Vec<PathBuf> = Vec::new();
+        let mut unchanged: Vec<(PathBuf, FileStamp)> = Vec::new();
         let mut new_files: Vec<(PathBuf, Box<TrackedFile>)> = Vec::new();
         for root in &roots {
             if agents::agent(root.harness).source_kind() == SourceKind::Files {
@@ -458,11 +458,11 @@ impl SessionIndex {
                         all.push(path.clone());
                     } else {
                         let (file, cached) = self.tracked(root.clone(), &path, meta);
-                        new_files.push((path.clone(), Box::new(file)));
-                        match cached {
-                            true => unchanged.push(path.clone()),
-                            false => all.push(path.clone()),
+                        match (cached, file.stamp) {
+                            (true, Some(stamp)) => unchanged.push((path.clone(), stamp)),
+                            _ => all.push(path.clone()),
                         }
+                        new_files.push((path.clone(), Box::new(file)));
                     }
                     paths.push(path);
                 }
@@ -482,8 +482,7 @@ impl SessionIndex {
             // The app: cached files go through the waves too (newest first, the first
             // wave small), so the window fills with today's sessions at once rather
             // than after one wave of every cached row (a stat each is all they cost).
-            all.extend(unchanged);
-            self.read_in_waves(&all, now);
+            self.read_in_waves(&all, unchanged, now);
         } else {
             self.read_saving(&all);
         }
@@ -839,7 +838,14 @@ impl SessionIndex {
     /// [`SessionIndex::scan_all`] with a rows callback: read the newest files first, a
     /// wave at a time, and hand over each wave's rows (they are published, so the
     /// change `scan_all` returns holds only what the waves did not).
-    fn read_in_waves(&mut self, paths: &[PathBuf], now: DateTime<Utc>) {
+    /// `cached`: files found unchanged since cached, with the stamp that says so (their
+    /// size and mtime, so they are not stat'ed again here).
+    fn read_in_waves(
+        &mut self,
+        paths: &[PathBuf],
+        cached: Vec<(PathBuf, FileStamp)>,
+        now: DateTime<Utc>,
+    ) {
         let mut sized: Vec<(PathBuf, u64, Option<std::time::SystemTime>)> = paths
             .iter()
             .map(|p| {
@@ -848,6 +854,11 @@ impl SessionIndex {
                 (p.clone(), len, meta.and_then(|m| m.modified().ok()))
             })
             .collect();
+        sized.extend(cached.into_iter().map(|(p, stamp)| {
+            let modified = std::time::UNIX_EPOCH
+                .checked_add(std::time::Duration::from_nanos(stamp.mtime_ns.max(0) as u64));
+            (p, stamp.size, modified)
+        }));
         sized.sort_by_key(|(_, _, modified)| std::cmp::Reverse(*modified));
         let mut done = ScanProgress {
             files_done: 0,
@@ -937,15 +948,13 @@ impl SessionIndex {
     /// before it, and the totals).
     fn refresh_files(&mut self, paths: &[PathBuf], within: Option<ScanProgress>) {
         use rayon::prelude::*;
-        let wanted: std::collections::HashSet<&PathBuf> = paths.iter().collect();
-        let work: Vec<(&PathBuf, &mut Box<TrackedFile>)> = self
-            .files
-            .iter_mut()
-            .filter(|(p, _)| wanted.contains(p))
-            .collect();
+        let mut sorted: Vec<&Path> = paths.iter().map(PathBuf::as_path).collect();
+        sorted.sort();
+        sorted.dedup();
+        let work = entries_mut(&mut self.files, &sorted);
         let mut work: Vec<(u64, &PathBuf, &mut Box<TrackedFile>)> = work
             .into_iter()
-            .map(|(p, f)| (std::fs::metadata(p).map(|m| m.len()).unwrap_or(0), p, f))
+            .map(|(_, p, f)| (std::fs::metadata(p).map(|m| m.len()).unwrap_or(0), p, f))
             .collect();
         // Biggest first, so one huge file does not start last and finish alone.
         work.sort_by_key(|(size, _, _)| std::cmp::Reverse(*size));
@@ -992,7 +1001,6 @@ impl SessionIndex {
     /// is walked once alongside the sorted paths, not searched for each (at 100k
     /// files, comparing paths component by component was a tenth of a warm start).
     fn publish_quietly<'p>(&mut self, paths: &'p [PathBuf], now: DateTime<Utc>) -> Vec<&'p Path> {
-        use std::ops::Bound;
         let owners = self.process_owners();
         let mut sorted: Vec<&Path> = paths.iter().map(PathBuf::as_path).collect();
         if !sorted.is_sorted() {
@@ -1000,29 +1008,18 @@ impl SessionIndex {
         }
         sorted.dedup();
         let mut changed = Vec::new();
-        let Some(&first) = sorted.first() else {
-            return changed;
-        };
         let judge = Judge {
             processes: &self.processes,
             seen_at: self.processes_seen_at,
             roots_with_state: &self.roots_with_state,
         };
-        let mut files = self
-            .files
-            .range_mut::<Path, _>((Bound::Included(first), Bound::Unbounded))
-            .peekable();
-        for path in sorted {
-            while files.next_if(|(p, _)| p.as_path() < path).is_some() {}
-            let Some((_, file)) = files.next_if(|(p, _)| p.as_path() == path) else {
-                continue; // not tracked
-            };
+        for (i, path, file) in entries_mut(&mut self.files, &sorted) {
             let owner = match owners.is_empty() {
                 true => None,
                 false => owners.get(path),
             };
             if publish_row(file, path, owner, now, &judge, &self.rules) {
-                changed.push(path);
+                changed.push(sorted[i]);
             }
         }
         changed
@@ -1105,6 +1102,31 @@ impl SessionIndex {
         }
         Some(row.clone())
     }
+}
+
+/// The entries of `sorted` (in path order, no path twice) that `files` holds, each
+/// with its place in `sorted`, found by walking the tree once alongside them rather
+/// than searching it for each (at 100k files, comparing paths component by component
+/// was a tenth of a warm start).
+fn entries_mut<'f>(
+    files: &'f mut BTreeMap<PathBuf, Box<TrackedFile>>,
+    sorted: &[&Path],
+) -> Vec<(usize, &'f PathBuf, &'f mut Box<TrackedFile>)> {
+    use std::ops::Bound;
+    let mut out = Vec::with_capacity(sorted.len());
+    let Some(&first) = sorted.first() else {
+        return out;
+    };
+    let mut files = files
+        .range_mut::<Path, _>((Bound::Included(first), Bound::Unbounded))
+        .peekable();
+    for (i, &path) in sorted.iter().enumerate() {
+        while files.next_if(|(p, _)| p.as_path() < path).is_some() {}
+        if let Some((p, f)) = files.next_if(|(p, _)| p.as_path() == path) {
+            out.push((i, p, f));
+        }
+    }
+    out
 }
 
 /// Build the row of `file` (at `path`) and publish it; `true` when it differs from the

@@ -139,7 +139,7 @@ impl LiveSessions {
             .chain(state_dirs.iter().cloned())
             .collect();
         let mut scanner = ProcessScanner::new();
-        index.scan_all(Utc::now());
+        index.scan_all_quietly(Utc::now());
 
         let (tx, rx) = mpsc::channel::<Vec<PathBuf>>();
         // An agent's exit arrives as an empty batch. The sender sits where dropping
