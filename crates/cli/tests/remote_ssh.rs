@@ -1472,3 +1472,59 @@ fn a_remote_run_is_stopped_by_the_confirmed_kill_and_its_follower_hears_the_end(
     let run = runs.iter().find(|r| r["id"] == id.as_str()).unwrap();
     assert_eq!(run["status"], "killed", "{run}");
 }
+
+#[test]
+fn ctrl_c_detaches_and_a_terminated_serve_leaves_the_run_going() {
+    let Some(sshd) = Sshd::start() else { return };
+    let pidfile = sshd.dir.path().join("serve.pid");
+    let remote = format!("echo $$ > {}; {}", pidfile.display(), sshd.remote_command());
+    let start = |marker: &Path| {
+        let script = format!("echo begun; sleep 3; touch {}", marker.display());
+        let args = ["run", "--host", "box", "--yes", "--", &script];
+        let mut cli = spawn_cli_via(&sshd, &remote, &args, Stdio::null());
+        let piped = Piped::new(&mut cli);
+        piped.wait_for(Duration::from_secs(20), |out, _| out.contains("begun"));
+        let id = started_id(&piped.stderr());
+        (cli, piped, id)
+    };
+    let goes_on = |marker: &Path, id: &str| {
+        let deadline = Instant::now() + Duration::from_secs(15);
+        while !marker.exists() {
+            assert!(Instant::now() < deadline, "run {id} did not go on");
+            std::thread::sleep(Duration::from_millis(100));
+        }
+        let runs = remote_runs(&sshd);
+        let run = runs.iter().find(|r| r["id"] == id).unwrap();
+        assert_ne!(run["status"], "killed", "{run}");
+    };
+
+    // Ctrl-C (SIGINT to the CLI alone): detached, saying how to follow again.
+    let marker = sshd.dir.path().join("detached");
+    let (mut cli, piped, id) = start(&marker);
+    let _ = Command::new("kill")
+        .args(["-INT", &cli.id().to_string()])
+        .status();
+    assert_eq!(cli.wait().unwrap().code(), Some(130), "{}", piped.stderr());
+    let err = piped.stderr();
+    assert!(err.contains("detached"), "{err}");
+    assert!(
+        err.contains(&format!("runs --host box --follow {id}")),
+        "{err}"
+    );
+    goes_on(&marker, &id);
+
+    // The host's serve ended by a SIGTERM while the CLI follows: the link is lost
+    // here, and the run goes on there.
+    let marker = sshd.dir.path().join("terminated");
+    let (mut cli, piped, id) = start(&marker);
+    let _ = Command::new("kill")
+        .args(["-TERM", &serve_pid(&pidfile)])
+        .status();
+    assert_eq!(cli.wait().unwrap().code(), Some(1), "{}", piped.stderr());
+    assert!(
+        piped.stderr().contains("goes on on box"),
+        "{}",
+        piped.stderr()
+    );
+    goes_on(&marker, &id);
+}
