@@ -1528,3 +1528,55 @@ fn ctrl_c_detaches_and_a_terminated_serve_leaves_the_run_going() {
     );
     goes_on(&marker, &id);
 }
+
+/// `sessionscope ARGS` on a terminal of its own (util-linux `script`), `typed` fed to
+/// it as keys; what the terminal showed. `None` without `script`.
+fn on_a_terminal(sshd: &Sshd, args: &[&str], typed: &str) -> Option<(Option<i32>, String)> {
+    let line = std::iter::once(BIN)
+        .chain(args.iter().copied())
+        .map(|w| shell_words::quote(w).into_owned())
+        .collect::<Vec<_>>()
+        .join(" ");
+    let local = sshd.dir.path().join("local-home");
+    let mut child = Command::new("script")
+        .args(["-qec", &line, "/dev/null"])
+        .env("SESSIONSCOPE_SSH", sshd.ssh())
+        .env("SESSIONSCOPE_REMOTE_COMMAND", sshd.remote_command())
+        .env("SESSIONSCOPE_DATA_DIR", local.join("data"))
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .ok()?;
+    // The question is asked before anything is read: the keys wait in the terminal.
+    std::thread::sleep(Duration::from_millis(500));
+    let mut stdin = child.stdin.take().unwrap();
+    stdin.write_all(typed.as_bytes()).unwrap();
+    // Kept open until the end: a closed one would be a Ctrl-D on the terminal.
+    let out = child.wait_with_output().unwrap();
+    drop(stdin);
+    Some((out.status.code(), text(&out.stdout)))
+}
+
+#[test]
+fn on_a_terminal_run_host_asks_and_runs_only_on_yes() {
+    let Some(sshd) = Sshd::start() else { return };
+    let marker = sshd.dir.path().join("asked");
+    let script = format!("touch {}; echo ran-after-yes", marker.display());
+    let args = ["run", "--host", "box", "--", &script];
+    let Some((code, shown)) = on_a_terminal(&sshd, &args, "n\n") else {
+        eprintln!("SKIP: no util-linux script to give the CLI a terminal");
+        return;
+    };
+    assert!(
+        shown.contains(&format!("Run `{script}` on box? [y/N]")),
+        "{shown}"
+    );
+    assert_eq!(code, Some(3), "{shown}");
+    assert!(shown.contains("Nothing was started"), "{shown}");
+    assert!(!marker.exists());
+    let (code, shown) = on_a_terminal(&sshd, &args, "y\n").unwrap();
+    assert_eq!(code, Some(0), "{shown}");
+    assert!(shown.contains("ran-after-yes"), "{shown}");
+    assert!(marker.exists());
+}
