@@ -461,7 +461,8 @@ fn a_killed_ssh_or_a_stopped_remote_shows_lost_within_5s_and_the_link_recovers()
     wait_for(Duration::from_secs(5), &|e| {
         matches!(e, LinkEvent::State(HostState::Lost { .. }))
     });
-    assert!(killed.elapsed() < Duration::from_secs(5));
+    let killed_lost = killed.elapsed();
+    assert!(killed_lost < Duration::from_secs(5));
     // Back after the first back-off, with the whole table again (no row lost or doubled).
     let again = wait_for(Duration::from_secs(15), &|e| {
         matches!(e, LinkEvent::Snapshot(_))
@@ -484,8 +485,29 @@ fn a_killed_ssh_or_a_stopped_remote_shows_lost_within_5s_and_the_link_recovers()
     wait_for(Duration::from_secs(5), &|e| {
         matches!(e, LinkEvent::State(HostState::Lost { .. }))
     });
-    assert!(stopped.elapsed() < Duration::from_secs(5));
+    let stopped_lost = stopped.elapsed();
+    assert!(stopped_lost < Duration::from_secs(5));
+    // The retry reaches a fresh serve (the stopped one gets its end of input once it
+    // runs again) with the whole table: every row once.
+    let again = wait_for(Duration::from_secs(15), &|e| {
+        matches!(e, LinkEvent::Snapshot(_))
+    });
+    let LinkEvent::Snapshot(s) = again else {
+        unreachable!()
+    };
+    let mut keys: Vec<&str> = s.sessions.iter().map(|s| s.key.as_str()).collect();
+    keys.sort();
+    keys.dedup();
+    assert_eq!((keys.len(), s.sessions.len()), (3, 3), "{keys:?}");
+    wait_for(Duration::from_secs(5), &|e| {
+        matches!(e, LinkEvent::State(HostState::Live { .. }))
+    });
+    let stopped_back = stopped.elapsed();
     let _ = Command::new("kill").args(["-CONT", &serve]).status();
+    eprintln!(
+        "ssh killed: lost after {killed_lost:?}; serve stopped (SIGSTOP): lost after \
+         {stopped_lost:?}, live again with its 3 rows {stopped_back:?} after the stop"
+    );
     drop(link);
 }
 
@@ -1579,4 +1601,133 @@ fn on_a_terminal_run_host_asks_and_runs_only_on_yes() {
     assert_eq!(code, Some(0), "{shown}");
     assert!(shown.contains("ran-after-yes"), "{shown}");
     assert!(marker.exists());
+}
+
+/// A hostile remote after a good hello and snapshot, over real ssh and through the
+/// app's path (the link, and the table it feeds): a flood of changes is followed
+/// without the table growing past the flood's keys, and the link is dropped at once;
+/// a line that is not the protocol (a shell command in it) or one over the cap ends
+/// that connection as the host's error within 5 s, its rows kept and nothing run.
+#[test]
+fn a_hostile_remote_after_its_hello_cannot_freeze_or_crash_the_link() {
+    use sessionscope_core::model::{Session, SessionChange, SessionCounts, SessionSnapshot};
+    use sessionscope_core::remote::protocol::{encode, Hello, ServerMessage};
+    let Some(sshd) = Sshd::start() else { return };
+    let dir = sshd.dir.path();
+    // Rows as a real serve makes them: the fixtures' first session, under other keys.
+    let fixtures =
+        PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../tests/fixtures/claude-cli");
+    let out = Command::new(BIN)
+        .args(["ps", "--all", "--json", "--no-cache"])
+        .env("CLAUDE_CONFIG_DIR", &fixtures)
+        .env("SESSIONSCOPE_DATA_DIR", dir.join("data"))
+        .stdin(Stdio::null())
+        .output()
+        .unwrap();
+    let listed: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let template: Session = serde_json::from_value(listed["sessions"][0].clone()).unwrap();
+    let blank = |key: &str| Session {
+        key: key.to_string(),
+        ..template.clone()
+    };
+    let line = |m: &ServerMessage| String::from_utf8(encode(m)).unwrap() + "\n";
+    let opening = line(&ServerMessage::Hello(Hello::this_build()))
+        + &line(&ServerMessage::Snapshot {
+            snapshot: SessionSnapshot {
+                sessions: vec![blank("a"), blank("b")],
+                ..SessionSnapshot::default()
+            },
+        });
+    std::fs::write(dir.join("opening.jsonl"), &opening).unwrap();
+    // 1,000 changes over 100 keys, sent again and again as fast as ssh carries them.
+    let flood: String = (0..1000)
+        .map(|i| {
+            let mut s = blank(&format!("k{}", i % 100));
+            s.user_messages = i;
+            line(&ServerMessage::Changed {
+                change: SessionChange {
+                    upserted: vec![s],
+                    removed: Vec::new(),
+                },
+                counts: SessionCounts::default(),
+            })
+        })
+        .collect();
+    std::fs::write(dir.join("flood.jsonl"), flood).unwrap();
+    let pwned = dir.join("pwned");
+    let remote = |rest: &str| format!("cat {}; {rest}", dir.join("opening.jsonl").display());
+    let start = |remote_command: String| {
+        let ssh = SshCommand {
+            program: sshd.ssh().split_whitespace().map(str::to_string).collect(),
+            remote_command,
+        };
+        let (tx, rx) = mpsc::channel();
+        let link = HostLink::start("box", ssh, move |e| {
+            let _ = tx.send(e);
+        });
+        let mut view = View::new(rx);
+        let live = view.wait_for(Duration::from_secs(15), &is_live);
+        assert_eq!(live.sessions.len(), 2);
+        (link, view)
+    };
+
+    // The flood.
+    let (link, mut view) = start(remote(&format!(
+        "while :; do cat {}; done",
+        dir.join("flood.jsonl").display()
+    )));
+    let mut changes = 0u32;
+    let deadline = Instant::now() + Duration::from_secs(3);
+    while Instant::now() < deadline {
+        if let Ok(e) = view.rx.recv_timeout(Duration::from_millis(50)) {
+            changes += u32::from(matches!(e, LinkEvent::Changed { .. }));
+            view.host.apply(e);
+        }
+    }
+    assert!(changes >= 1000, "only {changes} changes in 3 s");
+    assert_eq!(
+        view.host.sessions.len(),
+        102,
+        "a, b and the flood's 100 keys"
+    );
+    assert!(
+        matches!(view.host.state, HostState::Live { .. }),
+        "{:?}",
+        view.host.state
+    );
+    eprintln!("flood over real ssh: {changes} changes followed in 3 s");
+    let t = Instant::now();
+    drop(link);
+    assert!(
+        t.elapsed() < Duration::from_secs(2),
+        "drop took {:?}",
+        t.elapsed()
+    );
+
+    // Garbage, then a line over the cap, each after a good opening.
+    for (rest, said) in [
+        (
+            format!("sleep 0.3; echo 'touch {}'; sleep 30", pwned.display()),
+            "not the sessionscope protocol",
+        ),
+        (
+            "sleep 0.3; head -c 80000000 /dev/zero | tr '\\0' x; sleep 30".to_string(),
+            "longer than",
+        ),
+    ] {
+        let (link, mut view) = start(remote(&rest));
+        let t = Instant::now();
+        let broken = view.wait_for(Duration::from_secs(5), &|e| {
+            matches!(e, LinkEvent::State(s) if !matches!(s, HostState::Live { .. } | HostState::Connecting))
+        });
+        assert!(t.elapsed() < Duration::from_secs(5), "{:?}", t.elapsed());
+        assert!(
+            broken.state.describe().contains(said),
+            "expected {said:?}: {:?}",
+            broken.state
+        );
+        assert_eq!(broken.sessions.len(), 2, "the last known rows stay");
+        drop(link);
+    }
+    assert!(!pwned.exists(), "nothing a remote sends is run");
 }
