@@ -495,7 +495,7 @@ describe("a remote host", () => {
     assert.ok(run, "the run is in the host's history");
     assert.equal(run.exit_code, 4);
   });
-  it("kills a run on the host after the native dialog naming the host", async () => {
+  it("follows a run on the host again after a lost link, and kills it after the native dialog naming the host", async () => {
     const { wd, display } = launched;
     await wd.type(
       await wd.find("[data-testid=remote-run-command]"),
@@ -507,6 +507,35 @@ describe("a remote host", () => {
       timeout: 20000,
       what: "the long run's first line",
     });
+    // The link drops (the host's serve is ended, as sshd's hangup would: the stand-in
+    // ssh is the serve itself): the pane says so and the run goes on on the host; once
+    // the host is live again, Follow live reads it from the start of its log.
+    process.kill(Number(fs.readFileSync(sshPid, "utf8").trim()), "SIGTERM");
+    await wd.waitFor(`${terminal} return /the run goes on on box/.test(t);`, {
+      timeout: 10000,
+      what: "the lost link said in the pane",
+    });
+    // The list is read again until the host answers (the one shown is from before).
+    const follow =
+      "[data-testid=remote-run][data-run-status=running] [data-testid=remote-run-follow]";
+    const deadline = Date.now() + 20000;
+    for (;;) {
+      await wd.click(await wd.find("[data-testid=remote-runs] .link"));
+      await sleep(1500);
+      const answered = await wd.execute(
+        `return !!document.querySelector("${follow}") && !document.querySelector('[data-testid=remote-run-error]');`,
+      );
+      if (answered) break;
+      assert.ok(
+        Date.now() < deadline,
+        "the host's runs again, the run still running",
+      );
+    }
+    await wd.click(await wd.find(follow));
+    await wd.waitFor(
+      `${terminal} return /long-run-up/.test(t) && !/goes on/.test(t);`,
+      { timeout: 20000, what: "the run followed again after the lost link" },
+    );
     const kill =
       "[data-testid=remote-run][data-run-status=running] [data-testid=remote-run-kill]";
     await wd.click(await wd.waitForElement(kill, 15000));

@@ -144,6 +144,17 @@ pub fn run(_args: ServeArgs) -> anyhow::Result<()> {
         in_flight,
     });
 
+    let keys = {
+        let (keys, typed) = mpsc::channel::<RequestLine>();
+        let shared = Arc::clone(&shared);
+        std::thread::spawn(move || {
+            for line in typed {
+                let answer = answer(&shared, line.request);
+                reply(&shared.tx, line.id, answer);
+            }
+        });
+        keys
+    };
     let mut stdin = BufReader::new(io::stdin().lock());
     let mut buf = Vec::new();
     loop {
@@ -165,7 +176,12 @@ pub fn run(_args: ServeArgs) -> anyhow::Result<()> {
                 continue;
             }
         };
-        // Each request on its own thread: a kill's grace period blocks no reads.
+        // Keys keep their order: one thread types them all, in the order they came.
+        if let Request::RunInput { .. } = line.request {
+            let _ = keys.send(line);
+            continue;
+        }
+        // Each other request on its own thread: a kill's grace period blocks no reads.
         let shared = Arc::clone(&shared);
         std::thread::spawn(move || {
             if let Request::FollowRun { run, from_offset } = line.request {

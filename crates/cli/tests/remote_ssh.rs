@@ -1443,18 +1443,25 @@ fn a_flooding_run_is_carried_in_bounded_memory_with_its_gaps_said_and_counted() 
 }
 
 #[test]
-fn lines_piped_into_run_host_reach_the_run() {
+fn lines_piped_into_run_host_reach_the_run_in_order() {
     let Some(sshd) = Sshd::start() else { return };
     let script = "read first; read second; echo got-$first-$second";
     let args = ["run", "--host", "box", "--yes", "--", script];
     let mut cli = spawn_cli_via(&sshd, &sshd.remote_command(), &args, Stdio::piped());
     let mut stdin = cli.stdin.take().unwrap();
-    stdin.write_all(b"one\ntwo\n").unwrap();
+    stdin.write_all(b"one\n").unwrap();
+    // Then a key at a time, as typed: each is a request of its own, and they must
+    // reach the run in the order typed.
+    for key in b"0123456789abcdefghijklmnopqrstuvwxyz\n" {
+        stdin.write_all(&[*key]).unwrap();
+        stdin.flush().unwrap();
+        std::thread::sleep(Duration::from_millis(5));
+    }
     drop(stdin);
     let out = cli.wait_with_output().unwrap();
     assert!(out.status.success(), "stderr: {}", text(&out.stderr));
     assert!(
-        text(&out.stdout).contains("got-one-two"),
+        text(&out.stdout).contains("got-one-0123456789abcdefghijklmnopqrstuvwxyz"),
         "{}",
         text(&out.stdout)
     );
