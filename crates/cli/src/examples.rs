@@ -156,7 +156,8 @@ const EXAMPLES: &[(&[&str], &str)] = &[
     (
         &["records", "cost"],
         "sessionscope records cost --days 7 --daily\n\
-         sessionscope records cost --by-model --json",
+         sessionscope records cost --by-model --json\n\
+         sessionscope records cost --all-hosts --days 30   # every machine's sessions",
     ),
     (
         &["records", "signals"],

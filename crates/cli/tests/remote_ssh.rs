@@ -951,7 +951,7 @@ fn a_broken_remote_is_a_clear_per_host_error() {
     }
 }
 
-/// `records stats|query|show|runs --host box`: the records of the remote HOME's own
+/// `records stats|query|show|runs|cost --host box`: the records of the remote HOME's own
 /// store (`~/.local/share/gptme-sessions/`), with the same numbers, records and lines as
 /// the same command run on the host; `--host local --host box` counts both stores as
 /// one and lists both with a Host column.
@@ -1051,6 +1051,7 @@ fn records_of_a_host_are_those_the_host_shows() {
         &["records", "query", "--stats", "--json", "--model", "opus"][..],
         &["records", "runs", "--json", "--since", "all"][..],
         &["records", "show", "b0a1c2", "--json"][..],
+        &["records", "cost", "--json", "--days", "30"][..],
     ] {
         let mut got = json(&here(&[args, &["--host", "box"]].concat()));
         if args[1] == "show" {

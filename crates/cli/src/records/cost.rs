@@ -1,5 +1,7 @@
 //! `records cost`: what the sessions of the store cost (gptme-sessions' `cost`: same
 //! flags, JSON keys and text). Pricing lives in `sessionscope_core::records::cost`.
+//! With `--host`/`--all-hosts`, the records of every machine named, priced here (with
+//! this machine's price table) as one store.
 
 use anyhow::Result;
 use chrono::Utc;
@@ -25,11 +27,28 @@ pub struct CostArgs {
     last_7d: bool,
     #[arg(long)]
     json: bool,
+    #[command(flatten)]
+    hosts: crate::hosts::HostArgs,
 }
 
 pub fn run(store: &Store, a: CostArgs) -> Result<()> {
     let days = if a.last_7d { 7 } else { a.days };
-    let records = store.load()?.records;
+    let mut host_failed = false;
+    let records = if a.hosts.named() {
+        // Every record: the window is the cost's own (whole days back from today).
+        let (all, failed) = super::hosts::fetch(&a.hosts, store, &Default::default())?;
+        host_failed = failed;
+        if all.len() > 1 && !a.json {
+            let named: Vec<String> = all
+                .iter()
+                .map(|(h, r)| format!("{h} ({})", r.len()))
+                .collect();
+            println!("Records of {} machines: {}\n", all.len(), named.join(", "));
+        }
+        all.into_iter().flat_map(|(_, records)| records).collect()
+    } else {
+        store.load()?.records
+    };
     let pricer = Pricer::from_user_config();
     let summary = analyze_costs(&records, Some(days), Utc::now(), &pricer);
     if summary.price_source == PriceSource::Embedded {
@@ -42,7 +61,7 @@ pub fn run(store: &Store, a: CostArgs) -> Result<()> {
     } else {
         println!("{}", text(&summary, a.daily, a.by_model));
     }
-    Ok(())
+    super::exit_if(host_failed)
 }
 
 /// The JSON gptme-sessions prints, with `by_model` in the order models were first
