@@ -3,7 +3,8 @@
 # - Gemini chats of BIG_GEMINI_MB (default 1024, over the 64 MiB whole-file cap),
 #   MID_GEMINI_MB (default 60, under it) and a few bytes: `sessions` lists all three
 #   (the big one decoded as a stream, one message at a time), `transcript big --last
-#   20` shows the big one's last page, `search` reads the two that fit (a needle in
+#   20` shows the big one's last page (three times: indexing it, from the index, and
+#   after a rewrite with one more message), `search` reads the two that fit (a needle in
 #   each is found) and says "too large to read" for the big one, each under a peak
 #   RSS of PEAK_CAP_MB (default 512);
 # - `records append` after a 64 MiB unterminated tail in the store: under 2 s of CPU
@@ -91,14 +92,32 @@ for cmd in "sessions --json --no-cache" "search needle --json"; do
     ;;
   esac
 done
-measure "$bin" transcript big --last 20 --json
-read -r secs kib _ _ <"$work/time"
-echo "  transcript big --last 20 --json: $secs s, peak RSS $((kib / 1024)) MiB"
-within "peak RSS" "$((kib / 1024))" "$cap_mb" MiB
-if grep -q "needle-in-the-big-one" "$work/out"; then
-  echo "    its last page is shown"
-else
-  echo "    its last page is MISSING: $(head -c 300 "$work/out")"
+# The first read indexes the chat's messages (one decoding pass); the second reads
+# its last page from the index; the third follows a rewrite with one more message
+# (as Gemini CLI writes: the same bytes before it), hashing the unchanged marks and
+# decoding only the end.
+for run in "first (indexes it)" "again (index present)" "after a rewrite with one more message"; do
+  if [ "$run" = "after a rewrite with one more message" ]; then
+    python3 - "$chats/session-2026-11-20T10-00-big00000.json" <<'EOF'
+import sys
+with open(sys.argv[1], "r+b") as f:
+    f.seek(-2, 2)
+    f.write(b',{"id":"late","timestamp":"2026-11-20T10:31:00.000Z","type":"gemini","content":"needle-after-the-rewrite"}]}')
+EOF
+  fi
+  measure "$bin" transcript big --last 20 --json
+  read -r secs kib _ _ <"$work/time"
+  echo "  transcript big --last 20 --json, $run: $secs s, peak RSS $((kib / 1024)) MiB"
+  within "peak RSS" "$((kib / 1024))" "$cap_mb" MiB
+  if grep -q "needle-in-the-big-one" "$work/out"; then
+    echo "    its last page is shown"
+  else
+    echo "    its last page is MISSING: $(head -c 300 "$work/out")"
+    failed=1
+  fi
+done
+if ! grep -q "needle-after-the-rewrite" "$work/out"; then
+  echo "    the message added by the rewrite is MISSING"
   failed=1
 fi
 
