@@ -131,6 +131,9 @@ pub struct CachedFile {
     pub facts: TranscriptFacts,
 }
 
+/// Cached files by path, as bytes (see [`IndexCache::load`]).
+pub type CachedFiles = HashMap<OsString, CachedFile, foldhash::fast::RandomState>;
+
 /// A cached file whose session id matched a lookup ([`IndexCache::find_ids`]).
 #[derive(Debug, Clone, PartialEq)]
 pub struct FoundId {
@@ -244,20 +247,25 @@ impl IndexCache {
     /// Every cached file, without its usage slots, by its path (as bytes: hashing a
     /// `Path` goes component by component, slow for 100k of them). Rows that do not
     /// decode (a damaged row) are left out, so their files are simply read again.
-    pub fn load(&self) -> HashMap<OsString, CachedFile> {
-        self.load_where("", [])
+    pub fn load(&self) -> CachedFiles {
+        // Sized at once: growing a map of 100k entries rehashes it again and again.
+        let n: i64 = self
+            .conn
+            .query_row("SELECT count(*) FROM files", [], |r| r.get(0))
+            .unwrap_or(0);
+        self.load_where("", [], n.clamp(0, 1 << 24) as usize)
     }
 
     /// The cached file at `path`, without its usage slots.
     pub fn load_one(&self, path: &Path) -> Option<CachedFile> {
         let key = path.to_string_lossy();
-        self.load_where("WHERE path = ?1", [key.as_ref()])
+        self.load_where("WHERE path = ?1", [key.as_ref()], 1)
             .into_values()
             .next()
     }
 
-    fn load_where<P: rusqlite::Params>(&self, filter: &str, p: P) -> HashMap<OsString, CachedFile> {
-        let mut out = HashMap::new();
+    fn load_where<P: rusqlite::Params>(&self, filter: &str, p: P, size: usize) -> CachedFiles {
+        let mut out = CachedFiles::with_capacity_and_hasher(size, Default::default());
         let sql = format!(
             "SELECT path, harness, size, mtime_ns, inode, oversized_lines, session_id, facts
              FROM files {filter}"

@@ -34,7 +34,7 @@ use crate::agents::{
 use crate::model::{ScanProgress, Session, SessionChange, SessionCounts};
 use crate::owners::{self, Candidate, Owner};
 use crate::procs::AgentProcess;
-use crate::sessions::cache::{CachedFile, FileStamp, IndexCache};
+use crate::sessions::cache::{CachedFile, CachedFiles, FileStamp, IndexCache};
 use crate::sessions::status::{Liveness, StatusInputs, StatusRules};
 use crate::sessions::tail::{TailCursor, TailEvent};
 
@@ -128,7 +128,7 @@ pub struct SessionIndex {
     cache: Option<IndexCache>,
     /// Cached files not yet claimed by a scan.
     /// Keyed by the path's bytes: hashing a `Path` goes component by component.
-    cached: HashMap<std::ffi::OsString, CachedFile>,
+    cached: CachedFiles,
     progress: Option<ProgressFn>,
     /// The rows callback and the size of its waves in bytes.
     rows_read: Option<(RowsFn, u64)>,
@@ -170,7 +170,7 @@ impl SessionIndex {
             roots_with_state: Vec::new(),
             read_errors: Vec::new(),
             cache: None,
-            cached: HashMap::new(),
+            cached: CachedFiles::default(),
             progress: None,
             rows_read: None,
         }
@@ -189,7 +189,7 @@ impl SessionIndex {
     /// free the rest of the index.
     pub fn close_cache(&mut self) {
         self.cache = None;
-        self.cached = HashMap::new();
+        self.cached = CachedFiles::default();
     }
 
     /// Report reading progress (files and bytes done of total) during scans.
@@ -368,7 +368,8 @@ impl SessionIndex {
     /// files (Codex moves a rollout to `archived_sessions/`): the live copy wins over
     /// the vanished one. What [`SessionIndex::sessions`] clones.
     pub fn rows(&self) -> Vec<&Session> {
-        let mut by_key: HashMap<&str, &Session> = HashMap::new();
+        let mut by_key: foldhash::HashMap<&str, &Session> =
+            foldhash::HashMap::with_capacity_and_hasher(self.files.len(), Default::default());
         for row in self.files.values().filter_map(|f| f.published.as_ref()) {
             match by_key.get(row.key.as_str()) {
                 Some(kept) if kept.gone <= row.gone => {}
@@ -378,7 +379,8 @@ impl SessionIndex {
             }
         }
         let mut rows: Vec<&Session> = by_key.into_values().collect();
-        rows.sort_by(|a, b| {
+        // Keys are distinct here, so the order is total and an unstable sort the same.
+        rows.sort_unstable_by(|a, b| {
             b.last_activity
                 .cmp(&a.last_activity)
                 .then(a.key.cmp(&b.key))

@@ -72,7 +72,8 @@ pub fn short_ids<S: AsRef<str>>(ids: &[S]) -> Vec<String> {
     }
     keys.sort_unstable();
     // Duplicated ids are the same session: let the first occurrence own them all.
-    let mut owner: std::collections::HashMap<&str, usize> = std::collections::HashMap::new();
+    let mut owner: foldhash::HashMap<&str, usize> =
+        foldhash::HashMap::with_capacity_and_hasher(ids.len(), Default::default());
     for (i, id) in ids.iter().enumerate() {
         owner.entry(id.as_ref()).or_insert(i);
     }
@@ -108,7 +109,7 @@ pub fn short_ids<S: AsRef<str>>(ids: &[S]) -> Vec<String> {
 }
 
 /// The short ids of one set of sessions, looked up by full id.
-pub struct ShortIds(std::collections::HashMap<String, String>);
+pub struct ShortIds(foldhash::HashMap<String, String>);
 
 impl ShortIds {
     pub fn new<S: AsRef<str>>(ids: &[S]) -> Self {
