@@ -62,9 +62,10 @@ cross-ci: ui
 test-wine: deps
 	@bash scripts/wine-test.sh
 
-# The part of it make test runs: what Windows users depend on that Linux cannot show
-# (job objects, the run host, paths, file identity, the watcher, run/runs/kill), without
-# the pure parser property tests; see scripts/wine-test.sh.
+# The part of it meant for make test: what Windows users depend on that Linux cannot
+# show (job objects, the run host, paths, file identity, the watcher, run/runs/kill),
+# without the pure parser property tests; see scripts/wine-test.sh. Not in make test
+# yet: its cold build does not fit CI's budget (the README's "macOS and Windows").
 wine-core: deps
 	@WINE_TESTS=core bash scripts/wine-test.sh
 

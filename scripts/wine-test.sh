@@ -3,12 +3,11 @@
 # Wine, so Windows semantics (paths, process listing, job objects, console events,
 # ConPTY as far as Wine has it) are exercised.
 #
-# WINE_TESTS=core (`make wine-core`, part of `make test`): only what Windows users
+# WINE_TESTS=core (`make wine-core`, meant for `make test`): only what Windows users
 # depend on that Linux cannot show — core's unit tests but the pure parser property
 # tests (the same code on every OS; 804 s of the 1028 s core's tests take under Wine),
 # `windows_runs` (job objects, the run host, a run left running), the watcher's live
-# tests, and the CLI's run/runs/kill — built and run within make test's budget (the
-# README's "macOS and Windows" has the numbers).
+# tests, and the CLI's run/runs/kill (the README's "macOS and Windows" has its cost).
 #
 # Same toolchain as scripts/cross.sh (Debian's rustc-web with -Zbuild-std, mingw-w64
 # as linker), in the same target dir outside the clone; a Wine prefix of its own
