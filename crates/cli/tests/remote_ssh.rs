@@ -1679,9 +1679,10 @@ fn a_hostile_remote_after_its_hello_cannot_freeze_or_crash_the_link() {
         (link, view)
     };
 
-    // The flood.
+    // The flood, until the link is dropped: a `cat` that can no longer write ends the
+    // loop (with `while :` the remote side spun on after the test, one per run).
     let (link, mut view) = start(remote(&format!(
-        "while :; do cat {}; done",
+        "while cat {}; do :; done",
         dir.join("flood.jsonl").display()
     )));
     let mut changes = 0u32;

@@ -524,6 +524,10 @@ mod tests {
                 while !stop.load(std::sync::atomic::Ordering::Relaxed) {
                     std::fs::write(&p, if n % 2 == 0 { &b } else { &a }).unwrap();
                     n += 1;
+                    // Gemini CLI rewrites once per message, not back to back: with no
+                    // pause at all (under Wine, where a write is slow) no read ever
+                    // fits between two rewrites, and every answer is "changed".
+                    std::thread::sleep(std::time::Duration::from_millis(2));
                 }
             })
         };
