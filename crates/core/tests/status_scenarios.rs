@@ -81,14 +81,26 @@ impl Scenario {
             _ => data.clone(),
         };
         std::fs::create_dir_all(&root).unwrap();
-        let mut child = Command::new(&launcher)
-            .arg("--root")
-            .arg(&data)
-            .current_dir(&cwd)
-            .stdin(Stdio::piped())
-            .stdout(Stdio::piped())
-            .spawn()
-            .expect("start the fake agent");
+        // The launcher was just written: a test on another thread that forks meanwhile
+        // holds its write handle until its child execs, and exec then fails with
+        // "text file busy" (ETXTBSY). That lasts only as long as the other fork: retry.
+        let mut tries = 0;
+        let mut child = loop {
+            let spawned = Command::new(&launcher)
+                .arg("--root")
+                .arg(&data)
+                .current_dir(&cwd)
+                .stdin(Stdio::piped())
+                .stdout(Stdio::piped())
+                .spawn();
+            match spawned {
+                Err(e) if e.kind() == std::io::ErrorKind::ExecutableFileBusy && tries < 100 => {
+                    tries += 1;
+                    std::thread::sleep(std::time::Duration::from_millis(10));
+                }
+                other => break other.expect("start the fake agent"),
+            }
+        };
         let stdin = child.stdin.take().unwrap();
         let stdout = BufReader::new(child.stdout.take().unwrap());
         let rules = StatusRules {
