@@ -88,16 +88,8 @@ pub async fn follow_remote_run(
         .name(format!("remote-run {id}"))
         .spawn(move || bridge(sub, &handle, &host, &tx))
         .map_err(|e| e.to_string())?;
-    let send = move |ack, data| {
-        on_output
-            .send(RunOutput {
-                run_id: id.clone(),
-                ack,
-                data,
-            })
-            .is_ok()
-    };
     let streams = &app.state::<AppState>().output_streams;
+    let send = super::runs::panel_sender(id, on_output);
     Ok(pacer::feed_panel(streams, Vec::new(), rx, send))
 }
 

@@ -58,7 +58,22 @@ pub fn attach_run(
     on_output: Channel<RunOutput>,
 ) -> Result<u64, String> {
     let (backlog, rx) = state.supervisor.attach(&id).map_err(|e| e.to_string())?;
-    let send = move |ack, data| {
+    Ok(pacer::feed_panel(
+        &state.output_streams,
+        backlog,
+        rx,
+        panel_sender(id, on_output),
+    ))
+}
+
+/// What [`pacer::feed_panel`] sends the panel through: each paced chunk tagged with
+/// the run's id; false once the panel is gone (the pacer then stops). Shared by this
+/// machine's runs and a host's ([`super::remote_runs`]).
+pub(crate) fn panel_sender(
+    id: String,
+    on_output: Channel<RunOutput>,
+) -> impl FnMut(u32, String) -> bool + Send + 'static {
+    move |ack, data| {
         on_output
             .send(RunOutput {
                 run_id: id.clone(),
@@ -66,8 +81,7 @@ pub fn attach_run(
                 data,
             })
             .is_ok()
-    };
-    Ok(pacer::feed_panel(&state.output_streams, backlog, rx, send))
+    }
 }
 
 /// The panel has drawn `bytes` of stream `stream`'s output.
