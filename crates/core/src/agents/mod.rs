@@ -310,6 +310,13 @@ pub trait Agent: Sync {
         None
     }
 
+    /// When the whole-file transcript at `path` is a log of messages that later lines
+    /// replace or rewind: how each line reads, so its pages are read through an index
+    /// of where each message is ([`transcript::KeyedLog`]).
+    fn log(&self, _path: &Path) -> Option<&'static transcript::KeyedLog> {
+        None
+    }
+
     /// Is a process whose program is `name` (without `.exe`) this agent?
     fn is_program(&self, name: &str) -> bool;
 

@@ -424,6 +424,12 @@ impl Agent for Gemini {
             .is_some_and(|e| e == "json")
             .then_some(&transcript::DOCUMENT)
     }
+    /// A `.jsonl` chat: its messages, paged through an index of their latest copies.
+    fn log(&self, path: &Path) -> Option<&'static super::transcript::KeyedLog> {
+        path.extension()
+            .is_some_and(|e| e == "jsonl")
+            .then_some(&transcript::LOG)
+    }
     fn is_program(&self, name: &str) -> bool {
         name == "gemini"
     }
@@ -672,6 +678,65 @@ mod tests {
             "not 3: the file is re-read, not appended"
         );
         assert_eq!(c.upserted[0].usage.input_tokens, 9);
+    }
+
+    /// Issue 17 (4): a FIFO named like a chat, in either shape, hangs neither the
+    /// scan nor any transcript reader: each says what it is and goes on.
+    #[cfg(unix)]
+    #[test]
+    fn a_fifo_named_like_a_chat_hangs_neither_the_scan_nor_the_readers() {
+        use crate::agents::transcript::offsets::OffsetStore;
+        use crate::agents::transcript::{
+            read_all_entries, read_entry_full, read_transcript, read_transcript_tail,
+            TranscriptCursor,
+        };
+        use crate::model::Harness::Gemini as G;
+        let dir = tempfile::tempdir().unwrap();
+        let chats = dir.path().join("p").join("chats");
+        std::fs::create_dir_all(&chats).unwrap();
+        write_chat(&chats.join("session-2026-11-20T10-00-aaaa0000.json"), 3);
+        let fifos = [
+            chats.join("session-2026-11-20T10-00-ffff0000.json"),
+            chats.join("session-2026-11-20T10-00-ffff0001.jsonl"),
+        ];
+        for f in &fifos {
+            crate::agent_file::tests::mkfifo(f);
+        }
+        let (tx, rx) = std::sync::mpsc::channel();
+        let (root, paths) = (dir.path().to_path_buf(), fifos.clone());
+        std::thread::spawn(move || {
+            let mut idx =
+                crate::sessions::index::SessionIndex::new(vec![crate::agents::HarnessRoot {
+                    harness: G,
+                    path: root,
+                }]);
+            idx.scan_all(chrono::Utc::now());
+            let mut store = OffsetStore::in_memory();
+            let start = TranscriptCursor::default();
+            let mut refused = Vec::new();
+            for f in &paths {
+                refused.extend([
+                    read_transcript(G, f, &start, 10, 100).is_err(),
+                    read_transcript_tail(G, f, 10, 100).is_err(),
+                    read_all_entries(G, f, 100).is_err(),
+                    read_entry_full(G, f, &start, 0).is_err(),
+                    store.tail(G, f, 5, 100).is_err(),
+                    store.before(G, f, 10, 5, 100).is_err(),
+                    store.page(G, f, &start, 5, 100).is_err(),
+                    store.entry_full(G, f, &start, 0).is_err(),
+                ]);
+            }
+            let _ = tx.send((idx.sessions().len(), idx.read_errors.clone(), refused));
+        });
+        let (sessions, errors, refused) = rx
+            .recv_timeout(std::time::Duration::from_secs(10))
+            .expect("the scan and the readers answer, not wait on the FIFO");
+        assert_eq!(sessions, 1, "the real chat is listed");
+        for f in &fifos {
+            let said = format!("{}: skipped: a FIFO, not a regular file", f.display());
+            assert!(errors.contains(&said), "{said} in {errors:?}");
+        }
+        assert_eq!(refused, vec![true; 16], "every reader refuses it");
     }
 
     #[test]

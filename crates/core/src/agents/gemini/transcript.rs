@@ -1,13 +1,15 @@
 //! Gemini CLI chats as entries (the format is described in `agents::gemini`; records
 //! are read through the same [`wire`](super::wire) views as the facts parser's).
 //!
-//! Both shapes are read whole: the older `.json` is rewritten on every change (it is
-//! decoded one message at a time, keeping only the entries of the page asked for, so a
-//! chat of any size is read in memory bounded by its largest message), and in the
-//! `.jsonl` a message is updated by appending it again with the same `id` (the
-//! later copy replaces the earlier one in place) and `{"$rewindTo": id}` removes that
-//! message and everything after it (everything when the id is unknown), as gemini-cli's
-//! `loadConversationRecord` does. A `$set` of `messages` (the model's context after a
+//! Both shapes are whole-file formats: the older `.json` is rewritten on every change
+//! (it is decoded one message at a time, keeping only the entries of the page asked
+//! for, so a chat of any size is read in memory bounded by its largest message; the
+//! offset store pages it through [`DOCUMENT`]), and in the `.jsonl` a message is
+//! updated by appending it again with the same `id` (the later copy replaces the
+//! earlier one in place) and `{"$rewindTo": id}` removes that message and everything
+//! after it (everything when the id is unknown), as gemini-cli's
+//! `loadConversationRecord` does (the offset store pages it through [`LOG`], an index
+//! of each message's latest line; read whole, a last line without its newline waits). A `$set` of `messages` (the model's context after a
 //! compression) is not followed: the transcript keeps every message that was shown.
 //! Each message becomes:
 //! - `user` → a prompt; `info` / `warning` → notices; `error` → an error;
@@ -25,7 +27,8 @@ use serde_json::{Map, Value};
 
 use super::wire::{self, FileItem, LineKind, Message, Record, ToolCall};
 use crate::agents::transcript::{
-    pretty_input, text_of, Document, Draft, EntryKind, Keep, TranscriptError, WholeTranscript,
+    pretty_input, text_of, Document, Draft, EntryKind, Keep, KeyedLog, LogLine, TranscriptError,
+    WholeTranscript,
 };
 
 pub(crate) fn read_whole(path: &Path, keep: Keep) -> Result<WholeTranscript, TranscriptError> {
@@ -47,7 +50,13 @@ pub(crate) fn read_capped(
         return read_json(path, keep, max);
     }
     let bytes = crate::agent_file::read_whole(path, max).map_err(io_err)?;
-    let text = String::from_utf8_lossy(&bytes);
+    // A last line without its newline is still being written: it waits, as in the
+    // table's scan and the paged reader (`LOG`).
+    let complete = bytes
+        .iter()
+        .rposition(|b| *b == b'\n')
+        .map_or(&[][..], |nl| &bytes[..=nl]);
+    let text = String::from_utf8_lossy(complete);
     let mut errors = 0u32;
     let mut messages: Vec<(String, Map<String, Value>)> = Vec::new();
     for line in text.lines() {
@@ -159,6 +168,34 @@ pub(crate) static DOCUMENT: Document = Document {
             Ok(())
         }
         _ => Err(()),
+    },
+};
+
+/// A `.jsonl` chat as a [`KeyedLog`]: each line read as [`read_capped`] reads it (a
+/// message's model is its own, else the last one an earlier message named).
+pub(crate) static LOG: KeyedLog = KeyedLog {
+    line: |bytes, hint, out| {
+        let mut errors = 0;
+        let Some(obj) = wire::decode_line(bytes, &mut errors) else {
+            return if errors > 0 {
+                LogLine::Error
+            } else {
+                LogLine::Other
+            };
+        };
+        match Record(&obj).kind() {
+            LineKind::Rewind(Some(target)) => LogLine::Rewind(target.to_string()),
+            LineKind::Message(m) => {
+                let own = m.model().map(String::from);
+                let model = own.clone().or_else(|| hint.map(String::from));
+                message_drafts(m, model, out);
+                LogLine::Message {
+                    id: m.id().unwrap_or_default().to_string(),
+                    model: own,
+                }
+            }
+            LineKind::Rewind(None) | LineKind::Set(_) | LineKind::Other => LogLine::Other,
+        }
     },
 };
 

@@ -53,13 +53,13 @@ impl From<Changed> for Failure {
 /// Which version of a file an index describes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub(crate) struct Stamp {
-    inode: u64,
-    size: u64,
-    mtime_s: i64,
-    mtime_ns: u32,
+    pub inode: u64,
+    pub size: u64,
+    pub mtime_s: i64,
+    pub mtime_ns: u32,
 }
 
-fn stamp(file: &File) -> std::io::Result<Stamp> {
+pub(super) fn stamp(file: &File) -> std::io::Result<Stamp> {
     let meta = file.metadata()?;
     let (mtime_s, mtime_ns) = match meta.modified() {
         Ok(t) => match t.duration_since(std::time::UNIX_EPOCH) {
@@ -314,7 +314,7 @@ pub(crate) fn read(
 }
 
 #[cfg(test)]
-mod tests {
+pub(super) mod tests {
     use std::path::PathBuf;
 
     use super::super::document::BYTES_READ;
@@ -335,7 +335,7 @@ mod tests {
         (p, bytes)
     }
 
-    fn bytes_read<T>(f: impl FnOnce() -> T) -> (T, u64) {
+    pub(crate) fn bytes_read<T>(f: impl FnOnce() -> T) -> (T, u64) {
         BYTES_READ.with(|n| n.set(0));
         let out = f();
         (out, BYTES_READ.with(|n| n.get()))
@@ -355,7 +355,7 @@ mod tests {
     }
 
     /// The store answers every page as reading the whole file does.
-    fn same_as_whole_reads(store: &mut OffsetStore, p: &Path) {
+    pub(crate) fn same_as_whole_reads(store: &mut OffsetStore, p: &Path) {
         let whole = read_all_entries(G, p, MAX).unwrap();
         for n in [1, 20, 37, 500] {
             let want = read_transcript_tail(G, p, n, MAX).unwrap();

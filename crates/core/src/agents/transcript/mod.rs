@@ -34,6 +34,7 @@
 mod doc_offsets;
 pub(crate) mod document;
 mod lines;
+mod log_offsets;
 pub mod offsets;
 pub mod text;
 
@@ -293,6 +294,33 @@ pub struct Document {
     pub drafts: fn(&serde_json::Value, &mut Vec<Draft>) -> Result<(), ()>,
 }
 
+/// A line transcript whose records replace or drop earlier ones (a Gemini `.jsonl`
+/// chat): a message appended again with the same id replaces its earlier copy where
+/// it stood, and a rewind drops a message and everything after it. Read by
+/// [`offsets::OffsetStore`] through an index of where each message's latest copy
+/// is, so a page reads the lines of its messages, not the file (see `log_offsets`).
+pub struct KeyedLog {
+    /// What one line (without its newline) is; for a message, its drafts are appended
+    /// to `out`, each with its timestamp, and with the model it names, else `hint`
+    /// (the last model an earlier message named).
+    #[allow(clippy::type_complexity)]
+    pub line: fn(&[u8], Option<&str>, &mut Vec<Draft>) -> LogLine,
+}
+
+/// One line of a [`KeyedLog`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum LogLine {
+    /// Blank, or a record that is neither a message nor a rewind (a header, metadata).
+    Other,
+    /// Not a record: a parse error.
+    Error,
+    /// A message with this id (replacing an earlier one with it), naming this model.
+    Message { id: String, model: Option<String> },
+    /// Drop the message with this id and everything after it (everything when no
+    /// message has it).
+    Rewind(String),
+}
+
 /// Reads a whole-file transcript, keeping the drafts `keep` names.
 pub type WholeReader = fn(&Path, Keep) -> Result<WholeTranscript, TranscriptError>;
 
@@ -511,7 +539,20 @@ pub fn read_entry_full(
     at: &TranscriptCursor,
     index: u32,
 ) -> Result<TranscriptEntry, TranscriptError> {
-    let page = read_transcript(harness, path, at, 1, usize::MAX)?;
+    entry_of(
+        read_transcript(harness, path, at, 1, usize::MAX)?,
+        path,
+        index,
+    )
+}
+
+/// Entry `index` of a page read (uncut) from that entry's cursor: what
+/// [`read_entry_full`] and [`offsets::OffsetStore::entry_full`] both answer.
+fn entry_of(
+    page: TranscriptPage,
+    path: &Path,
+    index: u32,
+) -> Result<TranscriptEntry, TranscriptError> {
     page.entries
         .into_iter()
         .find(|e| e.index == index)

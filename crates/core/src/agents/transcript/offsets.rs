@@ -20,10 +20,12 @@
 //!
 //! A whole-file transcript that is one JSON document of messages (a Gemini `.json`
 //! chat, [`super::Document`]) has an index of its message starts instead, kept beside
-//! the line marks (`doc_offsets`; table `documents`); [`OffsetStore::page`] reads its
-//! pages forward from a cursor through it too. Other whole-file formats (Gemini
-//! `.jsonl` chats, opencode) are parsed whole as before, keeping only the page's
-//! entries. Nothing here writes to an agent's file.
+//! the line marks (`doc_offsets`; table `documents`), and one whose lines replace and
+//! rewind earlier messages (a Gemini `.jsonl` chat, [`super::KeyedLog`]) an index of
+//! where each message's latest line is (`log_offsets`; table `logs`);
+//! [`OffsetStore::page`] reads their pages forward from a cursor through them too.
+//! Other whole-file formats (opencode) are parsed whole as before, keeping only the
+//! page's entries. Nothing here writes to an agent's file.
 
 use std::collections::HashMap;
 use std::io::{Read, Seek, SeekFrom};
@@ -33,8 +35,9 @@ use rusqlite::{params, Connection, OptionalExtension};
 use serde::{Deserialize, Serialize};
 
 use super::doc_offsets::{self, DocOffsets, Failure};
+use super::log_offsets::{self, LogOffsets};
 use super::{
-    page_of_whole, parse_whole, reader, Keep, LineFormat, Reader, TranscriptCursor,
+    page_of_whole, parse_whole, reader, Keep, KeyedLog, LineFormat, Reader, TranscriptCursor,
     TranscriptEntry, TranscriptError, TranscriptPage, WholeReader, WholeTranscript, Window,
 };
 use crate::model::Harness;
@@ -122,6 +125,7 @@ pub struct OffsetStore {
     conn: Option<Connection>,
     memo: HashMap<(Harness, PathBuf), FileOffsets>,
     docs: HashMap<(Harness, PathBuf), DocOffsets>,
+    logs: HashMap<(Harness, PathBuf), LogOffsets>,
 }
 
 /// Times a one-document transcript is read again after it changed under the read.
@@ -134,6 +138,7 @@ impl OffsetStore {
             conn: None,
             memo: HashMap::new(),
             docs: HashMap::new(),
+            logs: HashMap::new(),
         }
     }
 
@@ -153,6 +158,9 @@ impl OffsetStore {
                  CREATE TABLE IF NOT EXISTS documents (
                     harness TEXT NOT NULL, path TEXT NOT NULL, data TEXT NOT NULL,
                     PRIMARY KEY (harness, path));
+                 CREATE TABLE IF NOT EXISTS logs (
+                    harness TEXT NOT NULL, path TEXT NOT NULL, data BLOB NOT NULL,
+                    PRIMARY KEY (harness, path));
                  CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
                  PRAGMA user_version = 1;",
             )?;
@@ -162,7 +170,9 @@ impl OffsetStore {
                 })
                 .optional()?;
             if format.as_deref() != Some(FORMAT_VERSION) {
-                conn.execute_batch("DELETE FROM offsets; DELETE FROM documents;")?;
+                conn.execute_batch(
+                    "DELETE FROM offsets; DELETE FROM documents; DELETE FROM logs;",
+                )?;
                 conn.execute(
                     "INSERT OR REPLACE INTO meta (key, value) VALUES ('format', ?1)",
                     [FORMAT_VERSION],
@@ -174,6 +184,7 @@ impl OffsetStore {
             conn: conn.ok(),
             memo: HashMap::new(),
             docs: HashMap::new(),
+            logs: HashMap::new(),
         }
     }
 
@@ -291,7 +302,10 @@ impl OffsetStore {
         max_text_bytes: usize,
     ) -> Result<TranscriptPage, TranscriptError> {
         let read_whole = match reader(harness) {
-            Reader::Whole(read_whole) if crate::agents::agent(harness).document(path).is_some() => {
+            Reader::Whole(read_whole)
+                if crate::agents::agent(harness).document(path).is_some()
+                    || crate::agents::agent(harness).log(path).is_some() =>
+            {
                 read_whole
             }
             _ => return super::read_transcript(harness, path, from, limit, max_text_bytes),
@@ -314,18 +328,12 @@ impl OffsetStore {
         at: &TranscriptCursor,
         index: u32,
     ) -> Result<TranscriptEntry, TranscriptError> {
-        let page = self.page(harness, path, at, 1, usize::MAX)?;
-        page.entries
-            .into_iter()
-            .find(|e| e.index == index)
-            .ok_or_else(|| TranscriptError::NoSuchEntry {
-                path: path.to_path_buf(),
-                index,
-            })
+        super::entry_of(self.page(harness, path, at, 1, usize::MAX)?, path, index)
     }
 
     /// The drafts `keep` names of a whole-file transcript: through its document index
-    /// when it is one JSON document, else parsed whole.
+    /// when it is one JSON document, its log index when it is a log of messages, else
+    /// parsed whole.
     fn whole(
         &mut self,
         harness: Harness,
@@ -333,6 +341,9 @@ impl OffsetStore {
         read_whole: WholeReader,
         keep: Keep,
     ) -> Result<WholeTranscript, TranscriptError> {
+        if let Some(log) = crate::agents::agent(harness).log(path) {
+            return self.whole_log(harness, path, log, keep);
+        }
         let Some(doc) = crate::agents::agent(harness).document(path) else {
             return parse_whole(read_whole, path, keep);
         };
@@ -364,6 +375,73 @@ impl OffsetStore {
             }
         }
         Err(TranscriptError::Changed(path.to_path_buf()))
+    }
+
+    /// [`OffsetStore::whole`] of a log, through its index (`log_offsets`).
+    fn whole_log(
+        &mut self,
+        harness: Harness,
+        path: &Path,
+        log: &KeyedLog,
+        keep: Keep,
+    ) -> Result<WholeTranscript, TranscriptError> {
+        let key = (harness, path.to_path_buf());
+        for _ in 0..CHANGED_RETRIES {
+            let known = match self.logs.remove(&key) {
+                Some(known) => Some(known),
+                None => self.load_log(harness, path),
+            };
+            let mut idx = match log_offsets::refresh(path, log, known) {
+                Ok((idx, _)) => idx,
+                Err(Failure::Changed) => continue,
+                Err(Failure::Error(e)) => return Err(e),
+            };
+            // Stored once it moved on by a mark's spacing (a live chat grows by a line
+            // at a time; the lines since are read again by the next process).
+            if idx.end().saturating_sub(idx.stored_end) >= MARK_BYTES
+                || (idx.stored_end == 0 && idx.end() > 0)
+            {
+                self.save_log(harness, path, &mut idx);
+            }
+            let read = log_offsets::read(path, log, &idx, keep);
+            if self.logs.len() >= MEMO_FILES {
+                self.logs.clear();
+            }
+            self.logs.insert(key.clone(), idx);
+            match read {
+                Ok(whole) => return Ok(whole),
+                Err(Failure::Changed) => continue,
+                Err(Failure::Error(e)) => return Err(e),
+            }
+        }
+        Err(TranscriptError::Changed(path.to_path_buf()))
+    }
+
+    fn load_log(&self, harness: Harness, path: &Path) -> Option<LogOffsets> {
+        let conn = self.conn.as_ref()?;
+        let data: Vec<u8> = conn
+            .query_row(
+                "SELECT data FROM logs WHERE harness = ?1 AND path = ?2",
+                params![harness.as_str(), path.to_string_lossy()],
+                |r| r.get(0),
+            )
+            .ok()?;
+        // A row that does not decode is as good as none: the file is indexed again.
+        LogOffsets::decode(&data)
+    }
+
+    fn save_log(&self, harness: Harness, path: &Path, offsets: &mut LogOffsets) {
+        let Some(conn) = self.conn.as_ref() else {
+            return;
+        };
+        // Derived data: a failed write only means indexing again next time.
+        let saved = conn.execute(
+            "INSERT OR REPLACE INTO logs (harness, path, data) VALUES (?1, ?2, ?3)",
+            params![harness.as_str(), path.to_string_lossy(), offsets.encode()],
+        );
+        if saved.is_ok() {
+            offsets.stored_end = offsets.end();
+        }
     }
 
     fn load_doc(&self, harness: Harness, path: &Path) -> Option<DocOffsets> {
