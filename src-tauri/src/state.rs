@@ -144,6 +144,10 @@ impl AppState {
         settings_problem: Option<String>,
         sink: ChangeSink,
     ) -> AppState {
+        // A big Gemini chat the scan decodes leaves its page index for the detail pane.
+        sessionscope_core::agents::transcript::offsets::index_while_scanning(
+            paths::transcript_offsets_db(),
+        );
         let current = lock(&settings).clone();
         let live = LiveSessions::start(Vec::new(), |_, _| {});
         let on_runs = Arc::clone(&sink);

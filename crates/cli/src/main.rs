@@ -108,6 +108,10 @@ fn main() {
     // Or to hold one run's terminal so the run can outlive Sessionscope (see core's
     // `runs::host`); then it serves that run and exits with its exit code.
     sessionscope_core::runs::host::serve_if_asked();
+    // A big Gemini chat the scan decodes leaves its page index for `transcript`.
+    sessionscope_core::agents::transcript::offsets::index_while_scanning(
+        sessionscope_core::paths::transcript_offsets_db(),
+    );
     let matches = command().get_matches();
     let cli = Cli::from_arg_matches(&matches).unwrap_or_else(|e| e.exit());
     let result = match cli.command {

@@ -314,12 +314,18 @@ impl JsonFold {
             FileItem::Header(key, value) => {
                 self.header.insert(key, value);
             }
-            FileItem::Message(Value::Object(o)) => {
-                if let Some(m) = Message::of(&o) {
+            FileItem::Message(v) => self.message(&v),
+        }
+    }
+
+    fn message(&mut self, v: &Value) {
+        match v {
+            Value::Object(o) => {
+                if let Some(m) = Message::of(o) {
                     self.t.apply_message(m);
                 }
             }
-            FileItem::Message(_) => self.t.facts.parse_errors += 1,
+            _ => self.t.facts.parse_errors += 1,
         }
     }
 
@@ -360,6 +366,9 @@ pub fn read_json_file(path: &Path, max: u64) -> std::io::Result<TranscriptFacts>
         Err(e) if e.kind() == std::io::ErrorKind::FileTooLarge => {}
         Err(e) => return Err(e),
     }
+    if let Some(mut store) = super::transcript::offsets::scan_store() {
+        return read_json_indexed(path, &mut store);
+    }
     let file = crate::agent_file::open(path)?;
     let mut fold = JsonFold::new(path);
     let reader = std::io::BufReader::with_capacity(1 << 20, file);
@@ -369,6 +378,43 @@ pub fn read_json_file(path: &Path, max: u64) -> std::io::Result<TranscriptFacts>
         Err(e) if e.is_io() => Err(e.into()),
         decoded => Ok(fold.finish(decoded)),
     }
+}
+
+/// The facts of the `.json` chat at `path`, decoded in the one pass that builds its
+/// offset index, which is left in `store` (issue 17: a big chat opens at once, with
+/// no second pass). Decoded as [`read_json_file`] streams it (a scan of the
+/// document's structure, then serde for each message and header field; invalid UTF-8
+/// replaced, as in memory), so the facts are the same. A file that changed during
+/// the pass gives its facts but leaves no index.
+pub(crate) fn read_json_indexed(
+    path: &Path,
+    store: &mut super::transcript::offsets::OffsetStore,
+) -> std::io::Result<TranscriptFacts> {
+    use super::transcript::doc_offsets::{index_visiting, Failure, Seen};
+    use super::transcript::TranscriptError;
+    let mut fold = JsonFold::new(path);
+    let indexed = index_visiting(path, &transcript::DOCUMENT, &mut |seen| match seen {
+        Seen::Header(key, value) => fold.item(FileItem::Header(key, value)),
+        Seen::Element(v) => fold.message(v),
+    });
+    let broken = match indexed {
+        Ok((idx, broken)) => {
+            store.keep_document(Harness::Gemini, path, idx);
+            broken
+        }
+        Err(Failure::Changed) => false,
+        Err(Failure::Error(TranscriptError::NotFound(_))) => {
+            return Err(std::io::ErrorKind::NotFound.into())
+        }
+        Err(Failure::Error(TranscriptError::Io { source, .. })) => return Err(source),
+        Err(Failure::Error(e)) => return Err(std::io::Error::other(e.to_string())),
+    };
+    let decoded = if broken {
+        Err(serde::de::Error::custom("broken"))
+    } else {
+        Ok(())
+    };
+    Ok(fold.finish(decoded))
 }
 
 /// Gemini CLI as an [`Agent`](crate::agents::Agent).
@@ -737,6 +783,55 @@ mod tests {
             assert!(errors.contains(&said), "{said} in {errors:?}");
         }
         assert_eq!(refused, vec![true; 16], "every reader refuses it");
+    }
+
+    /// Issue 17 (1): a chat the listing decodes as a stream leaves its offset index
+    /// from that same pass, with the same facts as a whole read (also when cut
+    /// short), and its first page is then read from the index, not the file.
+    #[test]
+    fn a_big_chat_listed_leaves_its_index_and_opens_without_another_pass() {
+        use crate::agents::transcript::doc_offsets::tests::bytes_read;
+        use crate::agents::transcript::offsets::{OffsetStore, MARK_BYTES};
+        use crate::agents::transcript::read_transcript_tail;
+        use crate::model::Harness::Gemini as G;
+        const MAX: usize = crate::agents::transcript::DEFAULT_MAX_TEXT_BYTES;
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("session-2026-11-20T10-00-0d3f7a1e.json");
+        let bytes = write_chat(&p, 3000);
+        let size = bytes.len() as u64;
+        assert!(size > 2 * MARK_BYTES, "{size}");
+        let db = dir.path().join("offsets.sqlite3");
+        let (facts, read) = bytes_read(|| read_json_indexed(&p, &mut OffsetStore::open(&db)));
+        assert_eq!(facts.unwrap(), parse_json_file(&p, &bytes));
+        assert!(
+            read >= size && read < size + 4096,
+            "one pass: {read} of {size}"
+        );
+        // Another store (the next process) pages it from the index at once.
+        let (page, read) = bytes_read(|| OffsetStore::open(&db).tail(G, &p, 20, MAX).unwrap());
+        assert_eq!(page, read_transcript_tail(G, &p, 20, MAX).unwrap());
+        assert!(read <= MARK_BYTES + (2 << 20), "read {read} of {size}");
+        // Cut short, or not a chat: the same facts as a whole read, and no panic.
+        let cut_path = dir.path().join("session-2026-11-20T10-00-cut00000.json");
+        let mut store = OffsetStore::in_memory();
+        let cuts = (1..bytes.len())
+            .step_by(bytes.len() / 97)
+            .chain([0, bytes.len() - 1]);
+        for cut in cuts {
+            std::fs::write(&cut_path, &bytes[..cut]).unwrap();
+            let f = read_json_indexed(&cut_path, &mut store).unwrap();
+            assert_eq!(f, parse_json_file(&cut_path, &bytes[..cut]), "cut at {cut}");
+        }
+        for junk in [
+            &b"[1, 2]"[..],
+            b"\xff\xfe{\"messages\": [",
+            b"{\"messages\": 7}",
+            b"{\"a\": 1} trailing",
+        ] {
+            std::fs::write(&cut_path, junk).unwrap();
+            let f = read_json_indexed(&cut_path, &mut store).unwrap();
+            assert_eq!(f, parse_json_file(&cut_path, junk), "{junk:?}");
+        }
     }
 
     #[test]

@@ -122,10 +122,41 @@ fn hex(d: Digest16) -> String {
 
 /// Decode one element: `None` when it is not JSON (the document is broken there).
 fn decode(doc: &Document, bytes: &[u8], drafts: &mut Vec<super::Draft>) -> Option<bool> {
+    decode_seen(doc, bytes, drafts, &mut |_| {})
+}
+
+/// [`decode`], handing the element to `visit` too.
+fn decode_seen(
+    doc: &Document,
+    bytes: &[u8],
+    drafts: &mut Vec<super::Draft>,
+    visit: &mut dyn FnMut(Seen<'_>),
+) -> Option<bool> {
     let text = String::from_utf8_lossy(bytes);
     let value: Value = serde_json::from_str(&text).ok()?;
     drafts.clear();
-    Some((doc.drafts)(&value, drafts).is_ok())
+    let ok = (doc.drafts)(&value, drafts).is_ok();
+    visit(Seen::Element(&value));
+    Some(ok)
+}
+
+/// What a listing sees of a document while [`index_visiting`] indexes it.
+pub(crate) enum Seen<'a> {
+    /// A top-level member other than the messages (handed over at the end).
+    Header(String, Value),
+    /// One element of the messages, in order.
+    Element(&'a Value),
+}
+
+/// Index `path` from its first byte, handing each element and top-level member to
+/// `visit` on the way: the listing's one pass over a big document, which leaves its
+/// index behind. Also answers whether the document is broken (cut short, not JSON).
+pub(crate) fn index_visiting(
+    path: &Path,
+    doc: &Document,
+    visit: &mut dyn FnMut(Seen<'_>),
+) -> Result<(DocOffsets, bool), Failure> {
+    refresh_inner(path, doc, None, Some(visit)).map(|(idx, _, broken)| (idx, broken))
 }
 
 /// Where decoding can resume in a file that changed since `known` was built: the
@@ -169,11 +200,20 @@ pub(crate) fn refresh(
     doc: &Document,
     known: Option<DocOffsets>,
 ) -> Result<(DocOffsets, Option<usize>), Failure> {
+    refresh_inner(path, doc, known, None).map(|(idx, kept, _)| (idx, kept))
+}
+
+fn refresh_inner(
+    path: &Path,
+    doc: &Document,
+    known: Option<DocOffsets>,
+    mut visit: Option<&mut dyn FnMut(Seen<'_>)>,
+) -> Result<(DocOffsets, Option<usize>, bool), Failure> {
     let io_err = |e| Failure::Error(TranscriptError::io(path, e));
     let mut file = crate::agent_file::open(path).map_err(io_err)?;
     let now = stamp(&file).map_err(io_err)?;
     let known = match known {
-        Some(k) if k.stamp == now => return Ok((k, None)),
+        Some(k) if k.stamp == now => return Ok((k, None, false)),
         other => other,
     };
     let kept = match &known {
@@ -194,7 +234,11 @@ pub(crate) fn refresh(
         }
         None => {
             file.seek(SeekFrom::Start(0)).map_err(io_err)?;
-            Scanner::new(&mut file, doc.key)
+            let mut s = Scanner::new(&mut file, doc.key);
+            if visit.is_some() {
+                s.keep_headers();
+            }
+            s
         }
     };
     let mut bytes = Vec::new();
@@ -220,7 +264,11 @@ pub(crate) fn refresh(
         if !scanner.element(&mut bytes).map_err(io_err)? {
             break;
         }
-        match decode(doc, &bytes, &mut drafts) {
+        let decoded = match visit.as_mut() {
+            Some(v) => decode_seen(doc, &bytes, &mut drafts, &mut **v),
+            None => decode(doc, &bytes, &mut drafts),
+        };
+        match decoded {
             None => {
                 scanner.broken();
                 break;
@@ -235,8 +283,14 @@ pub(crate) fn refresh(
             }
         }
     }
-    if scanner.end() == Some(End::Broken) {
+    let broken = scanner.end() == Some(End::Broken);
+    if broken {
         errors = errors.saturating_add(1);
+    }
+    if let Some(visit) = visit {
+        for (key, value) in scanner.take_headers() {
+            visit(Seen::Header(key, value));
+        }
     }
     drop(scanner);
     if stamp(&file).map_err(io_err)? != now {
@@ -249,7 +303,7 @@ pub(crate) fn refresh(
         errors,
         last_message,
     };
-    Ok((offsets, Some(kept)))
+    Ok((offsets, Some(kept), broken))
 }
 
 /// The entries `keep` asks for, decoded from the last mark before them; the counts
@@ -314,7 +368,7 @@ pub(crate) fn read(
 }
 
 #[cfg(test)]
-pub(super) mod tests {
+pub(crate) mod tests {
     use std::path::PathBuf;
 
     use super::super::document::BYTES_READ;

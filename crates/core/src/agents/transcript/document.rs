@@ -76,6 +76,8 @@ pub(crate) struct Scanner<R> {
     hasher: Option<Sha256>,
     /// `buf[..hashed]` went into the hasher.
     hashed: usize,
+    /// The other top-level members, decoded, when asked for ([`Scanner::keep_headers`]).
+    headers: Option<Vec<(String, serde_json::Value)>>,
 }
 
 /// A SHA-256, shortened: enough to tell two runs of bytes apart.
@@ -110,7 +112,21 @@ impl<R: Read> Scanner<R> {
             state,
             hasher: None,
             hashed: 0,
+            headers: None,
         }
+    }
+
+    /// Keep every other top-level member, decoded, for [`Scanner::take_headers`].
+    pub fn keep_headers(&mut self) {
+        self.headers = Some(Vec::new());
+    }
+
+    /// The other top-level members read so far (with [`Scanner::keep_headers`]).
+    pub fn take_headers(&mut self) -> Vec<(String, serde_json::Value)> {
+        self.headers
+            .as_mut()
+            .map(std::mem::take)
+            .unwrap_or_default()
     }
 
     /// How the document ended, once [`Scanner::next_start`] answered `None`.
@@ -346,7 +362,12 @@ impl<R: Read> Scanner<R> {
                 }
                 let text = String::from_utf8_lossy(scratch);
                 match serde_json::from_str::<serde_json::Value>(&text) {
-                    Ok(_) => Ok(State::AfterMember),
+                    Ok(v) => {
+                        if let Some(h) = &mut self.headers {
+                            h.push((key, v));
+                        }
+                        Ok(State::AfterMember)
+                    }
                     Err(_) => broken,
                 }
             }

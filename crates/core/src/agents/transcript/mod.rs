@@ -31,7 +31,7 @@
 //! [`read_entry_full`] reads one entry again without the cut, from the cursor stored in
 //! the entry (`at`).
 
-mod doc_offsets;
+pub(crate) mod doc_offsets;
 pub(crate) mod document;
 mod lines;
 mod log_offsets;

@@ -131,6 +131,22 @@ pub struct OffsetStore {
 /// Times a one-document transcript is read again after it changed under the read.
 const CHANGED_RETRIES: usize = 3;
 
+/// The store listing scans leave document indexes in ([`index_while_scanning`]).
+static SCAN_STORE: std::sync::OnceLock<PathBuf> = std::sync::OnceLock::new();
+
+/// Have listing scans in this process leave the offset index of each whole-file
+/// document they decode as a stream (a Gemini `.json` chat over the whole-file cap) in
+/// the store at `db`, so its first page is read from the index at once (the app and
+/// the CLI ask for this with their store; unset, nothing is written).
+pub fn index_while_scanning(db: PathBuf) {
+    let _ = SCAN_STORE.set(db);
+}
+
+/// The store [`index_while_scanning`] names, opened.
+pub(crate) fn scan_store() -> Option<OffsetStore> {
+    SCAN_STORE.get().map(|db| OffsetStore::open(db))
+}
+
 impl OffsetStore {
     /// Marks kept in memory only (nothing is written).
     pub fn in_memory() -> OffsetStore {
@@ -442,6 +458,15 @@ impl OffsetStore {
         if saved.is_ok() {
             offsets.stored_end = offsets.end();
         }
+    }
+
+    /// Keep the index a listing scan built of a document (`doc_offsets::index_visiting`).
+    pub(crate) fn keep_document(&mut self, harness: Harness, path: &Path, idx: DocOffsets) {
+        self.save_doc(harness, path, &idx);
+        if self.docs.len() >= MEMO_FILES {
+            self.docs.clear();
+        }
+        self.docs.insert((harness, path.to_path_buf()), idx);
     }
 
     fn load_doc(&self, harness: Harness, path: &Path) -> Option<DocOffsets> {
