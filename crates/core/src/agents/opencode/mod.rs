@@ -46,6 +46,13 @@ use wire::Message;
 
 const TITLE_MAX: usize = 120;
 
+#[cfg(test)]
+thread_local! {
+    /// The most messages of the JSON tree held at once on this thread (tests check
+    /// that a scan holds one session's, not the tree's).
+    static TREE_MOST_HELD: std::cell::Cell<usize> = const { std::cell::Cell::new(0) };
+}
+
 /// The session row (from the `session` table or `storage/session/*/<id>.json`).
 #[derive(Default, Clone)]
 struct SessionInfo {
@@ -236,11 +243,11 @@ impl OpencodeStore {
         Some(out)
     }
 
-    /// Sessions and messages of the JSON tree, limited to `only` when given.
-    fn read_tree(&mut self, only: Option<&HashSet<String>>) -> SessionsRead {
+    /// Sessions of the JSON tree (its session files), limited to `only` when given;
+    /// every session file is noted in `session_files`.
+    fn read_tree_infos(&mut self, only: Option<&HashSet<String>>) -> BTreeMap<String, SessionInfo> {
         let storage = self.root.join("storage");
         let mut infos = BTreeMap::new();
-        let mut messages: HashMap<String, Vec<Message>> = HashMap::new();
         let wanted = |sid: &str| only.is_none_or(|o| o.contains(sid));
         for project in read_dir_paths(&storage.join("session")) {
             for file in read_dir_paths(&project) {
@@ -267,27 +274,47 @@ impl OpencodeStore {
                 );
             }
         }
-        let message_root = storage.join("message");
-        let sessions: Vec<PathBuf> = match only {
+        infos
+    }
+
+    /// The messages of one folder of the JSON tree (`storage/message/<dir>`), by the
+    /// session each names (its `sessionID`, else the folder's), each noted for its
+    /// part files.
+    fn tree_folder(&mut self, dir: &Path) -> HashMap<String, Vec<Message>> {
+        let storage = self.root.join("storage");
+        let dir_sid = dir.file_name().map(|n| n.to_string_lossy().into_owned());
+        let mut out: HashMap<String, Vec<Message>> = HashMap::new();
+        for m in wire::tree_messages(&storage, dir).messages {
+            let Some(sid) = str_at(&m.data, "sessionID")
+                .map(str::to_string)
+                .or(dir_sid.clone())
+            else {
+                continue;
+            };
+            self.message_session.insert(m.id.clone(), sid.clone());
+            out.entry(sid).or_default().push(m);
+        }
+        out
+    }
+
+    /// Sessions and messages of the JSON tree, limited to `only` when given.
+    fn read_tree(&mut self, only: Option<&HashSet<String>>) -> SessionsRead {
+        let infos = self.read_tree_infos(only);
+        let mut messages: HashMap<String, Vec<Message>> = HashMap::new();
+        let message_root = self.root.join("storage").join("message");
+        let folders: Vec<PathBuf> = match only {
             Some(set) => set.iter().map(|s| message_root.join(s)).collect(),
             None => read_dir_paths(&message_root),
         };
-        for dir in sessions {
-            let dir_sid = dir.file_name().map(|n| n.to_string_lossy().into_owned());
-            for m in wire::tree_messages(&storage, &dir).messages {
-                let Some(sid) = str_at(&m.data, "sessionID")
-                    .map(str::to_string)
-                    .or(dir_sid.clone())
-                else {
-                    continue;
-                };
-                self.message_session.insert(m.id.clone(), sid.clone());
-                messages.entry(sid).or_default().push(m);
+        for dir in folders {
+            for (sid, list) in self.tree_folder(&dir) {
+                messages.entry(sid).or_default().extend(list);
             }
         }
+        #[cfg(test)]
+        TREE_MOST_HELD.with(|n| n.set(n.get().max(messages.values().map(Vec::len).sum())));
         (infos, messages)
     }
-
     /// Read `only` (or everything, [`OpencodeStore::rebuild_all`]) from both layouts
     /// and build their sessions.
     fn rebuild(&mut self, only: Option<&HashSet<String>>) -> Vec<StoredSession> {
@@ -353,18 +380,54 @@ impl OpencodeStore {
         out
     }
 
-    /// Every session of both layouts, as [`OpencodeStore::rebuild`] builds them, with
-    /// the database's folded one session at a time as its rows stream by
-    /// ([`wire::db_sessions_each`]): memory holds one session's messages, not the
-    /// database's. A message of the JSON tree counts unless its id is in the database
-    /// (asked by primary key); a session is the tree's when the database has neither
-    /// its row nor its messages, or only the tree has its messages.
+    /// Every session of both layouts, as [`OpencodeStore::rebuild`] builds them, one
+    /// session at a time: the database's folded as its rows stream by
+    /// ([`wire::db_sessions_each`]) with the tree folder of the same name read then,
+    /// and the tree's other folders read one by one after. Memory holds one session's
+    /// messages, not the database's or the tree's. A message of the JSON tree counts
+    /// unless its id is in the database (asked by primary key); a session is the
+    /// tree's when the database has neither its row nor its messages, or only the
+    /// tree has its messages. A message in a folder not its session's (opencode
+    /// writes none) is not held: its session, and the folders it was found in, are
+    /// read again at the end as [`OpencodeStore::rebuild`] reads a few sessions.
     fn rebuild_all(&mut self) -> Vec<StoredSession> {
-        let (tree_infos, mut fresh) = self.read_tree(None);
+        let tree_infos = self.read_tree_infos(None);
+        let message_root = self.root.join("storage").join("message");
+        let mut folders: BTreeMap<String, PathBuf> = read_dir_paths(&message_root)
+            .into_iter()
+            .filter_map(|p| Some((p.file_name()?.to_string_lossy().into_owned(), p)))
+            .collect();
+        let folder_names: Vec<String> = folders.keys().cloned().collect();
+        // Sessions with messages in another's folder, and those folders.
+        let mut strays: BTreeSet<String> = BTreeSet::new();
         let mut infos = BTreeMap::new();
         let mut out: Vec<StoredSession> = Vec::new();
         let mut streamed: HashSet<String> = HashSet::new();
         let db = self.open_db();
+        let mut in_db = db
+            .as_ref()
+            .and_then(|(_, conn)| conn.prepare("SELECT 1 FROM message WHERE id = ?1").ok());
+        // The tree's messages of `sid`, from its folder (read now, once).
+        let mut tree_of = |this: &mut Self, sid: &str, strays: &mut BTreeSet<String>| {
+            let Some(dir) = folders.remove(sid) else {
+                return Vec::new();
+            };
+            let mut mine = Vec::new();
+            for (owner, list) in this.tree_folder(&dir) {
+                let list = list.into_iter().filter(|m| {
+                    !in_db
+                        .as_mut()
+                        .is_some_and(|st| st.exists([&m.id]).unwrap_or(false))
+                });
+                if owner == sid {
+                    mine.extend(list);
+                } else if list.count() > 0 {
+                    strays.insert(owner);
+                    strays.insert(sid.to_string());
+                }
+            }
+            mine
+        };
         if let Some((path, conn)) = &db {
             infos = match self.db_infos(conn, &|_| true) {
                 Ok(infos) => infos,
@@ -373,9 +436,9 @@ impl OpencodeStore {
                     BTreeMap::new()
                 }
             };
-            fresh = without_db_copies(conn, fresh);
+            let mut errors = None;
             let streamed_rows = wire::db_sessions_each(conn, &mut |sid, mut msgs| {
-                msgs.extend(fresh.remove(&sid).unwrap_or_default());
+                msgs.extend(tree_of(self, &sid, &mut strays));
                 let info = infos
                     .get(&sid)
                     .or_else(|| tree_infos.get(&sid))
@@ -391,15 +454,24 @@ impl OpencodeStore {
                 streamed.insert(sid);
             });
             if let Err(e) = streamed_rows {
+                errors = Some(e);
+            }
+            if let Some(e) = errors {
                 self.db_error(path, e);
             }
             self.note_message_watermark(conn);
         }
         let mut rest: BTreeSet<String> = infos.keys().cloned().collect();
         rest.extend(tree_infos.keys().cloned());
-        rest.extend(fresh.keys().cloned());
+        rest.extend(folder_names);
         for sid in rest.into_iter().filter(|s| !streamed.contains(s)) {
-            let msgs = fresh.remove(&sid).unwrap_or_default();
+            let msgs = tree_of(self, &sid, &mut strays);
+            #[cfg(test)]
+            TREE_MOST_HELD.with(|n| n.set(n.get().max(msgs.len())));
+            let known = infos.contains_key(&sid) || tree_infos.contains_key(&sid);
+            if !known && msgs.is_empty() {
+                continue; // a folder of nothing readable, or only other sessions'
+            }
             let from_tree =
                 (tree_infos.contains_key(&sid) && !infos.contains_key(&sid)) || !msgs.is_empty();
             let info = infos
@@ -422,6 +494,14 @@ impl OpencodeStore {
                 facts: session_facts(&sid, &info, msgs),
                 gone: false,
             });
+        }
+        drop(in_db);
+        drop(db);
+        if !strays.is_empty() {
+            // Read again with every folder their messages are in.
+            let again = self.rebuild(Some(&strays.into_iter().collect()));
+            out.retain(|s| !again.iter().any(|a| a.id == s.id));
+            out.extend(again.into_iter().filter(|s| !s.gone));
         }
         self.known.extend(out.iter().map(|s| s.id.clone()));
         out.sort_by(|a, b| a.id.cmp(&b.id));
@@ -606,26 +686,6 @@ fn db_location(db: &Path, sid: &str) -> PathBuf {
     PathBuf::from(p)
 }
 
-/// The JSON tree's messages without those whose id the database has (it wins).
-fn without_db_copies(
-    conn: &Connection,
-    tree: HashMap<String, Vec<Message>>,
-) -> HashMap<String, Vec<Message>> {
-    let Ok(mut st) = conn.prepare("SELECT 1 FROM message WHERE id = ?1") else {
-        return tree;
-    };
-    tree.into_iter()
-        .map(|(sid, list)| {
-            let list: Vec<Message> = list
-                .into_iter()
-                .filter(|m| !st.exists([&m.id]).unwrap_or(false))
-                .collect();
-            (sid, list)
-        })
-        .filter(|(_, list)| !list.is_empty())
-        .collect()
-}
-
 /// opencode's title for a session it has not named yet: `New session - <time>` (a
 /// sub-agent's: `Child session - <time>`).
 fn is_placeholder_title(title: &str) -> bool {
@@ -761,6 +821,106 @@ mod tests {
         let texts: Vec<&str> = entries.iter().map(|e| e.text.as_str()).collect();
         assert_eq!(texts, ["hello", "hi there"]);
         assert_eq!(usage_shown(&entries), facts.usage);
+    }
+
+    /// Issue 17 (3): the first scan of the older JSON tree reads it one session
+    /// folder at a time (it read every message and part of every session first). A
+    /// generated tree of 90 sessions of many sizes, with a session file without
+    /// messages, a folder without a session file, an unreadable message, messages in
+    /// another session's folder (one of a session that has no folder of its own):
+    /// the scan gives exactly what reading each session by itself gives, holding at
+    /// most the largest folder's messages.
+    #[test]
+    fn a_big_json_tree_is_read_one_session_at_a_time_to_the_same_sessions() {
+        let dir = tempfile::tempdir().unwrap();
+        let storage = dir.path().join("storage");
+        let sessions = 90;
+        let mut largest = 0;
+        for s in 0..sessions {
+            let sid = format!("ses_{s:03}");
+            if s % 13 != 4 {
+                write(
+                    &storage.join(format!("session/proj/{sid}.json")),
+                    &format!(
+                        r#"{{"id":"{sid}","directory":"/w","title":"title {s}","time":{{"created":1767312000000,"updated":1767312009000}}}}"#
+                    ),
+                );
+            }
+            let n = if s % 29 == 5 { 0 } else { (s % 17) * 3 + 1 };
+            largest = largest.max(n);
+            for m in 0..n {
+                let mid = format!("msg_{sid}_{m:03}");
+                let data = if m % 2 == 0 {
+                    format!(
+                        r#"{{"id":"{mid}","role":"user","sessionID":"{sid}","time":{{"created":{}}}}}"#,
+                        1767312000000u64 + m as u64
+                    )
+                } else {
+                    format!(
+                        r#"{{"id":"{mid}","role":"assistant","sessionID":"{sid}","modelID":"claude-sonnet-4-5","providerID":"anthropic","tokens":{{"input":{m},"output":2,"cache":{{"read":5,"write":1}}}},"time":{{"created":{},"completed":{}}}}}"#,
+                        1767312000000u64 + m as u64,
+                        1767312000500u64 + m as u64
+                    )
+                };
+                write(&storage.join(format!("message/{sid}/{mid}.json")), &data);
+                let part = if m % 2 == 0 {
+                    format!(
+                        r#"{{"id":"prt_{mid}","type":"text","text":"prompt {m} {}"}}"#,
+                        "x".repeat(2000)
+                    )
+                } else {
+                    r#"{"id":"prt_t","type":"tool","callID":"c","tool":"bash","state":{"status":"error"}}"#.into()
+                };
+                write(&storage.join(format!("part/{mid}/prt_{mid}.json")), &part);
+            }
+        }
+        write(&storage.join("message/ses_003/msg_bad.json"), r#"{"role":"#);
+        let same_as_one_by_one = |streamed: &[StoredSession]| {
+            let ids: HashSet<String> = streamed.iter().map(|s| s.id.clone()).collect();
+            let mut one_by_one = OpencodeStore::new(dir.path());
+            one_by_one.known = ids.clone();
+            let want = one_by_one.rebuild(Some(&ids));
+            assert_eq!(streamed.len(), want.len());
+            for (a, b) in streamed.iter().zip(&want) {
+                assert_eq!(
+                    (&a.id, &a.parent_id, &a.location, &a.facts, a.gone),
+                    (&b.id, &b.parent_id, &b.location, &b.facts, b.gone)
+                );
+            }
+            ids
+        };
+        TREE_MOST_HELD.with(|n| n.set(0));
+        let streamed = OpencodeStore::new(dir.path()).scan();
+        let most_held = TREE_MOST_HELD.with(|n| n.get());
+        assert_eq!(
+            most_held,
+            largest,
+            "one session at a time, the largest of {}",
+            streamed.len()
+        );
+        let ids = same_as_one_by_one(&streamed);
+        assert!(ids.contains("ses_004"), "a folder without a session file");
+        let empty = streamed.iter().find(|s| s.id == "ses_005").unwrap();
+        assert_eq!(
+            (empty.facts.user_messages, empty.facts.assistant_messages),
+            (0, 0),
+            "a session file, no messages"
+        );
+        // In another session's folder (opencode writes none): of a session with a
+        // folder, and of one without; those are read again at the end, whole.
+        write(
+            &storage.join("message/ses_010/msg_stray1.json"),
+            r#"{"id":"msg_stray1","role":"user","sessionID":"ses_020","time":{"created":1767312000001}}"#,
+        );
+        write(
+            &storage.join("message/ses_011/msg_stray2.json"),
+            r#"{"id":"msg_stray2","role":"user","sessionID":"ses_elsewhere","time":{"created":1767312000002}}"#,
+        );
+        let streamed = OpencodeStore::new(dir.path()).scan();
+        let ids = same_as_one_by_one(&streamed);
+        assert!(ids.contains("ses_elsewhere"), "{ids:?}");
+        let s20 = streamed.iter().find(|s| s.id == "ses_020").unwrap();
+        assert_eq!(s20.facts.user_messages, 6, "with its stray");
     }
 
     /// Issue 17: the first scan of a big database folds it one session at a time (it
