@@ -187,6 +187,16 @@ if command -v node >/dev/null && command -v tauri-driver >/dev/null; then
     log "UI frame time: 10 remote hosts x 1000 sessions, $rate changes/s per host, 10 s"
     "${PRIORITY[@]}" node "$HERE/remote_frames.mjs" 10 1000 "$rate" 10 || log "remote_frames failed (exit $?)"
   done
+  # Issue 17: the app over 100k sessions (1.9 GB, gen_scale.py; generated once and kept)
+  # with 200 live agents writing 10 lines/s each: first window, idle CPU and memory,
+  # frames, line-to-screen time.
+  SCALE_CORPUS="${SCALE_CORPUS:-$HOME/.cache/sessionscope/bench-data/scale100k}"
+  if [ ! -e "$SCALE_CORPUS.done" ]; then
+    log "generating the 100k-session corpus in $SCALE_CORPUS"
+    python3 "$HERE/gen_scale.py" "$SCALE_CORPUS" 800 100000 60 >/dev/null && touch "$SCALE_CORPUS.done"
+  fi
+  log "the app at 100k sessions with 200 live agents"
+  SCALE_CORPUS="$SCALE_CORPUS" "${PRIORITY[@]}" node "$HERE/app_scale.mjs" 200 10 20 || log "app_scale failed (exit $?)"
 fi
 # Issue 15: what remote hosts cost over ssh (10 hosts x 1000 sessions, idle for a minute),
 # against a loopback sshd the script starts.
