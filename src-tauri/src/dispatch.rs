@@ -8,9 +8,11 @@
 //! The handlers themselves are cheap: the search index, the tray and Analytics are only
 //! marked dirty here and recompute on their own threads, coalesced.
 
+use std::collections::BTreeSet;
+use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc::{self, Receiver, SyncSender};
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use tauri::AppHandle;
@@ -105,10 +107,77 @@ impl Dirty {
     }
 }
 
+/// What the full-text index has to look at again.
+#[derive(Debug, Default, PartialEq, Eq)]
+pub enum SearchPending {
+    #[default]
+    Nothing,
+    /// These transcripts (the rows that changed): a `stat` each.
+    Paths(BTreeSet<PathBuf>),
+    /// Every transcript under the roots (at start, after a rebuild or a removal): a walk.
+    Everything,
+}
+
+/// More changed paths than this between two index updates: walk everything instead.
+const MAX_PENDING_PATHS: usize = 20_000;
+
+/// The full-text index's to-do, filled here and taken by its updater thread. With 200
+/// agents writing, the live table changes every few tens of milliseconds; the index
+/// then looks at the transcripts that changed, not at all 100k under the roots.
+#[derive(Clone, Default)]
+pub struct SearchDirty(Arc<Mutex<SearchPending>>);
+
+impl SearchDirty {
+    /// Everything to look at: the first update reads the roots whole.
+    pub fn everything() -> SearchDirty {
+        SearchDirty(Arc::new(Mutex::new(SearchPending::Everything)))
+    }
+
+    pub fn mark_everything(&self) {
+        *crate::state::lock(&self.0) = SearchPending::Everything;
+    }
+
+    pub fn mark_paths(&self, paths: impl IntoIterator<Item = PathBuf>) {
+        let mut pending = crate::state::lock(&self.0);
+        let set = match &mut *pending {
+            SearchPending::Everything => return,
+            SearchPending::Nothing => {
+                *pending = SearchPending::Paths(BTreeSet::new());
+                match &mut *pending {
+                    SearchPending::Paths(set) => set,
+                    _ => return,
+                }
+            }
+            SearchPending::Paths(set) => set,
+        };
+        set.extend(paths);
+        if set.len() > MAX_PENDING_PATHS {
+            *pending = SearchPending::Everything;
+        }
+    }
+
+    /// What is pending, leaving nothing.
+    pub fn take(&self) -> SearchPending {
+        std::mem::take(&mut *crate::state::lock(&self.0))
+    }
+
+    /// Mark what `change` asks the index to look at again: the changed rows'
+    /// transcripts, or everything when rows went away (their keys name no file) or the
+    /// table was rebuilt.
+    fn mark_for(&self, change: &Change) {
+        match change {
+            Change::Sessions { change, .. } if change.removed.is_empty() => {
+                self.mark_paths(change.upserted.iter().map(|s| PathBuf::from(&s.path)))
+            }
+            _ => self.mark_everything(),
+        }
+    }
+}
+
 pub struct Dispatcher {
     app: AppHandle,
     notifier: Arc<Notifier>,
-    search: Dirty,
+    search: SearchDirty,
     tray: Dirty,
     analytics: SyncSender<()>,
 }
@@ -119,7 +188,7 @@ impl Dispatcher {
     pub fn new(
         app: AppHandle,
         notifier: Arc<Notifier>,
-        search: Dirty,
+        search: SearchDirty,
         tray: Dirty,
     ) -> (Dispatcher, Receiver<()>) {
         // One pending nudge is all it takes: more while it waits say nothing new.
@@ -148,7 +217,7 @@ impl Dispatcher {
                         self.notifier.prime(sessions);
                     }
                 }
-                Work::Search => self.search.mark(),
+                Work::Search => self.search.mark_for(&change),
                 Work::Tray => self.tray.mark(),
                 Work::Analytics => {
                     let _ = self.analytics.try_send(());
@@ -245,6 +314,32 @@ mod tests {
         let work = work_for(Kind::Reset);
         assert!(work.contains(&Work::PrimeNotify) && !work.contains(&Work::Notify));
         assert!(work.contains(&Work::Search) && work.contains(&Work::Analytics));
+    }
+
+    #[test]
+    fn the_search_index_is_given_the_changed_paths_or_everything() {
+        let d = SearchDirty::default();
+        assert_eq!(d.take(), SearchPending::Nothing);
+        d.mark_paths([PathBuf::from("/a"), PathBuf::from("/b")]);
+        d.mark_paths([PathBuf::from("/a")]);
+        assert_eq!(
+            d.take(),
+            SearchPending::Paths(["/a", "/b"].into_iter().map(PathBuf::from).collect())
+        );
+        assert_eq!(d.take(), SearchPending::Nothing);
+        // A removal names no file: everything, and paths marked after it add nothing.
+        d.clone().mark_for(&removed(1));
+        d.mark_paths([PathBuf::from("/c")]);
+        assert_eq!(d.take(), SearchPending::Everything);
+        d.mark_for(&Change::Reset { sessions: vec![] });
+        assert_eq!(d.take(), SearchPending::Everything);
+        // A status-only change set marks no path.
+        d.mark_for(&removed(0));
+        assert_eq!(d.take(), SearchPending::Paths(BTreeSet::new()));
+        // Too many paths to keep: everything.
+        d.mark_paths((0..=MAX_PENDING_PATHS).map(|i| PathBuf::from(format!("/{i}"))));
+        assert_eq!(d.take(), SearchPending::Everything);
+        assert_eq!(SearchDirty::everything().take(), SearchPending::Everything);
     }
 
     #[test]

@@ -56,7 +56,8 @@ fn main() {
             let (settings, settings_problem) = state::load_settings();
             let show_tray_icon = state::lock(&settings).show_tray_icon;
             let notifier = std::sync::Arc::new(notify::Notifier::new(settings.clone()));
-            let (search_dirty, tray_dirty) = (dispatch::Dirty::set(), dispatch::Dirty::set());
+            let (search_dirty, tray_dirty) =
+                (dispatch::SearchDirty::everything(), dispatch::Dirty::set());
             let (dispatcher, analytics_nudges) = dispatch::Dispatcher::new(
                 handle.clone(),
                 notifier,
@@ -66,7 +67,7 @@ fn main() {
             let sink: state::ChangeSink = std::sync::Arc::new(move |c| dispatcher.dispatch(c));
             // 2. Manage.
             app.manage(state::AppState::new(settings, settings_problem, sink));
-            app.manage(search::SearchService::open(search_dirty));
+            app.manage(search::SearchService::new(search_dirty));
             app.manage(server::ServerWatch::default());
             app.manage(remote::RemoteWatch::default());
             // 3. Open and start: the window's first calls find everything above in place.

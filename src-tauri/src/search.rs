@@ -3,6 +3,13 @@
 //! `search-progress` events; queries use their own connection (the index is in WAL
 //! mode), so a search never waits for an update. The transcripts the last update could
 //! not read (too large to read whole) are kept for the search results to name.
+//!
+//! Both connections are opened on the updater's thread, not while the window is
+//! built: opening checks the index (`PRAGMA quick_check`, which re-tokenizes every
+//! piece of an FTS5 table: tens of seconds over 100k transcripts), and the window's
+//! first rows must not wait for it. After the first update, only the transcripts of the
+//! rows that changed are looked at again ([`SearchDirty`]), not every file under the
+//! roots.
 
 use std::sync::atomic::AtomicBool;
 use std::sync::Mutex;
@@ -13,7 +20,7 @@ use sessionscope_core::progress::Throttled;
 use sessionscope_core::sessions::search::SearchIndex;
 use tauri::{AppHandle, Manager};
 
-use crate::dispatch::Dirty;
+use crate::dispatch::{SearchDirty, SearchPending};
 use crate::state::AppState;
 
 /// How often pending changes are folded into the index.
@@ -21,21 +28,24 @@ const UPDATE_PERIOD: Duration = Duration::from_secs(5);
 
 pub struct SearchService {
     reader: Mutex<Option<SearchIndex>>,
-    /// Set by the dispatcher when sessions changed.
-    dirty: Dirty,
+    /// Filled by the dispatcher when sessions changed.
+    dirty: SearchDirty,
+    /// Why queries cannot be answered yet, or at all.
+    unavailable: Mutex<String>,
     /// "path: why" for each transcript the last update skipped.
     skipped: Mutex<Vec<String>>,
 }
 
 impl SearchService {
-    /// Open the index for queries; `dirty` (set: update at start) says when to update it.
-    pub fn open(dirty: Dirty) -> SearchService {
-        let reader = SearchIndex::open(&SearchIndex::default_path())
-            .map_err(|e| eprintln!("sessionscope: full-text search unavailable: {e}"))
-            .ok();
+    /// The service, without its index yet (the updater opens it); `dirty` (everything,
+    /// at start) says what to update.
+    pub fn new(dirty: SearchDirty) -> SearchService {
         SearchService {
-            reader: Mutex::new(reader),
+            reader: Mutex::new(None),
             dirty,
+            unavailable: Mutex::new(
+                "full-text search is opening its index; try again in a moment".to_string(),
+            ),
             skipped: Mutex::default(),
         }
     }
@@ -50,10 +60,10 @@ impl SearchService {
 
     pub fn with_reader<T>(&self, f: impl FnOnce(&SearchIndex) -> T) -> Result<T, String> {
         let guard = self.reader.lock().unwrap_or_else(|e| e.into_inner());
-        guard
-            .as_ref()
-            .map(f)
-            .ok_or_else(|| "full-text search is unavailable (see the log)".to_string())
+        match guard.as_ref() {
+            Some(index) => Ok(f(index)),
+            None => Err(crate::state::lock(&self.unavailable).clone()),
+        }
     }
 }
 
@@ -71,26 +81,60 @@ pub fn start_updater(app: &AppHandle) {
             ) else {
                 return;
             };
-            let Ok(mut writer) = SearchIndex::open(&SearchIndex::default_path()) else {
-                return;
+            let path = SearchIndex::default_path();
+            let mut writer = match SearchIndex::open(&path) {
+                Ok(writer) => writer,
+                Err(e) => {
+                    let why = format!("full-text search is unavailable: {e}");
+                    eprintln!("sessionscope: {why}");
+                    *crate::state::lock(&service.unavailable) = why;
+                    return;
+                }
             };
+            match SearchIndex::open_for_queries(&path) {
+                Ok(reader) => *crate::state::lock(&service.reader) = Some(reader),
+                Err(e) => {
+                    let why = format!("full-text search is unavailable: {e}");
+                    eprintln!("sessionscope: {why}");
+                    *crate::state::lock(&service.unavailable) = why;
+                }
+            }
             let never = AtomicBool::new(false);
             loop {
-                if service.dirty.take() {
+                let pending = service.dirty.take();
+                if pending != SearchPending::Nothing {
                     let roots = state.live().roots();
                     let throttled =
                         Throttled::new(crate::events::PROGRESS_PERIOD, |p: ScanProgress| {
                             crate::events::search_progress(&app, p);
                         });
                     let report = |p: ScanProgress| throttled.report(p);
-                    match writer.update(&roots, &report, &never) {
+                    let updated = match &pending {
+                        SearchPending::Paths(paths) => {
+                            let paths: Vec<_> = paths.iter().cloned().collect();
+                            writer.update_paths(&roots, &paths, &report, &never)
+                        }
+                        _ => writer.update(&roots, &report, &never),
+                    };
+                    match updated {
                         Ok(stats) => {
                             let named = stats
                                 .skipped
                                 .iter()
-                                .map(|s| format!("{}: {}", s.path.display(), s.reason))
-                                .collect();
-                            *crate::state::lock(&service.skipped) = named;
+                                .map(|s| format!("{}: {}", s.path.display(), s.reason));
+                            let mut skipped = crate::state::lock(&service.skipped);
+                            match &pending {
+                                // The others' reasons still hold: replace only these.
+                                SearchPending::Paths(paths) => {
+                                    skipped.retain(|s| {
+                                        !paths
+                                            .iter()
+                                            .any(|p| s.starts_with(&format!("{}: ", p.display())))
+                                    });
+                                    skipped.extend(named);
+                                }
+                                _ => *skipped = named.collect(),
+                            }
                         }
                         Err(e) => eprintln!("sessionscope: search index update failed: {e}"),
                     }

@@ -7,23 +7,31 @@ use tauri::State;
 use crate::state::AppState;
 
 /// The full table, sent once; later changes arrive as `sessions-changed` events.
+/// Async, so it is built and serialized off the main thread: 100k rows take a while,
+/// and the main thread is the one that draws the window.
 #[tauri::command]
-pub fn list_sessions(state: State<'_, AppState>) -> SessionSnapshot {
-    let snapshot = state.live().snapshot();
-    if !state.scanning.load(std::sync::atomic::Ordering::Acquire) {
-        return snapshot;
-    }
-    // The first scan is still reading: what it has read so far (the same rows its
-    // `sessions-changed` events carry), and the roots it is reading.
-    let rows = crate::state::lock(&state.first_rows);
-    let sessions: Vec<_> = rows.values().cloned().collect();
-    SessionSnapshot {
-        counts: sessionscope_core::model::SessionCounts::of(&sessions),
-        sessions,
-        scanning: true,
-        roots: snapshot.roots,
-        notices: snapshot.notices,
-    }
+pub async fn list_sessions(app: tauri::AppHandle) -> Result<SessionSnapshot, String> {
+    tauri::async_runtime::spawn_blocking(move || {
+        use tauri::Manager;
+        let state = app.state::<AppState>();
+        let snapshot = state.live().snapshot();
+        if !state.scanning.load(std::sync::atomic::Ordering::Acquire) {
+            return snapshot;
+        }
+        // The first scan is still reading: what it has read so far (the same rows its
+        // `sessions-changed` events carry), and the roots it is reading.
+        let rows = crate::state::lock(&state.first_rows);
+        let sessions: Vec<_> = rows.values().cloned().collect();
+        SessionSnapshot {
+            counts: sessionscope_core::model::SessionCounts::of(&sessions),
+            sessions,
+            scanning: true,
+            roots: snapshot.roots,
+            notices: snapshot.notices,
+        }
+    })
+    .await
+    .map_err(|e| e.to_string())
 }
 
 /// Show the folder of a session's transcript in the file manager. Only paths of

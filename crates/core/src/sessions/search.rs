@@ -25,7 +25,7 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 
 use chrono::{DateTime, Utc};
 use rayon::prelude::*;
-use rusqlite::{params, Connection};
+use rusqlite::{params, Connection, OptionalExtension};
 
 use crate::agents::{self, HarnessRoot, SourceKind};
 use crate::model::{Harness, ScanProgress, SearchHit, TextRole};
@@ -102,6 +102,22 @@ impl SearchIndex {
         crate::sqlite_file::open_rebuildable(path, Self::try_open)
     }
 
+    /// Open an index another connection of this process has opened with
+    /// [`SearchIndex::open`] (checked, created, migrated), for queries only: without
+    /// `PRAGMA quick_check`, which on an FTS5 table re-reads and re-tokenizes every
+    /// piece (tens of seconds over 100k transcripts) and need not run twice.
+    pub fn open_for_queries(path: &Path) -> rusqlite::Result<SearchIndex> {
+        let (conn, version) = crate::sqlite_file::open_checked_if(
+            path,
+            std::time::Duration::from_secs(5),
+            |_, _| false,
+        )?;
+        if version != SCHEMA_VERSION {
+            return Err(rusqlite::Error::InvalidQuery);
+        }
+        Ok(SearchIndex { conn })
+    }
+
     fn try_open(path: &Path) -> rusqlite::Result<SearchIndex> {
         let (conn, version) =
             crate::sqlite_file::open_checked(path, std::time::Duration::from_secs(5))?;
@@ -139,7 +155,6 @@ impl SearchIndex {
         progress: &(dyn Fn(ScanProgress) + Sync),
         cancel: &AtomicBool,
     ) -> rusqlite::Result<UpdateStats> {
-        let mut stats = UpdateStats::default();
         let mut errors = Vec::new();
         let mut found: Vec<(HarnessRoot, PathBuf, FileStamp)> = Vec::new();
         for root in roots {
@@ -159,6 +174,71 @@ impl SearchIndex {
             .filter(|p| !present.contains(p))
             .cloned()
             .collect();
+        self.index_found(found, &known, gone, progress, cancel)
+    }
+
+    /// [`SearchIndex::update`] for these paths only (the transcripts the live table saw
+    /// change): no walk of the roots and no read of every indexed file's stamp, so 200
+    /// sessions written to at once cost 200 `stat`s, not one per file under the roots.
+    /// A path no longer there is dropped from the index; one that is not a transcript
+    /// under `roots` is ignored.
+    pub fn update_paths(
+        &mut self,
+        roots: &[HarnessRoot],
+        paths: &[PathBuf],
+        progress: &(dyn Fn(ScanProgress) + Sync),
+        cancel: &AtomicBool,
+    ) -> rusqlite::Result<UpdateStats> {
+        let mut found = Vec::new();
+        let mut known = std::collections::HashMap::new();
+        let mut gone = Vec::new();
+        {
+            let mut stamp_of = self
+                .conn
+                .prepare_cached("SELECT size, mtime_ns, inode FROM files WHERE path = ?1")?;
+            for path in paths {
+                let Some(root) = roots.iter().find(|r| {
+                    path.starts_with(&r.path)
+                        && agents::agent(r.harness).source_kind() == SourceKind::Files
+                        && agents::agent(r.harness).is_transcript(&r.path, path)
+                }) else {
+                    continue;
+                };
+                let indexed = stamp_of
+                    .query_row([path.to_string_lossy()], |r| {
+                        Ok(FileStamp {
+                            size: r.get::<_, i64>(0)? as u64,
+                            mtime_ns: r.get(1)?,
+                            inode: r.get::<_, i64>(2)? as u64,
+                        })
+                    })
+                    .optional()?;
+                match (FileStamp::of(path), indexed) {
+                    (Some(stamp), indexed) => {
+                        if let Some(indexed) = indexed {
+                            known.insert(path.clone(), indexed);
+                        }
+                        found.push((root.clone(), path.clone(), stamp));
+                    }
+                    (None, Some(_)) => gone.push(path.clone()),
+                    (None, None) => {}
+                }
+            }
+        }
+        self.index_found(found, &known, gone, progress, cancel)
+    }
+
+    /// Drop `gone` from the index, then (re)index each of `found` whose stamp differs
+    /// from the one `known` holds for it.
+    fn index_found(
+        &mut self,
+        found: Vec<(HarnessRoot, PathBuf, FileStamp)>,
+        known: &std::collections::HashMap<PathBuf, FileStamp>,
+        gone: Vec<PathBuf>,
+        progress: &(dyn Fn(ScanProgress) + Sync),
+        cancel: &AtomicBool,
+    ) -> rusqlite::Result<UpdateStats> {
+        let mut stats = UpdateStats::default();
         {
             let tx = self.conn.transaction()?;
             for path in &gone {
@@ -646,6 +726,56 @@ mod tests {
         assert_eq!((st.files_indexed, st.files_removed), (1, 1));
         assert!(find(&idx, "parser").is_empty());
         assert_eq!(find(&idx, "zebra").len(), 1);
+    }
+
+    #[test]
+    fn an_update_of_named_paths_reads_only_those_and_drops_the_gone() {
+        let s = setup();
+        let mut idx = build(&s);
+        let new = s.root.join("-w/new.jsonl");
+        let old = s.root.join("-w/old.jsonl");
+        let added = s.root.join("-w/added.jsonl");
+        std::fs::write(&new, line("user", "2026-03-02T10:00:00Z", "only zebra now")).unwrap();
+        std::fs::write(&old, line("user", "2026-03-02T10:00:00Z", "an okapi")).unwrap();
+        std::fs::write(&added, line("user", "2026-03-03T10:00:00Z", "a giraffe")).unwrap();
+        let outside = s._dir.path().join("elsewhere.jsonl");
+        std::fs::write(&outside, line("user", "2026-03-03T10:00:00Z", "a walrus")).unwrap();
+        let never = AtomicBool::new(false);
+        // Only the named paths: old.jsonl changed too but is not looked at.
+        let st = idx
+            .update_paths(
+                &s.roots,
+                &[new.clone(), added.clone(), outside],
+                &|_| {},
+                &never,
+            )
+            .unwrap();
+        assert_eq!((st.files_indexed, st.files_removed), (2, 0));
+        assert_eq!(find(&idx, "zebra").len(), 1);
+        assert_eq!(find(&idx, "giraffe").len(), 1);
+        assert!(find(&idx, "walrus").is_empty(), "not under a root");
+        assert!(find(&idx, "okapi").is_empty(), "not named");
+        assert_eq!(
+            find(&idx, "mismatched").len(),
+            1,
+            "old.jsonl as indexed before"
+        );
+        // Named again unchanged: nothing read. Deleted: its pieces go.
+        let st = idx
+            .update_paths(&s.roots, std::slice::from_ref(&new), &|_| {}, &never)
+            .unwrap();
+        assert_eq!((st.files_indexed, st.files_removed), (0, 0));
+        std::fs::remove_file(&new).unwrap();
+        let st = idx.update_paths(&s.roots, &[new], &|_| {}, &never).unwrap();
+        assert_eq!((st.files_indexed, st.files_removed), (0, 1));
+        assert!(find(&idx, "zebra").is_empty());
+        // A full update still finds what the named ones left.
+        let st = idx.update(&s.roots, &|_| {}, &never).unwrap();
+        assert_eq!((st.files_indexed, st.files_removed), (1, 0));
+        assert_eq!(find(&idx, "okapi").len(), 1);
+        // A second connection for queries sees what the first wrote.
+        let reader = SearchIndex::open_for_queries(&s.db).unwrap();
+        assert_eq!(find(&reader, "giraffe").len(), 1);
     }
 
     #[test]
