@@ -1,5 +1,11 @@
 import { describe, expect, it } from "vitest";
-import { LOCAL_HOST, SessionTable, type SortKey } from "./sessions.svelte";
+import {
+  LOCAL_HOST,
+  SessionTable,
+  compareSessions,
+  mergeChanged,
+  type SortKey,
+} from "./sessions.svelte";
 import type { RemoteHost, Session, SessionCounts } from "./bindings";
 
 function session(key: string, last: string | null, extra: Partial<Session> = {}): Session {
@@ -314,6 +320,71 @@ describe("SessionTable", () => {
       }
       live.query = "";
     }
+  });
+
+  it("puts a large batch of changed rows in place as a full sort would (200 agents at once)", () => {
+    let seed = 11;
+    const random = () => (seed = (seed * 48271) % 2147483647) / 2147483647;
+    const make = (i: number, n: number) =>
+      session(`claude-code:s${i}`, `2026-11-0${1 + (n % 9)}T1${n % 10}:00:00Z`, {
+        user_messages: n % 7,
+        title: `t${n % 5}`,
+      });
+    const rows = Array.from({ length: 2000 }, (_, i) => make(i, i));
+    const live = new SessionTable();
+    live.load({ sessions: rows, counts: counts(2000), roots: [], scanning: false, notices: [] });
+    for (const key of ["last_activity", "messages", "title"] as SortKey[]) {
+      live.sortBy(key);
+      void live.visible;
+      for (let step = 0; step < 10; step++) {
+        // 100–400 rows at once: more than the old one-by-one limit (256), less than a
+        // quarter of the table, so they are merged in, not re-sorted with the rest.
+        const upserted = Array.from({ length: 100 + Math.floor(random() * 300) }, () =>
+          make(Math.floor(random() * 2100), Math.floor(random() * 1000)),
+        );
+        const removed = Array.from(
+          { length: 5 },
+          () => `claude-code:s${Math.floor(random() * 2100)}`,
+        );
+        live.apply({ upserted, removed }, counts(0));
+        const sorted = [...live.visible].sort((a, b) =>
+          compareSessions(a, b, live.sortKey, live.descending),
+        );
+        expect(live.visible.map((s) => s.key)).toEqual(sorted.map((s) => s.key));
+        const all: string[] = [];
+        for (let i = 0; i < 2100; i++)
+          if (live.has(`claude-code:s${i}`)) all.push(`claude-code:s${i}`);
+        expect(live.visible.length).toBe(all.length);
+        expect(new Set(live.visible.map((s) => s.key))).toEqual(new Set(all));
+      }
+    }
+  });
+
+  it("merges fresh rows into a sorted list, dropping the changed ones", () => {
+    const a = session("claude-code:a", "2026-11-05T00:00:00Z");
+    const b = session("claude-code:b", "2026-11-04T00:00:00Z");
+    const c = session("claude-code:c", "2026-11-03T00:00:00Z");
+    const b2 = session("claude-code:b", "2026-11-06T00:00:00Z");
+    const d = session("claude-code:d", "2026-11-01T00:00:00Z");
+    const e = session("claude-code:e", "2026-11-04T12:00:00Z");
+    const merged = mergeChanged(
+      [a, b, c],
+      new Set(["claude-code:b", "claude-code:d", "claude-code:e"]),
+      [d, b2, e],
+      "last_activity",
+      true,
+    );
+    expect(merged.map((s) => s.key)).toEqual([
+      "claude-code:b",
+      "claude-code:a",
+      "claude-code:e",
+      "claude-code:c",
+      "claude-code:d",
+    ]);
+    expect(mergeChanged([a, b, c], new Set(["claude-code:a"]), [], "last_activity", true)).toEqual([
+      b,
+      c,
+    ]);
   });
 });
 
