@@ -171,9 +171,10 @@ describe("a remote host", () => {
   it("is added in Settings and its rows join this machine's in one table with a Host column", async () => {
     const { wd, display } = launched;
     await wd.click(await wd.find("[data-testid=tab-settings]"));
-    await wd.click(await wd.waitForElement("[data-testid=add-host]"));
+    // The first view after start-up: under a load of 11 it once took over 10 s.
+    await wd.click(await wd.waitForElement("[data-testid=add-host]", 30000));
     await wd.type(
-      await wd.waitForElement("[data-testid=remote-host-input]"),
+      await wd.waitForElement("[data-testid=remote-host-input]", 30000),
       "box",
     );
     await wd.click(await wd.find("[data-testid=save-settings]"));
@@ -479,6 +480,11 @@ describe("a remote host", () => {
       done.indexOf("remote-line-1") < done.indexOf("remote-line-2") &&
         done.indexOf("remote-line-2") < done.indexOf("remote-line-3"),
       "in order",
+    );
+    // The host's list is read again when the run ends: it shows it failed, not running.
+    await wd.waitFor(
+      "return [...document.querySelectorAll('[data-testid=remote-run]')].some((r) => r.dataset.runStatus === 'failed') && !document.querySelector('[data-testid=remote-run][data-run-status=running]')",
+      { timeout: 15000, what: "the host's list showing the run ended" },
     );
     shot("39-remote-run-live");
     // In the host's own history, as its CLI shows it.
