@@ -239,20 +239,15 @@ fn signature(file: &mut File, end: u64) -> std::io::Result<Vec<u8>> {
 /// Applies lines to an index, in file order.
 struct Fold<'a> {
     idx: &'a mut LogOffsets,
-    /// Id hash → position in `idx.messages`.
-    at: HashMap<u64, usize>,
+    /// Id hash → position in `idx.messages` (made on the first line read: a refresh
+    /// that finds nothing new does not build it).
+    at: Option<HashMap<u64, usize>>,
     models: HashMap<String, u32>,
     drafts: Vec<Draft>,
 }
 
 impl<'a> Fold<'a> {
     fn new(idx: &'a mut LogOffsets) -> Self {
-        let at = idx
-            .messages
-            .iter()
-            .enumerate()
-            .map(|(i, m)| (m.id, i))
-            .collect();
         let models = idx
             .models
             .iter()
@@ -261,7 +256,7 @@ impl<'a> Fold<'a> {
             .collect();
         Fold {
             idx,
-            at,
+            at: None,
             models,
             drafts: Vec::new(),
         }
@@ -275,14 +270,22 @@ impl<'a> Fold<'a> {
         };
         let body = line.strip_suffix(b"\r").unwrap_or(line);
         self.drafts.clear();
+        let messages = &self.idx.messages;
+        let at = self.at.get_or_insert_with(|| {
+            messages
+                .iter()
+                .enumerate()
+                .map(|(i, m)| (m.id, i))
+                .collect()
+        });
         match (log.line)(body, None, &mut self.drafts) {
             LogLine::Other => {}
             LogLine::Error => self.idx.errors = self.idx.errors.saturating_add(1),
             LogLine::Rewind(target) => {
                 // As gemini-cli's loader: an unknown id rewinds everything.
-                let keep = self.at.get(&id_hash(&target)).copied().unwrap_or(0);
+                let keep = at.get(&id_hash(&target)).copied().unwrap_or(0);
                 for m in self.idx.messages.drain(keep..) {
-                    self.at.remove(&m.id);
+                    at.remove(&m.id);
                 }
             }
             LogLine::Message { id, model } => {
@@ -303,10 +306,10 @@ impl<'a> Fold<'a> {
                     id: id_hash(&id),
                     model,
                 };
-                match self.at.get(&m.id) {
+                match at.get(&m.id) {
                     Some(&i) => self.idx.messages[i] = m,
                     None => {
-                        self.at.insert(m.id, self.idx.messages.len());
+                        at.insert(m.id, self.idx.messages.len());
                         self.idx.messages.push(m);
                     }
                 }
