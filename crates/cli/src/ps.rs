@@ -172,31 +172,57 @@ fn run_hosts(args: PsArgs) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// A row of the table, from the ID column on.
-fn row(s: &Session, shorts: &ShortIds, now: DateTime<Utc>) -> String {
-    let elapsed = s
-        .status_since
-        .map(|t| human_duration(now.signed_duration_since(t)))
-        .unwrap_or_default();
-    format!(
-        "{:<10} {:<12} {:<18} {:<20} {:>5} {:<18} {:>8}  {}",
-        shorts.get(&s.id),
-        s.harness.as_str(),
-        format!(
+/// A row of the table, from the ID column on, written straight to where it goes (no
+/// string per row: `ps --all` writes 100k of them).
+struct Row<'a> {
+    s: &'a Session,
+    shorts: &'a ShortIds,
+    now: DateTime<Utc>,
+}
+
+impl std::fmt::Display for Row<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let s = self.s;
+        let elapsed = s
+            .status_since
+            .map(|t| human_duration(self.now.signed_duration_since(t)))
+            .unwrap_or_default();
+        let status = format!(
             "{:?}{}{}",
             s.status,
             if s.gone { " (gone)" } else { "" },
             if s.ambiguous { " (ambiguous)" } else { "" }
-        ),
-        clip(s.model.as_deref().unwrap_or("-"), 20),
-        s.message_count(),
-        clip(s.project.as_deref().unwrap_or("-"), 18),
-        elapsed,
-        // A title is what an agent (or a remote host) wrote: no escapes reach the terminal.
-        sessionscope_core::agents::transcript::text::strip_controls(
-            s.title.as_deref().unwrap_or("")
+        );
+        write!(
+            f,
+            "{:<10} {:<12} {:<18} {:<20} {:>5} {:<18} {:>8}  {}",
+            self.shorts.get(&s.id),
+            s.harness.as_str(),
+            status,
+            clip(s.model.as_deref().unwrap_or("-"), 20),
+            s.message_count(),
+            clip(s.project.as_deref().unwrap_or("-"), 18),
+            elapsed,
+            title_cell(s.title.as_deref())
         )
-    )
+    }
+}
+
+fn row<'a>(s: &'a Session, shorts: &'a ShortIds, now: DateTime<Utc>) -> Row<'a> {
+    Row { s, shorts, now }
+}
+
+/// A title as the last cell of a table row (`ps`, `sessions`): it is what an agent (or
+/// a remote host) wrote, so no escape or control character reaches the terminal, and
+/// a line break or tab in it becomes a space rather than splitting the row.
+pub(crate) fn title_cell(title: Option<&str>) -> std::borrow::Cow<'_, str> {
+    let title = title.unwrap_or("");
+    // Most titles hold nothing to strip: borrowed as they are.
+    if !title.contains(|c: char| c.is_control() || c == '\u{7f}') {
+        return title.into();
+    }
+    let clean = sessionscope_core::agents::transcript::text::strip_controls(title);
+    clean.replace(['\n', '\t'], " ").into()
 }
 
 fn print_table(
@@ -254,9 +280,9 @@ fn print_table(
     let _ = out.flush();
 }
 
-pub(crate) fn clip(s: &str, n: usize) -> String {
-    if s.chars().count() <= n {
-        return s.to_string();
+pub(crate) fn clip(s: &str, n: usize) -> std::borrow::Cow<'_, str> {
+    if s.len() <= n || s.chars().count() <= n {
+        return s.into();
     }
     let tail: String = s
         .chars()
@@ -266,7 +292,7 @@ pub(crate) fn clip(s: &str, n: usize) -> String {
         .into_iter()
         .rev()
         .collect();
-    format!("…{tail}")
+    format!("…{tail}").into()
 }
 
 pub(crate) fn human_duration(d: chrono::Duration) -> String {
@@ -276,5 +302,24 @@ pub(crate) fn human_duration(d: chrono::Duration) -> String {
         60..=3599 => format!("{}m{:02}s", s / 60, s % 60),
         3600..=86399 => format!("{}h{:02}m", s / 3600, (s % 3600) / 60),
         _ => format!("{}d{:02}h", s / 86400, (s % 86400) / 3600),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_title_cell_lets_no_escape_or_line_break_through() {
+        let cell = title_cell(Some(
+            "fix \u{1b}[2J\u{1b}]0;pwned\u{7}the\tbug\r\nnow\u{9b}31m",
+        ));
+        assert!(!cell.contains(|c: char| c.is_control()), "{cell:?}");
+        assert!(
+            cell.starts_with("fix ") && cell.contains("the bug now"),
+            "{cell:?}"
+        );
+        assert_eq!(title_cell(Some("plain ✅ title")), "plain ✅ title");
+        assert_eq!(title_cell(None), "");
     }
 }

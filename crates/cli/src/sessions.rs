@@ -229,7 +229,7 @@ fn print_table(rows: &[(&str, ShortIds, Vec<&Session>)], named: bool) {
                     None if s.price_unknown => "price unknown".into(),
                     None => "-".into(),
                 },
-                s.title.as_deref().unwrap_or("")
+                crate::ps::title_cell(s.title.as_deref())
             );
             if written.is_err() {
                 return; // a closed pipe (`| head`) just ends the output

@@ -128,6 +128,56 @@ fn usage_groups_like_ccusage() {
     assert_eq!(projects["projects"][0]["project"], "/home/dev/api");
 }
 
+/// `sessionscope ARGS` over a Claude Code root `claude` alone: its stdout.
+fn table(claude: &Path, data: &Path, args: &[&str]) -> String {
+    let empty = tempfile::tempdir().unwrap();
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_sessionscope"));
+    cmd.args(args)
+        .env("HOME", empty.path())
+        .env("TZ", "UTC")
+        .env("SESSIONSCOPE_DATA_DIR", data)
+        .env("CLAUDE_CONFIG_DIR", claude);
+    for var in [
+        "CODEX_HOME",
+        "GPTME_LOGS_DIR",
+        "GEMINI_DATA_DIR",
+        "OPENCODE_DATA_DIR",
+        "COPILOT_STATE_DIR",
+    ] {
+        cmd.env(var, empty.path().join("none"));
+    }
+    let out = cmd.output().unwrap();
+    assert!(out.status.success(), "{args:?}: {out:?}");
+    String::from_utf8(out.stdout).unwrap()
+}
+
+#[test]
+fn both_tables_print_a_title_without_its_escapes() {
+    let dir = tempfile::tempdir().unwrap();
+    let project = dir.path().join("claude/projects/-w-p");
+    std::fs::create_dir_all(&project).unwrap();
+    // A prompt that would retitle the terminal and clear it, with a line break inside.
+    let prompt = r#"{"type":"user","sessionId":"5e55a000-0000-4000-8000-000000000001","timestamp":"2026-01-05T10:00:00.000Z","cwd":"/w/p","message":{"role":"user","content":"fix \u001b]0;pwned\u0007the \u001b[2Jbug\r\nnow"}}"#;
+    std::fs::write(
+        project.join("5e55a000-0000-4000-8000-000000000001.jsonl"),
+        format!("{prompt}\n"),
+    )
+    .unwrap();
+    let data = dir.path().join("data");
+    for args in [&["sessions"][..], &["ps", "--all"]] {
+        let out = table(&dir.path().join("claude"), &data, args);
+        let row = out
+            .lines()
+            .find(|l| l.starts_with("5e55a000"))
+            .unwrap_or_else(|| panic!("{args:?}: no row in {out:?}"));
+        assert!(row.contains("fix the bug"), "{args:?}: {row:?}");
+        assert!(
+            !out.contains('\u{1b}') && !out.contains("pwned"),
+            "{args:?}: {out:?}"
+        );
+    }
+}
+
 #[test]
 fn the_cache_never_changes_the_answer() {
     let data = tempfile::tempdir().unwrap();
