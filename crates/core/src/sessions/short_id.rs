@@ -58,41 +58,66 @@ pub fn matches(id: &str, query: &str) -> bool {
 
 /// The short id of each of `ids`, in the same order. An id listed twice gets the
 /// same short id both times.
+///
+/// Every string a query is matched against (each id and its distinct part) is sorted
+/// once; a prefix of an id's distinct part names it alone when no other id's string
+/// starts with it, and in sorted order the longest prefix shared with any other id's
+/// string is the one shared with the nearest such string on either side. At 100k ids
+/// (issue 17) the sort is most of the work, so it compares the first eight bytes as
+/// one integer and the rest only on a tie, and the neighbours are found by walking
+/// the sorted list once, not by a search per id.
 pub fn short_ids<S: AsRef<str>>(ids: &[S]) -> Vec<String> {
-    // Every string a query is matched against, with the index of its owner: a prefix
-    // names an id alone when no other owner's string starts with it.
-    let mut keys: Vec<(&str, usize)> = Vec::with_capacity(ids.len() * 2);
+    let mut keys: Vec<Key> = Vec::with_capacity(ids.len() * 2);
     for (i, id) in ids.iter().enumerate() {
         let id = id.as_ref();
-        keys.push((id, i));
         let d = distinct_part(id);
-        if d.len() != id.len() {
-            keys.push((d, i));
+        let i = i as u32;
+        if d.len() == id.len() {
+            keys.push(Key::new(id, i, Key::ID | Key::DISTINCT));
+        } else {
+            keys.push(Key::new(id, i, Key::ID));
+            keys.push(Key::new(d, i, Key::DISTINCT));
         }
     }
-    keys.sort_unstable();
-    // Duplicated ids are the same session: let the first occurrence own them all.
-    let mut owner: foldhash::HashMap<&str, usize> =
-        foldhash::HashMap::with_capacity_and_hasher(ids.len(), Default::default());
-    for (i, id) in ids.iter().enumerate() {
-        owner.entry(id.as_ref()).or_insert(i);
+    keys.sort_unstable_by(|a, b| a.head.cmp(&b.head).then_with(|| a.text.cmp(b.text)));
+    // Duplicated ids are the same session: the first occurrence owns them all. Equal
+    // strings are next to each other now; among them, the ids' own keys name one id.
+    let mut owner: Vec<u32> = (0..ids.len() as u32).collect();
+    let mut at = 0;
+    while at < keys.len() {
+        let run = keys[at..]
+            .iter()
+            .take_while(|k| k.text == keys[at].text)
+            .count();
+        let same = &keys[at..at + run];
+        if let Some(first) = same.iter().filter(|k| k.is_id()).map(|k| k.owner).min() {
+            for k in same.iter().filter(|k| k.is_id()) {
+                owner[k.owner as usize] = first;
+            }
+        }
+        at += run;
     }
-    let owner_of = |i: usize| owner[ids[i].as_ref()];
+    // Where each id's distinct part sits in the sorted list.
+    let mut place = vec![0usize; ids.len()];
+    for (p, k) in keys.iter().enumerate() {
+        if k.flags & Key::DISTINCT != 0 {
+            place[k.owner as usize] = p;
+        }
+    }
     ids.iter()
         .enumerate()
         .map(|(i, id)| {
             let id = id.as_ref();
-            let me = owner_of(i);
+            let me = owner[i];
             let d = distinct_part(id);
-            let pos = keys.partition_point(|k| k.0 < d);
-            // In sorted order the longest prefix shared with any other owner's string
-            // is the one shared with the nearest such string on either side.
-            let before = keys[..pos].iter().rev().find(|k| owner_of(k.1) != me);
-            let after = keys[pos..].iter().find(|k| owner_of(k.1) != me);
+            let p = place[i];
+            let other = |k: &&Key| owner[k.owner as usize] != me;
+            let before = keys[..p].iter().rev().find(other);
+            let after = keys[p + 1..].iter().find(other);
             let shared = [before, after]
                 .into_iter()
                 .flatten()
-                .map(|k| common_prefix_len(d, k.0))
+                .map(|k| common_prefix_len(d, k.text))
                 .max()
                 .unwrap_or(0);
             let want = (shared + 1).max(MIN_LEN.min(d.len()));
@@ -108,18 +133,48 @@ pub fn short_ids<S: AsRef<str>>(ids: &[S]) -> Vec<String> {
         .collect()
 }
 
+/// A string a query is matched against, for [`short_ids`]'s sort.
+struct Key<'a> {
+    /// The first eight bytes, big-endian, zero-padded: ordered as the strings are
+    /// (a shorter string sorts first on a tie, which the full comparison then settles).
+    head: u64,
+    text: &'a str,
+    owner: u32,
+    flags: u8,
+}
+
+impl<'a> Key<'a> {
+    /// The key is an id itself.
+    const ID: u8 = 1;
+    /// The key is the distinct part of its id (which may be the id itself).
+    const DISTINCT: u8 = 2;
+
+    fn new(text: &'a str, owner: u32, flags: u8) -> Self {
+        let mut head = [0u8; 8];
+        let n = text.len().min(8);
+        head[..n].copy_from_slice(&text.as_bytes()[..n]);
+        Key {
+            head: u64::from_be_bytes(head),
+            text,
+            owner,
+            flags,
+        }
+    }
+
+    fn is_id(&self) -> bool {
+        self.flags & Key::ID != 0
+    }
+}
+
 /// The short ids of one set of sessions, looked up by full id.
 pub struct ShortIds(foldhash::HashMap<String, String>);
 
 impl ShortIds {
     pub fn new<S: AsRef<str>>(ids: &[S]) -> Self {
         let shorts = short_ids(ids);
-        ShortIds(
-            ids.iter()
-                .map(|i| i.as_ref().to_string())
-                .zip(shorts)
-                .collect(),
-        )
+        let mut map = foldhash::HashMap::with_capacity_and_hasher(ids.len(), Default::default());
+        map.extend(ids.iter().map(|i| i.as_ref().to_string()).zip(shorts));
+        ShortIds(map)
     }
 
     /// The short id of `id`; the id itself when it was not in the set.
@@ -228,6 +283,78 @@ mod tests {
             assert_eq!(short_ids(&ids), short, "{ids:?}");
             for (s, id) in short.iter().zip(&ids) {
                 assert!(matches(id, s), "{s} names {id}");
+            }
+        }
+    }
+
+    /// The first implementation (a binary search per id over the sorted strings), kept
+    /// as the reference the faster one must agree with.
+    fn reference(ids: &[String]) -> Vec<String> {
+        let mut keys: Vec<(&str, usize)> = Vec::new();
+        for (i, id) in ids.iter().enumerate() {
+            keys.push((id, i));
+            let d = distinct_part(id);
+            if d.len() != id.len() {
+                keys.push((d, i));
+            }
+        }
+        keys.sort_unstable();
+        let mut owner: std::collections::HashMap<&str, usize> = Default::default();
+        for (i, id) in ids.iter().enumerate() {
+            owner.entry(id.as_str()).or_insert(i);
+        }
+        let owner_of = |i: usize| owner[ids[i].as_str()];
+        ids.iter()
+            .enumerate()
+            .map(|(i, id)| {
+                let me = owner_of(i);
+                let d = distinct_part(id);
+                let pos = keys.partition_point(|k| k.0 < d);
+                let before = keys[..pos].iter().rev().find(|k| owner_of(k.1) != me);
+                let after = keys[pos..].iter().find(|k| owner_of(k.1) != me);
+                let shared = [before, after]
+                    .into_iter()
+                    .flatten()
+                    .map(|k| common_prefix_len(d, k.0))
+                    .max()
+                    .unwrap_or(0);
+                let want = (shared + 1).max(MIN_LEN.min(d.len()));
+                if want > d.len() {
+                    return id.clone();
+                }
+                let mut end = want;
+                while !d.is_char_boundary(end) {
+                    end += 1;
+                }
+                d[..end].to_string()
+            })
+            .collect()
+    }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(2000))]
+        /// Ids drawn from a few characters (so they share long prefixes and repeat),
+        /// dated and `session-` ones, NUL bytes and non-ASCII included.
+        #[test]
+        fn the_fast_short_ids_are_the_reference_ones(
+            ids in proptest::collection::vec(
+                (
+                    proptest::prop_oneof![
+                        proptest::strategy::Just(""),
+                        proptest::strategy::Just("2026-11-20-"),
+                        proptest::strategy::Just("session-2026-11-20T10-00-"),
+                        proptest::strategy::Just("2026-11-2"),
+                    ],
+                    "[ab\u{0}é0-]{0,12}",
+                ),
+                0..40,
+            )
+        ) {
+            let ids: Vec<String> = ids.into_iter().map(|(p, s)| format!("{p}{s}")).collect();
+            proptest::prop_assert_eq!(short_ids(&ids), reference(&ids));
+            let shorts = ShortIds::new(&ids);
+            for (id, short) in ids.iter().zip(reference(&ids)) {
+                proptest::prop_assert_eq!(shorts.get(id), short.as_str());
             }
         }
     }
