@@ -126,6 +126,9 @@ pub struct SessionIndex {
     /// Read errors other than "not found" (unreadable files or directories).
     pub read_errors: Vec<String>,
     cache: Option<IndexCache>,
+    /// Whether `cached` holds the cache's rows yet: they are read by the first scan,
+    /// on another thread while the roots are walked (see `scan_all_reporting`).
+    cache_loaded: bool,
     /// Cached files not yet claimed by a scan.
     /// Keyed by the path's bytes: hashing a `Path` goes component by component.
     cached: CachedFiles,
@@ -170,6 +173,7 @@ impl SessionIndex {
             roots_with_state: Vec::new(),
             read_errors: Vec::new(),
             cache: None,
+            cache_loaded: false,
             cached: CachedFiles::default(),
             progress: None,
             rows_read: None,
@@ -177,11 +181,21 @@ impl SessionIndex {
     }
 
     /// Use `cache`: files it knows unchanged are not read, and what is read is saved
-    /// to it after every scan and batch of changes.
+    /// to it after every scan and batch of changes. Its rows are read by the first
+    /// scan, while the roots are walked.
     pub fn with_cache(mut self, cache: IndexCache) -> Self {
-        self.cached = cache.load();
+        self.cached = CachedFiles::default();
         self.cache = Some(cache);
+        self.cache_loaded = false;
         self
+    }
+
+    /// Read the cache's rows into `cached` if that has not been done yet.
+    fn load_cached(&mut self) {
+        if let (false, Some(cache)) = (self.cache_loaded, &self.cache) {
+            self.cached = cache.load();
+        }
+        self.cache_loaded = true;
     }
 
     /// Close the cache (its database is closed cleanly, its write-ahead log folded
@@ -440,6 +454,7 @@ impl SessionIndex {
     }
 
     fn scan_all_reporting(&mut self, now: DateTime<Utc>, report: bool) -> SessionChange {
+        use rayon::prelude::*;
         let roots = self.roots.clone();
         // The files of every root are read in one parallel batch (no core idles while
         // the last big file of one root is read alone), then published root by root.
@@ -449,11 +464,49 @@ impl SessionIndex {
         let mut all: Vec<PathBuf> = Vec::new();
         let mut unchanged: Vec<(PathBuf, FileStamp)> = Vec::new();
         let mut new_files: Vec<(PathBuf, Box<TrackedFile>)> = Vec::new();
-        for root in &roots {
+        // The roots are walked (in parallel, each file stat'ed as it is found when
+        // there is a cache to check it against) while another thread reads the
+        // cache's rows: at 100k files each is a few tenths of a second (issue 17).
+        let stat = self.cache.is_some() || !self.cached.is_empty();
+        let to_load = match self.cache_loaded {
+            false => self.cache.take(),
+            true => None,
+        };
+        let (walked, loaded) = std::thread::scope(|s| {
+            let loading = to_load.map(|cache| {
+                s.spawn(move || {
+                    let rows = cache.load();
+                    (cache, rows)
+                })
+            });
+            let walked: Vec<(Vec<FoundFile>, Vec<String>)> = roots
+                .par_iter()
+                .map(|root| {
+                    let mut errors = Vec::new();
+                    let found = match agents::agent(root.harness).source_kind() {
+                        SourceKind::Files => {
+                            transcript_files_with(root, &root.path, &mut errors, stat)
+                        }
+                        SourceKind::Store => Vec::new(),
+                    };
+                    (found, errors)
+                })
+                .collect();
+            (walked, loading.map(|h| h.join()))
+        });
+        match loaded {
+            Some(Ok((cache, rows))) => {
+                self.cache = Some(cache);
+                self.cached = rows;
+            }
+            // The reading thread panicked: the cache went with it, so scan cold.
+            Some(Err(_)) => self.read_errors.push("index cache: not read".to_string()),
+            None => {}
+        }
+        self.cache_loaded = true;
+        for (root, (found, errors)) in roots.iter().zip(walked) {
+            self.read_errors.extend(errors);
             if agents::agent(root.harness).source_kind() == SourceKind::Files {
-                // Stat as the walk goes only when the cache has files to check.
-                let stat = !self.cached.is_empty();
-                let found = transcript_files_with(root, &root.path, &mut self.read_errors, stat);
                 let mut paths = Vec::with_capacity(found.len());
                 for (path, meta) in found {
                     if self.files.contains_key(&path) {
@@ -512,6 +565,7 @@ impl SessionIndex {
 
     /// The watcher reports these paths (files or directories) as changed.
     pub fn paths_changed(&mut self, paths: &[PathBuf], now: DateTime<Utc>) -> SessionChange {
+        self.load_cached();
         // A new session's live-state entry is written before its transcript: read them
         // again so the new row is not taken for an ended one until the next tick.
         self.read_claims();
@@ -1285,70 +1339,101 @@ pub fn transcript_files(root: &HarnessRoot, dir: &Path, errors: &mut Vec<String>
         .collect()
 }
 
+/// A transcript file found by a walk, with its metadata when it was asked for.
+type FoundFile = (PathBuf, Option<std::fs::Metadata>);
+
 /// [`transcript_files`], each with its metadata when `stat` (what a file's cached
 /// facts are checked against): taken through the directory the walk has open
 /// (`fstatat` of a name, not a lookup of the whole path: a warm start stats 100k
 /// files), and following a symlink as a read would. `None` when it cannot be taken.
+/// The entries of each directory are looked at in parallel (both cores stat), and
+/// come out in path order all the same.
 fn transcript_files_with(
     root: &HarnessRoot,
     dir: &Path,
     errors: &mut Vec<String>,
     stat: bool,
-) -> Vec<(PathBuf, Option<std::fs::Metadata>)> {
+) -> Vec<FoundFile> {
+    /// What one directory entry gave.
+    enum Found {
+        File(FoundFile),
+        Dir(Vec<FoundFile>, Vec<String>),
+        Error(String),
+        Nothing,
+    }
+    fn entry(root: &HarnessRoot, entry: &std::fs::DirEntry, depth: usize, stat: bool) -> Found {
+        const MAX_DEPTH: usize = 6;
+        let path = entry.path();
+        let Ok(kind) = entry.file_type() else {
+            return Found::Nothing;
+        };
+        if kind.is_dir() && depth < MAX_DEPTH {
+            let mut errors = Vec::new();
+            let found = walk(root, &path, depth + 1, stat, &mut errors);
+            return Found::Dir(found, errors);
+        }
+        if kind.is_dir() || !agents::agent(root.harness).is_transcript(&root.path, &path) {
+            return Found::Nothing;
+        }
+        if kind.is_file() {
+            let meta = stat.then(|| entry.metadata().ok()).flatten();
+            return Found::File((path, meta));
+        }
+        // A symlink (followed: to a transcript it counts), a FIFO, a socket or a
+        // device: the last three are skipped and said so.
+        match std::fs::metadata(&path) {
+            Ok(meta) => match agent_file::special_kind(&meta) {
+                None => Found::File((path, stat.then_some(meta))),
+                Some(kind) => Found::Error(format!(
+                    "{}: {}",
+                    path.display(),
+                    agent_file::NotRegular(kind)
+                )),
+            },
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Found::Nothing, // dangling
+            Err(e) => Found::Error(format!("{}: {e}", path.display())),
+        }
+    }
     fn walk(
         root: &HarnessRoot,
         dir: &Path,
         depth: usize,
         stat: bool,
-        out: &mut Vec<(PathBuf, Option<std::fs::Metadata>)>,
         errors: &mut Vec<String>,
-    ) {
-        const MAX_DEPTH: usize = 6;
+    ) -> Vec<FoundFile> {
+        use rayon::prelude::*;
         let entries = match std::fs::read_dir(dir) {
             Ok(e) => e,
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Vec::new(),
             Err(e) => {
                 errors.push(format!("{}: {e}", dir.display()));
-                return;
+                return Vec::new();
             }
         };
         // In name order, so the files come out in path order (see `scan_all`).
         let mut entries: Vec<(std::ffi::OsString, std::fs::DirEntry)> =
             entries.flatten().map(|e| (e.file_name(), e)).collect();
         entries.sort_unstable_by(|a, b| a.0.cmp(&b.0));
-        for (_, entry) in entries {
-            let path = entry.path();
-            let Ok(kind) = entry.file_type() else {
-                continue;
-            };
-            if kind.is_dir() && depth < MAX_DEPTH {
-                walk(root, &path, depth + 1, stat, out, errors);
-            } else if kind.is_file() && agents::agent(root.harness).is_transcript(&root.path, &path)
-            {
-                let meta = stat.then(|| entry.metadata().ok()).flatten();
-                out.push((path, meta));
-            } else if !kind.is_dir() && agents::agent(root.harness).is_transcript(&root.path, &path)
-            {
-                // A symlink (followed: to a transcript it counts), a FIFO, a socket
-                // or a device: the last three are skipped and said so.
-                match std::fs::metadata(&path) {
-                    Ok(meta) => match agent_file::special_kind(&meta) {
-                        None => out.push((path, stat.then_some(meta))),
-                        Some(kind) => errors.push(format!(
-                            "{}: {}",
-                            path.display(),
-                            agent_file::NotRegular(kind)
-                        )),
-                    },
-                    Err(e) if e.kind() == std::io::ErrorKind::NotFound => {} // dangling
-                    Err(e) => errors.push(format!("{}: {e}", path.display())),
+        let found: Vec<Found> = entries
+            .par_iter()
+            .with_min_len(64)
+            .map(|(_, e)| entry(root, e, depth, stat))
+            .collect();
+        let mut out = Vec::with_capacity(found.len());
+        for f in found {
+            match f {
+                Found::File(file) => out.push(file),
+                Found::Dir(files, errs) => {
+                    out.extend(files);
+                    errors.extend(errs);
                 }
+                Found::Error(e) => errors.push(e),
+                Found::Nothing => {}
             }
         }
+        out
     }
-    let mut out = Vec::new();
-    walk(root, dir, 0, stat, &mut out, errors);
-    out
+    walk(root, dir, 0, stat, errors)
 }
 
 /// Bring one file's facts up to date from disk (new bytes of a line file, the whole of
