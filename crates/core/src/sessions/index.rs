@@ -382,6 +382,14 @@ impl SessionIndex {
     /// files (Codex moves a rollout to `archived_sessions/`): the live copy wins over
     /// the vanished one. What [`SessionIndex::sessions`] clones.
     pub fn rows(&self) -> Vec<&Session> {
+        let mut rows = self.rows_unsorted();
+        sort_rows(&mut rows);
+        rows
+    }
+
+    /// [`SessionIndex::rows`] in no order: what counting needs, without sorting 100k
+    /// rows after every change.
+    fn rows_unsorted(&self) -> Vec<&Session> {
         let mut by_key: foldhash::HashMap<&str, &Session> =
             foldhash::HashMap::with_capacity_and_hasher(self.files.len(), Default::default());
         for row in self.files.values().filter_map(|f| f.published.as_ref()) {
@@ -392,14 +400,7 @@ impl SessionIndex {
                 }
             }
         }
-        let mut rows: Vec<&Session> = by_key.into_values().collect();
-        // Keys are distinct here, so the order is total and an unstable sort the same.
-        rows.sort_unstable_by(|a, b| {
-            b.last_activity
-                .cmp(&a.last_activity)
-                .then(a.key.cmp(&b.key))
-        });
-        rows
+        by_key.into_values().collect()
     }
 
     /// One row and the facts it was derived from ("Record this session" builds its
@@ -429,17 +430,20 @@ impl SessionIndex {
     /// The most recently active sessions in `status`, at most `limit` of them, without
     /// cloning the rest of the table.
     pub fn sessions_in(&self, status: crate::model::Status, limit: usize) -> Vec<Session> {
-        self.rows()
+        // Only the rows in `status` are sorted (the tray asks after every change).
+        let mut rows: Vec<&Session> = self
+            .rows_unsorted()
             .into_iter()
             .filter(|s| s.status == status)
-            .take(limit)
-            .cloned()
-            .collect()
+            .collect();
+        sort_rows(&mut rows);
+        rows.into_iter().take(limit).cloned().collect()
     }
 
-    /// Header counts, computed over borrowed rows (this runs after every change).
+    /// Header counts, computed over borrowed rows in no order (this runs after every
+    /// change).
     pub fn counts(&self) -> SessionCounts {
-        SessionCounts::of(self.rows())
+        SessionCounts::of(self.rows_unsorted())
     }
 
     /// Walk every root and read every transcript found (new bytes only for known ones).
@@ -1158,6 +1162,16 @@ impl SessionIndex {
         }
         Some(row.clone())
     }
+}
+
+/// Most recent activity first. Keys are distinct in a table, so the order is total and
+/// an unstable sort the same as a stable one.
+fn sort_rows(rows: &mut [&Session]) {
+    rows.sort_unstable_by(|a, b| {
+        b.last_activity
+            .cmp(&a.last_activity)
+            .then(a.key.cmp(&b.key))
+    });
 }
 
 /// The entries of `sorted` (in path order, no path twice) that `files` holds, each

@@ -6,8 +6,9 @@
 //! process scan (status depends on time and on processes, which no file event reports).
 //! An agent process that exits wakes the loop at once for a fresh scan
 //! ([`crate::procs::exit_watch`]), so a session reads Ended when its process ends.
-//! Each non-empty [`SessionChange`] goes to the listener; the app forwards it as an
-//! event, so the UI never polls.
+//! Each non-empty [`SessionChange`] goes to the listener, at most one every
+//! [`PUSH_PERIOD`] (what arrives sooner is merged into the next); the app forwards it
+//! as an event, so the UI never polls.
 //!
 //! The index sits behind a mutex so a snapshot can be taken at any time.
 //!
@@ -33,6 +34,13 @@ use crate::sessions::watch::{HealthProbe, RootWatcher, WatchConfig};
 
 /// How often statuses are re-inferred (elapsed-time rules, process liveness).
 pub const STATUS_TICK: Duration = Duration::from_secs(2);
+
+/// Change sets go to the listener at most this often. The first change after a quiet
+/// spell goes at once; while agents keep writing (200 of them, 10 lines a second each),
+/// what they wrote in the meantime goes as one change set, so the header counts (a
+/// pass over every row) and the web view's work are paid ten times a second, not for
+/// every debounced batch.
+pub const PUSH_PERIOD: Duration = Duration::from_millis(100);
 
 /// The most read problems kept as notices (the newest win).
 const MAX_PROBLEMS: usize = 20;
@@ -172,14 +180,15 @@ impl LiveSessions {
             .name("live-sessions".into())
             .spawn(move || {
                 let mut next_tick = Instant::now() + status_tick;
+                // What was read but not yet pushed, and when the last push went out.
+                let mut pending = SessionChange::default();
+                let mut last_push: Option<Instant> = None;
                 loop {
-                    let wait = next_tick.saturating_duration_since(Instant::now());
-                    // The header counts are worked out only for a change that goes out.
-                    let counted = |index: &SessionIndex, change: SessionChange| {
-                        let counts = (!change.is_empty()).then(|| index.counts());
-                        (change, counts)
-                    };
-                    let (change, counts) = match rx.recv_timeout(wait) {
+                    let now = Instant::now();
+                    let push_at =
+                        (!pending.is_empty()).then(|| last_push.map_or(now, |t| t + PUSH_PERIOD));
+                    let until = push_at.map_or(next_tick, |p| p.min(next_tick));
+                    match rx.recv_timeout(until.saturating_duration_since(now)) {
                         Ok(mut batch) => {
                             // An empty batch: an agent process exited (see ExitWatcher).
                             let mut exited = batch.is_empty();
@@ -203,21 +212,27 @@ impl LiveSessions {
                                 change.merge(index.refresh_status(procs, Utc::now()));
                             }
                             notices.update(&mut index);
-                            counted(&index, change)
+                            pending.merge(change);
                         }
-                        Err(RecvTimeoutError::Timeout) => {
+                        Err(RecvTimeoutError::Timeout) if Instant::now() >= next_tick => {
                             next_tick = Instant::now() + status_tick;
                             let procs = scan();
                             let mut index = lock(&shared);
                             let change = index.refresh_status(procs, Utc::now());
                             // The watcher's health changes without a batch.
                             notices.update(&mut index);
-                            counted(&index, change)
+                            pending.merge(change);
                         }
+                        // Time to push what is pending.
+                        Err(RecvTimeoutError::Timeout) => {}
                         Err(RecvTimeoutError::Disconnected) => return,
-                    };
-                    if let Some(counts) = counts {
-                        listener(change, counts);
+                    }
+                    let due = last_push.is_none_or(|t| t.elapsed() >= PUSH_PERIOD);
+                    if !pending.is_empty() && due {
+                        // The header counts are worked out only for a change that goes out.
+                        let counts = lock(&shared).counts();
+                        last_push = Some(Instant::now());
+                        listener(std::mem::take(&mut pending), counts);
                     }
                 }
             })
@@ -326,6 +341,66 @@ mod tests {
         }
         assert!(seen, "change with the new message pushed");
         assert_eq!(live.sessions()[0].user_messages, 1);
+    }
+
+    /// 200 agents writing at once: change sets go out at most one per PUSH_PERIOD,
+    /// each with everything read since the one before, and the last line still arrives.
+    #[test]
+    fn appends_in_quick_succession_go_out_merged_at_most_once_per_period() {
+        let dir = tempfile::tempdir().unwrap();
+        let root = dir.path().canonicalize().unwrap().join("projects");
+        std::fs::create_dir_all(root.join("-p")).unwrap();
+        let files: Vec<_> = (0..4)
+            .map(|i| root.join("-p").join(format!("s{i}.jsonl")))
+            .collect();
+        for f in &files {
+            std::fs::write(f, "").unwrap();
+        }
+        let (tx, rx) = mpsc::channel();
+        let _live = LiveSessions::start(
+            vec![HarnessRoot {
+                harness: Harness::ClaudeCode,
+                path: root,
+            }],
+            move |c, _counts| {
+                let _ = tx.send((Instant::now(), c));
+            },
+        );
+        let mut handles: Vec<_> = files
+            .iter()
+            .map(|f| std::fs::OpenOptions::new().append(true).open(f).unwrap())
+            .collect();
+        const LINES: u32 = 40;
+        for _ in 0..LINES {
+            for h in &mut handles {
+                writeln!(h, r#"{{"type":"user","message":{{"content":"hi"}}}}"#).unwrap();
+            }
+            thread::sleep(Duration::from_millis(10));
+        }
+        let deadline = Instant::now() + Duration::from_secs(10);
+        let mut pushes: Vec<Instant> = Vec::new();
+        let mut last_seen = std::collections::HashMap::new();
+        while Instant::now() < deadline
+            && !(last_seen.len() == files.len() && last_seen.values().all(|&n| n == LINES))
+        {
+            if let Ok((at, c)) = rx.recv_timeout(Duration::from_millis(100)) {
+                pushes.push(at);
+                for s in c.upserted {
+                    last_seen.insert(s.key, s.user_messages);
+                }
+            }
+        }
+        assert!(
+            last_seen.len() == files.len() && last_seen.values().all(|&n| n == LINES),
+            "every line arrived: {last_seen:?}"
+        );
+        for pair in pushes.windows(2) {
+            assert!(
+                pair[1] - pair[0] >= PUSH_PERIOD - Duration::from_millis(20),
+                "pushes {:?} apart",
+                pair[1] - pair[0]
+            );
+        }
     }
 
     /// Issue 20: a FIFO named like a transcript, made while the app runs, is reported
