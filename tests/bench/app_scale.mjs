@@ -228,14 +228,21 @@ try {
     await wd.screenshot(),
   );
 
-  // Idle: after the full-text index has caught up (its "indexing" label is gone) and a
-  // few quiet seconds.
+  // Idle: after the full-text index has caught up. Opening it checks it and the first
+  // update walks the roots, with no progress event for either: wait until its thread
+  // has used under 2 % of a core for 5 s in a row.
   const tIdx = Date.now();
-  await wd.waitFor("return !document.querySelector('[data-testid=indexing]')", {
-    timeout: 1800000,
-    interval: 500,
-    what: "the full-text index to catch up",
-  });
+  const backendPid = newestPid("sessionscope-app");
+  const indexer = () => threadCpu(backendPid)["search-index"] ?? 0;
+  for (
+    let quiet = 0, last = indexer();
+    quiet < 5 && Date.now() - tIdx < 1800000;
+  ) {
+    await sleep(1000);
+    const now = indexer();
+    quiet = now - last < 0.02 ? quiet + 1 : 0;
+    last = now;
+  }
   say(
     `full-text index caught up ${Date.now() - tIdx} ms after the table was full`,
   );
@@ -296,6 +303,16 @@ try {
       window.__look = requestAnimationFrame(look);
     };
     window.__look = requestAnimationFrame(look);`);
+  // And when each change reached the web view (the event, before any rendering).
+  await wd.execute(`
+    window.__events = [];
+    const t = window.__TAURI_INTERNALS__;
+    const handler = t.transformCallback((e) => {
+      const now = Date.now();
+      for (const s of e.payload.change.upserted)
+        if (s.id.startsWith('a9e')) window.__events.push([s.id, s.user_messages + s.assistant_messages, now]);
+    });
+    return t.invoke('plugin:event|listen', { event: 'sessions-changed', target: { kind: 'Any' }, handler });`);
   await startFrameProbe(wd);
   const c0 = cpuOf(["backend", "web view"]);
   const th0 = threadCpu(pids.backend);
@@ -332,10 +349,23 @@ try {
       if (a?.appended[k]) latency.push(at - a.appended[k]);
   }
   const late = latency.filter((ms) => ms > 250).length;
+  // The first event that carried line k of an agent (its count went past k).
+  const events = await wd.execute("return window.__events;");
+  const reached = new Map();
+  const arrival = [];
+  for (const [id, n, at] of events) {
+    const a = byId.get(id);
+    for (let k = reached.get(id) ?? 2; k < n; k++)
+      if (a?.appended[k]) arrival.push(at - a.appended[k]);
+    reached.set(id, Math.max(reached.get(id) ?? 2, n));
+  }
   say(
     `${SECONDS} s of ${AGENTS} agents appending ${RATE} lines/s each (${AGENTS * RATE} lines/s) over ${expected} rows`,
   );
   printFrames(probe);
+  console.log(
+    `line written → event in the web view ms: ${stats(arrival)} (${events.length} row updates)`,
+  );
   console.log(
     `line written → on screen ms: ${stats(latency)}; over 250 ms: ${late} of ${latency.length}`,
   );
