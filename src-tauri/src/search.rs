@@ -1,15 +1,15 @@
 //! Full-text search for the app: a background thread keeps the FTS index up to date
-//! (at start, then whenever sessions changed), reporting progress as
-//! `search-progress` events; queries use their own connection (the index is in WAL
-//! mode), so a search never waits for an update. The transcripts the last update could
-//! not read (too large to read whole) are kept for the search results to name.
+//! (at start, then whenever sessions changed), at low CPU and I/O priority, reporting
+//! progress as `search-progress` events; queries use their own connection (the index
+//! is in WAL mode), so a search never waits for an update. The transcripts the last
+//! update could not read (too large to read whole) are kept for the search results to
+//! name.
 //!
 //! Both connections are opened on the updater's thread, not while the window is
-//! built: opening checks the index (`PRAGMA quick_check`, which re-tokenizes every
-//! piece of an FTS5 table: tens of seconds over 100k transcripts), and the window's
-//! first rows must not wait for it. After the first update, only the transcripts of the
-//! rows that changed are looked at again ([`SearchDirty`]), not every file under the
-//! roots.
+//! built: opening may check the index (`PRAGMA quick_check`, once a day), and the
+//! window's first rows must not wait for it. After the first update, only the
+//! transcripts of the rows that changed are looked at again ([`SearchDirty`]), not
+//! every file under the roots.
 
 use std::sync::atomic::AtomicBool;
 use std::sync::Mutex;
@@ -75,6 +75,8 @@ pub fn start_updater(app: &AppHandle) {
     let _ = std::thread::Builder::new()
         .name("search-index".into())
         .spawn(move || {
+            // Below the UI and the live table: the index is built when they are idle.
+            sessionscope_core::background::lower_this_thread();
             let (Some(state), Some(service)) = (
                 app.try_state::<AppState>(),
                 app.try_state::<SearchService>(),

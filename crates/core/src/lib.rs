@@ -14,6 +14,7 @@ pub mod agent_file;
 pub mod agent_state;
 pub mod agents;
 pub mod analytics;
+pub mod background;
 pub mod bindings;
 pub mod consent;
 pub mod doctor;
