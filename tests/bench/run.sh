@@ -28,9 +28,10 @@ if [ ! -x /usr/bin/time ]; then
 fi
 
 log "building release binaries"
-(cd "$REPO" && cargo build --release -q -p sessionscope-cli && cargo build --release -q -p sessionscope-core --example bench_live)
+(cd "$REPO" && cargo build --release -q -p sessionscope-cli && cargo build --release -q -p sessionscope-core --example bench_live --example bench_search)
 SS="$CARGO_TARGET_DIR/release/sessionscope"
 LIVE="$CARGO_TARGET_DIR/release/examples/bench_live"
+SEARCHB="$CARGO_TARGET_DIR/release/examples/bench_search"
 
 CORPUS="$WORK/corpus-${SIZE_MB}mb"
 if [ ! -f "$CORPUS/.done" ]; then
@@ -120,8 +121,10 @@ WARM_COUNT=$(python3 -c "import json,sys; print(len(json.load(open(sys.argv[1]))
 # Full-text search: index build over the whole corpus, then search latency.
 FTS_ROW="| full-text index build, ${MB} MB | ≥ 50 MB/s; search p95 ≤ 50 ms | not measured | | |"
 if "$SS" search --help >/dev/null 2>&1; then
-  "$LIVE" search "$CORPUS/claude/projects" "$CORPUS/codex/sessions" "$WORK/search.sqlite3" >"$WORK/out/search.txt" 2>"$WORK/out/search.err" || true
-  FTS=$(grep -E '^fts:' "$WORK/out/search.txt" | sed 's/^fts: //' || true)
+  FTS_ENV=(env -i PATH="$PATH" HOME="$WORK/fts-home" TZ=UTC CLAUDE_CONFIG_DIR="$CORPUS/claude"
+    CODEX_HOME="$CORPUS/codex" SESSIONSCOPE_DATA_DIR="$WORK/fts-data")
+  { "${FTS_ENV[@]}" "$SEARCHB" build "$WORK/search.sqlite3" && "${FTS_ENV[@]}" "$SEARCHB" query "$WORK/search.sqlite3" 100; } >"$WORK/out/search.txt" 2>"$WORK/out/search.err" || true
+  FTS=$(sed -n 's/^\(build\|query\): //p' "$WORK/out/search.txt" | paste -sd';' - || true)
   FTS_ROW="| full-text index build, ${MB} MB, then search | ≥ 50 MB/s; search p95 ≤ 50 ms | ${FTS:-failed, see $WORK/out/search.err} | | |"
 fi
 
@@ -153,7 +156,7 @@ echo "$TABLE" | tee "$WORK/results.md"
 log "scale benchmark (issue 17), BENCH_SIZE=${BENCH_SIZE:-small}"
 SESSIONSCOPE="$SS" bash "$HERE/scale_bench.sh" || log "scale_bench.sh failed (exit $?)"
 
-for extra in records_bench.sh run_throughput.sh untrusted_bench.sh; do
+for extra in records_bench.sh run_throughput.sh untrusted_bench.sh search_bench.sh; do
   if [ -f "$HERE/$extra" ]; then
     log "running $extra"
     bash "$HERE/$extra" || log "$extra failed (exit $?)"

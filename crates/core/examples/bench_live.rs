@@ -7,12 +7,8 @@
 //!   measure this process's CPU time over SECONDS (default 60) of no activity; prints
 //!   the percentage of one core.
 //!
-//! - `bench_live search CLAUDE_ROOT CODEX_ROOT DB`: build the full-text index of the
-//!   two roots into DB from scratch, then run 100 searches for words sampled from the
-//!   indexed text; prints build MB/s and search p50/p95.
-//!
-//! Latency and idle runs happen in a temporary directory; the search run reads only
-//! the given roots and writes only DB.
+//! Both run in a temporary directory. The full-text index has its own benchmark,
+//! `bench_search`.
 
 use std::io::Write;
 use std::sync::mpsc;
@@ -133,73 +129,6 @@ fn idle(files: usize, seconds: u64) {
     );
 }
 
-fn search(claude: &str, codex: &str, db: &str) {
-    use sessionscope_core::sessions::search::{SearchFilter, SearchIndex};
-    for suffix in ["", "-wal", "-shm"] {
-        let _ = std::fs::remove_file(format!("{db}{suffix}"));
-    }
-    let roots = vec![
-        HarnessRoot {
-            harness: Harness::ClaudeCode,
-            path: claude.into(),
-        },
-        HarnessRoot {
-            harness: Harness::Codex,
-            path: codex.into(),
-        },
-    ];
-    let mut index = SearchIndex::open(std::path::Path::new(db)).unwrap();
-    let t0 = Instant::now();
-    let stats = index
-        .update(&roots, &|_| {}, &std::sync::atomic::AtomicBool::new(false))
-        .unwrap();
-    let build = t0.elapsed().as_secs_f64();
-    let mb = stats.bytes_read as f64 / 1048576.0;
-    // Words that occur: sampled from indexed pieces, as a user searches for what they saw.
-    let conn = rusqlite::Connection::open(db).unwrap();
-    let max: i64 = conn
-        .query_row("SELECT max(rowid) FROM pieces", [], |r| r.get(0))
-        .unwrap();
-    let mut queries = Vec::new();
-    let mut seed = 0x9e3779b97f4a7c15u64;
-    while queries.len() < 100 {
-        seed ^= seed << 13;
-        seed ^= seed >> 7;
-        seed ^= seed << 17;
-        let row = (seed % max.max(1) as u64) as i64 + 1;
-        let body: Option<String> = conn
-            .query_row("SELECT body FROM pieces WHERE rowid = ?1", [row], |r| {
-                r.get(0)
-            })
-            .ok();
-        let Some(body) = body else { continue };
-        let words: Vec<&str> = body
-            .split(|c: char| !c.is_alphanumeric() && c != '_')
-            .filter(|w| w.chars().count() >= 5)
-            .collect();
-        if !words.is_empty() {
-            queries.push(words[(seed as usize / 7) % words.len()].to_string());
-        }
-    }
-    let mut times = Vec::new();
-    let mut hits = 0;
-    for q in &queries {
-        let t = Instant::now();
-        hits += index.search(q, &SearchFilter::default()).unwrap().len();
-        times.push(t.elapsed().as_secs_f64() * 1000.0);
-    }
-    times.sort_by(f64::total_cmp);
-    let size = std::fs::metadata(db).map(|m| m.len()).unwrap_or(0) as f64 / 1048576.0;
-    println!(
-        "fts: build {mb:.0} MB in {build:.1} s = {:.0} MB/s ({} pieces, index {size:.0} MB); search p50 {:.1} ms, p95 {:.1} ms over {} queries ({hits} hits)",
-        mb / build,
-        stats.pieces,
-        percentile(&times, 0.5),
-        percentile(&times, 0.95),
-        queries.len()
-    );
-}
-
 fn main() {
     let args: Vec<String> = std::env::args().collect();
     let num = |i: usize, default: u64| {
@@ -210,9 +139,8 @@ fn main() {
     match args.get(1).map(String::as_str) {
         Some("latency") => latency(num(2, 1000) as usize),
         Some("idle") => idle(num(2, 10_000) as usize, num(3, 60)),
-        Some("search") if args.len() == 5 => search(&args[2], &args[3], &args[4]),
         _ => eprintln!(
-            "usage: bench_live latency [N] | idle [FILES] [SECONDS] | search CLAUDE_ROOT CODEX_ROOT DB"
+            "usage: bench_live latency [N] | idle [FILES] [SECONDS] (search: see bench_search)"
         ),
     }
 }
