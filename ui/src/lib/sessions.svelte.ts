@@ -161,30 +161,48 @@ const SINCE_MS: Record<SinceFilter, number> = {
  * re-places in the sorted list before a full re-sort is cheaper. */
 const INCREMENTAL_LIMIT = 256;
 
-/** `list` (sorted) without the rows whose keys are in `changed`, with `fresh` (rows that
- * pass the filters, any order) put where they belong: one pass over the list and a
- * binary search per fresh row, so 200 rows changed in a table of 100k cost about one
- * copy of it, not 200 (splicing each in moved the whole tail every time). */
+/** `list` (sorted) without the old versions of the changed rows (`before`: each changed
+ * key's version in `list`, or undefined if it had none), with `fresh` (rows that pass
+ * the filters, any order) put where they belong. Each old version is found by binary
+ * search (the list is sorted by the same total order), each fresh row's place too, and
+ * the list is copied once: 200 changed rows in a table of 100k cost one tight copy, not
+ * a filter with a lookup per row (40 ms in V8) or 200 splices. */
 export function mergeChanged(
   list: readonly Session[],
-  changed: ReadonlySet<string>,
+  before: ReadonlyMap<string, Session | undefined>,
   fresh: Session[],
   key: SortKey,
   descending: boolean,
 ): Session[] {
-  const kept = changed.size ? list.filter((s) => !changed.has(s.key)) : list.slice();
-  if (fresh.length === 0) return kept;
+  const gone: number[] = [];
+  for (const old of before.values()) {
+    if (!old) continue;
+    const at = insertionIndex(list, old, key, descending);
+    // Not there: the old version did not pass the filters.
+    if (list[at] === old) gone.push(at);
+  }
+  gone.sort((a, b) => a - b);
   fresh.sort((a, b) => compareSessions(a, b, key, descending));
-  const out: Session[] = new Array(kept.length + fresh.length);
-  let n = 0;
+  const places: number[] = [];
   let from = 0;
   for (const s of fresh) {
     // Fresh rows are sorted, so each one's place is at or after the one before's.
-    const at = insertionIndex(kept, s, key, descending, from);
-    while (from < at) out[n++] = kept[from++];
-    out[n++] = s;
+    from = insertionIndex(list, s, key, descending, from);
+    places.push(from);
   }
-  while (from < kept.length) out[n++] = kept[from++];
+  const out: Session[] = new Array(list.length - gone.length + fresh.length);
+  let n = 0;
+  let g = 0;
+  let j = 0;
+  for (let i = 0; i <= list.length; i++) {
+    while (j < fresh.length && places[j] === i) out[n++] = fresh[j++];
+    if (i === list.length) break;
+    if (g < gone.length && gone[g] === i) {
+      g++;
+      continue;
+    }
+    out[n++] = list[i];
+  }
   return out;
 }
 
@@ -193,8 +211,9 @@ export class SessionTable {
    * so one pushed change costs one signal, not one per row read. */
   #rows = new Map<string, Session>();
   #version = $state(0);
-  /** Keys changed since `visible` was last computed: its incremental path re-places only these. */
-  #changed = new Set<string>();
+  /** Keys changed since `visible` was last computed, each with its version then (what
+   * the last list holds): its incremental path re-places only these. */
+  #changed = new Map<string, Session | undefined>();
   /** Bumped only when a change can alter the filter menus (a new harness, project or model, or a
    * removal), so 100 updates a second do not rebuild them from 10k rows each time. */
   #facetVersion = $state(0);
@@ -312,7 +331,7 @@ export class SessionTable {
       last.signature.every((v, i) => v === signature[i])
     ) {
       const fresh: Session[] = [];
-      for (const k of changed) {
+      for (const k of changed.keys()) {
         const s = this.#rows.get(k);
         if (s && this.#passes(s, withHits)) fresh.push(s);
       }
@@ -388,12 +407,12 @@ export class SessionTable {
         before.harness !== s.harness ||
         before.project !== s.project ||
         before.models.join("\n") !== s.models.join("\n");
+      if (!this.#changed.has(s.key)) this.#changed.set(s.key, before);
       this.#rows.set(s.key, s);
-      this.#changed.add(s.key);
     }
     for (const key of change.removed) {
+      if (!this.#changed.has(key)) this.#changed.set(key, this.#rows.get(key));
       this.#rows.delete(key);
-      this.#changed.add(key);
       this.selected.delete(key);
     }
     if (change.upserted.length || change.removed.length) this.#version++;

@@ -367,13 +367,12 @@ describe("SessionTable", () => {
     const b2 = session("claude-code:b", "2026-11-06T00:00:00Z");
     const d = session("claude-code:d", "2026-11-01T00:00:00Z");
     const e = session("claude-code:e", "2026-11-04T12:00:00Z");
-    const merged = mergeChanged(
-      [a, b, c],
-      new Set(["claude-code:b", "claude-code:d", "claude-code:e"]),
-      [d, b2, e],
-      "last_activity",
-      true,
-    );
+    const before = new Map<string, Session | undefined>([
+      ["claude-code:b", b],
+      ["claude-code:d", undefined],
+      ["claude-code:e", undefined],
+    ]);
+    const merged = mergeChanged([a, b, c], before, [d, b2, e], "last_activity", true);
     expect(merged.map((s) => s.key)).toEqual([
       "claude-code:b",
       "claude-code:a",
@@ -381,10 +380,14 @@ describe("SessionTable", () => {
       "claude-code:c",
       "claude-code:d",
     ]);
-    expect(mergeChanged([a, b, c], new Set(["claude-code:a"]), [], "last_activity", true)).toEqual([
-      b,
-      c,
-    ]);
+    expect(
+      mergeChanged([a, b, c], new Map([["claude-code:a", a]]), [], "last_activity", true),
+    ).toEqual([b, c]);
+    // An old version the list does not hold (it did not pass the filters) removes nothing.
+    const hidden = session("claude-code:h", "2026-11-04T00:00:00Z");
+    expect(
+      mergeChanged([a, b, c], new Map([["claude-code:h", hidden]]), [], "last_activity", true),
+    ).toEqual([a, b, c]);
   });
 });
 
