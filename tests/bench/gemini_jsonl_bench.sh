@@ -5,7 +5,8 @@
 # result; a `$set` now and then; a rewind every 500 turns), then
 # - `sessions --json --no-cache`: the listing (the chat read once, line by line);
 # - `transcript big --last 20 --json` three times: building the log index, from the
-#   index, and after Gemini appended a turn and a rewind (read on from the end);
+#   index, and after Gemini appended a turn and a rewind (read on from the end; the
+#   listing that notices the change, `sessions --json`, is timed before it);
 # - paging back through `serve --stdio` (the app's and a remote host's path): the
 #   last page, then PAGES_BACK (default 20) pages of 500 entries before it, each
 #   request timed, and one page in the middle of the chat.
@@ -70,6 +71,9 @@ for run in "first (indexes it)" "again (index present)" "after a turn and a rewi
     printf '%s\n' '{"id":"uX","type":"user","content":"needle-appended"}' \
       '{"id":"gX","type":"gemini","content":"answer X","model":"gemini-2.5-pro"}' \
       '{"$rewindTo":"gX"}' '{"id":"gY","type":"gemini","content":"needle-after-the-rewind"}' >>"$chat"
+    # `transcript` finds a changed file by a scan (through the cache): timed apart.
+    measure "$bin" sessions --json
+    show "sessions --json after the append (the listing reads the changed chat)"
   fi
   measure "$bin" transcript bigjsonl --last 20 --json
   show "transcript --last 20, $run"
@@ -88,7 +92,7 @@ env -i PATH="$PATH" HOME="$work/home" TZ=UTC SESSIONSCOPE_DATA_DIR="$work/data" 
 import json, subprocess, sys, time
 binary, pages, timefile = sys.argv[1], int(sys.argv[2]), sys.argv[3]
 p = subprocess.Popen(["/usr/bin/time", "-o", timefile, "-f", "%e %M %U %S", binary, "serve", "--stdio"],
-                     stdin=subprocess.PIPE, stdout=subprocess.PIPE, bufsize=0)
+                     stdin=subprocess.PIPE, stdout=subprocess.PIPE)
 def message():
     line = p.stdout.readline()
     if not line:
@@ -103,6 +107,7 @@ def ask(**req):
     req = dict(kind="transcript", session="bigjsonl", max_text_bytes=16384, **req)
     t = time.monotonic()
     p.stdin.write((json.dumps({"id": n, "request": req}) + "\n").encode())
+    p.stdin.flush()
     while True:
         m = message()
         if m.get("type") == "reply" and m.get("id") == n:
@@ -124,6 +129,7 @@ back = sorted(times[1:])
 print("  serve: %d pages of 500 back (to entry %d): median %.0f ms, max %.0f ms" % (pages, first, back[len(back) // 2], back[-1]))
 mid, ms = ask(last=500, before=first // 2)
 print("  serve: a page of 500 in the middle (before entry %d): %.0f ms" % (first // 2, ms))
+print("  (each time includes this script's decoding of the answer: %d KiB for a page of 500)" % (len(json.dumps(mid)) >> 10))
 p.stdin.close()
 p.wait()
 EOF

@@ -64,8 +64,8 @@ echo "Gemini chats of ${big_mb} MiB, ${mid_mb} MiB and a few bytes ($(nproc) cor
 for cmd in "sessions --json --no-cache" "search needle --json"; do
   # shellcheck disable=SC2086
   measure "$bin" $cmd
-  read -r secs kib _ _ <"$work/time"
-  echo "  $cmd: $secs s, peak RSS $((kib / 1024)) MiB"
+  read -r secs kib user sys <"$work/time"
+  echo "  $cmd: $secs s ($user s user + $sys s sys), peak RSS $((kib / 1024)) MiB"
   within "peak RSS" "$((kib / 1024))" "$cap_mb" MiB
   for which in small mid; do
     if grep -q "in-the-$which-one\|${which}000" "$work/out"; then echo "    the $which chat is read"; else echo "    the $which chat is MISSING"; failed=1; fi
@@ -106,8 +106,8 @@ with open(sys.argv[1], "r+b") as f:
 EOF
   fi
   measure "$bin" transcript big --last 20 --json
-  read -r secs kib _ _ <"$work/time"
-  echo "  transcript big --last 20 --json, $run: $secs s, peak RSS $((kib / 1024)) MiB"
+  read -r secs kib user sys <"$work/time"
+  echo "  transcript big --last 20 --json, $run: $secs s ($user s user + $sys s sys), peak RSS $((kib / 1024)) MiB"
   within "peak RSS" "$((kib / 1024))" "$cap_mb" MiB
   if grep -q "needle-in-the-big-one" "$work/out"; then
     echo "    its last page is shown"

@@ -85,6 +85,9 @@ struct Shared {
     /// The followed runs, by id: setting the flag stops that follower.
     follows: Mutex<HashMap<String, Arc<AtomicBool>>>,
     in_flight: Arc<AtomicUsize>,
+    /// One offsets store for every transcript request, so a big transcript's index
+    /// is loaded once, not once per page.
+    offsets: Mutex<OffsetStore>,
 }
 
 /// Messages out, and whether the snapshot has gone (changes before it are in it).
@@ -142,6 +145,9 @@ pub fn run(_args: ServeArgs) -> anyhow::Result<()> {
         tx: tx.clone(),
         follows: Mutex::default(),
         in_flight,
+        offsets: Mutex::new(OffsetStore::open(
+            &sessionscope_core::paths::transcript_offsets_db(),
+        )),
     });
 
     let keys = {
@@ -359,7 +365,7 @@ fn answer(shared: &Shared, request: Request) -> Result<Answer, String> {
         } => {
             let s = find_session(&live.sessions(), &session)?;
             let path: &std::path::Path = s.path.as_ref();
-            let offsets = || OffsetStore::open(&sessionscope_core::paths::transcript_offsets_db());
+            let offsets = || lock(&shared.offsets);
             let page = match (from, before, last) {
                 (Some(from), _, _) => offsets().page(
                     s.harness,
@@ -386,7 +392,7 @@ fn answer(shared: &Shared, request: Request) -> Result<Answer, String> {
         }
         Request::TranscriptEntry { session, at, index } => {
             let s = find_session(&live.sessions(), &session)?;
-            let entry = OffsetStore::open(&sessionscope_core::paths::transcript_offsets_db())
+            let entry = lock(&shared.offsets)
                 .entry_full(s.harness, s.path.as_ref(), &at, index)
                 .map_err(|e| format!("session {}: {e}", s.id))?;
             Ok(Answer::TranscriptEntry {
