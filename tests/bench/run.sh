@@ -156,7 +156,7 @@ echo "$TABLE" | tee "$WORK/results.md"
 log "scale benchmark (issue 17), BENCH_SIZE=${BENCH_SIZE:-small}"
 SESSIONSCOPE="$SS" bash "$HERE/scale_bench.sh" || log "scale_bench.sh failed (exit $?)"
 
-for extra in records_bench.sh run_throughput.sh untrusted_bench.sh search_bench.sh; do
+for extra in records_bench.sh run_throughput.sh untrusted_bench.sh gemini_jsonl_bench.sh search_bench.sh; do
   if [ -f "$HERE/$extra" ]; then
     log "running $extra"
     bash "$HERE/$extra" || log "$extra failed (exit $?)"
