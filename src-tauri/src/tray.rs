@@ -165,10 +165,9 @@ fn build_menu(app: &AppHandle, view: &TrayView) -> tauri::Result<Menu<Wry>> {
 
 /// Recompute what the tray shows; touch the tray only when that changed.
 fn redraw(app: &AppHandle, state: &AppState, last: &mut TrayView) {
-    let counts = state.live().counts();
-    let waiting_sessions = state
+    let (counts, waiting_sessions) = state
         .live()
-        .sessions_in(Status::WaitingForInput, MAX_LISTED);
+        .counts_and_in(Status::WaitingForInput, MAX_LISTED);
     let running = state
         .supervisor
         .runs()

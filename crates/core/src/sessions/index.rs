@@ -440,6 +440,24 @@ impl SessionIndex {
         rows.into_iter().take(limit).cloned().collect()
     }
 
+    /// [`SessionIndex::counts`] and [`SessionIndex::sessions_in`] from one pass over the
+    /// rows (the tray asks for both every second while sessions change).
+    pub fn counts_and_in(
+        &self,
+        status: crate::model::Status,
+        limit: usize,
+    ) -> (SessionCounts, Vec<Session>) {
+        let rows = self.rows_unsorted();
+        let mut wanted: Vec<&Session> = rows
+            .iter()
+            .copied()
+            .filter(|s| s.status == status)
+            .collect();
+        sort_rows(&mut wanted);
+        let wanted = wanted.into_iter().take(limit).cloned().collect();
+        (SessionCounts::of(rows), wanted)
+    }
+
     /// Header counts, computed over borrowed rows in no order (this runs after every
     /// change).
     pub fn counts(&self) -> SessionCounts {
@@ -1647,6 +1665,42 @@ mod tests {
             .open(path)
             .unwrap();
         writeln!(f, "{line}").unwrap();
+    }
+
+    #[test]
+    fn counts_and_waiting_rows_from_one_pass_are_those_of_two() {
+        let (_d, mut idx, file) = setup();
+        let dir = file.parent().unwrap().to_path_buf();
+        // Prompts only (a turn open) and answered ones, a minute apart.
+        for i in 0..7 {
+            let path = dir.join(format!("w{i}.jsonl"));
+            let ts = format!("2026-01-05T10:0{i}:00.000Z");
+            append(
+                &path,
+                &PROMPT
+                    .replace("\"abc\"", &format!("\"w{i}\""))
+                    .replace("2026-01-05T10:00:00.000Z", &ts),
+            );
+            if i % 2 == 0 {
+                append(
+                    &path,
+                    &ANSWER
+                        .replace("\"abc\"", &format!("\"w{i}\""))
+                        .replace("2026-01-05T10:00:02.000Z", &ts),
+                );
+            }
+        }
+        idx.scan_all(Utc::now());
+        let statuses: std::collections::HashSet<Status> =
+            idx.sessions().iter().map(|s| s.status).collect();
+        for status in statuses {
+            for limit in [0, 2, 10] {
+                let (counts, rows) = idx.counts_and_in(status, limit);
+                assert_eq!(counts, idx.counts());
+                assert_eq!(rows, idx.sessions_in(status, limit), "{status:?} {limit}");
+            }
+        }
+        assert_eq!(idx.counts().total, 7);
     }
 
     #[test]

@@ -267,6 +267,16 @@ impl LiveSessions {
         lock(&self.index).sessions_in(status, limit)
     }
 
+    /// The header counts and the sessions in `status`, under one lock and from one pass
+    /// (see [`SessionIndex::counts_and_in`]).
+    pub fn counts_and_in(
+        &self,
+        status: crate::model::Status,
+        limit: usize,
+    ) -> (SessionCounts, Vec<Session>) {
+        lock(&self.index).counts_and_in(status, limit)
+    }
+
     /// One row and the facts behind it (see [`SessionIndex::session_with_facts`]).
     pub fn session_with_facts(
         &self,
