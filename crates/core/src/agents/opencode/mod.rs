@@ -1206,6 +1206,51 @@ mod tests {
         assert!(!is_placeholder_title("New session ideas"));
     }
 
+    /// Issue 17 (4): FIFOs named like the JSON tree's session, message and part files,
+    /// and like the database, hang neither the first scan nor a change: the readable
+    /// session is read, the rest skipped.
+    #[cfg(unix)]
+    #[test]
+    fn fifos_in_the_json_tree_hang_nothing() {
+        let dir = tempfile::tempdir().unwrap();
+        let storage = dir.path().join("storage");
+        write(
+            &storage.join("session/proj/ses_ok.json"),
+            r#"{"id":"ses_ok","directory":"/w","title":"fine"}"#,
+        );
+        write(
+            &storage.join("message/ses_ok/msg_1.json"),
+            r#"{"id":"msg_1","role":"user","sessionID":"ses_ok","time":{"created":1767312000000}}"#,
+        );
+        std::fs::create_dir_all(storage.join("part/msg_1")).unwrap();
+        std::fs::create_dir_all(storage.join("message/ses_fifo")).unwrap();
+        let fifos = [
+            storage.join("session/proj/ses_fifo.json"),
+            storage.join("message/ses_ok/msg_2.json"),
+            storage.join("message/ses_fifo/msg_3.json"),
+            storage.join("part/msg_1/prt_1.json"),
+            dir.path().join("opencode.db"),
+        ];
+        for f in &fifos {
+            crate::agent_file::tests::mkfifo(f);
+        }
+        let (tx, rx) = std::sync::mpsc::channel();
+        let root = dir.path().to_path_buf();
+        let changed = fifos.to_vec();
+        std::thread::spawn(move || {
+            let mut store = OpencodeStore::new(&root);
+            let first = store.scan();
+            let again = store.changed(&changed);
+            let _ = tx.send((first, again));
+        });
+        let (first, _) = rx
+            .recv_timeout(std::time::Duration::from_secs(10))
+            .expect("the scan and the change answer, not wait on a FIFO");
+        let ids: Vec<&str> = first.iter().map(|s| s.id.as_str()).collect();
+        assert_eq!(ids, ["ses_ok"]);
+        assert_eq!(first[0].facts.user_messages, 1);
+    }
+
     #[test]
     fn a_changed_part_file_rebuilds_only_its_session() {
         let dir = tempfile::tempdir().unwrap();
