@@ -1853,6 +1853,60 @@ mod tests {
     /// and for the cold scan.
     #[cfg(unix)]
     #[test]
+    fn the_parallel_walk_lists_files_in_path_order_with_their_stat_and_errors() {
+        let dir = tempfile::tempdir().unwrap();
+        let root = dir.path().join("projects");
+        let mut want = Vec::new();
+        // Names around the separator ('-' and '.' sort before '/' as bytes, after it
+        // as components), and folders big enough to be split between threads.
+        for project in ["-a", "-a-b", "-a.b", "-ab", "-b"] {
+            let d = root.join(project);
+            std::fs::create_dir_all(d.join("s1/subagents")).unwrap();
+            for i in 0..150 {
+                let p = d.join(format!("s{i}.jsonl"));
+                std::fs::write(&p, format!("{i}\n")).unwrap();
+                want.push(p);
+            }
+            let sub = d.join("s1/subagents/agent-x.jsonl");
+            std::fs::write(&sub, "x\n").unwrap();
+            want.push(sub);
+            std::fs::write(d.join("notes.txt"), "not a transcript").unwrap();
+        }
+        let fifo = root.join("-b/fifo.jsonl");
+        crate::agent_file::tests::mkfifo(&fifo);
+        want.sort();
+        let r = HarnessRoot {
+            harness: Harness::ClaudeCode,
+            path: root.clone(),
+        };
+        let mut errors = Vec::new();
+        let found = transcript_files_with(&r, &root, &mut errors, true);
+        let paths: Vec<PathBuf> = found.iter().map(|(p, _)| p.clone()).collect();
+        assert_eq!(paths, want);
+        for (p, meta) in &found {
+            let size = std::fs::metadata(p).unwrap().len();
+            assert_eq!(
+                meta.as_ref().map(|m| m.len()),
+                Some(size),
+                "{}",
+                p.display()
+            );
+        }
+        assert_eq!(
+            errors,
+            [format!(
+                "{}: skipped: a FIFO, not a regular file",
+                fifo.display()
+            )]
+        );
+        let mut errors = Vec::new();
+        let bare = transcript_files_with(&r, &root, &mut errors, false);
+        assert!(bare.iter().all(|(_, meta)| meta.is_none()));
+        assert_eq!(bare.len(), want.len());
+    }
+
+    #[cfg(unix)]
+    #[test]
     fn fifos_and_sockets_named_like_transcripts_are_skipped_and_reported() {
         let (_d, mut idx, file) = setup();
         append(&file, PROMPT);
