@@ -21,6 +21,28 @@ const MIN_STRING: usize = 256;
 /// Nesting deeper than this is not followed (the caller parses the original).
 const MAX_DEPTH: usize = 24;
 
+/// A scratch buffer larger than this is not kept for the next line.
+const SCRATCH_KEEP: usize = 64 * 1024;
+
+thread_local! {
+    /// The buffer condensed lines are written to, one per thread rather than one per
+    /// parser: a scan keeps thousands of parsers, and none needs it between lines.
+    static SCRATCH: std::cell::Cell<Vec<u8>> = const { std::cell::Cell::new(Vec::new()) };
+}
+
+/// This thread's scratch buffer for [`condense`] (an empty one if it is taken).
+pub(crate) fn take_scratch() -> Vec<u8> {
+    SCRATCH.with(std::cell::Cell::take)
+}
+
+/// Give the buffer of [`take_scratch`] back for the next line (dropped if it grew
+/// large).
+pub(crate) fn give_scratch(buf: Vec<u8>) {
+    if buf.capacity() <= SCRATCH_KEEP {
+        SCRATCH.with(|s| s.set(buf));
+    }
+}
+
 /// One step of the path to a value: an object key (raw bytes, known to hold no
 /// escape) or an array element.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

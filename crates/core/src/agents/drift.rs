@@ -63,12 +63,15 @@ impl FieldCheck {
         if object.len() > FIELD_CHECK_MAX_LINE {
             return;
         }
-        let Ok(fields) = serde_json::from_slice::<
-            BTreeMap<std::borrow::Cow<'_, str>, serde::de::IgnoredAny>,
-        >(object) else {
+        let Ok(UnknownKeys(mut names)) = serde_json::from_slice::<UnknownKeys>(object) else {
             return;
         };
-        self.count_unknown(unknown, kind, fields.keys().map(|k| k.as_ref()), known);
+        // In name order, each once, as from a map of the object: which names go
+        // under `OTHERS` when the map is full does not depend on the line's order.
+        names.retain(|n| !known.contains(&n.as_ref()));
+        names.sort_unstable();
+        names.dedup();
+        self.count_unknown(unknown, kind, names.iter().map(|k| k.as_ref()), known);
     }
 
     /// Like [`FieldCheck::check`], for a record already decoded into a map.
@@ -101,6 +104,34 @@ impl FieldCheck {
     }
 }
 
+/// The top-level keys of a JSON object (values skipped, nothing else kept); the keys
+/// are filtered by the caller. The object must decode as a map of string keys would.
+struct UnknownKeys<'a>(Vec<std::borrow::Cow<'a, str>>);
+
+impl<'de: 'a, 'a> serde::Deserialize<'de> for UnknownKeys<'a> {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V<'a>(std::marker::PhantomData<&'a ()>);
+        impl<'de: 'a, 'a> serde::de::Visitor<'de> for V<'a> {
+            type Value = UnknownKeys<'a>;
+            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                f.write_str("an object")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<UnknownKeys<'a>, A::Error> {
+                let mut keys = Vec::new();
+                while let Some(k) = map.next_key::<std::borrow::Cow<'de, str>>()? {
+                    map.next_value::<serde::de::IgnoredAny>()?;
+                    keys.push(k);
+                }
+                Ok(UnknownKeys(keys))
+            }
+        }
+        d.deserialize_map(V(std::marker::PhantomData))
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -124,5 +155,54 @@ mod tests {
         }
         assert_eq!(unknown.len(), MAX_NAMES + 1);
         assert!(unknown[OTHERS] > 100);
+    }
+
+    /// The check as it was: the object decoded into a map, its keys counted in order.
+    fn check_by_map(
+        unknown: &mut BTreeMap<String, u32>,
+        kind: &str,
+        object: &[u8],
+        known: &[&str],
+    ) {
+        let Ok(fields) = serde_json::from_slice::<
+            BTreeMap<std::borrow::Cow<'_, str>, serde::de::IgnoredAny>,
+        >(object) else {
+            return;
+        };
+        for name in fields.keys() {
+            if !known.contains(&name.as_ref()) {
+                count(unknown, &format!("field {kind}.{name}"));
+            }
+        }
+    }
+
+    proptest::proptest! {
+        /// Reading only the keys counts what decoding the object into a map counted:
+        /// the same names (duplicate keys once, escaped keys decoded), the same
+        /// overflow into `OTHERS`, nothing for what is not an object.
+        #[test]
+        fn reading_keys_counts_what_a_map_of_the_object_counted(
+            keys in proptest::collection::vec("[abk\\\"é]{0,3}", 0..12),
+            already in 0usize..70,
+            tail in proptest::sample::select(vec!["", "x", "}", " ", "\u{ff}"]),
+        ) {
+            let known = ["a", "b"];
+            let body: Vec<String> = keys
+                .iter()
+                .enumerate()
+                .map(|(i, k)| format!("{}:{i}", serde_json::to_string(k).unwrap_or_default()))
+                .collect();
+            let mut object = format!("{{{}}}", body.join(",")).into_bytes();
+            object.extend_from_slice(tail.as_bytes());
+            let mut before = BTreeMap::new();
+            for i in 0..already {
+                count(&mut before, &format!("type t{i}"));
+            }
+            let mut by_map = before.clone();
+            check_by_map(&mut by_map, "user", &object, &known);
+            let mut by_keys = before;
+            FieldCheck::default().check(&mut by_keys, "user", &object, &known);
+            proptest::prop_assert_eq!(by_keys, by_map);
+        }
     }
 }

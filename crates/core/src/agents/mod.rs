@@ -28,6 +28,7 @@ pub mod gemini;
 pub mod gptme;
 pub mod opencode;
 pub mod roots;
+pub(crate) mod seen;
 pub mod transcript;
 
 use std::borrow::Cow;
@@ -410,11 +411,25 @@ pub(crate) fn file_stem(path: &Path) -> String {
 
 /// Trim a prompt to a one-line title of at most `max` characters.
 pub(crate) fn title_from(text: &str, max: usize) -> Option<String> {
-    let line = text.split_whitespace().collect::<Vec<_>>().join(" ");
+    // Words are joined only until the title is known to be cut: a prompt can be
+    // megabytes (a pasted log), and only its first `max` characters are shown.
+    let mut line = String::new();
+    let mut chars = 0;
+    for word in text.split_whitespace() {
+        if !line.is_empty() {
+            line.push(' ');
+            chars += 1;
+        }
+        line.push_str(word);
+        chars += word.chars().count();
+        if chars > max {
+            break;
+        }
+    }
     if line.is_empty() {
         return None;
     }
-    if line.chars().count() <= max {
+    if chars <= max {
         return Some(line);
     }
     let mut cut: String = line.chars().take(max.saturating_sub(1)).collect();
@@ -603,6 +618,31 @@ mod tests {
         assert_eq!(title_from("   ", 80), None);
         assert_eq!(title_from("abcdef", 4).as_deref(), Some("abc…"));
         assert_eq!(title_from("ééééé", 3).as_deref(), Some("éé…"));
+    }
+
+    /// The title as it was built before it stopped at `max` characters: every word
+    /// of the text joined, then cut.
+    fn title_whole(text: &str, max: usize) -> Option<String> {
+        let line = text.split_whitespace().collect::<Vec<_>>().join(" ");
+        if line.is_empty() {
+            return None;
+        }
+        if line.chars().count() <= max {
+            return Some(line);
+        }
+        let mut cut: String = line.chars().take(max.saturating_sub(1)).collect();
+        cut.push('…');
+        Some(cut)
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn a_title_cut_early_is_the_title_of_the_whole_text(
+            text in "[ a\n\té…]{0,40}",
+            max in 0usize..12,
+        ) {
+            proptest::prop_assert_eq!(title_from(&text, max), title_whole(&text, max));
+        }
     }
 }
 

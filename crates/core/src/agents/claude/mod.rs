@@ -40,6 +40,7 @@ use std::path::Path;
 use super::condense::{self, Decision, Seg};
 use super::deliverables::ToolCallKind;
 use super::roots::{var, AgentPaths, Base};
+use super::seen::Seen;
 use super::transcript::Reader;
 use super::Agent;
 use super::TurnState;
@@ -227,16 +228,16 @@ pub fn ids_from_path(path: &Path) -> (String, Option<String>) {
 pub struct ClaudeTranscript {
     facts: TranscriptFacts,
     has_summary: bool,
-    usage_seen: HashSet<String>,
-    messages_seen: HashSet<String>,
+    /// `message.id:requestId` of the usage counted (see [`Seen`]).
+    usage_seen: Seen,
+    /// `message.id` of the messages counted.
+    messages_seen: Seen,
     pending_tools: HashSet<String>,
     /// The last `totalCostUSD` of each process (by `cost-state` `startTime`, in ms).
     agent_costs: Vec<(i64, f64)>,
     fields: super::drift::FieldCheck,
     /// Shell calls awaiting their result, whose output may announce a deliverable.
     shell_calls: HashMap<String, ToolCallKind>,
-    /// Reused buffer for condensed long lines.
-    condensed: Vec<u8>,
 }
 
 impl ClaudeTranscript {
@@ -244,13 +245,12 @@ impl ClaudeTranscript {
         ClaudeTranscript {
             facts: TranscriptFacts::default(),
             has_summary: false,
-            usage_seen: HashSet::new(),
-            messages_seen: HashSet::new(),
+            usage_seen: Seen::default(),
+            messages_seen: Seen::default(),
             pending_tools: HashSet::new(),
             agent_costs: Vec::new(),
             fields: Default::default(),
             shell_calls: HashMap::new(),
-            condensed: Vec::new(),
         }
     }
 
@@ -340,7 +340,7 @@ impl ClaudeTranscript {
                     f.note_model(model);
                 }
                 let counted_before = match msg.id.as_deref() {
-                    Some(id) => !self.messages_seen.insert(id.to_string()),
+                    Some(id) => !self.messages_seen.insert(&[id.as_bytes()]),
                     None => false,
                 };
                 if !counted_before {
@@ -349,7 +349,9 @@ impl ClaudeTranscript {
                 if let Some(u) = msg.usage {
                     let request = rec.request_id.as_deref().or(rec.request_ref.as_deref());
                     let fresh = match (msg.id.as_deref(), request) {
-                        (Some(m), Some(r)) => self.usage_seen.insert(format!("{m}:{r}")),
+                        (Some(m), Some(r)) => {
+                            self.usage_seen.insert(&[m.as_bytes(), b":", r.as_bytes()])
+                        }
                         _ => true,
                     };
                     if fresh {
@@ -422,9 +424,6 @@ impl ClaudeTranscript {
         }
     }
 }
-
-/// A condensed line buffer larger than this is not kept between lines.
-const CONDENSED_KEEP: usize = 64 * 1024;
 
 /// Is a string at `path` one the facts parser never reads? Only those may be dropped
 /// from a line before it is decoded (see [`condense`]): [`Record`] names no such
@@ -526,7 +525,7 @@ impl TranscriptParser for ClaudeTranscript {
         wire::set_keep(Keep::Facts { output: capture });
         // A long line is first shrunk to the parts `Record` reads (see `condense`);
         // should that fail or the shrunk line not decode, the line is read as it is.
-        let mut short = std::mem::take(&mut self.condensed);
+        let mut short = condense::take_scratch();
         let shrunk = line.len() >= condense::MIN_LINE
             && condense::condense(line, &mut short, |path, _| ignored_by_record(path, capture));
         let mut done = false;
@@ -546,9 +545,7 @@ impl TranscriptParser for ClaudeTranscript {
             }
         }
         wire::set_keep(Keep::All);
-        if short.capacity() <= CONDENSED_KEEP {
-            self.condensed = short;
-        }
+        condense::give_scratch(short);
     }
 
     fn facts(&self) -> &TranscriptFacts {

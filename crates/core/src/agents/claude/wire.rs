@@ -238,6 +238,12 @@ impl<'de: 'a, 'a> Deserialize<'de> for Content<'a> {
                 let mut blocks = Vec::new();
                 while let Some(b) = seq.next_element::<MaybeBlock<'a>>()? {
                     if let MaybeBlock(Some(b)) = b {
+                        // Most lines hold one block: room for one, not the four a
+                        // first push makes (over a kilobyte, past malloc's fast
+                        // caches, for every line of a cold scan).
+                        if blocks.capacity() == 0 {
+                            blocks.reserve_exact(1);
+                        }
                         blocks.push(b);
                     }
                 }

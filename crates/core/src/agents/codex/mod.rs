@@ -52,6 +52,7 @@ use serde_json::Value;
 use super::condense::{self, Decision, Seg};
 use super::deliverables::ToolCallKind;
 use super::roots::{var, AgentPaths, Base};
+use super::seen::Seen;
 use super::transcript::Reader;
 use super::Agent;
 use super::TurnState;
@@ -207,7 +208,8 @@ pub struct CodexTranscript {
     is_subagent: bool,
     current_model: Option<String>,
     previous_total: Option<RawUsage>,
-    counted_events: HashSet<(String, String, RawUsage)>,
+    /// Token events counted, by timestamp, model and counts (see [`Seen`]).
+    counted_events: Seen,
     pending_tools: HashSet<String>,
     /// Tool calls awaiting output whose output may announce a commit or a PR.
     shell_calls: HashMap<String, ToolCallKind>,
@@ -215,8 +217,6 @@ pub struct CodexTranscript {
     held: Option<HeldCount>,
     replay_second: Option<String>,
     counts_seen: u32,
-    /// Reused buffer for condensed long lines.
-    condensed: Vec<u8>,
     /// The file has the older `user_message` / `agent_message` events: count those
     /// and not `item_completed`.
     legacy_messages: bool,
@@ -236,13 +236,12 @@ impl CodexTranscript {
             is_subagent: false,
             current_model: None,
             previous_total: None,
-            counted_events: HashSet::new(),
+            counted_events: Seen::default(),
             pending_tools: HashSet::new(),
             shell_calls: HashMap::new(),
             held: None,
             replay_second: None,
             counts_seen: 0,
-            condensed: Vec::new(),
             legacy_messages: false,
             response_called: false,
             response_spoke: false,
@@ -511,9 +510,23 @@ impl CodexTranscript {
             .current_model
             .clone()
             .unwrap_or_else(|| FALLBACK_MODEL.to_string());
+        // Lengths first, so no two (timestamp, model) pairs give the same bytes.
+        let mut counts = [0u8; 56];
+        let numbers = [
+            timestamp.len() as u64,
+            model.len() as u64,
+            raw.input_tokens,
+            raw.cached_input_tokens,
+            raw.output_tokens,
+            raw.reasoning_output_tokens,
+            raw.total_tokens,
+        ];
+        for (to, n) in counts.chunks_exact_mut(8).zip(numbers) {
+            to.copy_from_slice(&n.to_le_bytes());
+        }
         if !self
             .counted_events
-            .insert((timestamp.to_string(), model.clone(), raw))
+            .insert(&[&counts, timestamp.as_bytes(), model.as_bytes()])
         {
             return;
         }
@@ -651,7 +664,7 @@ impl CodexTranscript {
         {
             return false;
         }
-        let mut short = std::mem::take(&mut self.condensed);
+        let mut short = condense::take_scratch();
         let mut output = None;
         let mut done = false;
         if condense::condense(line, &mut short, |path, token| {
@@ -671,9 +684,7 @@ impl CodexTranscript {
                 }
             }
         }
-        if short.capacity() <= 64 * 1024 {
-            self.condensed = short;
-        }
+        condense::give_scratch(short);
         done
     }
 }
