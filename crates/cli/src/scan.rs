@@ -32,7 +32,8 @@ pub fn scan_with(
     now: DateTime<Utc>,
     progress: bool,
 ) -> SessionIndex {
-    let mut index = SessionIndex::new(roots);
+    // Each command reads the index once and exits: no parser is kept for later appends.
+    let mut index = SessionIndex::new(roots).read_once();
     if !no_cache {
         match IndexCache::open(&IndexCache::default_path()) {
             Ok(cache) => index = index.with_cache(cache),

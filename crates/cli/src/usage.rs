@@ -35,7 +35,7 @@ pub fn run(args: UsageArgs) -> anyhow::Result<()> {
     let machines = args.hosts.machines()?;
     let mut rows: Vec<(Session, Vec<UsageSlot>)> = Vec::new();
     if machines.contains(&Machine::Local) {
-        rows = args.scan.index(now).usage_rows();
+        rows = args.scan.index(now).into_usage_rows();
     }
     let mut failed = false;
     let remote = hosts::each_remote(&machines, |c| match c.request(Request::UsageRows)? {

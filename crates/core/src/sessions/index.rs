@@ -135,6 +135,9 @@ pub struct SessionIndex {
     progress: Option<ProgressFn>,
     /// The rows callback and the size of its waves in bytes.
     rows_read: Option<(RowsFn, u64)>,
+    /// How long a line file read to its end keeps its parser ([`PARSER_KEPT_FOR`],
+    /// or zero for an index read once, see [`SessionIndex::read_once`]).
+    parser_kept_for: std::time::Duration,
 }
 
 /// Called from the scanning threads as files are read.
@@ -177,7 +180,18 @@ impl SessionIndex {
             cached: CachedFiles::default(),
             progress: None,
             rows_read: None,
+            parser_kept_for: PARSER_KEPT_FOR,
         }
+    }
+
+    /// For an index read once and then dropped (a CLI command): every line file read
+    /// to its end gives up its parser at once (see [`Reader::Cached`]), as one quiet
+    /// for an hour does, so a cold scan holds one parser per reading thread, not one
+    /// per file (their ids seen were most of a cold scan's memory). Should the index be
+    /// refreshed after all, a changed file is read again from its first byte.
+    pub fn read_once(mut self) -> Self {
+        self.parser_kept_for = std::time::Duration::ZERO;
+        self
     }
 
     /// Use `cache`: files it knows unchanged are not read, and what is read is saved
@@ -249,6 +263,63 @@ impl SessionIndex {
                 (s, slots.unwrap_or_default())
             })
             .collect()
+    }
+
+    /// [`SessionIndex::usage_rows`] of an index about to be dropped (the CLI's
+    /// `usage`): the same rows in the same order, moved out rather than copied, so a
+    /// report over 100k sessions does not hold every row twice.
+    pub fn into_usage_rows(mut self) -> Vec<(Session, Vec<UsageSlot>)> {
+        // Each row's file, chosen as `rows` chooses, by the address of its entry
+        // (boxed, so it stays put while the tree is taken apart below).
+        let rank: HashMap<usize, usize> = {
+            let mut by_key: foldhash::HashMap<&str, (&TrackedFile, &Session)> =
+                foldhash::HashMap::with_capacity_and_hasher(self.files.len(), Default::default());
+            for f in self.files.values() {
+                let Some(row) = f.published.as_ref() else {
+                    continue;
+                };
+                match by_key.get(row.key.as_str()) {
+                    Some((_, kept)) if kept.gone <= row.gone => {}
+                    _ => {
+                        by_key.insert(&row.key, (f, row));
+                    }
+                }
+            }
+            let mut chosen: Vec<(&TrackedFile, &Session)> = by_key.into_values().collect();
+            chosen.sort_unstable_by(|(_, a), (_, b)| {
+                b.last_activity
+                    .cmp(&a.last_activity)
+                    .then(a.key.cmp(&b.key))
+            });
+            chosen
+                .iter()
+                .enumerate()
+                .map(|(i, (f, _))| (*f as *const TrackedFile as usize, i))
+                .collect()
+        };
+        let mut in_cache = match (&self.cache, self.files.values().any(|f| slots_in_cache(f))) {
+            (Some(cache), true) => cache.load_slots(None),
+            _ => HashMap::new(),
+        };
+        let mut out: Vec<Option<(Session, Vec<UsageSlot>)>> = Vec::new();
+        out.resize_with(rank.len(), || None);
+        for (path, mut file) in std::mem::take(&mut self.files) {
+            let Some(&i) = rank.get(&(&*file as *const TrackedFile as usize)) else {
+                continue;
+            };
+            let slots = match &mut file.reader {
+                Reader::Cached {
+                    facts,
+                    slots_in_cache: false,
+                    ..
+                } => std::mem::take(&mut facts.usage_slots),
+                _ => self.slots_of(&path, &file, &mut in_cache),
+            };
+            if let Some(row) = file.published.take() {
+                out[i] = Some((row, slots));
+            }
+        }
+        out.into_iter().flatten().collect()
     }
 
     /// The usage slots of one file: its facts', or for facts from the cache, the
@@ -895,7 +966,7 @@ impl SessionIndex {
         let Some(file) = self.files.get_mut(path) else {
             return SessionChange::default();
         };
-        if let Some(e) = refresh_source(path, file) {
+        if let Some(e) = refresh_source(path, file, self.parser_kept_for) {
             self.read_errors.push(e);
         }
         let owners = self.process_owners();
@@ -1048,10 +1119,11 @@ impl SessionIndex {
         if let Some(report) = progress {
             report(total);
         }
+        let kept_for = self.parser_kept_for;
         let errors: Vec<String> = work
             .par_iter_mut()
             .filter_map(|(size, path, file)| {
-                let error = refresh_source(path, file);
+                let error = refresh_source(path, file, kept_for);
                 if let Some(report) = progress {
                     use std::sync::atomic::Ordering::Relaxed;
                     report(ScanProgress {
@@ -1472,7 +1544,11 @@ fn transcript_files_with(
 /// a rewritten file) and note its mtime and whether it is gone. Touches nothing but
 /// `file`, so many files can be refreshed in parallel. Returns a read error worth
 /// reporting ("not found" is not one: the file is just gone).
-fn refresh_source(path: &Path, file: &mut TrackedFile) -> Option<String> {
+fn refresh_source(
+    path: &Path,
+    file: &mut TrackedFile,
+    parser_kept_for: std::time::Duration,
+) -> Option<String> {
     let harness = file.root.harness;
     let mut error = None;
     if matches!(file.reader, Reader::Stored { .. }) {
@@ -1480,7 +1556,15 @@ fn refresh_source(path: &Path, file: &mut TrackedFile) -> Option<String> {
     }
     // Stat before reading: if the file grows while it is read, the saved stamp is
     // older than the bytes and the next start reads it again rather than trusting it.
-    let before = FileStamp::of(path);
+    // A line file's stamp and mtime come from the open file itself, taken before its
+    // first byte is read (no `stat` of the path: at 100k files, looking paths up was
+    // a tenth of a cold scan).
+    let lines = matches!(file.reader, Reader::Lines { .. });
+    let mut before = match lines {
+        true => None,
+        false => FileStamp::of(path),
+    };
+    let mut opened: Option<std::fs::Metadata> = None;
     if let Reader::Cached { .. } = file.reader {
         match before {
             None => {
@@ -1496,20 +1580,28 @@ fn refresh_source(path: &Path, file: &mut TrackedFile) -> Option<String> {
         }
     }
     match &mut file.reader {
-        Reader::Lines { cursor, parser } => match cursor.read_new(|line| parser.apply_line(line)) {
-            Ok(TailEvent::Gone) => file.gone = true,
-            Ok(TailEvent::Reset) => {
-                // Start over: rebuild the facts from the lines just read again.
-                file.gone = false;
-                let mut fresh = agents::agent(harness).parser(path);
-                let mut again = TailCursor::new(path);
-                let _ = again.read_new(|line| fresh.apply_line(line));
-                *parser = fresh;
-                *cursor = again;
+        Reader::Lines { cursor, parser } => {
+            match cursor.read_new_with_meta(|line| parser.apply_line(line)) {
+                Ok((TailEvent::Gone, _)) => file.gone = true,
+                Ok((TailEvent::Reset, _)) => {
+                    // Start over: rebuild the facts from the lines just read again.
+                    file.gone = false;
+                    let mut fresh = agents::agent(harness).parser(path);
+                    let mut again = TailCursor::new(path);
+                    opened = again
+                        .read_new_with_meta(|line| fresh.apply_line(line))
+                        .ok()
+                        .and_then(|(_, meta)| meta);
+                    *parser = fresh;
+                    *cursor = again;
+                }
+                Ok((TailEvent::Appended, meta)) => {
+                    file.gone = false;
+                    opened = meta;
+                }
+                Err(e) => error = Some(e),
             }
-            Ok(TailEvent::Appended) => file.gone = false,
-            Err(e) => error = Some(e),
-        },
+        }
         Reader::Cached { .. } => {}
         Reader::Whole { facts, stamp } => match std::fs::metadata(path) {
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => file.gone = true,
@@ -1533,6 +1625,12 @@ fn refresh_source(path: &Path, file: &mut TrackedFile) -> Option<String> {
         },
         Reader::Stored { .. } => {}
     }
+    if let Some(meta) = &opened {
+        before = before.or(Some(FileStamp::from_meta(meta)));
+    } else if lines && !file.gone {
+        // Not read (an error): stamped from the path as before.
+        before = FileStamp::of(path);
+    }
     file.stamp = match (&file.reader, before) {
         // What was consumed, not what the file has now: see the stat above.
         (Reader::Lines { cursor, .. }, Some(b)) => Some(FileStamp {
@@ -1543,10 +1641,13 @@ fn refresh_source(path: &Path, file: &mut TrackedFile) -> Option<String> {
         _ => None,
     };
     if !file.gone {
-        file.mtime = mtime_of(path);
+        file.mtime = match &opened {
+            Some(meta) => meta.modified().ok().map(DateTime::<Utc>::from),
+            None => mtime_of(path),
+        };
     }
     if let Some(before) = before {
-        drop_idle_parser(file, before);
+        drop_idle_parser(file, before, parser_kept_for);
     }
     error.map(|e| format!("{}: {e}", path.display()))
 }
@@ -1575,17 +1676,21 @@ fn slots_in_cache(file: &TrackedFile) -> bool {
 }
 
 /// A line file read to its end (`before`: its stamp when the read began) and quiet
-/// for [`PARSER_KEPT_FOR`] gives up its parser for its facts (see [`Reader::Cached`]).
-fn drop_idle_parser(file: &mut TrackedFile, before: FileStamp) {
+/// for `kept_for` ([`PARSER_KEPT_FOR`], or zero: at once, whatever its mtime) gives up
+/// its parser for its facts (see [`Reader::Cached`]).
+fn drop_idle_parser(file: &mut TrackedFile, before: FileStamp, kept_for: std::time::Duration) {
     let Reader::Lines { cursor, parser } = &file.reader else {
         return;
     };
     let written =
         std::time::UNIX_EPOCH + std::time::Duration::from_nanos(before.mtime_ns.max(0) as u64);
-    let quiet = SystemTime::now()
-        .duration_since(written)
-        .is_ok_and(|d| d >= PARSER_KEPT_FOR);
+    let quiet = kept_for.is_zero()
+        || SystemTime::now()
+            .duration_since(written)
+            .is_ok_and(|d| d >= kept_for);
     if quiet && !file.gone && before.size == cursor.offset() {
+        // A copy, not the parser's own facts: a copy's lists and strings are allocated
+        // to their length (at 100k files, the growth room of the moved ones was 28 MiB).
         file.reader = Reader::Cached {
             facts: parser.facts().clone(),
             oversized_lines: cursor.oversized_lines() as u32,
@@ -2431,6 +2536,17 @@ mod cache_equivalence {
                     idx.usage_rows()
                 };
                 prop_assert_eq!(restarted.usage_rows(), cold_usage.clone());
+                // The CLI's index, read once (every parser given up), cold and warm,
+                // with its usage moved out: the same rows and slots.
+                let mut once = SessionIndex::new(roots.to_vec()).read_once();
+                once.scan_all_quietly(now);
+                prop_assert_eq!(&once.sessions(), &expected);
+                prop_assert_eq!(once.into_usage_rows(), cold_usage.clone());
+                let mut once = SessionIndex::new(roots.to_vec())
+                    .read_once()
+                    .with_cache(IndexCache::open(&db).unwrap());
+                once.scan_all_quietly(now);
+                prop_assert_eq!(once.into_usage_rows(), cold_usage.clone());
                 let slots = |rows: Vec<(Session, Vec<UsageSlot>)>| -> Vec<(String, Vec<UsageSlot>)> {
                     rows.into_iter().filter(|(s, _)| !s.gone).map(|(s, u)| (s.key, u)).collect()
                 };

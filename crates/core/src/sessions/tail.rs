@@ -130,7 +130,17 @@ impl TailCursor {
 
     /// Read everything appended since the last call and pass each complete line
     /// (without its `\n`, and without a trailing `\r`) to `on_line`.
-    pub fn read_new(&mut self, mut on_line: impl FnMut(&[u8])) -> io::Result<TailEvent> {
+    pub fn read_new(&mut self, on_line: impl FnMut(&[u8])) -> io::Result<TailEvent> {
+        self.read_new_with_meta(on_line).map(|(event, _)| event)
+    }
+
+    /// [`TailCursor::read_new`], also returning the metadata of the file as opened,
+    /// taken before any byte was read (`None` when it is gone): callers that stamp
+    /// what they read need no `stat` of the path of their own.
+    pub fn read_new_with_meta(
+        &mut self,
+        mut on_line: impl FnMut(&[u8]),
+    ) -> io::Result<(TailEvent, Option<std::fs::Metadata>)> {
         // Never blocks: a FIFO or device under this name is an error, not a hang.
         let mut file = match crate::agent_file::open(&self.path) {
             Ok(f) => f,
@@ -144,7 +154,7 @@ impl TailCursor {
                     self.skipping_long_line = false;
                     self.vanished = true;
                 }
-                return Ok(TailEvent::Gone);
+                return Ok((TailEvent::Gone, None));
             }
             Err(e) => return Err(e),
         };
@@ -163,7 +173,7 @@ impl TailCursor {
         }
         self.identity = Some(id);
         if meta.len() == self.offset {
-            return Ok(event);
+            return Ok((event, Some(meta)));
         }
         file.seek(SeekFrom::Start(self.offset))?;
         // One byte more than is left, so a file read whole ends with a read of 0.
@@ -198,7 +208,7 @@ impl TailCursor {
         } else {
             self.partial.shrink_to_fit();
         }
-        Ok(event)
+        Ok((event, Some(meta)))
     }
 
     /// Split `chunk` into lines, joining with the buffered partial line.
