@@ -830,6 +830,20 @@ mod tests {
     /// another session's folder (one of a session that has no folder of its own):
     /// the scan gives exactly what reading each session by itself gives, holding at
     /// most the largest folder's messages.
+    /// A streamed first scan found the sessions that reading each of `ids` alone finds.
+    fn assert_same_as_one_by_one(dir: &Path, streamed: &[StoredSession], ids: &HashSet<String>) {
+        let mut one_by_one = OpencodeStore::new(dir);
+        one_by_one.known = ids.clone();
+        let want = one_by_one.rebuild(Some(ids));
+        assert_eq!(streamed.len(), want.len());
+        for (a, b) in streamed.iter().zip(&want) {
+            assert_eq!(
+                (&a.id, &a.parent_id, &a.location, &a.facts, a.gone),
+                (&b.id, &b.parent_id, &b.location, &b.facts, b.gone)
+            );
+        }
+    }
+
     #[test]
     fn a_big_json_tree_is_read_one_session_at_a_time_to_the_same_sessions() {
         let dir = tempfile::tempdir().unwrap();
@@ -877,16 +891,7 @@ mod tests {
         write(&storage.join("message/ses_003/msg_bad.json"), r#"{"role":"#);
         let same_as_one_by_one = |streamed: &[StoredSession]| {
             let ids: HashSet<String> = streamed.iter().map(|s| s.id.clone()).collect();
-            let mut one_by_one = OpencodeStore::new(dir.path());
-            one_by_one.known = ids.clone();
-            let want = one_by_one.rebuild(Some(&ids));
-            assert_eq!(streamed.len(), want.len());
-            for (a, b) in streamed.iter().zip(&want) {
-                assert_eq!(
-                    (&a.id, &a.parent_id, &a.location, &a.facts, a.gone),
-                    (&b.id, &b.parent_id, &b.location, &b.facts, b.gone)
-                );
-            }
+            assert_same_as_one_by_one(dir.path(), streamed, &ids);
             ids
         };
         TREE_MOST_HELD.with(|n| n.set(0));
@@ -1028,16 +1033,7 @@ mod tests {
             sessions + 2,
             "every session, the empty and the tree's"
         );
-        let mut one_by_one = OpencodeStore::new(dir.path());
-        one_by_one.known = ids.clone();
-        let want = one_by_one.rebuild(Some(&ids));
-        assert_eq!(streamed.len(), want.len());
-        for (a, b) in streamed.iter().zip(&want) {
-            assert_eq!(
-                (&a.id, &a.parent_id, &a.location, &a.facts, a.gone),
-                (&b.id, &b.parent_id, &b.location, &b.facts, b.gone)
-            );
-        }
+        assert_same_as_one_by_one(dir.path(), &streamed, &ids);
         let largest = rows
             .iter()
             .fold(HashMap::<&str, usize>::new(), |mut m, (sid, _)| {
