@@ -11,7 +11,8 @@
 //!   and tool outputs of random transcripts, a quarter of them narrowed by harness or
 //!   by date; prints one `query:` line with p50/p95/max.
 //!
-//! Reads only the roots, writes only DB (and its `-wal`/`-shm`).
+//! `SEARCH_FTS_CONFIG=hashsize=4194304,automerge=8` builds with other FTS5 settings
+//! than the index's own (for experiments). Reads only the roots, writes only DB (and its `-wal`/`-shm`).
 
 use std::path::Path;
 use std::sync::atomic::AtomicBool;
@@ -65,6 +66,19 @@ fn build(db: &str) {
     }
     let roots = sessionscope_core::agents::roots::harness_roots();
     let mut index = SearchIndex::open(Path::new(db)).unwrap();
+    // Experiments: FTS5 settings other than the index's own, e.g.
+    // SEARCH_FTS_CONFIG=hashsize=4194304,automerge=8.
+    if let Ok(config) = std::env::var("SEARCH_FTS_CONFIG") {
+        let conn = rusqlite::Connection::open(db).unwrap();
+        for kv in config.split(',').filter(|kv| !kv.is_empty()) {
+            let (k, v) = kv.split_once('=').unwrap();
+            conn.execute(
+                "INSERT INTO pieces (pieces, rank) VALUES (?1, ?2)",
+                rusqlite::params![k, v.parse::<i64>().unwrap()],
+            )
+            .unwrap();
+        }
+    }
     let t0 = Instant::now();
     let stats = index
         .update(&roots, &|_| {}, &AtomicBool::new(false))

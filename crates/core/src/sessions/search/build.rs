@@ -123,9 +123,6 @@ pub(super) fn update_paths(
     let mut known = HashMap::new();
     let mut gone = Vec::new();
     {
-        let mut known_as = conn.prepare_cached(
-            "SELECT id, size, mtime_ns, inode, resume FROM files WHERE path = ?1",
-        )?;
         for path in paths {
             let Some(root) = roots.iter().find(|r| {
                 path.starts_with(&r.path)
@@ -134,9 +131,7 @@ pub(super) fn update_paths(
             }) else {
                 continue;
             };
-            let indexed = known_as
-                .query_row([path.to_string_lossy()], known_row)
-                .optional()?;
+            let indexed = known_path(conn, &path.to_string_lossy())?;
             match (FileStamp::of(path), indexed) {
                 (Some(stamp), indexed) => {
                     if let Some(indexed) = indexed {
@@ -355,41 +350,47 @@ fn write_files(
     }
     let mut rows: Vec<(i64, &str, &'static str)> = Vec::new();
     {
-        let mut record = tx.prepare_cached(
-            "INSERT INTO files (id, path, harness, session, size, mtime_ns, inode, resume)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)
-             ON CONFLICT (path) DO UPDATE SET size = ?5, mtime_ns = ?6, inode = ?7, resume = ?8
-             RETURNING id",
-        )?;
         let mut describe = tx.prepare_cached(
             "INSERT OR IGNORE INTO meta (id, file, role, ts, line, entry)
              VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
         )?;
         for (n, read) in &files {
             let job = &todo[*n];
-            let (sid, _) = agents::agent(job.harness).ids_from_path(&job.path);
-            let session = format!("{}:{sid}", job.harness.as_str());
-            let resume = read
-                .resume
-                .as_ref()
-                .and_then(|c| serde_json::to_string(c).ok());
             let (size, mtime_ns) = match (&read.resume, read.last) {
                 (Some(at), false) => (at.offset, -1),
                 _ => (job.stamp.size, job.stamp.mtime_ns),
             };
-            let file: i64 = record.query_row(
-                params![
-                    None::<i64>,
-                    job.path.to_string_lossy(),
-                    job.harness.as_str(),
-                    session,
-                    size as i64,
-                    mtime_ns,
-                    job.stamp.inode as i64,
-                    resume
-                ],
-                |r| r.get(0),
-            )?;
+            let path = job.path.to_string_lossy();
+            let (file, exists) = match job.id {
+                Some(id) => (id, true),
+                None => slot_of(&tx, &path)?,
+            };
+            let resume = read.resume.as_ref();
+            let values = params![
+                file,
+                path,
+                job.harness.as_str(),
+                size as i64,
+                mtime_ns,
+                job.stamp.inode as i64,
+                resume.map(|c| c.offset as i64),
+                resume.map(|c| c.index),
+                resume.and_then(|c| c.carry.as_deref()),
+            ];
+            if exists {
+                tx.prepare_cached(
+                    "UPDATE files SET path = ?2, harness = ?3, size = ?4, mtime_ns = ?5,
+                     inode = ?6, at_offset = ?7, at_index = ?8, carry = ?9 WHERE id = ?1",
+                )?
+                .execute(values)?;
+            } else {
+                tx.prepare_cached(
+                    "INSERT INTO files
+                     (id, path, harness, size, mtime_ns, inode, at_offset, at_index, carry)
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+                )?
+                .execute(values)?;
+            }
             for p in &read.pieces {
                 let ts = p.timestamp.map(|t| t.timestamp_millis());
                 let mut id = match key_base(p.timestamp) {
@@ -440,14 +441,16 @@ fn write_files(
 
 /// Files as the index has them.
 fn known_files(conn: &Connection) -> rusqlite::Result<HashMap<PathBuf, Known>> {
-    let mut stmt = conn.prepare("SELECT id, size, mtime_ns, inode, resume, path FROM files")?;
+    let mut stmt = conn
+        .prepare("SELECT id, size, mtime_ns, inode, at_offset, at_index, carry, path FROM files")?;
     let rows = stmt.query_map([], |r| {
-        Ok((PathBuf::from(r.get::<_, String>(5)?), known_row(r)?))
+        Ok((PathBuf::from(r.get::<_, String>(7)?), known_row(r)?))
     })?;
     rows.collect()
 }
 
-/// A `files` row as [`Known`] (columns: id, size, mtime_ns, inode, resume).
+/// A `files` row as [`Known`] (columns: id, size, mtime_ns, inode, at_offset,
+/// at_index, carry).
 fn known_row(r: &rusqlite::Row) -> rusqlite::Result<Known> {
     Ok(Known {
         id: r.get(0)?,
@@ -456,10 +459,52 @@ fn known_row(r: &rusqlite::Row) -> rusqlite::Result<Known> {
             mtime_ns: r.get(2)?,
             inode: r.get::<_, i64>(3)? as u64,
         },
-        resume: r
-            .get::<_, Option<String>>(4)?
-            .and_then(|s| serde_json::from_str(&s).ok()),
+        resume: match r.get::<_, Option<i64>>(4)? {
+            Some(offset) => Some(TranscriptCursor {
+                offset: offset as u64,
+                index: r.get(5)?,
+                carry: r.get(6)?,
+            }),
+            None => None,
+        },
     })
+}
+
+/// Where a file's row is looked for first: a hash of its path (ids are not handed
+/// out in order, so no index of paths is needed beside the table).
+fn path_hash(path: &str) -> i64 {
+    // FNV-1a: stable across runs and builds, unlike the std hasher.
+    let h = path.bytes().fold(0xcbf2_9ce4_8422_2325u64, |h, b| {
+        (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3)
+    });
+    (h >> 2) as i64 + 1
+}
+
+/// The id of `path`'s row, and whether it exists: the first of its hash and the ids
+/// after it that holds this path or is free.
+fn slot_of(conn: &Connection, path: &str) -> rusqlite::Result<(i64, bool)> {
+    let mut stmt = conn.prepare_cached("SELECT path FROM files WHERE id = ?1")?;
+    let mut id = path_hash(path);
+    loop {
+        match stmt.query_row([id], |r| r.get::<_, String>(0)).optional()? {
+            None => return Ok((id, false)),
+            Some(p) if p == path => return Ok((id, true)),
+            Some(_) => id = id.wrapping_add(1),
+        }
+    }
+}
+
+/// `path`'s row as [`Known`], if the index has one.
+fn known_path(conn: &Connection, path: &str) -> rusqlite::Result<Option<Known>> {
+    let (id, exists) = slot_of(conn, path)?;
+    if !exists {
+        return Ok(None);
+    }
+    conn.prepare_cached(
+        "SELECT id, size, mtime_ns, inode, at_offset, at_index, carry FROM files WHERE id = ?1",
+    )?
+    .query_row([id], known_row)
+    .optional()
 }
 
 /// Drop the pieces of file `id` (and its row too when `whole`).
@@ -607,4 +652,34 @@ fn piece_of(e: TranscriptEntry) -> Option<TextPiece> {
             text.to_string()
         },
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_path_whose_hash_is_taken_gets_the_next_free_id_and_is_found_there() {
+        let dir = tempfile::tempdir().unwrap();
+        let index = super::super::SearchIndex::open(&dir.path().join("s.sqlite3")).unwrap();
+        let conn = &index.conn;
+        let path = "/h/.claude/projects/-w/a.jsonl";
+        let h = path_hash(path);
+        assert_eq!(path_hash(path), h, "stable");
+        assert_eq!(slot_of(conn, path).unwrap(), (h, false));
+        let add = |id: i64, p: &str| {
+            conn.execute(
+                "INSERT INTO files (id, path, harness, size, mtime_ns, inode)
+                 VALUES (?1, ?2, 'claude-code', 1, 1, 1)",
+                params![id, p],
+            )
+            .unwrap();
+        };
+        add(h, "/somewhere/else.jsonl");
+        assert_eq!(slot_of(conn, path).unwrap(), (h + 1, false));
+        add(h + 1, path);
+        assert_eq!(slot_of(conn, path).unwrap(), (h + 1, true));
+        assert_eq!(known_path(conn, path).unwrap().map(|k| k.id), Some(h + 1));
+        assert!(known_path(conn, "/not/there.jsonl").unwrap().is_none());
+    }
 }

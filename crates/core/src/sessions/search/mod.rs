@@ -46,15 +46,19 @@ use crate::model::{Harness, ScanProgress, SearchHit, TextRole};
 
 pub use query::fts_query;
 
-/// Version 3: a contentless index keyed by time, with `meta` pointing into the files.
-const SCHEMA_VERSION: i64 = 3;
+/// Version 4: a contentless index keyed by time, with `meta` pointing into the files,
+/// whose rows are found by a hash of their path.
+const SCHEMA_VERSION: i64 = 4;
 
 /// Longest text kept from one entry (a tool output can be megabytes; its first part is
 /// what people search for: the command's errors and results).
 pub const PIECE_MAX_BYTES: usize = 64 * 1024;
 
 /// Row ids per second of piece time: a piece's id is `seconds * KEY_SLOTS + slot`.
-const KEY_SLOTS: i64 = 1 << 12;
+/// Few, so the gaps between the ids of one word's pieces, which the index stores,
+/// stay short (two bytes for pieces minutes apart); a second with more pieces than
+/// slots goes on in the next second's.
+const KEY_SLOTS: i64 = 1 << 8;
 /// Ids below this are pieces without a time (numbered in the order they came).
 const UNTIMED_END: i64 = 1 << 32;
 
@@ -165,10 +169,9 @@ impl SearchIndex {
                 let tx = conn.unchecked_transaction()?;
                 tx.execute_batch(
                     "CREATE TABLE files (
-                        id INTEGER PRIMARY KEY, path TEXT NOT NULL UNIQUE,
-                        harness TEXT NOT NULL, session TEXT NOT NULL,
+                        id INTEGER PRIMARY KEY, path TEXT NOT NULL, harness TEXT NOT NULL,
                         size INTEGER NOT NULL, mtime_ns INTEGER NOT NULL, inode INTEGER NOT NULL,
-                        resume TEXT
+                        at_offset INTEGER, at_index INTEGER, carry TEXT
                      );
                      CREATE VIRTUAL TABLE pieces USING fts5(
                         body, tag, content = '', contentless_delete = 1,

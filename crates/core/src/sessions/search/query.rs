@@ -12,6 +12,7 @@ use std::collections::HashMap;
 use std::path::Path;
 
 use chrono::{DateTime, Utc};
+use rayon::prelude::*;
 use rusqlite::{params, Connection, OptionalExtension};
 
 use super::{key_since, role_of, SearchFilter, PIECE_MAX_BYTES};
@@ -50,7 +51,7 @@ pub(super) fn search(
         .map_err(err)?;
     let mut describe = conn
         .prepare_cached(
-            "SELECT m.file, m.role, m.ts, m.line, m.entry, f.path, f.harness, f.session
+            "SELECT m.file, m.role, m.ts, m.line, m.entry, f.path, f.harness
              FROM meta m JOIN files f ON f.id = m.file WHERE m.id = ?1",
         )
         .map_err(err)?;
@@ -67,8 +68,13 @@ pub(super) fn search(
         let Some(f) = describe
             .query_row([id], |r| {
                 let ts: Option<i64> = r.get(2)?;
-                let session: String = r.get(7)?;
-                let harness: String = r.get(6)?;
+                let path: String = r.get(5)?;
+                let harness: Harness = r
+                    .get::<_, String>(6)?
+                    .parse()
+                    .unwrap_or(Harness::ClaudeCode);
+                let (id, _) = crate::agents::agent(harness).ids_from_path(Path::new(&path));
+                let session = format!("{}:{id}", harness.as_str());
                 Ok(Found {
                     file: r.get(0)?,
                     line: r.get::<_, i64>(3)? as u64,
@@ -79,10 +85,10 @@ pub(super) fn search(
                             .map(|(_, id)| id.to_string())
                             .unwrap_or_default(),
                         session_key: session,
-                        harness: harness.parse().unwrap_or(Harness::ClaudeCode),
+                        harness,
                         role: role_of(r.get(1)?),
                         timestamp: ts.and_then(DateTime::<Utc>::from_timestamp_millis),
-                        path: r.get(5)?,
+                        path,
                         snippet: String::new(),
                     },
                 })
@@ -117,41 +123,61 @@ pub(super) fn search(
 }
 
 /// The text of each hit's entry, read again from its transcript; `None` where the
-/// transcript no longer has it.
+/// transcript no longer has it. Files are read in parallel (a hit in a megabyte line
+/// costs a millisecond of JSON decoding), each whole-file transcript once.
 fn read_texts(found: &[Found]) -> Vec<Option<String>> {
-    // Whole-file transcripts are parsed once per search, whatever their hits.
-    let mut wholes: HashMap<i64, Option<Vec<TranscriptEntry>>> = HashMap::new();
-    found
-        .iter()
-        .map(|f| {
-            let harness = f.hit.harness;
-            let path = Path::new(&f.hit.path);
-            let entry = if matches!(
+    let mut by_file: HashMap<i64, Vec<usize>> = HashMap::new();
+    for (i, f) in found.iter().enumerate() {
+        by_file.entry(f.file).or_default().push(i);
+    }
+    let groups: Vec<Vec<usize>> = by_file.into_values().collect();
+    let read: Vec<(usize, Option<String>)> = groups
+        .par_iter()
+        .flat_map_iter(|hits| {
+            let first = &found[hits[0]];
+            let harness = first.hit.harness;
+            let path = Path::new(&first.hit.path);
+            let whole = matches!(
                 crate::agents::agent(harness).transcript_reader(),
                 Reader::Whole(_)
-            ) {
-                let entries = wholes.entry(f.file).or_insert_with(|| {
-                    read_all_entries(harness, path, PIECE_MAX_BYTES)
-                        .ok()
-                        .map(|p| p.entries)
-                });
-                entries
-                    .as_ref()
-                    .and_then(|es| es.iter().find(|e| e.index == f.entry).cloned())
-            } else {
-                let at = TranscriptCursor {
-                    offset: f.line,
-                    index: 0,
-                    carry: None,
-                };
-                read_transcript(harness, path, &at, f.entry as usize + 1, PIECE_MAX_BYTES)
-                    .ok()
-                    .filter(|p| !p.reset)
-                    .and_then(|p| p.entries.into_iter().find(|e| e.index == f.entry))
-            };
-            entry.map(|e| e.text.trim().to_string())
+            );
+            let entries = whole
+                .then(|| read_all_entries(harness, path, PIECE_MAX_BYTES).ok())
+                .flatten()
+                .map(|p| p.entries);
+            hits.iter()
+                .map(|&i| {
+                    let f = &found[i];
+                    let entry = if whole {
+                        entries
+                            .as_ref()
+                            .and_then(|es| es.iter().find(|e| e.index == f.entry).cloned())
+                    } else {
+                        entry_at(harness, path, f.line, f.entry)
+                    };
+                    (i, entry.map(|e| e.text.trim().to_string()))
+                })
+                .collect::<Vec<_>>()
         })
-        .collect()
+        .collect();
+    let mut texts = vec![None; found.len()];
+    for (i, text) in read {
+        texts[i] = text;
+    }
+    texts
+}
+
+/// Entry `entry` of the line at byte `line` of a line transcript.
+fn entry_at(harness: Harness, path: &Path, line: u64, entry: u32) -> Option<TranscriptEntry> {
+    let at = TranscriptCursor {
+        offset: line,
+        index: 0,
+        carry: None,
+    };
+    read_transcript(harness, path, &at, entry as usize + 1, PIECE_MAX_BYTES)
+        .ok()
+        .filter(|p| !p.reset)
+        .and_then(|p| p.entries.into_iter().find(|e| e.index == entry))
 }
 
 /// FTS5's snippet of each text for `words` (the match expression without the harness
