@@ -504,7 +504,7 @@ impl OffsetStore {
         let io_err = |e| TranscriptError::io(path, e);
         let mut file = crate::agent_file::open(path).map_err(io_err)?;
         let meta = file.metadata().map_err(io_err)?;
-        let inode = crate::agent_file::inode(&meta);
+        let inode = crate::agent_file::open_file_id(&file, &meta);
         let size = meta.len();
         let key = (harness, path.to_path_buf());
         let known = match self.memo.remove(&key) {

@@ -436,9 +436,11 @@ mod tests {
     fn an_update_of_named_paths_reads_only_those_and_drops_the_gone() {
         let s = setup();
         let mut idx = build(&s);
-        let new = s.root.join("-w/new.jsonl");
-        let old = s.root.join("-w/old.jsonl");
-        let added = s.root.join("-w/added.jsonl");
+        // Joined a component at a time, as the watcher names them (on Windows a
+        // "-w/new.jsonl" join is a path no walk or watcher gives, with a '/' in it).
+        let new = s.root.join("-w").join("new.jsonl");
+        let old = s.root.join("-w").join("old.jsonl");
+        let added = s.root.join("-w").join("added.jsonl");
         std::fs::write(&new, line("user", "2026-03-02T10:00:00Z", "only zebra now")).unwrap();
         std::fs::write(&old, line("user", "2026-03-02T10:00:00Z", "an okapi")).unwrap();
         std::fs::write(&added, line("user", "2026-03-03T10:00:00Z", "a giraffe")).unwrap();
