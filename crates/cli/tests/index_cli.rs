@@ -17,13 +17,18 @@ fn fixture() -> PathBuf {
 /// Run sessionscope with only the Claude fixture root, its own data directory `data`
 /// and days in UTC.
 fn run(data: &Path, args: &[&str]) -> Value {
+    run_on(&fixture(), data, args)
+}
+
+/// [`run`] with the Claude root `claude`.
+fn run_on(claude: &Path, data: &Path, args: &[&str]) -> Value {
     let empty = tempfile::tempdir().unwrap();
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_sessionscope"));
     cmd.args(args)
         .env("HOME", empty.path())
         .env("TZ", "UTC")
         .env("SESSIONSCOPE_DATA_DIR", data)
-        .env("CLAUDE_CONFIG_DIR", fixture());
+        .env("CLAUDE_CONFIG_DIR", claude);
     for var in [
         "CODEX_HOME",
         "GPTME_LOGS_DIR",
@@ -178,19 +183,42 @@ fn both_tables_print_a_title_without_its_escapes() {
     }
 }
 
+/// The tree `from` copied into `to`, every file last written a day ago.
+fn copy_written_a_day_ago(from: &Path, to: &Path) {
+    let day_ago = std::time::SystemTime::now() - std::time::Duration::from_secs(86_400);
+    for entry in std::fs::read_dir(from).unwrap() {
+        let entry = entry.unwrap();
+        let target = to.join(entry.file_name());
+        if entry.file_type().unwrap().is_dir() {
+            std::fs::create_dir_all(&target).unwrap();
+            copy_written_a_day_ago(&entry.path(), &target);
+        } else {
+            std::fs::copy(entry.path(), &target).unwrap();
+            let file = std::fs::File::options().write(true).open(&target).unwrap();
+            file.set_modified(day_ago).unwrap();
+        }
+    }
+}
+
 #[test]
 fn the_cache_never_changes_the_answer() {
+    // A copy of the fixtures written a day ago: in a fresh clone their files are as
+    // new as the clone, and a run 120 s after it (the "ended" grace period of a
+    // session with no process) judged the same rows waiting, then ended a moment later.
+    let claude = tempfile::tempdir().unwrap();
+    copy_written_a_day_ago(&fixture(), claude.path());
     let data = tempfile::tempdir().unwrap();
-    let cold = run(data.path(), &["sessions", "--json", "--no-cache"]);
-    let first = run(data.path(), &["sessions", "--json"]);
+    let run = |args: &[&str]| run_on(claude.path(), data.path(), args);
+    let cold = run(&["sessions", "--json", "--no-cache"]);
+    let first = run(&["sessions", "--json"]);
     assert!(data.path().join("index.sqlite3").exists());
-    let warm = run(data.path(), &["sessions", "--json"]);
+    let warm = run(&["sessions", "--json"]);
     std::fs::write(
         data.path().join("index.sqlite3"),
         b"\x00garbage, not SQLite",
     )
     .unwrap();
-    let rebuilt = run(data.path(), &["sessions", "--json"]);
+    let rebuilt = run(&["sessions", "--json"]);
     // status_since depends on the time of the run for rows without activity; none here.
     for v in [&first, &warm, &rebuilt] {
         assert_eq!(v, &cold);
