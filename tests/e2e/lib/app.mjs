@@ -25,14 +25,31 @@ async function startSession(wd, app) {
 export const appBinary = () =>
   process.env.SESSIONSCOPE_APP ??
   path.join(
-    process.env.CARGO_TARGET_DIR ?? path.join(os.homedir(), ".cache/sessionscope/target"),
+    process.env.CARGO_TARGET_DIR ??
+      path.join(os.homedir(), ".cache/sessionscope/target"),
     "debug/sessionscope-app",
   );
 
 /** Start the app with `env` added; resolves once the window has rendered. */
 export async function launchApp(env, artifacts) {
+  try {
+    return await launchAppOnce(env, artifacts);
+  } catch (e) {
+    // The WebDriver link itself failing ("fetch failed": tauri-driver closed the
+    // connection) happened once on the first launch after a build, and not on a rerun;
+    // a second try tells that from an app that does not start.
+    if (!/fetch failed/.test(String(e?.message ?? e))) throw e;
+    console.error(`launchApp: ${e.message}; starting once more`);
+    return await launchAppOnce(env, artifacts);
+  }
+}
+
+async function launchAppOnce(env, artifacts) {
   const app = appBinary();
-  if (!fs.existsSync(app)) throw new Error(`app binary not found at ${app}; build it first (make e2e)`);
+  if (!fs.existsSync(app))
+    throw new Error(
+      `app binary not found at ${app}; build it first (make e2e)`,
+    );
   const xvfb = await startXvfb();
   fs.mkdirSync(artifacts, { recursive: true });
   const driver = await startTauriDriver(
@@ -53,9 +70,12 @@ export async function launchApp(env, artifacts) {
   };
   try {
     await startSession(wd, app);
-    await wd.waitFor("return document.querySelector('[data-testid=stats]') !== null", {
-      what: "the window to render",
-    });
+    await wd.waitFor(
+      "return document.querySelector('[data-testid=stats]') !== null",
+      {
+        what: "the window to render",
+      },
+    );
   } catch (e) {
     // Whoever called us gets no handle to stop these: stop them here, or their open
     // pipes keep the test process alive after it failed.
