@@ -6,7 +6,7 @@
  * Prints what each case saw and exits 1 when the pre-existing subfolder's change was
  * not reported (the Wine bug), 0 when it was, 2 when the setup failed.
  *
- * Skips: an_appended_line_reaches_the_listener a_rewritten_gemini_json_chat_is_pushed
+ * Skips: an_appended_line_reaches_the_listener a_rewritten_gemini_json_chat_is_pushed appends_in_quick_succession_go_out_merged_at_most_once_per_period
  */
 #include <stdio.h>
 #include <windows.h>

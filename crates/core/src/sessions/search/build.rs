@@ -174,8 +174,13 @@ fn index_found(
         }
         let from = before.as_ref().and_then(|k| {
             let r = k.resume.as_ref()?;
-            // Grown in place: the same file, longer, past where reading stopped.
-            (k.stamp.inode == stamp.inode && stamp.size >= k.stamp.size && stamp.size >= r.offset)
+            // Grown in place: the same file, longer, past where reading stopped. Where
+            // the OS gives no inode (Windows: 0 from a walk's metadata) a file replaced
+            // by a longer one looks grown, so it is read whole again.
+            (stamp.inode != 0
+                && k.stamp.inode == stamp.inode
+                && stamp.size >= k.stamp.size
+                && stamp.size >= r.offset)
                 .then(|| r.clone())
         });
         todo.push(Job {
