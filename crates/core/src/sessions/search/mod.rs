@@ -519,8 +519,12 @@ mod tests {
             .update(&s.roots, &|_| {}, &AtomicBool::new(false))
             .unwrap();
         assert_eq!(st.files_indexed, 1);
-        assert_eq!(st.pieces, 1, "only the new line");
-        assert!(st.bytes_read < std::fs::metadata(&file).unwrap().len() - before + 1);
+        // Where the OS gives the walk no inode (Windows) an append cannot be told from
+        // a replacement, and the file is read whole again (build.rs).
+        if cfg!(unix) {
+            assert_eq!(st.pieces, 1, "only the new line");
+            assert!(st.bytes_read < std::fs::metadata(&file).unwrap().len() - before + 1);
+        }
         let hit = &find(&idx, "walrus")[0];
         assert_eq!(hit.session_id, "old");
         assert_eq!(hit.snippet, "now the [walrus] speaks");
