@@ -22,6 +22,12 @@ fn run(data: &Path, args: &[&str]) -> Value {
 
 /// [`run`] with the Claude root `claude`.
 fn run_on(claude: &Path, data: &Path, args: &[&str]) -> Value {
+    serde_json::from_slice(&output_on(claude, data, args)).unwrap()
+}
+
+/// `sessionscope ARGS` over the Claude Code root `claude` alone (every other agent's
+/// root points nowhere), with its own data directory and days in UTC: its stdout.
+fn output_on(claude: &Path, data: &Path, args: &[&str]) -> Vec<u8> {
     let empty = tempfile::tempdir().unwrap();
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_sessionscope"));
     cmd.args(args)
@@ -44,7 +50,7 @@ fn run_on(claude: &Path, data: &Path, args: &[&str]) -> Value {
         "{args:?}: {}",
         String::from_utf8_lossy(&out.stderr)
     );
-    serde_json::from_slice(&out.stdout).unwrap()
+    out.stdout
 }
 
 fn tokens(v: &Value) -> [u64; 4] {
@@ -135,25 +141,7 @@ fn usage_groups_like_ccusage() {
 
 /// `sessionscope ARGS` over a Claude Code root `claude` alone: its stdout.
 fn table(claude: &Path, data: &Path, args: &[&str]) -> String {
-    let empty = tempfile::tempdir().unwrap();
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_sessionscope"));
-    cmd.args(args)
-        .env("HOME", empty.path())
-        .env("TZ", "UTC")
-        .env("SESSIONSCOPE_DATA_DIR", data)
-        .env("CLAUDE_CONFIG_DIR", claude);
-    for var in [
-        "CODEX_HOME",
-        "GPTME_LOGS_DIR",
-        "GEMINI_DATA_DIR",
-        "OPENCODE_DATA_DIR",
-        "COPILOT_STATE_DIR",
-    ] {
-        cmd.env(var, empty.path().join("none"));
-    }
-    let out = cmd.output().unwrap();
-    assert!(out.status.success(), "{args:?}: {out:?}");
-    String::from_utf8(out.stdout).unwrap()
+    String::from_utf8(output_on(claude, data, args)).unwrap()
 }
 
 #[test]
